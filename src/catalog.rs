@@ -1,0 +1,538 @@
+//! The catalog (`catalog.yaml`): services, the customer schema and defaults.
+//!
+//! In: the YAML text. Out: a validated [`Catalog`] or diagnostics that name the
+//! key path (`services[3].cost`) and the line. This is the only module that
+//! touches serde_yaml, so replacing that crate is a one-file change.
+
+use crate::diagnostic::{Code, Diagnostic, did_you_mean};
+use crate::source::{FileId, SourceFile};
+use serde::Deserialize;
+use std::collections::HashSet;
+
+/// The whole catalog as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Catalog {
+    /// Name of the rule package.
+    pub package: String,
+    /// One line on what the package is for.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Most offers a customer receives.
+    #[serde(default = "default_max_offers")]
+    pub max_offers: usize,
+    /// Sample customers file, relative to the package folder.
+    #[serde(default)]
+    pub sample: Option<String>,
+    /// Satisfaction scale.
+    #[serde(default)]
+    pub satisfaction: Satisfaction,
+    /// Service categories beyond the four built in.
+    #[serde(default)]
+    pub extra_categories: Vec<String>,
+    /// Services that rules may offer.
+    pub services: Vec<Service>,
+    /// What a customer looks like and where its values come from.
+    pub customer: CustomerSchema,
+}
+
+fn default_max_offers() -> usize {
+    3
+}
+
+/// The scale satisfaction is measured on.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Satisfaction {
+    /// Lowest score.
+    #[serde(default)]
+    pub min: f64,
+    /// Highest score.
+    #[serde(default = "default_scale_max")]
+    pub max: f64,
+}
+
+impl Default for Satisfaction {
+    fn default() -> Self {
+        Satisfaction {
+            min: 0.0,
+            max: default_scale_max(),
+        }
+    }
+}
+
+fn default_scale_max() -> f64 {
+    100.0
+}
+
+/// A value-added service.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// Identifier used in rules.
+    pub id: String,
+    /// Name shown to people (may be Chinese).
+    pub name: String,
+    /// Category from the taxonomy (or `extra_categories`).
+    pub category: String,
+    /// When in the customer journey it is delivered.
+    pub stage: Stage,
+    /// Where it is delivered.
+    pub channel: Channel,
+    /// Whether the customer must act.
+    pub participation: Participation,
+    /// Cost of one offer.
+    #[serde(default)]
+    pub cost: f64,
+    /// How many can be given out, when limited.
+    #[serde(default)]
+    pub capacity: Option<u64>,
+    /// Gain used by rules that state none.
+    #[serde(default)]
+    pub default_gain: Option<f64>,
+    /// Bool attribute that says whether a customer already uses this service;
+    /// `uses(service)` in rules reads it.
+    #[serde(default)]
+    pub in_use: Option<String>,
+}
+
+/// Service stage in the taxonomy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum Stage {
+    PreSale,
+    InSale,
+    AfterSale,
+}
+
+/// Service channel in the taxonomy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum Channel {
+    Online,
+    Offline,
+    Omni,
+}
+
+/// Whether the customer takes part actively.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum Participation {
+    Passive,
+    Active,
+}
+
+/// Built-in service categories.
+pub const BUILTIN_CATEGORIES: [&str; 4] = [
+    "technical_support",
+    "convenience",
+    "personalization",
+    "after_sales",
+];
+
+/// The customer schema.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerSchema {
+    /// Attribute that identifies a customer in reports and `explain`.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Typed attributes.
+    pub attributes: Vec<Attribute>,
+    /// Preference dimensions, each a weight from 0 to 1 (`pref.NAME` in rules).
+    #[serde(default)]
+    pub preferences: Vec<Preference>,
+}
+
+/// One typed customer attribute.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attribute {
+    /// Name used in rules.
+    pub name: String,
+    /// Value type.
+    #[serde(rename = "type")]
+    pub kind: AttributeKind,
+    /// Input column (CSV header or JSON key); defaults to the name.
+    #[serde(default)]
+    pub column: Option<String>,
+    /// A customer without this value is a data error.
+    #[serde(default)]
+    pub required: bool,
+    /// The allowed values of a `category`.
+    #[serde(default)]
+    pub values: Vec<String>,
+    /// Input texts read as true (bool only). Default: true, yes, y, 1.
+    #[serde(default)]
+    pub true_values: Vec<String>,
+    /// Input texts read as false (bool only). Default: false, no, n, 0.
+    #[serde(default)]
+    pub false_values: Vec<String>,
+    /// Input texts read as "no value" besides the empty text.
+    #[serde(default)]
+    pub missing_values: Vec<String>,
+}
+
+/// Types an attribute can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttributeKind {
+    /// A number (whole or decimal).
+    Number,
+    /// Yes or no.
+    Bool,
+    /// Free text.
+    Text,
+    /// One of a fixed list of texts (`values`).
+    Category,
+}
+
+/// A preference dimension.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Preference {
+    /// Name used in rules as `pref.NAME`.
+    pub name: String,
+    /// Name shown to people.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Input column; defaults to `pref_NAME`.
+    #[serde(default)]
+    pub column: Option<String>,
+}
+
+impl Attribute {
+    /// The input column this attribute is read from.
+    pub fn column(&self) -> &str {
+        self.column.as_deref().unwrap_or(&self.name)
+    }
+}
+
+impl Preference {
+    /// The input column this preference is read from.
+    pub fn column(&self) -> String {
+        self.column
+            .clone()
+            .unwrap_or_else(|| format!("pref_{}", self.name))
+    }
+}
+
+/// Parses and validates a catalog file.
+pub fn parse(file: FileId, source: &SourceFile) -> Result<Catalog, Vec<Diagnostic>> {
+    let deserializer = serde_yaml::Deserializer::from_str(&source.text);
+    let catalog: Catalog = match serde_path_to_error::deserialize(deserializer) {
+        Ok(catalog) => catalog,
+        Err(error) => return Err(vec![yaml_diagnostic(file, source, error)]),
+    };
+    let problems = validate(&catalog, file);
+    if problems.is_empty() {
+        Ok(catalog)
+    } else {
+        Err(problems)
+    }
+}
+
+fn yaml_diagnostic(
+    file: FileId,
+    source: &SourceFile,
+    error: serde_path_to_error::Error<serde_yaml::Error>,
+) -> Diagnostic {
+    let path = error.path().to_string();
+    let inner = error.inner();
+    let text = inner.to_string();
+    // serde_yaml appends " at line L column C"; the position is shown separately.
+    let message = text
+        .split(" at line ")
+        .next()
+        .unwrap_or(&text)
+        .trim_end_matches('.')
+        .to_string();
+    let (code, help) = unknown_key_help(&message);
+    let located = if path.is_empty() || path == "." {
+        String::new()
+    } else {
+        format!(" at `{path}`")
+    };
+    let mut diagnostic = Diagnostic::error_nowhere(
+        code,
+        format!("catalog.yaml{located}: {}", friendly_yaml(&message)),
+    )
+    .with_help_opt(help);
+    if let Some(location) = inner.location() {
+        diagnostic.position = Some((file, location.line(), location.column()));
+    } else if source.text.trim().is_empty() {
+        diagnostic.position = Some((file, 1, 1));
+    }
+    diagnostic
+}
+
+/// serde says "unknown field `x`, expected one of `a`, `b`": turn that into a suggestion.
+fn unknown_key_help(message: &str) -> (Code, Option<String>) {
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return (Code::Yaml, None);
+    };
+    let wanted = rest.split('`').next().unwrap_or("");
+    let expected: Vec<&str> = rest
+        .split("expected ")
+        .nth(1)
+        .map(|list| {
+            list.split('`')
+                .enumerate()
+                .filter(|(i, _)| i % 2 == 1)
+                .map(|(_, s)| s)
+                .collect()
+        })
+        .unwrap_or_default();
+    let help = did_you_mean(wanted, expected.iter().copied()).or_else(|| {
+        (!expected.is_empty()).then(|| format!("the keys allowed here are: {}", expected.join(", ")))
+    });
+    (Code::UnknownKey, help)
+}
+
+fn friendly_yaml(message: &str) -> String {
+    if let Some(rest) = message.strip_prefix("unknown variant `") {
+        let got = rest.split('`').next().unwrap_or("");
+        let allowed = rest.split("expected ").nth(1).unwrap_or("").replace("one of ", "");
+        return format!("`{got}` is not allowed here; use {allowed}");
+    }
+    if message.starts_with("invalid type") {
+        return message.replacen("invalid type", "wrong kind of value", 1);
+    }
+    message.to_string()
+}
+
+fn validate(catalog: &Catalog, file: FileId) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    let mut fail = |code: Code, message: String, help: Option<String>| {
+        let mut d = Diagnostic::error_nowhere(code, format!("catalog.yaml: {message}"))
+            .with_help_opt(help);
+        d.position = Some((file, 1, 1));
+        problems.push(d);
+    };
+
+    if catalog.max_offers == 0 {
+        fail(
+            Code::InvalidCatalog,
+            "`max_offers` is 0, so nobody would ever get an offer".into(),
+            Some("set `max_offers` to 1 or more".into()),
+        );
+    }
+    let scale = &catalog.satisfaction;
+    if !(scale.min.is_finite() && scale.max.is_finite() && scale.min < scale.max) {
+        fail(
+            Code::InvalidCatalog,
+            format!(
+                "`satisfaction` runs from {} to {}; the minimum must be below the maximum",
+                scale.min, scale.max
+            ),
+            None,
+        );
+    }
+    if catalog.services.is_empty() {
+        fail(
+            Code::InvalidCatalog,
+            "`services` is empty; rules need at least one service to offer".into(),
+            None,
+        );
+    }
+
+    let categories: Vec<&str> = BUILTIN_CATEGORIES
+        .iter()
+        .copied()
+        .chain(catalog.extra_categories.iter().map(String::as_str))
+        .collect();
+    let attribute_names: Vec<&str> = catalog
+        .customer
+        .attributes
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect();
+    let mut seen = HashSet::new();
+    for (i, service) in catalog.services.iter().enumerate() {
+        let at = format!("services[{i}]");
+        if !is_identifier(&service.id) {
+            fail(
+                Code::InvalidCatalog,
+                format!("`{at}.id` is `{}`, which cannot be used in rules", service.id),
+                Some("use letters, digits and `_`, starting with a letter".into()),
+            );
+        }
+        if !seen.insert(service.id.as_str()) {
+            fail(
+                Code::DuplicateName,
+                format!("service `{}` is listed twice (`{at}`)", service.id),
+                Some("give each service its own id".into()),
+            );
+        }
+        if !categories.contains(&service.category.as_str()) {
+            fail(
+                Code::InvalidCatalog,
+                format!("`{at}.category` `{}` is not a known category", service.category),
+                did_you_mean(&service.category, categories.iter().copied()).or_else(|| {
+                    Some(format!(
+                        "use one of {} or list it under `extra_categories`",
+                        categories.join(", ")
+                    ))
+                }),
+            );
+        }
+        if !(service.cost.is_finite() && service.cost >= 0.0) {
+            fail(
+                Code::InvalidCatalog,
+                format!("`{at}.cost` must be a number of 0 or more, not {}", service.cost),
+                None,
+            );
+        }
+        if let Some(gain) = service.default_gain
+            && !gain.is_finite()
+        {
+            fail(
+                Code::InvalidCatalog,
+                format!("`{at}.default_gain` must be a finite number"),
+                None,
+            );
+        }
+        if let Some(attribute) = &service.in_use {
+            match catalog.customer.attributes.iter().find(|a| &a.name == attribute) {
+                None => fail(
+                    Code::UnknownAttribute,
+                    format!("`{at}.in_use` names `{attribute}`, which is not a customer attribute"),
+                    did_you_mean(attribute, attribute_names.iter().copied()),
+                ),
+                Some(a) if a.kind != AttributeKind::Bool => fail(
+                    Code::TypeMismatch,
+                    format!("`{at}.in_use` names `{attribute}`, which is not a bool attribute"),
+                    Some("`in_use` must name a yes/no attribute".into()),
+                ),
+                Some(_) => {}
+            }
+        }
+    }
+
+    let mut seen = HashSet::new();
+    for (i, attribute) in catalog.customer.attributes.iter().enumerate() {
+        let at = format!("customer.attributes[{i}]");
+        if !is_identifier(&attribute.name) {
+            fail(
+                Code::InvalidCatalog,
+                format!("`{at}.name` is `{}`, which cannot be used in rules", attribute.name),
+                Some("use letters, digits and `_`, starting with a letter".into()),
+            );
+        }
+        if !seen.insert(attribute.name.as_str()) {
+            fail(
+                Code::DuplicateName,
+                format!("attribute `{}` is listed twice (`{at}`)", attribute.name),
+                None,
+            );
+        }
+        let is_category = attribute.kind == AttributeKind::Category;
+        if is_category && attribute.values.is_empty() {
+            fail(
+                Code::InvalidCatalog,
+                format!("category `{}` has no `values`", attribute.name),
+                Some("list the allowed values, e.g. `values: [gold, silver]`".into()),
+            );
+        }
+        if !is_category && !attribute.values.is_empty() {
+            fail(
+                Code::InvalidCatalog,
+                format!("`{at}.values` only applies to `type: category`"),
+                None,
+            );
+        }
+        let is_bool = attribute.kind == AttributeKind::Bool;
+        if !is_bool && !(attribute.true_values.is_empty() && attribute.false_values.is_empty()) {
+            fail(
+                Code::InvalidCatalog,
+                format!("`{at}`: `true_values` and `false_values` only apply to `type: bool`"),
+                None,
+            );
+        }
+    }
+    if let Some(id) = &catalog.customer.id
+        && !attribute_names.contains(&id.as_str())
+    {
+        fail(
+            Code::UnknownAttribute,
+            format!("`customer.id` names `{id}`, which is not an attribute"),
+            did_you_mean(id, attribute_names.iter().copied()),
+        );
+    }
+    let mut seen = HashSet::new();
+    for (i, preference) in catalog.customer.preferences.iter().enumerate() {
+        if !is_identifier(&preference.name) {
+            fail(
+                Code::InvalidCatalog,
+                format!(
+                    "`customer.preferences[{i}].name` is `{}`, which cannot be used in rules",
+                    preference.name
+                ),
+                None,
+            );
+        }
+        if !seen.insert(preference.name.as_str()) {
+            fail(
+                Code::DuplicateName,
+                format!("preference `{}` is listed twice", preference.name),
+                None,
+            );
+        }
+    }
+    problems
+}
+
+/// Whether a name can be written in a rule file.
+pub(crate) fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+
+    fn parse_text(text: &str) -> Result<Catalog, Vec<Diagnostic>> {
+        parse(FileId(0), &SourceFile::new("catalog.yaml", None, text))
+    }
+
+    const MINIMAL: &str = "package: p\nservices:\n  - {id: s, name: 服务, category: convenience, stage: pre_sale, channel: online, participation: passive}\ncustomer:\n  attributes:\n    - {name: age, type: number}\n";
+
+    #[test]
+    fn minimal_catalog_parses_with_defaults() {
+        let catalog = parse_text(MINIMAL).unwrap();
+        assert_eq!(catalog.max_offers, 3);
+        assert_eq!(catalog.services[0].name, "服务");
+        assert_eq!(catalog.customer.attributes[0].column(), "age");
+    }
+
+    #[test]
+    fn unknown_key_gets_path_line_and_suggestion() {
+        let text = MINIMAL.replace("max_offers", "x").replace("package: p\n", "package: p\nmax_ofers: 2\n");
+        let errors = parse_text(&text).unwrap_err();
+        assert_eq!(errors[0].code, Code::UnknownKey);
+        assert_eq!(errors[0].help.as_deref(), Some("did you mean `max_offers`?"));
+        assert_eq!(errors[0].position.map(|p| p.1), Some(2));
+    }
+
+    #[test]
+    fn wrong_type_names_key_path() {
+        let text = MINIMAL.replace("participation: passive}", "participation: passive, cost: cheap}");
+        let errors = parse_text(&text).unwrap_err();
+        assert!(errors[0].message.contains("services[0].cost"), "{}", errors[0].message);
+    }
+
+    #[test]
+    fn unknown_category_is_suggested() {
+        let text = MINIMAL.replace("convenience", "convenienc");
+        let errors = parse_text(&text).unwrap_err();
+        assert_eq!(errors[0].help.as_deref(), Some("did you mean `convenience`?"));
+    }
+}

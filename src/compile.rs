@@ -1,0 +1,502 @@
+//! From the checked package to the immutable [`Engine`].
+//!
+//! In: a [`CheckedPackage`] and its catalog. Out: segments laid out in
+//! topological order with their rules attached, expressions in the compact
+//! [`program`](crate::program) form with constants folded.
+
+use crate::catalog::{Catalog, Service};
+use crate::diagnostic::Diagnostic;
+use crate::ir::{CheckedPackage, Function, Gain, RuleId, SegmentId, ServiceId, Type, TypedExpr, TypedKind};
+use crate::program::{ArithOp, CmpOp, Cond, Context, Num, Text, TextTest, Tri};
+use crate::schema::{Schema, SymbolTable};
+use crate::source::SourceMap;
+use crate::syntax::ast::{ActionKind, BinaryOp, UnaryOp};
+
+/// A compiled rule package: immutable, shared freely between threads.
+///
+/// Build one with [`Engine::load`] or [`Engine::from_sources`], then evaluate
+/// customers through [`Engine::evaluator`].
+#[derive(Debug)]
+pub struct Engine {
+    pub(crate) catalog: Catalog,
+    pub(crate) schema: Schema,
+    pub(crate) sources: SourceMap,
+    pub(crate) checked: CheckedPackage,
+    pub(crate) warnings: Vec<Diagnostic>,
+    pub(crate) root: Option<std::path::PathBuf>,
+    /// Segments in topological order; a segment's position is its index here.
+    pub(crate) segments: Vec<CompiledSegment>,
+    /// Positions of segments without parents.
+    pub(crate) roots: Vec<u32>,
+    pub(crate) profiles: Vec<Cond>,
+    pub(crate) rules: Vec<CompiledRule>,
+    /// Each service's place in id order, for ranking ties.
+    pub(crate) service_rank: Vec<u32>,
+}
+
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Engine>();
+};
+
+#[derive(Debug)]
+pub(crate) struct CompiledSegment {
+    pub id: SegmentId,
+    pub predicate: Cond,
+    /// Positions of parents; only checked for segments with several.
+    pub parents: Box<[u32]>,
+    /// Positions of children.
+    pub children: Box<[u32]>,
+    /// Rules for this segment, in file order.
+    pub rules: Box<[RuleId]>,
+}
+
+#[derive(Debug)]
+pub(crate) struct CompiledRule {
+    pub profile: Option<u32>,
+    pub when: Cond,
+    pub action: ActionKind,
+    pub service: ServiceId,
+    pub gain: Num,
+    pub segment: SegmentId,
+    /// Conflict order: deeper segment, then higher priority, then earlier rule.
+    pub rank: (u32, i64, std::cmp::Reverse<RuleId>),
+    pub priority: i64,
+}
+
+pub(crate) fn compile(
+    catalog: Catalog,
+    schema: Schema,
+    sources: SourceMap,
+    checked: CheckedPackage,
+    warnings: Vec<Diagnostic>,
+    root: Option<std::path::PathBuf>,
+) -> Engine {
+    let mut position = vec![0u32; checked.segments.len()];
+    for (pos, &id) in checked.graph.order.iter().enumerate() {
+        if let Some(p) = position.get_mut(id as usize) {
+            *p = u32::try_from(pos).unwrap_or(u32::MAX);
+        }
+    }
+    let pos_of = |id: &u32| position.get(*id as usize).copied().unwrap_or(0);
+    let mut rules_by_segment: Vec<Vec<RuleId>> = vec![Vec::new(); checked.segments.len()];
+    for (i, rule) in checked.rules.iter().enumerate() {
+        if let Some(list) = rules_by_segment.get_mut(rule.segment as usize) {
+            list.push(u32::try_from(i).unwrap_or(u32::MAX));
+        }
+    }
+    let segments: Vec<CompiledSegment> = checked
+        .graph
+        .order
+        .iter()
+        .map(|&id| {
+            let segment = &checked.segments[id as usize];
+            CompiledSegment {
+                id,
+                predicate: segment.when.as_ref().map_or(Cond::Const(Tri::True), |w| cond(w, &schema.symbols)),
+                parents: segment.parents.iter().map(pos_of).collect(),
+                children: checked.graph.children[id as usize].iter().map(pos_of).collect(),
+                rules: std::mem::take(&mut rules_by_segment[id as usize]).into(),
+            }
+        })
+        .collect();
+    let roots = segments
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.parents.is_empty())
+        .map(|(pos, _)| u32::try_from(pos).unwrap_or(u32::MAX))
+        .collect();
+    let profiles = checked
+        .profiles
+        .iter()
+        .map(|p| p.when.as_ref().map_or(Cond::Const(Tri::True), |w| cond(w, &schema.symbols)))
+        .collect();
+    let rules = checked
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, rule)| CompiledRule {
+            profile: rule.profile,
+            when: rule.when.as_ref().map_or(Cond::Const(Tri::True), |w| cond(w, &schema.symbols)),
+            action: rule.action,
+            service: rule.service,
+            gain: match &rule.gain {
+                Some(Gain::Expr(e)) => num(e, &schema.symbols),
+                Some(Gain::Default(g)) => Num::Const(*g),
+                None => Num::Const(0.0),
+            },
+            segment: rule.segment,
+            rank: (
+                checked.graph.depth.get(rule.segment as usize).copied().unwrap_or(0),
+                rule.priority,
+                std::cmp::Reverse(u32::try_from(i).unwrap_or(u32::MAX)),
+            ),
+            priority: rule.priority,
+        })
+        .collect();
+    let service_rank = rank_services(&catalog.services);
+    Engine {
+        catalog,
+        schema,
+        sources,
+        checked,
+        warnings,
+        root,
+        segments,
+        roots,
+        profiles,
+        rules,
+        service_rank,
+    }
+}
+
+fn rank_services(services: &[Service]) -> Vec<u32> {
+    let mut order: Vec<usize> = (0..services.len()).collect();
+    order.sort_by(|&a, &b| services[a].id.cmp(&services[b].id));
+    let mut rank = vec![0u32; services.len()];
+    for (r, i) in order.into_iter().enumerate() {
+        rank[i] = u32::try_from(r).unwrap_or(u32::MAX);
+    }
+    rank
+}
+
+fn empty_context(symbols: &SymbolTable) -> Context<'_> {
+    Context {
+        values: &[],
+        local_texts: &[],
+        symbols,
+    }
+}
+
+/// Compiles a yes/no expression, folding what does not depend on the customer.
+pub(crate) fn cond(expr: &TypedExpr, symbols: &SymbolTable) -> Cond {
+    let compiled = cond_raw(expr, symbols);
+    if !compiled.is_const() && !reads_customer(expr) {
+        return Cond::Const(compiled.eval(&empty_context(symbols)));
+    }
+    compiled
+}
+
+fn cond_raw(expr: &TypedExpr, symbols: &SymbolTable) -> Cond {
+    match &expr.kind {
+        TypedKind::Bool(b) => Cond::Const(if *b { Tri::True } else { Tri::False }),
+        TypedKind::Slot(slot) | TypedKind::Uses(slot) => Cond::Slot(*slot),
+        TypedKind::Unary(UnaryOp::Not, inner) => match cond(inner, symbols) {
+            Cond::Const(t) => Cond::Const(match t {
+                Tri::True => Tri::False,
+                Tri::False => Tri::True,
+                Tri::Unknown => Tri::Unknown,
+            }),
+            other => Cond::Not(Box::new(other)),
+        },
+        TypedKind::Binary(op @ (BinaryOp::And | BinaryOp::Or), lhs, rhs) => {
+            let mut parts = Vec::new();
+            flatten(*op, lhs, symbols, &mut parts);
+            flatten(*op, rhs, symbols, &mut parts);
+            let (absorbing, neutral) = if *op == BinaryOp::And {
+                (Tri::False, Tri::True)
+            } else {
+                (Tri::True, Tri::False)
+            };
+            if parts.contains(&Cond::Const(absorbing)) {
+                return Cond::Const(absorbing);
+            }
+            parts.retain(|p| *p != Cond::Const(neutral));
+            match parts.len() {
+                0 => Cond::Const(neutral),
+                1 => parts.pop().unwrap_or(Cond::Const(neutral)),
+                _ if *op == BinaryOp::And => Cond::And(parts.into()),
+                _ => Cond::Or(parts.into()),
+            }
+        }
+        TypedKind::Binary(op, lhs, rhs) => comparison(*op, lhs, rhs, symbols),
+        TypedKind::Call(Function::Present, args) => match args.first() {
+            Some(a) if a.ty == Type::Number => Cond::PresentNum(Box::new(num(a, symbols))),
+            Some(a) if a.ty.is_textual() => Cond::PresentText(text(a)),
+            Some(a) => Cond::PresentCond(Box::new(cond(a, symbols))),
+            None => Cond::Const(Tri::Unknown),
+        },
+        TypedKind::Call(Function::ValueOr, args) if args.len() == 2 => {
+            Cond::ValueOr(Box::new(cond(&args[0], symbols)), Box::new(cond(&args[1], symbols)))
+        }
+        TypedKind::Call(f @ (Function::StartsWith | Function::EndsWith | Function::Contains), args)
+            if args.len() == 2 =>
+        {
+            let test = match f {
+                Function::StartsWith => TextTest::StartsWith,
+                Function::EndsWith => TextTest::EndsWith,
+                _ => TextTest::Contains,
+            };
+            Cond::TextTest(test, text(&args[0]), text(&args[1]))
+        }
+        _ => Cond::Const(Tri::Unknown),
+    }
+}
+
+fn flatten(op: BinaryOp, expr: &TypedExpr, symbols: &SymbolTable, out: &mut Vec<Cond>) {
+    match cond(expr, symbols) {
+        Cond::And(parts) if op == BinaryOp::And => out.extend(parts.into_vec()),
+        Cond::Or(parts) if op == BinaryOp::Or => out.extend(parts.into_vec()),
+        other => out.push(other),
+    }
+}
+
+fn cmp_op(op: BinaryOp) -> CmpOp {
+    match op {
+        BinaryOp::Eq => CmpOp::Eq,
+        BinaryOp::Ne => CmpOp::Ne,
+        BinaryOp::Lt => CmpOp::Lt,
+        BinaryOp::Le => CmpOp::Le,
+        BinaryOp::Gt => CmpOp::Gt,
+        _ => CmpOp::Ge,
+    }
+}
+
+fn mirrored(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::Le => CmpOp::Ge,
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::Ge => CmpOp::Le,
+        same => same,
+    }
+}
+
+fn comparison(op: BinaryOp, lhs: &TypedExpr, rhs: &TypedExpr, symbols: &SymbolTable) -> Cond {
+    let negate = matches!(op, BinaryOp::Ne | BinaryOp::NotIn);
+    match op {
+        BinaryOp::In | BinaryOp::NotIn => {
+            let TypedKind::List(items) = &rhs.kind else {
+                return Cond::Const(Tri::Unknown);
+            };
+            if lhs.ty == Type::Number {
+                let set = items.iter().filter_map(|i| match i.kind {
+                    TypedKind::Number(n) => Some(n),
+                    _ => None,
+                });
+                Cond::NumIn {
+                    value: Box::new(num(lhs, symbols)),
+                    set: set.collect(),
+                    negate,
+                }
+            } else if lhs.ty == Type::Bool {
+                let mut parts = items.iter().map(|i| Cond::BoolEq {
+                    lhs: Box::new(cond(lhs, symbols)),
+                    rhs: Box::new(cond(i, symbols)),
+                    negate: false,
+                });
+                let any = match (parts.next(), parts.next()) {
+                    (None, _) => Cond::Const(Tri::False),
+                    (Some(one), None) => one,
+                    (Some(a), Some(b)) => Cond::Or([a, b].into_iter().chain(parts).collect()),
+                };
+                if negate { Cond::Not(Box::new(any)) } else { any }
+            } else {
+                let set = items.iter().filter_map(|i| match i.kind {
+                    TypedKind::Text(s) => Some(s),
+                    _ => None,
+                });
+                Cond::TextIn {
+                    value: text(lhs),
+                    set: set.collect(),
+                    negate,
+                }
+            }
+        }
+        _ if lhs.ty.is_textual() => Cond::TextEq {
+            lhs: text(lhs),
+            rhs: text(rhs),
+            negate,
+        },
+        _ if lhs.ty == Type::Bool => Cond::BoolEq {
+            lhs: Box::new(cond(lhs, symbols)),
+            rhs: Box::new(cond(rhs, symbols)),
+            negate,
+        },
+        _ => {
+            let op = cmp_op(op);
+            match (num(lhs, symbols), num(rhs, symbols)) {
+                (Num::Slot(s), Num::Const(k)) => Cond::SlotCmp(op, s, k),
+                (Num::Const(k), Num::Slot(s)) => Cond::SlotCmp(mirrored(op), s, k),
+                (a, b) => Cond::NumCmp(op, Box::new(a), Box::new(b)),
+            }
+        }
+    }
+}
+
+/// Compiles a number expression, folding constants.
+pub(crate) fn num(expr: &TypedExpr, symbols: &SymbolTable) -> Num {
+    let compiled = num_raw(expr, symbols);
+    if compiled.as_const().is_none() && !reads_customer(expr) {
+        // A constant that folds to "missing" (NaN) stays as it was; evaluation reports it.
+        if let Some(k) = compiled.eval(&empty_context(symbols)) {
+            return Num::Const(k);
+        }
+    }
+    compiled
+}
+
+fn num_raw(expr: &TypedExpr, symbols: &SymbolTable) -> Num {
+    let all = |args: &[TypedExpr]| -> Box<[Num]> { args.iter().map(|a| num(a, symbols)).collect() };
+    match &expr.kind {
+        TypedKind::Number(n) => Num::Const(*n),
+        TypedKind::Slot(slot) => Num::Slot(*slot),
+        TypedKind::Unary(UnaryOp::Neg, inner) => Num::Neg(Box::new(num(inner, symbols))),
+        TypedKind::Binary(op, lhs, rhs) => {
+            let op = match op {
+                BinaryOp::Add => ArithOp::Add,
+                BinaryOp::Sub => ArithOp::Sub,
+                BinaryOp::Mul => ArithOp::Mul,
+                BinaryOp::Div => ArithOp::Div,
+                _ => ArithOp::Rem,
+            };
+            Num::Arith(op, Box::new(num(lhs, symbols)), Box::new(num(rhs, symbols)))
+        }
+        TypedKind::Call(f, args) => match f {
+            Function::Min => Num::Min(all(args)),
+            Function::Max => Num::Max(all(args)),
+            Function::Clamp if args.len() == 3 => Num::Clamp(Box::new([
+                num(&args[0], symbols),
+                num(&args[1], symbols),
+                num(&args[2], symbols),
+            ])),
+            Function::Abs if args.len() == 1 => Num::Abs(Box::new(num(&args[0], symbols))),
+            Function::Round if args.len() == 1 => Num::Round(Box::new(num(&args[0], symbols))),
+            Function::ValueOr if args.len() == 2 => {
+                Num::ValueOr(Box::new(num(&args[0], symbols)), Box::new(num(&args[1], symbols)))
+            }
+            Function::Len if args.len() == 1 => Num::Len(text(&args[0])),
+            _ => Num::Const(f64::NAN),
+        },
+        _ => Num::Const(f64::NAN),
+    }
+}
+
+fn text(expr: &TypedExpr) -> Text {
+    match &expr.kind {
+        TypedKind::Text(s) => Text::Const(*s),
+        TypedKind::Slot(slot) => Text::Slot(*slot),
+        TypedKind::Call(Function::ValueOr, args) if args.len() == 2 => {
+            Text::ValueOr(Box::new(text(&args[0])), Box::new(text(&args[1])))
+        }
+        _ => Text::Slot(u32::MAX),
+    }
+}
+
+/// Whether an expression reads any customer value.
+fn reads_customer(expr: &TypedExpr) -> bool {
+    match &expr.kind {
+        TypedKind::Slot(_) | TypedKind::Uses(_) => true,
+        TypedKind::Number(_) | TypedKind::Text(_) | TypedKind::Bool(_) => false,
+        TypedKind::List(items) | TypedKind::Call(_, items) => items.iter().any(reads_customer),
+        TypedKind::Unary(_, inner) => reads_customer(inner),
+        TypedKind::Binary(_, a, b) => reads_customer(a) || reads_customer(b),
+    }
+}
+
+impl Engine {
+    /// The catalog the package was built from.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Warnings found while checking (unused segments, shadowed rules...).
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+
+    /// The package's source files, for rendering diagnostics.
+    pub fn sources(&self) -> &SourceMap {
+        &self.sources
+    }
+
+    /// The folder the package was loaded from, if any.
+    pub fn root(&self) -> Option<&std::path::Path> {
+        self.root.as_deref()
+    }
+
+    /// Number of segments, rules and profiles.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        (self.checked.segments.len(), self.checked.rules.len(), self.checked.profiles.len())
+    }
+
+    /// A service by id.
+    pub fn service(&self, id: ServiceId) -> Option<&Service> {
+        self.catalog.services.get(id as usize)
+    }
+
+    /// A segment's name.
+    pub fn segment_name(&self, id: SegmentId) -> &str {
+        self.checked.segments.get(id as usize).map_or("", |s| s.name.as_str())
+    }
+
+    /// A segment's display label, falling back to its name.
+    pub fn segment_label(&self, id: SegmentId) -> &str {
+        self.checked
+            .segments
+            .get(id as usize)
+            .map_or("", |s| s.label.as_deref().unwrap_or(&s.name))
+    }
+
+    /// Segment names from a root down to `id`, following each first parent.
+    pub fn segment_path(&self, id: SegmentId) -> Vec<&str> {
+        let mut path = Vec::new();
+        let mut current = Some(id);
+        while let Some(c) = current {
+            let Some(segment) = self.checked.segments.get(c as usize) else {
+                break;
+            };
+            path.push(segment.name.as_str());
+            current = segment.parents.first().copied();
+            if path.len() > self.checked.segments.len() {
+                break;
+            }
+        }
+        path.reverse();
+        path
+    }
+
+    /// Segment depth in the graph (0 for roots).
+    pub fn segment_depth(&self, id: SegmentId) -> u32 {
+        self.checked.graph.depth.get(id as usize).copied().unwrap_or(0)
+    }
+
+    /// A rule's name.
+    pub fn rule_name(&self, id: RuleId) -> &str {
+        self.checked.rules.get(id as usize).map_or("", |r| r.name.as_str())
+    }
+
+    /// A rule's `because` text, if it has one.
+    pub fn rule_reason(&self, id: RuleId) -> Option<&str> {
+        self.checked.rules.get(id as usize).and_then(|r| r.because.as_deref())
+    }
+
+    /// Whether a rule offers (true) or suppresses (false).
+    pub fn rule_offers(&self, id: RuleId) -> bool {
+        self.checked
+            .rules
+            .get(id as usize)
+            .is_some_and(|r| r.action == ActionKind::Offer)
+    }
+
+    /// The segment a rule is for.
+    pub fn rule_segment(&self, id: RuleId) -> SegmentId {
+        self.checked.rules.get(id as usize).map_or(0, |r| r.segment)
+    }
+
+    /// The service a rule offers or suppresses.
+    pub fn rule_service(&self, id: RuleId) -> ServiceId {
+        self.checked.rules.get(id as usize).map_or(0, |r| r.service)
+    }
+
+    /// Where a rule was written, as `file:line:col`.
+    pub fn rule_location(&self, id: RuleId) -> String {
+        let Some(rule) = self.checked.rules.get(id as usize) else {
+            return String::new();
+        };
+        self.sources.get(rule.name_span.file).map_or(String::new(), |f| {
+            let (line, col) = f.line_col(rule.name_span.start);
+            format!("{}:{line}:{col}", f.name)
+        })
+    }
+}

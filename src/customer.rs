@@ -1,0 +1,418 @@
+//! Customers as the engine sees them: a flat vector of typed values, one per
+//! schema slot, with texts interned to symbols when they are read.
+//!
+//! In: raw values (CSV text, JSON, or typed values from code). Out: a
+//! [`Customer`], or a [`FieldError`] saying which value was wrong and why.
+
+use crate::diagnostic::closest;
+use crate::schema::{Field, FieldKind, Schema, Slot, Symbol};
+use std::fmt;
+
+/// One value of a customer.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum Value {
+    /// No value was given.
+    #[default]
+    Missing,
+    /// A number.
+    Number(f64),
+    /// Yes or no.
+    Bool(bool),
+    /// A text, interned.
+    Text(Symbol),
+}
+
+/// A customer ready to evaluate.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Customer {
+    pub(crate) values: Vec<Value>,
+    /// Texts the package does not know; their symbols follow the package's.
+    pub(crate) local_texts: Vec<Box<str>>,
+}
+
+impl Customer {
+    pub(crate) fn empty(schema: &Schema) -> Customer {
+        Customer {
+            values: vec![Value::Missing; schema.fields.len()],
+            local_texts: Vec::new(),
+        }
+    }
+
+    /// Clears every value, keeping the allocations for the next customer.
+    pub(crate) fn reset(&mut self, schema: &Schema) {
+        self.values.clear();
+        self.values.resize(schema.fields.len(), Value::Missing);
+        self.local_texts.clear();
+    }
+
+    /// Interns a text: package symbols first, then this customer's own texts.
+    pub(crate) fn intern(&mut self, schema: &Schema, text: &str) -> Symbol {
+        if let Some(symbol) = schema.symbols.get(text) {
+            return symbol;
+        }
+        let base = schema.symbols.len();
+        if let Some(i) = self.local_texts.iter().position(|t| &**t == text) {
+            return Symbol(base + u32::try_from(i).unwrap_or(0));
+        }
+        self.local_texts.push(text.into());
+        Symbol(base + u32::try_from(self.local_texts.len() - 1).unwrap_or(0))
+    }
+
+    /// The value in a slot.
+    pub(crate) fn get(&self, slot: Slot) -> Value {
+        self.values.get(slot as usize).copied().unwrap_or(Value::Missing)
+    }
+
+    pub(crate) fn set(&mut self, slot: Slot, value: Value) {
+        if let Some(v) = self.values.get_mut(slot as usize) {
+            *v = value;
+        }
+    }
+
+    /// The text behind a symbol of this customer.
+    pub(crate) fn text<'a>(&'a self, schema: &'a Schema, symbol: Symbol) -> &'a str {
+        let base = schema.symbols.len();
+        if symbol.0 < base {
+            schema.symbols.text(symbol).unwrap_or("")
+        } else {
+            self.local_texts
+                .get((symbol.0 - base) as usize)
+                .map_or("", |t| &**t)
+        }
+    }
+
+    /// Checks that every required attribute has a value.
+    pub(crate) fn check_required(&self, schema: &Schema) -> Result<(), FieldError> {
+        for (slot, field) in schema.fields.iter().enumerate() {
+            if field.required && self.values.get(slot) == Some(&Value::Missing) {
+                return Err(FieldError {
+                    field: field.name.clone(),
+                    column: field.column.clone(),
+                    problem: Problem::MissingRequired,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A value that could not be read into its attribute.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    /// Attribute or preference name.
+    pub field: String,
+    /// Input column it was read from.
+    pub column: String,
+    /// What was wrong.
+    pub problem: Problem,
+}
+
+/// What was wrong with a value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Problem {
+    /// Not a number.
+    NotANumber(String),
+    /// A preference outside 0..1.
+    PreferenceOutOfRange(f64),
+    /// Not a recognised yes/no text.
+    NotABool(String),
+    /// Not one of the category's values.
+    NotInCategory {
+        /// What was given.
+        got: String,
+        /// The closest allowed value, if any.
+        suggestion: Option<String>,
+        /// All allowed values.
+        allowed: Vec<String>,
+    },
+    /// A required attribute had no value.
+    MissingRequired,
+    /// The attribute name is not in the schema (builder and JSON input).
+    UnknownField(Option<String>),
+    /// The JSON value has the wrong shape (an array, an object...).
+    WrongJsonType(String),
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = if self.column == self.field {
+            format!("`{}`", self.field)
+        } else {
+            format!("`{}` (attribute `{}`)", self.column, self.field)
+        };
+        match &self.problem {
+            Problem::NotANumber(got) => write!(f, "{at}: expected a number, found `{got}`"),
+            Problem::PreferenceOutOfRange(v) => {
+                write!(f, "{at}: preference weights run from 0 to 1, found {v}")
+            }
+            Problem::NotABool(got) => write!(f, "{at}: expected yes or no, found `{got}`"),
+            Problem::NotInCategory {
+                got,
+                suggestion,
+                allowed,
+            } => {
+                write!(f, "{at}: `{got}` is not one of {}", allowed.join(", "))?;
+                if let Some(s) = suggestion {
+                    write!(f, " (did you mean `{s}`?)")?;
+                }
+                Ok(())
+            }
+            Problem::MissingRequired => write!(f, "{at}: a value is required but the field is empty"),
+            Problem::UnknownField(suggestion) => {
+                write!(f, "{at}: the schema has no such attribute")?;
+                if let Some(s) = suggestion {
+                    write!(f, " (did you mean `{s}`?)")?;
+                }
+                Ok(())
+            }
+            Problem::WrongJsonType(got) => write!(f, "{at}: expected a single value, found {got}"),
+        }
+    }
+}
+
+impl std::error::Error for FieldError {}
+
+/// Reads one text value into a slot, following the field's type.
+pub(crate) fn parse_text(
+    schema: &Schema,
+    customer: &mut Customer,
+    slot: Slot,
+    raw: &str,
+) -> Result<(), FieldError> {
+    let Some(field) = schema.field(slot) else {
+        return Ok(());
+    };
+    let text = raw.trim();
+    if text.is_empty() || field.missing.iter().any(|m| m == text) {
+        customer.set(slot, Value::Missing);
+        return Ok(());
+    }
+    let error = |problem| FieldError {
+        field: field.name.clone(),
+        column: field.column.clone(),
+        problem,
+    };
+    let value = match &field.kind {
+        FieldKind::Number => Value::Number(parse_number(text).ok_or_else(|| error(Problem::NotANumber(clip(text))))?),
+        FieldKind::Preference => {
+            let n = parse_number(text).ok_or_else(|| error(Problem::NotANumber(clip(text))))?;
+            if !(0.0..=1.0).contains(&n) {
+                return Err(error(Problem::PreferenceOutOfRange(n)));
+            }
+            Value::Number(n)
+        }
+        FieldKind::Bool { truthy, falsy } => {
+            let lower = text.to_lowercase();
+            if truthy.contains(&lower) {
+                Value::Bool(true)
+            } else if falsy.contains(&lower) {
+                Value::Bool(false)
+            } else {
+                return Err(error(Problem::NotABool(clip(text))));
+            }
+        }
+        FieldKind::Category { values } => match schema.symbols.get(text) {
+            Some(symbol) if values.contains(&symbol) => Value::Text(symbol),
+            _ => return Err(error(category_problem(schema, values, text))),
+        },
+        FieldKind::Text => Value::Text(customer.intern(schema, text)),
+    };
+    customer.set(slot, value);
+    Ok(())
+}
+
+fn category_problem(schema: &Schema, values: &[Symbol], text: &str) -> Problem {
+    let allowed: Vec<String> = values
+        .iter()
+        .filter_map(|v| schema.symbols.text(*v))
+        .map(str::to_string)
+        .collect();
+    let suggestion = closest(text, allowed.iter().map(String::as_str)).map(str::to_string);
+    Problem::NotInCategory {
+        got: clip(text),
+        suggestion,
+        allowed,
+    }
+}
+
+fn parse_number(text: &str) -> Option<f64> {
+    text.parse::<f64>().ok().filter(|n| n.is_finite())
+}
+
+/// Keeps error messages short whatever the input.
+fn clip(text: &str) -> String {
+    const MAX: usize = 60;
+    if text.chars().count() <= MAX {
+        text.to_string()
+    } else {
+        let mut s: String = text.chars().take(MAX).collect();
+        s.push('…');
+        s
+    }
+}
+
+/// Reads a JSON value into a slot.
+pub(crate) fn parse_json(
+    schema: &Schema,
+    customer: &mut Customer,
+    slot: Slot,
+    value: &serde_json::Value,
+) -> Result<(), FieldError> {
+    let Some(field) = schema.field(slot) else {
+        return Ok(());
+    };
+    match value {
+        serde_json::Value::Null => {
+            customer.set(slot, Value::Missing);
+            Ok(())
+        }
+        serde_json::Value::String(s) => parse_text(schema, customer, slot, s),
+        serde_json::Value::Bool(b) => match field.kind {
+            FieldKind::Bool { .. } => {
+                customer.set(slot, Value::Bool(*b));
+                Ok(())
+            }
+            _ => parse_text(schema, customer, slot, if *b { "true" } else { "false" }),
+        },
+        serde_json::Value::Number(n) => parse_text(schema, customer, slot, &n.to_string()),
+        other => Err(FieldError {
+            field: field.name.clone(),
+            column: field.column.clone(),
+            problem: Problem::WrongJsonType(
+                if other.is_array() { "a list" } else { "an object" }.to_string(),
+            ),
+        }),
+    }
+}
+
+/// Typed input for [`CustomerBuilder::set`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// A number.
+    Number(f64),
+    /// Yes or no.
+    Bool(bool),
+    /// A text (also parsed into numbers and bools when the attribute wants one).
+    Text(String),
+}
+
+impl From<f64> for Input {
+    fn from(v: f64) -> Self {
+        Input::Number(v)
+    }
+}
+impl From<i64> for Input {
+    fn from(v: i64) -> Self {
+        Input::Number(v as f64)
+    }
+}
+impl From<i32> for Input {
+    fn from(v: i32) -> Self {
+        Input::Number(f64::from(v))
+    }
+}
+impl From<bool> for Input {
+    fn from(v: bool) -> Self {
+        Input::Bool(v)
+    }
+}
+impl From<&str> for Input {
+    fn from(v: &str) -> Self {
+        Input::Text(v.to_string())
+    }
+}
+impl From<String> for Input {
+    fn from(v: String) -> Self {
+        Input::Text(v)
+    }
+}
+
+/// Builds a customer attribute by attribute, by schema name
+/// (`pref.NAME` or `NAME` for preferences).
+pub struct CustomerBuilder<'e> {
+    schema: &'e Schema,
+    customer: Customer,
+    error: Option<FieldError>,
+}
+
+impl<'e> CustomerBuilder<'e> {
+    pub(crate) fn new(schema: &'e Schema) -> Self {
+        CustomerBuilder {
+            schema,
+            customer: Customer::empty(schema),
+            error: None,
+        }
+    }
+
+    /// Sets one attribute or preference; errors surface in [`build`](Self::build).
+    pub fn set(mut self, name: &str, value: impl Into<Input>) -> Self {
+        if self.error.is_some() {
+            return self;
+        }
+        let slot = name
+            .strip_prefix("pref.")
+            .and_then(|p| self.schema.preference(p))
+            .or_else(|| self.schema.attribute(name))
+            .or_else(|| self.schema.preference(name));
+        let Some(slot) = slot else {
+            let names = self.schema.fields.iter().map(|f: &Field| f.name.as_str());
+            self.error = Some(FieldError {
+                field: name.to_string(),
+                column: name.to_string(),
+                problem: Problem::UnknownField(closest(name, names).map(str::to_string)),
+            });
+            return self;
+        };
+        let result = match value.into() {
+            Input::Text(t) => parse_text(self.schema, &mut self.customer, slot, &t),
+            Input::Number(n) => parse_json(
+                self.schema,
+                &mut self.customer,
+                slot,
+                &serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, serde_json::Value::Number),
+            ),
+            Input::Bool(b) => parse_json(self.schema, &mut self.customer, slot, &serde_json::Value::Bool(b)),
+        };
+        self.error = result.err();
+        self
+    }
+
+    /// The customer, or the first value that could not be read.
+    pub fn build(self) -> Result<Customer, FieldError> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        self.customer.check_required(self.schema)?;
+        Ok(self.customer)
+    }
+}
+
+/// Reads a customer from a JSON object keyed by input column; attribute names
+/// are accepted too. Keys the schema does not know are ignored.
+pub(crate) fn from_json_object(schema: &Schema, object: &serde_json::Value) -> Result<Customer, FieldError> {
+    let mut customer = Customer::empty(schema);
+    fill_from_json(schema, &mut customer, object)?;
+    customer.check_required(schema)?;
+    Ok(customer)
+}
+
+pub(crate) fn fill_from_json(
+    schema: &Schema,
+    customer: &mut Customer,
+    object: &serde_json::Value,
+) -> Result<(), FieldError> {
+    let Some(map) = object.as_object() else {
+        return Err(FieldError {
+            field: String::new(),
+            column: String::new(),
+            problem: Problem::WrongJsonType("something other than an object".into()),
+        });
+    };
+    for (slot, field) in schema.fields.iter().enumerate() {
+        let value = map.get(&field.column).or_else(|| map.get(&field.name));
+        if let Some(value) = value {
+            parse_json(schema, customer, u32::try_from(slot).unwrap_or(u32::MAX), value)?;
+        }
+    }
+    Ok(())
+}

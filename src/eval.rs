@@ -1,0 +1,312 @@
+//! Evaluation: one customer in, ranked offers out.
+//!
+//! Segments are visited top-down in topological order, children only when
+//! the parent matched, so the work grows with the segments and rules that can
+//! apply to the customer, not with the size of the package. All working memory
+//! lives in an [`Evaluator`] and is reused, so evaluating allocates nothing
+//! once its buffers have grown.
+
+use crate::compile::Engine;
+use crate::customer::Customer;
+use crate::ir::{RuleId, SegmentId, ServiceId};
+use crate::program::{Context, Tri};
+use crate::syntax::ast::ActionKind;
+use serde::Serialize;
+use std::fmt;
+
+/// One recommended service for one customer.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Offer {
+    /// The service (index into the catalog's services).
+    pub service: ServiceId,
+    /// Expected satisfaction gain, on the catalog's scale.
+    pub gain: f64,
+    /// The rule that made the offer.
+    pub rule: RuleId,
+    /// The segment of that rule.
+    pub segment: SegmentId,
+}
+
+/// A customer could not be evaluated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalError {
+    /// The rule at fault.
+    pub rule: RuleId,
+    /// Its name.
+    pub rule_name: String,
+    /// What went wrong.
+    pub kind: EvalErrorKind,
+}
+
+/// What went wrong while evaluating.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EvalErrorKind {
+    /// The gain came out as NaN or infinite (e.g. a division by zero).
+    NonFiniteGain(f64),
+}
+
+impl fmt::Display for EvalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            EvalErrorKind::NonFiniteGain(g) => write!(
+                f,
+                "rule `{}`: the gain is not a finite number ({g}); check for a division by zero",
+                self.rule_name
+            ),
+        }
+    }
+}
+
+impl std::error::Error for EvalError {}
+
+const NONE: u32 = u32::MAX;
+const PROFILE_UNSET: u8 = 3;
+
+/// Reusable working memory for evaluating customers against one engine.
+/// Create one per thread with [`Engine::evaluator`].
+pub struct Evaluator<'e> {
+    engine: &'e Engine,
+    member: Vec<u64>,
+    queued: Vec<u64>,
+    profile_cache: Vec<u8>,
+    best: Vec<u32>,
+    suppressed: Vec<u32>,
+    touched: Vec<ServiceId>,
+    members: Vec<SegmentId>,
+    fired: Vec<RuleId>,
+    offers: Vec<Offer>,
+    dropped: Vec<(ServiceId, RuleId)>,
+}
+
+impl Engine {
+    /// A fresh evaluator for this engine.
+    pub fn evaluator(&self) -> Evaluator<'_> {
+        let words = self.segments.len().div_ceil(64);
+        let services = self.catalog.services.len();
+        Evaluator {
+            engine: self,
+            member: vec![0; words],
+            queued: vec![0; words],
+            profile_cache: vec![PROFILE_UNSET; self.profiles.len()],
+            best: vec![NONE; services],
+            suppressed: vec![NONE; services],
+            touched: Vec::with_capacity(services),
+            members: Vec::with_capacity(self.segments.len()),
+            fired: Vec::new(),
+            offers: Vec::with_capacity(services),
+            dropped: Vec::new(),
+        }
+    }
+
+    /// Evaluates one customer (allocates an evaluator; prefer
+    /// [`Engine::evaluator`] when evaluating many).
+    pub fn evaluate(&self, customer: &Customer) -> Result<Vec<Offer>, EvalError> {
+        self.evaluator().evaluate(customer).map(<[Offer]>::to_vec)
+    }
+}
+
+impl<'e> Evaluator<'e> {
+    /// The engine this evaluator runs.
+    pub fn engine(&self) -> &'e Engine {
+        self.engine
+    }
+
+    /// Evaluates one customer; the offers stay valid until the next call.
+    pub fn evaluate(&mut self, customer: &Customer) -> Result<&[Offer], EvalError> {
+        let engine = self.engine;
+        let cx = Context {
+            values: &customer.values,
+            local_texts: &customer.local_texts,
+            symbols: &engine.schema.symbols,
+        };
+        self.member.fill(0);
+        self.profile_cache.fill(PROFILE_UNSET);
+        self.members.clear();
+        self.fired.clear();
+        self.offers.clear();
+        self.dropped.clear();
+        for &root in &engine.roots {
+            set_bit(&mut self.queued, root);
+        }
+
+        for word in 0..self.queued.len() {
+            loop {
+                let bits = self.queued[word];
+                if bits == 0 {
+                    break;
+                }
+                let bit = bits.trailing_zeros();
+                self.queued[word] &= !(1u64 << bit);
+                let pos = (word as u32) * 64 + bit;
+                self.visit(pos, &cx);
+            }
+        }
+        self.collect(&cx)
+    }
+
+    fn visit(&mut self, pos: u32, cx: &Context<'_>) {
+        let engine = self.engine;
+        let Some(segment) = engine.segments.get(pos as usize) else {
+            return;
+        };
+        if segment.parents.len() > 1 && !segment.parents.iter().all(|&p| get_bit(&self.member, p)) {
+            return;
+        }
+        if segment.predicate.eval(cx) != Tri::True {
+            return;
+        }
+        set_bit(&mut self.member, pos);
+        self.members.push(segment.id);
+        for &child in segment.children.iter() {
+            set_bit(&mut self.queued, child);
+        }
+        for &rule_id in segment.rules.iter() {
+            let Some(rule) = engine.rules.get(rule_id as usize) else {
+                continue;
+            };
+            if let Some(profile) = rule.profile
+                && self.profile(profile, cx) != Tri::True
+            {
+                continue;
+            }
+            if rule.when.eval(cx) != Tri::True {
+                continue;
+            }
+            self.fired.push(rule_id);
+            let service = rule.service as usize;
+            let (Some(best), Some(suppressed)) = (self.best.get(service), self.suppressed.get(service)) else {
+                continue;
+            };
+            let (best, suppressed) = (*best, *suppressed);
+            if best == NONE && suppressed == NONE {
+                self.touched.push(rule.service);
+            }
+            match rule.action {
+                ActionKind::Suppress => {
+                    if suppressed == NONE {
+                        self.suppressed[service] = rule_id;
+                    }
+                }
+                ActionKind::Offer => {
+                    let wins = best == NONE
+                        || engine
+                            .rules
+                            .get(best as usize)
+                            .is_none_or(|current| rule.rank > current.rank);
+                    if wins {
+                        self.best[service] = rule_id;
+                    }
+                }
+            }
+        }
+    }
+
+    fn profile(&mut self, profile: u32, cx: &Context<'_>) -> Tri {
+        let Some(cached) = self.profile_cache.get_mut(profile as usize) else {
+            return Tri::Unknown;
+        };
+        match *cached {
+            0 => Tri::False,
+            1 => Tri::True,
+            2 => Tri::Unknown,
+            _ => {
+                let result = self
+                    .engine
+                    .profiles
+                    .get(profile as usize)
+                    .map_or(Tri::Unknown, |p| p.eval(cx));
+                *cached = match result {
+                    Tri::False => 0,
+                    Tri::True => 1,
+                    Tri::Unknown => 2,
+                };
+                result
+            }
+        }
+    }
+
+    fn collect(&mut self, cx: &Context<'_>) -> Result<&[Offer], EvalError> {
+        let engine = self.engine;
+        let mut error = None;
+        for &service in &self.touched {
+            let s = service as usize;
+            let (best, suppressed) = (self.best[s], self.suppressed[s]);
+            self.best[s] = NONE;
+            self.suppressed[s] = NONE;
+            if best == NONE || error.is_some() {
+                continue;
+            }
+            if suppressed != NONE {
+                self.dropped.push((service, best));
+                continue;
+            }
+            let Some(rule) = engine.rules.get(best as usize) else {
+                continue;
+            };
+            match rule.gain.eval(cx) {
+                Some(gain) if gain.is_finite() => self.offers.push(Offer {
+                    service,
+                    gain,
+                    rule: best,
+                    segment: rule.segment,
+                }),
+                Some(gain) => {
+                    error = Some(EvalError {
+                        rule: best,
+                        rule_name: engine.rule_name(best).to_string(),
+                        kind: EvalErrorKind::NonFiniteGain(gain),
+                    });
+                }
+                // The winning rule's gain needs a value the customer lacks: no offer.
+                None => self.dropped.push((service, best)),
+            }
+        }
+        self.touched.clear();
+        if let Some(error) = error {
+            self.offers.clear();
+            return Err(error);
+        }
+        let rules = &engine.rules;
+        let rank = &engine.service_rank;
+        self.offers.sort_unstable_by(|a, b| {
+            b.gain
+                .total_cmp(&a.gain)
+                .then_with(|| {
+                    let pa = rules.get(a.rule as usize).map_or(0, |r| r.priority);
+                    let pb = rules.get(b.rule as usize).map_or(0, |r| r.priority);
+                    pb.cmp(&pa)
+                })
+                .then_with(|| rank.get(a.service as usize).cmp(&rank.get(b.service as usize)))
+        });
+        self.offers.truncate(engine.catalog.max_offers);
+        Ok(&self.offers)
+    }
+
+    /// Segments the last customer was in, in the order they were visited.
+    pub fn memberships(&self) -> &[SegmentId] {
+        &self.members
+    }
+
+    /// Rules whose segment, profile and condition held for the last customer.
+    pub fn fired_rules(&self) -> &[RuleId] {
+        &self.fired
+    }
+
+    /// The offers of the last customer.
+    pub fn offers(&self) -> &[Offer] {
+        &self.offers
+    }
+}
+
+#[inline]
+fn set_bit(bits: &mut [u64], pos: u32) {
+    if let Some(word) = bits.get_mut((pos / 64) as usize) {
+        *word |= 1u64 << (pos % 64);
+    }
+}
+
+#[inline]
+fn get_bit(bits: &[u64], pos: u32) -> bool {
+    bits.get((pos / 64) as usize)
+        .is_some_and(|w| w & (1u64 << (pos % 64)) != 0)
+}

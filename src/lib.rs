@@ -1,0 +1,86 @@
+//! # vasrec
+//!
+//! Recommend value-added services (VAS) to customers from declarative rules,
+//! and report the satisfaction gain those services are expected to bring.
+//!
+//! A rule package is a folder with a `catalog.yaml` (services, the customer
+//! schema) and `.vas` rule files (segments, preference profiles, rules). It is
+//! checked and compiled once into an immutable [`Engine`]; customers are then
+//! evaluated fast, from as many threads as you like.
+//!
+//! ```
+//! use vasrec::Engine;
+//!
+//! let catalog = r#"
+//! package: demo
+//! services:
+//!   - { id: priority_support, name: 优先技术支持, category: technical_support,
+//!       stage: after_sale, channel: omni, participation: passive, cost: 12 }
+//! customer:
+//!   attributes:
+//!     - { name: tenure_months, type: number, required: true }
+//!   preferences:
+//!     - { name: responsiveness }
+//! "#;
+//! let rules = r#"
+//! segment everyone { when true }
+//! segment new_customer under everyone "新客户" { when tenure_months < 6 }
+//! rule fast_start for new_customer {
+//!   when value_or(pref.responsiveness, 0) >= 0.5
+//!   offer priority_support
+//!   gain 2 + 3 * pref.responsiveness
+//!   because "New customers who value speed"
+//! }
+//! "#;
+//! let engine = Engine::from_sources(catalog, &[("rules.vas", rules)])?;
+//! let customer = engine
+//!     .customer()
+//!     .set("tenure_months", 3)
+//!     .set("pref.responsiveness", 0.8)
+//!     .build()?;
+//! let offers = engine.evaluate(&customer)?;
+//! assert_eq!(engine.service(offers[0].service).unwrap().id, "priority_support");
+//! assert!((offers[0].gain - 4.4).abs() < 1e-9);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod catalog;
+mod compile;
+mod customer;
+pub mod diagnostic;
+mod eval;
+mod graph;
+mod ir;
+mod package;
+mod program;
+pub mod render;
+mod resolve;
+mod schema;
+pub mod source;
+mod syntax;
+
+pub use catalog::Catalog;
+pub use compile::Engine;
+pub use customer::{Customer, CustomerBuilder, FieldError, Input, Problem, Value};
+pub use diagnostic::{Code, Diagnostic, Severity};
+pub use eval::{EvalError, EvalErrorKind, Evaluator, Offer};
+pub use ir::{RuleId, SegmentId, ServiceId};
+pub use package::{CATALOG_FILE, LoadError};
+pub use schema::Symbol;
+
+impl Engine {
+    /// Starts building a customer by attribute name.
+    pub fn customer(&self) -> CustomerBuilder<'_> {
+        CustomerBuilder::new(&self.schema)
+    }
+
+    /// Builds a customer from a JSON object keyed by input column (or attribute name).
+    pub fn customer_from_json(&self, object: &serde_json::Value) -> Result<Customer, FieldError> {
+        customer::from_json_object(&self.schema, object)
+    }
+}

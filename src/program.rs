@@ -1,0 +1,299 @@
+//! Compiled expressions: the compact, typed form the evaluator runs.
+//!
+//! Each result type has its own node enum, so evaluation never checks types at
+//! run time; names are slots, texts are symbols, constants are folded, and the
+//! common `attribute <op> number` test is a single node.
+
+use crate::customer::Value;
+use crate::schema::{Slot, Symbol, SymbolTable};
+
+/// Three-valued truth: a test on a missing value is `Unknown`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tri {
+    False,
+    True,
+    Unknown,
+}
+
+impl Tri {
+    fn from_bool(b: bool) -> Tri {
+        if b { Tri::True } else { Tri::False }
+    }
+
+    fn not(self) -> Tri {
+        match self {
+            Tri::False => Tri::True,
+            Tri::True => Tri::False,
+            Tri::Unknown => Tri::Unknown,
+        }
+    }
+
+    fn negate_if(self, negate: bool) -> Tri {
+        if negate { self.not() } else { self }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl CmpOp {
+    #[inline]
+    fn test(self, a: f64, b: f64) -> Tri {
+        if a.is_nan() || b.is_nan() {
+            return Tri::Unknown;
+        }
+        Tri::from_bool(match self {
+            CmpOp::Eq => a == b,
+            CmpOp::Ne => a != b,
+            CmpOp::Lt => a < b,
+            CmpOp::Le => a <= b,
+            CmpOp::Gt => a > b,
+            CmpOp::Ge => a >= b,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TextTest {
+    StartsWith,
+    EndsWith,
+    Contains,
+}
+
+/// A yes/no expression.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Cond {
+    Const(Tri),
+    /// A bool attribute (also `uses(service)`).
+    Slot(Slot),
+    Not(Box<Cond>),
+    And(Box<[Cond]>),
+    Or(Box<[Cond]>),
+    /// `attribute <op> constant`, the most common test, in one node.
+    SlotCmp(CmpOp, Slot, f64),
+    NumCmp(CmpOp, Box<Num>, Box<Num>),
+    TextEq { lhs: Text, rhs: Text, negate: bool },
+    TextIn { value: Text, set: Box<[Symbol]>, negate: bool },
+    NumIn { value: Box<Num>, set: Box<[f64]>, negate: bool },
+    BoolEq { lhs: Box<Cond>, rhs: Box<Cond>, negate: bool },
+    TextTest(TextTest, Text, Text),
+    PresentNum(Box<Num>),
+    PresentText(Text),
+    PresentCond(Box<Cond>),
+    ValueOr(Box<Cond>, Box<Cond>),
+}
+
+/// A number expression; `None` means missing.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Num {
+    Const(f64),
+    Slot(Slot),
+    Neg(Box<Num>),
+    Arith(ArithOp, Box<Num>, Box<Num>),
+    Min(Box<[Num]>),
+    Max(Box<[Num]>),
+    Clamp(Box<[Num; 3]>),
+    Abs(Box<Num>),
+    Round(Box<Num>),
+    ValueOr(Box<Num>, Box<Num>),
+    Len(Text),
+}
+
+/// A text expression, as a symbol.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Text {
+    Const(Symbol),
+    Slot(Slot),
+    ValueOr(Box<Text>, Box<Text>),
+}
+
+/// What an expression can see while it runs: one customer.
+#[derive(Clone, Copy)]
+pub(crate) struct Context<'a> {
+    pub values: &'a [Value],
+    /// The customer's own texts that are not package symbols.
+    pub local_texts: &'a [Box<str>],
+    pub symbols: &'a SymbolTable,
+}
+
+impl<'a> Context<'a> {
+    #[inline]
+    fn value(&self, slot: Slot) -> Value {
+        self.values.get(slot as usize).copied().unwrap_or(Value::Missing)
+    }
+
+    fn text_of(&self, symbol: Symbol) -> &'a str {
+        let base = self.symbols.len();
+        if symbol.0 < base {
+            self.symbols.text(symbol).unwrap_or("")
+        } else {
+            self.local_texts
+                .get((symbol.0 - base) as usize)
+                .map_or("", |t| &**t)
+        }
+    }
+}
+
+impl Cond {
+    #[inline]
+    pub(crate) fn eval(&self, cx: &Context<'_>) -> Tri {
+        match self {
+            Cond::Const(t) => *t,
+            Cond::Slot(slot) => match cx.value(*slot) {
+                Value::Bool(b) => Tri::from_bool(b),
+                _ => Tri::Unknown,
+            },
+            Cond::SlotCmp(op, slot, k) => match cx.value(*slot) {
+                Value::Number(n) => op.test(n, *k),
+                _ => Tri::Unknown,
+            },
+            Cond::Not(inner) => inner.eval(cx).not(),
+            Cond::And(parts) => {
+                let mut result = Tri::True;
+                for part in parts.iter() {
+                    match part.eval(cx) {
+                        Tri::False => return Tri::False,
+                        Tri::Unknown => result = Tri::Unknown,
+                        Tri::True => {}
+                    }
+                }
+                result
+            }
+            Cond::Or(parts) => {
+                let mut result = Tri::False;
+                for part in parts.iter() {
+                    match part.eval(cx) {
+                        Tri::True => return Tri::True,
+                        Tri::Unknown => result = Tri::Unknown,
+                        Tri::False => {}
+                    }
+                }
+                result
+            }
+            Cond::NumCmp(op, a, b) => match (a.eval(cx), b.eval(cx)) {
+                (Some(a), Some(b)) => op.test(a, b),
+                _ => Tri::Unknown,
+            },
+            Cond::TextEq { lhs, rhs, negate } => match (lhs.eval(cx), rhs.eval(cx)) {
+                (Some(a), Some(b)) => Tri::from_bool(a == b).negate_if(*negate),
+                _ => Tri::Unknown,
+            },
+            Cond::TextIn { value, set, negate } => match value.eval(cx) {
+                Some(v) => Tri::from_bool(set.contains(&v)).negate_if(*negate),
+                None => Tri::Unknown,
+            },
+            Cond::NumIn { value, set, negate } => match value.eval(cx) {
+                Some(v) if !v.is_nan() => Tri::from_bool(set.contains(&v)).negate_if(*negate),
+                _ => Tri::Unknown,
+            },
+            Cond::BoolEq { lhs, rhs, negate } => match (lhs.eval(cx), rhs.eval(cx)) {
+                (Tri::Unknown, _) | (_, Tri::Unknown) => Tri::Unknown,
+                (a, b) => Tri::from_bool(a == b).negate_if(*negate),
+            },
+            Cond::TextTest(test, a, b) => match (a.eval(cx), b.eval(cx)) {
+                (Some(a), Some(b)) => {
+                    let (a, b) = (cx.text_of(a), cx.text_of(b));
+                    Tri::from_bool(match test {
+                        TextTest::StartsWith => a.starts_with(b),
+                        TextTest::EndsWith => a.ends_with(b),
+                        TextTest::Contains => a.contains(b),
+                    })
+                }
+                _ => Tri::Unknown,
+            },
+            Cond::PresentNum(n) => Tri::from_bool(n.eval(cx).is_some()),
+            Cond::PresentText(t) => Tri::from_bool(t.eval(cx).is_some()),
+            Cond::PresentCond(c) => Tri::from_bool(c.eval(cx) != Tri::Unknown),
+            Cond::ValueOr(a, b) => match a.eval(cx) {
+                Tri::Unknown => b.eval(cx),
+                known => known,
+            },
+        }
+    }
+
+    /// True when the expression reads nothing from the customer.
+    pub(crate) fn is_const(&self) -> bool {
+        matches!(self, Cond::Const(_))
+    }
+}
+
+impl Num {
+    #[inline]
+    pub(crate) fn eval(&self, cx: &Context<'_>) -> Option<f64> {
+        match self {
+            Num::Const(k) => Some(*k),
+            Num::Slot(slot) => match cx.value(*slot) {
+                Value::Number(n) => Some(n),
+                _ => None,
+            },
+            Num::Neg(a) => a.eval(cx).map(|a| -a),
+            Num::Arith(op, a, b) => {
+                let (a, b) = (a.eval(cx)?, b.eval(cx)?);
+                Some(match op {
+                    ArithOp::Add => a + b,
+                    ArithOp::Sub => a - b,
+                    ArithOp::Mul => a * b,
+                    ArithOp::Div => a / b,
+                    ArithOp::Rem => a % b,
+                })
+            }
+            Num::Min(parts) => fold(parts, cx, f64::min),
+            Num::Max(parts) => fold(parts, cx, f64::max),
+            Num::Clamp(parts) => {
+                let [x, lo, hi] = &**parts;
+                let (x, lo, hi) = (x.eval(cx)?, lo.eval(cx)?, hi.eval(cx)?);
+                Some(x.max(lo).min(hi))
+            }
+            Num::Abs(a) => a.eval(cx).map(f64::abs),
+            Num::Round(a) => a.eval(cx).map(f64::round),
+            Num::ValueOr(a, b) => a.eval(cx).or_else(|| b.eval(cx)),
+            Num::Len(t) => t.eval(cx).map(|s| cx.text_of(s).chars().count() as f64),
+        }
+    }
+
+    pub(crate) fn as_const(&self) -> Option<f64> {
+        match self {
+            Num::Const(k) => Some(*k),
+            _ => None,
+        }
+    }
+}
+
+fn fold(parts: &[Num], cx: &Context<'_>, f: fn(f64, f64) -> f64) -> Option<f64> {
+    let mut acc: Option<f64> = None;
+    for part in parts {
+        let v = part.eval(cx)?;
+        acc = Some(acc.map_or(v, |a| f(a, v)));
+    }
+    acc
+}
+
+impl Text {
+    #[inline]
+    pub(crate) fn eval(&self, cx: &Context<'_>) -> Option<Symbol> {
+        match self {
+            Text::Const(s) => Some(*s),
+            Text::Slot(slot) => match cx.value(*slot) {
+                Value::Text(s) => Some(s),
+                _ => None,
+            },
+            Text::ValueOr(a, b) => a.eval(cx).or_else(|| b.eval(cx)),
+        }
+    }
+}
