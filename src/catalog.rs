@@ -287,7 +287,8 @@ fn unknown_key_help(message: &str) -> (Code, Option<String>) {
         })
         .unwrap_or_default();
     let help = did_you_mean(wanted, expected.iter().copied()).or_else(|| {
-        (!expected.is_empty()).then(|| format!("the keys allowed here are: {}", expected.join(", ")))
+        (!expected.is_empty())
+            .then(|| format!("the keys allowed here are: {}", expected.join(", ")))
     });
     (Code::UnknownKey, help)
 }
@@ -295,7 +296,11 @@ fn unknown_key_help(message: &str) -> (Code, Option<String>) {
 fn friendly_yaml(message: &str) -> String {
     if let Some(rest) = message.strip_prefix("unknown variant `") {
         let got = rest.split('`').next().unwrap_or("");
-        let allowed = rest.split("expected ").nth(1).unwrap_or("").replace("one of ", "");
+        let allowed = rest
+            .split("expected ")
+            .nth(1)
+            .unwrap_or("")
+            .replace("one of ", "");
         return format!("`{got}` is not allowed here; use {allowed}");
     }
     if message.starts_with("invalid type") {
@@ -307,8 +312,8 @@ fn friendly_yaml(message: &str) -> String {
 fn validate(catalog: &Catalog, file: FileId) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
     let mut fail = |code: Code, message: String, help: Option<String>| {
-        let mut d = Diagnostic::error_nowhere(code, format!("catalog.yaml: {message}"))
-            .with_help_opt(help);
+        let mut d =
+            Diagnostic::error_nowhere(code, format!("catalog.yaml: {message}")).with_help_opt(help);
         d.position = Some((file, 1, 1));
         problems.push(d);
     };
@@ -356,7 +361,10 @@ fn validate(catalog: &Catalog, file: FileId) -> Vec<Diagnostic> {
         if !is_identifier(&service.id) {
             fail(
                 Code::InvalidCatalog,
-                format!("`{at}.id` is `{}`, which cannot be used in rules", service.id),
+                format!(
+                    "`{at}.id` is `{}`, which cannot be used in rules",
+                    service.id
+                ),
                 Some("use letters, digits and `_`, starting with a letter".into()),
             );
         }
@@ -370,7 +378,10 @@ fn validate(catalog: &Catalog, file: FileId) -> Vec<Diagnostic> {
         if !categories.contains(&service.category.as_str()) {
             fail(
                 Code::InvalidCatalog,
-                format!("`{at}.category` `{}` is not a known category", service.category),
+                format!(
+                    "`{at}.category` `{}` is not a known category",
+                    service.category
+                ),
                 did_you_mean(&service.category, categories.iter().copied()).or_else(|| {
                     Some(format!(
                         "use one of {} or list it under `extra_categories`",
@@ -382,7 +393,10 @@ fn validate(catalog: &Catalog, file: FileId) -> Vec<Diagnostic> {
         if !(service.cost.is_finite() && service.cost >= 0.0) {
             fail(
                 Code::InvalidCatalog,
-                format!("`{at}.cost` must be a number of 0 or more, not {}", service.cost),
+                format!(
+                    "`{at}.cost` must be a number of 0 or more, not {}",
+                    service.cost
+                ),
                 None,
             );
         }
@@ -396,7 +410,12 @@ fn validate(catalog: &Catalog, file: FileId) -> Vec<Diagnostic> {
             );
         }
         if let Some(attribute) = &service.in_use {
-            match catalog.customer.attributes.iter().find(|a| &a.name == attribute) {
+            match catalog
+                .customer
+                .attributes
+                .iter()
+                .find(|a| &a.name == attribute)
+            {
                 None => fail(
                     Code::UnknownAttribute,
                     format!("`{at}.in_use` names `{attribute}`, which is not a customer attribute"),
@@ -418,7 +437,10 @@ fn validate(catalog: &Catalog, file: FileId) -> Vec<Diagnostic> {
         if !is_identifier(&attribute.name) {
             fail(
                 Code::InvalidCatalog,
-                format!("`{at}.name` is `{}`, which cannot be used in rules", attribute.name),
+                format!(
+                    "`{at}.name` is `{}`, which cannot be used in rules",
+                    attribute.name
+                ),
                 Some("use letters, digits and `_`, starting with a letter".into()),
             );
         }
@@ -488,9 +510,7 @@ fn validate(catalog: &Catalog, file: FileId) -> Vec<Diagnostic> {
 /// Whether a name can be written in a rule file.
 pub(crate) fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_alphabetic() || c == '_')
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
         && chars.all(|c| c.is_alphanumeric() || c == '_')
 }
 
@@ -515,24 +535,39 @@ mod tests {
 
     #[test]
     fn unknown_key_gets_path_line_and_suggestion() {
-        let text = MINIMAL.replace("max_offers", "x").replace("package: p\n", "package: p\nmax_ofers: 2\n");
+        let text = MINIMAL
+            .replace("max_offers", "x")
+            .replace("package: p\n", "package: p\nmax_ofers: 2\n");
         let errors = parse_text(&text).unwrap_err();
         assert_eq!(errors[0].code, Code::UnknownKey);
-        assert_eq!(errors[0].help.as_deref(), Some("did you mean `max_offers`?"));
+        assert_eq!(
+            errors[0].help.as_deref(),
+            Some("did you mean `max_offers`?")
+        );
         assert_eq!(errors[0].position.map(|p| p.1), Some(2));
     }
 
     #[test]
     fn wrong_type_names_key_path() {
-        let text = MINIMAL.replace("participation: passive}", "participation: passive, cost: cheap}");
+        let text = MINIMAL.replace(
+            "participation: passive}",
+            "participation: passive, cost: cheap}",
+        );
         let errors = parse_text(&text).unwrap_err();
-        assert!(errors[0].message.contains("services[0].cost"), "{}", errors[0].message);
+        assert!(
+            errors[0].message.contains("services[0].cost"),
+            "{}",
+            errors[0].message
+        );
     }
 
     #[test]
     fn unknown_category_is_suggested() {
         let text = MINIMAL.replace("convenience", "convenienc");
         let errors = parse_text(&text).unwrap_err();
-        assert_eq!(errors[0].help.as_deref(), Some("did you mean `convenience`?"));
+        assert_eq!(
+            errors[0].help.as_deref(),
+            Some("did you mean `convenience`?")
+        );
     }
 }

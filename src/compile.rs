@@ -6,7 +6,9 @@
 
 use crate::catalog::{Catalog, Service};
 use crate::diagnostic::Diagnostic;
-use crate::ir::{CheckedPackage, Function, Gain, RuleId, SegmentId, ServiceId, Type, TypedExpr, TypedKind};
+use crate::ir::{
+    CheckedPackage, Function, Gain, RuleId, SegmentId, ServiceId, Type, TypedExpr, TypedKind,
+};
 use crate::program::{ArithOp, CmpOp, Cond, Context, Num, Text, TextTest, Tri};
 use crate::schema::{Schema, SymbolTable};
 use crate::source::SourceMap;
@@ -93,9 +95,15 @@ pub(crate) fn compile(
             let segment = &checked.segments[id as usize];
             CompiledSegment {
                 id,
-                predicate: segment.when.as_ref().map_or(Cond::Const(Tri::True), |w| cond(w, &schema.symbols)),
+                predicate: segment
+                    .when
+                    .as_ref()
+                    .map_or(Cond::Const(Tri::True), |w| cond(w, &schema.symbols)),
                 parents: segment.parents.iter().map(pos_of).collect(),
-                children: checked.graph.children[id as usize].iter().map(pos_of).collect(),
+                children: checked.graph.children[id as usize]
+                    .iter()
+                    .map(pos_of)
+                    .collect(),
                 rules: std::mem::take(&mut rules_by_segment[id as usize]).into(),
             }
         })
@@ -109,7 +117,11 @@ pub(crate) fn compile(
     let profiles = checked
         .profiles
         .iter()
-        .map(|p| p.when.as_ref().map_or(Cond::Const(Tri::True), |w| cond(w, &schema.symbols)))
+        .map(|p| {
+            p.when
+                .as_ref()
+                .map_or(Cond::Const(Tri::True), |w| cond(w, &schema.symbols))
+        })
         .collect();
     let rules = checked
         .rules
@@ -117,7 +129,10 @@ pub(crate) fn compile(
         .enumerate()
         .map(|(i, rule)| CompiledRule {
             profile: rule.profile,
-            when: rule.when.as_ref().map_or(Cond::Const(Tri::True), |w| cond(w, &schema.symbols)),
+            when: rule
+                .when
+                .as_ref()
+                .map_or(Cond::Const(Tri::True), |w| cond(w, &schema.symbols)),
             action: rule.action,
             service: rule.service,
             gain: match &rule.gain {
@@ -127,7 +142,12 @@ pub(crate) fn compile(
             },
             segment: rule.segment,
             rank: (
-                checked.graph.depth.get(rule.segment as usize).copied().unwrap_or(0),
+                checked
+                    .graph
+                    .depth
+                    .get(rule.segment as usize)
+                    .copied()
+                    .unwrap_or(0),
                 rule.priority,
                 std::cmp::Reverse(u32::try_from(i).unwrap_or(u32::MAX)),
             ),
@@ -216,12 +236,14 @@ fn cond_raw(expr: &TypedExpr, symbols: &SymbolTable) -> Cond {
             Some(a) => Cond::PresentCond(Box::new(cond(a, symbols))),
             None => Cond::Const(Tri::Unknown),
         },
-        TypedKind::Call(Function::ValueOr, args) if args.len() == 2 => {
-            Cond::ValueOr(Box::new(cond(&args[0], symbols)), Box::new(cond(&args[1], symbols)))
-        }
-        TypedKind::Call(f @ (Function::StartsWith | Function::EndsWith | Function::Contains), args)
-            if args.len() == 2 =>
-        {
+        TypedKind::Call(Function::ValueOr, args) if args.len() == 2 => Cond::ValueOr(
+            Box::new(cond(&args[0], symbols)),
+            Box::new(cond(&args[1], symbols)),
+        ),
+        TypedKind::Call(
+            f @ (Function::StartsWith | Function::EndsWith | Function::Contains),
+            args,
+        ) if args.len() == 2 => {
             let test = match f {
                 Function::StartsWith => TextTest::StartsWith,
                 Function::EndsWith => TextTest::EndsWith,
@@ -290,7 +312,11 @@ fn comparison(op: BinaryOp, lhs: &TypedExpr, rhs: &TypedExpr, symbols: &SymbolTa
                     (Some(one), None) => one,
                     (Some(a), Some(b)) => Cond::Or([a, b].into_iter().chain(parts).collect()),
                 };
-                if negate { Cond::Not(Box::new(any)) } else { any }
+                if negate {
+                    Cond::Not(Box::new(any))
+                } else {
+                    any
+                }
             } else {
                 let set = items.iter().filter_map(|i| match i.kind {
                     TypedKind::Text(s) => Some(s),
@@ -362,9 +388,10 @@ fn num_raw(expr: &TypedExpr, symbols: &SymbolTable) -> Num {
             ])),
             Function::Abs if args.len() == 1 => Num::Abs(Box::new(num(&args[0], symbols))),
             Function::Round if args.len() == 1 => Num::Round(Box::new(num(&args[0], symbols))),
-            Function::ValueOr if args.len() == 2 => {
-                Num::ValueOr(Box::new(num(&args[0], symbols)), Box::new(num(&args[1], symbols)))
-            }
+            Function::ValueOr if args.len() == 2 => Num::ValueOr(
+                Box::new(num(&args[0], symbols)),
+                Box::new(num(&args[1], symbols)),
+            ),
             Function::Len if args.len() == 1 => Num::Len(text(&args[0])),
             _ => Num::Const(f64::NAN),
         },
@@ -417,7 +444,11 @@ impl Engine {
 
     /// Number of segments, rules and profiles.
     pub fn counts(&self) -> (usize, usize, usize) {
-        (self.checked.segments.len(), self.checked.rules.len(), self.checked.profiles.len())
+        (
+            self.checked.segments.len(),
+            self.checked.rules.len(),
+            self.checked.profiles.len(),
+        )
     }
 
     /// A service by id.
@@ -427,7 +458,10 @@ impl Engine {
 
     /// A segment's name.
     pub fn segment_name(&self, id: SegmentId) -> &str {
-        self.checked.segments.get(id as usize).map_or("", |s| s.name.as_str())
+        self.checked
+            .segments
+            .get(id as usize)
+            .map_or("", |s| s.name.as_str())
     }
 
     /// A segment's display label, falling back to its name.
@@ -458,17 +492,28 @@ impl Engine {
 
     /// Segment depth in the graph (0 for roots).
     pub fn segment_depth(&self, id: SegmentId) -> u32 {
-        self.checked.graph.depth.get(id as usize).copied().unwrap_or(0)
+        self.checked
+            .graph
+            .depth
+            .get(id as usize)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// A rule's name.
     pub fn rule_name(&self, id: RuleId) -> &str {
-        self.checked.rules.get(id as usize).map_or("", |r| r.name.as_str())
+        self.checked
+            .rules
+            .get(id as usize)
+            .map_or("", |r| r.name.as_str())
     }
 
     /// A rule's `because` text, if it has one.
     pub fn rule_reason(&self, id: RuleId) -> Option<&str> {
-        self.checked.rules.get(id as usize).and_then(|r| r.because.as_deref())
+        self.checked
+            .rules
+            .get(id as usize)
+            .and_then(|r| r.because.as_deref())
     }
 
     /// Whether a rule offers (true) or suppresses (false).
@@ -494,9 +539,11 @@ impl Engine {
         let Some(rule) = self.checked.rules.get(id as usize) else {
             return String::new();
         };
-        self.sources.get(rule.name_span.file).map_or(String::new(), |f| {
-            let (line, col) = f.line_col(rule.name_span.start);
-            format!("{}:{line}:{col}", f.name)
-        })
+        self.sources
+            .get(rule.name_span.file)
+            .map_or(String::new(), |f| {
+                let (line, col) = f.line_col(rule.name_span.start);
+                format!("{}:{line}:{col}", f.name)
+            })
     }
 }

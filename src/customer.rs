@@ -60,7 +60,10 @@ impl Customer {
 
     /// The value in a slot.
     pub(crate) fn get(&self, slot: Slot) -> Value {
-        self.values.get(slot as usize).copied().unwrap_or(Value::Missing)
+        self.values
+            .get(slot as usize)
+            .copied()
+            .unwrap_or(Value::Missing)
     }
 
     pub(crate) fn set(&mut self, slot: Slot, value: Value) {
@@ -157,7 +160,9 @@ impl fmt::Display for FieldError {
                 }
                 Ok(())
             }
-            Problem::MissingRequired => write!(f, "{at}: a value is required but the field is empty"),
+            Problem::MissingRequired => {
+                write!(f, "{at}: a value is required but the field is empty")
+            }
             Problem::UnknownField(suggestion) => {
                 write!(f, "{at}: the schema has no such attribute")?;
                 if let Some(s) = suggestion {
@@ -193,7 +198,9 @@ pub(crate) fn parse_text(
         problem,
     };
     let value = match &field.kind {
-        FieldKind::Number => Value::Number(parse_number(text).ok_or_else(|| error(Problem::NotANumber(clip(text))))?),
+        FieldKind::Number => {
+            Value::Number(parse_number(text).ok_or_else(|| error(Problem::NotANumber(clip(text))))?)
+        }
         FieldKind::Preference => {
             let n = parse_number(text).ok_or_else(|| error(Problem::NotANumber(clip(text))))?;
             if !(0.0..=1.0).contains(&n) {
@@ -279,7 +286,12 @@ pub(crate) fn parse_json(
             field: field.name.clone(),
             column: field.column.clone(),
             problem: Problem::WrongJsonType(
-                if other.is_array() { "a list" } else { "an object" }.to_string(),
+                if other.is_array() {
+                    "a list"
+                } else {
+                    "an object"
+                }
+                .to_string(),
             ),
         }),
     }
@@ -369,9 +381,15 @@ impl<'e> CustomerBuilder<'e> {
                 self.schema,
                 &mut self.customer,
                 slot,
-                &serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, serde_json::Value::Number),
+                &serde_json::Number::from_f64(n)
+                    .map_or(serde_json::Value::Null, serde_json::Value::Number),
             ),
-            Input::Bool(b) => parse_json(self.schema, &mut self.customer, slot, &serde_json::Value::Bool(b)),
+            Input::Bool(b) => parse_json(
+                self.schema,
+                &mut self.customer,
+                slot,
+                &serde_json::Value::Bool(b),
+            ),
         };
         self.error = result.err();
         self
@@ -389,7 +407,10 @@ impl<'e> CustomerBuilder<'e> {
 
 /// Reads a customer from a JSON object keyed by input column; attribute names
 /// are accepted too. Keys the schema does not know are ignored.
-pub(crate) fn from_json_object(schema: &Schema, object: &serde_json::Value) -> Result<Customer, FieldError> {
+pub(crate) fn from_json_object(
+    schema: &Schema,
+    object: &serde_json::Value,
+) -> Result<Customer, FieldError> {
     let mut customer = Customer::empty(schema);
     fill_from_json(schema, &mut customer, object)?;
     customer.check_required(schema)?;
@@ -411,7 +432,12 @@ pub(crate) fn fill_from_json(
     for (slot, field) in schema.fields.iter().enumerate() {
         let value = map.get(&field.column).or_else(|| map.get(&field.name));
         if let Some(value) = value {
-            parse_json(schema, customer, u32::try_from(slot).unwrap_or(u32::MAX), value)?;
+            parse_json(
+                schema,
+                customer,
+                u32::try_from(slot).unwrap_or(u32::MAX),
+                value,
+            )?;
         }
     }
     Ok(())

@@ -124,7 +124,12 @@ impl Diagnostic {
         Self::new(code, Severity::Error, None, message)
     }
 
-    fn new(code: Code, severity: Severity, primary: Option<Span>, message: impl Into<String>) -> Self {
+    fn new(
+        code: Code,
+        severity: Severity,
+        primary: Option<Span>,
+        message: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             code,
             severity,
@@ -174,7 +179,12 @@ impl Diagnostic {
         if let Some(span) = self.primary {
             (span.file.0, 0, span.start, self.severity)
         } else if let Some((file, line, col)) = self.position {
-            (file.0, u32::try_from(line).unwrap_or(u32::MAX), u32::try_from(col).unwrap_or(u32::MAX), self.severity)
+            (
+                file.0,
+                u32::try_from(line).unwrap_or(u32::MAX),
+                u32::try_from(col).unwrap_or(u32::MAX),
+                self.severity,
+            )
         } else {
             (0, 0, 0, self.severity)
         }

@@ -75,7 +75,7 @@ pub struct Evaluator<'e> {
     members: Vec<SegmentId>,
     fired: Vec<RuleId>,
     offers: Vec<Offer>,
-    dropped: Vec<(ServiceId, RuleId)>,
+    blocked: Vec<(ServiceId, RuleId)>,
 }
 
 impl Engine {
@@ -94,7 +94,7 @@ impl Engine {
             members: Vec::with_capacity(self.segments.len()),
             fired: Vec::new(),
             offers: Vec::with_capacity(services),
-            dropped: Vec::new(),
+            blocked: Vec::new(),
         }
     }
 
@@ -124,7 +124,7 @@ impl<'e> Evaluator<'e> {
         self.members.clear();
         self.fired.clear();
         self.offers.clear();
-        self.dropped.clear();
+        self.blocked.clear();
         for &root in &engine.roots {
             set_bit(&mut self.queued, root);
         }
@@ -174,7 +174,9 @@ impl<'e> Evaluator<'e> {
             }
             self.fired.push(rule_id);
             let service = rule.service as usize;
-            let (Some(best), Some(suppressed)) = (self.best.get(service), self.suppressed.get(service)) else {
+            let (Some(best), Some(suppressed)) =
+                (self.best.get(service), self.suppressed.get(service))
+            else {
                 continue;
             };
             let (best, suppressed) = (*best, *suppressed);
@@ -237,7 +239,7 @@ impl<'e> Evaluator<'e> {
                 continue;
             }
             if suppressed != NONE {
-                self.dropped.push((service, best));
+                self.blocked.push((service, best));
                 continue;
             }
             let Some(rule) = engine.rules.get(best as usize) else {
@@ -258,7 +260,7 @@ impl<'e> Evaluator<'e> {
                     });
                 }
                 // The winning rule's gain needs a value the customer lacks: no offer.
-                None => self.dropped.push((service, best)),
+                None => self.blocked.push((service, best)),
             }
         }
         self.touched.clear();
@@ -276,7 +278,10 @@ impl<'e> Evaluator<'e> {
                     let pb = rules.get(b.rule as usize).map_or(0, |r| r.priority);
                     pb.cmp(&pa)
                 })
-                .then_with(|| rank.get(a.service as usize).cmp(&rank.get(b.service as usize)))
+                .then_with(|| {
+                    rank.get(a.service as usize)
+                        .cmp(&rank.get(b.service as usize))
+                })
         });
         self.offers.truncate(engine.catalog.max_offers);
         Ok(&self.offers)
@@ -290,6 +295,12 @@ impl<'e> Evaluator<'e> {
     /// Rules whose segment, profile and condition held for the last customer.
     pub fn fired_rules(&self) -> &[RuleId] {
         &self.fired
+    }
+
+    /// Services whose winning offer was dropped for the last customer (suppressed,
+    /// or its gain needed a value the customer lacks), with the winning rule.
+    pub fn blocked(&self) -> &[(ServiceId, RuleId)] {
+        &self.blocked
     }
 
     /// The offers of the last customer.

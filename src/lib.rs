@@ -49,26 +49,32 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod batch;
 pub mod catalog;
 mod compile;
 mod customer;
 pub mod diagnostic;
 mod eval;
 mod graph;
+mod input;
 mod ir;
 mod package;
 mod program;
 pub mod render;
+pub mod report;
+mod report_format;
 mod resolve;
 mod schema;
 pub mod source;
 mod syntax;
+mod table;
 
 pub use catalog::Catalog;
 pub use compile::Engine;
 pub use customer::{Customer, CustomerBuilder, FieldError, Input, Problem, Value};
 pub use diagnostic::{Code, Diagnostic, Severity};
 pub use eval::{EvalError, EvalErrorKind, Evaluator, Offer};
+pub use input::{CustomerReader, DataError, InputFormat};
 pub use ir::{RuleId, SegmentId, ServiceId};
 pub use package::{CATALOG_FILE, LoadError};
 pub use schema::Symbol;

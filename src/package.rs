@@ -63,7 +63,11 @@ impl Engine {
     }
 }
 
-fn build(sources: SourceMap, diagnostics: &mut Vec<Diagnostic>, root: Option<PathBuf>) -> Result<Engine, LoadError> {
+fn build(
+    sources: SourceMap,
+    diagnostics: &mut Vec<Diagnostic>,
+    root: Option<PathBuf>,
+) -> Result<Engine, LoadError> {
     let fail = |sources: SourceMap, diagnostics: &mut Vec<Diagnostic>| {
         diagnostic::sort(diagnostics);
         Err(LoadError {
@@ -145,7 +149,12 @@ fn read_dir(dir: &Path) -> (SourceMap, Vec<Diagnostic>) {
     (sources, diagnostics)
 }
 
-fn collect_rule_files(dir: &Path, depth: usize, out: &mut Vec<PathBuf>, diagnostics: &mut Vec<Diagnostic>) {
+fn collect_rule_files(
+    dir: &Path,
+    depth: usize,
+    out: &mut Vec<PathBuf>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     const MAX_DEPTH: usize = 16;
     if depth > MAX_DEPTH {
         return;
@@ -163,7 +172,9 @@ fn collect_rule_files(dir: &Path, depth: usize, out: &mut Vec<PathBuf>, diagnost
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().to_string();
-        let Ok(kind) = entry.file_type() else { continue };
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
         if kind.is_dir() {
             if !name.starts_with('.') && name != "tests" && name != "target" {
                 collect_rule_files(&path, depth + 1, out, diagnostics);
@@ -181,7 +192,10 @@ fn read_one(root: &Path, path: &Path, sources: &mut SourceMap, diagnostics: &mut
             diagnostics.push(
                 Diagnostic::error_nowhere(
                     Code::ReadError,
-                    format!("`{name}` is {} bytes; files are limited to {MAX_FILE_BYTES} bytes", meta.len()),
+                    format!(
+                        "`{name}` is {} bytes; files are limited to {MAX_FILE_BYTES} bytes",
+                        meta.len()
+                    ),
                 )
                 .with_help("split the rules over several files"),
             );
@@ -208,7 +222,11 @@ fn read_one(root: &Path, path: &Path, sources: &mut SourceMap, diagnostics: &mut
             let prefix = String::from_utf8_lossy(&bytes[..valid]).into_owned();
             let line = prefix.matches('\n').count() + 1;
             let column = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            let id = sources.add(SourceFile::new(name.clone(), Some(path.to_path_buf()), String::from_utf8_lossy(&bytes).into_owned()));
+            let id = sources.add(SourceFile::new(
+                name.clone(),
+                Some(path.to_path_buf()),
+                String::from_utf8_lossy(&bytes).into_owned(),
+            ));
             let mut d = Diagnostic::error_nowhere(
                 Code::InvalidUtf8,
                 format!("`{name}` is not valid UTF-8 text (byte {valid})"),

@@ -88,10 +88,26 @@ pub(crate) enum Cond {
     /// `attribute <op> constant`, the most common test, in one node.
     SlotCmp(CmpOp, Slot, f64),
     NumCmp(CmpOp, Box<Num>, Box<Num>),
-    TextEq { lhs: Text, rhs: Text, negate: bool },
-    TextIn { value: Text, set: Box<[Symbol]>, negate: bool },
-    NumIn { value: Box<Num>, set: Box<[f64]>, negate: bool },
-    BoolEq { lhs: Box<Cond>, rhs: Box<Cond>, negate: bool },
+    TextEq {
+        lhs: Text,
+        rhs: Text,
+        negate: bool,
+    },
+    TextIn {
+        value: Text,
+        set: Box<[Symbol]>,
+        negate: bool,
+    },
+    NumIn {
+        value: Box<Num>,
+        set: Box<[f64]>,
+        negate: bool,
+    },
+    BoolEq {
+        lhs: Box<Cond>,
+        rhs: Box<Cond>,
+        negate: bool,
+    },
     TextTest(TextTest, Text, Text),
     PresentNum(Box<Num>),
     PresentText(Text),
@@ -135,7 +151,10 @@ pub(crate) struct Context<'a> {
 impl<'a> Context<'a> {
     #[inline]
     fn value(&self, slot: Slot) -> Value {
-        self.values.get(slot as usize).copied().unwrap_or(Value::Missing)
+        self.values
+            .get(slot as usize)
+            .copied()
+            .unwrap_or(Value::Missing)
     }
 
     fn text_of(&self, symbol: Symbol) -> &'a str {

@@ -55,7 +55,12 @@ pub fn render(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
         snippet(&mut out, sources, span, "", '^', style, &paint, gutter);
     } else if let Some((file, line, col)) = d.position {
         if let Some(f) = sources.get(file) {
-            let _ = writeln!(out, "{pad}{} {}:{line}:{col}", paint.wrap(BLUE, "-->"), f.name);
+            let _ = writeln!(
+                out,
+                "{pad}{} {}:{line}:{col}",
+                paint.wrap(BLUE, "-->"),
+                f.name
+            );
             let text = f.line_text(line);
             if !text.is_empty() {
                 let _ = writeln!(out, "{pad} {}", paint.wrap(BLUE, "|"));
@@ -78,7 +83,16 @@ pub fn render(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
         }
     }
     for label in &d.labels {
-        snippet(&mut out, sources, label.span, &label.message, '-', BLUE, &paint, gutter);
+        snippet(
+            &mut out,
+            sources,
+            label.span,
+            &label.message,
+            '-',
+            BLUE,
+            &paint,
+            gutter,
+        );
     }
     for note in &d.notes {
         let _ = writeln!(out, "{pad} {} note: {note}", paint.wrap(BLUE, "="));
@@ -115,7 +129,12 @@ fn snippet(
     };
     let pad = " ".repeat(gutter);
     let (line, col) = file.line_col(span.start);
-    let _ = writeln!(out, "{pad}{} {}:{line}:{col}", paint.wrap(BLUE, "-->"), file.name);
+    let _ = writeln!(
+        out,
+        "{pad}{} {}:{line}:{col}",
+        paint.wrap(BLUE, "-->"),
+        file.name
+    );
     let text = file.line_text(line);
     let _ = writeln!(out, "{pad} {}", paint.wrap(BLUE, "|"));
     let _ = writeln!(
@@ -129,7 +148,10 @@ fn snippet(
     let before: String = text.chars().take(col - 1).collect();
     let (end_line, end_col) = file.line_col(span.end);
     let underlined: String = if end_line == line {
-        text.chars().skip(col - 1).take(end_col.saturating_sub(col)).collect()
+        text.chars()
+            .skip(col - 1)
+            .take(end_col.saturating_sub(col))
+            .collect()
     } else {
         text.chars().skip(col - 1).collect()
     };
@@ -200,7 +222,10 @@ struct JsonLabel<'a> {
 }
 
 /// Converts diagnostics to their JSON form.
-pub fn to_json<'a>(diagnostics: &'a [Diagnostic], sources: &'a SourceMap) -> Vec<JsonDiagnostic<'a>> {
+pub fn to_json<'a>(
+    diagnostics: &'a [Diagnostic],
+    sources: &'a SourceMap,
+) -> Vec<JsonDiagnostic<'a>> {
     diagnostics
         .iter()
         .map(|d| {
@@ -262,8 +287,12 @@ mod tests {
         let text = "segment 高价值 { when spnd > 1 }\n";
         let file = sources.add(SourceFile::new("a.vas", None, text));
         let start = text.find("spnd").unwrap();
-        let d = Diagnostic::error(Code::UnknownAttribute, Span::new(file, start, start + 4), "no `spnd`")
-            .with_help("did you mean `spend`?");
+        let d = Diagnostic::error(
+            Code::UnknownAttribute,
+            Span::new(file, start, start + 4),
+            "no `spnd`",
+        )
+        .with_help("did you mean `spend`?");
         let rendered = render(&d, &sources, false);
         let expected = "error[UNKNOWN_ATTRIBUTE]: no `spnd`\n --> a.vas:1:20\n  |\n1 | segment 高价值 { when spnd > 1 }\n  |                       ^^^^\n  = help: did you mean `spend`?\n";
         assert_eq!(rendered, expected);

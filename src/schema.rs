@@ -104,7 +104,11 @@ impl Schema {
                 column: attribute.column().to_string(),
                 kind,
                 required: attribute.required,
-                missing: attribute.missing_values.iter().map(|m| m.trim().to_string()).collect(),
+                missing: attribute
+                    .missing_values
+                    .iter()
+                    .map(|m| m.trim().to_string())
+                    .collect(),
             });
         }
         let attribute_count = u32::try_from(fields.len()).unwrap_or(u32::MAX);
@@ -153,11 +157,15 @@ impl Schema {
     }
 
     pub(crate) fn attribute_names(&self) -> impl Iterator<Item = &str> {
-        self.fields[..self.attribute_count as usize].iter().map(|f| f.name.as_str())
+        self.fields[..self.attribute_count as usize]
+            .iter()
+            .map(|f| f.name.as_str())
     }
 
     pub(crate) fn preference_names(&self) -> impl Iterator<Item = &str> {
-        self.fields[self.attribute_count as usize..].iter().map(|f| f.name.as_str())
+        self.fields[self.attribute_count as usize..]
+            .iter()
+            .map(|f| f.name.as_str())
     }
 }
 

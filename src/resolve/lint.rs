@@ -10,7 +10,11 @@ use crate::source::{SourceMap, Span};
 use crate::syntax::ast::{ActionKind, BinaryOp, UnaryOp};
 use std::collections::HashMap;
 
-pub(super) fn lint(package: &CheckedPackage, catalog: &Catalog, sources: &SourceMap) -> Vec<Diagnostic> {
+pub(super) fn lint(
+    package: &CheckedPackage,
+    catalog: &Catalog,
+    sources: &SourceMap,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let ancestors = ancestors(package);
     unused(package, &ancestors, &mut out);
@@ -24,9 +28,17 @@ fn ancestors(package: &CheckedPackage) -> Vec<Vec<u32>> {
     let mut result: Vec<Vec<u32>> = vec![Vec::new(); package.segments.len()];
     for &id in &package.graph.order {
         let mut set: Vec<u32> = Vec::new();
-        for &parent in package.segments.get(id as usize).map_or(&[][..], |s| &s.parents) {
+        for &parent in package
+            .segments
+            .get(id as usize)
+            .map_or(&[][..], |s| &s.parents)
+        {
             set.push(parent);
-            set.extend(result.get(parent as usize).map_or(&[][..], |a| a.as_slice()));
+            set.extend(
+                result
+                    .get(parent as usize)
+                    .map_or(&[][..], |a| a.as_slice()),
+            );
         }
         set.sort_unstable();
         set.dedup();
@@ -44,7 +56,10 @@ fn unused(package: &CheckedPackage, ancestors: &[Vec<u32>], out: &mut Vec<Diagno
         if let Some(u) = used.get_mut(rule.segment as usize) {
             *u = true;
         }
-        for &a in ancestors.get(rule.segment as usize).map_or(&[][..], |a| a.as_slice()) {
+        for &a in ancestors
+            .get(rule.segment as usize)
+            .map_or(&[][..], |a| a.as_slice())
+        {
             if let Some(u) = used.get_mut(a as usize) {
                 *u = true;
             }
@@ -59,7 +74,10 @@ fn unused(package: &CheckedPackage, ancestors: &[Vec<u32>], out: &mut Vec<Diagno
                 Diagnostic::warning(
                     Code::UnusedSegment,
                     segment.name_span,
-                    format!("no rule is for segment `{}` or any segment under it", segment.name),
+                    format!(
+                        "no rule is for segment `{}` or any segment under it",
+                        segment.name
+                    ),
                 )
                 .with_help("write a rule `for` it, or remove it"),
             );
@@ -233,9 +251,17 @@ fn contradictions(
     let path_facts = |segment: u32| {
         let mut facts = Facts::default();
         let own = std::iter::once(segment);
-        let chain = ancestors.get(segment as usize).into_iter().flatten().copied();
+        let chain = ancestors
+            .get(segment as usize)
+            .into_iter()
+            .flatten()
+            .copied();
         for id in chain.chain(own) {
-            if let Some(when) = package.segments.get(id as usize).and_then(|s| s.when.as_ref()) {
+            if let Some(when) = package
+                .segments
+                .get(id as usize)
+                .and_then(|s| s.when.as_ref())
+            {
                 facts.add(when);
             }
         }
@@ -250,7 +276,9 @@ fn contradictions(
             if let Some(e) = empty.get_mut(id) {
                 *e = true;
             }
-            out.push(d.with_help("rules for this segment will never fire; check the thresholds along its parents"));
+            out.push(d.with_help(
+                "rules for this segment will never fire; check the thresholds along its parents",
+            ));
         }
     }
     for rule in &package.rules {
@@ -294,23 +322,36 @@ fn explain_conflict(
     )
 }
 
-fn shadowed(package: &CheckedPackage, catalog: &Catalog, ancestors: &[Vec<u32>], out: &mut Vec<Diagnostic>) {
+fn shadowed(
+    package: &CheckedPackage,
+    catalog: &Catalog,
+    ancestors: &[Vec<u32>],
+    out: &mut Vec<Diagnostic>,
+) {
     let unconditional = |r: &crate::ir::Rule| r.when.is_none() && r.profile.is_none();
     for (i, rule) in package.rules.iter().enumerate() {
         if rule.action != ActionKind::Offer {
             continue;
         }
-        let service = catalog.services.get(rule.service as usize).map_or("", |s| s.id.as_str());
-        let path = ancestors.get(rule.segment as usize).map_or(&[][..], |a| a.as_slice());
+        let service = catalog
+            .services
+            .get(rule.service as usize)
+            .map_or("", |s| s.id.as_str());
+        let path = ancestors
+            .get(rule.segment as usize)
+            .map_or(&[][..], |a| a.as_slice());
         let blocker = package.rules.iter().enumerate().find(|(j, other)| {
             *j != i
                 && other.service == rule.service
                 && unconditional(other)
                 && match other.action {
-                    ActionKind::Suppress => other.segment == rule.segment || path.contains(&other.segment),
+                    ActionKind::Suppress => {
+                        other.segment == rule.segment || path.contains(&other.segment)
+                    }
                     ActionKind::Offer => {
                         other.segment == rule.segment
-                            && (other.priority > rule.priority || (other.priority == rule.priority && *j < i))
+                            && (other.priority > rule.priority
+                                || (other.priority == rule.priority && *j < i))
                             && match &other.gain {
                                 Some(Gain::Default(_)) => true,
                                 Some(Gain::Expr(e)) => matches!(e.kind, TypedKind::Number(_)),
@@ -321,7 +362,10 @@ fn shadowed(package: &CheckedPackage, catalog: &Catalog, ancestors: &[Vec<u32>],
         });
         if let Some((_, other)) = blocker {
             let why = match other.action {
-                ActionKind::Suppress => format!("rule `{}` always suppresses `{service}` for these customers", other.name),
+                ActionKind::Suppress => format!(
+                    "rule `{}` always suppresses `{service}` for these customers",
+                    other.name
+                ),
                 ActionKind::Offer => format!(
                     "rule `{}` offers `{service}` to the same segment without conditions and wins (priority, then file order)",
                     other.name

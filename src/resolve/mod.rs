@@ -185,7 +185,9 @@ impl Resolver<'_> {
                         format!("there is already a {what} called `{}`", name.text),
                     )
                     .with_label(first_span, "first declared here")
-                    .with_help(format!("rename one of them; {what} names must be unique across all files")),
+                    .with_help(format!(
+                        "rename one of them; {what} names must be unique across all files"
+                    )),
                 );
             } else {
                 ids.insert(name.text.as_str(), id);
@@ -206,14 +208,18 @@ impl Resolver<'_> {
         let mut diagnostic = Diagnostic::error(
             Code::SegmentCycle,
             first.name.span,
-            format!("segments are placed under each other in a circle: {}", names.join(" -> ")),
+            format!(
+                "segments are placed under each other in a circle: {}",
+                names.join(" -> ")
+            ),
         )
-        .with_help("a segment cannot be (indirectly) its own parent; remove one of the `under` links");
+        .with_help(
+            "a segment cannot be (indirectly) its own parent; remove one of the `under` links",
+        );
         for window in cycle.windows(2) {
-            let (Some(parent), Some(child)) = (
-                decls.get(window[0] as usize),
-                decls.get(window[1] as usize),
-            ) else {
+            let (Some(parent), Some(child)) =
+                (decls.get(window[0] as usize), decls.get(window[1] as usize))
+            else {
                 continue;
             };
             if let Some(link) = child.parents.iter().find(|p| p.text == parent.name.text) {
@@ -276,7 +282,10 @@ impl Resolver<'_> {
                         Diagnostic::error(
                             Code::TypeMismatch,
                             expr.span,
-                            format!("a gain must be a number, but this is {}", typed.ty.describe()),
+                            format!(
+                                "a gain must be a number, but this is {}",
+                                typed.ty.describe()
+                            ),
                         )
                         .with_help("write the expected satisfaction gain, e.g. `gain 2.5`"),
                     );
@@ -347,7 +356,10 @@ impl Resolver<'_> {
                 Diagnostic::error(
                     Code::TypeMismatch,
                     expr.span,
-                    format!("a condition must be yes or no, but `{text}` is {}", typed.ty.describe()),
+                    format!(
+                        "a condition must be yes or no, but `{text}` is {}",
+                        typed.ty.describe()
+                    ),
                 )
                 .with_help("compare it with something, e.g. `tenure_months >= 12`"),
             );

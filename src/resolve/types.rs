@@ -41,7 +41,8 @@ impl Resolver<'_> {
                     let help = help.or_else(|| {
                         let known: Vec<&str> = self.schema.preference_names().collect();
                         Some(if known.is_empty() {
-                            "the catalog declares no preferences (`customer.preferences`)".to_string()
+                            "the catalog declares no preferences (`customer.preferences`)"
+                                .to_string()
                         } else {
                             format!("the preferences are: {}", known.join(", "))
                         })
@@ -68,7 +69,11 @@ impl Resolver<'_> {
                     let word = if *op == UnaryOp::Not { "`not`" } else { "`-`" };
                     self.mismatch(
                         operand,
-                        format!("{word} needs {}, but this is {}", want.describe(), inner.ty.describe()),
+                        format!(
+                            "{word} needs {}, but this is {}",
+                            want.describe(),
+                            inner.ty.describe()
+                        ),
                     );
                     return None;
                 }
@@ -95,11 +100,15 @@ impl Resolver<'_> {
                         .map(|_| format!("preferences are written `pref.{name}`"))
                 })
                 .or_else(|| {
-                    self.services
-                        .contains_key(name)
-                        .then(|| format!("to ask whether the customer has this service, write `uses({name})`"))
+                    self.services.contains_key(name).then(|| {
+                        format!(
+                            "to ask whether the customer has this service, write `uses({name})`"
+                        )
+                    })
                 })
-                .or_else(|| Some("attributes are listed under `customer.attributes` in catalog.yaml".into()));
+                .or_else(|| {
+                    Some("attributes are listed under `customer.attributes` in catalog.yaml".into())
+                });
             self.error(
                 Diagnostic::error(
                     Code::UnknownAttribute,
@@ -128,7 +137,10 @@ impl Resolver<'_> {
         let mut element: Option<Type> = None;
         for item in items {
             let t = self.typed(item)?;
-            if !matches!(t.kind, TypedKind::Number(_) | TypedKind::Text(_) | TypedKind::Bool(_)) {
+            if !matches!(
+                t.kind,
+                TypedKind::Number(_) | TypedKind::Text(_) | TypedKind::Bool(_)
+            ) {
                 self.error(
                     Diagnostic::error(
                         Code::NotConstant,
@@ -166,7 +178,10 @@ impl Resolver<'_> {
         let Some(&(_, f)) = FUNCTIONS.iter().find(|(n, _)| *n == function.text) else {
             let names = FUNCTIONS.iter().map(|(n, _)| *n).chain(["uses"]);
             let help = did_you_mean(&function.text, names.clone()).or_else(|| {
-                Some(format!("the functions are: {}", names.collect::<Vec<_>>().join(", ")))
+                Some(format!(
+                    "the functions are: {}",
+                    names.collect::<Vec<_>>().join(", ")
+                ))
             });
             self.error(
                 Diagnostic::error(
@@ -182,7 +197,9 @@ impl Resolver<'_> {
             Function::Min | Function::Max => (1, usize::MAX),
             Function::Clamp => (3, 3),
             Function::Abs | Function::Round | Function::Present | Function::Len => (1, 1),
-            Function::ValueOr | Function::StartsWith | Function::EndsWith | Function::Contains => (2, 2),
+            Function::ValueOr | Function::StartsWith | Function::EndsWith | Function::Contains => {
+                (2, 2)
+            }
         };
         if args.len() < min || args.len() > max {
             let wanted = match (min, max) {
@@ -193,7 +210,11 @@ impl Resolver<'_> {
             self.error(Diagnostic::error(
                 Code::WrongArgumentCount,
                 expr.span,
-                format!("`{}` takes {wanted}, but was given {}", function.text, args.len()),
+                format!(
+                    "`{}` takes {wanted}, but was given {}",
+                    function.text,
+                    args.len()
+                ),
             ));
             return None;
         }
@@ -204,9 +225,11 @@ impl Resolver<'_> {
         let typed: Vec<TypedExpr> = typed.into_iter().collect::<Option<_>>()?;
         let want = |t: &Type| -> bool {
             match f {
-                Function::Min | Function::Max | Function::Clamp | Function::Abs | Function::Round => {
-                    *t == Type::Number
-                }
+                Function::Min
+                | Function::Max
+                | Function::Clamp
+                | Function::Abs
+                | Function::Round => *t == Type::Number,
                 Function::Len | Function::StartsWith | Function::EndsWith | Function::Contains => {
                     t.is_textual()
                 }
@@ -216,19 +239,28 @@ impl Resolver<'_> {
         for (arg, t) in args.iter().zip(&typed) {
             if !want(&t.ty) {
                 let needs = match f {
-                    Function::Len | Function::StartsWith | Function::EndsWith | Function::Contains => "texts",
+                    Function::Len
+                    | Function::StartsWith
+                    | Function::EndsWith
+                    | Function::Contains => "texts",
                     Function::Present | Function::ValueOr => "a single value, not a list",
                     _ => "numbers",
                 };
                 self.mismatch(
                     arg,
-                    format!("`{}` needs {needs}, but this is {}", function.text, t.ty.describe()),
+                    format!(
+                        "`{}` needs {needs}, but this is {}",
+                        function.text,
+                        t.ty.describe()
+                    ),
                 );
                 return None;
             }
         }
         let ty = match f {
-            Function::Present | Function::StartsWith | Function::EndsWith | Function::Contains => Type::Bool,
+            Function::Present | Function::StartsWith | Function::EndsWith | Function::Contains => {
+                Type::Bool
+            }
             Function::ValueOr => {
                 let (first, second) = (&typed[0].ty, &typed[1].ty);
                 if !compatible(first, second) {
@@ -269,13 +301,20 @@ impl Resolver<'_> {
                 span: arg.span,
             },
             _ => {
-                self.mismatch(arg, format!("`{}` needs the id of a service", function.text));
+                self.mismatch(
+                    arg,
+                    format!("`{}` needs the id of a service", function.text),
+                );
                 return None;
             }
         };
         let service = self.service(&name)?;
         let entry = self.catalog.services.get(service as usize)?;
-        let Some(slot) = entry.in_use.as_deref().and_then(|a| self.schema.attribute(a)) else {
+        let Some(slot) = entry
+            .in_use
+            .as_deref()
+            .and_then(|a| self.schema.attribute(a))
+        else {
             self.error(
                 Diagnostic::error(
                     Code::ServiceNotTracked,
@@ -333,10 +372,15 @@ impl Resolver<'_> {
                         return None;
                     }
                 }
-                if matches!(op, BinaryOp::Div | BinaryOp::Rem) && rhs.kind == TypedKind::Number(0.0) {
+                if matches!(op, BinaryOp::Div | BinaryOp::Rem) && rhs.kind == TypedKind::Number(0.0)
+                {
                     self.error(
-                        Diagnostic::error(Code::DivisionByZero, rhs_expr.span, "this divides by zero")
-                            .with_help("divide by a number other than 0"),
+                        Diagnostic::error(
+                            Code::DivisionByZero,
+                            rhs_expr.span,
+                            "this divides by zero",
+                        )
+                        .with_help("divide by a number other than 0"),
                     );
                     return None;
                 }
@@ -390,7 +434,10 @@ impl Resolver<'_> {
                 let Type::List(element) = &rhs.ty else {
                     self.mismatch(
                         rhs_expr,
-                        format!("`{}` needs a list such as [\"a\", \"b\"] on its right", op.symbol()),
+                        format!(
+                            "`{}` needs a list such as [\"a\", \"b\"] on its right",
+                            op.symbol()
+                        ),
                     );
                     return None;
                 };
@@ -436,7 +483,10 @@ impl Resolver<'_> {
         if values.contains(symbol) {
             return Some(());
         }
-        let names: Vec<&str> = values.iter().filter_map(|v| self.schema.symbols.text(*v)).collect();
+        let names: Vec<&str> = values
+            .iter()
+            .filter_map(|v| self.schema.symbols.text(*v))
+            .collect();
         let wanted = self.schema.symbols.text(*symbol).unwrap_or("");
         let help = did_you_mean(wanted, names.iter().copied())
             .map(|h| h.replace('`', "\""))
@@ -448,7 +498,11 @@ impl Resolver<'_> {
 }
 
 fn quoted(names: &[&str]) -> String {
-    names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
+    names
+        .iter()
+        .map(|n| format!("\"{n}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Whether two types can be compared with `==`.

@@ -7,11 +7,17 @@ use crate::source::{FileId, SourceFile, Span};
 use pest::error::{Error, ErrorVariant, InputLocation};
 
 /// Builds the diagnostic for a failed parse.
-pub(super) fn syntax_error(file: FileId, source: &SourceFile, error: &Error<Rule>) -> Diagnostic {
-    let position = match error.location {
-        InputLocation::Pos(p) => p,
-        InputLocation::Span((start, _)) => start,
-    };
+pub(super) fn syntax_error(
+    file: FileId,
+    source: &SourceFile,
+    base: usize,
+    error: &Error<Rule>,
+) -> Diagnostic {
+    let position = base
+        + match error.location {
+            InputLocation::Pos(p) => p,
+            InputLocation::Span((start, _)) => start,
+        };
     let found = describe_found(&source.text, position);
     let (expected, help) = match &error.variant {
         ErrorVariant::ParsingError { positives, .. } => expected_words(positives),
@@ -22,7 +28,10 @@ pub(super) fn syntax_error(file: FileId, source: &SourceFile, error: &Error<Rule
     } else {
         format!("expected {expected}, found {found}")
     };
-    let end = source.text[position..]
+    let end = source
+        .text
+        .get(position..)
+        .unwrap_or("")
         .chars()
         .next()
         .map_or(position, |c| position + c.len_utf8());
@@ -108,10 +117,56 @@ fn expected_words(positives: &[Rule]) -> (String, Option<String>) {
         }
     }
     let help = if positives.contains(&Rule::name) && positives.len() == 1 {
-        Some("names use letters, digits and `_`, and cannot be a keyword such as `rule` or `when`".into())
+        Some(
+            "names use letters, digits and `_`, and cannot be a keyword such as `rule` or `when`"
+                .into(),
+        )
     } else {
         None
     };
+    // A long list reads badly: fold operators and clause keywords into one phrase each.
+    const OPERATORS: [&str; 7] = [
+        "a comparison such as >= or ==",
+        "an operator such as + or *",
+        "`and`",
+        "`or`",
+        "`not`",
+        "`in`",
+        "`-`",
+    ];
+    const CLAUSES: [&str; 7] = [
+        "`for`",
+        "`when`",
+        "`offer`",
+        "`suppress`",
+        "`gain`",
+        "`priority`",
+        "`because`",
+    ];
+    let operators = words.iter().filter(|w| OPERATORS.contains(w)).count();
+    let clauses = words.iter().filter(|w| CLAUSES.contains(w)).count();
+    if operators >= 3 {
+        let first = words
+            .iter()
+            .position(|w| OPERATORS.contains(w))
+            .unwrap_or(0);
+        words.retain(|w| !OPERATORS.contains(w));
+        words.insert(
+            first.min(words.len()),
+            "an operator (==, >=, +, and, or, in...)",
+        );
+    }
+    if clauses >= 3 {
+        let first = words
+            .iter()
+            .position(|w| CLAUSES.contains(w))
+            .unwrap_or(words.len());
+        words.retain(|w| !CLAUSES.contains(w));
+        words.insert(
+            first.min(words.len()),
+            "the next clause (when, offer, gain, priority, because...)",
+        );
+    }
     (join_or(&words), help)
 }
 
@@ -188,9 +243,14 @@ mod tests {
             "expected a value (a number, a text, a name, `pref`...), found the end of the file | "
                 .replace("`pref`...", "`pref.`...")
         );
-        assert!(error("rule r { for s when a && b offer s }").contains("write `and` instead of `&&`"));
+        assert!(
+            error("rule r { for s when a && b offer s }").contains("write `and` instead of `&&`")
+        );
         assert!(error("rule r { for s when a = 1 offer s }").contains("to compare, write `==`"));
         let bogus = error("bogus");
-        assert!(bogus.starts_with("expected `segment`, `profile` or `rule`, found `bogus`"), "{bogus}");
+        assert!(
+            bogus.starts_with("expected `segment`, `profile` or `rule`, found `bogus`"),
+            "{bogus}"
+        );
     }
 }

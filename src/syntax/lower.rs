@@ -29,12 +29,20 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 
 struct Lowering {
     file: FileId,
+    /// Byte offset of the parsed text in the file (non-zero when one item is
+    /// parsed on its own after a syntax error).
+    base: usize,
     errors: Vec<Diagnostic>,
 }
 
-pub(super) fn lower_file(file: FileId, pair: Pair<'_, Rule>) -> (Vec<Item>, Vec<Diagnostic>) {
+pub(super) fn lower_file(
+    file: FileId,
+    base: usize,
+    pair: Pair<'_, Rule>,
+) -> (Vec<Item>, Vec<Diagnostic>) {
     let mut lowering = Lowering {
         file,
+        base,
         errors: Vec::new(),
     };
     let mut items = Vec::new();
@@ -52,8 +60,7 @@ pub(super) fn lower_file(file: FileId, pair: Pair<'_, Rule>) -> (Vec<Item>, Vec<
 
 impl Lowering {
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
-        let s = pair.as_span();
-        Span::new(self.file, s.start(), s.end())
+        span_of(self.file, self.base, pair)
     }
 
     fn name(&self, pair: Pair<'_, Rule>) -> Name {
@@ -168,7 +175,9 @@ impl Lowering {
             match kind {
                 Rule::target => {
                     let mut inner = part.into_inner();
-                    let segment = inner.find(|p| p.as_rule() == Rule::name).map(|p| self.name(p));
+                    let segment = inner
+                        .find(|p| p.as_rule() == Rule::name)
+                        .map(|p| self.name(p));
                     let profile = inner
                         .find(|p| p.as_rule() == Rule::profile_ref)
                         .and_then(|p| p.into_inner().find(|q| q.as_rule() == Rule::name))
@@ -243,7 +252,10 @@ impl Lowering {
                 Diagnostic::error(
                     Code::MissingAction,
                     name.span,
-                    format!("rule `{}` neither offers nor suppresses a service", name.text),
+                    format!(
+                        "rule `{}` neither offers nor suppresses a service",
+                        name.text
+                    ),
                 )
                 .with_help("add `offer SERVICE` or `suppress SERVICE`"),
             );
@@ -287,7 +299,9 @@ impl Lowering {
                     Diagnostic::error(
                         Code::TooDeep,
                         span,
-                        format!("this expression nests more than {MAX_EXPRESSION_DEPTH} operations"),
+                        format!(
+                            "this expression nests more than {MAX_EXPRESSION_DEPTH} operations"
+                        ),
                     )
                     .with_help("split it into segments, profiles or simpler conditions"),
                 );
@@ -304,12 +318,12 @@ impl Lowering {
     fn expr(&mut self, pair: Pair<'_, Rule>) -> Result<(Expr, usize), Diagnostic> {
         let pairs = pair.into_inner();
         self.check_prefix_runs(&pairs)?;
-        let file = self.file;
+        let (file, base) = (self.file, self.base);
         PRATT
             .map_primary(|primary| self.primary(primary))
             .map_prefix(|op, operand| {
                 let (operand, depth) = operand?;
-                let op_span = span_of(file, &op);
+                let op_span = span_of(file, base, &op);
                 let op = if op.as_rule() == Rule::op_not {
                     UnaryOp::Not
                 } else {
@@ -420,13 +434,10 @@ impl Lowering {
             }
             Rule::call => {
                 let mut inner = pair.into_inner();
-                let function = inner
-                    .next()
-                    .map(|p| self.name(p))
-                    .unwrap_or(Name {
-                        text: String::new(),
-                        span,
-                    });
+                let function = inner.next().map(|p| self.name(p)).unwrap_or(Name {
+                    text: String::new(),
+                    span,
+                });
                 let mut args = Vec::new();
                 let mut depth = 0;
                 for arg in inner {
@@ -486,7 +497,11 @@ impl Lowering {
                             self.errors.push(
                                 Diagnostic::error(
                                     Code::InvalidEscape,
-                                    Span::new(self.file, base + i, base + i + hex.len() + 4),
+                                    Span::new(
+                                        self.file,
+                                        self.base + base + i,
+                                        self.base + base + i + hex.len() + 4,
+                                    ),
                                     format!("`\\u{{{hex}}}` is not a character"),
                                 )
                                 .with_help("use a Unicode code point such as \\u{4E2D}"),
@@ -502,9 +517,9 @@ impl Lowering {
     }
 }
 
-fn span_of(file: FileId, pair: &Pair<'_, Rule>) -> Span {
+fn span_of(file: FileId, base: usize, pair: &Pair<'_, Rule>) -> Span {
     let s = pair.as_span();
-    Span::new(file, s.start(), s.end())
+    Span::new(file, base + s.start(), base + s.end())
 }
 
 fn binary_op(pair: &Pair<'_, Rule>) -> BinaryOp {

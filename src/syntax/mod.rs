@@ -25,15 +25,86 @@ pub(crate) fn parse_file(file: FileId, source: &SourceFile) -> (Vec<ast::Item>, 
     if let Some(diagnostic) = check_nesting(file, &source.text) {
         return (Vec::new(), vec![diagnostic]);
     }
-    match VasParser::parse(Rule::file, &source.text) {
-        Ok(mut pairs) => {
-            let Some(file_pair) = pairs.next() else {
-                return (Vec::new(), Vec::new());
-            };
-            lower::lower_file(file, file_pair)
+    match parse_part(file, source, 0, &source.text) {
+        Ok(result) => result,
+        // pest stops at the first syntax error. To report the errors of every
+        // declaration in one run, parse each top-level declaration on its own.
+        Err(_) => {
+            let mut items = Vec::new();
+            let mut errors = Vec::new();
+            for (start, end) in split_declarations(&source.text) {
+                let part = source.text.get(start..end).unwrap_or("");
+                match parse_part(file, source, start, part) {
+                    Ok((parsed, found)) => {
+                        items.extend(parsed);
+                        errors.extend(found);
+                    }
+                    Err(error) => errors.push(error),
+                }
+            }
+            (items, errors)
         }
-        Err(error) => (Vec::new(), vec![expected::syntax_error(file, source, &error)]),
     }
+}
+
+fn parse_part(
+    file: FileId,
+    source: &SourceFile,
+    base: usize,
+    text: &str,
+) -> Result<(Vec<ast::Item>, Vec<Diagnostic>), Diagnostic> {
+    match VasParser::parse(Rule::file, text) {
+        Ok(mut pairs) => Ok(pairs
+            .next()
+            .map(|pair| lower::lower_file(file, base, pair))
+            .unwrap_or_default()),
+        Err(error) => Err(expected::syntax_error(file, source, base, &error)),
+    }
+}
+
+/// Byte ranges of top-level declarations: each starts on a line whose first
+/// word is `segment`, `profile` or `rule`, outside any braces, string or comment.
+fn split_declarations(text: &str) -> Vec<(usize, usize)> {
+    let mut starts = vec![0];
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut line_start = true;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if line_start && depth == 0 && !in_string && i > 0 {
+            let rest = &text[i..];
+            let trimmed = rest.trim_start_matches([' ', '\t']);
+            if ["segment", "profile", "rule"].iter().any(|k| {
+                trimmed.starts_with(k)
+                    && trimmed[k.len()..].starts_with(|ch: char| ch.is_whitespace())
+            }) {
+                starts.push(i);
+            }
+        }
+        line_start = c == '\n';
+        match c {
+            '"' => in_string = !in_string,
+            '\\' if in_string => {
+                chars.next();
+            }
+            '\n' => in_string = false,
+            '#' if !in_string => {
+                while chars.peek().is_some_and(|(_, ch)| *ch != '\n') {
+                    chars.next();
+                }
+            }
+            '{' if !in_string => depth += 1,
+            '}' if !in_string => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    starts.dedup();
+    let mut ranges = Vec::with_capacity(starts.len());
+    for (k, &start) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).copied().unwrap_or(text.len());
+        ranges.push((start, end));
+    }
+    ranges
 }
 
 /// Finds brackets nested deeper than [`MAX_NESTING`], outside strings and comments.
@@ -98,37 +169,72 @@ mod tests {
         );
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(items.len(), 4);
-        let Item::Rule(rule) = &items[3] else { panic!() };
+        let Item::Rule(rule) = &items[3] else {
+            panic!()
+        };
         assert_eq!(rule.segment.text, "高价值");
         assert_eq!(rule.profile.as_ref().unwrap().text, "fast");
         assert_eq!(rule.priority, -2);
         let gain = rule.gain.as_ref().unwrap();
-        let ExprKind::Binary { op, .. } = &gain.kind else { panic!() };
+        let ExprKind::Binary { op, .. } = &gain.kind else {
+            panic!()
+        };
         assert_eq!(*op, ast::BinaryOp::Add);
     }
 
     #[test]
     fn precedence_and_not_in() {
-        let (items, errors) = parse(
-            "rule r { for s when not a > 1 and b not in [\"x\"] or c offer s }",
-        );
+        let (items, errors) =
+            parse("rule r { for s when not a > 1 and b not in [\"x\"] or c offer s }");
         assert!(errors.is_empty(), "{errors:?}");
-        let Item::Rule(rule) = &items[0] else { panic!() };
+        let Item::Rule(rule) = &items[0] else {
+            panic!()
+        };
         let ExprKind::Binary { op, lhs, .. } = &rule.when.as_ref().unwrap().kind else {
             panic!()
         };
         assert_eq!(*op, ast::BinaryOp::Or);
-        let ExprKind::Binary { op, lhs, rhs } = &lhs.kind else { panic!() };
+        let ExprKind::Binary { op, lhs, rhs } = &lhs.kind else {
+            panic!()
+        };
         assert_eq!(*op, ast::BinaryOp::And);
-        assert!(matches!(lhs.kind, ExprKind::Unary { op: ast::UnaryOp::Not, .. }));
-        assert!(matches!(rhs.kind, ExprKind::Binary { op: ast::BinaryOp::NotIn, .. }));
+        assert!(matches!(
+            lhs.kind,
+            ExprKind::Unary {
+                op: ast::UnaryOp::Not,
+                ..
+            }
+        ));
+        assert!(matches!(
+            rhs.kind,
+            ExprKind::Binary {
+                op: ast::BinaryOp::NotIn,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn deep_nesting_is_refused_without_recursion() {
-        let text = format!("rule r {{ for s when {}1{} offer s }}", "(".repeat(100_000), ")".repeat(100_000));
+        let text = format!(
+            "rule r {{ for s when {}1{} offer s }}",
+            "(".repeat(100_000),
+            ")".repeat(100_000)
+        );
         let (_, errors) = parse(&text);
         assert_eq!(errors[0].code, Code::TooDeep);
+    }
+
+    #[test]
+    fn every_broken_declaration_is_reported() {
+        let (items, errors) = parse(
+            "segment a { when x = 1 }\nsegment b { when true }\nrule r { for a offer }\nrule q { for b offer s }\n",
+        );
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert_eq!(items.len(), 2);
+        let source = SourceFile::new("t.vas", None, "");
+        let _ = source;
+        assert!(errors[1].primary.unwrap().start > 40);
     }
 
     #[test]

@@ -1,0 +1,207 @@
+//! Many customers: a streaming, parallel pass over a customer file.
+//!
+//! One thread reads raw rows in fixed-size chunks; a rayon pool decodes and
+//! evaluates chunks in parallel; results are consumed strictly in input order.
+//! Chunk boundaries do not depend on the thread count, so anything summed per
+//! chunk and merged in order is identical with 1 or N threads. Memory is
+//! bounded by the chunks in flight, whatever the size of the input.
+
+use crate::compile::Engine;
+use crate::customer::Customer;
+use crate::eval::{EvalError, Evaluator, Offer};
+use crate::input::{CustomerReader, DataError, InputFormat, RawRow, decode};
+use rayon::prelude::*;
+use std::io::Read;
+use std::sync::mpsc;
+
+/// Customers per chunk. Fixed, so that results never depend on the thread count.
+pub const CHUNK_ROWS: usize = 2048;
+
+/// Why a customer was not evaluated.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RowError {
+    /// The row could not be read.
+    Data(DataError),
+    /// A rule failed on this customer.
+    Eval {
+        /// Line of the row.
+        line: u64,
+        /// The failure.
+        error: EvalError,
+    },
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RowError::Data(e) => e.fmt(f),
+            RowError::Eval { line, error } => write!(f, "line {line}: {error}"),
+        }
+    }
+}
+
+/// What one customer came to: its row, and its offers or the error.
+pub struct RowOutcome<'a> {
+    /// The decoded customer (meaningful only when `result` is `Ok`).
+    pub customer: &'a Customer,
+    /// Line of the row in the file.
+    pub line: u64,
+    /// Offers, or why there are none.
+    pub result: Result<&'a [Offer], RowError>,
+    /// The evaluator, for memberships and fired rules.
+    pub evaluator: &'a Evaluator<'a>,
+}
+
+/// Opens a customer file (or any reader) for a batch run.
+pub fn open(
+    engine: &Engine,
+    name: &str,
+    reader: Box<dyn Read + Send>,
+    format: InputFormat,
+) -> Result<CustomerReader, DataError> {
+    CustomerReader::new(&engine.schema, name, reader, format)
+}
+
+/// Receives the customers of one chunk, in order, on a worker thread.
+pub trait ChunkSink: Send {
+    /// One customer's outcome; the borrowed parts are valid for this call only.
+    fn row(&mut self, outcome: RowOutcome<'_>);
+}
+
+/// Runs every customer through the engine.
+///
+/// `new_sink` makes a sink per chunk, filled on a worker thread; `consume`
+/// receives the filled sinks in input order (with the chunk's row count) and
+/// may stop the run by returning an error.
+pub fn run<S: ChunkSink, E>(
+    engine: &Engine,
+    mut reader: CustomerReader,
+    threads: usize,
+    new_sink: impl Fn() -> S + Sync,
+    mut consume: impl FnMut(S, usize) -> Result<(), E>,
+) -> Result<(), RunError<E>> {
+    let threads = threads.max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| RunError::Setup(e.to_string()))?;
+    let chunks_per_batch = threads * 4;
+    let columns = reader.columns.clone();
+    let name = reader.name().to_string();
+
+    std::thread::scope(|scope| {
+        let (sender, receiver) = mpsc::sync_channel::<Result<Vec<Vec<RawRow>>, DataError>>(1);
+        let producer = scope.spawn(move || {
+            loop {
+                let mut batch = Vec::with_capacity(chunks_per_batch);
+                let mut failed = None;
+                while batch.len() < chunks_per_batch {
+                    let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+                    match reader.read_rows(&mut chunk, CHUNK_ROWS) {
+                        Ok(0) => break,
+                        Ok(_) => batch.push(chunk),
+                        Err(e) => {
+                            // Rows read before the bad one still count.
+                            if !chunk.is_empty() {
+                                batch.push(chunk);
+                            }
+                            failed = Some(e);
+                            break;
+                        }
+                    }
+                }
+                let done = batch.len() < chunks_per_batch || failed.is_some();
+                if !batch.is_empty() && sender.send(Ok(batch)).is_err() {
+                    return;
+                }
+                if let Some(e) = failed {
+                    let _ = sender.send(Err(e));
+                    return;
+                }
+                if done {
+                    return;
+                }
+            }
+        });
+
+        let mut result = Ok(());
+        for message in receiver.iter() {
+            let batch = match message {
+                Ok(batch) => batch,
+                Err(e) => {
+                    result = Err(RunError::Read(e));
+                    break;
+                }
+            };
+            let sinks: Vec<(S, usize)> = pool.install(|| {
+                batch
+                    .par_iter()
+                    .map(|chunk| {
+                        (
+                            process_chunk(engine, &columns, &name, chunk, &new_sink),
+                            chunk.len(),
+                        )
+                    })
+                    .collect()
+            });
+            let mut stop = None;
+            for (sink, rows) in sinks {
+                if let Err(e) = consume(sink, rows) {
+                    stop = Some(e);
+                    break;
+                }
+            }
+            if let Some(e) = stop {
+                result = Err(RunError::Stopped(e));
+                break;
+            }
+        }
+        drop(receiver);
+        let _ = producer.join();
+        result
+    })
+}
+
+fn process_chunk<S: ChunkSink>(
+    engine: &Engine,
+    columns: &crate::input::ColumnMap,
+    name: &str,
+    chunk: &[RawRow],
+    new_sink: &(impl Fn() -> S + Sync),
+) -> S {
+    let mut sink = new_sink();
+    let mut evaluator = engine.evaluator();
+    let mut customer = Customer::empty(&engine.schema);
+    for row in chunk {
+        let line = row.line();
+        let result = match decode(&engine.schema, columns, name, row, &mut customer) {
+            Err(e) => Err(RowError::Data(e)),
+            Ok(()) => match evaluator.evaluate(&customer) {
+                Ok(_) => Ok(()),
+                Err(error) => Err(RowError::Eval { line, error }),
+            },
+        };
+        let result = match result {
+            Ok(()) => Ok(evaluator.offers()),
+            Err(e) => Err(e),
+        };
+        sink.row(RowOutcome {
+            customer: &customer,
+            line,
+            result,
+            evaluator: &evaluator,
+        });
+    }
+    sink
+}
+
+/// Why a batch run ended early.
+#[derive(Debug)]
+pub enum RunError<E> {
+    /// The thread pool could not start.
+    Setup(String),
+    /// The input could not be read.
+    Read(DataError),
+    /// The consumer stopped the run.
+    Stopped(E),
+}

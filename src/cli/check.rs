@@ -1,0 +1,79 @@
+//! `vasrec check [DIR]`
+
+use super::{EXIT_OK, EXIT_RULES, default_rules_dir, stderr_color};
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub(super) struct Args {
+    /// Rule package folder (default: ./rules).
+    dir: Option<PathBuf>,
+    /// Output: readable text, or JSON diagnostics for tools.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// Treat warnings as errors (exit 1 when there are any).
+    #[arg(long)]
+    deny_warnings: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+pub(super) fn run(args: Args) -> u8 {
+    let dir = args.dir.unwrap_or_else(default_rules_dir);
+    let (diagnostics, sources, summary) = match vasrec::Engine::load(&dir) {
+        Ok(engine) => {
+            let (segments, rules, profiles) = engine.counts();
+            let summary = format!(
+                "{}: package `{}` is fine: {} services, {segments} segments, {profiles} profiles, {rules} rules",
+                dir.display(),
+                engine.catalog().package,
+                engine.catalog().services.len(),
+            );
+            (
+                engine.warnings().to_vec(),
+                engine.sources().clone(),
+                Some(summary),
+            )
+        }
+        Err(error) => (error.diagnostics, error.sources, None),
+    };
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = diagnostics.len() - errors;
+    match args.format {
+        Format::Json => {
+            let json = vasrec::render::to_json(&diagnostics, &sources);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json).unwrap_or_default()
+            );
+        }
+        Format::Text => {
+            eprint!(
+                "{}",
+                vasrec::render::render_all(&diagnostics, &sources, stderr_color())
+            );
+            match &summary {
+                Some(s) if warnings == 0 => println!("{s}"),
+                Some(s) => println!("{s} ({warnings} warning{})", plural(warnings)),
+                None => eprintln!(
+                    "{}: {errors} error{}, {warnings} warning{}",
+                    dir.display(),
+                    plural(errors),
+                    plural(warnings)
+                ),
+            }
+        }
+    }
+    if errors > 0 || (args.deny_warnings && warnings > 0) {
+        EXIT_RULES
+    } else {
+        EXIT_OK
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

@@ -1,0 +1,187 @@
+//! `vasrec dry-run`: evaluate customers and summarise.
+
+use super::{EXIT_OK, EXIT_USAGE, default_rules_dir, load, output};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use vasrec::InputFormat;
+use vasrec::batch::{self, RunError};
+use vasrec::report::{DryRunReport, Tally};
+
+#[derive(clap::Args)]
+pub(super) struct Args {
+    /// Rule package folder.
+    #[arg(long, default_value_os_t = default_rules_dir())]
+    rules: PathBuf,
+    /// Customers file, CSV or JSON Lines; `-` reads standard input.
+    /// Default: the package's sample (`sample:` in catalog.yaml).
+    #[arg(long)]
+    customers: Option<PathBuf>,
+    /// Input format; by default taken from the file extension (.jsonl, .ndjson: JSON Lines).
+    #[arg(long, value_enum)]
+    input_format: Option<InputArg>,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// Write the report to a file instead of standard output.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// What to do with a row that cannot be read or evaluated.
+    #[arg(long, value_enum, default_value = "fail")]
+    on_error: OnError,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum InputArg {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum OnError {
+    /// Stop at the first bad row (exit 2).
+    Fail,
+    /// Count bad rows, report the first ones, and go on.
+    Skip,
+}
+
+pub(super) fn run(args: Args) -> u8 {
+    let engine = match load(&args.rules) {
+        Ok(engine) => engine,
+        Err(code) => return code,
+    };
+    let warnings = engine.warnings().len();
+    if warnings > 0 {
+        eprintln!(
+            "note: the package has {warnings} warning{}; `vasrec check {}` shows them",
+            if warnings == 1 { "" } else { "s" },
+            args.rules.display()
+        );
+    }
+    let customers = match args
+        .customers
+        .clone()
+        .or_else(|| sample_path(&engine, &args.rules))
+    {
+        Some(path) => path,
+        None => {
+            eprintln!(
+                "error: no customers to evaluate: give --customers FILE (the package names no `sample:`)"
+            );
+            return EXIT_USAGE;
+        }
+    };
+    let format = match args.input_format {
+        Some(InputArg::Csv) => InputFormat::Csv,
+        Some(InputArg::Jsonl) => InputFormat::Jsonl,
+        None => InputFormat::from_path(&customers),
+    };
+    let display = customers.display().to_string();
+    let input: Box<dyn std::io::Read + Send> = if customers.as_os_str() == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        match std::fs::File::open(&customers) {
+            Ok(file) => Box::new(file),
+            Err(e) => {
+                eprintln!("error: cannot open customers file `{display}`: {e}");
+                return EXIT_USAGE;
+            }
+        }
+    };
+    let reader = match batch::open(&engine, &display, input, format) {
+        Ok(reader) => reader,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    if !reader.absent.is_empty() {
+        eprintln!(
+            "note: {display} has no column for {}; those values are treated as missing",
+            reader.absent.join(", ")
+        );
+    }
+
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let progress = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {human_pos} customers evaluated ({per_sec})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar
+    });
+    let mut total = Tally::new(&engine);
+    let fail_fast = args.on_error == OnError::Fail;
+    let result = batch::run(
+        &engine,
+        reader,
+        threads,
+        || Tally::new(&engine),
+        |chunk: Tally, rows| {
+            let failed = chunk.first_error().cloned();
+            total.merge(chunk);
+            if let Some(bar) = &progress {
+                bar.inc(rows as u64);
+            }
+            match failed {
+                Some(error) if fail_fast => Err(error),
+                _ => Ok(()),
+            }
+        },
+    );
+    if let Some(bar) = &progress {
+        bar.finish_and_clear();
+    }
+    match result {
+        Ok(()) => {}
+        Err(RunError::Stopped(error)) => {
+            eprintln!("error: {error}");
+            eprintln!("(use --on-error skip to count bad rows and go on)");
+            return EXIT_USAGE;
+        }
+        Err(RunError::Read(error)) => {
+            eprintln!("error: {error}");
+            return EXIT_USAGE;
+        }
+        Err(RunError::Setup(error)) => {
+            eprintln!("error: cannot start worker threads: {error}");
+            return EXIT_USAGE;
+        }
+    }
+
+    let report = DryRunReport::new(&engine, &total, &display);
+    let text = match args.format {
+        Format::Table => report.to_table(),
+        Format::Csv => report.to_csv(),
+        Format::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
+    };
+    if let Err(e) = output::write(args.out.as_deref(), &text) {
+        eprintln!("error: {e}");
+        return EXIT_USAGE;
+    }
+    if total.errors() > 0 {
+        eprintln!(
+            "note: {} rows could not be evaluated; see the report",
+            total.errors()
+        );
+    }
+    EXIT_OK
+}
+
+fn sample_path(engine: &vasrec::Engine, rules: &Path) -> Option<PathBuf> {
+    engine.catalog().sample.as_ref().map(|s| rules.join(s))
+}

@@ -1,0 +1,387 @@
+//! Dry-run reports: what a package does over many customers.
+//!
+//! In: outcomes of a batch run. Out: a [`DryRunReport`] with a documented,
+//! stable JSON shape (`schema_version`), and its table and CSV renderings.
+//! Tallies are counts and sums per chunk, merged in input order, so reports
+//! are byte-identical whatever the number of threads.
+
+use crate::batch::{ChunkSink, RowError, RowOutcome};
+use crate::compile::Engine;
+use serde::Serialize;
+
+/// Version of the JSON report shape; bumped on any incompatible change.
+pub const REPORT_SCHEMA_VERSION: u32 = 1;
+
+/// How many failed rows a report lists by line.
+const ERROR_EXAMPLES: usize = 20;
+
+/// Running counts for a dry-run; one per chunk, merged in order.
+#[derive(Debug, Clone)]
+pub struct Tally {
+    customers: u64,
+    evaluated: u64,
+    with_offers: u64,
+    offers: u64,
+    gain: f64,
+    cost: f64,
+    offers_per_customer: Vec<u64>,
+    segment_members: Vec<u64>,
+    segment_offers: Vec<u64>,
+    segment_offer_gain: Vec<f64>,
+    segment_member_gain: Vec<f64>,
+    service_offers: Vec<u64>,
+    service_gain: Vec<f64>,
+    service_blocked: Vec<u64>,
+    rule_fired: Vec<u64>,
+    rule_won: Vec<u64>,
+    data_errors: u64,
+    eval_errors: u64,
+    examples: Vec<RowError>,
+    costs: Vec<f64>,
+}
+
+impl Tally {
+    /// An empty tally shaped for an engine.
+    pub fn new(engine: &Engine) -> Tally {
+        let (segments, rules, _) = engine.counts();
+        let services = engine.catalog.services.len();
+        Tally {
+            customers: 0,
+            evaluated: 0,
+            with_offers: 0,
+            offers: 0,
+            gain: 0.0,
+            cost: 0.0,
+            offers_per_customer: vec![0; engine.catalog.max_offers + 1],
+            segment_members: vec![0; segments],
+            segment_offers: vec![0; segments],
+            segment_offer_gain: vec![0.0; segments],
+            segment_member_gain: vec![0.0; segments],
+            service_offers: vec![0; services],
+            service_gain: vec![0.0; services],
+            service_blocked: vec![0; services],
+            rule_fired: vec![0; rules],
+            rule_won: vec![0; rules],
+            data_errors: 0,
+            eval_errors: 0,
+            examples: Vec::new(),
+            costs: engine.catalog.services.iter().map(|s| s.cost).collect(),
+        }
+    }
+
+    /// Counts one customer.
+    pub fn add(&mut self, outcome: &RowOutcome<'_>) {
+        self.customers += 1;
+        let offers = match &outcome.result {
+            Ok(offers) => *offers,
+            Err(error) => {
+                match error {
+                    RowError::Data(_) => self.data_errors += 1,
+                    RowError::Eval { .. } => self.eval_errors += 1,
+                }
+                if self.examples.len() < ERROR_EXAMPLES {
+                    self.examples.push(error.clone());
+                }
+                return;
+            }
+        };
+        self.evaluated += 1;
+        let total: f64 = offers.iter().map(|o| o.gain).sum();
+        if !offers.is_empty() {
+            self.with_offers += 1;
+        }
+        if let Some(n) = self.offers_per_customer.get_mut(offers.len()) {
+            *n += 1;
+        }
+        for offer in offers {
+            let (service, segment, rule) = (
+                offer.service as usize,
+                offer.segment as usize,
+                offer.rule as usize,
+            );
+            self.offers += 1;
+            self.gain += offer.gain;
+            self.cost += self.costs.get(service).copied().unwrap_or(0.0);
+            bump(&mut self.service_offers, service);
+            add(&mut self.service_gain, service, offer.gain);
+            bump(&mut self.segment_offers, segment);
+            add(&mut self.segment_offer_gain, segment, offer.gain);
+            bump(&mut self.rule_won, rule);
+        }
+        for &segment in outcome.evaluator.memberships() {
+            bump(&mut self.segment_members, segment as usize);
+            add(&mut self.segment_member_gain, segment as usize, total);
+        }
+        for &rule in outcome.evaluator.fired_rules() {
+            bump(&mut self.rule_fired, rule as usize);
+        }
+        for &(service, _) in outcome.evaluator.blocked() {
+            bump(&mut self.service_blocked, service as usize);
+        }
+    }
+
+    /// Adds a later chunk's tally to this one.
+    pub fn merge(&mut self, other: Tally) {
+        self.customers += other.customers;
+        self.evaluated += other.evaluated;
+        self.with_offers += other.with_offers;
+        self.offers += other.offers;
+        self.gain += other.gain;
+        self.cost += other.cost;
+        self.data_errors += other.data_errors;
+        self.eval_errors += other.eval_errors;
+        merge_counts(&mut self.offers_per_customer, &other.offers_per_customer);
+        merge_counts(&mut self.segment_members, &other.segment_members);
+        merge_counts(&mut self.segment_offers, &other.segment_offers);
+        merge_sums(&mut self.segment_offer_gain, &other.segment_offer_gain);
+        merge_sums(&mut self.segment_member_gain, &other.segment_member_gain);
+        merge_counts(&mut self.service_offers, &other.service_offers);
+        merge_sums(&mut self.service_gain, &other.service_gain);
+        merge_counts(&mut self.service_blocked, &other.service_blocked);
+        merge_counts(&mut self.rule_fired, &other.rule_fired);
+        merge_counts(&mut self.rule_won, &other.rule_won);
+        let room = ERROR_EXAMPLES.saturating_sub(self.examples.len());
+        self.examples.extend(other.examples.into_iter().take(room));
+    }
+
+    /// Rows that failed (data or evaluation errors).
+    pub fn errors(&self) -> u64 {
+        self.data_errors + self.eval_errors
+    }
+
+    /// The first failed row, if any.
+    pub fn first_error(&self) -> Option<&RowError> {
+        self.examples.first()
+    }
+
+    /// Rows seen.
+    pub fn customers(&self) -> u64 {
+        self.customers
+    }
+}
+
+impl ChunkSink for Tally {
+    fn row(&mut self, outcome: RowOutcome<'_>) {
+        self.add(&outcome);
+    }
+}
+
+fn bump(counts: &mut [u64], i: usize) {
+    if let Some(c) = counts.get_mut(i) {
+        *c += 1;
+    }
+}
+
+fn add(sums: &mut [f64], i: usize, v: f64) {
+    if let Some(s) = sums.get_mut(i) {
+        *s += v;
+    }
+}
+
+fn merge_counts(into: &mut [u64], from: &[u64]) {
+    for (a, b) in into.iter_mut().zip(from) {
+        *a += b;
+    }
+}
+
+fn merge_sums(into: &mut [f64], from: &[f64]) {
+    for (a, b) in into.iter_mut().zip(from) {
+        *a += b;
+    }
+}
+
+/// The dry-run report. Its JSON form is the stable interface for other programs.
+#[derive(Debug, Clone, Serialize)]
+pub struct DryRunReport {
+    /// Shape version ([`REPORT_SCHEMA_VERSION`]).
+    pub schema_version: u32,
+    /// Package name from the catalog.
+    pub package: String,
+    /// The customers file as given.
+    pub customers_file: String,
+    /// Totals over all customers.
+    pub totals: Totals,
+    /// How many customers got 0, 1, 2... offers.
+    pub offers_per_customer: Vec<u64>,
+    /// Per segment, in declaration order.
+    pub segments: Vec<SegmentRow>,
+    /// Per service, in catalog order.
+    pub services: Vec<ServiceRow>,
+    /// Per rule, in file order.
+    pub rules: Vec<RuleRow>,
+    /// Names of rules that never fired.
+    pub rules_never_fired: Vec<String>,
+    /// The first rows that failed, in input order.
+    pub errors: Vec<String>,
+}
+
+/// Totals of a dry-run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Totals {
+    /// Rows read.
+    pub customers: u64,
+    /// Rows evaluated without error.
+    pub evaluated: u64,
+    /// Rows that could not be read.
+    pub data_errors: u64,
+    /// Rows whose evaluation failed.
+    pub evaluation_errors: u64,
+    /// Customers with at least one offer.
+    pub customers_with_offers: u64,
+    /// Offers made.
+    pub offers: u64,
+    /// Sum of expected gains.
+    pub expected_gain: f64,
+    /// Mean expected gain per evaluated customer.
+    pub mean_gain_per_customer: f64,
+    /// Sum of offer costs.
+    pub cost: f64,
+    /// Expected gain per unit of cost (0 when nothing costs anything).
+    pub gain_per_cost: f64,
+}
+
+/// One segment's line in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct SegmentRow {
+    /// Segment name.
+    pub segment: String,
+    /// Display label.
+    pub label: String,
+    /// Depth in the graph.
+    pub depth: u32,
+    /// Customers in the segment.
+    pub customers: u64,
+    /// Offers made by rules for this segment.
+    pub offers: u64,
+    /// Mean total expected gain of the segment's customers (all their offers).
+    pub mean_gain: f64,
+}
+
+/// One service's line in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceRow {
+    /// Service id.
+    pub service: String,
+    /// Display name.
+    pub name: String,
+    /// Offers made.
+    pub offers: u64,
+    /// Sum of expected gains.
+    pub expected_gain: f64,
+    /// Offers times cost.
+    pub cost: f64,
+    /// Times a winning offer was dropped (suppressed, or its gain lacked a value).
+    pub blocked: u64,
+}
+
+/// One rule's line in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleRow {
+    /// Rule name.
+    pub rule: String,
+    /// `offer` or `suppress`.
+    pub action: String,
+    /// Service id.
+    pub service: String,
+    /// Segment name.
+    pub segment: String,
+    /// Customers for whom segment, profile and condition held.
+    pub fired: u64,
+    /// Offers this rule made in the final results.
+    pub offers: u64,
+}
+
+impl DryRunReport {
+    /// Builds the report from a finished tally.
+    pub fn new(engine: &Engine, tally: &Tally, customers_file: &str) -> DryRunReport {
+        let ratio = |a: f64, b: f64| if b > 0.0 { round(a / b) } else { 0.0 };
+        let segments = (0..engine.counts().0)
+            .map(|i| {
+                let id = u32::try_from(i).unwrap_or(u32::MAX);
+                let members = tally.segment_members.get(i).copied().unwrap_or(0);
+                SegmentRow {
+                    segment: engine.segment_name(id).to_string(),
+                    label: engine.segment_label(id).to_string(),
+                    depth: engine.segment_depth(id),
+                    customers: members,
+                    offers: tally.segment_offers.get(i).copied().unwrap_or(0),
+                    mean_gain: ratio(
+                        tally.segment_member_gain.get(i).copied().unwrap_or(0.0),
+                        members as f64,
+                    ),
+                }
+            })
+            .collect();
+        let services = engine
+            .catalog
+            .services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let offers = tally.service_offers.get(i).copied().unwrap_or(0);
+                ServiceRow {
+                    service: s.id.clone(),
+                    name: s.name.clone(),
+                    offers,
+                    expected_gain: round(tally.service_gain.get(i).copied().unwrap_or(0.0)),
+                    cost: round(offers as f64 * s.cost),
+                    blocked: tally.service_blocked.get(i).copied().unwrap_or(0),
+                }
+            })
+            .collect();
+        let rules: Vec<RuleRow> = (0..engine.counts().1)
+            .map(|i| {
+                let id = u32::try_from(i).unwrap_or(u32::MAX);
+                RuleRow {
+                    rule: engine.rule_name(id).to_string(),
+                    action: if engine.rule_offers(id) {
+                        "offer"
+                    } else {
+                        "suppress"
+                    }
+                    .to_string(),
+                    service: engine
+                        .service(engine.rule_service(id))
+                        .map_or(String::new(), |s| s.id.clone()),
+                    segment: engine.segment_name(engine.rule_segment(id)).to_string(),
+                    fired: tally.rule_fired.get(i).copied().unwrap_or(0),
+                    offers: tally.rule_won.get(i).copied().unwrap_or(0),
+                }
+            })
+            .collect();
+        let rules_never_fired = rules
+            .iter()
+            .filter(|r| r.fired == 0)
+            .map(|r| r.rule.clone())
+            .collect();
+        DryRunReport {
+            schema_version: REPORT_SCHEMA_VERSION,
+            package: engine.catalog.package.clone(),
+            customers_file: customers_file.to_string(),
+            totals: Totals {
+                customers: tally.customers,
+                evaluated: tally.evaluated,
+                data_errors: tally.data_errors,
+                evaluation_errors: tally.eval_errors,
+                customers_with_offers: tally.with_offers,
+                offers: tally.offers,
+                expected_gain: round(tally.gain),
+                mean_gain_per_customer: ratio(tally.gain, tally.evaluated as f64),
+                cost: round(tally.cost),
+                gain_per_cost: ratio(tally.gain, tally.cost),
+            },
+            offers_per_customer: tally.offers_per_customer.clone(),
+            segments,
+            services,
+            rules,
+            rules_never_fired,
+            errors: tally.examples.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
+
+/// Reports show four decimals: enough for gains, and stable across platforms.
+pub(crate) fn round(v: f64) -> f64 {
+    let r = (v * 10_000.0).round() / 10_000.0;
+    if r == 0.0 { 0.0 } else { r }
+}

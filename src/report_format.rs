@@ -1,0 +1,219 @@
+//! Dry-run reports as text: a table for people, long-format CSV for
+//! spreadsheets. JSON comes straight from the serde form of the report.
+
+use crate::report::DryRunReport;
+use crate::table::{Table, count, decimal};
+use std::fmt::Write as _;
+
+impl DryRunReport {
+    /// The report as aligned text tables.
+    pub fn to_table(&self) -> String {
+        let t = &self.totals;
+        let share = |n: u64| {
+            if t.evaluated > 0 {
+                format!("{:.1}%", 100.0 * n as f64 / t.evaluated as f64)
+            } else {
+                "-".into()
+            }
+        };
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "Dry run of `{}` over {}",
+            self.package, self.customers_file
+        );
+        let _ = writeln!(
+            out,
+            "{} customers, {} with offers ({}), {} offers",
+            count(t.customers),
+            count(t.customers_with_offers),
+            share(t.customers_with_offers),
+            count(t.offers)
+        );
+        let _ = writeln!(
+            out,
+            "expected gain {} (mean {} per customer), cost {} ({} gain per unit of cost)",
+            decimal(t.expected_gain),
+            decimal(t.mean_gain_per_customer),
+            decimal(t.cost),
+            decimal(t.gain_per_cost)
+        );
+        if t.data_errors + t.evaluation_errors > 0 {
+            let _ = writeln!(
+                out,
+                "skipped {} rows: {} unreadable, {} failed in evaluation",
+                count(t.data_errors + t.evaluation_errors),
+                count(t.data_errors),
+                count(t.evaluation_errors)
+            );
+        }
+        let spread: Vec<String> = self
+            .offers_per_customer
+            .iter()
+            .enumerate()
+            .map(|(n, c)| format!("{n}: {}", count(*c)))
+            .collect();
+        let _ = writeln!(out, "offers per customer: {}", spread.join(", "));
+
+        out.push_str("\nSegments\n");
+        let mut table = Table::new(
+            &["segment", "label", "customers", "offers", "mean gain"],
+            &[false, false, true, true, true],
+        );
+        for s in &self.segments {
+            table.row(vec![
+                format!("{}{}", "  ".repeat(s.depth as usize), s.segment),
+                s.label.clone(),
+                count(s.customers),
+                count(s.offers),
+                decimal(s.mean_gain),
+            ]);
+        }
+        out.push_str(&table.render());
+
+        out.push_str("\nServices\n");
+        let mut table = Table::new(
+            &[
+                "service",
+                "name",
+                "offers",
+                "expected gain",
+                "cost",
+                "blocked",
+            ],
+            &[false, false, true, true, true, true],
+        );
+        for s in &self.services {
+            table.row(vec![
+                s.service.clone(),
+                s.name.clone(),
+                count(s.offers),
+                decimal(s.expected_gain),
+                decimal(s.cost),
+                count(s.blocked),
+            ]);
+        }
+        out.push_str(&table.render());
+
+        out.push_str("\nRules\n");
+        let mut table = Table::new(
+            &["rule", "action", "service", "segment", "fired", "offers"],
+            &[false, false, false, false, true, true],
+        );
+        for r in &self.rules {
+            table.row(vec![
+                r.rule.clone(),
+                r.action.clone(),
+                r.service.clone(),
+                r.segment.clone(),
+                count(r.fired),
+                count(r.offers),
+            ]);
+        }
+        out.push_str(&table.render());
+
+        if self.rules_never_fired.is_empty() {
+            out.push_str("\nEvery rule fired at least once.\n");
+        } else {
+            let _ = writeln!(
+                out,
+                "\nRules that never fired: {}",
+                self.rules_never_fired.join(", ")
+            );
+        }
+        if !self.errors.is_empty() {
+            out.push_str("\nFirst rows that failed:\n");
+            for e in &self.errors {
+                let _ = writeln!(out, "  {e}");
+            }
+        }
+        out
+    }
+
+    /// The report as long-format CSV: `section,item,metric,value`.
+    pub fn to_csv(&self) -> String {
+        let mut rows: Vec<(String, String, &str, String)> = Vec::new();
+        let t = &self.totals;
+        for (metric, value) in [
+            ("customers", t.customers.to_string()),
+            ("evaluated", t.evaluated.to_string()),
+            ("data_errors", t.data_errors.to_string()),
+            ("evaluation_errors", t.evaluation_errors.to_string()),
+            ("customers_with_offers", t.customers_with_offers.to_string()),
+            ("offers", t.offers.to_string()),
+            ("expected_gain", t.expected_gain.to_string()),
+            (
+                "mean_gain_per_customer",
+                t.mean_gain_per_customer.to_string(),
+            ),
+            ("cost", t.cost.to_string()),
+            ("gain_per_cost", t.gain_per_cost.to_string()),
+        ] {
+            rows.push(("totals".into(), String::new(), metric, value));
+        }
+        for s in &self.segments {
+            rows.push((
+                "segment".into(),
+                s.segment.clone(),
+                "customers",
+                s.customers.to_string(),
+            ));
+            rows.push((
+                "segment".into(),
+                s.segment.clone(),
+                "offers",
+                s.offers.to_string(),
+            ));
+            rows.push((
+                "segment".into(),
+                s.segment.clone(),
+                "mean_gain",
+                s.mean_gain.to_string(),
+            ));
+        }
+        for s in &self.services {
+            rows.push((
+                "service".into(),
+                s.service.clone(),
+                "offers",
+                s.offers.to_string(),
+            ));
+            rows.push((
+                "service".into(),
+                s.service.clone(),
+                "expected_gain",
+                s.expected_gain.to_string(),
+            ));
+            rows.push((
+                "service".into(),
+                s.service.clone(),
+                "cost",
+                s.cost.to_string(),
+            ));
+            rows.push((
+                "service".into(),
+                s.service.clone(),
+                "blocked",
+                s.blocked.to_string(),
+            ));
+        }
+        for r in &self.rules {
+            rows.push(("rule".into(), r.rule.clone(), "fired", r.fired.to_string()));
+            rows.push((
+                "rule".into(),
+                r.rule.clone(),
+                "offers",
+                r.offers.to_string(),
+            ));
+        }
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        let _ = writer.write_record(["section", "item", "metric", "value"]);
+        for (section, item, metric, value) in rows {
+            let _ = writer.write_record([section.as_str(), item.as_str(), metric, value.as_str()]);
+        }
+        writer
+            .into_inner()
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .unwrap_or_default()
+    }
+}
