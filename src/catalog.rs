@@ -240,15 +240,23 @@ fn yaml_diagnostic(
     source: &SourceFile,
     error: serde_path_to_error::Error<serde_yaml::Error>,
 ) -> Diagnostic {
-    let path = error.path().to_string();
+    let mut path = error.path().to_string();
+    if path.contains('?') {
+        // A syntax error has no meaningful key path.
+        path.clear();
+    }
     let inner = error.inner();
     let text = inner.to_string();
-    // serde_yaml appends " at line L column C"; the position is shown separately.
+    // serde_yaml appends " at line L column C" and may prefix the key path;
+    // both are shown separately.
     let message = text
         .split(" at line ")
         .next()
         .unwrap_or(&text)
-        .trim_end_matches('.')
+        .trim_end_matches('.');
+    let message = message
+        .strip_prefix(&format!("{path}: "))
+        .unwrap_or(message)
         .to_string();
     let (code, help) = unknown_key_help(&message);
     let located = if path.is_empty() || path == "." {
@@ -294,6 +302,10 @@ fn unknown_key_help(message: &str) -> (Code, Option<String>) {
 }
 
 fn friendly_yaml(message: &str) -> String {
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let got = rest.split('`').next().unwrap_or("");
+        return format!("`{got}` is not a key the catalog knows here");
+    }
     if let Some(rest) = message.strip_prefix("unknown variant `") {
         let got = rest.split('`').next().unwrap_or("");
         let allowed = rest
@@ -304,7 +316,13 @@ fn friendly_yaml(message: &str) -> String {
         return format!("`{got}` is not allowed here; use {allowed}");
     }
     if message.starts_with("invalid type") {
-        return message.replacen("invalid type", "wrong kind of value", 1);
+        return message
+            .replacen("invalid type", "wrong kind of value", 1)
+            .replace("expected f64", "expected a number")
+            .replace("expected u64", "expected a whole number of 0 or more")
+            .replace("expected usize", "expected a whole number of 0 or more")
+            .replace("expected a string", "expected a text")
+            .replace("expected a sequence", "expected a list");
     }
     message.to_string()
 }

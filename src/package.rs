@@ -96,20 +96,35 @@ fn build(
     };
 
     let mut items = Vec::new();
+    let mut broken = Vec::new();
+    let unreadable: Vec<_> = diagnostics
+        .iter()
+        .filter(|d| d.code == Code::InvalidUtf8)
+        .filter_map(|d| d.position.map(|p| p.0))
+        .collect();
     for (id, file) in sources.iter() {
-        if Some(id) == catalog_id {
+        if Some(id) == catalog_id || unreadable.contains(&id) {
             continue;
         }
-        let (parsed, errors) = syntax::parse_file(id, file);
-        items.extend(parsed);
-        diagnostics.extend(errors);
+        let parsed = syntax::parse_file(id, file);
+        items.extend(parsed.items);
+        diagnostics.extend(parsed.errors);
+        broken.extend(parsed.broken);
     }
+    let earlier_errors = diagnostics.iter().any(Diagnostic::is_error);
 
     let Some(catalog) = catalog else {
         return fail(sources, diagnostics);
     };
     let mut schema = Schema::new(&catalog);
-    let (checked, found) = resolve::resolve(&catalog, &mut schema, &sources, items);
+    let (checked, found) = resolve::resolve(
+        &catalog,
+        &mut schema,
+        &sources,
+        items,
+        &broken,
+        earlier_errors,
+    );
     diagnostics.extend(found);
     match checked {
         Some(checked) if !diagnostics.iter().any(Diagnostic::is_error) => {

@@ -22,6 +22,10 @@ pub(crate) struct Resolver<'a> {
     pub sources: &'a SourceMap,
     pub services: HashMap<&'a str, u32>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Declarations that failed to parse: references to them are not errors again.
+    pub broken: &'a [String],
+    /// Whether an earlier phase already failed (then no lints, no "empty package").
+    pub earlier_errors: bool,
 }
 
 /// Resolves and checks a whole package.
@@ -30,6 +34,8 @@ pub(crate) fn resolve(
     schema: &mut Schema,
     sources: &SourceMap,
     items: Vec<Item>,
+    broken: &[String],
+    earlier_errors: bool,
 ) -> (Option<CheckedPackage>, Vec<Diagnostic>) {
     let services = catalog
         .services
@@ -43,6 +49,8 @@ pub(crate) fn resolve(
         sources,
         services,
         diagnostics: Vec::new(),
+        broken,
+        earlier_errors,
     };
     let package = resolver.package(items);
     (package, resolver.diagnostics)
@@ -64,7 +72,7 @@ impl Resolver<'_> {
                 Item::Rule(r) => rule_decls.push(r),
             }
         }
-        if segment_decls.is_empty() && rule_decls.is_empty() {
+        if segment_decls.is_empty() && rule_decls.is_empty() && !self.earlier_errors {
             self.error(
                 Diagnostic::error_nowhere(
                     Code::EmptyPackage,
@@ -98,6 +106,7 @@ impl Resolver<'_> {
                 match segment_ids.get(parent.text.as_str()) {
                     Some(&p) if !list.contains(&p) => list.push(p),
                     Some(_) => {}
+                    None if self.broken.contains(&parent.text) => {}
                     None => {
                         let help = did_you_mean(&parent.text, segment_ids.keys().copied());
                         self.error(
@@ -150,7 +159,7 @@ impl Resolver<'_> {
             .filter_map(|decl| self.rule(decl, &segment_ids, &profile_ids))
             .collect();
 
-        let failed = self.diagnostics.iter().any(Diagnostic::is_error);
+        let failed = self.earlier_errors || self.diagnostics.iter().any(Diagnostic::is_error);
         let package = CheckedPackage {
             segments,
             profiles,
@@ -239,7 +248,7 @@ impl Resolver<'_> {
         profile_ids: &HashMap<&str, u32>,
     ) -> Option<ir::Rule> {
         let segment = segment_ids.get(decl.segment.text.as_str()).copied();
-        if segment.is_none() {
+        if segment.is_none() && !self.broken.contains(&decl.segment.text) {
             let help = did_you_mean(&decl.segment.text, segment_ids.keys().copied());
             self.error(
                 Diagnostic::error(
@@ -254,6 +263,7 @@ impl Resolver<'_> {
             None => Some(None),
             Some(name) => match profile_ids.get(name.text.as_str()) {
                 Some(&id) => Some(Some(id)),
+                None if self.broken.contains(&name.text) => None,
                 None => {
                     let help = did_you_mean(&name.text, profile_ids.keys().copied());
                     self.error(

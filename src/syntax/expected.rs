@@ -73,6 +73,9 @@ fn hint_for_found(text: &str, position: usize) -> Option<String> {
     if rest.starts_with('=') && !rest.starts_with("==") {
         return Some("to compare, write `==`".into());
     }
+    if rest.starts_with('"') && !rest.lines().next().unwrap_or("")[1..].contains('"') {
+        return Some("this text has no closing `\"` on the same line".into());
+    }
     if rest.starts_with('\'') {
         return Some("texts go in double quotes: \"like this\"".into());
     }
@@ -231,8 +234,8 @@ mod tests {
 
     fn error(text: &str) -> String {
         let source = SourceFile::new("t.vas", None, text);
-        let (_, errors) = super::super::parse_file(FileId(0), &source);
-        let d = &errors[0];
+        let parsed = super::super::parse_file(FileId(0), &source);
+        let d = &parsed.errors[0];
         format!("{} | {}", d.message, d.help.clone().unwrap_or_default())
     }
 

@@ -20,31 +20,69 @@ pub(crate) struct VasParser;
 /// pathological file must be refused before it reaches the parser.
 pub(crate) const MAX_NESTING: usize = 64;
 
+/// A parsed rule file.
+#[derive(Debug, Default)]
+pub(crate) struct ParsedFile {
+    pub items: Vec<ast::Item>,
+    pub errors: Vec<Diagnostic>,
+    /// Names of declarations that could not be parsed, so that later phases
+    /// do not add "unknown segment" errors on top of the syntax error.
+    pub broken: Vec<String>,
+}
+
 /// Parses one rule file into declarations; errors come back as diagnostics.
-pub(crate) fn parse_file(file: FileId, source: &SourceFile) -> (Vec<ast::Item>, Vec<Diagnostic>) {
-    if let Some(diagnostic) = check_nesting(file, &source.text) {
-        return (Vec::new(), vec![diagnostic]);
-    }
-    match parse_part(file, source, 0, &source.text) {
+pub(crate) fn parse_file(file: FileId, source: &SourceFile) -> ParsedFile {
+    let whole = match check_nesting(file, 0, &source.text) {
+        Some(error) => Err(error),
+        None => parse_part(file, source, 0, &source.text),
+    };
+    let (items, errors) = match whole {
         Ok(result) => result,
-        // pest stops at the first syntax error. To report the errors of every
-        // declaration in one run, parse each top-level declaration on its own.
-        Err(_) => {
-            let mut items = Vec::new();
-            let mut errors = Vec::new();
-            for (start, end) in split_declarations(&source.text) {
-                let part = source.text.get(start..end).unwrap_or("");
-                match parse_part(file, source, start, part) {
-                    Ok((parsed, found)) => {
-                        items.extend(parsed);
-                        errors.extend(found);
-                    }
-                    Err(error) => errors.push(error),
-                }
+        Err(_) => return parse_declarations(file, source),
+    };
+    ParsedFile {
+        items,
+        errors,
+        broken: Vec::new(),
+    }
+}
+
+/// pest stops at the first syntax error. To report the errors of every
+/// declaration in one run, parse each top-level declaration on its own.
+fn parse_declarations(file: FileId, source: &SourceFile) -> ParsedFile {
+    let mut parsed = ParsedFile::default();
+    for (start, end) in split_declarations(&source.text) {
+        let part = source.text.get(start..end).unwrap_or("");
+        let result = match check_nesting(file, start, part) {
+            Some(error) => Err(error),
+            None => parse_part(file, source, start, part),
+        };
+        match result {
+            Ok((items, errors)) => {
+                parsed.items.extend(items);
+                parsed.errors.extend(errors);
             }
-            (items, errors)
+            Err(error) => {
+                parsed.errors.push(error);
+                parsed.broken.extend(declared_name(part));
+            }
         }
     }
+    parsed
+}
+
+/// The name after the leading keyword of a declaration, if it looks like one.
+fn declared_name(part: &str) -> Option<String> {
+    let mut words = part
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))?
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty());
+    let keyword = words.next()?;
+    ["segment", "profile", "rule"]
+        .contains(&keyword)
+        .then(|| words.next().map(str::to_string))?
 }
 
 fn parse_part(
@@ -108,7 +146,7 @@ fn split_declarations(text: &str) -> Vec<(usize, usize)> {
 }
 
 /// Finds brackets nested deeper than [`MAX_NESTING`], outside strings and comments.
-fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
+fn check_nesting(file: FileId, base: usize, text: &str) -> Option<Diagnostic> {
     let mut depth = 0usize;
     let mut in_string = false;
     let mut in_comment = false;
@@ -136,7 +174,7 @@ fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
                     return Some(
                         Diagnostic::error(
                             Code::TooDeep,
-                            Span::new(file, i, i + 1),
+                            Span::new(file, base + i, base + i + 1),
                             format!("brackets are nested more than {MAX_NESTING} levels deep here"),
                         )
                         .with_help("split the condition into segments, profiles or simpler parts"),
@@ -156,7 +194,8 @@ mod tests {
     use ast::{ExprKind, Item};
 
     fn parse(text: &str) -> (Vec<Item>, Vec<Diagnostic>) {
-        parse_file(FileId(0), &SourceFile::new("t.vas", None, text))
+        let parsed = parse_file(FileId(0), &SourceFile::new("t.vas", None, text));
+        (parsed.items, parsed.errors)
     }
 
     #[test]
@@ -232,8 +271,6 @@ mod tests {
         );
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert_eq!(items.len(), 2);
-        let source = SourceFile::new("t.vas", None, "");
-        let _ = source;
         assert!(errors[1].primary.unwrap().start > 40);
     }
 

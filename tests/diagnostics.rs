@@ -1,0 +1,82 @@
+//! Every diagnostic has a case under tests/cases: a rule file (or catalog)
+//! whose first line names the codes it must produce, and a golden file with
+//! the full rendered text. Adding a case means adding files, not Rust.
+
+mod common;
+
+use common::{expected_codes, files_with_extension, golden, root};
+use vasrec::Engine;
+
+fn codes_and_text(result: Result<Engine, vasrec::LoadError>) -> (Vec<String>, String) {
+    let (diagnostics, sources) = match result {
+        Ok(engine) => (engine.warnings().to_vec(), engine.sources().clone()),
+        Err(error) => (error.diagnostics, error.sources),
+    };
+    let codes = diagnostics.iter().map(|d| d.code.as_str()).collect();
+    (
+        codes,
+        vasrec::render::render_all(&diagnostics, &sources, false),
+    )
+}
+
+fn check_cases(
+    dir: &str,
+    extension: &str,
+    build: impl Fn(&str) -> Result<Engine, vasrec::LoadError>,
+) {
+    let dir = root().join("tests/cases").join(dir);
+    let mut failures = Vec::new();
+    let cases = files_with_extension(&dir, extension);
+    assert!(!cases.is_empty(), "no cases in {}", dir.display());
+    for case in cases {
+        let text = std::fs::read_to_string(&case).unwrap();
+        let expected = expected_codes(&text);
+        assert!(
+            !expected.is_empty(),
+            "{}: first line must be `# expect: CODE`",
+            case.display()
+        );
+        let (codes, rendered) = codes_and_text(build(&text));
+        if codes != expected {
+            failures.push(format!(
+                "{}: expected codes {expected:?}, got {codes:?}\n{rendered}",
+                case.display()
+            ));
+        }
+        if let Some(difference) = golden(&case.with_extension("txt"), &rendered) {
+            failures.push(difference);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn rule_file_diagnostics() {
+    let catalog = std::fs::read_to_string(root().join("tests/cases/catalog.yaml")).unwrap();
+    check_cases("diagnostics", "vas", |text| {
+        Engine::from_sources(&catalog, &[("rules.vas", text)])
+    });
+}
+
+#[test]
+fn catalog_diagnostics() {
+    let rules = "segment everyone { when true }\nrule r for everyone { offer callback gain 1 }\n";
+    check_cases("catalog", "yaml", |text| {
+        Engine::from_sources(text, &[("rules.vas", rules)])
+    });
+}
+
+#[test]
+fn errors_come_sorted_by_file_and_position() {
+    let catalog = std::fs::read_to_string(root().join("tests/cases/catalog.yaml")).unwrap();
+    let a = "segment everyone { when true }\nrule r for everyone { offer nope1 }\nrule q for everyone { offer nope2 }\n";
+    let b = "rule s for nowhere { offer callback }\n";
+    let error = Engine::from_sources(&catalog, &[("b.vas", b), ("a.vas", a)]).unwrap_err();
+    let lines: Vec<String> = vasrec::render::to_json(&error.diagnostics, &error.sources)
+        .iter()
+        .map(|d| serde_json::to_value(d).unwrap())
+        .map(|v| format!("{}:{}", v["file"].as_str().unwrap(), v["line"]))
+        .collect();
+    // Files in the order given, positions in order within a file.
+    assert_eq!(lines, ["b.vas:1", "a.vas:2", "a.vas:3"]);
+}
