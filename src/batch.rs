@@ -205,3 +205,28 @@ pub enum RunError<E> {
     /// The consumer stopped the run.
     Stopped(E),
 }
+
+/// Reads a whole customer file into memory (for tests, benchmarks and small
+/// files; use [`run`] to stream large ones). Stops at the first bad row.
+pub fn read_all(
+    engine: &Engine,
+    name: &str,
+    reader: Box<dyn Read + Send>,
+    format: InputFormat,
+) -> Result<Vec<Customer>, DataError> {
+    let mut reader = open(engine, name, reader, format)?;
+    let columns = reader.columns.clone();
+    let mut rows = Vec::new();
+    let mut customers = Vec::new();
+    loop {
+        rows.clear();
+        if reader.read_rows(&mut rows, CHUNK_ROWS)? == 0 {
+            return Ok(customers);
+        }
+        for row in &rows {
+            let mut customer = Customer::empty(&engine.schema);
+            decode(&engine.schema, &columns, name, row, &mut customer)?;
+            customers.push(customer);
+        }
+    }
+}

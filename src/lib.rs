@@ -90,3 +90,16 @@ impl Engine {
         customer::from_json_object(&self.schema, object)
     }
 }
+
+impl Engine {
+    /// The customer's id (the catalog's `customer.id` attribute), if it has one.
+    pub fn customer_id(&self, customer: &Customer) -> Option<String> {
+        let slot = self.schema.id_slot?;
+        match customer.get(slot) {
+            Value::Missing => None,
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Text(symbol) => Some(customer.text(&self.schema, symbol).to_string()),
+        }
+    }
+}
