@@ -406,7 +406,7 @@ impl<'e> CustomerBuilder<'e> {
 }
 
 /// Reads a customer from a JSON object keyed by input column; attribute names
-/// are accepted too. Keys the schema does not know are ignored.
+/// (and `pref.NAME` for preferences) are accepted too. Keys the schema does not know are ignored.
 pub(crate) fn from_json_object(
     schema: &Schema,
     object: &serde_json::Value,
@@ -430,7 +430,14 @@ pub(crate) fn fill_from_json(
         });
     };
     for (slot, field) in schema.fields.iter().enumerate() {
-        let value = map.get(&field.column).or_else(|| map.get(&field.name));
+        let value = map
+            .get(&field.column)
+            .or_else(|| map.get(&field.name))
+            .or_else(|| {
+                matches!(field.kind, FieldKind::Preference)
+                    .then(|| map.get(&format!("pref.{}", field.name)))
+                    .flatten()
+            });
         if let Some(value) = value {
             parse_json(
                 schema,
