@@ -485,7 +485,9 @@ fn validate(catalog: &Catalog, file: FileId) -> Vec<Diagnostic> {
             );
         }
         let is_bool = attribute.kind == AttributeKind::Bool;
-        if !is_bool && !(attribute.true_values.is_empty() && attribute.false_values.is_empty()) {
+        let has_bool_tokens =
+            !attribute.true_values.is_empty() || !attribute.false_values.is_empty();
+        if !is_bool && has_bool_tokens {
             fail(
                 Code::InvalidCatalog,
                 format!("`{at}`: `true_values` and `false_values` only apply to `type: bool`"),

@@ -233,7 +233,7 @@ fn cond_raw(expr: &TypedExpr, symbols: &SymbolTable) -> Cond {
         TypedKind::Call(Function::Present, args) => match args.first() {
             Some(a) if a.ty == Type::Number => Cond::PresentNum(Box::new(num(a, symbols))),
             Some(a) if a.ty.is_textual() => Cond::PresentText(text(a)),
-            Some(a) => Cond::PresentCond(Box::new(cond(a, symbols))),
+            Some(a) => Cond::PresentBool(Box::new(cond(a, symbols))),
             None => Cond::Const(Tri::Unknown),
         },
         TypedKind::Call(Function::ValueOr, args) if args.len() == 2 => Cond::ValueOr(

@@ -88,14 +88,12 @@ pub(crate) struct Segment {
     pub label: Option<String>,
     pub parents: Vec<SegmentId>,
     pub when: Option<TypedExpr>,
-    pub span: Span,
     pub name_span: Span,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct Profile {
     pub name: String,
-    pub label: Option<String>,
     pub when: Option<TypedExpr>,
     pub span: Span,
 }
@@ -120,7 +118,6 @@ pub(crate) struct Rule {
     pub gain: Option<Gain>,
     pub priority: i64,
     pub because: Option<String>,
-    pub span: Span,
     pub name_span: Span,
 }
 

@@ -111,7 +111,7 @@ pub(crate) enum Cond {
     TextTest(TextTest, Text, Text),
     PresentNum(Box<Num>),
     PresentText(Text),
-    PresentCond(Box<Cond>),
+    PresentBool(Box<Cond>),
     ValueOr(Box<Cond>, Box<Cond>),
 }
 
@@ -238,7 +238,7 @@ impl Cond {
             },
             Cond::PresentNum(n) => Tri::from_bool(n.eval(cx).is_some()),
             Cond::PresentText(t) => Tri::from_bool(t.eval(cx).is_some()),
-            Cond::PresentCond(c) => Tri::from_bool(c.eval(cx) != Tri::Unknown),
+            Cond::PresentBool(c) => Tri::from_bool(c.eval(cx) != Tri::Unknown),
             Cond::ValueOr(a, b) => match a.eval(cx) {
                 Tri::Unknown => b.eval(cx),
                 known => known,

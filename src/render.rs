@@ -53,33 +53,33 @@ pub fn render(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
     let pad = " ".repeat(gutter);
     if let Some(span) = d.primary {
         snippet(&mut out, sources, span, "", '^', style, &paint, gutter);
-    } else if let Some((file, line, col)) = d.position {
-        if let Some(f) = sources.get(file) {
+    } else if let Some((file, line, col)) = d.position
+        && let Some(f) = sources.get(file)
+    {
+        let _ = writeln!(
+            out,
+            "{pad}{} {}:{line}:{col}",
+            paint.wrap(BLUE, "-->"),
+            f.name
+        );
+        let text = f.line_text(line);
+        if !text.is_empty() {
+            let _ = writeln!(out, "{pad} {}", paint.wrap(BLUE, "|"));
             let _ = writeln!(
                 out,
-                "{pad}{} {}:{line}:{col}",
-                paint.wrap(BLUE, "-->"),
-                f.name
+                "{} {} {}",
+                paint.wrap(BLUE, &format!("{line:>gutter$}")),
+                paint.wrap(BLUE, "|"),
+                expand_tabs(text)
             );
-            let text = f.line_text(line);
-            if !text.is_empty() {
-                let _ = writeln!(out, "{pad} {}", paint.wrap(BLUE, "|"));
-                let _ = writeln!(
-                    out,
-                    "{} {} {}",
-                    paint.wrap(BLUE, &format!("{line:>gutter$}")),
-                    paint.wrap(BLUE, "|"),
-                    expand_tabs(text)
-                );
-                let before: String = text.chars().take(col.saturating_sub(1)).collect();
-                let _ = writeln!(
-                    out,
-                    "{pad} {} {}{}",
-                    paint.wrap(BLUE, "|"),
-                    " ".repeat(display_width(&expand_tabs(&before))),
-                    paint.wrap(style, "^")
-                );
-            }
+            let before: String = text.chars().take(col.saturating_sub(1)).collect();
+            let _ = writeln!(
+                out,
+                "{pad} {} {}{}",
+                paint.wrap(BLUE, "|"),
+                " ".repeat(display_width(&expand_tabs(&before))),
+                paint.wrap(style, "^")
+            );
         }
     }
     for label in &d.labels {

@@ -38,7 +38,11 @@ fn check_reports_a_typo_with_location_and_suggestion() {
     copy_rules(dir.path());
     let segments = dir.path().join("segments.vas");
     let source = std::fs::read_to_string(&segments).unwrap();
-    std::fs::write(&segments, source.replacen("when tenure_months < 6", "when tenure_month < 6", 1)).unwrap();
+    std::fs::write(
+        &segments,
+        source.replacen("when tenure_months < 6", "when tenure_month < 6", 1),
+    )
+    .unwrap();
     let out = vasrec(&["check", dir.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr).replace(dir.path().to_str().unwrap(), "<package>");
@@ -50,7 +54,11 @@ fn check_reports_a_typo_with_location_and_suggestion() {
 fn check_json_lists_diagnostics_for_tools() {
     let dir = TempDir::new("json");
     copy_rules(dir.path());
-    std::fs::write(dir.path().join("zz.vas"), "rule broken for nowhere { offer priority_support }\n").unwrap();
+    std::fs::write(
+        dir.path().join("zz.vas"),
+        "rule broken for nowhere { offer priority_support }\n",
+    )
+    .unwrap();
     let out = vasrec(&["check", dir.path().to_str().unwrap(), "--format", "json"]);
     assert_eq!(out.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -109,8 +117,19 @@ fn json_lines_input_gives_the_same_report_as_csv() {
     }
     drop(out);
     let from_csv = vasrec(&["dry-run", "--format", "json"]);
-    let from_jsonl = vasrec(&["dry-run", "--format", "json", "--customers", jsonl.to_str().unwrap()]);
-    assert_eq!(from_jsonl.status.code(), Some(0), "{}", text(&from_jsonl.stderr));
+    let from_jsonl = vasrec(&[
+        "dry-run",
+        "--format",
+        "json",
+        "--customers",
+        jsonl.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        from_jsonl.status.code(),
+        Some(0),
+        "{}",
+        text(&from_jsonl.stderr)
+    );
     let mut a: serde_json::Value = serde_json::from_slice(&from_csv.stdout).unwrap();
     let mut b: serde_json::Value = serde_json::from_slice(&from_jsonl.stdout).unwrap();
     a["customers_file"] = serde_json::Value::Null;
@@ -169,31 +188,67 @@ fn a_bad_row_stops_the_run_with_file_line_and_column() {
 fn bad_rows_can_be_skipped_and_counted() {
     let dir = TempDir::new("skip");
     let file = bad_rows_file(&dir);
-    let out = vasrec(&["dry-run", "--customers", &file, "--on-error", "skip", "--format", "json"]);
+    let out = vasrec(&[
+        "dry-run",
+        "--customers",
+        &file,
+        "--on-error",
+        "skip",
+        "--format",
+        "json",
+    ]);
     assert_eq!(out.status.code(), Some(0));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["totals"]["customers"], 5);
     assert_eq!(report["totals"]["evaluated"], 3);
     assert_eq!(report["totals"]["data_errors"], 2);
     let errors = report["errors"].as_array().unwrap();
-    assert!(errors[1].as_str().unwrap().ends_with(":5: the row has 27 fields but the header has 28"), "{errors:?}");
+    assert!(
+        errors[1]
+            .as_str()
+            .unwrap()
+            .ends_with(":5: the row has 27 fields but the header has 28"),
+        "{errors:?}"
+    );
 }
 
 #[test]
 fn report_goes_to_a_file_atomically() {
     let dir = TempDir::new("out");
     let target = dir.path().join("report.json");
-    let out = vasrec(&["dry-run", "--format", "json", "--out", target.to_str().unwrap()]);
+    let out = vasrec(&[
+        "dry-run",
+        "--format",
+        "json",
+        "--out",
+        target.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(std::fs::read_to_string(&target).unwrap().contains("\"schema_version\": 1"));
+    assert!(
+        std::fs::read_to_string(&target)
+            .unwrap()
+            .contains("\"schema_version\": 1")
+    );
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(leftovers.len(), 1, "temporary files left behind");
 
     // A failed run leaves the previous report untouched.
     let bad = bad_rows_file(&dir);
-    let out = vasrec(&["dry-run", "--customers", &bad, "--format", "json", "--out", target.to_str().unwrap()]);
+    let out = vasrec(&[
+        "dry-run",
+        "--customers",
+        &bad,
+        "--format",
+        "json",
+        "--out",
+        target.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(std::fs::read_to_string(&target).unwrap().contains("\"customers\": 5000"));
+    assert!(
+        std::fs::read_to_string(&target)
+            .unwrap()
+            .contains("\"customers\": 5000")
+    );
 }
 
 #[test]
@@ -205,7 +260,10 @@ fn unwritable_output_is_a_clear_error() {
 
 #[test]
 fn usage_errors_exit_2() {
-    assert_eq!(vasrec(&["dry-run", "--no-such-flag"]).status.code(), Some(2));
+    assert_eq!(
+        vasrec(&["dry-run", "--no-such-flag"]).status.code(),
+        Some(2)
+    );
     let out = vasrec(&["dry-run", "--customers", "missing.csv"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("cannot open customers file `missing.csv`"));
@@ -222,7 +280,13 @@ fn real_telco_customers() {
         eprintln!("skipped: {} is not present", data.display());
         return;
     }
-    let out = vasrec(&["dry-run", "--customers", data.to_str().unwrap(), "--format", "json"]);
+    let out = vasrec(&[
+        "dry-run",
+        "--customers",
+        data.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["totals"]["customers"], 7043);

@@ -141,7 +141,6 @@ impl Resolver<'_> {
                 label: decl.label.clone(),
                 parents,
                 when: decl.when.as_ref().and_then(|w| self.condition(w)),
-                span: decl.span,
                 name_span: decl.name.span,
             })
             .collect();
@@ -149,7 +148,6 @@ impl Resolver<'_> {
             .iter()
             .map(|decl| ir::Profile {
                 name: decl.name.text.clone(),
-                label: decl.label.clone(),
                 when: decl.when.as_ref().and_then(|w| self.condition(w)),
                 span: decl.span,
             })
@@ -335,7 +333,6 @@ impl Resolver<'_> {
             gain,
             priority: decl.priority,
             because: decl.because.clone(),
-            span: decl.span,
             name_span: decl.name.span,
         })
     }

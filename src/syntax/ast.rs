@@ -24,13 +24,11 @@ pub(crate) struct SegmentDecl {
     pub parents: Vec<Name>,
     pub label: Option<String>,
     pub when: Option<Expr>,
-    pub span: Span,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct ProfileDecl {
     pub name: Name,
-    pub label: Option<String>,
     pub when: Option<Expr>,
     pub span: Span,
 }
@@ -52,7 +50,6 @@ pub(crate) struct RuleDecl {
     pub gain: Option<Expr>,
     pub priority: i64,
     pub because: Option<String>,
-    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -71,7 +71,6 @@ impl Lowering {
     }
 
     fn segment(&mut self, pair: Pair<'_, Rule>) -> Option<SegmentDecl> {
-        let span = self.span(&pair);
         let mut name = None;
         let mut parents = Vec::new();
         let mut label = None;
@@ -96,33 +95,32 @@ impl Lowering {
             parents,
             label,
             when,
-            span,
         })
     }
 
     fn profile(&mut self, pair: Pair<'_, Rule>) -> Option<ProfileDecl> {
         let span = self.span(&pair);
         let mut name = None;
-        let mut label = None;
         let mut when = None;
         for part in pair.into_inner() {
             match part.as_rule() {
                 Rule::name => name = Some(self.name(part)),
-                Rule::label => label = part.into_inner().next().and_then(|s| self.string(s)),
+                // The label is for people reading the file; the engine has no use for it yet.
+                Rule::label => {
+                    part.into_inner().next().and_then(|s| self.string(s));
+                }
                 Rule::when_clause => when = self.clause_expr(part),
                 _ => {}
             }
         }
         Some(ProfileDecl {
             name: name?,
-            label,
             when,
             span,
         })
     }
 
     fn rule(&mut self, pair: Pair<'_, Rule>) -> Option<RuleDecl> {
-        let span = self.span(&pair);
         let mut name: Option<Name> = None;
         let mut target: Option<(Name, Option<Name>, Span)> = None;
         let mut when = None;
@@ -285,7 +283,6 @@ impl Lowering {
             gain,
             priority: priority.unwrap_or(0),
             because,
-            span,
         })
     }
 
