@@ -72,6 +72,11 @@ pub mod source;
 mod syntax;
 mod table;
 
+/// The README's code examples run as doc tests, so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub use catalog::Catalog;
 pub use compile::Engine;
 pub use customer::{Customer, CustomerBuilder, FieldError, Input, Problem, Value};
