@@ -63,6 +63,7 @@ mod input;
 mod ir;
 mod package;
 mod program;
+mod reference;
 pub mod render;
 pub mod report;
 mod report_format;
