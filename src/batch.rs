@@ -50,6 +50,27 @@ pub struct RowOutcome<'a> {
     pub result: Result<&'a [Offer], RowError>,
     /// The evaluator, for memberships and fired rules.
     pub evaluator: &'a Evaluator<'a>,
+    raw: &'a RawRow,
+}
+
+impl RowOutcome<'_> {
+    /// The row as it was in the input (a CSV record re-quoted, or the JSON line),
+    /// for writing rejected rows aside.
+    pub fn raw_text(&self) -> String {
+        match self.raw {
+            RawRow::Json { text, .. } => text.clone(),
+            RawRow::Csv { record, .. } => {
+                let mut writer = csv::WriterBuilder::new()
+                    .terminator(csv::Terminator::Any(b'\n'))
+                    .from_writer(Vec::new());
+                let _ = writer.write_byte_record(record);
+                let bytes = writer.into_inner().unwrap_or_default();
+                String::from_utf8_lossy(&bytes)
+                    .trim_end_matches('\n')
+                    .to_string()
+            }
+        }
+    }
 }
 
 /// Opens a customer file (or any reader) for a batch run.
@@ -190,6 +211,7 @@ fn process_chunk<S: ChunkSink>(
             line,
             result,
             evaluator: &evaluator,
+            raw: row,
         });
     }
     sink

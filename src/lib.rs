@@ -69,6 +69,7 @@ pub mod report;
 mod report_format;
 mod resolve;
 mod schema;
+pub mod score;
 pub mod source;
 mod syntax;
 mod table;

@@ -1,9 +1,9 @@
 //! `vasrec dry-run`: evaluate customers and summarise.
 
+use super::customers::{CustomerArgs, open_customers};
 use super::{EXIT_OK, EXIT_USAGE, default_rules_dir, load, output};
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
-use vasrec::InputFormat;
+use std::path::PathBuf;
 use vasrec::batch::{self, RunError};
 use vasrec::report::{DryRunReport, Tally};
 
@@ -12,13 +12,8 @@ pub(super) struct Args {
     /// Rule package folder.
     #[arg(long, default_value_os_t = default_rules_dir())]
     rules: PathBuf,
-    /// Customers file, CSV or JSON Lines; `-` reads standard input.
-    /// Default: the package's sample (`sample:` in catalog.yaml).
-    #[arg(long)]
-    customers: Option<PathBuf>,
-    /// Input format; by default taken from the file extension (.jsonl, .ndjson: JSON Lines).
-    #[arg(long, value_enum)]
-    input_format: Option<InputArg>,
+    #[command(flatten)]
+    customers: CustomerArgs,
     /// Report format.
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
@@ -38,12 +33,6 @@ enum Format {
     Table,
     Json,
     Csv,
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum InputArg {
-    Csv,
-    Jsonl,
 }
 
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
@@ -67,49 +56,10 @@ pub(super) fn run(args: Args) -> u8 {
             args.rules.display()
         );
     }
-    let customers = match args
-        .customers
-        .clone()
-        .or_else(|| sample_path(&engine, &args.rules))
-    {
-        Some(path) => path,
-        None => {
-            eprintln!(
-                "error: no customers to evaluate: give --customers FILE (the package names no `sample:`)"
-            );
-            return EXIT_USAGE;
-        }
+    let (reader, display) = match open_customers(&engine, &args.rules, &args.customers) {
+        Ok(opened) => opened,
+        Err(code) => return code,
     };
-    let format = match args.input_format {
-        Some(InputArg::Csv) => InputFormat::Csv,
-        Some(InputArg::Jsonl) => InputFormat::Jsonl,
-        None => InputFormat::from_path(&customers),
-    };
-    let display = customers.display().to_string();
-    let input: Box<dyn std::io::Read + Send> = if customers.as_os_str() == "-" {
-        Box::new(std::io::stdin())
-    } else {
-        match std::fs::File::open(&customers) {
-            Ok(file) => Box::new(file),
-            Err(e) => {
-                eprintln!("error: cannot open customers file `{display}`: {e}");
-                return EXIT_USAGE;
-            }
-        }
-    };
-    let reader = match batch::open(&engine, &display, input, format) {
-        Ok(reader) => reader,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    if !reader.absent.is_empty() {
-        eprintln!(
-            "note: {display} has no column for {}; those values are treated as missing",
-            reader.absent.join(", ")
-        );
-    }
 
     let threads = args
         .threads
@@ -180,8 +130,4 @@ pub(super) fn run(args: Args) -> u8 {
         );
     }
     EXIT_OK
-}
-
-fn sample_path(engine: &vasrec::Engine, rules: &Path) -> Option<PathBuf> {
-    engine.catalog().sample.as_ref().map(|s| rules.join(s))
 }

@@ -2,8 +2,10 @@
 //! module knows about argv, terminals' colour choice and exit codes.
 
 mod check;
+mod customers;
 mod dry_run;
 mod output;
+mod score;
 
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
@@ -35,6 +37,8 @@ enum Command {
     Check(check::Args),
     /// Evaluate customers and summarise by segment, service and rule.
     DryRun(dry_run::Args),
+    /// Write every customer's ranked offers (JSON Lines or CSV), in input order.
+    Score(score::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -53,6 +57,7 @@ pub fn run() -> ExitCode {
     let code = match cli.command {
         Command::Check(args) => check::run(args),
         Command::DryRun(args) => dry_run::run(args),
+        Command::Score(args) => score::run(args),
     };
     ExitCode::from(code)
 }

@@ -17,6 +17,17 @@ pub(super) fn write(out: Option<&Path>, text: &str) -> Result<(), String> {
             other => other.map_err(|e| format!("cannot write to standard output: {e}")),
         };
     };
+    let temp = temp_path(path);
+    let result = std::fs::write(&temp, text).and_then(|()| std::fs::rename(&temp, path));
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&temp);
+        return Err(format!("cannot write `{}`: {e}", path.display()));
+    }
+    Ok(())
+}
+
+/// A temporary file beside `path`, in the same folder so that rename is atomic.
+pub(super) fn temp_path(path: &Path) -> std::path::PathBuf {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -25,11 +36,5 @@ pub(super) fn write(out: Option<&Path>, text: &str) -> Result<(), String> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let temp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    let result = std::fs::write(&temp, text).and_then(|()| std::fs::rename(&temp, path));
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&temp);
-        return Err(format!("cannot write `{}`: {e}", path.display()));
-    }
-    Ok(())
+    dir.join(format!(".{file_name}.{}.tmp", std::process::id()))
 }

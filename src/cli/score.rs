@@ -1,0 +1,292 @@
+//! `vasrec score`: every customer's ranked offers, streamed in input order.
+
+use super::{EXIT_OK, EXIT_USAGE, default_rules_dir, load};
+use crate::cli::customers::{CustomerArgs, open_customers};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use vasrec::batch::{self, ChunkSink, RowError, RowOutcome, RunError};
+use vasrec::score::{ScoreFormat, ScoreFormatter};
+
+#[derive(clap::Args)]
+pub(super) struct Args {
+    /// Rule package folder.
+    #[arg(long, default_value_os_t = default_rules_dir())]
+    rules: PathBuf,
+    #[command(flatten)]
+    customers: CustomerArgs,
+    /// Where to write the records; `-` or nothing is standard output.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Output format: one JSON object per customer, or one CSV row per offer.
+    #[arg(long, value_enum, default_value = "jsonl")]
+    format: Format,
+    /// Worker threads (default: all cores); the output order is the input order.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// A row that cannot be read or evaluated: stop (fail), count it (skip),
+    /// or count it and write it to the rejects file with the reason (report).
+    #[arg(long, value_enum, default_value = "fail")]
+    on_error: OnError,
+    /// Rejects file for `--on-error report` (default: OUT.rejects.csv, or
+    /// rejects.csv when writing to standard output).
+    #[arg(long)]
+    rejects: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Jsonl,
+    Csv,
+}
+
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum OnError {
+    Fail,
+    Skip,
+    Report,
+}
+
+/// One chunk's output, formatted on a worker thread.
+struct Chunk<'a> {
+    engine: &'a vasrec::Engine,
+    formatter: &'a ScoreFormatter,
+    text: String,
+    rejects: Vec<(u64, String, String)>,
+    scored: u64,
+    first_error: Option<RowError>,
+    keep_rejects: bool,
+}
+
+impl ChunkSink for Chunk<'_> {
+    fn row(&mut self, outcome: RowOutcome<'_>) {
+        match &outcome.result {
+            Ok(offers) => {
+                self.formatter.write(
+                    self.engine,
+                    &mut self.text,
+                    outcome.customer,
+                    outcome.line,
+                    offers,
+                );
+                self.scored += 1;
+            }
+            Err(error) => {
+                if self.keep_rejects {
+                    self.rejects
+                        .push((outcome.line, error.to_string(), outcome.raw_text()));
+                }
+                if self.first_error.is_none() {
+                    self.first_error = Some(error.clone());
+                }
+            }
+        }
+    }
+}
+
+enum Stop {
+    BadRow(RowError),
+    Write(std::io::Error),
+}
+
+pub(super) fn run(args: Args) -> u8 {
+    let engine = match load(&args.rules) {
+        Ok(engine) => engine,
+        Err(code) => return code,
+    };
+    let (reader, display) = match open_customers(&engine, &args.rules, &args.customers) {
+        Ok(opened) => opened,
+        Err(code) => return code,
+    };
+    let to_stdout = args.out.as_ref().is_none_or(|p| p.as_os_str() == "-");
+    let rejects_path = (args.on_error == OnError::Report).then(|| {
+        args.rejects
+            .clone()
+            .unwrap_or_else(|| match (&args.out, to_stdout) {
+                (Some(out), false) => PathBuf::from(format!("{}.rejects.csv", out.display())),
+                _ => PathBuf::from("rejects.csv"),
+            })
+    });
+    let format = match args.format {
+        Format::Jsonl => ScoreFormat::Jsonl,
+        Format::Csv => ScoreFormat::Csv,
+    };
+    let formatter = ScoreFormatter::new(&engine, format);
+    let mut output = match Output::open(args.out.as_deref().filter(|_| !to_stdout)) {
+        Ok(output) => output,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+
+    let mut rows = 0u64;
+    let mut scored = 0u64;
+    let mut rejects: Vec<(u64, String, String)> = Vec::new();
+    let mut rejected = 0u64;
+    let fail_fast = args.on_error == OnError::Fail;
+    let keep_rejects = args.on_error == OnError::Report;
+    let mut started = false;
+    let result = batch::run(
+        &engine,
+        reader,
+        threads,
+        || Chunk {
+            engine: &engine,
+            formatter: &formatter,
+            text: String::with_capacity(batch::CHUNK_ROWS * 256),
+            rejects: Vec::new(),
+            scored: 0,
+            first_error: None,
+            keep_rejects,
+        },
+        |chunk: Chunk<'_>, count| {
+            if let (true, Some(error)) = (fail_fast, &chunk.first_error) {
+                return Err(Stop::BadRow(error.clone()));
+            }
+            if !started {
+                output
+                    .write(formatter.header().as_bytes())
+                    .map_err(Stop::Write)?;
+                started = true;
+            }
+            output.write(chunk.text.as_bytes()).map_err(Stop::Write)?;
+            rows += count as u64;
+            scored += chunk.scored;
+            rejected += count as u64 - chunk.scored;
+            rejects.extend(chunk.rejects);
+            Ok(())
+        },
+    );
+    if !started && result.is_ok() {
+        // An input with a header and no rows still gets its header.
+        if let Err(e) = output.write(formatter.header().as_bytes()) {
+            eprintln!("error: cannot write the output: {e}");
+            return EXIT_USAGE;
+        }
+    }
+    match result {
+        Ok(()) => {}
+        Err(RunError::Stopped(Stop::Write(e))) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            // The reader went away (`| head`): that is how pipes end, not an error.
+            return EXIT_OK;
+        }
+        Err(RunError::Stopped(Stop::Write(e))) => {
+            output.abandon();
+            eprintln!("error: cannot write the output: {e}");
+            return EXIT_USAGE;
+        }
+        Err(RunError::Stopped(Stop::BadRow(error))) => {
+            output.abandon();
+            eprintln!("error: {error}");
+            eprintln!("(use --on-error skip or --on-error report to set bad rows aside and go on)");
+            return EXIT_USAGE;
+        }
+        Err(RunError::Read(error)) => {
+            output.abandon();
+            eprintln!("error: {error}");
+            return EXIT_USAGE;
+        }
+        Err(RunError::Setup(error)) => {
+            output.abandon();
+            eprintln!("error: cannot start worker threads: {error}");
+            return EXIT_USAGE;
+        }
+    }
+    if let Err(e) = output.finish() {
+        eprintln!("error: {e}");
+        return EXIT_USAGE;
+    }
+    let mut summary =
+        format!("score: {rows} rows read from {display}: {scored} scored, {rejected} rejected");
+    if let Some(path) = &rejects_path {
+        if let Err(e) = write_rejects(path, &rejects) {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+        summary.push_str(&format!(" (written to {})", path.display()));
+    }
+    eprintln!("{summary}");
+    EXIT_OK
+}
+
+fn write_rejects(path: &Path, rejects: &[(u64, String, String)]) -> Result<(), String> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let _ = writer.write_record(["line", "reason", "row"]);
+    for (line, reason, raw) in rejects {
+        let _ = writer.write_record([line.to_string().as_str(), reason, raw]);
+    }
+    let bytes = writer.into_inner().map_err(|e| e.to_string())?;
+    super::output::write(Some(path), &String::from_utf8_lossy(&bytes))
+}
+
+/// Standard output, or a temporary file renamed into place at the end, so a
+/// failed run never leaves a half-written file where a good one was.
+enum Output {
+    Stdout(std::io::BufWriter<std::io::Stdout>),
+    File {
+        writer: std::io::BufWriter<std::fs::File>,
+        temp: PathBuf,
+        target: PathBuf,
+    },
+}
+
+impl Output {
+    fn open(path: Option<&Path>) -> Result<Output, String> {
+        let Some(target) = path else {
+            return Ok(Output::Stdout(std::io::BufWriter::with_capacity(
+                1 << 16,
+                std::io::stdout(),
+            )));
+        };
+        let temp = super::output::temp_path(target);
+        let file = std::fs::File::create(&temp)
+            .map_err(|e| format!("cannot write `{}`: {e}", target.display()))?;
+        Ok(Output::File {
+            writer: std::io::BufWriter::with_capacity(1 << 16, file),
+            temp,
+            target: target.to_path_buf(),
+        })
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            Output::Stdout(w) => w.write_all(bytes),
+            Output::File { writer, .. } => writer.write_all(bytes),
+        }
+    }
+
+    fn finish(self) -> Result<(), String> {
+        match self {
+            Output::Stdout(mut w) => match w.flush() {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(format!("cannot write the output: {e}"))
+                }
+                _ => Ok(()),
+            },
+            Output::File {
+                writer,
+                temp,
+                target,
+            } => {
+                let result = writer
+                    .into_inner()
+                    .map_err(|e| e.into_error())
+                    .and_then(|f| f.sync_all())
+                    .and_then(|()| std::fs::rename(&temp, &target));
+                result.map_err(|e| {
+                    let _ = std::fs::remove_file(&temp);
+                    format!("cannot write `{}`: {e}", target.display())
+                })
+            }
+        }
+    }
+
+    fn abandon(self) {
+        if let Output::File { temp, .. } = self {
+            let _ = std::fs::remove_file(temp);
+        }
+    }
+}
