@@ -252,3 +252,40 @@ pub fn read_all(
         }
     }
 }
+
+/// Finds the customer whose id (the catalog's `customer.id`) is `id`.
+/// Rows that cannot be read are passed over and counted.
+pub fn find(engine: &Engine, mut reader: CustomerReader, id: &str) -> Result<Found, DataError> {
+    let columns = reader.columns.clone();
+    let name = reader.name().to_string();
+    let mut rows = Vec::new();
+    let mut customer = Customer::empty(&engine.schema);
+    let mut unreadable = Vec::new();
+    loop {
+        rows.clear();
+        if reader.read_rows(&mut rows, CHUNK_ROWS)? == 0 {
+            return Ok(Found::NotFound { unreadable });
+        }
+        for row in &rows {
+            match decode(&engine.schema, &columns, &name, row, &mut customer) {
+                Ok(()) if engine.customer_id(&customer).as_deref() == Some(id) => {
+                    return Ok(Found::Customer(Box::new(customer), row.line()));
+                }
+                Ok(()) => {}
+                Err(e) => unreadable.push(e),
+            }
+        }
+    }
+}
+
+/// What [`find`] found.
+#[derive(Debug)]
+pub enum Found {
+    /// The customer and its line.
+    Customer(Box<Customer>, u64),
+    /// No readable row has that id; these rows could not be read.
+    NotFound {
+        /// Errors of the unreadable rows.
+        unreadable: Vec<DataError>,
+    },
+}

@@ -63,7 +63,6 @@ mod input;
 mod ir;
 mod package;
 mod program;
-mod reference;
 pub mod render;
 pub mod report;
 mod report_format;
@@ -73,6 +72,8 @@ pub mod score;
 pub mod source;
 mod syntax;
 mod table;
+pub mod trace;
+mod trace_format;
 
 /// The README's code examples run as doc tests, so they stay true.
 #[cfg(doctest)]

@@ -4,6 +4,7 @@
 mod check;
 mod customers;
 mod dry_run;
+mod explain;
 mod output;
 mod score;
 
@@ -37,6 +38,8 @@ enum Command {
     Check(check::Args),
     /// Evaluate customers and summarise by segment, service and rule.
     DryRun(dry_run::Args),
+    /// Explain one customer: segments in and out, every rule, conflicts, offers.
+    Explain(explain::Args),
     /// Write every customer's ranked offers (JSON Lines or CSV), in input order.
     Score(score::Args),
 }
@@ -58,6 +61,7 @@ pub fn run() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::DryRun(args) => dry_run::run(args),
         Command::Score(args) => score::run(args),
+        Command::Explain(args) => explain::run(args),
     };
     ExitCode::from(code)
 }

@@ -1,0 +1,86 @@
+//! `vasrec explain`: why one customer got what it got.
+
+use super::customers::{CustomerArgs, open_customers};
+use super::{EXIT_OK, EXIT_USAGE, default_rules_dir, load, output};
+use std::path::PathBuf;
+use vasrec::batch::{self, Found};
+
+#[derive(clap::Args)]
+pub(super) struct Args {
+    /// Id of the customer to explain (the catalog's `customer.id` attribute).
+    #[arg(long, required_unless_present = "json")]
+    customer: Option<String>,
+    /// The customer given inline as a JSON object (keys: input columns or attribute names).
+    #[arg(long, conflicts_with = "customer")]
+    json: Option<String>,
+    /// Rule package folder.
+    #[arg(long, default_value_os_t = default_rules_dir())]
+    rules: PathBuf,
+    #[command(flatten)]
+    customers: CustomerArgs,
+    /// Output: readable text, or the trace as JSON.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+pub(super) fn run(args: Args) -> u8 {
+    let engine = match load(&args.rules) {
+        Ok(engine) => engine,
+        Err(code) => return code,
+    };
+    let customer = if let Some(json) = &args.json {
+        let value: serde_json::Value = match serde_json::from_str(json) {
+            Ok(value) => value,
+            Err(e) => {
+                eprintln!("error: --json is not a JSON object: {e}");
+                return EXIT_USAGE;
+            }
+        };
+        match engine.customer_from_json(&value) {
+            Ok(customer) => customer,
+            Err(e) => {
+                eprintln!("error: --json: {e}");
+                return EXIT_USAGE;
+            }
+        }
+    } else {
+        let id = args.customer.clone().unwrap_or_default();
+        let (reader, display) = match open_customers(&engine, &args.rules, &args.customers) {
+            Ok(opened) => opened,
+            Err(code) => return code,
+        };
+        match batch::find(&engine, reader, &id) {
+            Ok(Found::Customer(customer, _)) => *customer,
+            Ok(Found::NotFound { unreadable }) => {
+                eprintln!("error: no customer with id `{id}` in {display}");
+                if let Some(first) = unreadable.first() {
+                    eprintln!(
+                        "({} rows could not be read; the first: {first})",
+                        unreadable.len()
+                    );
+                }
+                return EXIT_USAGE;
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_USAGE;
+            }
+        }
+    };
+    let explanation = engine.explain(&customer);
+    let text = match args.format {
+        Format::Text => explanation.to_text(),
+        Format::Json => serde_json::to_string_pretty(&explanation).unwrap_or_default() + "\n",
+    };
+    if let Err(e) = output::write(None, &text) {
+        eprintln!("error: {e}");
+        return EXIT_USAGE;
+    }
+    EXIT_OK
+}

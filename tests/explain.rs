@@ -1,0 +1,196 @@
+//! `explain`: the trace of one customer, from the library and the command line.
+
+mod common;
+
+use common::{golden, root};
+use std::process::Command;
+use vasrec::Engine;
+use vasrec::trace::{RuleStatus, SegmentStatus};
+
+fn vasrec(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_vasrec"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn explain_a_sample_customer_as_text_and_json() {
+    let out = vasrec(&["explain", "--customer", "S000002-WZIRA"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if let Some(d) = golden(
+        &root().join("tests/golden/explain_S000002.txt"),
+        &String::from_utf8(out.stdout).unwrap(),
+    ) {
+        panic!("{d}");
+    }
+    let out = vasrec(&["explain", "--customer", "S000002-WZIRA", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    if let Some(d) = golden(
+        &root().join("tests/golden/explain_S000002.json"),
+        &String::from_utf8(out.stdout).unwrap(),
+    ) {
+        panic!("{d}");
+    }
+}
+
+#[test]
+fn explain_an_inline_customer() {
+    let json = r#"{"customerID": "X-1", "tenure": 3, "MonthlyCharges": 70, "InternetService": "Fiber optic", "Contract": "Month-to-month", "PaymentMethod": "Electronic check"}"#;
+    let out = vasrec(&["explain", "--json", json, "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let trace: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(trace["customer_id"], "X-1");
+    let at_risk = trace["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["segment"] == "at_risk")
+        .unwrap();
+    assert_eq!(at_risk["status"]["kind"], "member");
+}
+
+#[test]
+fn unknown_customer_is_a_usage_error() {
+    let out = vasrec(&["explain", "--customer", "NOPE"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: no customer with id `NOPE` in rules/customers.csv\n"
+    );
+}
+
+const CATALOG: &str = r#"
+package: t
+max_offers: 2
+services:
+  - { id: a, name: A, category: convenience, stage: pre_sale, channel: online, participation: passive }
+  - { id: b, name: B, category: convenience, stage: pre_sale, channel: online, participation: passive }
+  - { id: c, name: C, category: convenience, stage: pre_sale, channel: online, participation: passive }
+  - { id: d, name: D, category: convenience, stage: pre_sale, channel: online, participation: passive }
+customer:
+  id: id
+  attributes:
+    - { name: id, type: text }
+    - { name: spend, type: number }
+    - { name: tenure, type: number }
+  preferences:
+    - { name: speed }
+"#;
+
+const RULES: &str = r#"
+segment all { when true }
+segment big under all { when spend >= 100 and tenure >= 12 }
+segment new under all { when tenure < 6 }
+profile fast { when pref.speed >= 0.7 }
+rule general for all { offer a gain 1 priority 9 }
+rule specific for big { offer a gain 2 }
+rule low for all { offer b gain 5 priority 1 }
+rule high for all { offer b gain 4 priority 2 }
+rule first for all { offer c gain 3 }
+rule second for all { offer c gain 3 }
+rule calm for all { when spend > 1000 suppress c }
+rule quick for all, profile fast { offer d gain 9 }
+rule needs_pref for all { offer d gain 10 * pref.speed }
+rule newbies for new { offer d gain 1 }
+"#;
+
+#[test]
+fn every_decision_is_explained() {
+    let engine = Engine::from_sources(CATALOG, &[("r.vas", RULES)]).unwrap();
+    let customer = engine
+        .customer()
+        .set("id", "k")
+        .set("spend", 2000)
+        .set("tenure", 24)
+        .build()
+        .unwrap();
+    let e = engine.explain(&customer);
+    let status = |name: &str| {
+        e.rules
+            .iter()
+            .find(|r| r.rule == name)
+            .unwrap()
+            .status
+            .clone()
+    };
+    let reason = |name: &str| match status(name) {
+        RuleStatus::LostTo { rule, reason } => format!("{rule}: {reason}"),
+        other => format!("{other:?}"),
+    };
+    assert_eq!(reason("general"), "specific: more specific segment");
+    assert_eq!(reason("low"), "high: higher priority");
+    assert_eq!(reason("second"), "first: written earlier");
+    assert_eq!(
+        status("first"),
+        RuleStatus::SuppressedBy {
+            rule: "calm".into()
+        }
+    );
+    assert_eq!(status("calm"), RuleStatus::Suppresses);
+    assert_eq!(
+        status("quick"),
+        RuleStatus::ProfileNotMatched {
+            profile: "fast".into()
+        }
+    );
+    assert_eq!(status("needs_pref"), RuleStatus::GainMissing);
+    assert_eq!(status("high"), RuleStatus::Offered { rank: 1 });
+    assert_eq!(status("specific"), RuleStatus::Offered { rank: 2 });
+    assert_eq!(status("newbies"), RuleStatus::SegmentNotMatched);
+
+    let new = e.segments.iter().find(|s| s.segment == "new").unwrap();
+    assert_eq!(new.status, SegmentStatus::ConditionFalse);
+    let failed = new.failed.as_ref().unwrap();
+    assert_eq!(failed.condition, "tenure < 6");
+    assert_eq!(
+        (
+            failed.values[0].name.as_str(),
+            failed.values[0].value.as_str()
+        ),
+        ("tenure", "24")
+    );
+
+    // Missing values make a test unknown, and the trace says which value was missing.
+    let customer = engine
+        .customer()
+        .set("id", "m")
+        .set("spend", 500)
+        .build()
+        .unwrap();
+    let e = engine.explain(&customer);
+    let big = e.segments.iter().find(|s| s.segment == "big").unwrap();
+    assert_eq!(big.status, SegmentStatus::ConditionUnknown);
+    let failed = big.failed.as_ref().unwrap();
+    assert_eq!(
+        (failed.condition.as_str(), failed.result.as_str()),
+        ("tenure >= 12", "unknown")
+    );
+    assert_eq!(failed.values[0].value, "missing");
+
+    // Max offers: the third-best offer is cut, and the trace says so.
+    let customer = engine
+        .customer()
+        .set("id", "z")
+        .set("spend", 0)
+        .set("tenure", 24)
+        .build()
+        .unwrap();
+    let e = engine.explain(&customer);
+    assert_eq!(e.offers.len(), 2);
+    assert_eq!(
+        e.rules.iter().find(|r| r.rule == "general").unwrap().status,
+        RuleStatus::CutByMaxOffers
+    );
+}
