@@ -66,7 +66,7 @@ fn default_scale_max() -> f64 {
 }
 
 /// A value-added service.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Service {
     /// Identifier used in rules.

@@ -88,6 +88,8 @@ pub(crate) struct Segment {
     pub label: Option<String>,
     pub parents: Vec<SegmentId>,
     pub when: Option<TypedExpr>,
+    /// The whole declaration.
+    pub span: Span,
     pub name_span: Span,
 }
 
@@ -118,6 +120,8 @@ pub(crate) struct Rule {
     pub gain: Option<Gain>,
     pub priority: i64,
     pub because: Option<String>,
+    /// The whole declaration.
+    pub span: Span,
     pub name_span: Span,
 }
 

@@ -57,6 +57,8 @@ pub mod catalog;
 mod compile;
 mod customer;
 pub mod diagnostic;
+pub mod diff;
+mod diff_format;
 mod eval;
 mod graph;
 mod input;

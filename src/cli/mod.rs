@@ -3,6 +3,7 @@
 
 mod check;
 mod customers;
+mod diff;
 mod dry_run;
 mod explain;
 mod output;
@@ -38,6 +39,8 @@ enum Command {
     Check(check::Args),
     /// Evaluate customers and summarise by segment, service and rule.
     DryRun(dry_run::Args),
+    /// Compare two versions of a package over the same customers.
+    Diff(diff::Args),
     /// Explain one customer: segments in and out, every rule, conflicts, offers.
     Explain(explain::Args),
     /// Write every customer's ranked offers (JSON Lines or CSV), in input order.
@@ -62,6 +65,7 @@ pub fn run() -> ExitCode {
         Command::DryRun(args) => dry_run::run(args),
         Command::Score(args) => score::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Diff(args) => diff::run(args),
     };
     ExitCode::from(code)
 }

@@ -141,6 +141,7 @@ impl Resolver<'_> {
                 label: decl.label.clone(),
                 parents,
                 when: decl.when.as_ref().and_then(|w| self.condition(w)),
+                span: decl.span,
                 name_span: decl.name.span,
             })
             .collect();
@@ -333,6 +334,7 @@ impl Resolver<'_> {
             gain,
             priority: decl.priority,
             because: decl.because.clone(),
+            span: decl.span,
             name_span: decl.name.span,
         })
     }

@@ -24,6 +24,8 @@ pub(crate) struct SegmentDecl {
     pub parents: Vec<Name>,
     pub label: Option<String>,
     pub when: Option<Expr>,
+    /// The whole declaration, for comparing package versions by content.
+    pub span: Span,
 }
 
 #[derive(Debug, Clone)]
@@ -50,6 +52,7 @@ pub(crate) struct RuleDecl {
     pub gain: Option<Expr>,
     pub priority: i64,
     pub because: Option<String>,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq)]

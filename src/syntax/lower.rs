@@ -71,6 +71,7 @@ impl Lowering {
     }
 
     fn segment(&mut self, pair: Pair<'_, Rule>) -> Option<SegmentDecl> {
+        let span = self.span(&pair);
         let mut name = None;
         let mut parents = Vec::new();
         let mut label = None;
@@ -95,6 +96,7 @@ impl Lowering {
             parents,
             label,
             when,
+            span,
         })
     }
 
@@ -121,6 +123,7 @@ impl Lowering {
     }
 
     fn rule(&mut self, pair: Pair<'_, Rule>) -> Option<RuleDecl> {
+        let span = self.span(&pair);
         let mut name: Option<Name> = None;
         let mut target: Option<(Name, Option<Name>, Span)> = None;
         let mut when = None;
@@ -283,6 +286,7 @@ impl Lowering {
             gain,
             priority: priority.unwrap_or(0),
             because,
+            span,
         })
     }
 

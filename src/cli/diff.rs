@@ -1,0 +1,197 @@
+//! `vasrec diff`: what a rule change does, before it ships.
+
+use super::customers::{CustomerArgs, open_customers};
+use super::{EXIT_OK, EXIT_RULES, EXIT_USAGE, default_rules_dir, load, output, stderr_color};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use vasrec::Engine;
+use vasrec::diff::{DiffError, diff};
+
+#[derive(clap::Args)]
+pub(super) struct Args {
+    /// The package before the change: a folder, or `git:REV` for the --rules
+    /// folder as it was at a git revision (e.g. `git:HEAD`, `git:main`), read
+    /// without touching the working tree.
+    #[arg(long)]
+    base: String,
+    /// The package after the change.
+    #[arg(long, default_value_os_t = default_rules_dir())]
+    rules: PathBuf,
+    #[command(flatten)]
+    customers: CustomerArgs,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// Write the report to a file instead of standard output.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Exit 1 when anything changed (package or any customer's offers).
+    #[arg(long)]
+    fail_on_change: bool,
+    /// Exit 1 when more than N customers are affected.
+    #[arg(long, value_name = "N")]
+    max_affected: Option<u64>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Stop at the first row that cannot be read or evaluated (default: count and go on).
+    #[arg(long)]
+    strict: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+pub(super) fn run(args: Args) -> u8 {
+    let new = match load(&args.rules) {
+        Ok(engine) => engine,
+        Err(code) => return code,
+    };
+    let base = match args.base.strip_prefix("git:") {
+        Some(revision) => match load_from_git(&args.rules, revision) {
+            Ok(engine) => engine,
+            Err(code) => return code,
+        },
+        None => match load(Path::new(&args.base)) {
+            Ok(engine) => engine,
+            Err(code) => return code,
+        },
+    };
+    if args
+        .customers
+        .customers
+        .as_deref()
+        .is_some_and(|p| p.as_os_str() == "-")
+    {
+        eprintln!("error: diff reads the customers twice (once per package); give a file, not `-`");
+        return EXIT_USAGE;
+    }
+    let (new_reader, _) = match open_customers(&new, &args.rules, &args.customers) {
+        Ok(opened) => opened,
+        Err(code) => return code,
+    };
+    // The same file again, read with the base package's schema.
+    let same_file = CustomerArgs {
+        customers: args
+            .customers
+            .customers
+            .clone()
+            .or_else(|| new.catalog().sample.as_ref().map(|s| args.rules.join(s))),
+        input_format: args.customers.input_format,
+    };
+    let (base_reader, _) = match open_customers(&base, &args.rules, &same_file) {
+        Ok(opened) => opened,
+        Err(code) => return code,
+    };
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let report = match diff(&base, &new, base_reader, new_reader, threads, args.strict) {
+        Ok(report) => report,
+        Err(DiffError::Setup(e)) => {
+            eprintln!("error: cannot start worker threads: {e}");
+            return EXIT_USAGE;
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let text = match args.format {
+        Format::Table => report.to_table(),
+        Format::Csv => report.to_csv(),
+        Format::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
+    };
+    if let Err(e) = output::write(args.out.as_deref(), &text) {
+        eprintln!("error: {e}");
+        return EXIT_USAGE;
+    }
+    if args.fail_on_change && report.has_changes() {
+        eprintln!("diff: changes found (--fail-on-change)");
+        return EXIT_RULES;
+    }
+    if let Some(limit) = args.max_affected
+        && report.customers_affected > limit
+    {
+        eprintln!(
+            "diff: {} customers affected, more than --max-affected {limit}",
+            report.customers_affected
+        );
+        return EXIT_RULES;
+    }
+    EXIT_OK
+}
+
+/// Reads the package folder as it was at a git revision, through git's object
+/// store only (`git ls-tree`, `git show`), so the working tree is untouched.
+fn load_from_git(dir: &Path, revision: &str) -> Result<Engine, u8> {
+    let git = |args: &[&str]| -> Result<Vec<u8>, String> {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .output()
+            .map_err(|e| format!("cannot run git: {e}"))?;
+        if out.status.success() {
+            Ok(out.stdout)
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+        }
+    };
+    let listing = git(&["ls-tree", "-r", "--name-only", revision, "--", "."]).map_err(|e| {
+        eprintln!(
+            "error: cannot read `{}` at git revision `{revision}`: {e}",
+            dir.display()
+        );
+        super::EXIT_USAGE
+    })?;
+    let names: Vec<String> = String::from_utf8_lossy(&listing)
+        .lines()
+        .filter(|n| {
+            *n == vasrec::CATALOG_FILE
+                || (n.ends_with(".vas") && !n.starts_with("tests/") && !n.starts_with('.'))
+        })
+        .map(str::to_string)
+        .collect();
+    let mut catalog = None;
+    let mut files = Vec::new();
+    for name in names {
+        let text = git(&["show", &format!("{revision}:./{name}")]).map_err(|e| {
+            eprintln!("error: cannot read `{name}` at git revision `{revision}`: {e}");
+            super::EXIT_USAGE
+        })?;
+        let text = String::from_utf8_lossy(&text).into_owned();
+        if name == vasrec::CATALOG_FILE {
+            catalog = Some(text);
+        } else {
+            files.push((name, text));
+        }
+    }
+    let Some(catalog) = catalog else {
+        eprintln!(
+            "error: `{}` has no {} at git revision `{revision}`",
+            dir.display(),
+            vasrec::CATALOG_FILE
+        );
+        return Err(super::EXIT_USAGE);
+    };
+    let borrowed: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    Engine::from_sources(&catalog, &borrowed).map_err(|error| {
+        eprint!(
+            "{}",
+            vasrec::render::render_all(&error.diagnostics, &error.sources, stderr_color())
+        );
+        eprintln!(
+            "base package (git:{revision}): {} errors",
+            error.error_count()
+        );
+        EXIT_RULES
+    })
+}
