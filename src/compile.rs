@@ -181,9 +181,11 @@ fn rank_services(services: &[Service]) -> Vec<u32> {
 }
 
 fn empty_context(symbols: &SymbolTable) -> Context<'_> {
+    static NO_TEXTS: std::sync::LazyLock<crate::customer::LocalTexts> =
+        std::sync::LazyLock::new(crate::customer::LocalTexts::default);
     Context {
         values: &[],
-        local_texts: &[],
+        local_texts: &NO_TEXTS,
         symbols,
     }
 }

@@ -27,14 +27,45 @@ pub enum Value {
 pub struct Customer {
     pub(crate) values: Vec<Value>,
     /// Texts the package does not know; their symbols follow the package's.
-    pub(crate) local_texts: Vec<Box<str>>,
+    pub(crate) local_texts: LocalTexts,
+}
+
+/// A customer's own texts, in one buffer that is reused from customer to
+/// customer, so reading a row allocates nothing once the buffer has grown.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct LocalTexts {
+    buffer: String,
+    ends: Vec<usize>,
+}
+
+impl LocalTexts {
+    pub(crate) fn get(&self, index: usize) -> Option<&str> {
+        let end = *self.ends.get(index)?;
+        let start = if index == 0 { 0 } else { *self.ends.get(index - 1)? };
+        self.buffer.get(start..end)
+    }
+
+    fn position(&self, text: &str) -> Option<usize> {
+        (0..self.ends.len()).find(|&i| self.get(i) == Some(text))
+    }
+
+    fn push(&mut self, text: &str) -> usize {
+        self.buffer.push_str(text);
+        self.ends.push(self.buffer.len());
+        self.ends.len() - 1
+    }
+
+    fn clear(&mut self) {
+        self.buffer.clear();
+        self.ends.clear();
+    }
 }
 
 impl Customer {
     pub(crate) fn empty(schema: &Schema) -> Customer {
         Customer {
             values: vec![Value::Missing; schema.fields.len()],
-            local_texts: Vec::new(),
+            local_texts: LocalTexts::default(),
         }
     }
 
@@ -51,11 +82,11 @@ impl Customer {
             return symbol;
         }
         let base = schema.symbols.len();
-        if let Some(i) = self.local_texts.iter().position(|t| &**t == text) {
-            return Symbol(base + u32::try_from(i).unwrap_or(0));
-        }
-        self.local_texts.push(text.into());
-        Symbol(base + u32::try_from(self.local_texts.len() - 1).unwrap_or(0))
+        let index = match self.local_texts.position(text) {
+            Some(i) => i,
+            None => self.local_texts.push(text),
+        };
+        Symbol(base + u32::try_from(index).unwrap_or(0))
     }
 
     /// The value in a slot.
@@ -78,9 +109,7 @@ impl Customer {
         if symbol.0 < base {
             schema.symbols.text(symbol).unwrap_or("")
         } else {
-            self.local_texts
-                .get((symbol.0 - base) as usize)
-                .map_or("", |t| &**t)
+            self.local_texts.get((symbol.0 - base) as usize).unwrap_or("")
         }
     }
 
@@ -209,18 +238,20 @@ pub(crate) fn parse_text(
             Value::Number(n)
         }
         FieldKind::Bool { truthy, falsy } => {
-            let lower = text.to_lowercase();
-            if truthy.contains(&lower) {
+            // Tokens are stored lower-case; compare without allocating.
+            let matches = |tokens: &[String]| tokens.iter().any(|t| t.eq_ignore_ascii_case(text));
+            if matches(truthy) {
                 Value::Bool(true)
-            } else if falsy.contains(&lower) {
+            } else if matches(falsy) {
                 Value::Bool(false)
             } else {
                 return Err(error(Problem::NotABool(clip(text))));
             }
         }
-        FieldKind::Category { values } => match schema.symbols.get(text) {
-            Some(symbol) if values.contains(&symbol) => Value::Text(symbol),
-            _ => return Err(error(category_problem(schema, values, text))),
+        // A category has a handful of values: comparing them beats hashing.
+        FieldKind::Category { values } => match values.iter().find(|v| schema.symbols.text(**v) == Some(text)) {
+            Some(symbol) => Value::Text(*symbol),
+            None => return Err(error(category_problem(schema, values, text))),
         },
         FieldKind::Text => Value::Text(customer.intern(schema, text)),
     };

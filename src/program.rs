@@ -144,7 +144,7 @@ pub(crate) enum Text {
 pub(crate) struct Context<'a> {
     pub values: &'a [Value],
     /// The customer's own texts that are not package symbols.
-    pub local_texts: &'a [Box<str>],
+    pub local_texts: &'a crate::customer::LocalTexts,
     pub symbols: &'a SymbolTable,
 }
 
@@ -162,9 +162,7 @@ impl<'a> Context<'a> {
         if symbol.0 < base {
             self.symbols.text(symbol).unwrap_or("")
         } else {
-            self.local_texts
-                .get((symbol.0 - base) as usize)
-                .map_or("", |t| &**t)
+            self.local_texts.get((symbol.0 - base) as usize).unwrap_or("")
         }
     }
 }
