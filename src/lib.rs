@@ -74,6 +74,7 @@ pub mod score;
 pub mod source;
 mod syntax;
 mod table;
+pub mod testing;
 pub mod trace;
 mod trace_format;
 
@@ -96,6 +97,30 @@ impl Engine {
     /// Starts building a customer by attribute name.
     pub fn customer(&self) -> CustomerBuilder<'_> {
         CustomerBuilder::new(&self.schema)
+    }
+
+    /// Builds a customer from text values keyed by input column (or attribute
+    /// name, or `pref.NAME`), e.g. a `HashMap<String, String>` from a request.
+    /// Texts are read as the schema says (numbers, yes/no, categories); keys
+    /// the schema does not know are ignored.
+    pub fn customer_from_map<K, V>(
+        &self,
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Customer, FieldError>
+    where
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let object: serde_json::Map<String, serde_json::Value> = pairs
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    k.as_ref().to_string(),
+                    serde_json::Value::String(v.as_ref().to_string()),
+                )
+            })
+            .collect();
+        self.customer_from_json(&serde_json::Value::Object(object))
     }
 
     /// Builds a customer from a JSON object keyed by input column (or attribute name).

@@ -157,3 +157,33 @@ fn builder_reports_unknown_names_and_bad_values() {
         .unwrap_err();
     assert!(error.to_string().contains("a value is required"), "{error}");
 }
+
+#[test]
+fn customers_from_a_map_of_texts() {
+    let engine = Engine::load(root().join("rules")).unwrap();
+    let mut map = std::collections::HashMap::new();
+    map.insert("customerID", "M-1");
+    map.insert("tenure", "3");
+    map.insert("MonthlyCharges", "70.5");
+    map.insert("InternetService", "Fiber optic");
+    map.insert("unknown column", "ignored");
+    let from_map = engine.customer_from_map(&map).unwrap();
+    let built = engine
+        .customer()
+        .set("customer_id", "M-1")
+        .set("tenure_months", 3)
+        .set("monthly_charges", 70.5)
+        .set("internet", "Fiber optic")
+        .build()
+        .unwrap();
+    assert_eq!(
+        engine.evaluate(&from_map).unwrap(),
+        engine.evaluate(&built).unwrap()
+    );
+    map.insert("tenure", "three");
+    let error = engine.customer_from_map(&map).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "`tenure` (attribute `tenure_months`): expected a number, found `three`"
+    );
+}
