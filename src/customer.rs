@@ -41,7 +41,11 @@ pub(crate) struct LocalTexts {
 impl LocalTexts {
     pub(crate) fn get(&self, index: usize) -> Option<&str> {
         let end = *self.ends.get(index)?;
-        let start = if index == 0 { 0 } else { *self.ends.get(index - 1)? };
+        let start = if index == 0 {
+            0
+        } else {
+            *self.ends.get(index - 1)?
+        };
         self.buffer.get(start..end)
     }
 
@@ -109,7 +113,9 @@ impl Customer {
         if symbol.0 < base {
             schema.symbols.text(symbol).unwrap_or("")
         } else {
-            self.local_texts.get((symbol.0 - base) as usize).unwrap_or("")
+            self.local_texts
+                .get((symbol.0 - base) as usize)
+                .unwrap_or("")
         }
     }
 
@@ -249,7 +255,10 @@ pub(crate) fn parse_text(
             }
         }
         // A category has a handful of values: comparing them beats hashing.
-        FieldKind::Category { values } => match values.iter().find(|v| schema.symbols.text(**v) == Some(text)) {
+        FieldKind::Category { values } => match values
+            .iter()
+            .find(|v| schema.symbols.text(**v) == Some(text))
+        {
             Some(symbol) => Value::Text(*symbol),
             None => return Err(error(category_problem(schema, values, text))),
         },

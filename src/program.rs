@@ -162,7 +162,9 @@ impl<'a> Context<'a> {
         if symbol.0 < base {
             self.symbols.text(symbol).unwrap_or("")
         } else {
-            self.local_texts.get((symbol.0 - base) as usize).unwrap_or("")
+            self.local_texts
+                .get((symbol.0 - base) as usize)
+                .unwrap_or("")
         }
     }
 }
