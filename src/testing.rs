@@ -304,7 +304,9 @@ pub fn run(engine: &Engine, dir: &Path, filter: Option<&str>) -> Result<TestRepo
     let shown = tests_dir.display().to_string();
     let entries = match std::fs::read_dir(&tests_dir) {
         Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(TestError::NoTests(shown)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(TestError::NoTests(shown));
+        }
         Err(e) => return Err(TestError::Unreadable(format!("{shown}: cannot list: {e}"))),
     };
     let mut paths: Vec<_> = entries
@@ -413,13 +415,15 @@ fn load_file(
             source: Some(file),
             ..error(
                 Code::Yaml,
-                format!("{name}: the file holds no test cases; expected a list of cases (`- name: ...`)"),
+                format!(
+                    "{name}: the file holds no test cases; expected a list of cases (`- name: ...`)"
+                ),
             )
         });
     }
     let deserializer = serde_yaml::Deserializer::from_str(text);
-    let specs: Vec<CaseSpec> = serde_path_to_error::deserialize(deserializer)
-        .map_err(|e| yaml_error(name, file, e))?;
+    let specs: Vec<CaseSpec> =
+        serde_path_to_error::deserialize(deserializer).map_err(|e| yaml_error(name, file, e))?;
     let mut from = 0;
     Ok(specs
         .into_iter()
@@ -467,8 +471,18 @@ fn yaml_error(
         .and_then(|p| raw.strip_prefix(&format!("{p}: ")))
         .unwrap_or(raw)
         .trim_end_matches('.');
-    let (code, message, help) = friendly(raw);
-    let located = path.as_ref().map_or(String::new(), |p| format!(" at `{p}`"));
+    // serde_yaml may prefix its own form of the path (`.[0].expect: `).
+    let raw = match raw.split_once(": ") {
+        Some((prefix, rest)) if prefix.starts_with(['.', '[']) => rest,
+        _ => raw,
+    };
+    let (code, message, mut help) = friendly(raw);
+    if path.is_none() && message.ends_with("expected a list") {
+        help = Some("a test file is a list of cases, each starting with `- name:`".into());
+    }
+    let located = path
+        .as_ref()
+        .map_or(String::new(), |p| format!(" at `{p}`"));
     FileError {
         file: name.to_string(),
         line: inner.location().map(|l| l.line()),
@@ -640,8 +654,8 @@ impl Samples {
                 if line.trim().is_empty() {
                     continue;
                 }
-                let object: Map<String, Json> = serde_json::from_str(line)
-                    .map_err(|e| format!("{sample}:{}: {e}", i + 1))?;
+                let object: Map<String, Json> =
+                    serde_json::from_str(line).map_err(|e| format!("{sample}:{}: {e}", i + 1))?;
                 rows.push(object);
             }
         } else {
@@ -680,11 +694,17 @@ impl Samples {
 }
 
 /// The case's customer: its own columns, or a sample row with overrides.
-fn build_customer(spec: &CaseSpec, names: &Names<'_>, samples: &Samples) -> Result<Customer, String> {
+fn build_customer(
+    spec: &CaseSpec,
+    names: &Names<'_>,
+    samples: &Samples,
+) -> Result<Customer, String> {
     let mut object = Map::new();
     let put = |object: &mut Map<String, Json>, what: &str, fields: &Map<String, Json>| {
         for (key, value) in fields {
-            let column = names.column(key).map_err(|e| format!("{what}.{key}: {e}"))?;
+            let column = names
+                .column(key)
+                .map_err(|e| format!("{what}.{key}: {e}"))?;
             object.insert(column.to_string(), value.clone());
         }
         Ok::<(), String>(())
@@ -699,7 +719,9 @@ fn build_customer(spec: &CaseSpec, names: &Names<'_>, samples: &Samples) -> Resu
         }
         (Some(customer), None) => {
             if spec.overrides.is_some() {
-                return Err("`with:` changes a `sample:` row; put the values in `customer:`".into());
+                return Err(
+                    "`with:` changes a `sample:` row; put the values in `customer:`".into(),
+                );
             }
             put(&mut object, "customer", customer)?;
         }
@@ -751,7 +773,10 @@ fn run_case(
         && got != *wanted
     {
         let mut message = format!("offers: expected {}, got {shown}", list(wanted));
-        let missing: Vec<&String> = wanted.iter().filter(|w| !got.contains(&w.as_str())).collect();
+        let missing: Vec<&String> = wanted
+            .iter()
+            .filter(|w| !got.contains(&w.as_str()))
+            .collect();
         let unexpected: Vec<&str> = got
             .iter()
             .copied()
@@ -770,7 +795,9 @@ fn run_case(
     }
     for wanted in &expect.includes {
         if !got.contains(&wanted.as_str()) {
-            failures.push(format!("includes: expected {wanted} among the offers, got {shown}"));
+            failures.push(format!(
+                "includes: expected {wanted} among the offers, got {shown}"
+            ));
         }
     }
     for unwanted in &expect.excludes {
@@ -785,8 +812,12 @@ fn run_case(
     if let Some(top) = &expect.top
         && got.first() != Some(&top.as_str())
     {
-        let actual = got.first().map_or("no offer".to_string(), |g| g.to_string());
-        failures.push(format!("top: expected {top}, got {actual} (offers {shown})"));
+        let actual = got
+            .first()
+            .map_or("no offer".to_string(), |g| g.to_string());
+        failures.push(format!(
+            "top: expected {top}, got {actual} (offers {shown})"
+        ));
     }
     for (wanted, spec) in &expect.gain {
         let (value, tolerance) = match spec {
@@ -896,7 +927,9 @@ fn validate(expect: &Expect, names: &Names<'_>) -> Result<(), String> {
         }) = spec
             && (t.is_nan() || *t < 0.0)
         {
-            problems.push(format!("expect.gain.{service}: the tolerance must be 0 or more"));
+            problems.push(format!(
+                "expect.gain.{service}: the tolerance must be 0 or more"
+            ));
         }
     }
     let says_something = e.offers.is_some()
@@ -944,14 +977,22 @@ fn list<T: AsRef<str>>(items: &[T]) -> String {
 }
 
 fn join<T: AsRef<str>>(items: &[T]) -> String {
-    items.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(AsRef::as_ref)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A number as people write it: at most four decimals, no trailing zeros.
 fn number(x: f64) -> String {
     let text = format!("{x:.4}");
     let text = text.trim_end_matches('0').trim_end_matches('.');
-    if text == "-0" { "0".into() } else { text.into() }
+    if text == "-0" {
+        "0".into()
+    } else {
+        text.into()
+    }
 }
 
 // ---- coverage ------------------------------------------------------------------
@@ -1030,7 +1071,21 @@ fn collect_parts<'a>(expr: &'a TypedExpr, out: &mut Vec<&'a TypedExpr>) {
 }
 
 fn snippet(engine: &Engine, span: Span) -> String {
-    let text = engine.sources.slice(span);
+    let Some(file) = engine.sources.get(span.file) else {
+        return String::new();
+    };
+    let mut text = file.slice(span).to_string();
+    // A span ends at its last operand: take in the closing parentheses it opened.
+    let open = text.matches('(').count();
+    let mut missing = open.saturating_sub(text.matches(')').count());
+    let rest = file.text.get(span.end as usize..).unwrap_or("");
+    for c in rest.chars() {
+        if missing == 0 || !(c.is_whitespace() || c == ')') {
+            break;
+        }
+        text.push(c);
+        missing -= usize::from(c == ')');
+    }
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -1254,11 +1309,9 @@ impl TestReport {
     }
 
     fn render_file_error(&self, error: &FileError, color: bool) -> String {
-        let mut diagnostic = Diagnostic::error_nowhere(
-            error.code.unwrap_or(Code::Yaml),
-            error.message.clone(),
-        )
-        .with_help_opt(error.help.clone());
+        let mut diagnostic =
+            Diagnostic::error_nowhere(error.code.unwrap_or(Code::Yaml), error.message.clone())
+                .with_help_opt(error.help.clone());
         if let (Some(file), Some(line), Some(column)) = (error.source, error.line, error.column) {
             diagnostic.position = Some((file, line, column));
         }
@@ -1275,10 +1328,27 @@ impl Coverage {
         let fired = self.rules.iter().filter(|r| r.fired > 0).count();
         let entered = self.segments.iter().filter(|s| s.entered > 0).count();
         let matched = self.profiles.iter().filter(|p| p.matched > 0).count();
-        let _ = writeln!(out, "coverage over {} case{}:", self.cases, plural(self.cases));
-        let _ = writeln!(out, "  rules fired        {}", count(fired, self.rules.len()));
-        let _ = writeln!(out, "  segments entered   {}", count(entered, self.segments.len()));
-        let _ = writeln!(out, "  profiles matched   {}", count(matched, self.profiles.len()));
+        let _ = writeln!(
+            out,
+            "coverage over {} case{}:",
+            self.cases,
+            plural(self.cases)
+        );
+        let _ = writeln!(
+            out,
+            "  rules fired        {}",
+            count(fired, self.rules.len())
+        );
+        let _ = writeln!(
+            out,
+            "  segments entered   {}",
+            count(entered, self.segments.len())
+        );
+        let _ = writeln!(
+            out,
+            "  profiles matched   {}",
+            count(matched, self.profiles.len())
+        );
 
         let mut section = |title: &str, lines: Vec<String>| {
             if !lines.is_empty() {
@@ -1296,9 +1366,12 @@ impl Coverage {
         );
         section(
             "offer rules that fired but never made an offer (overridden, suppressed or cut)",
-            (self.rules.iter().filter(|r| r.offers && r.fired > 0 && r.offered == 0))
-                .map(|r| format!("{}  ({})", r.name, r.location))
-                .collect(),
+            (self
+                .rules
+                .iter()
+                .filter(|r| r.offers && r.fired > 0 && r.offered == 0))
+            .map(|r| format!("{}  ({})", r.name, r.location))
+            .collect(),
         );
         section(
             "segments never entered",
@@ -1334,8 +1407,18 @@ impl Coverage {
                 }
             }
         }
+        let everything = never_true.is_empty() && never_false.is_empty();
         section("conditions never seen true", never_true);
         section("conditions never seen false", never_false);
+        let all = |n: usize, total: usize| n == total;
+        if everything
+            && all(fired, self.rules.len())
+            && all(entered, self.segments.len())
+            && all(matched, self.profiles.len())
+            && self.rules.iter().all(|r| !r.offers || r.offered > 0)
+        {
+            out.push_str("  every rule made an offer or suppressed one, every segment and profile held, every condition was seen true and false\n");
+        }
         out
     }
 }

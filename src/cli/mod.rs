@@ -8,6 +8,7 @@ mod dry_run;
 mod explain;
 mod output;
 mod score;
+mod test;
 
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
@@ -45,6 +46,8 @@ enum Command {
     Explain(explain::Args),
     /// Write every customer's ranked offers (JSON Lines or CSV), in input order.
     Score(score::Args),
+    /// Run the package's YAML test cases; report failures and rule coverage.
+    Test(test::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -64,6 +67,7 @@ pub fn run() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::DryRun(args) => dry_run::run(args),
         Command::Score(args) => score::run(args),
+        Command::Test(args) => test::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Diff(args) => diff::run(args),
     };
