@@ -63,6 +63,7 @@ mod eval;
 mod graph;
 mod input;
 mod ir;
+pub mod model;
 mod package;
 mod program;
 pub mod render;
