@@ -1,11 +1,12 @@
 //! The catalog (`catalog.yaml`): services, the customer schema and defaults.
 //!
 //! In: the YAML text. Out: a validated [`Catalog`] or diagnostics that name the
-//! key path (`services[3].cost`) and the line. This is the only module that
-//! touches serde_yaml, so replacing that crate is a one-file change.
+//! key path (`services[3].cost`) and the line. YAML is read through `yaml`,
+//! the one module that touches serde_yaml.
 
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::source::{FileId, SourceFile};
+use crate::yaml;
 use serde::Deserialize;
 use std::collections::HashSet;
 
@@ -222,10 +223,24 @@ impl Preference {
 
 /// Parses and validates a catalog file.
 pub fn parse(file: FileId, source: &SourceFile) -> Result<Catalog, Vec<Diagnostic>> {
-    let deserializer = serde_yaml::Deserializer::from_str(&source.text);
-    let catalog: Catalog = match serde_path_to_error::deserialize(deserializer) {
+    let catalog: Catalog = match yaml::parse(&source.text, "the catalog") {
         Ok(catalog) => catalog,
-        Err(error) => return Err(vec![yaml_diagnostic(file, source, error)]),
+        Err(error) => {
+            let located = error
+                .path
+                .as_ref()
+                .map_or(String::new(), |p| format!(" at `{p}`"));
+            let mut diagnostic = Diagnostic::error_nowhere(
+                error.code,
+                format!("catalog.yaml{located}: {}", error.message),
+            )
+            .with_help_opt(error.help);
+            diagnostic.position = match (error.line, error.column) {
+                (Some(line), Some(column)) => Some((file, line, column)),
+                _ => Some((file, 1, 1)),
+            };
+            return Err(vec![diagnostic]);
+        }
     };
     let problems = validate(&catalog, file);
     if problems.is_empty() {
@@ -233,98 +248,6 @@ pub fn parse(file: FileId, source: &SourceFile) -> Result<Catalog, Vec<Diagnosti
     } else {
         Err(problems)
     }
-}
-
-fn yaml_diagnostic(
-    file: FileId,
-    source: &SourceFile,
-    error: serde_path_to_error::Error<serde_yaml::Error>,
-) -> Diagnostic {
-    let mut path = error.path().to_string();
-    if path.contains('?') {
-        // A syntax error has no meaningful key path.
-        path.clear();
-    }
-    let inner = error.inner();
-    let text = inner.to_string();
-    // serde_yaml appends " at line L column C" and may prefix the key path;
-    // both are shown separately.
-    let message = text
-        .split(" at line ")
-        .next()
-        .unwrap_or(&text)
-        .trim_end_matches('.');
-    let message = message
-        .strip_prefix(&format!("{path}: "))
-        .unwrap_or(message)
-        .to_string();
-    let (code, help) = unknown_key_help(&message);
-    let located = if path.is_empty() || path == "." {
-        String::new()
-    } else {
-        format!(" at `{path}`")
-    };
-    let mut diagnostic = Diagnostic::error_nowhere(
-        code,
-        format!("catalog.yaml{located}: {}", friendly_yaml(&message)),
-    )
-    .with_help_opt(help);
-    if let Some(location) = inner.location() {
-        diagnostic.position = Some((file, location.line(), location.column()));
-    } else if source.text.trim().is_empty() {
-        diagnostic.position = Some((file, 1, 1));
-    }
-    diagnostic
-}
-
-/// serde says "unknown field `x`, expected one of `a`, `b`": turn that into a suggestion.
-fn unknown_key_help(message: &str) -> (Code, Option<String>) {
-    let Some(rest) = message.strip_prefix("unknown field `") else {
-        return (Code::Yaml, None);
-    };
-    let wanted = rest.split('`').next().unwrap_or("");
-    let expected: Vec<&str> = rest
-        .split("expected ")
-        .nth(1)
-        .map(|list| {
-            list.split('`')
-                .enumerate()
-                .filter(|(i, _)| i % 2 == 1)
-                .map(|(_, s)| s)
-                .collect()
-        })
-        .unwrap_or_default();
-    let help = did_you_mean(wanted, expected.iter().copied()).or_else(|| {
-        (!expected.is_empty())
-            .then(|| format!("the keys allowed here are: {}", expected.join(", ")))
-    });
-    (Code::UnknownKey, help)
-}
-
-fn friendly_yaml(message: &str) -> String {
-    if let Some(rest) = message.strip_prefix("unknown field `") {
-        let got = rest.split('`').next().unwrap_or("");
-        return format!("`{got}` is not a key the catalog knows here");
-    }
-    if let Some(rest) = message.strip_prefix("unknown variant `") {
-        let got = rest.split('`').next().unwrap_or("");
-        let allowed = rest
-            .split("expected ")
-            .nth(1)
-            .unwrap_or("")
-            .replace("one of ", "");
-        return format!("`{got}` is not allowed here; use {allowed}");
-    }
-    if message.starts_with("invalid type") {
-        return message
-            .replacen("invalid type", "wrong kind of value", 1)
-            .replace("expected f64", "expected a number")
-            .replace("expected u64", "expected a whole number of 0 or more")
-            .replace("expected usize", "expected a whole number of 0 or more")
-            .replace("expected a string", "expected a text")
-            .replace("expected a sequence", "expected a list");
-    }
-    message.to_string()
 }
 
 fn validate(catalog: &Catalog, file: FileId) -> Vec<Diagnostic> {

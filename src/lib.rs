@@ -78,6 +78,7 @@ mod table;
 pub mod testing;
 pub mod trace;
 mod trace_format;
+mod yaml;
 
 /// The README's code examples run as doc tests, so they stay true.
 #[cfg(doctest)]

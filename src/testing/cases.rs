@@ -7,7 +7,7 @@
 //! message in a business user's words.
 
 use super::FileError;
-use crate::diagnostic::{Code, did_you_mean};
+use crate::diagnostic::Code;
 use crate::source::{FileId, SourceFile, SourceMap};
 use serde::Deserialize;
 use serde_json::{Map, Value as Json};
@@ -110,9 +110,8 @@ pub(super) fn load_file(
             )
         });
     }
-    let deserializer = serde_yaml::Deserializer::from_str(text);
     let specs: Vec<CaseSpec> =
-        serde_path_to_error::deserialize(deserializer).map_err(|e| yaml_error(name, file, e))?;
+        crate::yaml::parse(text, "a test case").map_err(|e| yaml_error(name, file, e))?;
     let mut from = 0;
     Ok(specs
         .into_iter()
@@ -145,71 +144,28 @@ fn find_name_line(text: &str, name: &str, from: usize) -> Option<usize> {
         .map(|(i, _)| i + 1)
 }
 
-fn yaml_error(
-    name: &str,
-    file: FileId,
-    error: serde_path_to_error::Error<serde_yaml::Error>,
-) -> FileError {
-    let path = error.path().to_string();
-    let path = (!path.contains('?') && path != ".").then_some(path);
-    let inner = error.inner();
-    let text = inner.to_string();
-    let raw = text.split(" at line ").next().unwrap_or(&text);
-    let raw = path
-        .as_ref()
-        .and_then(|p| raw.strip_prefix(&format!("{p}: ")))
-        .unwrap_or(raw)
-        .trim_end_matches('.');
-    // serde_yaml may prefix its own form of the path (`.[0].expect: `).
-    let raw = match raw.split_once(": ") {
-        Some((prefix, rest)) if prefix.starts_with(['.', '[']) => rest,
-        _ => raw,
-    };
-    let (code, message, mut help) = friendly(raw);
-    if path.is_none() && message.ends_with("expected a list") {
+fn yaml_error(name: &str, file: FileId, error: crate::yaml::YamlError) -> FileError {
+    let mut help = error.help;
+    if error.path.is_none() && error.message.ends_with("expected a list") {
         help = Some("a test file is a list of cases, each starting with `- name:`".into());
     }
-    let located = path
+    let message = if error.message.contains("untagged enum GainSpec") {
+        "wrong kind of value: expected a number, or `{ value: N, tolerance: N }`".to_string()
+    } else {
+        error.message
+    };
+    let located = error
+        .path
         .as_ref()
         .map_or(String::new(), |p| format!(" at `{p}`"));
     FileError {
         file: name.to_string(),
-        line: inner.location().map(|l| l.line()),
-        column: inner.location().map(|l| l.column()),
-        key_path: path,
+        line: error.line,
+        column: error.column,
+        key_path: error.path,
         message: format!("{name}{located}: {message}"),
         help,
-        code: Some(code),
+        code: Some(error.code),
         source: Some(file),
     }
-}
-
-/// serde's words into a business user's.
-fn friendly(raw: &str) -> (Code, String, Option<String>) {
-    if let Some(rest) = raw.strip_prefix("unknown field `") {
-        let got = rest.split('`').next().unwrap_or("");
-        let allowed: Vec<&str> = rest
-            .split("expected ")
-            .nth(1)
-            .map(|l| l.split('`').skip(1).step_by(2).collect())
-            .unwrap_or_default();
-        let help = did_you_mean(got, allowed.iter().copied())
-            .or_else(|| Some(format!("the keys allowed here are: {}", allowed.join(", "))));
-        let message = format!("`{got}` is not a key a test case knows here");
-        return (Code::UnknownKey, message, help);
-    }
-    if raw.contains("untagged enum GainSpec") {
-        let message = "wrong kind of value: expected a number, or `{ value: N, tolerance: N }`";
-        return (Code::Yaml, message.to_string(), None);
-    }
-    let message = if raw.starts_with("invalid type") {
-        raw.replacen("invalid type", "wrong kind of value", 1)
-            .replace("expected f64", "expected a number")
-            .replace("expected a string", "expected a text")
-            .replace("expected a sequence", "expected a list")
-            .replace("expected a map", "expected keys and values")
-    } else {
-        raw.replace("missing field", "missing key")
-    };
-    (Code::Yaml, message, None)
 }
