@@ -51,6 +51,18 @@ pub struct Satisfaction {
     /// Highest score.
     #[serde(default = "default_scale_max")]
     pub max: f64,
+    /// Number attribute holding the customer's current overall satisfaction.
+    #[serde(default)]
+    pub current: Option<String>,
+    /// Dimensions of the satisfaction index.
+    #[serde(default)]
+    pub dimensions: Vec<crate::model::Dimension>,
+    /// Dimension weights given directly (normalised to sum to 1).
+    #[serde(default)]
+    pub weights: Option<std::collections::BTreeMap<String, f64>>,
+    /// Or an AHP pairwise comparison matrix, rows and columns in dimension order.
+    #[serde(default)]
+    pub ahp: Option<Vec<Vec<crate::model::Judgement>>>,
 }
 
 impl Default for Satisfaction {
@@ -58,6 +70,10 @@ impl Default for Satisfaction {
         Satisfaction {
             min: 0.0,
             max: default_scale_max(),
+            current: None,
+            dimensions: Vec::new(),
+            weights: None,
+            ahp: None,
         }
     }
 }
@@ -95,6 +111,9 @@ pub struct Service {
     /// `uses(service)` in rules reads it.
     #[serde(default)]
     pub in_use: Option<String>,
+    /// Expected effect on satisfaction dimensions, in points of the scale.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub effects: std::collections::BTreeMap<String, f64>,
 }
 
 /// Service stage in the taxonomy.
@@ -242,7 +261,21 @@ pub fn parse(file: FileId, source: &SourceFile) -> Result<Catalog, Vec<Diagnosti
             return Err(vec![diagnostic]);
         }
     };
-    let problems = validate(&catalog, file);
+    let mut problems = validate(&catalog, file);
+    if let Err(errors) = crate::model::Model::new(&catalog) {
+        for message in errors {
+            let mut d = Diagnostic::error_nowhere(message.code, format!("catalog.yaml: {}", message.text))
+                .with_help_opt(message.help);
+            // Point at the first line that mentions the key at fault.
+            let line = source
+                .text
+                .lines()
+                .position(|l| l.contains(&message.anchor))
+                .map_or(1, |i| i + 1);
+            d.position = Some((file, line, 1));
+            problems.push(d);
+        }
+    }
     if problems.is_empty() {
         Ok(catalog)
     } else {

@@ -32,6 +32,9 @@ pub struct Engine {
     pub(crate) roots: Vec<u32>,
     pub(crate) profiles: Vec<Cond>,
     pub(crate) rules: Vec<CompiledRule>,
+    /// The satisfaction model, when the catalog declares dimensions.
+    pub(crate) model: Option<crate::model::Model>,
+    pub(crate) compiled_model: Option<crate::model::gain::CompiledModel>,
     /// Each service's place in id order, for ranking ties.
     pub(crate) service_rank: Vec<u32>,
 }
@@ -64,6 +67,8 @@ pub(crate) struct CompiledRule {
     /// Conflict order: deeper segment, then higher priority, then earlier rule.
     pub rank: (u32, i64, std::cmp::Reverse<RuleId>),
     pub priority: i64,
+    /// Whether the gain reads `derived`, so it must be computed first.
+    pub uses_derived: bool,
 }
 
 pub(crate) fn compile(
@@ -138,6 +143,7 @@ pub(crate) fn compile(
             gain: match &rule.gain {
                 Some(Gain::Expr(e)) => num(e, &schema.symbols),
                 Some(Gain::Default(g)) => Num::Const(*g),
+                Some(Gain::Derived) => Num::Derived,
                 None => Num::Const(0.0),
             },
             segment: rule.segment,
@@ -152,9 +158,17 @@ pub(crate) fn compile(
                 std::cmp::Reverse(u32::try_from(i).unwrap_or(u32::MAX)),
             ),
             priority: rule.priority,
+            uses_derived: match &rule.gain {
+                Some(Gain::Derived) => true,
+                Some(Gain::Expr(e)) => mentions_derived(e),
+                _ => false,
+            },
         })
         .collect();
     let service_rank = rank_services(&catalog.services);
+    // The catalog was checked when it was parsed, so the model is sound here.
+    let model = crate::model::Model::new(&catalog).ok().flatten();
+    let compiled_model = model.as_ref().map(|m| m.compile(&catalog, &schema));
     Engine {
         catalog,
         schema,
@@ -167,6 +181,8 @@ pub(crate) fn compile(
         profiles,
         rules,
         service_rank,
+        model,
+        compiled_model,
     }
 }
 
@@ -187,6 +203,7 @@ fn empty_context(symbols: &SymbolTable) -> Context<'_> {
         values: &[],
         local_texts: &NO_TEXTS,
         symbols,
+        derived: f64::NAN,
     }
 }
 
@@ -203,6 +220,7 @@ fn cond_raw(expr: &TypedExpr, symbols: &SymbolTable) -> Cond {
     match &expr.kind {
         TypedKind::Bool(b) => Cond::Const(if *b { Tri::True } else { Tri::False }),
         TypedKind::Slot(slot) | TypedKind::Uses(slot) => Cond::Slot(*slot),
+        TypedKind::Derived => Cond::Const(Tri::Unknown),
         TypedKind::Unary(UnaryOp::Not, inner) => match cond(inner, symbols) {
             Cond::Const(t) => Cond::Const(match t {
                 Tri::True => Tri::False,
@@ -369,6 +387,7 @@ fn num_raw(expr: &TypedExpr, symbols: &SymbolTable) -> Num {
     match &expr.kind {
         TypedKind::Number(n) => Num::Const(*n),
         TypedKind::Slot(slot) => Num::Slot(*slot),
+        TypedKind::Derived => Num::Derived,
         TypedKind::Unary(UnaryOp::Neg, inner) => Num::Neg(Box::new(num(inner, symbols))),
         TypedKind::Binary(op, lhs, rhs) => {
             let op = match op {
@@ -412,10 +431,20 @@ fn text(expr: &TypedExpr) -> Text {
     }
 }
 
+fn mentions_derived(expr: &TypedExpr) -> bool {
+    match &expr.kind {
+        TypedKind::Derived => true,
+        TypedKind::List(items) | TypedKind::Call(_, items) => items.iter().any(mentions_derived),
+        TypedKind::Unary(_, inner) => mentions_derived(inner),
+        TypedKind::Binary(_, a, b) => mentions_derived(a) || mentions_derived(b),
+        _ => false,
+    }
+}
+
 /// Whether an expression reads any customer value.
 fn reads_customer(expr: &TypedExpr) -> bool {
     match &expr.kind {
-        TypedKind::Slot(_) | TypedKind::Uses(_) => true,
+        TypedKind::Slot(_) | TypedKind::Uses(_) | TypedKind::Derived => true,
         TypedKind::Number(_) | TypedKind::Text(_) | TypedKind::Bool(_) => false,
         TypedKind::List(items) | TypedKind::Call(_, items) => items.iter().any(reads_customer),
         TypedKind::Unary(_, inner) => reads_customer(inner),
@@ -427,6 +456,11 @@ impl Engine {
     /// The catalog the package was built from.
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
+    }
+
+    /// The satisfaction model (dimensions, weights, AHP figures), when declared.
+    pub fn model(&self) -> Option<&crate::model::Model> {
+        self.model.as_ref()
     }
 
     /// Warnings found while checking (unused segments, shadowed rules...).

@@ -38,6 +38,8 @@ pub enum Code {
     Yaml,
     UnknownKey,
     InvalidCatalog,
+    UnknownDimension,
+    InconsistentJudgements,
     // names
     DuplicateName,
     UnknownAttribute,

@@ -76,6 +76,8 @@ pub struct Evaluator<'e> {
     fired: Vec<RuleId>,
     offers: Vec<Offer>,
     blocked: Vec<(ServiceId, RuleId)>,
+    /// Per dimension, the headroom the offers so far have left open.
+    remaining: Vec<f64>,
 }
 
 impl Engine {
@@ -95,6 +97,7 @@ impl Engine {
             fired: Vec::new(),
             offers: Vec::with_capacity(services),
             blocked: Vec::new(),
+            remaining: Vec::new(),
         }
     }
 
@@ -118,6 +121,7 @@ impl<'e> Evaluator<'e> {
             values: &customer.values,
             local_texts: &customer.local_texts,
             symbols: &engine.schema.symbols,
+            derived: f64::NAN,
         };
         self.member.fill(0);
         self.profile_cache.fill(PROFILE_UNSET);
@@ -245,7 +249,17 @@ impl<'e> Evaluator<'e> {
             let Some(rule) = engine.rules.get(best as usize) else {
                 continue;
             };
-            match rule.gain.eval(cx) {
+            let gain = match (&engine.compiled_model, rule.uses_derived) {
+                (Some(model), true) => {
+                    let with_derived = Context {
+                        derived: model.derived(service, cx.values),
+                        ..*cx
+                    };
+                    rule.gain.eval(&with_derived)
+                }
+                _ => rule.gain.eval(cx),
+            };
+            match gain {
                 Some(gain) if gain.is_finite() => self.offers.push(Offer {
                     service,
                     gain,
@@ -284,6 +298,9 @@ impl<'e> Evaluator<'e> {
                 })
         });
         self.offers.truncate(engine.catalog.max_offers);
+        if let Some(model) = &engine.compiled_model {
+            model.stack(&mut self.offers, cx.values, &mut self.remaining);
+        }
         Ok(&self.offers)
     }
 

@@ -77,6 +77,8 @@ pub(crate) enum TypedKind {
     Slot(Slot),
     /// `uses(service)`: reads the bool attribute the catalog names for it.
     Uses(Slot),
+    /// `derived`: the gain worked out from the rule's service's effects.
+    Derived,
     Call(Function, Vec<TypedExpr>),
     Unary(UnaryOp, Box<TypedExpr>),
     Binary(BinaryOp, Box<TypedExpr>, Box<TypedExpr>),
@@ -106,6 +108,8 @@ pub(crate) enum Gain {
     Expr(TypedExpr),
     /// The service's `default_gain` from the catalog.
     Default(f64),
+    /// Derived from the service's effects by the satisfaction model.
+    Derived,
 }
 
 #[derive(Debug, Clone)]

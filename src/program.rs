@@ -129,6 +129,8 @@ pub(crate) enum Num {
     Round(Box<Num>),
     ValueOr(Box<Num>, Box<Num>),
     Len(Text),
+    /// The gain derived from the service's effects (set in the context).
+    Derived,
 }
 
 /// A text expression, as a symbol.
@@ -146,6 +148,8 @@ pub(crate) struct Context<'a> {
     /// The customer's own texts that are not package symbols.
     pub local_texts: &'a crate::customer::LocalTexts,
     pub symbols: &'a SymbolTable,
+    /// The derived gain of the service whose gain is being computed.
+    pub derived: f64,
 }
 
 impl<'a> Context<'a> {
@@ -283,6 +287,7 @@ impl Num {
             Num::Round(a) => a.eval(cx).map(f64::round),
             Num::ValueOr(a, b) => a.eval(cx).or_else(|| b.eval(cx)),
             Num::Len(t) => t.eval(cx).map(|s| cx.text_of(s).chars().count() as f64),
+            Num::Derived => Some(cx.derived),
         }
     }
 

@@ -178,6 +178,8 @@ enum V {
 struct Reference<'a> {
     engine: &'a Engine,
     customer: &'a Customer,
+    /// The derived gain of the service whose gain is being computed.
+    derived: Option<f64>,
 }
 
 impl Reference<'_> {
@@ -193,6 +195,7 @@ impl Reference<'_> {
             TypedKind::List(items) => {
                 Some(V::List(items.iter().filter_map(|i| self.eval(i)).collect()))
             }
+            TypedKind::Derived => self.derived.map(V::Num),
             TypedKind::Slot(slot) | TypedKind::Uses(slot) => match self.customer.get(*slot) {
                 Value::Missing => None,
                 Value::Number(n) => Some(V::Num(n)),
@@ -374,7 +377,7 @@ fn collect_slots(expr: &TypedExpr, out: &mut Vec<u32>) {
             collect_slots(a, out);
             collect_slots(b, out);
         }
-        TypedKind::Number(_) | TypedKind::Text(_) | TypedKind::Bool(_) => {}
+        TypedKind::Number(_) | TypedKind::Text(_) | TypedKind::Bool(_) | TypedKind::Derived => {}
     }
 }
 
@@ -406,6 +409,7 @@ impl Engine {
         let r = Reference {
             engine: self,
             customer,
+            derived: None,
         };
         let package = &self.checked;
 
@@ -536,9 +540,12 @@ impl Engine {
                 };
                 continue;
             }
+            let derived = self.compiled_model.as_ref().map(|m| m.derived(rule.service, &customer.values));
+            let with_derived = Reference { derived, ..r };
             let gain = match &rule.gain {
                 Some(Gain::Default(g)) => Some(*g),
-                Some(Gain::Expr(e)) => match r.eval(e) {
+                Some(Gain::Derived) => derived,
+                Some(Gain::Expr(e)) => match with_derived.eval(e) {
                     Some(V::Num(n)) => Some(n),
                     _ => None,
                 },
@@ -585,11 +592,14 @@ impl Engine {
             };
         }
         candidates.truncate(self.catalog.max_offers);
-        let offers: Vec<Offer> = if error.is_some() {
+        let mut offers: Vec<Offer> = if error.is_some() {
             Vec::new()
         } else {
             candidates.into_iter().map(|(o, _)| o).collect()
         };
+        if let Some(model) = &self.compiled_model {
+            model.stack(&mut offers, &customer.values, &mut Vec::new());
+        }
 
         let rules = package
             .rules

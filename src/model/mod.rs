@@ -1,4 +1,364 @@
 //! The satisfaction model: how much a service is expected to raise a
-//! customer's satisfaction, from dimension weights set by experts or data.
+//! customer's satisfaction.
+//!
+//! In: the catalog's `satisfaction` section (dimensions, weights given
+//! directly or by AHP) and the services' `effects`. Out: a checked [`Model`]
+//! whose formulas turn a service's effects and a customer's preferences,
+//! perceptions and expectations into an expected gain, and stack several
+//! offers with diminishing returns. README documents every formula with a
+//! worked example that a test checks.
 
 pub mod ahp;
+pub(crate) mod gain;
+
+use crate::catalog::{AttributeKind, Catalog};
+use crate::diagnostic::{Code, did_you_mean};
+use serde::{Deserialize, Serialize};
+
+/// A dimension of the satisfaction index.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dimension {
+    /// Identifier used in weights and service effects.
+    pub id: String,
+    /// Name shown to people.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Preference (`pref.NAME`) holding how much the customer cares (0 to 1).
+    #[serde(default)]
+    pub preference: Option<String>,
+    /// Number attribute with the customer's current score on the dimension (perception).
+    #[serde(default)]
+    pub perception: Option<String>,
+    /// Number attribute with the customer's expectation on the dimension.
+    #[serde(default)]
+    pub expectation: Option<String>,
+}
+
+/// An AHP judgement: a number, or a fraction written as text (`"1/5"`).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum Judgement {
+    /// A number such as `3`.
+    Number(f64),
+    /// A fraction such as `"1/5"`.
+    Text(String),
+}
+
+impl Judgement {
+    fn value(&self) -> Option<f64> {
+        match self {
+            Judgement::Number(n) => Some(*n),
+            Judgement::Text(t) => match t.split_once('/') {
+                Some((a, b)) => Some(a.trim().parse::<f64>().ok()? / b.trim().parse::<f64>().ok()?),
+                None => t.trim().parse().ok(),
+            },
+        }
+    }
+}
+
+/// A problem with the model in the catalog.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelError {
+    /// Diagnostic code.
+    pub code: Code,
+    /// What is wrong.
+    pub text: String,
+    /// What to do.
+    pub help: Option<String>,
+    /// A text to find the line at fault by.
+    pub anchor: String,
+}
+
+/// One dimension, checked.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelDimension {
+    /// Identifier.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Weight; all weights sum to 1.
+    pub weight: f64,
+    #[serde(skip)]
+    pub(crate) preference: Option<String>,
+    #[serde(skip)]
+    pub(crate) perception: Option<String>,
+    #[serde(skip)]
+    pub(crate) expectation: Option<String>,
+}
+
+/// The checked satisfaction model.
+#[derive(Debug, Clone, Serialize)]
+pub struct Model {
+    /// Dimensions with their weights.
+    pub dimensions: Vec<ModelDimension>,
+    /// The AHP figures, when the weights came from a comparison matrix.
+    pub ahp: Option<ahp::AhpResult>,
+    /// Lowest and highest score of the scale.
+    pub scale: (f64, f64),
+}
+
+impl Model {
+    /// Checks the catalog's model; `Ok(None)` when it declares no dimensions.
+    pub fn new(catalog: &Catalog) -> Result<Option<Model>, Vec<ModelError>> {
+        let s = &catalog.satisfaction;
+        let mut errors = Vec::new();
+        let mut fail = |code, text: String, help: Option<String>, anchor: &str| {
+            errors.push(ModelError {
+                code,
+                text,
+                help,
+                anchor: anchor.to_string(),
+            })
+        };
+        let ids: Vec<&str> = s.dimensions.iter().map(|d| d.id.as_str()).collect();
+        for service in &catalog.services {
+            for (dimension, effect) in &service.effects {
+                if !ids.contains(&dimension.as_str()) {
+                    fail(
+                        Code::UnknownDimension,
+                        format!("service `{}` has an effect on `{dimension}`, which is not a satisfaction dimension", service.id),
+                        did_you_mean(dimension, ids.iter().copied())
+                            .or_else(|| Some("declare it under `satisfaction.dimensions`".into())),
+                        dimension,
+                    );
+                }
+                if !(effect.is_finite() && *effect >= 0.0) {
+                    fail(
+                        Code::InvalidCatalog,
+                        format!("service `{}`: the effect on `{dimension}` must be a number of 0 or more", service.id),
+                        None,
+                        dimension,
+                    );
+                }
+            }
+        }
+        if s.dimensions.is_empty() {
+            if s.weights.is_some() || s.ahp.is_some() {
+                fail(
+                    Code::InvalidCatalog,
+                    "`satisfaction` has weights but no `dimensions`".into(),
+                    Some("list the dimensions under `satisfaction.dimensions`".into()),
+                    "weights",
+                );
+            }
+            return if errors.is_empty() { Ok(None) } else { Err(errors) };
+        }
+
+        let mut seen = Vec::new();
+        for d in &s.dimensions {
+            if seen.contains(&d.id.as_str()) {
+                fail(Code::DuplicateName, format!("dimension `{}` is listed twice", d.id), None, &d.id);
+            }
+            seen.push(&d.id);
+            let attributes = &catalog.customer.attributes;
+            for (what, name) in [("perception", &d.perception), ("expectation", &d.expectation)] {
+                let Some(name) = name else { continue };
+                match attributes.iter().find(|a| &a.name == name) {
+                    Some(a) if a.kind == AttributeKind::Number => {}
+                    Some(_) => fail(
+                        Code::TypeMismatch,
+                        format!("dimension `{}`: `{what}` names `{name}`, which is not a number attribute", d.id),
+                        None,
+                        name,
+                    ),
+                    None => fail(
+                        Code::UnknownAttribute,
+                        format!("dimension `{}`: `{what}` names `{name}`, which is not a customer attribute", d.id),
+                        did_you_mean(name, attributes.iter().map(|a| a.name.as_str())),
+                        name,
+                    ),
+                }
+            }
+            if let Some(p) = &d.preference
+                && !catalog.customer.preferences.iter().any(|x| &x.name == p)
+            {
+                fail(
+                    Code::UnknownPreference,
+                    format!("dimension `{}`: `preference` names `{p}`, which is not a customer preference", d.id),
+                    did_you_mean(p, catalog.customer.preferences.iter().map(|x| x.name.as_str())),
+                    p,
+                );
+            }
+        }
+        if let Some(current) = &s.current
+            && !catalog.customer.attributes.iter().any(|a| &a.name == current && a.kind == AttributeKind::Number)
+        {
+            fail(
+                Code::UnknownAttribute,
+                format!("`satisfaction.current` names `{current}`, which is not a number attribute"),
+                None,
+                current,
+            );
+        }
+
+        let (weights, ahp) = match (&s.weights, &s.ahp) {
+            (Some(_), Some(_)) => {
+                fail(
+                    Code::InvalidCatalog,
+                    "`satisfaction` gives both `weights` and `ahp`".into(),
+                    Some("keep one: explicit weights, or an AHP comparison matrix".into()),
+                    "ahp",
+                );
+                (Vec::new(), None)
+            }
+            (None, None) => {
+                fail(
+                    Code::InvalidCatalog,
+                    "`satisfaction.dimensions` need weights".into(),
+                    Some("add `weights:` (one number per dimension) or an `ahp:` comparison matrix".into()),
+                    "dimensions",
+                );
+                (Vec::new(), None)
+            }
+            (Some(given), None) => {
+                for key in given.keys() {
+                    if !ids.contains(&key.as_str()) {
+                        fail(
+                            Code::UnknownDimension,
+                            format!("`satisfaction.weights` has `{key}`, which is not a dimension"),
+                            did_you_mean(key, ids.iter().copied()),
+                            key,
+                        );
+                    }
+                }
+                let raw: Vec<f64> = ids.iter().map(|id| given.get(*id).copied().unwrap_or(f64::NAN)).collect();
+                if let Some(i) = raw.iter().position(|w| !(w.is_finite() && *w >= 0.0)) {
+                    fail(
+                        Code::InvalidCatalog,
+                        format!("`satisfaction.weights` needs a number of 0 or more for `{}`", ids[i]),
+                        None,
+                        "weights",
+                    );
+                }
+                let sum: f64 = raw.iter().sum();
+                if !(sum > 0.0) {
+                    fail(Code::InvalidCatalog, "the weights add up to 0".into(), None, "weights");
+                }
+                (raw.iter().map(|w| w / sum).collect(), None)
+            }
+            (None, Some(matrix)) => match judge(matrix, &ids) {
+                Ok(result) => (result.weights.clone(), Some(result)),
+                Err(e) => {
+                    errors.push(e);
+                    (Vec::new(), None)
+                }
+            },
+        };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let dimensions = s
+            .dimensions
+            .iter()
+            .zip(weights)
+            .map(|(d, weight)| ModelDimension {
+                id: d.id.clone(),
+                name: d.name.clone().unwrap_or_else(|| d.id.clone()),
+                weight,
+                preference: d.preference.clone(),
+                perception: d.perception.clone(),
+                expectation: d.expectation.clone(),
+            })
+            .collect();
+        Ok(Some(Model {
+            dimensions,
+            ahp,
+            scale: (s.min, s.max),
+        }))
+    }
+}
+
+fn judge(matrix: &[Vec<Judgement>], ids: &[&str]) -> Result<ahp::AhpResult, ModelError> {
+    let error = |text: String, help: Option<String>| ModelError {
+        code: Code::InvalidCatalog,
+        text,
+        help,
+        anchor: "ahp".into(),
+    };
+    let mut values = Vec::with_capacity(matrix.len());
+    for (i, row) in matrix.iter().enumerate() {
+        let mut out = Vec::with_capacity(row.len());
+        for (j, judgement) in row.iter().enumerate() {
+            match judgement.value() {
+                Some(v) => out.push(v),
+                None => return Err(error(format!("`ahp` row {} column {}: {judgement:?} is not a number or a fraction like \"1/3\"", i + 1, j + 1), None)),
+            }
+        }
+        values.push(out);
+    }
+    if values.len() != ids.len() {
+        return Err(error(
+            format!("`ahp` has {} rows but there are {} dimensions", values.len(), ids.len()),
+            Some(format!("one row and one column per dimension, in this order: {}", ids.join(", "))),
+        ));
+    }
+    let name = |i: usize| ids.get(i).copied().unwrap_or("?");
+    let result = ahp::weights(&values).map_err(|e| match e {
+        ahp::AhpError::Shape(text) => error(format!("`ahp`: {text}"), None),
+        ahp::AhpError::NotPositive(i, j) => error(format!("`ahp`: the judgement of {} against {} must be positive", name(i), name(j)), None),
+        ahp::AhpError::Diagonal(i) => error(format!("`ahp`: {} against itself must be 1", name(i)), None),
+        ahp::AhpError::NotReciprocal(i, j) => error(
+            format!("`ahp`: {} against {} is {}, so {} against {} must be its reciprocal", name(i), name(j), values[i][j], name(j), name(i)),
+            Some(format!("write 1/{} in row {}, column {}", values[i][j], j + 1, i + 1)),
+        ),
+    })?;
+    if result.consistency_ratio >= ahp::MAX_CONSISTENCY_RATIO {
+        let detail = result.most_inconsistent.map_or(String::new(), |(i, j, _)| {
+            let implied = result.weights[i] / result.weights[j];
+            format!(
+                "; the least consistent judgement is {} against {}: it says {}, the other judgements imply about {:.2}",
+                name(i),
+                name(j),
+                show(values[i][j]),
+                implied
+            )
+        });
+        return Err(ModelError {
+            code: Code::InconsistentJudgements,
+            text: format!(
+                "the AHP judgements are too inconsistent: consistency ratio {:.3}, it must be below 0.10{detail}",
+                result.consistency_ratio
+            ),
+            help: Some("revise that judgement (or ask the experts again) until the ratio is below 0.10".into()),
+            anchor: "ahp".into(),
+        });
+    }
+    Ok(result)
+}
+
+fn show(v: f64) -> String {
+    if v >= 1.0 { format!("{v}") } else { format!("1/{}", (1.0 / v * 100.0).round() / 100.0) }
+}
+
+impl Model {
+    /// Resolves the model's names against the schema, for the evaluator.
+    pub(crate) fn compile(&self, catalog: &Catalog, schema: &crate::schema::Schema) -> gain::CompiledModel {
+        let slot = |name: &Option<String>| name.as_deref().and_then(|n| schema.attribute(n));
+        gain::CompiledModel {
+            min: self.scale.0,
+            max: self.scale.1,
+            current: slot(&catalog.satisfaction.current),
+            dimensions: self
+                .dimensions
+                .iter()
+                .map(|d| gain::CompiledDimension {
+                    weight: d.weight,
+                    preference: d.preference.as_deref().and_then(|p| schema.preference(p)),
+                    perception: slot(&d.perception),
+                    expectation: slot(&d.expectation),
+                })
+                .collect(),
+            effects: catalog
+                .services
+                .iter()
+                .map(|s| {
+                    s.effects
+                        .iter()
+                        .filter_map(|(id, e)| Some((self.dimensions.iter().position(|d| &d.id == id)?, *e)))
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+}

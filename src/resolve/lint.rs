@@ -353,7 +353,7 @@ fn shadowed(
                             && (other.priority > rule.priority
                                 || (other.priority == rule.priority && *j < i))
                             && match &other.gain {
-                                Some(Gain::Default(_)) => true,
+                                Some(Gain::Default(_) | Gain::Derived) => true,
                                 Some(Gain::Expr(e)) => matches!(e.kind, TypedKind::Number(_)),
                                 None => false,
                             }

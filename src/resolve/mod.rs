@@ -26,6 +26,8 @@ pub(crate) struct Resolver<'a> {
     pub broken: &'a [String],
     /// Whether an earlier phase already failed (then no lints, no "empty package").
     pub earlier_errors: bool,
+    /// Set while typing the gain of a rule whose service has effects: `derived` is allowed.
+    pub derived_allowed: bool,
 }
 
 /// Resolves and checks a whole package.
@@ -51,6 +53,7 @@ pub(crate) fn resolve(
         diagnostics: Vec::new(),
         broken,
         earlier_errors,
+        derived_allowed: false,
     };
     let package = resolver.package(items);
     (package, resolver.diagnostics)
@@ -284,8 +287,11 @@ impl Resolver<'_> {
         };
         let gain = match (decl.action, &decl.gain, service) {
             (ActionKind::Suppress, _, _) => None,
-            (ActionKind::Offer, Some(expr), _) => {
-                let typed = self.typed(expr)?;
+            (ActionKind::Offer, Some(expr), service) => {
+                self.derived_allowed = service.is_some_and(|s| self.has_effects(s));
+                let typed = self.typed(expr);
+                self.derived_allowed = false;
+                let typed = typed?;
                 if typed.ty != Type::Number {
                     self.error(
                         Diagnostic::error(
@@ -306,6 +312,7 @@ impl Resolver<'_> {
                 let entry = self.catalog.services.get(service as usize)?;
                 match entry.default_gain {
                     Some(gain) => Some(Gain::Default(gain)),
+                    None if self.has_effects(service) => Some(Gain::Derived),
                     None => {
                         self.error(
                             Diagnostic::error(
@@ -316,7 +323,7 @@ impl Resolver<'_> {
                                     decl.name.text, entry.id
                                 ),
                             )
-                            .with_help("add `gain NUMBER` to the rule, or `default_gain:` to the service in catalog.yaml"),
+                            .with_help("add `gain NUMBER` to the rule, or `default_gain:` or `effects:` to the service in catalog.yaml"),
                         );
                         return None;
                     }
@@ -337,6 +344,12 @@ impl Resolver<'_> {
             span: decl.span,
             name_span: decl.name.span,
         })
+    }
+
+    /// Whether the satisfaction model can derive a gain for this service.
+    fn has_effects(&self, service: u32) -> bool {
+        !self.catalog.satisfaction.dimensions.is_empty()
+            && self.catalog.services.get(service as usize).is_some_and(|s| !s.effects.is_empty())
     }
 
     pub(crate) fn service(&mut self, name: &ast::Name) -> Option<u32> {

@@ -92,6 +92,24 @@ impl Resolver<'_> {
     }
 
     fn attribute(&mut self, expr: &Expr, name: &str) -> Option<TypedExpr> {
+        if name == "derived" && self.schema.attribute(name).is_none() {
+            if self.derived_allowed {
+                return Some(TypedExpr {
+                    kind: TypedKind::Derived,
+                    ty: Type::Number,
+                    span: expr.span,
+                });
+            }
+            self.error(
+                Diagnostic::error(
+                    Code::TypeMismatch,
+                    expr.span,
+                    "`derived` is the gain worked out from the service's effects, so it only works in a `gain`",
+                )
+                .with_help("use it in the gain of a rule whose service has `effects:` in catalog.yaml (and the catalog has satisfaction dimensions)"),
+            );
+            return None;
+        }
         let Some(slot) = self.schema.attribute(name) else {
             let help = did_you_mean(name, self.schema.attribute_names())
                 .or_else(|| {

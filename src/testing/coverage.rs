@@ -264,6 +264,7 @@ impl<'e> Tracker<'e> {
             values: &customer.values,
             local_texts: &customer.local_texts,
             symbols: &engine.schema.symbols,
+            derived: 0.0,
         };
         let mut member = vec![false; self.entered.len()];
         for &s in evaluator.memberships() {
