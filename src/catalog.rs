@@ -264,8 +264,9 @@ pub fn parse(file: FileId, source: &SourceFile) -> Result<Catalog, Vec<Diagnosti
     let mut problems = validate(&catalog, file);
     if let Err(errors) = crate::model::Model::new(&catalog) {
         for message in errors {
-            let mut d = Diagnostic::error_nowhere(message.code, format!("catalog.yaml: {}", message.text))
-                .with_help_opt(message.help);
+            let mut d =
+                Diagnostic::error_nowhere(message.code, format!("catalog.yaml: {}", message.text))
+                    .with_help_opt(message.help);
             // Point at the first line that mentions the key at fault.
             let line = source
                 .text

@@ -540,7 +540,10 @@ impl Engine {
                 };
                 continue;
             }
-            let derived = self.compiled_model.as_ref().map(|m| m.derived(rule.service, &customer.values));
+            let derived = self
+                .compiled_model
+                .as_ref()
+                .map(|m| m.derived(rule.service, &customer.values));
             let with_derived = Reference { derived, ..r };
             let gain = match &rule.gain {
                 Some(Gain::Default(g)) => Some(*g),
@@ -682,11 +685,23 @@ mod tests {
     const CATALOG: &str = r#"
 package: random
 max_offers: 3
+satisfaction:
+  min: 0
+  max: 10
+  current: c
+  dimensions:
+    - { id: d1, preference: p, perception: a, expectation: b }
+    - { id: d2, preference: q }
+    - { id: d3, perception: b }
+  ahp:
+    - [1, 2, 4]
+    - ["1/2", 1, 2]
+    - ["1/4", "1/2", 1]
 services:
   - { id: s0, name: 零, category: convenience, stage: pre_sale, channel: online, participation: passive, default_gain: 1, in_use: x }
   - { id: s1, name: 一, category: convenience, stage: pre_sale, channel: online, participation: passive, default_gain: 2 }
-  - { id: s2, name: 二, category: convenience, stage: pre_sale, channel: online, participation: passive }
-  - { id: s3, name: 三, category: convenience, stage: pre_sale, channel: online, participation: passive }
+  - { id: s2, name: 二, category: convenience, stage: pre_sale, channel: online, participation: passive, effects: { d1: 3, d2: 1 } }
+  - { id: s3, name: 三, category: convenience, stage: pre_sale, channel: online, participation: passive, effects: { d2: 2, d3: 4 } }
   - { id: s4, name: 四, category: convenience, stage: pre_sale, channel: online, participation: passive, default_gain: 2 }
 customer:
   attributes:
@@ -827,9 +842,13 @@ customer:
             let action = if rng.chance(15) {
                 format!("suppress s{service}")
             } else {
-                let gain = if service == 2 || service == 3 || rng.chance(70) {
+                let derivable = service == 2 || service == 3;
+                let gain = if derivable && rng.chance(40) {
+                    format!("gain derived * {}", rng.pick(&["1", "1.5", "(1 + pref.q)"]))
+                } else if rng.chance(70) {
                     format!("gain {}", number(rng, 3))
                 } else {
+                    // s2 and s3 derive their gain, s0, s1 and s4 use their default.
                     String::new()
                 };
                 format!("offer s{service} {gain}")

@@ -147,7 +147,7 @@ fn failing_cases_show_expected_and_actual() {
         "      not_segments: expected not to be in at_risk, but is",
         "ok    安静客户（这个会通过）",
         "        same services, another order",
-        "      excludes: dedicated_account_manager was offered (gain 4.426, rule vip_manager)",
+        "      excludes: dedicated_account_manager was offered (gain 5.9589, rule vip_manager)",
         "      expect.offers: there is no service `priority_suport` (did you mean `priority_support`?)",
         "      customer.tenur: the customer schema has no column or attribute `tenur` (did you mean `tenure`?)",
         "      sample: no row of the sample has the id `S999999-XXXXX`",

@@ -26,12 +26,15 @@ pub(super) fn run(args: Args) -> u8 {
     let (diagnostics, sources, summary) = match vasrec::Engine::load(&dir) {
         Ok(engine) => {
             let (segments, rules, profiles) = engine.counts();
-            let summary = format!(
+            let mut summary = format!(
                 "{}: package `{}` is fine: {} services, {segments} segments, {profiles} profiles, {rules} rules",
                 dir.display(),
                 engine.catalog().package,
                 engine.catalog().services.len(),
             );
+            if let Some(model) = engine.model() {
+                summary.push_str(&model_summary(model));
+            }
             (
                 engine.warnings().to_vec(),
                 engine.sources().clone(),
@@ -76,4 +79,30 @@ pub(super) fn run(args: Args) -> u8 {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// The satisfaction model's weights, and the AHP consistency when they came from it.
+fn model_summary(model: &vasrec::model::Model) -> String {
+    let source = match &model.ahp {
+        Some(ahp) => format!(
+            "weights from AHP: lambda max {:.3}, CI {:.3}, CR {:.3} (below 0.10: consistent)",
+            ahp.lambda_max, ahp.consistency_index, ahp.consistency_ratio
+        ),
+        None => "weights given directly".to_string(),
+    };
+    let mut out = format!(
+        "\nsatisfaction model: {} dimensions, {source}",
+        model.dimensions.len()
+    );
+    let width = model
+        .dimensions
+        .iter()
+        .map(|d| d.id.len())
+        .max()
+        .unwrap_or(0);
+    for d in &model.dimensions {
+        let name = if d.name != d.id { d.name.as_str() } else { "" };
+        out.push_str(&format!("\n  {:<width$}  {:.4}  {name}", d.id, d.weight));
+    }
+    out
 }

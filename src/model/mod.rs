@@ -117,7 +117,10 @@ impl Model {
                 if !ids.contains(&dimension.as_str()) {
                     fail(
                         Code::UnknownDimension,
-                        format!("service `{}` has an effect on `{dimension}`, which is not a satisfaction dimension", service.id),
+                        format!(
+                            "service `{}` has an effect on `{dimension}`, which is not a satisfaction dimension",
+                            service.id
+                        ),
                         did_you_mean(dimension, ids.iter().copied())
                             .or_else(|| Some("declare it under `satisfaction.dimensions`".into())),
                         dimension,
@@ -126,7 +129,10 @@ impl Model {
                 if !(effect.is_finite() && *effect >= 0.0) {
                     fail(
                         Code::InvalidCatalog,
-                        format!("service `{}`: the effect on `{dimension}` must be a number of 0 or more", service.id),
+                        format!(
+                            "service `{}`: the effect on `{dimension}` must be a number of 0 or more",
+                            service.id
+                        ),
                         None,
                         dimension,
                     );
@@ -142,29 +148,47 @@ impl Model {
                     "weights",
                 );
             }
-            return if errors.is_empty() { Ok(None) } else { Err(errors) };
+            return if errors.is_empty() {
+                Ok(None)
+            } else {
+                Err(errors)
+            };
         }
 
         let mut seen = Vec::new();
         for d in &s.dimensions {
             if seen.contains(&d.id.as_str()) {
-                fail(Code::DuplicateName, format!("dimension `{}` is listed twice", d.id), None, &d.id);
+                fail(
+                    Code::DuplicateName,
+                    format!("dimension `{}` is listed twice", d.id),
+                    None,
+                    &d.id,
+                );
             }
             seen.push(&d.id);
             let attributes = &catalog.customer.attributes;
-            for (what, name) in [("perception", &d.perception), ("expectation", &d.expectation)] {
+            for (what, name) in [
+                ("perception", &d.perception),
+                ("expectation", &d.expectation),
+            ] {
                 let Some(name) = name else { continue };
                 match attributes.iter().find(|a| &a.name == name) {
                     Some(a) if a.kind == AttributeKind::Number => {}
                     Some(_) => fail(
                         Code::TypeMismatch,
-                        format!("dimension `{}`: `{what}` names `{name}`, which is not a number attribute", d.id),
+                        format!(
+                            "dimension `{}`: `{what}` names `{name}`, which is not a number attribute",
+                            d.id
+                        ),
                         None,
                         name,
                     ),
                     None => fail(
                         Code::UnknownAttribute,
-                        format!("dimension `{}`: `{what}` names `{name}`, which is not a customer attribute", d.id),
+                        format!(
+                            "dimension `{}`: `{what}` names `{name}`, which is not a customer attribute",
+                            d.id
+                        ),
                         did_you_mean(name, attributes.iter().map(|a| a.name.as_str())),
                         name,
                     ),
@@ -175,18 +199,30 @@ impl Model {
             {
                 fail(
                     Code::UnknownPreference,
-                    format!("dimension `{}`: `preference` names `{p}`, which is not a customer preference", d.id),
-                    did_you_mean(p, catalog.customer.preferences.iter().map(|x| x.name.as_str())),
+                    format!(
+                        "dimension `{}`: `preference` names `{p}`, which is not a customer preference",
+                        d.id
+                    ),
+                    did_you_mean(
+                        p,
+                        catalog.customer.preferences.iter().map(|x| x.name.as_str()),
+                    ),
                     p,
                 );
             }
         }
         if let Some(current) = &s.current
-            && !catalog.customer.attributes.iter().any(|a| &a.name == current && a.kind == AttributeKind::Number)
+            && !catalog
+                .customer
+                .attributes
+                .iter()
+                .any(|a| &a.name == current && a.kind == AttributeKind::Number)
         {
             fail(
                 Code::UnknownAttribute,
-                format!("`satisfaction.current` names `{current}`, which is not a number attribute"),
+                format!(
+                    "`satisfaction.current` names `{current}`, which is not a number attribute"
+                ),
                 None,
                 current,
             );
@@ -206,7 +242,10 @@ impl Model {
                 fail(
                     Code::InvalidCatalog,
                     "`satisfaction.dimensions` need weights".into(),
-                    Some("add `weights:` (one number per dimension) or an `ahp:` comparison matrix".into()),
+                    Some(
+                        "add `weights:` (one number per dimension) or an `ahp:` comparison matrix"
+                            .into(),
+                    ),
                     "dimensions",
                 );
                 (Vec::new(), None)
@@ -222,18 +261,29 @@ impl Model {
                         );
                     }
                 }
-                let raw: Vec<f64> = ids.iter().map(|id| given.get(*id).copied().unwrap_or(f64::NAN)).collect();
+                let raw: Vec<f64> = ids
+                    .iter()
+                    .map(|id| given.get(*id).copied().unwrap_or(f64::NAN))
+                    .collect();
                 if let Some(i) = raw.iter().position(|w| !(w.is_finite() && *w >= 0.0)) {
                     fail(
                         Code::InvalidCatalog,
-                        format!("`satisfaction.weights` needs a number of 0 or more for `{}`", ids[i]),
+                        format!(
+                            "`satisfaction.weights` needs a number of 0 or more for `{}`",
+                            ids[i]
+                        ),
                         None,
                         "weights",
                     );
                 }
                 let sum: f64 = raw.iter().sum();
                 if !(sum > 0.0) {
-                    fail(Code::InvalidCatalog, "the weights add up to 0".into(), None, "weights");
+                    fail(
+                        Code::InvalidCatalog,
+                        "the weights add up to 0".into(),
+                        None,
+                        "weights",
+                    );
                 }
                 (raw.iter().map(|w| w / sum).collect(), None)
             }
@@ -282,25 +332,62 @@ fn judge(matrix: &[Vec<Judgement>], ids: &[&str]) -> Result<ahp::AhpResult, Mode
         for (j, judgement) in row.iter().enumerate() {
             match judgement.value() {
                 Some(v) => out.push(v),
-                None => return Err(error(format!("`ahp` row {} column {}: {judgement:?} is not a number or a fraction like \"1/3\"", i + 1, j + 1), None)),
+                None => {
+                    return Err(error(
+                        format!(
+                            "`ahp` row {} column {}: {judgement:?} is not a number or a fraction like \"1/3\"",
+                            i + 1,
+                            j + 1
+                        ),
+                        None,
+                    ));
+                }
             }
         }
         values.push(out);
     }
     if values.len() != ids.len() {
         return Err(error(
-            format!("`ahp` has {} rows but there are {} dimensions", values.len(), ids.len()),
-            Some(format!("one row and one column per dimension, in this order: {}", ids.join(", "))),
+            format!(
+                "`ahp` has {} rows but there are {} dimensions",
+                values.len(),
+                ids.len()
+            ),
+            Some(format!(
+                "one row and one column per dimension, in this order: {}",
+                ids.join(", ")
+            )),
         ));
     }
     let name = |i: usize| ids.get(i).copied().unwrap_or("?");
     let result = ahp::weights(&values).map_err(|e| match e {
         ahp::AhpError::Shape(text) => error(format!("`ahp`: {text}"), None),
-        ahp::AhpError::NotPositive(i, j) => error(format!("`ahp`: the judgement of {} against {} must be positive", name(i), name(j)), None),
-        ahp::AhpError::Diagonal(i) => error(format!("`ahp`: {} against itself must be 1", name(i)), None),
+        ahp::AhpError::NotPositive(i, j) => error(
+            format!(
+                "`ahp`: the judgement of {} against {} must be positive",
+                name(i),
+                name(j)
+            ),
+            None,
+        ),
+        ahp::AhpError::Diagonal(i) => {
+            error(format!("`ahp`: {} against itself must be 1", name(i)), None)
+        }
         ahp::AhpError::NotReciprocal(i, j) => error(
-            format!("`ahp`: {} against {} is {}, so {} against {} must be its reciprocal", name(i), name(j), values[i][j], name(j), name(i)),
-            Some(format!("write 1/{} in row {}, column {}", values[i][j], j + 1, i + 1)),
+            format!(
+                "`ahp`: {} against {} is {}, so {} against {} must be its reciprocal",
+                name(i),
+                name(j),
+                values[i][j],
+                name(j),
+                name(i)
+            ),
+            Some(format!(
+                "write 1/{} in row {}, column {}",
+                values[i][j],
+                j + 1,
+                i + 1
+            )),
         ),
     })?;
     if result.consistency_ratio >= ahp::MAX_CONSISTENCY_RATIO {
@@ -320,7 +407,10 @@ fn judge(matrix: &[Vec<Judgement>], ids: &[&str]) -> Result<ahp::AhpResult, Mode
                 "the AHP judgements are too inconsistent: consistency ratio {:.3}, it must be below 0.10{detail}",
                 result.consistency_ratio
             ),
-            help: Some("revise that judgement (or ask the experts again) until the ratio is below 0.10".into()),
+            help: Some(
+                "revise that judgement (or ask the experts again) until the ratio is below 0.10"
+                    .into(),
+            ),
             anchor: "ahp".into(),
         });
     }
@@ -328,12 +418,20 @@ fn judge(matrix: &[Vec<Judgement>], ids: &[&str]) -> Result<ahp::AhpResult, Mode
 }
 
 fn show(v: f64) -> String {
-    if v >= 1.0 { format!("{v}") } else { format!("1/{}", (1.0 / v * 100.0).round() / 100.0) }
+    if v >= 1.0 {
+        format!("{v}")
+    } else {
+        format!("1/{}", (1.0 / v * 100.0).round() / 100.0)
+    }
 }
 
 impl Model {
     /// Resolves the model's names against the schema, for the evaluator.
-    pub(crate) fn compile(&self, catalog: &Catalog, schema: &crate::schema::Schema) -> gain::CompiledModel {
+    pub(crate) fn compile(
+        &self,
+        catalog: &Catalog,
+        schema: &crate::schema::Schema,
+    ) -> gain::CompiledModel {
         let slot = |name: &Option<String>| name.as_deref().and_then(|n| schema.attribute(n));
         gain::CompiledModel {
             min: self.scale.0,
@@ -355,7 +453,9 @@ impl Model {
                 .map(|s| {
                     s.effects
                         .iter()
-                        .filter_map(|(id, e)| Some((self.dimensions.iter().position(|d| &d.id == id)?, *e)))
+                        .filter_map(|(id, e)| {
+                            Some((self.dimensions.iter().position(|d| &d.id == id)?, *e))
+                        })
                         .collect()
                 })
                 .collect(),

@@ -349,7 +349,11 @@ impl Resolver<'_> {
     /// Whether the satisfaction model can derive a gain for this service.
     fn has_effects(&self, service: u32) -> bool {
         !self.catalog.satisfaction.dimensions.is_empty()
-            && self.catalog.services.get(service as usize).is_some_and(|s| !s.effects.is_empty())
+            && self
+                .catalog
+                .services
+                .get(service as usize)
+                .is_some_and(|s| !s.effects.is_empty())
     }
 
     pub(crate) fn service(&mut self, name: &ast::Name) -> Option<u32> {
