@@ -35,6 +35,12 @@ pub struct Catalog {
     pub services: Vec<Service>,
     /// What a customer looks like and where its values come from.
     pub customer: CustomerSchema,
+    /// Most a customer's offers may cost together.
+    #[serde(default)]
+    pub budget: Option<f64>,
+    /// Which services fit a customer's channel.
+    #[serde(default)]
+    pub channel_fit: Option<ChannelFit>,
 }
 
 fn default_max_offers() -> usize {
@@ -114,6 +120,24 @@ pub struct Service {
     /// Expected effect on satisfaction dimensions, in points of the scale.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub effects: std::collections::BTreeMap<String, f64>,
+    /// Mutually exclusive group: a customer gets at most one service of a group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+}
+
+/// Channel fit: customers reached only online get no offline service, and
+/// customers reached only offline get no online one; `omni` services fit all.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelFit {
+    /// Category attribute holding the customer's channel.
+    pub attribute: String,
+    /// Values of that attribute meaning "online only".
+    #[serde(default)]
+    pub online: Vec<String>,
+    /// Values meaning "offline only".
+    #[serde(default)]
+    pub offline: Vec<String>,
 }
 
 /// Service stage in the taxonomy.
@@ -261,7 +285,7 @@ pub fn parse(file: FileId, source: &SourceFile) -> Result<Catalog, Vec<Diagnosti
             return Err(vec![diagnostic]);
         }
     };
-    let mut problems = validate(&catalog, file);
+    let mut problems = validate(&catalog, file, &source.text);
     if let Err(errors) = crate::model::Model::new(&catalog) {
         for message in errors {
             let mut d =
@@ -284,12 +308,13 @@ pub fn parse(file: FileId, source: &SourceFile) -> Result<Catalog, Vec<Diagnosti
     }
 }
 
-fn validate(catalog: &Catalog, file: FileId) -> Vec<Diagnostic> {
+fn validate(catalog: &Catalog, file: FileId, text: &str) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
     let mut fail = |code: Code, message: String, help: Option<String>| {
+        let line = line_of_first_quoted(&message, text);
         let mut d =
             Diagnostic::error_nowhere(code, format!("catalog.yaml: {message}")).with_help_opt(help);
-        d.position = Some((file, 1, 1));
+        d.position = Some((file, line, 1));
         problems.push(d);
     };
 
@@ -310,6 +335,46 @@ fn validate(catalog: &Catalog, file: FileId) -> Vec<Diagnostic> {
             ),
             None,
         );
+    }
+    if let Some(budget) = catalog.budget
+        && !(budget.is_finite() && budget >= 0.0)
+    {
+        fail(
+            Code::InvalidCatalog,
+            format!("`budget` must be a number of 0 or more, not {budget}"),
+            None,
+        );
+    }
+    if let Some(fit) = &catalog.channel_fit {
+        match catalog
+            .customer
+            .attributes
+            .iter()
+            .find(|a| a.name == fit.attribute)
+        {
+            Some(a) if a.kind == AttributeKind::Category => {
+                for value in fit.online.iter().chain(&fit.offline) {
+                    if !a.values.contains(value) {
+                        fail(
+                            Code::UnknownCategoryValue,
+                            format!(
+                                "`channel_fit` lists `{value}`, which is not a value of `{}`",
+                                a.name
+                            ),
+                            did_you_mean(value, a.values.iter().map(String::as_str)),
+                        );
+                    }
+                }
+            }
+            _ => fail(
+                Code::UnknownAttribute,
+                format!(
+                    "`channel_fit.attribute` names `{}`, which is not a category attribute",
+                    fit.attribute
+                ),
+                None,
+            ),
+        }
     }
     if catalog.services.is_empty() {
         fail(
@@ -482,6 +547,27 @@ fn validate(catalog: &Catalog, file: FileId) -> Vec<Diagnostic> {
         }
     }
     problems
+}
+
+/// The line a validation message is about: the first line of the file (after
+/// comments) mentioning the first `quoted` key or value of the message that
+/// appears in it, so the snippet shows the key at fault.
+fn line_of_first_quoted(message: &str, text: &str) -> usize {
+    let quoted = message.split('`').skip(1).step_by(2);
+    for token in quoted {
+        let key = token.rsplit('.').next().unwrap_or(token);
+        let key = key.split('[').next().unwrap_or(key);
+        if key.is_empty() {
+            continue;
+        }
+        let found = text
+            .lines()
+            .position(|l| !l.trim_start().starts_with('#') && l.contains(key));
+        if let Some(i) = found {
+            return i + 1;
+        }
+    }
+    1
 }
 
 /// Whether a name can be written in a rule file.

@@ -35,6 +35,7 @@ pub struct Engine {
     /// The satisfaction model, when the catalog declares dimensions.
     pub(crate) model: Option<crate::model::Model>,
     pub(crate) compiled_model: Option<crate::model::gain::CompiledModel>,
+    pub(crate) arbitration: crate::arbitrate::Arbitration,
     /// Each service's place in id order, for ranking ties.
     pub(crate) service_rank: Vec<u32>,
 }
@@ -169,6 +170,7 @@ pub(crate) fn compile(
     // The catalog was checked when it was parsed, so the model is sound here.
     let model = crate::model::Model::new(&catalog).ok().flatten();
     let compiled_model = model.as_ref().map(|m| m.compile(&catalog, &schema));
+    let arbitration = crate::arbitrate::Arbitration::new(&catalog, &schema);
     Engine {
         catalog,
         schema,
@@ -183,6 +185,7 @@ pub(crate) fn compile(
         service_rank,
         model,
         compiled_model,
+        arbitration,
     }
 }
 

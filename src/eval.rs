@@ -78,6 +78,8 @@ pub struct Evaluator<'e> {
     blocked: Vec<(ServiceId, RuleId)>,
     /// Per dimension, the headroom the offers so far have left open.
     remaining: Vec<f64>,
+    /// Exclusive groups taken by the offers kept so far.
+    taken: Vec<(u32, u32)>,
 }
 
 impl Engine {
@@ -98,6 +100,7 @@ impl Engine {
             offers: Vec::with_capacity(services),
             blocked: Vec::new(),
             remaining: Vec::new(),
+            taken: Vec::new(),
         }
     }
 
@@ -297,7 +300,13 @@ impl<'e> Evaluator<'e> {
                         .cmp(&rank.get(b.service as usize))
                 })
         });
-        self.offers.truncate(engine.catalog.max_offers);
+        engine.arbitration.select(
+            &mut self.offers,
+            cx.values,
+            engine.catalog.max_offers,
+            &mut self.taken,
+            |_, _| {},
+        );
         if let Some(model) = &engine.compiled_model {
             model.stack(&mut self.offers, cx.values, &mut self.remaining);
         }

@@ -52,6 +52,7 @@
 // never per customer; boxing them everywhere would buy nothing.
 #![allow(clippy::result_large_err)]
 
+mod arbitrate;
 pub mod batch;
 pub mod catalog;
 mod compile;

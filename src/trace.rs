@@ -9,6 +9,7 @@
 //! expressions, looks at every segment and rule, and spells the semantics out
 //! plainly. The fast evaluator is tested against it on random packages.
 
+use crate::arbitrate::Verdict;
 use crate::compile::Engine;
 use crate::customer::{Customer, Value};
 use crate::eval::{EvalError, EvalErrorKind, Offer};
@@ -127,6 +128,15 @@ pub enum RuleStatus {
     },
     /// It won its service but fell below `max_offers`.
     CutByMaxOffers,
+    /// It won its service, but the customer's budget was spent by better offers.
+    CutByBudget,
+    /// It won its service, but its channel does not fit the customer.
+    ChannelMismatch,
+    /// It won its service, but a better offer of the same exclusive group was kept.
+    ExclusiveWith {
+        /// The service kept from the group.
+        service: String,
+    },
     /// Another rule offering the same service won.
     LostTo {
         /// The winning rule.
@@ -587,19 +597,31 @@ impl Engine {
                     .cmp(&self.catalog.services[b.service as usize].id)
             })
         });
-        for (rank, (offer, _)) in candidates.iter().enumerate() {
-            statuses[offer.rule as usize].0 = if rank < self.catalog.max_offers {
-                RuleStatus::Offered { rank: rank + 1 }
-            } else {
-                RuleStatus::CutByMaxOffers
-            };
+        let mut offers: Vec<Offer> = candidates.into_iter().map(|(o, _)| o).collect();
+        let mut rank = 0;
+        self.arbitration.select(
+            &mut offers,
+            &customer.values,
+            self.catalog.max_offers,
+            &mut Vec::new(),
+            |offer, verdict| {
+                statuses[offer.rule as usize].0 = match verdict {
+                    Verdict::Kept => {
+                        rank += 1;
+                        RuleStatus::Offered { rank }
+                    }
+                    Verdict::MaxOffers => RuleStatus::CutByMaxOffers,
+                    Verdict::Budget => RuleStatus::CutByBudget,
+                    Verdict::Channel => RuleStatus::ChannelMismatch,
+                    Verdict::Group { with } => RuleStatus::ExclusiveWith {
+                        service: self.catalog.services[with as usize].id.clone(),
+                    },
+                };
+            },
+        );
+        if error.is_some() {
+            offers.clear();
         }
-        candidates.truncate(self.catalog.max_offers);
-        let mut offers: Vec<Offer> = if error.is_some() {
-            Vec::new()
-        } else {
-            candidates.into_iter().map(|(o, _)| o).collect()
-        };
         if let Some(model) = &self.compiled_model {
             model.stack(&mut offers, &customer.values, &mut Vec::new());
         }
@@ -685,6 +707,8 @@ mod tests {
     const CATALOG: &str = r#"
 package: random
 max_offers: 3
+budget: 7
+channel_fit: { attribute: tier, online: [gold], offline: [bronze] }
 satisfaction:
   min: 0
   max: 10
@@ -698,11 +722,11 @@ satisfaction:
     - ["1/2", 1, 2]
     - ["1/4", "1/2", 1]
 services:
-  - { id: s0, name: 零, category: convenience, stage: pre_sale, channel: online, participation: passive, default_gain: 1, in_use: x }
-  - { id: s1, name: 一, category: convenience, stage: pre_sale, channel: online, participation: passive, default_gain: 2 }
+  - { id: s0, name: 零, category: convenience, stage: pre_sale, channel: offline, participation: passive, default_gain: 1, in_use: x, cost: 3, group: g }
+  - { id: s1, name: 一, category: convenience, stage: pre_sale, channel: online, participation: passive, default_gain: 2, cost: 2, group: g }
   - { id: s2, name: 二, category: convenience, stage: pre_sale, channel: online, participation: passive, effects: { d1: 3, d2: 1 } }
   - { id: s3, name: 三, category: convenience, stage: pre_sale, channel: online, participation: passive, effects: { d2: 2, d3: 4 } }
-  - { id: s4, name: 四, category: convenience, stage: pre_sale, channel: online, participation: passive, default_gain: 2 }
+  - { id: s4, name: 四, category: convenience, stage: pre_sale, channel: omni, participation: passive, default_gain: 2, cost: 4 }
 customer:
   attributes:
     - { name: a, type: number }

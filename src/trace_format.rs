@@ -58,6 +58,20 @@ impl Explanation {
                 RuleStatus::CutByMaxOffers => {
                     format!("fired (gain {}), but cut by max_offers", gain(r.gain))
                 }
+                RuleStatus::CutByBudget => {
+                    format!("fired (gain {}), but over the budget", gain(r.gain))
+                }
+                RuleStatus::ChannelMismatch => format!(
+                    "fired (gain {}), but {} does not fit the customer's channel",
+                    gain(r.gain),
+                    r.service
+                ),
+                RuleStatus::ExclusiveWith { service } => {
+                    format!(
+                        "fired (gain {}), but excluded by {service} (same group)",
+                        gain(r.gain)
+                    )
+                }
                 RuleStatus::LostTo { rule, reason } => {
                     format!("fired, but lost to {rule} ({reason})")
                 }

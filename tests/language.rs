@@ -10,6 +10,9 @@ use vasrec::Engine;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CaseFile {
+    /// A catalog of its own; the shared tests/cases/catalog.yaml otherwise.
+    #[serde(default)]
+    catalog: Option<String>,
     rules: String,
     cases: Vec<Case>,
 }
@@ -37,7 +40,8 @@ fn evaluation_cases() {
     for path in files_with_extension(&root().join("tests/cases/eval"), "yaml") {
         let file: CaseFile = serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap())
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let engine = Engine::from_sources(&catalog, &[("rules.vas", &file.rules)])
+        let catalog = file.catalog.as_deref().unwrap_or(&catalog);
+        let engine = Engine::from_sources(catalog, &[("rules.vas", &file.rules)])
             .unwrap_or_else(|e| panic!("{}:\n{e}", path.display()));
         let mut evaluator = engine.evaluator();
         for case in file.cases {
