@@ -277,7 +277,7 @@ impl Model {
                     );
                 }
                 let sum: f64 = raw.iter().sum();
-                if !(sum > 0.0) {
+                if sum.is_nan() || sum <= 0.0 {
                     fail(
                         Code::InvalidCatalog,
                         "the weights add up to 0".into(),
