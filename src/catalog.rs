@@ -69,6 +69,9 @@ pub struct Satisfaction {
     /// Or an AHP pairwise comparison matrix, rows and columns in dimension order.
     #[serde(default)]
     pub ahp: Option<Vec<Vec<crate::model::Judgement>>>,
+    /// How satisfaction converts into loyalty outcomes.
+    #[serde(default)]
+    pub loyalty: Option<crate::model::loyalty::LoyaltySpec>,
 }
 
 impl Default for Satisfaction {
@@ -80,6 +83,7 @@ impl Default for Satisfaction {
             dimensions: Vec::new(),
             weights: None,
             ahp: None,
+            loyalty: None,
         }
     }
 }

@@ -211,6 +211,8 @@ pub struct DryRunReport {
     pub rules: Vec<RuleRow>,
     /// Names of rules that never fired.
     pub rules_never_fired: Vec<String>,
+    /// Expected loyalty uplift per outcome (empty without a loyalty graph).
+    pub loyalty: Vec<LoyaltyRow>,
     /// The first rows that failed, in input order.
     pub errors: Vec<String>,
 }
@@ -238,6 +240,19 @@ pub struct Totals {
     pub cost: f64,
     /// Expected gain per unit of cost (0 when nothing costs anything).
     pub gain_per_cost: f64,
+}
+
+/// Expected uplift of one loyalty outcome over all customers.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoyaltyRow {
+    /// Outcome name (e.g. `repurchase`).
+    pub outcome: String,
+    /// Points of the outcome per point of satisfaction gain.
+    pub factor: f64,
+    /// Factor times the total expected gain.
+    pub uplift: f64,
+    /// Per evaluated customer.
+    pub mean_per_customer: f64,
 }
 
 /// One segment's line in the report.
@@ -354,6 +369,21 @@ impl DryRunReport {
             .filter(|r| r.fired == 0)
             .map(|r| r.rule.clone())
             .collect();
+        let loyalty = engine
+            .model()
+            .and_then(|m| m.loyalty.as_ref())
+            .map(|l| {
+                l.factors
+                    .iter()
+                    .map(|(outcome, factor)| LoyaltyRow {
+                        outcome: outcome.clone(),
+                        factor: round(*factor),
+                        uplift: round(tally.gain * factor),
+                        mean_per_customer: ratio(tally.gain * factor, tally.evaluated as f64),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         DryRunReport {
             schema_version: REPORT_SCHEMA_VERSION,
             package: engine.catalog.package.clone(),
@@ -375,6 +405,7 @@ impl DryRunReport {
             services,
             rules,
             rules_never_fired,
+            loyalty,
             errors: tally.examples.iter().map(ToString::to_string).collect(),
         }
     }

@@ -112,6 +112,27 @@ impl DryRunReport {
         }
         out.push_str(&table.render());
 
+        if !self.loyalty.is_empty() {
+            out.push_str("\nLoyalty (expected uplift from the expected gain)\n");
+            let mut table = Table::new(
+                &[
+                    "outcome",
+                    "per point of gain",
+                    "total uplift",
+                    "per customer",
+                ],
+                &[false, true, true, true],
+            );
+            for l in &self.loyalty {
+                table.row(vec![
+                    l.outcome.clone(),
+                    format!("{:.4}", l.factor),
+                    decimal(l.uplift),
+                    format!("{:.4}", l.mean_per_customer),
+                ]);
+            }
+            out.push_str(&table.render());
+        }
         if self.rules_never_fired.is_empty() {
             out.push_str("\nEvery rule fired at least once.\n");
         } else {

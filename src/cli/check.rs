@@ -104,5 +104,16 @@ fn model_summary(model: &vasrec::model::Model) -> String {
         let name = if d.name != d.id { d.name.as_str() } else { "" };
         out.push_str(&format!("\n  {:<width$}  {:.4}  {name}", d.id, d.weight));
     }
+    if let Some(loyalty) = &model.loyalty {
+        let factors: Vec<String> = loyalty
+            .factors
+            .iter()
+            .map(|(outcome, factor)| format!("{outcome} {factor:.4}"))
+            .collect();
+        out.push_str(&format!(
+            "\nloyalty per point of satisfaction gain: {}",
+            factors.join(", ")
+        ));
+    }
     out
 }

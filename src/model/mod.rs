@@ -10,6 +10,7 @@
 
 pub mod ahp;
 pub(crate) mod gain;
+pub mod loyalty;
 
 use crate::catalog::{AttributeKind, Catalog};
 use crate::diagnostic::{Code, did_you_mean};
@@ -96,6 +97,8 @@ pub struct Model {
     pub ahp: Option<ahp::AhpResult>,
     /// Lowest and highest score of the scale.
     pub scale: (f64, f64),
+    /// Loyalty outcome factors, when the catalog has a conversion graph.
+    pub loyalty: Option<loyalty::Loyalty>,
 }
 
 impl Model {
@@ -140,10 +143,10 @@ impl Model {
             }
         }
         if s.dimensions.is_empty() {
-            if s.weights.is_some() || s.ahp.is_some() {
+            if s.weights.is_some() || s.ahp.is_some() || s.loyalty.is_some() {
                 fail(
                     Code::InvalidCatalog,
-                    "`satisfaction` has weights but no `dimensions`".into(),
+                    "`satisfaction` has weights or loyalty links but no `dimensions`".into(),
                     Some("list the dimensions under `satisfaction.dimensions`".into()),
                     "weights",
                 );
@@ -295,6 +298,21 @@ impl Model {
                 }
             },
         };
+        let loyalty = match &s.loyalty {
+            None => None,
+            Some(spec) => match loyalty::factors(spec) {
+                Ok(l) => Some(l),
+                Err(text) => {
+                    errors.push(ModelError {
+                        code: Code::InvalidCatalog,
+                        text: format!("`satisfaction.loyalty`: {text}"),
+                        help: None,
+                        anchor: "loyalty".into(),
+                    });
+                    None
+                }
+            },
+        };
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -315,6 +333,7 @@ impl Model {
             dimensions,
             ahp,
             scale: (s.min, s.max),
+            loyalty,
         }))
     }
 }

@@ -1,0 +1,165 @@
+//! Loyalty: how a satisfaction gain turns into loyalty outcomes.
+//!
+//! In: the catalog's conversion graph (`satisfaction -> trust / belonging ->
+//! repurchase / recommendation`, each link with a coefficient). Out: per
+//! outcome, the factor by which a satisfaction gain moves it: the sum over all
+//! paths from `satisfaction` of the product of the coefficients along the path
+//! (the graph is linear, so a gain of `g` moves outcome `o` by `k_o * g`).
+//! The graph is checked with petgraph: unknown outcomes and cycles are errors.
+
+use petgraph::algo::{tarjan_scc, toposort};
+use petgraph::graph::{DiGraph, NodeIndex};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The node every path starts from.
+pub const SATISFACTION: &str = "satisfaction";
+
+/// The conversion graph as written in the catalog.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoyaltySpec {
+    /// Links `from -> to` with a coefficient (outcome points per point of `from`).
+    pub links: Vec<Link>,
+    /// The nodes reported as loyalty outcomes.
+    pub outcomes: Vec<String>,
+}
+
+/// One link of the conversion graph.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    /// Source node (`satisfaction` or an intermediate such as `trust`).
+    pub from: String,
+    /// Target node.
+    pub to: String,
+    /// How much `to` moves per point of `from`.
+    pub coefficient: f64,
+}
+
+/// Outcome factors, in the order the catalog lists the outcomes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Loyalty {
+    /// `(outcome, factor)`: the outcome moves by `factor * gain`.
+    pub factors: Vec<(String, f64)>,
+}
+
+/// Checks the graph and computes each outcome's factor.
+pub fn factors(spec: &LoyaltySpec) -> Result<Loyalty, String> {
+    fn node<'a>(
+        graph: &mut DiGraph<&'a str, f64>,
+        nodes: &mut BTreeMap<&'a str, NodeIndex>,
+        name: &'a str,
+    ) -> NodeIndex {
+        *nodes.entry(name).or_insert_with(|| graph.add_node(name))
+    }
+    let mut graph: DiGraph<&str, f64> = DiGraph::new();
+    let mut nodes: BTreeMap<&str, NodeIndex> = BTreeMap::new();
+    let root = node(&mut graph, &mut nodes, SATISFACTION);
+    for link in &spec.links {
+        if !link.coefficient.is_finite() {
+            return Err(format!(
+                "the link {} -> {} needs a finite coefficient",
+                link.from, link.to
+            ));
+        }
+        if link.to == SATISFACTION {
+            return Err(format!(
+                "the link {} -> satisfaction points back at the start",
+                link.from
+            ));
+        }
+        let (a, b) = (
+            node(&mut graph, &mut nodes, &link.from),
+            node(&mut graph, &mut nodes, &link.to),
+        );
+        graph.add_edge(a, b, link.coefficient);
+    }
+    let order = match toposort(&graph, None) {
+        Ok(order) => order,
+        Err(_) => {
+            let cycle = tarjan_scc(&graph)
+                .into_iter()
+                .find(|c| c.len() > 1)
+                .map(|c| {
+                    c.iter()
+                        .rev()
+                        .map(|n| graph[*n])
+                        .collect::<Vec<_>>()
+                        .join(" -> ")
+                })
+                .unwrap_or_default();
+            return Err(format!("the loyalty links go round in a circle: {cycle}"));
+        }
+    };
+    let mut value = vec![0.0; graph.node_count()];
+    value[root.index()] = 1.0;
+    for n in order {
+        let here = value[n.index()];
+        let mut edges = graph.neighbors(n).detach();
+        while let Some((edge, next)) = edges.next(&graph) {
+            value[next.index()] += here * graph[edge];
+        }
+    }
+    let mut factors = Vec::new();
+    for outcome in &spec.outcomes {
+        let index = graph
+            .node_indices()
+            .find(|n| graph[*n] == outcome.as_str())
+            .ok_or_else(|| format!("outcome `{outcome}` appears in no link"))?;
+        factors.push((outcome.clone(), value[index.index()]));
+    }
+    Ok(Loyalty { factors })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(from: &str, to: &str, coefficient: f64) -> Link {
+        Link {
+            from: from.into(),
+            to: to.into(),
+            coefficient,
+        }
+    }
+
+    #[test]
+    fn factors_sum_products_over_paths() {
+        let spec = LoyaltySpec {
+            links: vec![
+                link("satisfaction", "trust", 0.6),
+                link("satisfaction", "belonging", 0.4),
+                link("trust", "repurchase", 0.5),
+                link("belonging", "repurchase", 0.25),
+                link("belonging", "recommendation", 0.7),
+            ],
+            outcomes: vec!["repurchase".into(), "recommendation".into()],
+        };
+        let l = factors(&spec).unwrap();
+        // repurchase: 0.6 * 0.5 + 0.4 * 0.25 = 0.4; recommendation: 0.4 * 0.7 = 0.28
+        assert!((l.factors[0].1 - 0.4).abs() < 1e-12);
+        assert!((l.factors[1].1 - 0.28).abs() < 1e-12);
+    }
+
+    #[test]
+    fn cycles_and_unknown_outcomes_are_errors() {
+        let spec = LoyaltySpec {
+            links: vec![
+                link("satisfaction", "trust", 1.0),
+                link("trust", "belonging", 1.0),
+                link("belonging", "trust", 1.0),
+            ],
+            outcomes: vec!["trust".into()],
+        };
+        assert!(factors(&spec).unwrap_err().contains("circle"));
+        let spec = LoyaltySpec {
+            links: vec![link("satisfaction", "trust", 1.0)],
+            outcomes: vec!["loyalty".into()],
+        };
+        assert_eq!(
+            factors(&spec).unwrap_err(),
+            "outcome `loyalty` appears in no link"
+        );
+    }
+}
