@@ -329,6 +329,16 @@ fn shadowed(
     out: &mut Vec<Diagnostic>,
 ) {
     let unconditional = |r: &crate::ir::Rule| r.when.is_none() && r.profile.is_none();
+    // Only unconditional rules can always win, so only they are candidates;
+    // grouping them by service keeps this linear in the number of rules.
+    let mut blockers: Vec<Vec<usize>> = vec![Vec::new(); catalog.services.len()];
+    for (j, other) in package.rules.iter().enumerate() {
+        if unconditional(other)
+            && let Some(list) = blockers.get_mut(other.service as usize)
+        {
+            list.push(j);
+        }
+    }
     for (i, rule) in package.rules.iter().enumerate() {
         if rule.action != ActionKind::Offer {
             continue;
@@ -340,26 +350,30 @@ fn shadowed(
         let path = ancestors
             .get(rule.segment as usize)
             .map_or(&[][..], |a| a.as_slice());
-        let blocker = package.rules.iter().enumerate().find(|(j, other)| {
-            *j != i
-                && other.service == rule.service
-                && unconditional(other)
-                && match other.action {
-                    ActionKind::Suppress => {
-                        other.segment == rule.segment || path.contains(&other.segment)
+        let candidates = blockers
+            .get(rule.service as usize)
+            .map_or(&[][..], Vec::as_slice);
+        let blocker = candidates
+            .iter()
+            .filter_map(|&j| Some((j, package.rules.get(j)?)))
+            .find(|(j, other)| {
+                *j != i
+                    && match other.action {
+                        ActionKind::Suppress => {
+                            other.segment == rule.segment || path.contains(&other.segment)
+                        }
+                        ActionKind::Offer => {
+                            other.segment == rule.segment
+                                && (other.priority > rule.priority
+                                    || (other.priority == rule.priority && *j < i))
+                                && match &other.gain {
+                                    Some(Gain::Default(_) | Gain::Derived) => true,
+                                    Some(Gain::Expr(e)) => matches!(e.kind, TypedKind::Number(_)),
+                                    None => false,
+                                }
+                        }
                     }
-                    ActionKind::Offer => {
-                        other.segment == rule.segment
-                            && (other.priority > rule.priority
-                                || (other.priority == rule.priority && *j < i))
-                            && match &other.gain {
-                                Some(Gain::Default(_) | Gain::Derived) => true,
-                                Some(Gain::Expr(e)) => matches!(e.kind, TypedKind::Number(_)),
-                                None => false,
-                            }
-                    }
-                }
-        });
+            });
         if let Some((_, other)) = blocker {
             let why = match other.action {
                 ActionKind::Suppress => format!(
