@@ -112,8 +112,13 @@ pub fn run<S: ChunkSink, E>(
 
     std::thread::scope(|scope| {
         let (sender, receiver) = mpsc::sync_channel::<Result<Vec<Vec<RawRow>>, DataError>>(1);
+        // Processed batches go back to the reader, which refills their buffers.
+        let (recycle, recycled) = mpsc::sync_channel::<Vec<Vec<RawRow>>>(2);
         let producer = scope.spawn(move || {
             loop {
+                while let Ok(batch) = recycled.try_recv() {
+                    batch.into_iter().for_each(|chunk| reader.recycle(chunk));
+                }
                 let mut batch = Vec::with_capacity(chunks_per_batch);
                 let mut failed = None;
                 while batch.len() < chunks_per_batch {
@@ -165,6 +170,7 @@ pub fn run<S: ChunkSink, E>(
                     })
                     .collect()
             });
+            let _ = recycle.try_send(batch);
             let mut stop = None;
             for (sink, rows) in sinks {
                 if let Err(e) = consume(sink, rows) {

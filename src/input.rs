@@ -90,6 +90,8 @@ pub struct CustomerReader {
     pub(crate) columns: ColumnMap,
     /// Schema fields with no column in the file (read as missing).
     pub absent: Vec<String>,
+    /// Records of processed rows, kept to be filled again.
+    spare: Vec<csv::ByteRecord>,
 }
 
 enum ReaderKind {
@@ -119,6 +121,7 @@ impl CustomerReader {
                 },
                 columns: ColumnMap::default(),
                 absent: Vec::new(),
+                spare: Vec::new(),
             }),
             InputFormat::Csv => {
                 let mut csv = csv::ReaderBuilder::new()
@@ -189,7 +192,21 @@ impl CustomerReader {
                     inner: ReaderKind::Csv(csv),
                     columns,
                     absent,
+                    spare: Vec::new(),
                 })
+            }
+        }
+    }
+
+    /// Takes back rows that have been processed, to reuse their buffers.
+    pub(crate) fn recycle(&mut self, rows: Vec<RawRow>) {
+        const MAX_SPARE: usize = 1 << 16;
+        for row in rows {
+            if self.spare.len() >= MAX_SPARE {
+                break;
+            }
+            if let RawRow::Csv { record, .. } = row {
+                self.spare.push(record);
             }
         }
     }
@@ -209,7 +226,8 @@ impl CustomerReader {
         while count < limit {
             let row = match &mut self.inner {
                 ReaderKind::Csv(reader) => {
-                    let mut record = csv::ByteRecord::new();
+                    // Reuse the buffers of rows already processed: no allocation per row.
+                    let mut record = self.spare.pop().unwrap_or_default();
                     match reader.read_byte_record(&mut record) {
                         Ok(false) => None,
                         Ok(true) => {

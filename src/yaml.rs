@@ -43,8 +43,9 @@ fn translate(error: serde_path_to_error::Error<serde_yaml::Error>, what: &str) -
         .as_ref()
         .and_then(|p| raw.strip_prefix(&format!("{p}: ")))
         .unwrap_or(raw);
+    // A leading key path of serde_yaml's own (`satisfaction: `, `.[0].expect: `).
     let raw = match raw.split_once(": ") {
-        Some((prefix, rest)) if prefix.starts_with(['.', '[']) => rest,
+        Some((prefix, rest)) if !prefix.contains([' ', '`']) => rest,
         _ => raw,
     };
     let raw = raw.trim_end_matches('.');
@@ -137,6 +138,9 @@ mod tests {
         assert_eq!(e.code, Code::UnknownKey);
         assert_eq!(e.message, "`nme` is not a key the test knows here");
         assert_eq!(e.help.as_deref(), Some("did you mean `name`?"));
+        let e =
+            parse::<Shape>("name: x\nitems:\n  - cost: 1\n    size: 2\n", "the test").unwrap_err();
+        assert_eq!(e.message, "`size` is not a key the test knows here");
         let e = parse::<Shape>("items: []\n", "the test").unwrap_err();
         assert_eq!(e.message, "missing key `name`");
     }
