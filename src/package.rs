@@ -53,11 +53,15 @@ impl Engine {
     }
 
     /// Builds a package from texts: the catalog and `(file name, text)` pairs.
+    /// Files are taken in order of their names, as [`Engine::load`] takes a
+    /// folder's files, so "file order" means the same either way.
     pub fn from_sources(catalog: &str, rule_files: &[(&str, &str)]) -> Result<Engine, LoadError> {
         let mut sources = SourceMap::default();
         sources.add(SourceFile::new(CATALOG_FILE, None, catalog));
-        for (name, text) in rule_files {
-            sources.add(SourceFile::new(*name, None, *text));
+        let mut files = rule_files.to_vec();
+        files.sort_by(|a, b| a.0.cmp(b.0));
+        for (name, text) in files {
+            sources.add(SourceFile::new(name, None, text));
         }
         build(sources, &mut Vec::new(), None)
     }

@@ -294,3 +294,36 @@ fn real_telco_customers() {
     assert!(report["totals"]["customers_with_offers"].as_u64().unwrap() > 6000);
     assert!(text(&out.stderr).contains("has no column for channel"));
 }
+
+/// A pipe (or device) given as `--out` is written to, never replaced by a
+/// renamed file: `--out /dev/null` as root must not turn /dev/null into a file.
+#[cfg(unix)]
+#[test]
+fn writing_to_a_pipe_leaves_it_a_pipe() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = TempDir::new("fifo");
+    let fifo = dir.path().join("report.pipe");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: mkfifo is not available");
+        return;
+    }
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let out = vasrec(&[
+        "dry-run",
+        "--format",
+        "json",
+        "--out",
+        fifo.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Checked before joining: a replaced pipe would leave the reader waiting forever.
+    assert!(
+        std::fs::metadata(&fifo).unwrap().file_type().is_fifo(),
+        "the pipe was replaced"
+    );
+    assert!(reader.join().unwrap().contains("\"schema_version\": 1"));
+}

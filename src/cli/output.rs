@@ -17,6 +17,12 @@ pub(super) fn write(out: Option<&Path>, text: &str) -> Result<(), String> {
             other => other.map_err(|e| format!("cannot write to standard output: {e}")),
         };
     };
+    // Devices and pipes (`/dev/null`, `/dev/stdout`, a fifo) are written as they
+    // are: renaming a file over them would replace them.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return std::fs::write(path, text)
+            .map_err(|e| format!("cannot write `{}`: {e}", path.display()));
+    }
     let temp = temp_path(path);
     let result = std::fs::write(&temp, text).and_then(|()| std::fs::rename(&temp, path));
     if let Err(e) = result {

@@ -226,6 +226,7 @@ fn write_rejects(path: &Path, rejects: &[(u64, String, String)]) -> Result<(), S
 /// failed run never leaves a half-written file where a good one was.
 enum Output {
     Stdout(std::io::BufWriter<std::io::Stdout>),
+    Device(std::io::BufWriter<std::fs::File>),
     File {
         writer: std::io::BufWriter<std::fs::File>,
         temp: PathBuf,
@@ -241,6 +242,17 @@ impl Output {
                 std::io::stdout(),
             )));
         };
+        // Devices and pipes are written as they are; renaming over them would replace them.
+        if std::fs::metadata(target).is_ok_and(|m| !m.is_file()) {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(target)
+                .map_err(|e| format!("cannot write `{}`: {e}", target.display()))?;
+            return Ok(Output::Device(std::io::BufWriter::with_capacity(
+                1 << 16,
+                file,
+            )));
+        }
         let temp = super::output::temp_path(target);
         let file = std::fs::File::create(&temp)
             .map_err(|e| format!("cannot write `{}`: {e}", target.display()))?;
@@ -254,6 +266,7 @@ impl Output {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         match self {
             Output::Stdout(w) => w.write_all(bytes),
+            Output::Device(w) => w.write_all(bytes),
             Output::File { writer, .. } => writer.write_all(bytes),
         }
     }
@@ -266,6 +279,9 @@ impl Output {
                 }
                 _ => Ok(()),
             },
+            Output::Device(mut w) => w
+                .flush()
+                .map_err(|e| format!("cannot write the output: {e}")),
             Output::File {
                 writer,
                 temp,

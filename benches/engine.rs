@@ -1,0 +1,387 @@
+//! Where the engine's time goes, per phase, over a table of packages.
+//!
+//! ```text
+//! cargo bench --bench engine                     # everything, about 3 minutes
+//! cargo bench --bench engine -- evaluate_batch   # one group
+//! VASREC_BENCH_PACKAGES=bundled,10000x1000 cargo bench --bench engine
+//!                                                # build only these packages
+//! ```
+//!
+//! Packages: the bundled one (`rules/`) and generated ones (the same generator
+//! as `examples/generate_package.rs`, seed 7) of 100, 1,000 and 10,000 rules
+//! over 100 and 1,000 segments, compiled in memory. Customers: the 5,000 of
+//! `rules/customers.csv`, decoded once outside the measured loops (generated
+//! packages share the bundled customer schema).
+//!
+//! Groups:
+//! - `load_check_compile`: `Engine::from_sources` from the texts in memory.
+//!   Parsing, checking (with lints) and compiling happen inside it and are not
+//!   separately exposed, so they are measured together.
+//! - `evaluate_one`: one `Evaluator::evaluate` call on one customer, the one
+//!   whose branch holds the number of rules closest to 10 (see the stats
+//!   printed at start-up), and the hand-written baseline on the same customer.
+//! - `evaluate_batch`: all 5,000 decoded customers in memory, on 1 thread and
+//!   on 2 threads (`std::thread::scope`, one evaluator per thread, the
+//!   spawn counted in the time), and the hand-written baseline
+//!   (`benches/support/baseline.rs`) on the same customers.
+//! - `stream`: `batch::run` over the sample CSV held in memory (its 5,000
+//!   rows ten times over): reading, decoding and evaluating, as
+//!   `vasrec dry-run` does minus the file and the report.
+//!
+//! Each package's shape is printed to stderr first: segments a customer is in,
+//! rules on those segments ("applicable") and rules that fired, as means over
+//! the 5,000 customers.
+
+#[path = "support/baseline.rs"]
+mod baseline;
+#[path = "support/package_gen.rs"]
+mod package_gen;
+
+use criterion::{
+    BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+};
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use vasrec::batch::{ChunkSink, RowOutcome};
+use vasrec::{Customer, Engine, InputFormat};
+
+/// Generated packages: (rules, segments).
+const GENERATED: [(usize, usize); 6] = [
+    (100, 100),
+    (1000, 100),
+    (10_000, 100),
+    (100, 1000),
+    (1000, 1000),
+    (10_000, 1000),
+];
+
+struct Case {
+    name: String,
+    catalog: String,
+    files: Vec<(String, String)>,
+    engine: Engine,
+    customers: Vec<Customer>,
+    /// The customer `evaluate_one` uses.
+    one: usize,
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn sample_csv() -> PathBuf {
+    root().join("rules/customers.csv")
+}
+
+fn bundled_sources() -> (String, Vec<(String, String)>) {
+    let dir = root().join("rules");
+    let catalog = std::fs::read_to_string(dir.join("catalog.yaml")).expect("rules/catalog.yaml");
+    let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .expect("rules/")
+        .map(|e| e.expect("rules/ entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "vas"))
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(&p).expect(".vas file"))
+        })
+        .collect();
+    files.sort();
+    (catalog, files)
+}
+
+fn compile(catalog: &str, files: &[(String, String)]) -> Engine {
+    let sources: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    match Engine::from_sources(catalog, &sources) {
+        Ok(engine) => engine,
+        Err(e) => panic!("package does not compile: {} errors", e.error_count()),
+    }
+}
+
+fn read_customers(engine: &Engine, path: &Path) -> Vec<Customer> {
+    let file = std::fs::File::open(path).expect("customers file");
+    vasrec::batch::read_all(engine, "customers.csv", Box::new(file), InputFormat::Csv)
+        .expect("customers decode")
+}
+
+fn case(name: String, catalog: String, files: Vec<(String, String)>) -> Case {
+    let engine = compile(&catalog, &files);
+    let customers = read_customers(&engine, &sample_csv());
+    let mut case = Case {
+        name,
+        catalog,
+        files,
+        engine,
+        customers,
+        one: 0,
+    };
+    case.one = describe(&case);
+    case
+}
+
+/// Prints the package's shape; returns the customer for `evaluate_one`.
+fn describe(case: &Case) -> usize {
+    let engine = &case.engine;
+    let (segments, rules, _) = engine.counts();
+    let mut per_segment = vec![0usize; segments];
+    for rule in 0..rules {
+        per_segment[engine.rule_segment(rule as u32) as usize] += 1;
+    }
+    let mut evaluator = engine.evaluator();
+    let (mut members, mut applicable_sum, mut fired, mut offers) = (0, 0, 0, 0);
+    let mut best = (usize::MAX, 0);
+    for (i, customer) in case.customers.iter().enumerate() {
+        offers += evaluator.evaluate(customer).map_or(0, <[_]>::len);
+        let applicable: usize = evaluator
+            .memberships()
+            .iter()
+            .map(|&s| per_segment[s as usize])
+            .sum();
+        members += evaluator.memberships().len();
+        applicable_sum += applicable;
+        fired += evaluator.fired_rules().len();
+        let distance = applicable.abs_diff(10);
+        if distance < best.0 {
+            best = (distance, i);
+        }
+    }
+    let n = case.customers.len() as f64;
+    let chosen = best.1;
+    evaluator
+        .evaluate(&case.customers[chosen])
+        .expect("chosen customer evaluates");
+    let chosen_applicable: usize = evaluator
+        .memberships()
+        .iter()
+        .map(|&s| per_segment[s as usize])
+        .sum();
+    eprintln!(
+        "package {:>12}: {segments:>5} segments {rules:>6} rules | per customer (mean): \
+         in {:.1} segments, {:.1} applicable rules, {:.1} fired, {:.2} offers | \
+         evaluate_one customer #{chosen}: {} segments, {chosen_applicable} applicable rules",
+        case.name,
+        members as f64 / n,
+        applicable_sum as f64 / n,
+        fired as f64 / n,
+        offers as f64 / n,
+        evaluator.memberships().len(),
+    );
+    chosen
+}
+
+/// Whether a package is selected by `VASREC_BENCH_PACKAGES` (a comma-separated
+/// list such as `bundled,10000x1000`; all when unset). Criterion's filter
+/// only skips measuring, not building the packages.
+fn selected(name: &str) -> bool {
+    match std::env::var("VASREC_BENCH_PACKAGES") {
+        Ok(list) if !list.trim().is_empty() => list.split(',').any(|n| n.trim() == name),
+        _ => true,
+    }
+}
+
+fn cases() -> Vec<Case> {
+    let mut cases = Vec::new();
+    if selected("bundled") {
+        let (catalog, files) = bundled_sources();
+        cases.push(case("bundled".into(), catalog, files));
+    }
+    for (rules, segments) in GENERATED {
+        let name = format!("{rules}x{segments}");
+        if !selected(&name) {
+            continue;
+        }
+        let package = package_gen::generate(&package_gen::Params::new(rules, segments));
+        cases.push(case(name, package.catalog, package.files));
+    }
+    cases
+}
+
+/// Evaluates a slice of customers; the sums keep the work observable.
+fn run_engine(engine: &Engine, customers: &[Customer]) -> (usize, f64) {
+    let mut evaluator = engine.evaluator();
+    let (mut count, mut gain) = (0, 0.0);
+    for customer in customers {
+        if let Ok(offers) = evaluator.evaluate(customer) {
+            count += offers.len();
+            gain += offers.iter().map(|o| o.gain).sum::<f64>();
+        }
+    }
+    (count, gain)
+}
+
+fn run_baseline(customers: &[baseline::BaselineCustomer]) -> (usize, f64) {
+    let mut out = Vec::with_capacity(3);
+    let (mut count, mut gain) = (0, 0.0);
+    for customer in customers {
+        baseline::recommend(customer, &mut out);
+        count += out.len();
+        gain += out.iter().map(|o| o.1).sum::<f64>();
+    }
+    (count, gain)
+}
+
+/// Splits the work in two halves: one on a scoped thread, one on this thread.
+fn two_threads<T: Sync>(items: &[T], work: impl Fn(&[T]) -> (usize, f64) + Sync) -> (usize, f64) {
+    let (left, right) = items.split_at(items.len() / 2);
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| work(left));
+        let mine = work(right);
+        let theirs = other.join().expect("worker thread");
+        (mine.0 + theirs.0, mine.1 + theirs.1)
+    })
+}
+
+fn load_check_compile(c: &mut Criterion, cases: &[Case]) {
+    let mut group = c.benchmark_group("load_check_compile");
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    for case in cases {
+        group.bench_function(BenchmarkId::from_parameter(&case.name), |b| {
+            b.iter(|| compile(black_box(&case.catalog), black_box(&case.files)))
+        });
+    }
+    group.finish();
+}
+
+fn evaluate_one(c: &mut Criterion, cases: &[Case], hand: &[baseline::BaselineCustomer]) {
+    let mut group = c.benchmark_group("evaluate_one");
+    group
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .throughput(Throughput::Elements(1));
+    for case in cases {
+        let customer = &case.customers[case.one];
+        let mut evaluator = case.engine.evaluator();
+        group.bench_function(BenchmarkId::new("engine", &case.name), |b| {
+            b.iter(|| evaluator.evaluate(black_box(customer)).map(<[_]>::len))
+        });
+        if case.name == "bundled" {
+            let customer = &hand[case.one];
+            let mut out = Vec::with_capacity(3);
+            group.bench_function(BenchmarkId::new("baseline", &case.name), |b| {
+                b.iter(|| {
+                    baseline::recommend(black_box(customer), &mut out);
+                    out.len()
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+fn evaluate_batch(c: &mut Criterion, cases: &[Case], hand: &[baseline::BaselineCustomer]) {
+    let mut group = c.benchmark_group("evaluate_batch");
+    group
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    for case in cases {
+        let (engine, customers) = (&case.engine, case.customers.as_slice());
+        group.throughput(Throughput::Elements(customers.len() as u64));
+        group.bench_function(BenchmarkId::new("engine-1-thread", &case.name), |b| {
+            b.iter(|| run_engine(engine, black_box(customers)))
+        });
+        group.bench_function(BenchmarkId::new("engine-2-threads", &case.name), |b| {
+            b.iter(|| two_threads(black_box(customers), |part| run_engine(engine, part)))
+        });
+        if case.name == "bundled" {
+            group.throughput(Throughput::Elements(hand.len() as u64));
+            group.bench_function(BenchmarkId::new("baseline-1-thread", &case.name), |b| {
+                b.iter(|| run_baseline(black_box(hand)))
+            });
+            group.bench_function(BenchmarkId::new("baseline-2-threads", &case.name), |b| {
+                b.iter(|| two_threads(black_box(hand), run_baseline))
+            });
+        }
+    }
+    group.finish();
+}
+
+/// Counts offers; the cheapest sink `batch::run` accepts.
+struct CountSink(usize);
+
+impl ChunkSink for CountSink {
+    fn row(&mut self, outcome: RowOutcome<'_>) {
+        if let Ok(offers) = outcome.result {
+            self.0 += offers.len();
+        }
+    }
+}
+
+/// The sample CSV with its rows repeated `times` times, in memory.
+fn repeated_csv(times: usize) -> &'static [u8] {
+    let text = std::fs::read_to_string(sample_csv()).expect("sample CSV");
+    let (header, body) = text.split_once('\n').expect("a header line");
+    let mut out = String::with_capacity(text.len() * times);
+    out.push_str(header);
+    out.push('\n');
+    for _ in 0..times {
+        out.push_str(body);
+    }
+    out.into_bytes().leak()
+}
+
+fn stream(c: &mut Criterion, bundled: &Case) {
+    // 50,000 rows: enough chunks for reading and evaluating to overlap.
+    const TIMES: usize = 10;
+    let bytes = repeated_csv(TIMES);
+    let mut group = c.benchmark_group("stream");
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3))
+        .throughput(Throughput::Elements(
+            (bundled.customers.len() * TIMES) as u64,
+        ));
+    for threads in [1, 2] {
+        group.bench_function(
+            BenchmarkId::new(format!("csv-50k-rows-{threads}-thread"), &bundled.name),
+            |b| {
+                b.iter(|| {
+                    let reader = vasrec::batch::open(
+                        &bundled.engine,
+                        "customers.csv",
+                        Box::new(bytes),
+                        InputFormat::Csv,
+                    )
+                    .expect("CSV opens");
+                    let mut total = 0;
+                    let result = vasrec::batch::run(
+                        &bundled.engine,
+                        reader,
+                        threads,
+                        || CountSink(0),
+                        |sink: CountSink, _rows| -> Result<(), ()> {
+                            total += sink.0;
+                            Ok(())
+                        },
+                    );
+                    assert!(result.is_ok());
+                    total
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    let cases = cases();
+    let hand = baseline::load_csv(&sample_csv()).expect("baseline customers");
+    load_check_compile(c, &cases);
+    evaluate_one(c, &cases, &hand);
+    evaluate_batch(c, &cases, &hand);
+    if let Some(bundled) = cases.iter().find(|c| c.name == "bundled") {
+        assert_eq!(hand.len(), bundled.customers.len());
+        stream(c, bundled);
+    }
+}
+
+criterion_group!(engine, benches);
+criterion_main!(engine);
