@@ -77,6 +77,6 @@ fn errors_come_sorted_by_file_and_position() {
         .map(|d| serde_json::to_value(d).unwrap())
         .map(|v| format!("{}:{}", v["file"].as_str().unwrap(), v["line"]))
         .collect();
-    // Files in the order given, positions in order within a file.
-    assert_eq!(lines, ["b.vas:1", "a.vas:2", "a.vas:3"]);
+    // Files in order of their names (as a folder is read), positions in order within a file.
+    assert_eq!(lines, ["a.vas:2", "a.vas:3", "b.vas:1"]);
 }
