@@ -13,14 +13,16 @@
 #      with 1 and 2 threads under /usr/bin/time -v (wall time, peak RSS), and
 #      checks that the 1- and 2-thread reports are byte-identical;
 #   4. compares peak RSS over 100,000 and 10,000,000 CSV customers (2 threads);
-#   5. times `vasrec check rules` (20 runs) and `vasrec check` on the
+#   5. times `vasrec score` (CSV to JSON Lines) to /dev/null and to a file, so
+#      the output write cost shows separately;
+#   6. times `vasrec check rules` (20 runs) and `vasrec check` on the
 #      10,000-rule package (5 runs: load, check and compile, warnings rendered
 #      to /dev/null);
-#   6. prints markdown tables for BENCHMARKS.md.
+#   7. prints markdown tables for BENCHMARKS.md.
 #
 # Needs /usr/bin/time (GNU time): on Debian or Ubuntu, `apt-get install -y time`.
-# Honours CARGO_TARGET_DIR. Reports are written to bench-data/e2e/ (not to
-# /dev/null: `--out` writes a temporary file beside the target and renames it).
+# Honours CARGO_TARGET_DIR. Reports are written to bench-data/e2e/; `--out
+# /dev/null` is safe too (a device or pipe is written in place, never replaced).
 
 set -euo pipefail
 
@@ -104,6 +106,37 @@ for input in csv jsonl; do
         echo "|  | 1 vs 2 | **reports differ** | | |"
     fi
 done
+
+# score_run OUTPUT THREADS: per-customer records of the 1,000,000 CSV customers
+# as JSON Lines, to OUTPUT (/dev/null: reading, evaluating and formatting only;
+# a file: the same plus writing it). Sets WALL and RSS.
+score_run() {
+    local log="$OUT/score-$2.time"
+    if ! /usr/bin/time -v "$VASREC" score --rules rules --customers "$DATA/customers-1m.csv" \
+        --threads "$2" --out "$1" 2>"$log"; then
+        echo "error: vasrec score failed; see $log" >&2
+        exit 1
+    fi
+    WALL=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$log" |
+        awk -F: '{ if (NF == 3) print $1*3600 + $2*60 + $3; else print $1*60 + $2 }')
+    RSS=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
+}
+
+echo
+echo "| vasrec score, 1,000,000 CSV to JSON Lines | threads | wall s | peak RSS MiB |"
+echo "|---|---:|---:|---:|"
+for threads in 1 2; do
+    score_run /dev/null "$threads"
+    awk -v t="$threads" -v w="$WALL" -v r="$RSS" 'BEGIN { printf "| to /dev/null (no write cost) | %d | %.2f | %.1f |\n", t, w, r / 1024 }'
+    score_run "$OUT/score-$threads.jsonl" "$threads"
+    awk -v t="$threads" -v w="$WALL" -v r="$RSS" 'BEGIN { printf "| to a file | %d | %.2f | %.1f |\n", t, w, r / 1024 }'
+done
+if cmp -s "$OUT/score-1.jsonl" "$OUT/score-2.jsonl"; then
+    echo "|  | 1 vs 2 | outputs byte-identical | |"
+else
+    echo "|  | 1 vs 2 | **outputs differ** | |"
+fi
+rm -f "$OUT/score-1.jsonl" "$OUT/score-2.jsonl"
 
 echo
 echo "| memory check (CSV, 2 threads) | wall s | peak RSS MiB |"
