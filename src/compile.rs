@@ -216,7 +216,42 @@ pub(crate) fn cond(expr: &TypedExpr, symbols: &SymbolTable) -> Cond {
     if !compiled.is_const() && !reads_customer(expr) {
         return Cond::Const(compiled.eval(&empty_context(symbols)));
     }
-    compiled
+    specialize(compiled)
+}
+
+/// Fuses the commonest shapes into single nodes, so they cost one step, not a
+/// walk down the tree. The differential test checks they mean the same.
+fn specialize(cond: Cond) -> Cond {
+    match cond {
+        Cond::Not(inner) => match *inner {
+            Cond::Slot(slot) => Cond::SlotFalse(slot),
+            other => Cond::Not(Box::new(other)),
+        },
+        Cond::TextEq {
+            lhs: Text::Slot(slot),
+            rhs: Text::Const(symbol),
+            negate,
+        }
+        | Cond::TextEq {
+            lhs: Text::Const(symbol),
+            rhs: Text::Slot(slot),
+            negate,
+        } => Cond::SlotTextEq {
+            slot,
+            symbol,
+            negate,
+        },
+        Cond::TextIn {
+            value: Text::Slot(slot),
+            set,
+            negate,
+        } => Cond::SlotTextIn { slot, set, negate },
+        Cond::NumCmp(op, a, b) => match *b {
+            Num::Const(k) => Cond::NumCmpConst(op, a, k),
+            other => Cond::NumCmp(op, a, Box::new(other)),
+        },
+        other => other,
+    }
 }
 
 fn cond_raw(expr: &TypedExpr, symbols: &SymbolTable) -> Cond {

@@ -87,6 +87,22 @@ pub(crate) enum Cond {
     Or(Box<[Cond]>),
     /// `attribute <op> constant`, the most common test, in one node.
     SlotCmp(CmpOp, Slot, f64),
+    /// `not flag`: a bool attribute that must be false.
+    SlotFalse(Slot),
+    /// `attribute == "text"` (or `!=`) on a text or category attribute.
+    SlotTextEq {
+        slot: Slot,
+        symbol: Symbol,
+        negate: bool,
+    },
+    /// `attribute in [...]` on a text or category attribute.
+    SlotTextIn {
+        slot: Slot,
+        set: Box<[Symbol]>,
+        negate: bool,
+    },
+    /// `number expression <op> constant`.
+    NumCmpConst(CmpOp, Box<Num>, f64),
     NumCmp(CmpOp, Box<Num>, Box<Num>),
     TextEq {
         lhs: Text,
@@ -186,6 +202,26 @@ impl Cond {
                 Value::Number(n) => op.test(n, *k),
                 _ => Tri::Unknown,
             },
+            Cond::SlotFalse(slot) => match cx.value(*slot) {
+                Value::Bool(b) => Tri::from_bool(!b),
+                _ => Tri::Unknown,
+            },
+            Cond::SlotTextEq {
+                slot,
+                symbol,
+                negate,
+            } => match cx.value(*slot) {
+                Value::Text(s) => Tri::from_bool(s == *symbol).negate_if(*negate),
+                _ => Tri::Unknown,
+            },
+            Cond::SlotTextIn { slot, set, negate } => match cx.value(*slot) {
+                Value::Text(s) => Tri::from_bool(set.contains(&s)).negate_if(*negate),
+                _ => Tri::Unknown,
+            },
+            Cond::NumCmpConst(op, a, k) => match a.eval(cx) {
+                Some(a) => op.test(a, *k),
+                None => Tri::Unknown,
+            },
             Cond::Not(inner) => inner.eval(cx).not(),
             Cond::And(parts) => {
                 let mut result = Tri::True;
@@ -273,7 +309,7 @@ impl Num {
                     ArithOp::Sub => a - b,
                     ArithOp::Mul => a * b,
                     ArithOp::Div => a / b,
-                    ArithOp::Rem => a % b,
+                    ArithOp::Rem => remainder(a, b),
                 })
             }
             Num::Min(parts) => fold(parts, cx, f64::min),
@@ -299,6 +335,18 @@ impl Num {
     }
 }
 
+/// `a % b`; whole numbers (tenure % 12) take the integer path instead of libm's fmod.
+#[inline]
+fn remainder(a: f64, b: f64) -> f64 {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53: every whole number below is exact
+    if a.fract() == 0.0 && b.fract() == 0.0 && a.abs() < EXACT && b.abs() < EXACT && b != 0.0 {
+        // A zero keeps the dividend's sign, as the float remainder does.
+        (((a as i64) % (b as i64)) as f64).copysign(a)
+    } else {
+        a % b
+    }
+}
+
 fn fold(parts: &[Num], cx: &Context<'_>, f: fn(f64, f64) -> f64) -> Option<f64> {
     let mut acc: Option<f64> = None;
     for part in parts {
@@ -318,6 +366,35 @@ impl Text {
                 _ => None,
             },
             Text::ValueOr(a, b) => a.eval(cx).or_else(|| b.eval(cx)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn remainder_matches_float_remainder() {
+        for (a, b) in [
+            (35.0, 12.0),
+            (-35.0, 12.0),
+            (35.0, -12.0),
+            (7.5, 2.0),
+            (0.0, 3.0),
+            (5.0, 0.0),
+            (-0.0, 4.0),
+            (-24.0, 12.0),
+            (24.0, -12.0),
+        ] {
+            let (ours, float) = (super::remainder(a, b), a % b);
+            assert!(
+                ours == float || (ours.is_nan() && float.is_nan()),
+                "{a} % {b}: {ours} vs {float}"
+            );
+            assert_eq!(
+                ours.is_sign_negative(),
+                float.is_sign_negative(),
+                "{a} % {b}"
+            );
         }
     }
 }
