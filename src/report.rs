@@ -29,6 +29,10 @@ pub struct Tally {
     segment_offers: Vec<u64>,
     segment_offer_gain: Vec<f64>,
     segment_member_gain: Vec<f64>,
+    /// Per segment, how many members had each total gain (in hundredths of a
+    /// point): exact quantiles to 0.01 point, mergeable, memory bounded by the
+    /// number of distinct values rather than the number of customers.
+    segment_gain_counts: Vec<std::collections::BTreeMap<i64, u64>>,
     service_offers: Vec<u64>,
     service_gain: Vec<f64>,
     service_blocked: Vec<u64>,
@@ -57,6 +61,7 @@ impl Tally {
             segment_offers: vec![0; segments],
             segment_offer_gain: vec![0.0; segments],
             segment_member_gain: vec![0.0; segments],
+            segment_gain_counts: vec![std::collections::BTreeMap::new(); segments],
             service_offers: vec![0; services],
             service_gain: vec![0.0; services],
             service_blocked: vec![0; services],
@@ -111,6 +116,9 @@ impl Tally {
         for &segment in outcome.evaluator.memberships() {
             bump(&mut self.segment_members, segment as usize);
             add(&mut self.segment_member_gain, segment as usize, total);
+            if let Some(counts) = self.segment_gain_counts.get_mut(segment as usize) {
+                *counts.entry(hundredths(total)).or_insert(0) += 1;
+            }
         }
         for &rule in outcome.evaluator.fired_rules() {
             bump(&mut self.rule_fired, rule as usize);
@@ -135,6 +143,15 @@ impl Tally {
         merge_counts(&mut self.segment_offers, &other.segment_offers);
         merge_sums(&mut self.segment_offer_gain, &other.segment_offer_gain);
         merge_sums(&mut self.segment_member_gain, &other.segment_member_gain);
+        for (mine, theirs) in self
+            .segment_gain_counts
+            .iter_mut()
+            .zip(other.segment_gain_counts)
+        {
+            for (value, count) in theirs {
+                *mine.entry(value).or_insert(0) += count;
+            }
+        }
         merge_counts(&mut self.service_offers, &other.service_offers);
         merge_sums(&mut self.service_gain, &other.service_gain);
         merge_counts(&mut self.service_blocked, &other.service_blocked);
@@ -270,6 +287,10 @@ pub struct SegmentRow {
     pub offers: u64,
     /// Mean total expected gain of the segment's customers (all their offers).
     pub mean_gain: f64,
+    /// Median of the same, to 0.01 point.
+    pub median_gain: f64,
+    /// 90th percentile of the same, to 0.01 point.
+    pub p90_gain: f64,
 }
 
 /// One service's line in the report.
@@ -324,6 +345,14 @@ impl DryRunReport {
                         tally.segment_member_gain.get(i).copied().unwrap_or(0.0),
                         members as f64,
                     ),
+                    median_gain: tally
+                        .segment_gain_counts
+                        .get(i)
+                        .map_or(0.0, |c| quantile(c, 0.5)),
+                    p90_gain: tally
+                        .segment_gain_counts
+                        .get(i)
+                        .map_or(0.0, |c| quantile(c, 0.9)),
                 }
             })
             .collect();
@@ -411,8 +440,50 @@ impl DryRunReport {
     }
 }
 
+/// A gain in hundredths of a point, the resolution of the report's quantiles.
+fn hundredths(gain: f64) -> i64 {
+    (gain * 100.0).round() as i64
+}
+
+/// The smallest recorded value with at least `q` of the counts at or below it
+/// (the nearest-rank quantile), back in points.
+fn quantile(counts: &std::collections::BTreeMap<i64, u64>, q: f64) -> f64 {
+    let total: u64 = counts.values().sum();
+    if total == 0 {
+        return 0.0;
+    }
+    let rank = ((q * total as f64).ceil() as u64).max(1);
+    let mut seen = 0;
+    for (value, count) in counts {
+        seen += count;
+        if seen >= rank {
+            return *value as f64 / 100.0;
+        }
+    }
+    0.0
+}
+
 /// Reports show four decimals: enough for gains, and stable across platforms.
 pub(crate) fn round(v: f64) -> f64 {
     let r = (v * 10_000.0).round() / 10_000.0;
     if r == 0.0 { 0.0 } else { r }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_quantiles() {
+        let mut counts = std::collections::BTreeMap::new();
+        for gain in [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0] {
+            *counts.entry(hundredths(gain)).or_insert(0) += 1;
+        }
+        assert_eq!(quantile(&counts, 0.5), 5.0);
+        assert_eq!(quantile(&counts, 0.9), 9.0);
+        assert_eq!(quantile(&counts, 1.0), 10.0);
+        assert_eq!(quantile(&std::collections::BTreeMap::new(), 0.5), 0.0);
+        *counts.entry(hundredths(2.004)).or_insert(0) += 10;
+        assert_eq!(quantile(&counts, 0.5), 2.0);
+    }
 }

@@ -57,8 +57,16 @@ impl DryRunReport {
 
         out.push_str("\nSegments\n");
         let mut table = Table::new(
-            &["segment", "label", "customers", "offers", "mean gain"],
-            &[false, false, true, true, true],
+            &[
+                "segment",
+                "label",
+                "customers",
+                "offers",
+                "mean gain",
+                "median",
+                "p90",
+            ],
+            &[false, false, true, true, true, true, true],
         );
         for s in &self.segments {
             table.row(vec![
@@ -67,6 +75,8 @@ impl DryRunReport {
                 count(s.customers),
                 count(s.offers),
                 decimal(s.mean_gain),
+                decimal(s.median_gain),
+                decimal(s.p90_gain),
             ]);
         }
         out.push_str(&table.render());
@@ -191,6 +201,14 @@ impl DryRunReport {
                 "mean_gain",
                 s.mean_gain.to_string(),
             ));
+            for (metric, value) in [("median_gain", s.median_gain), ("p90_gain", s.p90_gain)] {
+                rows.push((
+                    "segment".into(),
+                    s.segment.clone(),
+                    metric,
+                    value.to_string(),
+                ));
+            }
         }
         for s in &self.services {
             rows.push((
