@@ -26,6 +26,7 @@ pub enum Code {
     MissingCatalog,
     InvalidUtf8,
     TooDeep,
+    TooLong,
     // syntax
     Syntax,
     InvalidEscape,

@@ -363,9 +363,34 @@ impl Lowering {
     }
 
     /// The Pratt parser recurses once per prefix operator: refuse long runs first.
+    /// Also refuses long operator chains before a tree is built: `a + a + ...`
+    /// makes a tree as deep as the chain is long, and deep trees overflow the
+    /// stack when they are dropped, long before any later check could look.
     fn check_prefix_runs(&self, pairs: &Pairs<'_, Rule>) -> Result<(), Diagnostic> {
         let mut run = 0;
+        let mut operators = 0;
         for pair in pairs.clone() {
+            if !matches!(
+                pair.as_rule(),
+                Rule::expr
+                    | Rule::list
+                    | Rule::call
+                    | Rule::number
+                    | Rule::string
+                    | Rule::boolean
+                    | Rule::name
+                    | Rule::preference
+            ) {
+                operators += 1;
+                if operators > MAX_EXPRESSION_DEPTH {
+                    return Err(Diagnostic::error(
+                        Code::TooDeep,
+                        self.span(&pair),
+                        format!("this expression has more than {MAX_EXPRESSION_DEPTH} operators"),
+                    )
+                    .with_help("split it into segments, profiles or simpler conditions"));
+                }
+            }
             if matches!(pair.as_rule(), Rule::op_not | Rule::op_neg) {
                 run += 1;
                 if run > MAX_EXPRESSION_DEPTH {

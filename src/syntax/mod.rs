@@ -146,28 +146,70 @@ fn split_declarations(text: &str) -> Vec<(usize, usize)> {
 }
 
 /// Finds brackets nested deeper than [`MAX_NESTING`], outside strings and comments.
+/// Longest name accepted, in bytes: longer ones are mistakes, and would be
+/// repeated in full in every message about them.
+pub(crate) const MAX_NAME_BYTES: usize = 256;
+/// Longest text literal accepted, in bytes.
+pub(crate) const MAX_TEXT_BYTES: usize = 64 * 1024;
+
+/// Refuses what would make the parser recurse too deep, and names or texts
+/// too long to be meant, before pest sees the text.
 fn check_nesting(file: FileId, base: usize, text: &str) -> Option<Diagnostic> {
     let mut depth = 0usize;
     let mut in_string = false;
     let mut in_comment = false;
     let mut escaped = false;
+    let mut run_start: Option<usize> = None;
+    let too_long = |start: usize, what: &str, limit: usize| {
+        Some(
+            Diagnostic::error(
+                Code::TooLong,
+                Span::new(file, base + start, base + start + 1),
+                format!("this {what} is longer than {limit} bytes"),
+            )
+            .with_help(if what == "name" {
+                "use a shorter name"
+            } else {
+                "keep texts short; long descriptions belong in documents, not in rules"
+            }),
+        )
+    };
     for (i, c) in text.char_indices() {
         if in_comment {
             in_comment = c != '\n';
             continue;
         }
         if in_string {
+            if let Some(start) = run_start
+                && i - start > MAX_TEXT_BYTES
+            {
+                return too_long(start, "text", MAX_TEXT_BYTES);
+            }
             match (escaped, c) {
                 (true, _) => escaped = false,
                 (false, '\\') => escaped = true,
-                (false, '"' | '\n') => in_string = false,
+                (false, '"' | '\n') => {
+                    in_string = false;
+                    run_start = None;
+                }
                 _ => {}
             }
             continue;
         }
+        if c.is_alphanumeric() || c == '_' {
+            let start = *run_start.get_or_insert(i);
+            if i - start >= MAX_NAME_BYTES {
+                return too_long(start, "name", MAX_NAME_BYTES);
+            }
+            continue;
+        }
+        run_start = None;
         match c {
             '#' => in_comment = true,
-            '"' => in_string = true,
+            '"' => {
+                in_string = true;
+                run_start = Some(i);
+            }
             '(' | '[' | '{' => {
                 depth += 1;
                 if depth > MAX_NESTING {

@@ -1,0 +1,301 @@
+//! Broken and hostile input: every case ends quickly with the right kind of
+//! error at the right place, and nothing panics.
+
+mod common;
+
+use common::{TempDir, root};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use vasrec::{Code, Engine};
+
+/// Runs `f` on another thread and fails the test if it takes longer than `limit`.
+fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(limit)
+        .expect("did not finish in time (or panicked)")
+}
+
+fn catalog() -> String {
+    std::fs::read_to_string(root().join("tests/cases/catalog.yaml")).unwrap()
+}
+
+/// The codes and first positions (`file:line:col`) of a package's diagnostics.
+fn problems(files: Vec<(String, String)>) -> Vec<(Code, String)> {
+    let catalog = catalog();
+    within(Duration::from_secs(20), move || {
+        let borrowed: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        let (diagnostics, sources) = match Engine::from_sources(&catalog, &borrowed) {
+            Ok(engine) => (engine.warnings().to_vec(), engine.sources().clone()),
+            Err(e) => (e.diagnostics, e.sources),
+        };
+        vasrec::render::to_json(&diagnostics, &sources)
+            .iter()
+            .map(|d| serde_json::to_value(d).unwrap())
+            .zip(&diagnostics)
+            .map(|(v, d)| {
+                (
+                    d.code,
+                    format!(
+                        "{}:{}:{}",
+                        v["file"].as_str().unwrap_or("-"),
+                        v["line"],
+                        v["column"]
+                    ),
+                )
+            })
+            .collect()
+    })
+}
+
+fn one(name: &str, text: &str) -> Vec<(Code, String)> {
+    problems(vec![(name.to_string(), text.to_string())])
+}
+
+const OK: &str = "segment everyone { when true }\nrule r for everyone { offer callback }\n";
+
+#[test]
+fn empty_and_comment_only_files() {
+    assert_eq!(one("a.vas", "")[0].0, Code::EmptyPackage);
+    assert_eq!(
+        one("a.vas", "# nothing but a comment\n# and another")[0].0,
+        Code::EmptyPackage
+    );
+    // An empty file beside a good one is fine.
+    assert!(
+        problems(vec![
+            ("a.vas".into(), OK.into()),
+            ("b.vas".into(), String::new())
+        ])
+        .is_empty()
+    );
+}
+
+#[test]
+fn byte_order_marks_crlf_and_tabs_are_read_as_text() {
+    assert!(one("a.vas", &format!("\u{feff}{OK}")).is_empty());
+    assert!(one("a.vas", &OK.replace('\n', "\r\n")).is_empty());
+    assert!(one("a.vas", &OK.replace(' ', "\t")).is_empty());
+    // Positions stay right with CRLF: line 2, column of the bad name.
+    let found = one(
+        "a.vas",
+        "segment everyone { when true }\r\nrule r for everyone { offer nope }\r\n",
+    );
+    assert_eq!(
+        found,
+        vec![(Code::UnknownService, "a.vas:2:29".to_string())]
+    );
+}
+
+#[test]
+fn unterminated_strings_and_blocks() {
+    let found = one("a.vas", "segment everyone \"all { when true }\n");
+    assert_eq!(found[0].0, Code::Syntax);
+    let found = one("a.vas", "segment everyone { when true\n");
+    assert_eq!(found, vec![(Code::Syntax, "a.vas:2:1".to_string())]);
+}
+
+#[test]
+fn deep_nesting_does_not_overflow_the_stack() {
+    let text = format!(
+        "segment everyone {{ when {}true{} }}\n",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
+    assert_eq!(one("a.vas", &text)[0].0, Code::TooDeep);
+    let text = format!(
+        "segment everyone {{ when {}true }}\n",
+        "not ".repeat(100_000)
+    );
+    assert_eq!(one("a.vas", &text)[0].0, Code::TooDeep);
+    let long_sum = vec!["tenure_months"; 50_000].join(" + ");
+    let text = format!("segment everyone {{ when {long_sum} > 1 }}\n");
+    assert_eq!(one("a.vas", &text)[0].0, Code::TooDeep);
+}
+
+#[test]
+fn huge_names_and_texts_are_refused() {
+    let text = format!("segment {} {{ when true }}\n", "a".repeat(10 * 1024 * 1024));
+    assert_eq!(
+        one("a.vas", &text),
+        vec![(Code::TooLong, "a.vas:1:9".to_string())]
+    );
+    let text = format!(
+        "segment everyone \"{}\" {{ when true }}\n",
+        "长".repeat(100_000)
+    );
+    assert_eq!(one("a.vas", &text)[0].0, Code::TooLong);
+}
+
+#[test]
+fn numbers_out_of_range() {
+    let found = one("a.vas", "segment everyone { when spend_12m > 1e400 }\n");
+    assert_eq!(found[0].0, Code::NumberOutOfRange);
+    let found = one(
+        "a.vas",
+        "segment everyone { when true }\nrule r for everyone { offer callback priority 9223372036854775808 }\n",
+    );
+    assert_eq!(found[0], (Code::NumberOutOfRange, "a.vas:2:38".to_string()));
+}
+
+#[test]
+fn duplicate_names_across_files() {
+    let found = problems(vec![
+        ("a.vas".into(), OK.into()),
+        ("b.vas".into(), "segment everyone { when senior }\n".into()),
+    ]);
+    assert_eq!(found, vec![(Code::DuplicateName, "b.vas:1:9".to_string())]);
+}
+
+#[test]
+fn a_billion_laughs_catalog_is_refused_quickly() {
+    let mut yaml = String::from(
+        "package: p\na0: &a0 [\"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\"]\n",
+    );
+    for i in 1..10 {
+        let prev = format!("*a{}", i - 1);
+        yaml.push_str(&format!(
+            "a{i}: &a{i} [{}]\n",
+            [prev.as_str(); 9].join(", ")
+        ));
+    }
+    let start = Instant::now();
+    let result = within(Duration::from_secs(20), move || {
+        Engine::from_sources(&yaml, &[("a.vas", OK)]).map(|_| ())
+    });
+    let error = result.unwrap_err();
+    assert!(
+        matches!(error.diagnostics[0].code, Code::Yaml | Code::UnknownKey),
+        "{error}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn invalid_utf8_oversized_files_and_symlink_loops_in_a_folder() {
+    let dir = TempDir::new("hostile-dir");
+    std::fs::write(dir.path().join("catalog.yaml"), catalog()).unwrap();
+    std::fs::write(dir.path().join("a.vas"), OK).unwrap();
+    let mut bad = b"segment x { when true }\n# caf".to_vec();
+    bad.extend([0xff, 0xfe, b'\n']);
+    std::fs::write(dir.path().join("b.vas"), bad).unwrap();
+    std::fs::write(dir.path().join("c.vas"), vec![b'#'; 9 * 1024 * 1024]).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("loop")).unwrap();
+    let path = dir.path().to_path_buf();
+    let error = within(Duration::from_secs(20), move || {
+        Engine::load(&path).map(|_| ())
+    })
+    .unwrap_err();
+    let codes: Vec<Code> = error.diagnostics.iter().map(|d| d.code).collect();
+    assert!(codes.contains(&Code::InvalidUtf8), "{codes:?}");
+    assert!(codes.contains(&Code::ReadError), "{codes:?}");
+    let utf8 = error
+        .diagnostics
+        .iter()
+        .find(|d| d.code == Code::InvalidUtf8)
+        .unwrap();
+    assert_eq!(utf8.position.map(|p| (p.1, p.2)), Some((2, 6)));
+}
+
+fn vasrec_with_input(args: &[&str], input: &[u8]) -> (Option<i32>, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vasrec"))
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let _ = stdin.write_all(&input);
+    });
+    let start = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("vasrec {args:?} hung");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let _ = writer.join();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code(), text(&out.stdout), text(&out.stderr))
+}
+
+#[test]
+fn csv_with_quoted_newlines_keeps_line_numbers_right() {
+    let sample = std::fs::read_to_string(root().join("rules/customers.csv")).unwrap();
+    let mut lines: Vec<String> = sample.lines().take(4).map(str::to_string).collect();
+    // Row 2 gets a quoted field with a line break in it (customer id), row 3 a bad tenure.
+    let mut fields: Vec<String> = lines[1].split(',').map(str::to_string).collect();
+    fields[0] = "\"A\nB\"".to_string();
+    lines[1] = fields.join(",");
+    let mut fields: Vec<String> = lines[2].split(',').map(str::to_string).collect();
+    fields[5] = "x".to_string();
+    lines[2] = fields.join(",");
+    let input = lines.join("\n") + "\n";
+    let (code, _, stderr) = vasrec_with_input(&["dry-run", "--customers", "-"], input.as_bytes());
+    assert_eq!(code, Some(2));
+    assert!(stderr.starts_with("error: -:4:6: `tenure`"), "{stderr}");
+}
+
+#[test]
+fn a_huge_single_field_is_refused_with_its_line() {
+    let header = std::fs::read_to_string(root().join("rules/customers.csv")).unwrap();
+    let header = header.lines().next().unwrap().to_string();
+    let mut input = header.into_bytes();
+    input.extend(b"\n");
+    input.extend(vec![b'x'; 100 * 1024 * 1024]);
+    input.extend(b"\n");
+    let (code, _, stderr) = vasrec_with_input(&["dry-run", "--customers", "-"], &input);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("-:2: the row is longer than"), "{stderr}");
+}
+
+#[test]
+fn json_lines_with_a_truncated_last_line() {
+    let input = "{\"customerID\": \"a\", \"tenure\": 3, \"MonthlyCharges\": 50}\n{\"customerID\": \"b\", \"tenure\": 4, \"Mon";
+    let (code, _, stderr) = vasrec_with_input(
+        &["dry-run", "--customers", "-", "--input-format", "jsonl"],
+        input.as_bytes(),
+    );
+    assert_eq!(code, Some(2));
+    assert!(stderr.starts_with("error: -:2:"), "{stderr}");
+    assert!(stderr.contains("not a JSON object"), "{stderr}");
+}
+
+#[test]
+fn runtime_division_by_zero_is_an_error_naming_the_rule() {
+    let catalog = catalog();
+    let engine = Engine::from_sources(
+        &catalog,
+        &[("a.vas", "segment everyone { when true }\nrule ratio for everyone { offer callback gain spend_12m / tenure_months }\n")],
+    )
+    .unwrap();
+    let customer = engine
+        .customer()
+        .set("id", "z")
+        .set("spend_12m", 0)
+        .set("tenure_months", 0)
+        .build()
+        .unwrap();
+    let error = engine.evaluate(&customer).unwrap_err();
+    assert_eq!(error.rule_name, "ratio");
+    assert!(
+        error.to_string().contains("not a finite number (NaN)"),
+        "{error}"
+    );
+}
