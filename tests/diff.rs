@@ -2,16 +2,8 @@
 
 mod common;
 
-use common::{TempDir, copy_rules, golden, root};
+use common::{TempDir, copy_rules, golden, root, vasrec};
 use std::process::{Command, Output};
-
-fn vasrec(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vasrec"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
-}
 
 fn stdout(out: &Output) -> String {
     String::from_utf8(out.stdout.clone()).unwrap()

@@ -2,18 +2,9 @@
 
 mod common;
 
-use common::{golden, root};
-use std::process::Command;
+use common::{golden, root, vasrec};
 use vasrec::Engine;
 use vasrec::trace::{RuleStatus, SegmentStatus};
-
-fn vasrec(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_vasrec"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
-}
 
 #[test]
 fn explain_a_sample_customer_as_text_and_json() {

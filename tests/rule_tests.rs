@@ -2,18 +2,9 @@
 
 mod common;
 
-use common::{TempDir, copy_rules, golden, root};
+use common::{TempDir, copy_rules, golden, root, vasrec};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn vasrec(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vasrec"))
-        .args(args)
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
+use std::process::Output;
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).unwrap()

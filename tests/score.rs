@@ -2,18 +2,10 @@
 
 mod common;
 
-use common::{TempDir, golden, root};
+use common::{TempDir, golden, root, vasrec};
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use vasrec::score::{ScoreRecord, score_record_schema};
-
-fn vasrec(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vasrec"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).unwrap()

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -95,4 +96,14 @@ pub fn copy_rules(to: &Path) {
             std::fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
         }
     }
+}
+
+/// Runs the `vasrec` binary from the repository root, without colours.
+pub fn vasrec(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vasrec"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
 }
