@@ -49,6 +49,20 @@ impl LocalTexts {
         self.buffer.get(start..end)
     }
 
+    /// The text behind a symbol: the package's own first, then this customer's.
+    pub(crate) fn resolve<'a>(
+        &'a self,
+        symbols: &'a crate::schema::SymbolTable,
+        symbol: Symbol,
+    ) -> &'a str {
+        let base = symbols.len();
+        if symbol.0 < base {
+            symbols.text(symbol).unwrap_or("")
+        } else {
+            self.get((symbol.0 - base) as usize).unwrap_or("")
+        }
+    }
+
     fn position(&self, text: &str) -> Option<usize> {
         (0..self.ends.len()).find(|&i| self.get(i) == Some(text))
     }
@@ -109,14 +123,7 @@ impl Customer {
 
     /// The text behind a symbol of this customer.
     pub(crate) fn text<'a>(&'a self, schema: &'a Schema, symbol: Symbol) -> &'a str {
-        let base = schema.symbols.len();
-        if symbol.0 < base {
-            schema.symbols.text(symbol).unwrap_or("")
-        } else {
-            self.local_texts
-                .get((symbol.0 - base) as usize)
-                .unwrap_or("")
-        }
+        self.local_texts.resolve(&schema.symbols, symbol)
     }
 
     /// Checks that every required attribute has a value.

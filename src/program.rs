@@ -178,14 +178,7 @@ impl<'a> Context<'a> {
     }
 
     fn text_of(&self, symbol: Symbol) -> &'a str {
-        let base = self.symbols.len();
-        if symbol.0 < base {
-            self.symbols.text(symbol).unwrap_or("")
-        } else {
-            self.local_texts
-                .get((symbol.0 - base) as usize)
-                .unwrap_or("")
-        }
+        self.local_texts.resolve(self.symbols, symbol)
     }
 }
 
