@@ -64,6 +64,7 @@ mod eval;
 mod graph;
 mod input;
 mod ir;
+mod live;
 pub mod model;
 mod package;
 mod program;
@@ -93,6 +94,7 @@ pub use diagnostic::{Code, Diagnostic, Severity};
 pub use eval::{EvalError, EvalErrorKind, Evaluator, Offer};
 pub use input::{CustomerReader, DataError, InputFormat};
 pub use ir::{RuleId, SegmentId, ServiceId};
+pub use live::LiveEngine;
 pub use package::{CATALOG_FILE, LoadError};
 pub use schema::Symbol;
 
