@@ -27,10 +27,60 @@ impl Rng {
 
 /// Tokens that tend to reach interesting corners of the grammar and the checker.
 const DICTIONARY: &[&str] = &[
-    "(", ")", "[", "]", "{", "}", "\"", "\\", "#", ",", ".", "-", "not", "and", "or", "in", "==", ">=", "/", "%",
-    "segment", "rule", "profile", "under", "for", "when", "offer", "suppress", "gain", "priority", "because",
-    "pref.", "derived", "uses(", "value_or(", "1e400", "9223372036854775808", "0", "-0", "\u{feff}", "\r\n", "\t",
-    "高价值", "\u{0}", "true", "false", ":", "- ", "&a", "*a", "!!", "~", "'", "\n  ",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    "\"",
+    "\\",
+    "#",
+    ",",
+    ".",
+    "-",
+    "not",
+    "and",
+    "or",
+    "in",
+    "==",
+    ">=",
+    "/",
+    "%",
+    "segment",
+    "rule",
+    "profile",
+    "under",
+    "for",
+    "when",
+    "offer",
+    "suppress",
+    "gain",
+    "priority",
+    "because",
+    "pref.",
+    "derived",
+    "uses(",
+    "value_or(",
+    "1e400",
+    "9223372036854775808",
+    "0",
+    "-0",
+    "\u{feff}",
+    "\r\n",
+    "\t",
+    "高价值",
+    "\u{0}",
+    "true",
+    "false",
+    ":",
+    "- ",
+    "&a",
+    "*a",
+    "!!",
+    "~",
+    "'",
+    "\n  ",
 ];
 
 fn mutate(rng: &mut Rng, input: &str) -> String {
@@ -65,7 +115,10 @@ fn mutate(rng: &mut Rng, input: &str) -> String {
 }
 
 fn iterations() -> usize {
-    std::env::var("VASREC_FUZZ_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(300)
+    std::env::var("VASREC_FUZZ_ITERATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300)
 }
 
 fn package_files() -> (String, Vec<(String, String)>) {
@@ -75,7 +128,12 @@ fn package_files() -> (String, Vec<(String, String)>) {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "vas"))
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).unwrap()))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
         .collect();
     files.sort();
     (catalog, files)
@@ -89,28 +147,46 @@ fn mutated_rule_files_never_panic() {
         let mut mutated = files.clone();
         let which = rng.below(mutated.len());
         mutated[which].1 = mutate(&mut rng, &mutated[which].1);
-        let borrowed: Vec<(&str, &str)> = mutated.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
-        let outcome = catch_unwind(AssertUnwindSafe(|| match Engine::from_sources(&catalog, &borrowed) {
-            Ok(engine) => {
-                // A package that still checks must also evaluate and explain.
-                let customer = engine.customer().set("customer_id", "f").set("tenure_months", 3).set("monthly_charges", 50).build();
-                if let Ok(customer) = customer {
-                    let _ = engine.evaluate(&customer);
-                    let _ = engine.explain(&customer);
+        let borrowed: Vec<(&str, &str)> = mutated
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            match Engine::from_sources(&catalog, &borrowed) {
+                Ok(engine) => {
+                    // A package that still checks must also evaluate and explain.
+                    let customer = engine
+                        .customer()
+                        .set("customer_id", "f")
+                        .set("tenure_months", 3)
+                        .set("monthly_charges", 50)
+                        .build();
+                    if let Ok(customer) = customer {
+                        let _ = engine.evaluate(&customer);
+                        let _ = engine.explain(&customer);
+                    }
+                }
+                Err(error) => {
+                    let _ = error.to_string();
                 }
             }
-            Err(error) => {
-                let _ = error.to_string();
-            }
         }));
-        assert!(outcome.is_ok(), "round {round}: panic on file {}:\n{}", mutated[which].0, mutated[which].1);
+        assert!(
+            outcome.is_ok(),
+            "round {round}: panic on file {}:\n{}",
+            mutated[which].0,
+            mutated[which].1
+        );
     }
 }
 
 #[test]
 fn mutated_catalogs_never_panic() {
     let (catalog, files) = package_files();
-    let borrowed: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    let borrowed: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
     let mut rng = Rng(2);
     for round in 0..iterations() {
         let mutated = mutate(&mut rng, &catalog);
@@ -119,7 +195,10 @@ fn mutated_catalogs_never_panic() {
                 let _ = error.to_string();
             }
         }));
-        assert!(outcome.is_ok(), "round {round}: panic on catalog:\n{mutated}");
+        assert!(
+            outcome.is_ok(),
+            "round {round}: panic on catalog:\n{mutated}"
+        );
     }
 }
 
@@ -131,16 +210,33 @@ fn mutated_customer_rows_never_panic() {
     let rows: Vec<&str> = sample.lines().skip(1).take(50).collect();
     let mut rng = Rng(3);
     for round in 0..iterations() {
-        let body: Vec<String> = rows.iter().map(|r| if rng.below(4) == 0 { mutate(&mut rng, r) } else { r.to_string() }).collect();
+        let body: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                if rng.below(4) == 0 {
+                    mutate(&mut rng, r)
+                } else {
+                    r.to_string()
+                }
+            })
+            .collect();
         let csv = format!("{header}\n{}\n", body.join("\n"));
         let jsonl: String = rows
             .iter()
             .take(5)
-            .map(|r| mutate(&mut rng, &format!("{{\"customerID\": \"{}\", \"tenure\": 3}}", &r[..5])))
+            .map(|r| {
+                mutate(
+                    &mut rng,
+                    &format!("{{\"customerID\": \"{}\", \"tenure\": 3}}", &r[..5]),
+                )
+            })
             .collect::<Vec<_>>()
             .join("\n");
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            for (text, format) in [(csv.clone(), vasrec::InputFormat::Csv), (jsonl.clone(), vasrec::InputFormat::Jsonl)] {
+            for (text, format) in [
+                (csv.clone(), vasrec::InputFormat::Csv),
+                (jsonl.clone(), vasrec::InputFormat::Jsonl),
+            ] {
                 let reader = Box::new(std::io::Cursor::new(text.into_bytes()));
                 if let Ok(customers) = vasrec::batch::read_all(&engine, "fuzz", reader, format) {
                     for c in &customers {
@@ -149,6 +245,9 @@ fn mutated_customer_rows_never_panic() {
                 }
             }
         }));
-        assert!(outcome.is_ok(), "round {round}: panic on input:\n{csv}\n{jsonl}");
+        assert!(
+            outcome.is_ok(),
+            "round {round}: panic on input:\n{csv}\n{jsonl}"
+        );
     }
 }
