@@ -108,6 +108,26 @@ impl Explanation {
             if let Some(reason) = &o.reason {
                 let _ = writeln!(out, "     because {reason}");
             }
+            for t in &o.derivation {
+                let _ = writeln!(
+                    out,
+                    "     {}: weight {:.4} x preference {:.2} x gap {:.2} x min(effect {}, headroom {}) = {:.4}",
+                    t.dimension,
+                    t.weight,
+                    t.preference_factor,
+                    t.gap_factor,
+                    t.effect,
+                    t.headroom,
+                    t.points
+                );
+            }
+            if let Some(before) = o.before_stacking {
+                let _ = writeln!(
+                    out,
+                    "     {} before diminishing returns and the headroom cap",
+                    decimal(before)
+                );
+            }
         }
         if let Some(error) = &self.error {
             let _ = writeln!(out, "\nError: {error}");

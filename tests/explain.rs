@@ -185,3 +185,35 @@ fn every_decision_is_explained() {
         RuleStatus::CutByMaxOffers
     );
 }
+
+#[test]
+fn a_derived_gain_is_traced_back_to_its_terms() {
+    let engine = Engine::load(root().join("rules")).unwrap();
+    let customer = engine
+        .customer()
+        .set("customer_id", "d")
+        .set("tenure_months", 60)
+        .set("monthly_charges", 110)
+        .set("contract", "One year")
+        .set("internet", "Fiber optic")
+        .set("tech_support", true)
+        .set("pref.personalization", 0.9)
+        .build()
+        .unwrap();
+    let e = engine.explain(&customer);
+    let manager = e
+        .offers
+        .iter()
+        .find(|o| o.service == "dedicated_account_manager")
+        .unwrap();
+    assert_eq!(manager.rule, "vip_manager");
+    let sum: f64 = manager.derivation.iter().map(|t| t.points).sum();
+    assert!((sum - manager.gain).abs() < 1e-9, "{manager:?}");
+    let personal = manager
+        .derivation
+        .iter()
+        .find(|t| t.dimension == "personalization")
+        .unwrap();
+    assert!((personal.preference_factor - 1.8).abs() < 1e-12);
+    assert!((personal.points - personal.weight * 1.8 * 8.0).abs() < 1e-12);
+}

@@ -44,6 +44,11 @@ pub(crate) struct CompiledModel {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Term {
     pub dimension: usize,
+    /// `W_d`, `f_d`, `g_d` and `e_d`, for explanations.
+    pub weight: f64,
+    pub preference: f64,
+    pub gap: f64,
+    pub effect: f64,
     /// `W_d * f_d * g_d`.
     pub scale: f64,
     /// `min(e_d, H_d)`.
@@ -85,6 +90,10 @@ impl CompiledModel {
             };
             Some(Term {
                 dimension,
+                weight: d.weight,
+                preference,
+                gap,
+                effect,
                 scale: d.weight * preference * gap,
                 alone: effect.min(headroom),
                 headroom,

@@ -173,6 +173,30 @@ pub struct ExplainedOffer {
     pub segment: String,
     /// The rule's reason.
     pub reason: Option<String>,
+    /// How the satisfaction model derives this service's gain for this
+    /// customer, per dimension (empty unless the rule's gain uses `derived`).
+    pub derivation: Vec<DerivedTerm>,
+    /// The gain before stacking and the headroom cap, when they changed it.
+    pub before_stacking: Option<f64>,
+}
+
+/// One dimension's part of a derived gain: `weight * preference * gap * min(effect, headroom)`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DerivedTerm {
+    /// Dimension id.
+    pub dimension: String,
+    /// Model weight `W_d`.
+    pub weight: f64,
+    /// Preference factor `f_d = 2 * preference` (1 when unknown).
+    pub preference_factor: f64,
+    /// Gap factor `g_d` (1 when perception or expectation is unknown).
+    pub gap_factor: f64,
+    /// The service's effect `e_d`.
+    pub effect: f64,
+    /// Headroom `H_d`.
+    pub headroom: f64,
+    /// The points this dimension contributes.
+    pub points: f64,
 }
 
 mod reference;
@@ -412,6 +436,7 @@ impl Engine {
         if error.is_some() {
             offers.clear();
         }
+        let unstacked: Vec<f64> = offers.iter().map(|o| o.gain).collect();
         if let Some(model) = &self.compiled_model {
             model.stack(&mut offers, &customer.values, &mut Vec::new());
         }
@@ -450,6 +475,20 @@ impl Engine {
                     rule: self.rule_name(o.rule).to_string(),
                     segment: self.segment_name(o.segment).to_string(),
                     reason: self.rule_reason(o.rule).map(str::to_string),
+                    // Shown where the rule's gain is the derived one (it may scale it).
+                    derivation: if self
+                        .rules
+                        .get(o.rule as usize)
+                        .is_some_and(|r| r.uses_derived)
+                    {
+                        self.derivation(o.service, customer)
+                    } else {
+                        Vec::new()
+                    },
+                    before_stacking: unstacked
+                        .get(rank)
+                        .copied()
+                        .filter(|g| (g - o.gain).abs() > 1e-12),
                 }
             })
             .collect();
@@ -464,5 +503,27 @@ impl Engine {
             offers,
             error,
         }
+    }
+
+    /// The per-dimension terms of a service's derived gain for a customer.
+    fn derivation(&self, service: u32, customer: &Customer) -> Vec<DerivedTerm> {
+        let (Some(model), Some(compiled)) = (&self.model, &self.compiled_model) else {
+            return Vec::new();
+        };
+        compiled
+            .terms(service, &customer.values)
+            .map(|t| DerivedTerm {
+                dimension: model
+                    .dimensions
+                    .get(t.dimension)
+                    .map_or(String::new(), |d| d.id.clone()),
+                weight: t.weight,
+                preference_factor: t.preference,
+                gap_factor: t.gap,
+                effect: t.effect,
+                headroom: t.headroom,
+                points: t.scale * t.alone,
+            })
+            .collect()
     }
 }
