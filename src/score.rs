@@ -53,6 +53,10 @@ pub struct ScoredOffer {
     pub segment_path: Vec<String>,
     /// The rule's `because` text, if it has one.
     pub reason: Option<String>,
+    /// Expected loyalty uplift per outcome (gain times the outcome's factor),
+    /// when the catalog has a loyalty graph.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub loyalty: std::collections::BTreeMap<String, f64>,
 }
 
 /// Output format of per-customer records.
@@ -71,9 +75,13 @@ pub struct ScoreFormatter {
     /// Per rule: the already-escaped part of an offer that depends only on the rule.
     head: Vec<String>,
     tail: Vec<String>,
+    /// Loyalty outcomes: the escaped JSON key and the factor.
+    loyalty: Vec<(String, f64)>,
+    header: String,
 }
 
-/// The CSV header line.
+/// The CSV header line (followed by one `loyalty_OUTCOME` column per loyalty
+/// outcome when the catalog has a loyalty graph).
 pub const CSV_HEADER: &str =
     "customer_id,line,rank,service,name,gain,cost,rule,segment,segment_path,reason\n";
 
@@ -100,7 +108,7 @@ impl ScoreFormatter {
                     ));
                     let path_json: Vec<String> = path.iter().map(|p| json_string(p)).collect();
                     tail.push(format!(
-                        r#","cost":{},"rule":{},"segment":{},"segment_path":[{}],"reason":{}}}"#,
+                        r#","cost":{},"rule":{},"segment":{},"segment_path":[{}],"reason":{}"#,
                         number(cost),
                         json_string(engine.rule_name(rule)),
                         json_string(engine.segment_name(segment)),
@@ -111,7 +119,7 @@ impl ScoreFormatter {
                 ScoreFormat::Csv => {
                     head.push(format!("{},{},", csv_field(service_id), csv_field(name)));
                     tail.push(format!(
-                        ",{},{},{},{},{}\n",
+                        ",{},{},{},{},{}",
                         number(cost),
                         csv_field(engine.rule_name(rule)),
                         csv_field(engine.segment_name(segment)),
@@ -121,15 +129,40 @@ impl ScoreFormatter {
                 }
             }
         }
-        ScoreFormatter { format, head, tail }
+        let loyalty: Vec<(String, f64)> = engine
+            .model()
+            .and_then(|m| m.loyalty.as_ref())
+            .map(|l| l.factors.iter().map(|(o, f)| (o.clone(), *f)).collect())
+            .unwrap_or_default();
+        let header = match format {
+            ScoreFormat::Jsonl => String::new(),
+            ScoreFormat::Csv => {
+                let mut h = CSV_HEADER.trim_end().to_string();
+                for (outcome, _) in &loyalty {
+                    h.push_str(&format!(",{}", csv_field(&format!("loyalty_{outcome}"))));
+                }
+                h + "\n"
+            }
+        };
+        let loyalty = loyalty
+            .into_iter()
+            .map(|(o, f)| match format {
+                ScoreFormat::Jsonl => (json_string(&o), f),
+                ScoreFormat::Csv => (o, f),
+            })
+            .collect();
+        ScoreFormatter {
+            format,
+            head,
+            tail,
+            loyalty,
+            header,
+        }
     }
 
-    /// The header to write once before the records (CSV only).
-    pub fn header(&self) -> &'static str {
-        match self.format {
-            ScoreFormat::Jsonl => "",
-            ScoreFormat::Csv => CSV_HEADER,
-        }
+    /// The header to write once before the records (CSV only; empty for JSON Lines).
+    pub fn header(&self) -> &str {
+        &self.header
     }
 
     /// Appends one customer's record.
@@ -161,7 +194,18 @@ impl ScoreFormatter {
                     let _ = write!(out, r#"{{"rank":{},"#, rank + 1);
                     out.push_str(self.head.get(rule).map_or("", String::as_str));
                     let _ = write!(out, "{}", offer.gain);
-                    out.push_str(self.tail.get(rule).map_or("}", String::as_str));
+                    out.push_str(self.tail.get(rule).map_or("", String::as_str));
+                    if !self.loyalty.is_empty() {
+                        out.push_str(r#","loyalty":{"#);
+                        for (i, (key, factor)) in self.loyalty.iter().enumerate() {
+                            if i > 0 {
+                                out.push(',');
+                            }
+                            let _ = write!(out, "{key}:{}", offer.gain * factor);
+                        }
+                        out.push('}');
+                    }
+                    out.push('}');
                 }
                 out.push_str("]}\n");
             }
@@ -172,7 +216,11 @@ impl ScoreFormatter {
                     let _ = write!(out, "{id},{line},{},", rank + 1);
                     out.push_str(self.head.get(rule).map_or("", String::as_str));
                     let _ = write!(out, "{}", offer.gain);
-                    out.push_str(self.tail.get(rule).map_or("\n", String::as_str));
+                    out.push_str(self.tail.get(rule).map_or("", String::as_str));
+                    for (_, factor) in &self.loyalty {
+                        let _ = write!(out, ",{}", offer.gain * factor);
+                    }
+                    out.push('\n');
                 }
             }
         }
