@@ -15,6 +15,11 @@ pub const REPORT_SCHEMA_VERSION: u32 = 1;
 /// How many failed rows a report lists by line.
 const ERROR_EXAMPLES: usize = 20;
 
+/// A near miss of customers left with nothing: (deepest segment, rule, failing part).
+type MissKey = (u32, u32, String);
+/// How many customers had it, and their shortfalls in hundredths of a unit.
+type MissTally = (u64, std::collections::BTreeMap<i64, u64>);
+
 /// Running counts for a dry-run; one per chunk, merged in order.
 #[derive(Debug, Clone)]
 pub struct Tally {
@@ -33,6 +38,10 @@ pub struct Tally {
     /// point): exact quantiles to 0.01 point, mergeable, memory bounded by the
     /// number of distinct values rather than the number of customers.
     segment_gain_counts: Vec<std::collections::BTreeMap<i64, u64>>,
+    /// Customers with no offer, by the deepest segment they reached.
+    no_offer: Vec<u64>,
+    /// Their near misses: customers and shortfalls per (segment, rule, failing part).
+    misses: std::collections::BTreeMap<MissKey, MissTally>,
     service_offers: Vec<u64>,
     service_gain: Vec<f64>,
     service_blocked: Vec<u64>,
@@ -62,6 +71,8 @@ impl Tally {
             segment_offer_gain: vec![0.0; segments],
             segment_member_gain: vec![0.0; segments],
             segment_gain_counts: vec![std::collections::BTreeMap::new(); segments],
+            no_offer: vec![0; segments],
+            misses: std::collections::BTreeMap::new(),
             service_offers: vec![0; services],
             service_gain: vec![0.0; services],
             service_blocked: vec![0; services],
@@ -120,6 +131,9 @@ impl Tally {
                 *counts.entry(hundredths(total)).or_insert(0) += 1;
             }
         }
+        if offers.is_empty() {
+            self.count_no_offer(outcome);
+        }
         for &rule in outcome.evaluator.fired_rules() {
             bump(&mut self.rule_fired, rule as usize);
         }
@@ -157,8 +171,42 @@ impl Tally {
         merge_counts(&mut self.service_blocked, &other.service_blocked);
         merge_counts(&mut self.rule_fired, &other.rule_fired);
         merge_counts(&mut self.rule_won, &other.rule_won);
+        merge_counts(&mut self.no_offer, &other.no_offer);
+        for (key, (count, shortfalls)) in other.misses {
+            let entry = self.misses.entry(key).or_default();
+            entry.0 += count;
+            for (value, n) in shortfalls {
+                *entry.1.entry(value).or_insert(0) += n;
+            }
+        }
         let room = ERROR_EXAMPLES.saturating_sub(self.examples.len());
         self.examples.extend(other.examples.into_iter().take(room));
+    }
+
+    /// A customer left with nothing: counted under the deepest segment it
+    /// reached, with the rules it nearly got (traced only for these customers).
+    fn count_no_offer(&mut self, outcome: &RowOutcome<'_>) {
+        let engine = outcome.evaluator.engine();
+        let members = outcome.evaluator.memberships();
+        let deepest = members
+            .iter()
+            .copied()
+            .fold(None, |best: Option<u32>, s| match best {
+                Some(b) if engine.segment_depth(b) >= engine.segment_depth(s) => Some(b),
+                _ => Some(s),
+            });
+        let Some(deepest) = deepest else { return };
+        bump(&mut self.no_offer, deepest as usize);
+        for miss in engine.near_misses(outcome.customer, members) {
+            let entry = self
+                .misses
+                .entry((deepest, miss.rule, miss.condition))
+                .or_default();
+            entry.0 += 1;
+            if let Some(shortfall) = miss.shortfall {
+                *entry.1.entry(hundredths(shortfall)).or_insert(0) += 1;
+            }
+        }
     }
 
     /// Rows that failed (data or evaluation errors).
@@ -230,6 +278,8 @@ pub struct DryRunReport {
     pub rules_never_fired: Vec<String>,
     /// Expected loyalty uplift per outcome (empty without a loyalty graph).
     pub loyalty: Vec<LoyaltyRow>,
+    /// Customers left with no offer, by the deepest segment they reached.
+    pub no_offer: Vec<NoOfferRow>,
     /// The first rows that failed, in input order.
     pub errors: Vec<String>,
 }
@@ -270,6 +320,31 @@ pub struct LoyaltyRow {
     pub uplift: f64,
     /// Per evaluated customer.
     pub mean_per_customer: f64,
+}
+
+/// Customers left with nothing in one segment, and what nearly reached them.
+#[derive(Debug, Clone, Serialize)]
+pub struct NoOfferRow {
+    /// The deepest segment these customers reached.
+    pub segment: String,
+    /// How many.
+    pub customers: u64,
+    /// The rule that failed on a single part of its condition for the most of
+    /// them, if any did.
+    pub nearest_miss: Option<NearMissRow>,
+}
+
+/// A rule that nearly reached customers left with nothing.
+#[derive(Debug, Clone, Serialize)]
+pub struct NearMissRow {
+    /// Rule name.
+    pub rule: String,
+    /// The one part of its condition that failed, as written.
+    pub condition: String,
+    /// For how many of the group it was the only failing part.
+    pub customers: u64,
+    /// Median distance to the threshold, for `attribute <op> number` parts.
+    pub median_shortfall: Option<f64>,
 }
 
 /// One segment's line in the report.
@@ -435,9 +510,40 @@ impl DryRunReport {
             rules,
             rules_never_fired,
             loyalty,
+            no_offer: no_offer_rows(engine, tally),
             errors: tally.examples.iter().map(ToString::to_string).collect(),
         }
     }
+}
+
+fn no_offer_rows(engine: &Engine, tally: &Tally) -> Vec<NoOfferRow> {
+    let mut rows = Vec::new();
+    for (i, &customers) in tally.no_offer.iter().enumerate() {
+        if customers == 0 {
+            continue;
+        }
+        let segment = u32::try_from(i).unwrap_or(u32::MAX);
+        // Nearest: a threshold on a number first (something to loosen), then
+        // the most customers, then the rule written first.
+        let rank = |tally: &MissTally| (!tally.1.is_empty(), tally.0);
+        let mut best: Option<(&MissKey, &MissTally)> = None;
+        for item in tally.misses.iter().filter(|(key, _)| key.0 == segment) {
+            if best.is_none_or(|b| rank(item.1) > rank(b.1)) {
+                best = Some(item);
+            }
+        }
+        rows.push(NoOfferRow {
+            segment: engine.segment_name(segment).to_string(),
+            customers,
+            nearest_miss: best.map(|((_, rule, condition), (count, shortfalls))| NearMissRow {
+                rule: engine.rule_name(*rule).to_string(),
+                condition: condition.clone(),
+                customers: *count,
+                median_shortfall: (!shortfalls.is_empty()).then(|| quantile(shortfalls, 0.5)),
+            }),
+        });
+    }
+    rows
 }
 
 /// A gain in hundredths of a point, the resolution of the report's quantiles.

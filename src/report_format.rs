@@ -122,6 +122,46 @@ impl DryRunReport {
         }
         out.push_str(&table.render());
 
+        if !self.no_offer.is_empty() {
+            let total: u64 = self.no_offer.iter().map(|r| r.customers).sum();
+            let _ = writeln!(
+                out,
+                "\nCustomers left with nothing: {} ({})",
+                count(total),
+                share(total)
+            );
+            let mut table = Table::new(
+                &[
+                    "deepest segment",
+                    "customers",
+                    "nearest miss",
+                    "fails only on",
+                    "for",
+                    "median shortfall",
+                ],
+                &[false, true, false, false, true, true],
+            );
+            for r in &self.no_offer {
+                let (rule, condition, customers, shortfall) = match &r.nearest_miss {
+                    Some(m) => (
+                        m.rule.clone(),
+                        format!("`{}`", m.condition),
+                        count(m.customers),
+                        m.median_shortfall.map_or("-".to_string(), decimal),
+                    ),
+                    None => ("-".into(), "-".into(), "-".into(), "-".into()),
+                };
+                table.row(vec![
+                    r.segment.clone(),
+                    count(r.customers),
+                    rule,
+                    condition,
+                    customers,
+                    shortfall,
+                ]);
+            }
+            out.push_str(&table.render());
+        }
         if !self.loyalty.is_empty() {
             out.push_str("\nLoyalty (expected uplift from the expected gain)\n");
             let mut table = Table::new(
@@ -208,6 +248,42 @@ impl DryRunReport {
                     metric,
                     value.to_string(),
                 ));
+            }
+        }
+        for r in &self.no_offer {
+            rows.push((
+                "no_offer".into(),
+                r.segment.clone(),
+                "customers",
+                r.customers.to_string(),
+            ));
+            if let Some(m) = &r.nearest_miss {
+                rows.push((
+                    "no_offer".into(),
+                    r.segment.clone(),
+                    "nearest_miss_rule",
+                    m.rule.clone(),
+                ));
+                rows.push((
+                    "no_offer".into(),
+                    r.segment.clone(),
+                    "nearest_miss_condition",
+                    m.condition.clone(),
+                ));
+                rows.push((
+                    "no_offer".into(),
+                    r.segment.clone(),
+                    "nearest_miss_customers",
+                    m.customers.to_string(),
+                ));
+                if let Some(v) = m.median_shortfall {
+                    rows.push((
+                        "no_offer".into(),
+                        r.segment.clone(),
+                        "median_shortfall",
+                        v.to_string(),
+                    ));
+                }
             }
         }
         for s in &self.services {

@@ -318,3 +318,49 @@ fn writing_to_a_pipe_leaves_it_a_pipe() {
     );
     assert!(reader.join().unwrap().contains("\"schema_version\": 1"));
 }
+
+/// Customers left with nothing, and the rule that nearly reached them,
+/// counted by hand on four customers.
+#[test]
+fn customers_left_with_nothing_and_their_nearest_miss() {
+    let dir = TempDir::new("no-offer");
+    std::fs::copy(
+        root().join("tests/cases/catalog.yaml"),
+        dir.path().join("catalog.yaml"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("rules.vas"),
+        "segment everyone { when true }\n\
+         segment retail under everyone { when channel == \"retail\" }\n\
+         rule big_spender for retail { when spend_12m >= 5000 and tenure_months >= 1 offer account_manager gain 3 }\n\
+         rule loyal for everyone { when tenure_months >= 24 offer callback }\n",
+    )
+    .unwrap();
+    let customers = dir.path().join("customers.csv");
+    std::fs::write(
+        &customers,
+        "id,spend_12m,tenure_months,channel\nc1,4000,3,retail\nc2,3000,5,retail\nc3,9000,2,online\nc4,6000,30,retail\n",
+    )
+    .unwrap();
+    let out = vasrec(&[
+        "dry-run",
+        "--rules",
+        dir.path().to_str().unwrap(),
+        "--customers",
+        customers.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["no_offer"],
+        serde_json::json!([
+            {"segment": "everyone", "customers": 1, "nearest_miss":
+                {"rule": "loyal", "condition": "tenure_months >= 24", "customers": 1, "median_shortfall": 22.0}},
+            {"segment": "retail", "customers": 2, "nearest_miss":
+                {"rule": "big_spender", "condition": "spend_12m >= 5000", "customers": 2, "median_shortfall": 1000.0}},
+        ])
+    );
+}

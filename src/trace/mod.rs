@@ -199,6 +199,7 @@ pub struct DerivedTerm {
     pub points: f64,
 }
 
+mod misses;
 mod reference;
 #[cfg(test)]
 mod tests;
