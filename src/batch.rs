@@ -200,27 +200,37 @@ fn process_chunk<S: ChunkSink>(
     let mut evaluator = engine.evaluator();
     let mut customer = Customer::empty(&engine.schema);
     for row in chunk {
-        let line = row.line();
-        let result = match decode(&engine.schema, columns, name, row, &mut customer) {
-            Err(e) => Err(RowError::Data(e)),
-            Ok(()) => match evaluator.evaluate(&customer) {
-                Ok(_) => Ok(()),
-                Err(error) => Err(RowError::Eval { line, error }),
-            },
-        };
-        let result = match result {
-            Ok(()) => Ok(evaluator.offers()),
-            Err(e) => Err(e),
-        };
+        let result = read_and_evaluate(&mut evaluator, columns, name, row, &mut customer)
+            .map(|()| evaluator.offers());
         sink.row(RowOutcome {
             customer: &customer,
-            line,
+            line: row.line(),
             result,
             evaluator: &evaluator,
             raw: row,
         });
     }
     sink
+}
+
+/// Decodes one row into `customer` and evaluates it; the offers stay in the
+/// evaluator (`offers()`), so nothing is copied per customer.
+pub(crate) fn read_and_evaluate(
+    evaluator: &mut Evaluator<'_>,
+    columns: &crate::input::ColumnMap,
+    name: &str,
+    row: &RawRow,
+    customer: &mut Customer,
+) -> Result<(), RowError> {
+    let engine = evaluator.engine();
+    decode(&engine.schema, columns, name, row, customer).map_err(RowError::Data)?;
+    evaluator
+        .evaluate(customer)
+        .map(|_| ())
+        .map_err(|error| RowError::Eval {
+            line: row.line(),
+            error,
+        })
 }
 
 /// Why a batch run ended early.

@@ -7,11 +7,11 @@
 //! evaluated in parallel and merged in input order, so the report is the same
 //! with any number of threads.
 
-use crate::batch::{CHUNK_ROWS, RowError};
+use crate::batch::{CHUNK_ROWS, RowError, read_and_evaluate};
 use crate::compile::Engine;
 use crate::customer::Customer;
 use crate::eval::Offer;
-use crate::input::{CustomerReader, DataError, RawRow, decode};
+use crate::input::{CustomerReader, DataError, RawRow};
 use crate::report::round;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -415,33 +415,21 @@ pub fn diff(
                     for (row_a, row_b) in a.iter().zip(b) {
                         tally.customers += 1;
                         let line = row_b.line();
-                        let before = decode(&base.schema, &base_columns, &name, row_a, &mut ca)
-                            .map_err(RowError::Data)
-                            .and_then(|()| {
-                                eval_a
-                                    .evaluate(&ca)
-                                    .map(<[Offer]>::to_vec)
-                                    .map_err(|error| RowError::Eval { line, error })
-                            });
-                        let after = decode(&new.schema, &new_columns, &name, row_b, &mut cb)
-                            .map_err(RowError::Data)
-                            .and_then(|()| {
-                                eval_b
-                                    .evaluate(&cb)
-                                    .map(<[Offer]>::to_vec)
-                                    .map_err(|error| RowError::Eval { line, error })
-                            });
+                        let before =
+                            read_and_evaluate(&mut eval_a, &base_columns, &name, row_a, &mut ca);
+                        let after =
+                            read_and_evaluate(&mut eval_b, &new_columns, &name, row_b, &mut cb);
                         let (before, after) = match (before, after) {
-                            (Ok(x), Ok(y)) => (x, y),
+                            (Ok(()), Ok(())) => (eval_a.offers(), eval_b.offers()),
                             (Err(e), _) | (_, Err(e)) => {
                                 tally.failed += 1;
                                 tally.first_error.get_or_insert(e);
                                 continue;
                             }
                         };
-                        count_offers(base, &before, &mut tally, false);
-                        count_offers(new, &after, &mut tally, true);
-                        compare_customer(base, new, &before, &after, &cb, line, &mut tally);
+                        count_offers(base, before, &mut tally, false);
+                        count_offers(new, after, &mut tally, true);
+                        compare_customer(base, new, before, after, &cb, line, &mut tally);
                     }
                     tally
                 })
