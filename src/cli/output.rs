@@ -17,9 +17,7 @@ pub(super) fn write(out: Option<&Path>, text: &str) -> Result<(), String> {
             other => other.map_err(|e| format!("cannot write to standard output: {e}")),
         };
     };
-    // Devices and pipes (`/dev/null`, `/dev/stdout`, a fifo) are written as they
-    // are: renaming a file over them would replace them.
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+    if written_in_place(path) {
         return std::fs::write(path, text)
             .map_err(|e| format!("cannot write `{}`: {e}", path.display()));
     }
@@ -30,6 +28,12 @@ pub(super) fn write(out: Option<&Path>, text: &str) -> Result<(), String> {
         return Err(format!("cannot write `{}`: {e}", path.display()));
     }
     Ok(())
+}
+
+/// Devices and pipes (`/dev/null`, `/dev/stdout`, a fifo) are written as they
+/// are: renaming a temporary file over them would replace them.
+pub(super) fn written_in_place(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file())
 }
 
 /// A temporary file beside `path`, in the same folder so that rename is atomic.

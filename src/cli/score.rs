@@ -242,8 +242,7 @@ impl Output {
                 std::io::stdout(),
             )));
         };
-        // Devices and pipes are written as they are; renaming over them would replace them.
-        if std::fs::metadata(target).is_ok_and(|m| !m.is_file()) {
+        if super::output::written_in_place(target) {
             let file = std::fs::OpenOptions::new()
                 .write(true)
                 .open(target)
