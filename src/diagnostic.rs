@@ -62,7 +62,6 @@ pub enum Code {
     SelfParent,
     // warnings
     UnusedSegment,
-    EmptySegment,
     ShadowedRule,
     NeverFires,
     UnusedProfile,

@@ -299,3 +299,19 @@ fn runtime_division_by_zero_is_an_error_naming_the_rule() {
         "{error}"
     );
 }
+
+#[test]
+fn a_folder_without_a_catalog() {
+    let dir = TempDir::new("no-catalog");
+    std::fs::write(dir.path().join("a.vas"), OK).unwrap();
+    let path = dir.path().to_path_buf();
+    let error = within(Duration::from_secs(20), move || {
+        Engine::load(&path).map(|_| ())
+    })
+    .unwrap_err();
+    assert_eq!(error.diagnostics[0].code, Code::MissingCatalog);
+    assert_eq!(
+        error.diagnostics[0].message,
+        "the package has no `catalog.yaml`"
+    );
+}
