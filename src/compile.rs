@@ -38,6 +38,8 @@ pub struct Engine {
     pub(crate) arbitration: crate::arbitrate::Arbitration,
     /// Each service's place in id order, for ranking ties.
     pub(crate) service_rank: Vec<u32>,
+    /// Per segment id, its position in `segments`.
+    pub(crate) positions: Vec<u32>,
 }
 
 const _: () = {
@@ -186,6 +188,7 @@ pub(crate) fn compile(
         model,
         compiled_model,
         arbitration,
+        positions: position,
     }
 }
 
@@ -572,6 +575,14 @@ impl Engine {
             .get(id as usize)
             .copied()
             .unwrap_or(0)
+    }
+
+    /// The rules written for a segment, in file order.
+    pub(crate) fn rules_for(&self, id: SegmentId) -> &[RuleId] {
+        self.positions
+            .get(id as usize)
+            .and_then(|&pos| self.segments.get(pos as usize))
+            .map_or(&[], |s| &s.rules)
     }
 
     /// A rule's name.

@@ -6,6 +6,7 @@
 //! lives in an [`Evaluator`] and is reused, so evaluating allocates nothing
 //! once its buffers have grown.
 
+use crate::arbitrate::Verdict;
 use crate::compile::Engine;
 use crate::customer::Customer;
 use crate::ir::{RuleId, SegmentId, ServiceId};
@@ -59,6 +60,22 @@ impl fmt::Display for EvalError {
 
 impl std::error::Error for EvalError {}
 
+/// A service's winning rule whose offer did not reach the final list, and why.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Dropped {
+    pub service: ServiceId,
+    pub rule: RuleId,
+    pub fate: Fate,
+}
+
+/// Why a winning offer was dropped.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Fate {
+    Suppressed,
+    GainMissing,
+    Cut(Verdict),
+}
+
 const NONE: u32 = u32::MAX;
 const PROFILE_UNSET: u8 = 3;
 
@@ -76,6 +93,8 @@ pub struct Evaluator<'e> {
     fired: Vec<RuleId>,
     offers: Vec<Offer>,
     blocked: Vec<(ServiceId, RuleId)>,
+    /// Every winning offer that was dropped, for the funnel.
+    dropped: Vec<Dropped>,
     /// Per dimension, the headroom the offers so far have left open.
     remaining: Vec<f64>,
     /// Exclusive groups taken by the offers kept so far.
@@ -99,6 +118,7 @@ impl Engine {
             fired: Vec::new(),
             offers: Vec::with_capacity(services),
             blocked: Vec::new(),
+            dropped: Vec::new(),
             remaining: Vec::new(),
             taken: Vec::new(),
         }
@@ -132,6 +152,7 @@ impl<'e> Evaluator<'e> {
         self.fired.clear();
         self.offers.clear();
         self.blocked.clear();
+        self.dropped.clear();
         for &root in &engine.roots {
             set_bit(&mut self.queued, root);
         }
@@ -247,6 +268,11 @@ impl<'e> Evaluator<'e> {
             }
             if suppressed != NONE {
                 self.blocked.push((service, best));
+                self.dropped.push(Dropped {
+                    service,
+                    rule: best,
+                    fate: Fate::Suppressed,
+                });
                 continue;
             }
             let Some(rule) = engine.rules.get(best as usize) else {
@@ -277,7 +303,14 @@ impl<'e> Evaluator<'e> {
                     });
                 }
                 // The winning rule's gain needs a value the customer lacks: no offer.
-                None => self.blocked.push((service, best)),
+                None => {
+                    self.blocked.push((service, best));
+                    self.dropped.push(Dropped {
+                        service,
+                        rule: best,
+                        fate: Fate::GainMissing,
+                    });
+                }
             }
         }
         self.touched.clear();
@@ -300,12 +333,21 @@ impl<'e> Evaluator<'e> {
                         .cmp(&rank.get(b.service as usize))
                 })
         });
+        let dropped = &mut self.dropped;
         engine.arbitration.select(
             &mut self.offers,
             cx.values,
             engine.catalog.max_offers,
             &mut self.taken,
-            |_, _| {},
+            |offer, verdict| {
+                if verdict != Verdict::Kept {
+                    dropped.push(Dropped {
+                        service: offer.service,
+                        rule: offer.rule,
+                        fate: Fate::Cut(verdict),
+                    });
+                }
+            },
         );
         if let Some(model) = &engine.compiled_model {
             model.stack(&mut self.offers, cx.values, &mut self.remaining);
@@ -332,6 +374,18 @@ impl<'e> Evaluator<'e> {
     /// The offers of the last customer.
     pub fn offers(&self) -> &[Offer] {
         &self.offers
+    }
+
+    /// Winning offers of the last customer that did not make the final list.
+    pub(crate) fn dropped(&self) -> &[Dropped] {
+        &self.dropped
+    }
+
+    /// Whether a profile held for the last customer. Profiles are evaluated
+    /// for every rule of every segment the customer is in, so this is known
+    /// for every rule the funnel looks at.
+    pub(crate) fn profile_held(&self, profile: u32) -> bool {
+        self.profile_cache.get(profile as usize) == Some(&1)
     }
 }
 

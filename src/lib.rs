@@ -61,6 +61,7 @@ pub mod diagnostic;
 pub mod diff;
 mod diff_format;
 mod eval;
+pub mod funnel;
 mod graph;
 mod input;
 mod ir;

@@ -47,6 +47,7 @@ pub struct Tally {
     service_blocked: Vec<u64>,
     rule_fired: Vec<u64>,
     rule_won: Vec<u64>,
+    funnel: crate::funnel::FunnelTally,
     data_errors: u64,
     eval_errors: u64,
     examples: Vec<RowError>,
@@ -78,6 +79,7 @@ impl Tally {
             service_blocked: vec![0; services],
             rule_fired: vec![0; rules],
             rule_won: vec![0; rules],
+            funnel: crate::funnel::FunnelTally::new(engine),
             data_errors: 0,
             eval_errors: 0,
             examples: Vec::new(),
@@ -140,6 +142,7 @@ impl Tally {
         for &(service, _) in outcome.evaluator.blocked() {
             bump(&mut self.service_blocked, service as usize);
         }
+        self.funnel.add(outcome.evaluator);
     }
 
     /// Adds a later chunk's tally to this one.
@@ -171,6 +174,7 @@ impl Tally {
         merge_counts(&mut self.service_blocked, &other.service_blocked);
         merge_counts(&mut self.rule_fired, &other.rule_fired);
         merge_counts(&mut self.rule_won, &other.rule_won);
+        self.funnel.merge(&other.funnel);
         merge_counts(&mut self.no_offer, &other.no_offer);
         for (key, (count, shortfalls)) in other.misses {
             let entry = self.misses.entry(key).or_default();
@@ -280,6 +284,8 @@ pub struct DryRunReport {
     pub loyalty: Vec<LoyaltyRow>,
     /// Customers left with no offer, by the deepest segment they reached.
     pub no_offer: Vec<NoOfferRow>,
+    /// Where each service and rule loses its audience.
+    pub funnel: crate::funnel::Funnel,
     /// The first rows that failed, in input order.
     pub errors: Vec<String>,
 }
@@ -511,6 +517,7 @@ impl DryRunReport {
             rules_never_fired,
             loyalty,
             no_offer: no_offer_rows(engine, tally),
+            funnel: tally.funnel.report(engine, &tally.segment_members),
             errors: tally.examples.iter().map(ToString::to_string).collect(),
         }
     }

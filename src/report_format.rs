@@ -122,6 +122,8 @@ impl DryRunReport {
         }
         out.push_str(&table.render());
 
+        out.push_str(&self.funnel.to_table());
+
         if !self.no_offer.is_empty() {
             let total: u64 = self.no_offer.iter().map(|r| r.customers).sum();
             let _ = writeln!(
@@ -320,6 +322,26 @@ impl DryRunReport {
                 "offers",
                 r.offers.to_string(),
             ));
+        }
+        for s in &self.funnel.services {
+            for stage in &s.stages {
+                rows.push((
+                    "funnel_service".into(),
+                    s.service.clone(),
+                    stage.stage,
+                    stage.customers.to_string(),
+                ));
+            }
+        }
+        for r in &self.funnel.rules {
+            for stage in &r.stages {
+                rows.push((
+                    "funnel_rule".into(),
+                    r.rule.clone(),
+                    stage.stage,
+                    stage.customers.to_string(),
+                ));
+            }
         }
         let mut writer = csv::Writer::from_writer(Vec::new());
         let _ = writer.write_record(["section", "item", "metric", "value"]);

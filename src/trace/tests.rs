@@ -27,7 +27,7 @@ impl Rng {
 const CATALOG: &str = r#"
 package: random
 max_offers: 3
-budget: 7
+budget: 6
 channel_fit: { attribute: tier, online: [gold], offline: [bronze] }
 satisfaction:
   min: 0
@@ -256,4 +256,91 @@ fn fast_evaluator_agrees_with_reference() {
         }
     }
     assert_eq!(checked, 16_000);
+}
+
+/// The funnel counted from the fast evaluator's state equals the funnel
+/// rebuilt from the reference evaluator's per-rule statuses, and counts never
+/// increase along a funnel.
+#[test]
+fn funnel_agrees_with_reference_and_never_increases() {
+    use crate::funnel::{FunnelTally, RULE_STAGES};
+    for seed in 0..300u64 {
+        let mut rng = Rng(seed ^ 0xF00D);
+        let rules = package(&mut rng);
+        let engine = Engine::from_sources(CATALOG, &[("random.vas", &rules)]).unwrap();
+        let mut evaluator = engine.evaluator();
+        let mut fast = FunnelTally::new(&engine);
+        let (_, rule_count, _) = engine.counts();
+        let services = engine.catalog.services.len();
+        let mut by_rule = vec![[0u64; RULE_STAGES.len()]; rule_count];
+        let mut by_service = vec![[0u64; 3]; services];
+        for _ in 0..40 {
+            let customer = customer(&mut rng, &engine);
+            if evaluator.evaluate(&customer).is_err() {
+                continue;
+            }
+            fast.add(&evaluator);
+            let explanation = engine.explain(&customer);
+            assert!(explanation.error.is_none());
+            let mut reached = vec![[false; 3]; services];
+            for (i, trace) in explanation.rules.iter().enumerate() {
+                if trace.action != "offer" {
+                    continue;
+                }
+                let passed = match &trace.status {
+                    RuleStatus::SegmentNotMatched => 0,
+                    RuleStatus::ProfileNotMatched { .. } => 1,
+                    RuleStatus::ConditionFalse | RuleStatus::ConditionUnknown => 2,
+                    RuleStatus::LostTo { .. } => 3,
+                    RuleStatus::SuppressedBy { .. } => 4,
+                    RuleStatus::GainMissing => 5,
+                    RuleStatus::CutByMaxOffers => 6,
+                    RuleStatus::ChannelMismatch => 7,
+                    RuleStatus::ExclusiveWith { .. } => 8,
+                    RuleStatus::CutByBudget => 9,
+                    RuleStatus::Offered { .. } => RULE_STAGES.len(),
+                    other => panic!("seed {seed}: unexpected status {other:?}"),
+                };
+                for count in &mut by_rule[i][..passed] {
+                    *count += 1;
+                }
+                let service = engine.rule_service(i as u32) as usize;
+                for (stage, flag) in reached[service].iter_mut().enumerate() {
+                    *flag |= passed > stage;
+                }
+            }
+            for (counts, flags) in by_service.iter_mut().zip(&reached) {
+                for (count, flag) in counts.iter_mut().zip(flags) {
+                    *count += u64::from(*flag);
+                }
+            }
+        }
+        let members = vec![0; engine.counts().0];
+        let funnel = fast.report(&engine, &members);
+        let mut offer_rules = (0..rule_count).filter(|&i| engine.rule_offers(i as u32));
+        for row in &funnel.rules {
+            let i = offer_rules.next().unwrap();
+            let counts: Vec<u64> = row.stages.iter().map(|s| s.customers).collect();
+            assert_eq!(
+                counts, by_rule[i],
+                "seed {seed}: rule {}\n{rules}",
+                row.rule
+            );
+            assert!(counts.windows(2).all(|w| w[0] >= w[1]), "seed {seed}");
+        }
+        for (s, row) in funnel.services.iter().enumerate() {
+            let counts: Vec<u64> = row.stages.iter().map(|s| s.customers).collect();
+            assert_eq!(
+                counts[..3],
+                by_service[s],
+                "seed {seed}: {}\n{rules}",
+                row.service
+            );
+            assert!(
+                counts.windows(2).all(|w| w[0] >= w[1]),
+                "seed {seed}: {counts:?}"
+            );
+            assert_eq!(row.offered, *counts.last().unwrap());
+        }
+    }
 }
