@@ -371,6 +371,38 @@ fn stream(c: &mut Criterion, bundled: &Case) {
     group.finish();
 }
 
+/// What the funnel adds to evaluation: the bundled sample evaluated alone,
+/// and evaluated and counted into a funnel (the bound is 1.5x).
+fn funnel(c: &mut Criterion, bundled: &Case) {
+    let mut group = c.benchmark_group("funnel");
+    group.throughput(Throughput::Elements(bundled.customers.len() as u64));
+    group.bench_function(BenchmarkId::new("evaluate", &bundled.name), |b| {
+        let mut evaluator = bundled.engine.evaluator();
+        b.iter(|| {
+            let mut offers = 0;
+            for customer in &bundled.customers {
+                offers += evaluator.evaluate(customer).map_or(0, <[_]>::len);
+            }
+            offers
+        })
+    });
+    group.bench_function(BenchmarkId::new("evaluate+funnel", &bundled.name), |b| {
+        let mut evaluator = bundled.engine.evaluator();
+        let mut funnel = vasrec::funnel::FunnelTally::new(&bundled.engine);
+        b.iter(|| {
+            let mut offers = 0;
+            for customer in &bundled.customers {
+                if let Ok(o) = evaluator.evaluate(customer) {
+                    offers += o.len();
+                    funnel.add(&evaluator);
+                }
+            }
+            offers
+        })
+    });
+    group.finish();
+}
+
 fn benches(c: &mut Criterion) {
     let cases = cases();
     let hand = baseline::load_csv(&sample_csv()).expect("baseline customers");
@@ -380,6 +412,7 @@ fn benches(c: &mut Criterion) {
     if let Some(bundled) = cases.iter().find(|c| c.name == "bundled") {
         assert_eq!(hand.len(), bundled.customers.len());
         stream(c, bundled);
+        funnel(c, bundled);
     }
 }
 

@@ -25,6 +25,9 @@ pub(crate) enum Verdict {
     },
     /// It would take the offers' cost over the budget.
     Budget,
+    /// The service's capacity went to customers with a higher expected gain
+    /// (decided over the whole population, see `capacity`).
+    Capacity,
 }
 
 #[derive(Debug, Clone)]
@@ -34,6 +37,10 @@ pub(crate) struct Arbitration {
     /// Per service: its exclusive group, as an index.
     groups: Vec<Option<u32>>,
     channels: Vec<Channel>,
+    /// Per service: whether its capacity is limited.
+    pub(crate) limited: Vec<bool>,
+    /// Whether any service is.
+    pub(crate) any_limited: bool,
     /// The customer's channel attribute and the values meaning online-only / offline-only.
     fit: Option<(Slot, Vec<Symbol>, Vec<Symbol>)>,
 }
@@ -68,6 +75,12 @@ impl Arbitration {
             costs: catalog.services.iter().map(|s| s.cost).collect(),
             groups,
             channels: catalog.services.iter().map(|s| s.channel).collect(),
+            limited: catalog
+                .services
+                .iter()
+                .map(|s| s.capacity.is_some())
+                .collect(),
+            any_limited: catalog.services.iter().any(|s| s.capacity.is_some()),
             fit,
         }
     }

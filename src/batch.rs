@@ -6,6 +6,7 @@
 //! chunk and merged in order is identical with 1 or N threads. Memory is
 //! bounded by the chunks in flight, whatever the size of the input.
 
+use crate::capacity::Allocation;
 use crate::compile::Engine;
 use crate::customer::Customer;
 use crate::eval::{EvalError, Evaluator, Offer};
@@ -96,8 +97,21 @@ pub trait ChunkSink: Send {
 /// may stop the run by returning an error.
 pub fn run<S: ChunkSink, E>(
     engine: &Engine,
+    reader: CustomerReader,
+    threads: usize,
+    new_sink: impl Fn() -> S + Sync,
+    consume: impl FnMut(S, usize) -> Result<(), E>,
+) -> Result<(), RunError<E>> {
+    run_allocated(engine, reader, threads, None, new_sink, consume)
+}
+
+/// Like [`run`], with the capacity-limited services given out as `allocation`
+/// says (see [`crate::capacity`]).
+pub fn run_allocated<S: ChunkSink, E>(
+    engine: &Engine,
     mut reader: CustomerReader,
     threads: usize,
+    allocation: Option<&Allocation>,
     new_sink: impl Fn() -> S + Sync,
     mut consume: impl FnMut(S, usize) -> Result<(), E>,
 ) -> Result<(), RunError<E>> {
@@ -164,7 +178,7 @@ pub fn run<S: ChunkSink, E>(
                     .par_iter()
                     .map(|chunk| {
                         (
-                            process_chunk(engine, &columns, &name, chunk, &new_sink),
+                            process_chunk(engine, allocation, &columns, &name, chunk, &new_sink),
                             chunk.len(),
                         )
                     })
@@ -191,13 +205,14 @@ pub fn run<S: ChunkSink, E>(
 
 fn process_chunk<S: ChunkSink>(
     engine: &Engine,
+    allocation: Option<&Allocation>,
     columns: &crate::input::ColumnMap,
     name: &str,
     chunk: &[RawRow],
     new_sink: &(impl Fn() -> S + Sync),
 ) -> S {
     let mut sink = new_sink();
-    let mut evaluator = engine.evaluator();
+    let mut evaluator = engine.evaluator_with(allocation);
     let mut customer = Customer::empty(&engine.schema);
     for row in chunk {
         let result = read_and_evaluate(&mut evaluator, columns, name, row, &mut customer)
@@ -224,6 +239,7 @@ pub(crate) fn read_and_evaluate(
 ) -> Result<(), RowError> {
     let engine = evaluator.engine();
     decode(&engine.schema, columns, name, row, customer).map_err(RowError::Data)?;
+    evaluator.set_row(row.line());
     evaluator
         .evaluate(customer)
         .map(|_| ())

@@ -8,9 +8,11 @@
 //! with any number of threads.
 
 use crate::batch::{CHUNK_ROWS, RowError, read_and_evaluate};
+use crate::capacity::Allocation;
 use crate::compile::Engine;
 use crate::customer::Customer;
 use crate::eval::Offer;
+use crate::funnel::{Funnel, FunnelTally, SERVICE_STAGES};
 use crate::input::{CustomerReader, DataError, RawRow};
 use crate::report::round;
 use rayon::prelude::*;
@@ -52,6 +54,67 @@ pub struct DiffReport {
     pub segments: Vec<NamedBeforeAfter>,
     /// The first customers whose offers changed, in input order.
     pub examples: Vec<CustomerChange>,
+    /// The funnel before and after, for each service whose funnel changed.
+    pub funnel: Vec<FunnelChange>,
+    /// Arbitration stages neither package uses.
+    pub unused_stages: Vec<&'static str>,
+}
+
+/// One service's funnel before and after the change.
+#[derive(Debug, Clone, Serialize)]
+pub struct FunnelChange {
+    /// Service id.
+    pub service: String,
+    /// Customers at each stage of the service funnel.
+    pub stages: Vec<StageChange>,
+}
+
+/// Customers at one stage, before and after.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct StageChange {
+    /// Stage name.
+    pub stage: &'static str,
+    /// With the base package.
+    pub before: u64,
+    /// With the new package.
+    pub after: u64,
+}
+
+/// Services whose funnel differs, by id, in the new package's order first;
+/// a service only one package has counts zero in the other.
+fn funnel_changes(before: &Funnel, after: &Funnel) -> Vec<FunnelChange> {
+    let mut ids: Vec<&str> = after.services.iter().map(|s| s.service.as_str()).collect();
+    for s in &before.services {
+        if !ids.contains(&s.service.as_str()) {
+            ids.push(&s.service);
+        }
+    }
+    let counts = |funnel: &Funnel, id: &str| -> Vec<u64> {
+        funnel
+            .services
+            .iter()
+            .find(|s| s.service == id)
+            .map_or(vec![0; SERVICE_STAGES.len()], |s| {
+                s.stages.iter().map(|c| c.customers).collect()
+            })
+    };
+    ids.into_iter()
+        .filter_map(|id| {
+            let (b, a) = (counts(before, id), counts(after, id));
+            (b != a).then(|| FunnelChange {
+                service: id.to_string(),
+                stages: SERVICE_STAGES
+                    .iter()
+                    .zip(b.into_iter().zip(a))
+                    .map(|(stage, (before, after))| StageChange {
+                        stage,
+                        before,
+                        after,
+                    })
+                    .collect(),
+            })
+        })
+        .collect()
 }
 
 /// Added, removed and modified declarations of one kind.
@@ -272,7 +335,7 @@ fn compare(before: Vec<(String, String)>, after: Vec<(String, String)>) -> Chang
 }
 
 /// Running figures of a diff; one per chunk, merged in input order.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct Tally {
     customers: u64,
     affected: u64,
@@ -286,10 +349,33 @@ struct Tally {
     segments: BTreeMap<String, BeforeAfter>,
     examples: Vec<CustomerChange>,
     first_error: Option<RowError>,
+    funnel_before: FunnelTally,
+    funnel_after: FunnelTally,
 }
 
 impl Tally {
+    fn new(base: &Engine, new: &Engine) -> Tally {
+        Tally {
+            customers: 0,
+            affected: 0,
+            added: 0,
+            removed: 0,
+            reranked: 0,
+            gain_changed: 0,
+            failed: 0,
+            totals: BeforeAfter::default(),
+            services: BTreeMap::new(),
+            segments: BTreeMap::new(),
+            examples: Vec::new(),
+            first_error: None,
+            funnel_before: FunnelTally::new(base),
+            funnel_after: FunnelTally::new(new),
+        }
+    }
+
     fn merge(&mut self, other: Tally) {
+        self.funnel_before.merge(&other.funnel_before);
+        self.funnel_after.merge(&other.funnel_after);
         self.customers += other.customers;
         self.affected += other.affected;
         self.added += other.added;
@@ -368,6 +454,8 @@ impl std::fmt::Display for DiffError {
 
 /// Evaluates both packages over the same customers (one reader per package,
 /// over the same file) and builds the report.
+/// `allocations` give out the capacity-limited services of the base and the
+/// new package (see [`crate::capacity`]); None offers them without the limit.
 pub fn diff(
     base: &Engine,
     new: &Engine,
@@ -375,6 +463,7 @@ pub fn diff(
     mut new_reader: CustomerReader,
     threads: usize,
     stop_at_bad_row: bool,
+    allocations: [Option<&Allocation>; 2],
 ) -> Result<DiffReport, DiffError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
@@ -382,7 +471,7 @@ pub fn diff(
         .map_err(|e| DiffError::Setup(e.to_string()))?;
     let (base_columns, new_columns) = (base_reader.columns.clone(), new_reader.columns.clone());
     let name = new_reader.name().to_string();
-    let mut total = Tally::default();
+    let mut total = Tally::new(base, new);
     loop {
         let mut pairs: Vec<(Vec<RawRow>, Vec<RawRow>)> = Vec::new();
         for _ in 0..threads.max(1) * 4 {
@@ -408,8 +497,11 @@ pub fn diff(
             pairs
                 .par_iter()
                 .map(|(a, b)| {
-                    let mut tally = Tally::default();
-                    let (mut eval_a, mut eval_b) = (base.evaluator(), new.evaluator());
+                    let mut tally = Tally::new(base, new);
+                    let (mut eval_a, mut eval_b) = (
+                        base.evaluator_with(allocations[0]),
+                        new.evaluator_with(allocations[1]),
+                    );
                     let (mut ca, mut cb) =
                         (Customer::empty(&base.schema), Customer::empty(&new.schema));
                     for (row_a, row_b) in a.iter().zip(b) {
@@ -429,6 +521,8 @@ pub fn diff(
                         };
                         count_offers(base, before, &mut tally, false);
                         count_offers(new, after, &mut tally, true);
+                        tally.funnel_before.add(&eval_a);
+                        tally.funnel_after.add(&eval_b);
                         compare_customer(base, new, before, after, &cb, line, &mut tally);
                     }
                     tally
@@ -513,6 +607,8 @@ fn finish(mut f: BeforeAfter) -> BeforeAfter {
 }
 
 fn report(base: &Engine, new: &Engine, tally: Tally) -> DiffReport {
+    let before = tally.funnel_before.report(base, &[]);
+    let after = tally.funnel_after.report(new, &[]);
     // Every service and segment of either package appears, in the new package's order first.
     let mut service_names: Vec<String> =
         new.catalog.services.iter().map(|s| s.id.clone()).collect();
@@ -555,6 +651,13 @@ fn report(base: &Engine, new: &Engine, tally: Tally) -> DiffReport {
         services: named(service_names, &tally.services),
         segments: named(segment_names, &tally.segments),
         examples: tally.examples,
+        funnel: funnel_changes(&before, &after),
+        unused_stages: before
+            .unused_stages
+            .iter()
+            .filter(|s| after.unused_stages.contains(s))
+            .copied()
+            .collect(),
     }
 }
 

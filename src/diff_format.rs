@@ -76,6 +76,7 @@ impl DiffReport {
         out.push_str(&figures_table("service", &self.services));
         out.push_str("\nBy segment (of the rule that made the offer)\n");
         out.push_str(&figures_table("segment", &self.segments));
+        out.push_str(&self.funnel_table());
 
         if !self.examples.is_empty() {
             out.push_str("\nCustomers whose offers changed (first ones)\n");
@@ -86,6 +87,42 @@ impl DiffReport {
             }
         }
         out
+    }
+
+    /// The funnels of the services whose funnel changed: a cell shows one
+    /// count when the stage is unchanged, `before -> after` when not.
+    fn funnel_table(&self) -> String {
+        if self.funnel.is_empty() {
+            return "\nFunnel: no service's funnel changed\n".to_string();
+        }
+        let shown: Vec<usize> = crate::funnel::SERVICE_STAGES
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !self.unused_stages.contains(s))
+            .map(|(i, _)| i)
+            .collect();
+        let mut header = vec!["service"];
+        header.extend(
+            shown
+                .iter()
+                .map(|&i| crate::funnel::heading(crate::funnel::SERVICE_STAGES[i])),
+        );
+        let mut right = vec![false];
+        right.extend(shown.iter().map(|_| true));
+        let mut table = Table::new(&header, &right);
+        for f in &self.funnel {
+            let mut row = vec![f.service.clone()];
+            row.extend(shown.iter().map(|&i| match f.stages.get(i) {
+                Some(c) if c.before == c.after => count(c.after),
+                Some(c) => format!("{} -> {}", count(c.before), count(c.after)),
+                None => String::new(),
+            }));
+            table.row(row);
+        }
+        format!(
+            "\nFunnel of the services the change touches (customers at each stage)\n{}",
+            table.render()
+        )
     }
 
     /// The report as long-format CSV: `section,item,metric,value`.
@@ -133,6 +170,38 @@ impl DiffReport {
                 ] {
                     row(section, &item.name, metric, value.to_string());
                 }
+            }
+        }
+        for f in &self.funnel {
+            for stage in &f.stages {
+                row(
+                    "funnel",
+                    &f.service,
+                    &format!("{}_before", stage.stage),
+                    stage.before.to_string(),
+                );
+                row(
+                    "funnel",
+                    &f.service,
+                    &format!("{}_after", stage.stage),
+                    stage.after.to_string(),
+                );
+            }
+        }
+        for f in &self.funnel {
+            for stage in &f.stages {
+                row(
+                    "funnel",
+                    &f.service,
+                    &format!("{}_before", stage.stage),
+                    stage.before.to_string(),
+                );
+                row(
+                    "funnel",
+                    &f.service,
+                    &format!("{}_after", stage.stage),
+                    stage.after.to_string(),
+                );
             }
         }
         for (kind, changes) in [

@@ -7,6 +7,7 @@
 //! once its buffers have grown.
 
 use crate::arbitrate::Verdict;
+use crate::capacity::Allocation;
 use crate::compile::Engine;
 use crate::customer::Customer;
 use crate::ir::{RuleId, SegmentId, ServiceId};
@@ -99,6 +100,13 @@ pub struct Evaluator<'e> {
     remaining: Vec<f64>,
     /// Exclusive groups taken by the offers kept so far.
     taken: Vec<(u32, u32)>,
+    /// Offers of capacity-limited services the customer's own arbitration
+    /// kept, with their gains before stacking: the demand for capacity.
+    demand: Vec<(ServiceId, f64)>,
+    /// Which customers get the limited services, once decided.
+    allocation: Option<&'e Allocation>,
+    /// The customer's row, which breaks ties in the allocation.
+    row: u64,
 }
 
 impl Engine {
@@ -121,7 +129,18 @@ impl Engine {
             dropped: Vec::new(),
             remaining: Vec::new(),
             taken: Vec::new(),
+            demand: Vec::new(),
+            allocation: None,
+            row: 0,
         }
+    }
+
+    /// An evaluator that gives out capacity-limited services as `allocation`
+    /// says (or without the limit when None); see [`crate::capacity`].
+    pub fn evaluator_with<'e>(&'e self, allocation: Option<&'e Allocation>) -> Evaluator<'e> {
+        let mut evaluator = self.evaluator();
+        evaluator.allocation = allocation;
+        evaluator
     }
 
     /// Evaluates one customer (allocates an evaluator; prefer
@@ -132,6 +151,12 @@ impl Engine {
 }
 
 impl<'e> Evaluator<'e> {
+    /// Sets the row of the next customer; rows break ties in the allocation
+    /// of limited services, earlier first.
+    pub fn set_row(&mut self, row: u64) {
+        self.row = row;
+    }
+
     /// The engine this evaluator runs.
     pub fn engine(&self) -> &'e Engine {
         self.engine
@@ -153,6 +178,7 @@ impl<'e> Evaluator<'e> {
         self.offers.clear();
         self.blocked.clear();
         self.dropped.clear();
+        self.demand.clear();
         for &root in &engine.roots {
             set_bit(&mut self.queued, root);
         }
@@ -349,10 +375,47 @@ impl<'e> Evaluator<'e> {
                 }
             },
         );
+        if engine.arbitration.any_limited {
+            self.apply_capacity();
+        }
         if let Some(model) = &engine.compiled_model {
             model.stack(&mut self.offers, cx.values, &mut self.remaining);
         }
         Ok(&self.offers)
+    }
+
+    /// Records the demand for limited services and, once an allocation is
+    /// set, drops the offers this customer did not get. Decided on gains
+    /// before stacking, so that stacking sees only the offers kept.
+    fn apply_capacity(&mut self) {
+        let limited = &self.engine.arbitration.limited;
+        self.demand.clear();
+        for offer in &self.offers {
+            if limited.get(offer.service as usize) == Some(&true) {
+                self.demand.push((offer.service, offer.gain));
+            }
+        }
+        let Some(allocation) = self.allocation else {
+            return;
+        };
+        let (row, dropped) = (self.row, &mut self.dropped);
+        self.offers.retain(|offer| {
+            if allocation.admits(offer.service, offer.gain, row) {
+                return true;
+            }
+            dropped.push(Dropped {
+                service: offer.service,
+                rule: offer.rule,
+                fate: Fate::Cut(Verdict::Capacity),
+            });
+            false
+        });
+    }
+
+    /// Offers of capacity-limited services that the last customer's own
+    /// arbitration kept, with their gains before stacking.
+    pub fn demand(&self) -> &[(ServiceId, f64)] {
+        &self.demand
     }
 
     /// Segments the last customer was in, in the order they were visited.

@@ -65,6 +65,7 @@ fn stopped_at(fate: Fate) -> usize {
         Fate::Cut(Verdict::Channel) => 7,
         Fate::Cut(Verdict::Group { .. }) => 8,
         Fate::Cut(Verdict::Budget) => 9,
+        Fate::Cut(Verdict::Capacity) => 10,
         Fate::Cut(Verdict::Kept) => STAGES,
     }
 }
@@ -338,7 +339,7 @@ impl Funnel {
     }
 }
 
-fn heading(stage: &str) -> &'static str {
+pub(crate) fn heading(stage: &str) -> &'static str {
     match stage {
         "in_segment" => "in segment",
         "in_profile" => "profile",

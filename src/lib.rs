@@ -54,6 +54,7 @@
 
 mod arbitrate;
 pub mod batch;
+pub mod capacity;
 pub mod catalog;
 mod compile;
 mod customer;

@@ -286,6 +286,9 @@ pub struct DryRunReport {
     pub no_offer: Vec<NoOfferRow>,
     /// Where each service and rule loses its audience.
     pub funnel: crate::funnel::Funnel,
+    /// How the capacity-limited services were given out (empty when none is
+    /// limited, or capacity was ignored).
+    pub capacity: Vec<CapacityRow>,
     /// The first rows that failed, in input order.
     pub errors: Vec<String>,
 }
@@ -518,9 +521,56 @@ impl DryRunReport {
             loyalty,
             no_offer: no_offer_rows(engine, tally),
             funnel: tally.funnel.report(engine, &tally.segment_members),
+            capacity: Vec::new(),
             errors: tally.examples.iter().map(ToString::to_string).collect(),
         }
     }
+}
+
+impl DryRunReport {
+    /// Adds how the capacity-limited services were given out.
+    pub fn with_capacity(
+        mut self,
+        engine: &Engine,
+        allocation: Option<&crate::capacity::Allocation>,
+    ) -> DryRunReport {
+        self.capacity = allocation
+            .map(|a| a.usage())
+            .unwrap_or_default()
+            .iter()
+            .map(|u| CapacityRow {
+                service: engine
+                    .service(u.service)
+                    .map_or(String::new(), |s| s.id.clone()),
+                capacity: u.capacity,
+                demand: u.demand,
+                allocated: u.allocated,
+                unmet: u.unmet,
+                allocated_gain: round(u.allocated_gain),
+                first_come_gain: round(u.first_come_gain),
+            })
+            .collect();
+        self
+    }
+}
+
+/// How one capacity-limited service was given out.
+#[derive(Debug, Clone, Serialize)]
+pub struct CapacityRow {
+    /// Service id.
+    pub service: String,
+    /// How many can be given out.
+    pub capacity: u64,
+    /// Customers whose own arbitration kept the service.
+    pub demand: u64,
+    /// Customers who got it: those with the highest expected gain per cost.
+    pub allocated: u64,
+    /// Customers who wanted it and did not get it.
+    pub unmet: u64,
+    /// Expected gain of the offers given out, before stacking.
+    pub allocated_gain: f64,
+    /// The same had the first customers in the file been served instead.
+    pub first_come_gain: f64,
 }
 
 fn no_offer_rows(engine: &Engine, tally: &Tally) -> Vec<NoOfferRow> {

@@ -123,6 +123,36 @@ impl DryRunReport {
         out.push_str(&table.render());
 
         out.push_str(&self.funnel.to_table());
+        if !self.capacity.is_empty() {
+            out.push_str(
+                "\nCapacity (given to the highest expected gain per cost; a customer who \
+                 misses out gets no other offer instead)\n",
+            );
+            let mut table = Table::new(
+                &[
+                    "service",
+                    "capacity",
+                    "demand",
+                    "allocated",
+                    "unmet",
+                    "gain given",
+                    "first come, first served",
+                ],
+                &[false, true, true, true, true, true, true],
+            );
+            for c in &self.capacity {
+                table.row(vec![
+                    c.service.clone(),
+                    count(c.capacity),
+                    count(c.demand),
+                    count(c.allocated),
+                    count(c.unmet),
+                    decimal(c.allocated_gain),
+                    decimal(c.first_come_gain),
+                ]);
+            }
+            out.push_str(&table.render());
+        }
 
         if !self.no_offer.is_empty() {
             let total: u64 = self.no_offer.iter().map(|r| r.customers).sum();
@@ -322,6 +352,18 @@ impl DryRunReport {
                 "offers",
                 r.offers.to_string(),
             ));
+        }
+        for c in &self.capacity {
+            for (metric, value) in [
+                ("capacity", c.capacity.to_string()),
+                ("demand", c.demand.to_string()),
+                ("allocated", c.allocated.to_string()),
+                ("unmet", c.unmet.to_string()),
+                ("allocated_gain", c.allocated_gain.to_string()),
+                ("first_come_gain", c.first_come_gain.to_string()),
+            ] {
+                rows.push(("capacity".into(), c.service.clone(), metric, value));
+            }
         }
         for s in &self.funnel.services {
             for stage in &s.stages {

@@ -61,6 +61,11 @@ impl Explanation {
                 RuleStatus::CutByBudget => {
                     format!("fired (gain {}), but over the budget", gain(r.gain))
                 }
+                RuleStatus::CutByCapacity => format!(
+                    "fired (gain {}), but {}'s capacity went to customers with a higher gain",
+                    gain(r.gain),
+                    r.service
+                ),
                 RuleStatus::ChannelMismatch => format!(
                     "fired (gain {}), but {} does not fit the customer's channel",
                     gain(r.gain),

@@ -2,6 +2,8 @@
 
 use super::EXIT_USAGE;
 use std::path::{Path, PathBuf};
+use vasrec::batch::{self, RunError};
+use vasrec::capacity::{Allocation, Demand};
 use vasrec::{CustomerReader, Engine, InputFormat};
 
 #[derive(clap::Args)]
@@ -13,6 +15,10 @@ pub(super) struct CustomerArgs {
     /// Input format; by default taken from the file extension (.jsonl, .ndjson: JSON Lines).
     #[arg(long, value_enum)]
     pub input_format: Option<InputArg>,
+    /// Offer capacity-limited services to everyone who qualifies, as if they
+    /// had no `capacity` (skips the first pass that allocates them).
+    #[arg(long)]
+    pub ignore_capacity: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -21,12 +27,14 @@ pub(super) enum InputArg {
     Jsonl,
 }
 
-/// Opens the customers file (or standard input) and maps its columns;
-/// prints the problem and returns the exit code when it cannot.
+/// Opens the customers file (or standard input, or its spooled copy) and
+/// maps its columns; prints the problem and returns the exit code when it
+/// cannot.
 pub(super) fn open_customers(
     engine: &Engine,
     rules: &Path,
     args: &CustomerArgs,
+    spool: Option<&Spool>,
 ) -> Result<(CustomerReader, String), u8> {
     let sample = engine.catalog().sample.as_ref().map(|s| rules.join(s));
     let Some(path) = args.customers.clone().or(sample) else {
@@ -41,7 +49,18 @@ pub(super) fn open_customers(
         None => InputFormat::from_path(&path),
     };
     let display = path.display().to_string();
-    let input: Box<dyn std::io::Read + Send> = if path.as_os_str() == "-" {
+    let input: Box<dyn std::io::Read + Send> = if let Some(spool) = spool {
+        match std::fs::File::open(&spool.0) {
+            Ok(file) => Box::new(file),
+            Err(e) => {
+                eprintln!(
+                    "error: cannot read back standard input from `{}`: {e}",
+                    spool.0.display()
+                );
+                return Err(EXIT_USAGE);
+            }
+        }
+    } else if path.as_os_str() == "-" {
         Box::new(std::io::stdin())
     } else {
         match std::fs::File::open(&path) {
@@ -63,4 +82,84 @@ pub(super) fn open_customers(
         );
     }
     Ok((reader, display))
+}
+
+/// Standard input copied to a temporary file so that it can be read twice;
+/// the file is removed when this is dropped.
+pub(super) struct Spool(PathBuf);
+
+impl Spool {
+    fn from_stdin() -> std::io::Result<Spool> {
+        let path = std::env::temp_dir().join(format!(
+            "vasrec-stdin-{}-{}.tmp",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        ));
+        let spool = Spool(path);
+        let mut file = std::fs::File::create(&spool.0)?;
+        std::io::copy(&mut std::io::stdin().lock(), &mut file)?;
+        Ok(spool)
+    }
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Decides who gets the capacity-limited services, by a first pass over the
+/// customers (see `vasrec::capacity`). Standard input is spooled to a
+/// temporary file for the two passes; the spool comes back for the second.
+/// No allocation when no service is limited or capacity is ignored.
+pub(super) fn allocate(
+    engine: &Engine,
+    rules: &Path,
+    args: &CustomerArgs,
+    threads: usize,
+) -> Result<(Option<Allocation>, Option<Spool>), u8> {
+    if args.ignore_capacity || !Demand::needed(engine) {
+        return Ok((None, None));
+    }
+    let spool = if args.customers.as_deref() == Some(Path::new("-")) {
+        match Spool::from_stdin() {
+            Ok(spool) => Some(spool),
+            Err(e) => {
+                eprintln!(
+                    "error: the package limits the capacity of some services, which is decided \
+                     over all customers in two passes; standard input could not be copied to a \
+                     temporary file for that: {e}\n\
+                     help: give --customers FILE, or --ignore-capacity to offer them without the limit"
+                );
+                return Err(EXIT_USAGE);
+            }
+        }
+    } else {
+        None
+    };
+    let (reader, _) = open_customers(engine, rules, args, spool.as_ref())?;
+    let mut demand = Demand::new(engine);
+    let result = batch::run(
+        engine,
+        reader,
+        threads,
+        || Demand::new(engine),
+        |chunk: Demand, _| {
+            demand.merge(chunk);
+            Ok::<(), ()>(())
+        },
+    );
+    match result {
+        Ok(()) | Err(RunError::Stopped(())) => Ok((Some(demand.allocate()), spool)),
+        Err(RunError::Read(error)) => {
+            eprintln!("error: {error}");
+            Err(EXIT_USAGE)
+        }
+        Err(RunError::Setup(error)) => {
+            eprintln!("error: cannot start worker threads: {error}");
+            Err(EXIT_USAGE)
+        }
+    }
 }

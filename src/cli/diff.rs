@@ -1,6 +1,6 @@
 //! `vasrec diff`: what a rule change does, before it ships.
 
-use super::customers::{CustomerArgs, open_customers};
+use super::customers::{CustomerArgs, allocate, open_customers};
 use super::{EXIT_OK, EXIT_RULES, EXIT_USAGE, default_rules_dir, load, output, stderr_color};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -70,7 +70,7 @@ pub(super) fn run(args: Args) -> u8 {
         eprintln!("error: diff reads the customers twice (once per package); give a file, not `-`");
         return EXIT_USAGE;
     }
-    let (new_reader, _) = match open_customers(&new, &args.rules, &args.customers) {
+    let (new_reader, _) = match open_customers(&new, &args.rules, &args.customers, None) {
         Ok(opened) => opened,
         Err(code) => return code,
     };
@@ -82,15 +82,33 @@ pub(super) fn run(args: Args) -> u8 {
             .clone()
             .or_else(|| new.catalog().sample.as_ref().map(|s| args.rules.join(s))),
         input_format: args.customers.input_format,
+        ignore_capacity: args.customers.ignore_capacity,
     };
-    let (base_reader, _) = match open_customers(&base, &args.rules, &same_file) {
+    let (base_reader, _) = match open_customers(&base, &args.rules, &same_file, None) {
         Ok(opened) => opened,
         Err(code) => return code,
     };
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let report = match diff(&base, &new, base_reader, new_reader, threads, args.strict) {
+    let (base_allocation, new_allocation) = match (
+        allocate(&base, &args.rules, &same_file, threads),
+        allocate(&new, &args.rules, &args.customers, threads),
+    ) {
+        // The same file was opened twice above, so it is not standard input.
+        (Ok((b, _)), Ok((n, _))) => (b, n),
+        (Err(code), _) | (_, Err(code)) => return code,
+    };
+    let allocations = [base_allocation.as_ref(), new_allocation.as_ref()];
+    let report = match diff(
+        &base,
+        &new,
+        base_reader,
+        new_reader,
+        threads,
+        args.strict,
+        allocations,
+    ) {
         Ok(report) => report,
         Err(DiffError::Setup(e)) => {
             eprintln!("error: cannot start worker threads: {e}");

@@ -1,6 +1,6 @@
 //! `vasrec dry-run`: evaluate customers and summarise.
 
-use super::customers::{CustomerArgs, open_customers};
+use super::customers::{CustomerArgs, allocate, open_customers};
 use super::{EXIT_OK, EXIT_USAGE, default_rules_dir, load, output};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -56,14 +56,19 @@ pub(super) fn run(args: Args) -> u8 {
             args.rules.display()
         );
     }
-    let (reader, display) = match open_customers(&engine, &args.rules, &args.customers) {
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let (allocation, spool) = match allocate(&engine, &args.rules, &args.customers, threads) {
+        Ok(allocated) => allocated,
+        Err(code) => return code,
+    };
+    let opened = open_customers(&engine, &args.rules, &args.customers, spool.as_ref());
+    let (reader, display) = match opened {
         Ok(opened) => opened,
         Err(code) => return code,
     };
 
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let progress = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.set_style(
@@ -76,10 +81,11 @@ pub(super) fn run(args: Args) -> u8 {
     });
     let mut total = Tally::new(&engine);
     let fail_fast = args.on_error == OnError::Fail;
-    let result = batch::run(
+    let result = batch::run_allocated(
         &engine,
         reader,
         threads,
+        allocation.as_ref(),
         || Tally::new(&engine),
         |chunk: Tally, rows| {
             let failed = chunk.first_error().cloned();
@@ -113,7 +119,8 @@ pub(super) fn run(args: Args) -> u8 {
         }
     }
 
-    let report = DryRunReport::new(&engine, &total, &display);
+    let report =
+        DryRunReport::new(&engine, &total, &display).with_capacity(&engine, allocation.as_ref());
     let text = match args.format {
         Format::Table => report.to_table(),
         Format::Csv => report.to_csv(),

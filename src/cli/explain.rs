@@ -51,7 +51,7 @@ pub(super) fn run(args: Args) -> u8 {
         }
     } else {
         let id = args.customer.clone().unwrap_or_default();
-        let (reader, display) = match open_customers(&engine, &args.rules, &args.customers) {
+        let (reader, display) = match open_customers(&engine, &args.rules, &args.customers, None) {
             Ok(opened) => opened,
             Err(code) => return code,
         };

@@ -1,7 +1,7 @@
 //! `vasrec score`: every customer's ranked offers, streamed in input order.
 
 use super::{EXIT_OK, EXIT_USAGE, default_rules_dir, load};
-use crate::cli::customers::{CustomerArgs, open_customers};
+use crate::cli::customers::{CustomerArgs, allocate, open_customers};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use vasrec::batch::{self, ChunkSink, RowError, RowOutcome, RunError};
@@ -93,7 +93,15 @@ pub(super) fn run(args: Args) -> u8 {
         Ok(engine) => engine,
         Err(code) => return code,
     };
-    let (reader, display) = match open_customers(&engine, &args.rules, &args.customers) {
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let (allocation, spool) = match allocate(&engine, &args.rules, &args.customers, threads) {
+        Ok(allocated) => allocated,
+        Err(code) => return code,
+    };
+    let opened = open_customers(&engine, &args.rules, &args.customers, spool.as_ref());
+    let (reader, display) = match opened {
         Ok(opened) => opened,
         Err(code) => return code,
     };
@@ -118,9 +126,6 @@ pub(super) fn run(args: Args) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
 
     let mut rows = 0u64;
     let mut scored = 0u64;
@@ -129,10 +134,11 @@ pub(super) fn run(args: Args) -> u8 {
     let fail_fast = args.on_error == OnError::Fail;
     let keep_rejects = args.on_error == OnError::Report;
     let mut started = false;
-    let result = batch::run(
+    let result = batch::run_allocated(
         &engine,
         reader,
         threads,
+        allocation.as_ref(),
         || Chunk {
             engine: &engine,
             formatter: &formatter,

@@ -129,6 +129,9 @@ pub enum RuleStatus {
     CutByMaxOffers,
     /// It won its service, but the customer's budget was spent by better offers.
     CutByBudget,
+    /// It won its service, but the service's capacity went to customers with
+    /// a higher expected gain.
+    CutByCapacity,
     /// It won its service, but its channel does not fit the customer.
     ChannelMismatch,
     /// It won its service, but a better offer of the same exclusive group was kept.
@@ -427,6 +430,7 @@ impl Engine {
                     }
                     Verdict::MaxOffers => RuleStatus::CutByMaxOffers,
                     Verdict::Budget => RuleStatus::CutByBudget,
+                    Verdict::Capacity => RuleStatus::CutByCapacity,
                     Verdict::Channel => RuleStatus::ChannelMismatch,
                     Verdict::Group { with } => RuleStatus::ExclusiveWith {
                         service: self.catalog.services[with as usize].id.clone(),

@@ -298,6 +298,7 @@ fn funnel_agrees_with_reference_and_never_increases() {
                     RuleStatus::ChannelMismatch => 7,
                     RuleStatus::ExclusiveWith { .. } => 8,
                     RuleStatus::CutByBudget => 9,
+                    RuleStatus::CutByCapacity => 10,
                     RuleStatus::Offered { .. } => RULE_STAGES.len(),
                     other => panic!("seed {seed}: unexpected status {other:?}"),
                 };
