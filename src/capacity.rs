@@ -22,6 +22,7 @@
 
 use crate::batch::{ChunkSink, RowOutcome};
 use crate::compile::Engine;
+use crate::eval::Evaluator;
 use crate::ir::ServiceId;
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
@@ -177,19 +178,20 @@ impl Demand {
     }
 }
 
+impl Demand {
+    /// Counts the demand of the customer on `row` the evaluator has just
+    /// evaluated without error.
+    pub fn add(&mut self, evaluator: &Evaluator<'_>, row: u64) {
+        for &(service, gain) in evaluator.demand() {
+            self.want(service, Candidate { gain, row });
+        }
+    }
+}
+
 impl ChunkSink for Demand {
     fn row(&mut self, outcome: RowOutcome<'_>) {
-        if outcome.result.is_err() {
-            return;
-        }
-        for &(service, gain) in outcome.evaluator.demand() {
-            self.want(
-                service,
-                Candidate {
-                    gain,
-                    row: outcome.line,
-                },
-            );
+        if outcome.result.is_ok() {
+            self.add(outcome.evaluator, outcome.line);
         }
     }
 }

@@ -67,6 +67,8 @@ pub(crate) struct Dropped {
     pub service: ServiceId,
     pub rule: RuleId,
     pub fate: Fate,
+    /// The offer's gain, when it was computed (NaN before that).
+    pub gain: f64,
 }
 
 /// Why a winning offer was dropped.
@@ -298,6 +300,7 @@ impl<'e> Evaluator<'e> {
                     service,
                     rule: best,
                     fate: Fate::Suppressed,
+                    gain: f64::NAN,
                 });
                 continue;
             }
@@ -335,6 +338,7 @@ impl<'e> Evaluator<'e> {
                         service,
                         rule: best,
                         fate: Fate::GainMissing,
+                        gain: f64::NAN,
                     });
                 }
             }
@@ -371,6 +375,7 @@ impl<'e> Evaluator<'e> {
                         service: offer.service,
                         rule: offer.rule,
                         fate: Fate::Cut(verdict),
+                        gain: offer.gain,
                     });
                 }
             },
@@ -407,6 +412,7 @@ impl<'e> Evaluator<'e> {
                 service: offer.service,
                 rule: offer.rule,
                 fate: Fate::Cut(Verdict::Capacity),
+                gain: offer.gain,
             });
             false
         });
@@ -416,6 +422,16 @@ impl<'e> Evaluator<'e> {
     /// arbitration kept, with their gains before stacking.
     pub fn demand(&self) -> &[(ServiceId, f64)] {
         &self.demand
+    }
+
+    /// Per dimension of the satisfaction model, the last customer's perception
+    /// (when known) and the points its offers close on it.
+    pub(crate) fn dimension_points<'a>(
+        &'a self,
+        customer: &'a Customer,
+    ) -> Option<impl Iterator<Item = (Option<f64>, f64)> + 'a> {
+        let model = self.engine.compiled_model.as_ref()?;
+        Some(model.dimension_points(&customer.values, &self.remaining))
     }
 
     /// Segments the last customer was in, in the order they were visited.

@@ -48,6 +48,15 @@ pub struct Tally {
     rule_fired: Vec<u64>,
     rule_won: Vec<u64>,
     funnel: crate::funnel::FunnelTally,
+    /// Per model dimension: customers with a perception, the sum of their
+    /// perceptions, the sum of the points closed for them, and the sum of
+    /// the points closed for everyone.
+    dimensions: Vec<(u64, f64, f64, f64)>,
+    /// Offers cut by capacity: how many customers lost one, the gain lost,
+    /// and the best gain their next candidates could have added.
+    capacity_losers: u64,
+    capacity_gain_lost: f64,
+    capacity_replacement_bound: f64,
     data_errors: u64,
     eval_errors: u64,
     examples: Vec<RowError>,
@@ -80,6 +89,10 @@ impl Tally {
             rule_fired: vec![0; rules],
             rule_won: vec![0; rules],
             funnel: crate::funnel::FunnelTally::new(engine),
+            dimensions: vec![(0, 0.0, 0.0, 0.0); engine.model().map_or(0, |m| m.dimensions.len())],
+            capacity_losers: 0,
+            capacity_gain_lost: 0.0,
+            capacity_replacement_bound: 0.0,
             data_errors: 0,
             eval_errors: 0,
             examples: Vec::new(),
@@ -143,6 +156,17 @@ impl Tally {
             bump(&mut self.service_blocked, service as usize);
         }
         self.funnel.add(outcome.evaluator);
+        self.count_capacity_losses(outcome.evaluator.dropped());
+        if let Some(points) = outcome.evaluator.dimension_points(outcome.customer) {
+            for (tally, (perception, closed)) in self.dimensions.iter_mut().zip(points) {
+                if let Some(p) = perception {
+                    tally.0 += 1;
+                    tally.1 += p;
+                    tally.2 += closed;
+                }
+                tally.3 += closed;
+            }
+        }
     }
 
     /// Adds a later chunk's tally to this one.
@@ -175,6 +199,15 @@ impl Tally {
         merge_counts(&mut self.rule_fired, &other.rule_fired);
         merge_counts(&mut self.rule_won, &other.rule_won);
         self.funnel.merge(&other.funnel);
+        self.capacity_losers += other.capacity_losers;
+        self.capacity_gain_lost += other.capacity_gain_lost;
+        self.capacity_replacement_bound += other.capacity_replacement_bound;
+        for (mine, theirs) in self.dimensions.iter_mut().zip(&other.dimensions) {
+            mine.0 += theirs.0;
+            mine.1 += theirs.1;
+            mine.2 += theirs.2;
+            mine.3 += theirs.3;
+        }
         merge_counts(&mut self.no_offer, &other.no_offer);
         for (key, (count, shortfalls)) in other.misses {
             let entry = self.misses.entry(key).or_default();
@@ -211,6 +244,31 @@ impl Tally {
                 *entry.1.entry(hundredths(shortfall)).or_insert(0) += 1;
             }
         }
+    }
+
+    /// A customer whose offers capacity cut: the gain lost, and at most what
+    /// the best candidates cut by `max_offers` could have given instead (an
+    /// upper bound on replacing them: it ignores budget, groups and stacking).
+    fn count_capacity_losses(&mut self, dropped: &[crate::eval::Dropped]) {
+        use crate::arbitrate::Verdict;
+        use crate::eval::Fate;
+        let lost: Vec<f64> = dropped
+            .iter()
+            .filter(|d| d.fate == Fate::Cut(Verdict::Capacity))
+            .map(|d| d.gain)
+            .collect();
+        if lost.is_empty() {
+            return;
+        }
+        self.capacity_losers += 1;
+        self.capacity_gain_lost += lost.iter().sum::<f64>();
+        let mut next: Vec<f64> = dropped
+            .iter()
+            .filter(|d| d.fate == Fate::Cut(Verdict::MaxOffers))
+            .map(|d| d.gain)
+            .collect();
+        next.sort_by(|a, b| b.total_cmp(a));
+        self.capacity_replacement_bound += next.iter().take(lost.len()).sum::<f64>();
     }
 
     /// Rows that failed (data or evaluation errors).
@@ -282,6 +340,9 @@ pub struct DryRunReport {
     pub rules_never_fired: Vec<String>,
     /// Expected loyalty uplift per outcome (empty without a loyalty graph).
     pub loyalty: Vec<LoyaltyRow>,
+    /// The satisfaction index by dimension, before and after the offers
+    /// (empty without a satisfaction model).
+    pub dimensions: Vec<DimensionRow>,
     /// Customers left with no offer, by the deepest segment they reached.
     pub no_offer: Vec<NoOfferRow>,
     /// Where each service and rule loses its audience.
@@ -289,6 +350,9 @@ pub struct DryRunReport {
     /// How the capacity-limited services were given out (empty when none is
     /// limited, or capacity was ignored).
     pub capacity: Vec<CapacityRow>,
+    /// What capacity cost the customers who missed out (None when no
+    /// allocation was made).
+    pub capacity_losses: Option<CapacityLosses>,
     /// The first rows that failed, in input order.
     pub errors: Vec<String>,
 }
@@ -329,6 +393,30 @@ pub struct LoyaltyRow {
     pub uplift: f64,
     /// Per evaluated customer.
     pub mean_per_customer: f64,
+}
+
+/// One dimension of the satisfaction index, before and after the offers.
+/// Points are on the dimension's scale: an offer closes `min(effect,
+/// headroom)` alone, less when stacked with others on the same dimension.
+#[derive(Debug, Clone, Serialize)]
+pub struct DimensionRow {
+    /// Dimension id.
+    pub dimension: String,
+    /// Display name.
+    pub name: String,
+    /// Model weight.
+    pub weight: f64,
+    /// Customers with a perception score on the dimension.
+    pub rated: u64,
+    /// Their mean perception before the offers (None when nobody is rated).
+    pub mean_before: Option<f64>,
+    /// Their mean perception with the offers' points added.
+    pub mean_after: Option<f64>,
+    /// Mean points the offers close on the dimension, over all evaluated customers.
+    pub mean_points: f64,
+    /// Weight times mean points: the dimension's part of the index change
+    /// before personalisation by preferences and gaps.
+    pub weighted_points: f64,
 }
 
 /// Customers left with nothing in one segment, and what nearly reached them.
@@ -497,6 +585,33 @@ impl DryRunReport {
                     .collect()
             })
             .unwrap_or_default();
+        let dimensions = engine
+            .model()
+            .map(|m| {
+                m.dimensions
+                    .iter()
+                    .zip(&tally.dimensions)
+                    .map(|(d, &(rated, before, closed_rated, closed))| {
+                        let mean = |sum: f64| (rated > 0).then(|| round(sum / rated as f64));
+                        let mean_points = if tally.evaluated > 0 {
+                            closed / tally.evaluated as f64
+                        } else {
+                            0.0
+                        };
+                        DimensionRow {
+                            dimension: d.id.clone(),
+                            name: d.name.clone(),
+                            weight: round(d.weight),
+                            rated,
+                            mean_before: mean(before),
+                            mean_after: mean(before + closed_rated),
+                            mean_points: round(mean_points),
+                            weighted_points: round(d.weight * mean_points),
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         DryRunReport {
             schema_version: REPORT_SCHEMA_VERSION,
             package: engine.catalog.package.clone(),
@@ -519,9 +634,11 @@ impl DryRunReport {
             rules,
             rules_never_fired,
             loyalty,
+            dimensions,
             no_offer: no_offer_rows(engine, tally),
             funnel: tally.funnel.report(engine, &tally.segment_members),
             capacity: Vec::new(),
+            capacity_losses: None,
             errors: tally.examples.iter().map(ToString::to_string).collect(),
         }
     }
@@ -532,6 +649,7 @@ impl DryRunReport {
     pub fn with_capacity(
         mut self,
         engine: &Engine,
+        tally: &Tally,
         allocation: Option<&crate::capacity::Allocation>,
     ) -> DryRunReport {
         self.capacity = allocation
@@ -550,8 +668,26 @@ impl DryRunReport {
                 first_come_gain: round(u.first_come_gain),
             })
             .collect();
+        self.capacity_losses = allocation.map(|_| CapacityLosses {
+            customers: tally.capacity_losers,
+            gain_lost: round(tally.capacity_gain_lost),
+            replacement_bound: round(tally.capacity_replacement_bound),
+        });
         self
     }
+}
+
+/// What capacity cost the customers who missed out.
+#[derive(Debug, Clone, Serialize)]
+pub struct CapacityLosses {
+    /// Customers who lost at least one offer to capacity.
+    pub customers: u64,
+    /// The expected gain of the offers they lost (before stacking).
+    pub gain_lost: f64,
+    /// At most what their next candidates (cut by `max_offers`) could add
+    /// if the lost offers were replaced: an upper bound on what a
+    /// replacement-aware optimum could recover over this allocation.
+    pub replacement_bound: f64,
 }
 
 /// How one capacity-limited service was given out.

@@ -152,6 +152,16 @@ impl DryRunReport {
                 ]);
             }
             out.push_str(&table.render());
+            if let Some(l) = &self.capacity_losses {
+                let _ = writeln!(
+                    out,
+                    "{} customers lost an offer to capacity ({} points of expected gain); \
+                     replacing each with its next candidate could add at most {} points",
+                    count(l.customers),
+                    decimal(l.gain_lost),
+                    decimal(l.replacement_bound)
+                );
+            }
         }
 
         if !self.no_offer.is_empty() {
@@ -211,6 +221,37 @@ impl DryRunReport {
                     format!("{:.4}", l.factor),
                     decimal(l.uplift),
                     format!("{:.4}", l.mean_per_customer),
+                ]);
+            }
+            out.push_str(&table.render());
+        }
+        if !self.dimensions.is_empty() {
+            out.push_str(
+                "\nSatisfaction by dimension (points on the scale; before/after over the rated customers)\n",
+            );
+            let mut table = Table::new(
+                &[
+                    "dimension",
+                    "name",
+                    "weight",
+                    "rated",
+                    "before",
+                    "after",
+                    "points per customer",
+                    "weighted",
+                ],
+                &[false, false, true, true, true, true, true, true],
+            );
+            for d in &self.dimensions {
+                table.row(vec![
+                    d.dimension.clone(),
+                    d.name.clone(),
+                    format!("{:.4}", d.weight),
+                    count(d.rated),
+                    d.mean_before.map_or("-".to_string(), decimal),
+                    d.mean_after.map_or("-".to_string(), decimal),
+                    format!("{:.4}", d.mean_points),
+                    format!("{:.4}", d.weighted_points),
                 ]);
             }
             out.push_str(&table.render());
@@ -352,6 +393,34 @@ impl DryRunReport {
                 "offers",
                 r.offers.to_string(),
             ));
+        }
+        if let Some(l) = &self.capacity_losses {
+            for (metric, value) in [
+                ("customers_losing_an_offer", l.customers as f64),
+                ("gain_lost", l.gain_lost),
+                ("replacement_bound", l.replacement_bound),
+            ] {
+                rows.push(("capacity".into(), String::new(), metric, value.to_string()));
+            }
+        }
+        for d in &self.dimensions {
+            for (metric, value) in [
+                ("weight", Some(d.weight)),
+                ("rated", Some(d.rated as f64)),
+                ("mean_before", d.mean_before),
+                ("mean_after", d.mean_after),
+                ("mean_points", Some(d.mean_points)),
+                ("weighted_points", Some(d.weighted_points)),
+            ] {
+                if let Some(v) = value {
+                    rows.push((
+                        "dimension".into(),
+                        d.dimension.clone(),
+                        metric,
+                        v.to_string(),
+                    ));
+                }
+            }
         }
         for c in &self.capacity {
             for (metric, value) in [

@@ -119,8 +119,11 @@ pub(super) fn run(args: Args) -> u8 {
         }
     }
 
-    let report =
-        DryRunReport::new(&engine, &total, &display).with_capacity(&engine, allocation.as_ref());
+    let report = DryRunReport::new(&engine, &total, &display).with_capacity(
+        &engine,
+        &total,
+        allocation.as_ref(),
+    );
     let text = match args.format {
         Format::Table => report.to_table(),
         Format::Csv => report.to_csv(),

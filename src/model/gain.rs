@@ -106,6 +106,26 @@ impl CompiledModel {
         self.terms(service, values).map(|t| t.scale * t.alone).sum()
     }
 
+    /// Per dimension, the customer's perception (when known) and the points
+    /// the stacked offers close on it, read from what [`CompiledModel::stack`]
+    /// left in `remaining`. The points are on the dimension's own scale; the
+    /// cap on the overall total scales gains, not these.
+    pub(crate) fn dimension_points<'a>(
+        &'a self,
+        values: &'a [Value],
+        remaining: &'a [f64],
+    ) -> impl Iterator<Item = (Option<f64>, f64)> + 'a {
+        self.dimensions.iter().enumerate().map(move |(d, dim)| {
+            let perception = number(values, dim.perception);
+            let headroom = perception.map_or(self.range(), |p| (self.max - p).max(0.0));
+            let closed = match remaining.get(d) {
+                Some(left) if !left.is_nan() => (headroom - left).max(0.0),
+                _ => 0.0,
+            };
+            (perception, closed)
+        })
+    }
+
     /// Applies diminishing returns and the overall headroom to ranked offers.
     pub(crate) fn stack(&self, offers: &mut [Offer], values: &[Value], remaining: &mut Vec<f64>) {
         remaining.clear();

@@ -345,3 +345,64 @@ fn funnel_agrees_with_reference_and_never_increases() {
         }
     }
 }
+
+/// Capacity on random packages: a limited service is never given to more
+/// customers than its capacity, exactly `min(demand, capacity)` get it, and
+/// those are the best by gain (ties to the earlier row).
+#[test]
+fn capacity_is_never_exceeded() {
+    use crate::capacity::Demand;
+    let catalog = CATALOG
+        .replace("cost: 3, group: g }", "cost: 3, group: g, capacity: 5 }")
+        .replace(
+            "default_gain: 2, cost: 4 }",
+            "default_gain: 2, cost: 4, capacity: 0 }",
+        )
+        .replace(
+            "effects: { d1: 3, d2: 1 } }",
+            "effects: { d1: 3, d2: 1 }, capacity: 11 }",
+        );
+    assert_eq!(catalog.matches("capacity").count(), 3);
+    let mut checked = 0;
+    for seed in 0..150u64 {
+        let mut rng = Rng(seed ^ 0xCAFE);
+        let rules = package(&mut rng);
+        let engine = Engine::from_sources(&catalog, &[("random.vas", &rules)]).unwrap();
+        let customers: Vec<Customer> = (0..60).map(|_| customer(&mut rng, &engine)).collect();
+        let mut demand = Demand::new(&engine);
+        let mut evaluator = engine.evaluator();
+        let mut wanted: Vec<Vec<(f64, u64)>> = vec![Vec::new(); 5];
+        for (row, c) in customers.iter().enumerate() {
+            if evaluator.evaluate(c).is_ok() {
+                demand.add(&evaluator, row as u64);
+                for &(s, gain) in evaluator.demand() {
+                    wanted[s as usize].push((gain, row as u64));
+                }
+            }
+        }
+        let allocation = demand.allocate();
+        let mut evaluator = engine.evaluator_with(Some(&allocation));
+        let mut got: Vec<Vec<u64>> = vec![Vec::new(); 5];
+        for (row, c) in customers.iter().enumerate() {
+            evaluator.set_row(row as u64);
+            if let Ok(offers) = evaluator.evaluate(c) {
+                for o in offers {
+                    got[o.service as usize].push(row as u64);
+                }
+            }
+        }
+        for (service, limit) in [(0usize, 5usize), (2, 11), (4, 0)] {
+            let mut best = wanted[service].clone();
+            best.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            let mut expected: Vec<u64> = best.iter().take(limit).map(|&(_, r)| r).collect();
+            expected.sort_unstable();
+            assert!(got[service].len() <= limit, "seed {seed}: s{service}");
+            assert_eq!(got[service], expected, "seed {seed}: s{service}\n{rules}");
+            checked += got[service].len();
+        }
+    }
+    assert!(
+        checked > 100,
+        "too few limited offers to mean anything: {checked}"
+    );
+}
