@@ -54,6 +54,7 @@
 
 mod arbitrate;
 pub mod batch;
+pub mod calibrate;
 pub mod capacity;
 pub mod catalog;
 mod compile;

@@ -1,6 +1,7 @@
 //! The command line: a thin layer over the library's public API. Only this
 //! module knows about argv, terminals' colour choice and exit codes.
 
+mod calibrate;
 mod check;
 mod customers;
 mod diff;
@@ -48,6 +49,8 @@ enum Command {
     Score(score::Args),
     /// Run the package's YAML test cases; report failures and rule coverage.
     Test(test::Args),
+    /// Fit dimension weights from a survey and compare them with the catalog's.
+    Calibrate(calibrate::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -70,6 +73,7 @@ pub fn run() -> ExitCode {
         Command::Test(args) => test::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Calibrate(args) => calibrate::run(args),
     };
     ExitCode::from(code)
 }

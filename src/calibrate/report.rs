@@ -1,0 +1,185 @@
+//! The calibration report: what `calibrate` found, as plain serialisable
+//! data. `format` renders it as text; its serde form is the JSON report.
+
+use super::stats;
+use super::survey::{Outcome, RatingColumn};
+use serde::Serialize;
+
+/// Everything `calibrate` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct CalibrationReport {
+    /// Version of this shape.
+    pub schema_version: u32,
+    /// The package whose catalog maps the survey.
+    pub package: String,
+    /// The survey file.
+    pub survey: String,
+    /// Rows in the survey file.
+    pub survey_rows: usize,
+    /// Where the held-out rows came from, in words.
+    pub held_out: String,
+    /// How the outcome was read.
+    pub outcome: Outcome,
+    /// The dimensions and their survey columns.
+    pub dimensions: Vec<RatingColumn>,
+    /// Where the catalog's weights come from (AHP and its consistency, or given).
+    pub catalog_weights: String,
+    /// Rows used and dropped.
+    pub rows: RowCounts,
+    /// The fit over all rows.
+    pub overall: SegmentFit,
+    /// The column segments come from, when asked.
+    pub segment_by: Option<String>,
+    /// One fit per segment.
+    pub segments: Vec<SegmentResult>,
+    /// Cronbach's alpha of the dimension set.
+    pub reliability: Option<ReliabilityReport>,
+    /// Fuzzy comprehensive evaluation per segment.
+    pub fuzzy: Option<FuzzyReport>,
+    /// What was skipped, and why.
+    pub notes: Vec<String>,
+}
+
+/// Rows used and dropped (listwise deletion).
+#[derive(Debug, Clone, Serialize)]
+pub struct RowCounts {
+    /// Training rows.
+    pub training: usize,
+    /// Training rows with every rating and the outcome present.
+    pub training_complete: usize,
+    /// Held-out rows.
+    pub test: usize,
+    /// Held-out rows with every rating and the outcome present.
+    pub test_complete: usize,
+    /// Training rows missing each dimension's rating (not rated or blank).
+    pub missing: Vec<usize>,
+    /// Training rows without an outcome.
+    pub outcome_missing: usize,
+}
+
+/// A fit over one group of rows.
+#[derive(Debug, Clone, Serialize)]
+pub struct SegmentFit {
+    /// "all", or the segment's value.
+    pub segment: String,
+    /// Complete training rows fitted.
+    pub training_rows: usize,
+    /// Complete held-out rows measured.
+    pub test_rows: usize,
+    /// Training rows with outcome 1 (binary outcomes).
+    pub positives: Option<usize>,
+    /// Intercept of the fit.
+    pub intercept: f64,
+    /// Newton iterations (1 for least squares).
+    pub iterations: usize,
+    /// R² on the training rows (numeric outcomes).
+    pub training_r_squared: Option<f64>,
+    /// One entry per dimension.
+    pub dimensions: Vec<DimensionFit>,
+    /// The held-out fit of each set of weights.
+    pub held_out: Vec<HeldOutFit>,
+}
+
+/// One dimension's coefficient and weights.
+#[derive(Debug, Clone, Serialize)]
+pub struct DimensionFit {
+    /// The dimension's id.
+    pub dimension: String,
+    /// Mean rating on the training rows.
+    pub mean: f64,
+    /// Standard deviation of the rating on the training rows.
+    pub sd: f64,
+    /// Coefficient per standard deviation of the rating.
+    pub coefficient: f64,
+    /// Its standard error.
+    pub std_error: f64,
+    /// Lower end of the 95% Wald interval.
+    pub ci_low: f64,
+    /// Upper end of the 95% Wald interval.
+    pub ci_high: f64,
+    /// `max(coef, 0) / Σ max(coef, 0)`.
+    pub fitted_weight: f64,
+    /// The catalog's weight.
+    pub catalog_weight: f64,
+    /// Pearson's correlation of the rating with the outcome.
+    pub correlation: Option<f64>,
+    /// `max(r, 0) / Σ max(r, 0)`.
+    pub correlation_weight: f64,
+}
+
+/// Which weights a held-out measure is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightSource {
+    /// The fitted model with its signed coefficients and intercept.
+    FittedModel,
+    /// The fitted importance weights as an index.
+    FittedWeights,
+    /// The correlation weights as an index.
+    CorrelationWeights,
+    /// The catalog's weights as an index.
+    CatalogWeights,
+    /// Every dimension alike.
+    EqualWeights,
+}
+
+/// Fit on the held-out rows.
+#[derive(Debug, Clone, Serialize)]
+pub struct HeldOutFit {
+    /// Which weights.
+    pub weights: WeightSource,
+    /// Area under the ROC curve (binary).
+    pub auc: Option<f64>,
+    /// Share predicted right at probability 0.5 (binary).
+    pub accuracy: Option<f64>,
+    /// R² on the held-out rows (numeric).
+    pub r_squared: Option<f64>,
+}
+
+/// A segment's fit, or why there is none.
+#[derive(Debug, Clone, Serialize)]
+pub struct SegmentResult {
+    /// The segment's value.
+    pub segment: String,
+    /// Training rows in the segment (complete or not).
+    pub rows: usize,
+    /// The fit, when there is one.
+    pub fit: Option<SegmentFit>,
+    /// Why there is no fit.
+    pub problem: Option<String>,
+}
+
+/// Cronbach's alpha of the dimension set.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReliabilityReport {
+    /// Survey rows with every rating present.
+    pub rows: usize,
+    /// Cronbach's alpha.
+    pub alpha: f64,
+    /// Its usual reading (acceptable from 0.7).
+    pub reading: String,
+    /// Per dimension, in order.
+    pub items: Vec<stats::ItemReliability>,
+}
+
+/// Fuzzy comprehensive evaluation with the catalog's weights.
+#[derive(Debug, Clone, Serialize)]
+pub struct FuzzyReport {
+    /// The grades: the distinct rating values.
+    pub grades: Vec<f64>,
+    /// One evaluation per segment, "all" first.
+    pub segments: Vec<FuzzySegment>,
+}
+
+/// One segment's fuzzy evaluation.
+#[derive(Debug, Clone, Serialize)]
+pub struct FuzzySegment {
+    /// "all", or the segment's value.
+    pub segment: String,
+    /// Survey rows in the segment.
+    pub rows: usize,
+    /// The membership matrix R, one row per dimension.
+    pub membership: Vec<Vec<f64>>,
+    /// B with both operators.
+    pub evaluation: stats::FuzzyEvaluation,
+}
