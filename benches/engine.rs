@@ -403,6 +403,56 @@ fn funnel(c: &mut Criterion, bundled: &Case) {
     group.finish();
 }
 
+/// The price of a script: the same condition and the same tiered gain in the
+/// rule language and as rhai scripts, over the 5,000 sample customers.
+fn scripts(c: &mut Criterion, bundled: &Case) {
+    const DSL: &str = "segment everyone { when true }
+rule r for everyone {
+  when tenure_months >= 24 and monthly_charges > 70
+  offer loyalty_membership
+  gain 2 + tenure_months / 36
+}";
+    const SCRIPT_CONDITION: &str = "segment everyone { when true }
+rule r for everyone {
+  when script { tenure_months >= 24 && monthly_charges > 70 }
+  offer loyalty_membership
+  gain 2 + tenure_months / 36
+}";
+    const SCRIPT_GAIN: &str = "segment everyone { when true }
+rule r for everyone {
+  when tenure_months >= 24 and monthly_charges > 70
+  offer loyalty_membership
+  gain script {
+    let tiers = [[60, 4.0], [36, 3.0], [24, 2.5], [0, 2.0]];
+    for tier in tiers { if tenure_months >= tier[0] { return tier[1]; } }
+    2.0
+  }
+}";
+    let mut group = c.benchmark_group("script");
+    group.throughput(Throughput::Elements(bundled.customers.len() as u64));
+    for (name, rules) in [
+        ("dsl-condition", DSL),
+        ("script-condition", SCRIPT_CONDITION),
+        ("script-tiered-gain", SCRIPT_GAIN),
+    ] {
+        let engine = compile(
+            &bundled.catalog,
+            &[("rules.vas".to_string(), rules.to_string())],
+        );
+        group.bench_function(BenchmarkId::from_parameter(name), |b| {
+            let mut evaluator = engine.evaluator();
+            b.iter(|| {
+                let mut offers = 0;
+                for customer in &bundled.customers {
+                    offers += evaluator.evaluate(customer).map_or(0, <[_]>::len);
+                }
+                offers
+            })
+        });
+    }
+    group.finish();
+}
+
 fn benches(c: &mut Criterion) {
     let cases = cases();
     let hand = baseline::load_csv(&sample_csv()).expect("baseline customers");
@@ -413,6 +463,7 @@ fn benches(c: &mut Criterion) {
         assert_eq!(hand.len(), bundled.customers.len());
         stream(c, bundled);
         funnel(c, bundled);
+        scripts(c, bundled);
     }
 }
 

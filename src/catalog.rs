@@ -41,10 +41,47 @@ pub struct Catalog {
     /// Which services fit a customer's channel.
     #[serde(default)]
     pub channel_fit: Option<ChannelFit>,
+    /// Limits on the rhai scripts in rules.
+    #[serde(default)]
+    pub scripts: ScriptLimits,
 }
 
 fn default_max_offers() -> usize {
     3
+}
+
+/// Limits on what one run of a rule's script may do; a script that passes
+/// one stops with an error for that customer. The defaults let an honest
+/// script run (a loop over a few hundred items) and stop a runaway one in
+/// well under a millisecond.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScriptLimits {
+    /// Operations per run (roughly: expression nodes evaluated, loop turns).
+    pub max_operations: u64,
+    /// Depth of nested function calls.
+    pub max_call_depth: usize,
+    /// Depth of nested expressions, checked when the script compiles.
+    pub max_expression_depth: usize,
+    /// Length of a string, in bytes.
+    pub max_string_size: usize,
+    /// Items in an array.
+    pub max_array_size: usize,
+    /// Entries in a map.
+    pub max_map_size: usize,
+}
+
+impl Default for ScriptLimits {
+    fn default() -> ScriptLimits {
+        ScriptLimits {
+            max_operations: 10_000,
+            max_call_depth: 16,
+            max_expression_depth: 32,
+            max_string_size: 4096,
+            max_array_size: 1024,
+            max_map_size: 256,
+        }
+    }
 }
 
 /// The scale satisfaction is measured on.

@@ -40,6 +40,11 @@ pub struct Engine {
     pub(crate) service_rank: Vec<u32>,
     /// Per segment id, its position in `segments`.
     pub(crate) positions: Vec<u32>,
+    /// Whether any condition or gain is a script.
+    pub(crate) has_scripts: bool,
+    /// Per script: what it belongs to (`rule`, `segment`, `profile`), its
+    /// name, and the rule id when it is a rule's.
+    pub(crate) script_owners: Vec<(&'static str, String, RuleId)>,
 }
 
 const _: () = {
@@ -173,6 +178,8 @@ pub(crate) fn compile(
     let model = crate::model::Model::new(&catalog).ok().flatten();
     let compiled_model = model.as_ref().map(|m| m.compile(&catalog, &schema));
     let arbitration = crate::arbitrate::Arbitration::new(&catalog, &schema);
+    let script_owners = script_owners(&checked);
+    let has_scripts = !script_owners.is_empty();
     Engine {
         catalog,
         schema,
@@ -189,7 +196,55 @@ pub(crate) fn compile(
         compiled_model,
         arbitration,
         positions: position,
+        has_scripts,
+        script_owners,
     }
+}
+
+/// Every script in an expression.
+fn scripts_in(expr: &TypedExpr, out: &mut Vec<u32>) {
+    match &expr.kind {
+        TypedKind::Script(id) => out.push(*id),
+        TypedKind::List(items) | TypedKind::Call(_, items) => {
+            items.iter().for_each(|i| scripts_in(i, out));
+        }
+        TypedKind::Unary(_, inner) => scripts_in(inner, out),
+        TypedKind::Binary(_, a, b) => {
+            scripts_in(a, out);
+            scripts_in(b, out);
+        }
+        _ => {}
+    }
+}
+
+/// Who owns each script, for the errors it raises.
+fn script_owners(checked: &CheckedPackage) -> Vec<(&'static str, String, RuleId)> {
+    let mut owners: Vec<(u32, (&'static str, String, RuleId))> = Vec::new();
+    let mut found = Vec::new();
+    let mut own = |expr: Option<&TypedExpr>, owner: (&'static str, &str, RuleId)| {
+        found.clear();
+        if let Some(e) = expr {
+            scripts_in(e, &mut found);
+        }
+        for &id in &found {
+            owners.push((id, (owner.0, owner.1.to_string(), owner.2)));
+        }
+    };
+    for s in &checked.segments {
+        own(s.when.as_ref(), ("segment", &s.name, RuleId::MAX));
+    }
+    for p in &checked.profiles {
+        own(p.when.as_ref(), ("profile", &p.name, RuleId::MAX));
+    }
+    for (i, r) in checked.rules.iter().enumerate() {
+        let id = u32::try_from(i).unwrap_or(u32::MAX);
+        own(r.when.as_ref(), ("rule", &r.name, id));
+        if let Some(Gain::Expr(e)) = &r.gain {
+            own(Some(e), ("rule", &r.name, id));
+        }
+    }
+    owners.sort_by_key(|(id, _)| *id);
+    owners.into_iter().map(|(_, owner)| owner).collect()
 }
 
 fn rank_services(services: &[Service]) -> Vec<u32> {
@@ -210,6 +265,7 @@ fn empty_context(symbols: &SymbolTable) -> Context<'_> {
         local_texts: &NO_TEXTS,
         symbols,
         derived: f64::NAN,
+        scripts: None,
     }
 }
 
@@ -262,6 +318,7 @@ fn cond_raw(expr: &TypedExpr, symbols: &SymbolTable) -> Cond {
         TypedKind::Bool(b) => Cond::Const(if *b { Tri::True } else { Tri::False }),
         TypedKind::Slot(slot) | TypedKind::Uses(slot) => Cond::Slot(*slot),
         TypedKind::Derived => Cond::Const(Tri::Unknown),
+        TypedKind::Script(id) => Cond::Script(*id),
         TypedKind::Unary(UnaryOp::Not, inner) => match cond(inner, symbols) {
             Cond::Const(t) => Cond::Const(match t {
                 Tri::True => Tri::False,
@@ -429,6 +486,7 @@ fn num_raw(expr: &TypedExpr, symbols: &SymbolTable) -> Num {
         TypedKind::Number(n) => Num::Const(*n),
         TypedKind::Slot(slot) => Num::Slot(*slot),
         TypedKind::Derived => Num::Derived,
+        TypedKind::Script(id) => Num::Script(*id),
         TypedKind::Unary(UnaryOp::Neg, inner) => Num::Neg(Box::new(num(inner, symbols))),
         TypedKind::Binary(op, lhs, rhs) => {
             let op = match op {
@@ -478,6 +536,8 @@ fn mentions_derived(expr: &TypedExpr) -> bool {
         TypedKind::List(items) | TypedKind::Call(_, items) => items.iter().any(mentions_derived),
         TypedKind::Unary(_, inner) => mentions_derived(inner),
         TypedKind::Binary(_, a, b) => mentions_derived(a) || mentions_derived(b),
+        // A gain script may read `derived`; computing it costs little.
+        TypedKind::Script(_) => true,
         _ => false,
     }
 }
@@ -485,7 +545,7 @@ fn mentions_derived(expr: &TypedExpr) -> bool {
 /// Whether an expression reads any customer value.
 fn reads_customer(expr: &TypedExpr) -> bool {
     match &expr.kind {
-        TypedKind::Slot(_) | TypedKind::Uses(_) | TypedKind::Derived => true,
+        TypedKind::Slot(_) | TypedKind::Uses(_) | TypedKind::Derived | TypedKind::Script(_) => true,
         TypedKind::Number(_) | TypedKind::Text(_) | TypedKind::Bool(_) => false,
         TypedKind::List(items) | TypedKind::Call(_, items) => items.iter().any(reads_customer),
         TypedKind::Unary(_, inner) => reads_customer(inner),
@@ -575,6 +635,20 @@ impl Engine {
             .get(id as usize)
             .copied()
             .unwrap_or(0)
+    }
+
+    /// The error of a failed script, naming what it belongs to.
+    pub(crate) fn script_error(&self, script: u32, message: String) -> crate::eval::EvalError {
+        let (owner, name, rule) = self.script_owners.get(script as usize).cloned().unwrap_or((
+            "rule",
+            String::new(),
+            RuleId::MAX,
+        ));
+        crate::eval::EvalError {
+            rule,
+            rule_name: name,
+            kind: crate::eval::EvalErrorKind::Script { owner, message },
+        }
     }
 
     /// The rules written for a segment, in file order.

@@ -57,6 +57,8 @@ pub enum Code {
     NotConstant,
     DivisionByZero,
     MissingGain,
+    /// A rhai script that does not compile (or a build without scripts).
+    ScriptError,
     // segment graph
     SegmentCycle,
     SelfParent,

@@ -11,7 +11,7 @@ use crate::capacity::Allocation;
 use crate::compile::Engine;
 use crate::customer::Customer;
 use crate::ir::{RuleId, SegmentId, ServiceId};
-use crate::program::{Context, Tri};
+use crate::program::{Context, ScriptRun, Tri};
 use crate::syntax::ast::ActionKind;
 use serde::Serialize;
 use std::fmt;
@@ -45,21 +45,43 @@ pub struct EvalError {
 pub enum EvalErrorKind {
     /// The gain came out as NaN or infinite (e.g. a division by zero).
     NonFiniteGain(f64),
+    /// A script failed: it ran into a limit, returned the wrong type, or
+    /// raised an error. `owner` is `rule`, `segment` or `profile`.
+    Script {
+        /// What the script belongs to.
+        owner: &'static str,
+        /// What went wrong, in plain words.
+        message: String,
+    },
 }
 
 impl fmt::Display for EvalError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.kind {
+        match &self.kind {
             EvalErrorKind::NonFiniteGain(g) => write!(
                 f,
                 "rule `{}`: the gain is not a finite number ({g}); check for a division by zero",
                 self.rule_name
             ),
+            EvalErrorKind::Script { owner, message } => {
+                write!(f, "{owner} `{}`: {message}", self.rule_name)
+            }
         }
     }
 }
 
 impl std::error::Error for EvalError {}
+
+impl EvalError {
+    /// What raised it, e.g. ``rule `tiered_gain` `` or ``segment `vip` ``.
+    pub fn raised_by(&self) -> String {
+        let owner = match &self.kind {
+            EvalErrorKind::NonFiniteGain(_) => "rule",
+            EvalErrorKind::Script { owner, .. } => owner,
+        };
+        format!("{owner} `{}`", self.rule_name)
+    }
+}
 
 /// A service's winning rule whose offer did not reach the final list, and why.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -167,11 +189,15 @@ impl<'e> Evaluator<'e> {
     /// Evaluates one customer; the offers stay valid until the next call.
     pub fn evaluate(&mut self, customer: &Customer) -> Result<&[Offer], EvalError> {
         let engine = self.engine;
+        let scripts = engine
+            .has_scripts
+            .then(|| ScriptRun::new(&engine.checked.scripts));
         let cx = Context {
             values: &customer.values,
             local_texts: &customer.local_texts,
             symbols: &engine.schema.symbols,
             derived: f64::NAN,
+            scripts: scripts.as_ref(),
         };
         self.member.fill(0);
         self.profile_cache.fill(PROFILE_UNSET);
@@ -197,7 +223,12 @@ impl<'e> Evaluator<'e> {
                 self.visit(pos, &cx);
             }
         }
-        self.collect(&cx)
+        self.collect(&cx)?;
+        if let Some((script, message)) = scripts.and_then(|run| run.failure.take()) {
+            self.offers.clear();
+            return Err(engine.script_error(script, message));
+        }
+        Ok(&self.offers)
     }
 
     fn visit(&mut self, pos: u32, cx: &Context<'_>) {
@@ -283,7 +314,7 @@ impl<'e> Evaluator<'e> {
         }
     }
 
-    fn collect(&mut self, cx: &Context<'_>) -> Result<&[Offer], EvalError> {
+    fn collect(&mut self, cx: &Context<'_>) -> Result<(), EvalError> {
         let engine = self.engine;
         let mut error = None;
         for &service in &self.touched {
@@ -386,7 +417,7 @@ impl<'e> Evaluator<'e> {
         if let Some(model) = &engine.compiled_model {
             model.stack(&mut self.offers, cx.values, &mut self.remaining);
         }
-        Ok(&self.offers)
+        Ok(())
     }
 
     /// Records the demand for limited services and, once an allocation is

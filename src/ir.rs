@@ -82,6 +82,8 @@ pub(crate) enum TypedKind {
     Call(Function, Vec<TypedExpr>),
     Unary(UnaryOp, Box<TypedExpr>),
     Binary(BinaryOp, Box<TypedExpr>, Box<TypedExpr>),
+    /// A rhai script, by its index in the package's scripts.
+    Script(u32),
 }
 
 #[derive(Debug, Clone)]
@@ -136,4 +138,6 @@ pub(crate) struct CheckedPackage {
     pub profiles: Vec<Profile>,
     pub rules: Vec<Rule>,
     pub graph: crate::graph::SegmentGraph,
+    /// The compiled rhai scripts of the package's `script` clauses.
+    pub scripts: std::sync::Arc<crate::script::Scripts>,
 }

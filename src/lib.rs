@@ -77,6 +77,7 @@ mod report_format;
 mod resolve;
 mod schema;
 pub mod score;
+mod script;
 pub mod source;
 mod syntax;
 mod table;

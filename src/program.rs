@@ -103,6 +103,8 @@ pub(crate) enum Cond {
     },
     /// `number expression <op> constant`.
     NumCmpConst(CmpOp, Box<Num>, f64),
+    /// A rhai script condition.
+    Script(u32),
     NumCmp(CmpOp, Box<Num>, Box<Num>),
     TextEq {
         lhs: Text,
@@ -147,6 +149,8 @@ pub(crate) enum Num {
     Len(Text),
     /// The gain derived from the service's effects (set in the context).
     Derived,
+    /// A rhai script gain.
+    Script(u32),
 }
 
 /// A text expression, as a symbol.
@@ -166,6 +170,49 @@ pub(crate) struct Context<'a> {
     pub symbols: &'a SymbolTable,
     /// The derived gain of the service whose gain is being computed.
     pub derived: f64,
+    /// The package's scripts, when it has any.
+    pub scripts: Option<&'a ScriptRun<'a>>,
+}
+
+/// Scripts while one customer is evaluated: the first failure is kept, and
+/// the evaluator turns it into that customer's error.
+pub(crate) struct ScriptRun<'a> {
+    pub scripts: &'a crate::script::Scripts,
+    pub failure: std::cell::Cell<Option<(u32, String)>>,
+}
+
+impl<'a> ScriptRun<'a> {
+    pub(crate) fn new(scripts: &'a crate::script::Scripts) -> ScriptRun<'a> {
+        ScriptRun {
+            scripts,
+            failure: std::cell::Cell::new(None),
+        }
+    }
+
+    fn fail(&self, id: u32, message: String) {
+        let first = self.failure.take();
+        self.failure.set(first.or(Some((id, message))));
+    }
+
+    fn condition(&self, id: u32, cx: &Context<'_>) -> Tri {
+        match self.scripts.condition(id, cx) {
+            Ok(b) => Tri::from_bool(b),
+            Err(message) => {
+                self.fail(id, message);
+                Tri::Unknown
+            }
+        }
+    }
+
+    fn gain(&self, id: u32, cx: &Context<'_>) -> Option<f64> {
+        match self.scripts.gain(id, cx) {
+            Ok(g) => Some(g),
+            Err(message) => {
+                self.fail(id, message);
+                None
+            }
+        }
+    }
 }
 
 impl<'a> Context<'a> {
@@ -211,6 +258,9 @@ impl Cond {
                 Value::Text(s) => Tri::from_bool(set.contains(&s)).negate_if(*negate),
                 _ => Tri::Unknown,
             },
+            Cond::Script(id) => cx
+                .scripts
+                .map_or(Tri::Unknown, |run| run.condition(*id, cx)),
             Cond::NumCmpConst(op, a, k) => match a.eval(cx) {
                 Some(a) => op.test(a, *k),
                 None => Tri::Unknown,
@@ -317,6 +367,7 @@ impl Num {
             Num::ValueOr(a, b) => a.eval(cx).or_else(|| b.eval(cx)),
             Num::Len(t) => t.eval(cx).map(|s| cx.text_of(s).chars().count() as f64),
             Num::Derived => Some(cx.derived),
+            Num::Script(id) => cx.scripts.and_then(|run| run.gain(*id, cx)),
         }
     }
 

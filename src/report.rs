@@ -59,6 +59,8 @@ pub struct Tally {
     capacity_replacement_bound: f64,
     data_errors: u64,
     eval_errors: u64,
+    /// Evaluation errors per rule (or segment, profile) that raised them.
+    eval_errors_by_source: std::collections::BTreeMap<String, u64>,
     examples: Vec<RowError>,
     costs: Vec<f64>,
 }
@@ -95,6 +97,7 @@ impl Tally {
             capacity_replacement_bound: 0.0,
             data_errors: 0,
             eval_errors: 0,
+            eval_errors_by_source: std::collections::BTreeMap::new(),
             examples: Vec::new(),
             costs: engine.catalog.services.iter().map(|s| s.cost).collect(),
         }
@@ -108,7 +111,13 @@ impl Tally {
             Err(error) => {
                 match error {
                     RowError::Data(_) => self.data_errors += 1,
-                    RowError::Eval { .. } => self.eval_errors += 1,
+                    RowError::Eval { error, .. } => {
+                        self.eval_errors += 1;
+                        *self
+                            .eval_errors_by_source
+                            .entry(error.raised_by())
+                            .or_insert(0) += 1;
+                    }
                 }
                 if self.examples.len() < ERROR_EXAMPLES {
                     self.examples.push(error.clone());
@@ -179,6 +188,9 @@ impl Tally {
         self.cost += other.cost;
         self.data_errors += other.data_errors;
         self.eval_errors += other.eval_errors;
+        for (source, n) in other.eval_errors_by_source {
+            *self.eval_errors_by_source.entry(source).or_insert(0) += n;
+        }
         merge_counts(&mut self.offers_per_customer, &other.offers_per_customer);
         merge_counts(&mut self.segment_members, &other.segment_members);
         merge_counts(&mut self.segment_offers, &other.segment_offers);
@@ -353,6 +365,8 @@ pub struct DryRunReport {
     /// What capacity cost the customers who missed out (None when no
     /// allocation was made).
     pub capacity_losses: Option<CapacityLosses>,
+    /// Evaluation errors per rule (or segment, profile) that raised them, most first.
+    pub evaluation_errors_by_source: Vec<ErrorCount>,
     /// The first rows that failed, in input order.
     pub errors: Vec<String>,
 }
@@ -453,6 +467,8 @@ pub struct SegmentRow {
     pub label: String,
     /// Depth in the graph.
     pub depth: u32,
+    /// Names of the parent segments (empty for a root).
+    pub parents: Vec<String>,
     /// Customers in the segment.
     pub customers: u64,
     /// Offers made by rules for this segment.
@@ -511,6 +527,17 @@ impl DryRunReport {
                     segment: engine.segment_name(id).to_string(),
                     label: engine.segment_label(id).to_string(),
                     depth: engine.segment_depth(id),
+                    parents: engine
+                        .checked
+                        .segments
+                        .get(i)
+                        .map(|s| {
+                            s.parents
+                                .iter()
+                                .map(|&p| engine.segment_name(p).to_string())
+                                .collect()
+                        })
+                        .unwrap_or_default(),
                     customers: members,
                     offers: tally.segment_offers.get(i).copied().unwrap_or(0),
                     mean_gain: ratio(
@@ -639,6 +666,18 @@ impl DryRunReport {
             funnel: tally.funnel.report(engine, &tally.segment_members),
             capacity: Vec::new(),
             capacity_losses: None,
+            evaluation_errors_by_source: {
+                let mut counts: Vec<ErrorCount> = tally
+                    .eval_errors_by_source
+                    .iter()
+                    .map(|(source, &errors)| ErrorCount {
+                        source: source.clone(),
+                        errors,
+                    })
+                    .collect();
+                counts.sort_by(|a, b| b.errors.cmp(&a.errors).then(a.source.cmp(&b.source)));
+                counts
+            },
             errors: tally.examples.iter().map(ToString::to_string).collect(),
         }
     }
@@ -675,6 +714,15 @@ impl DryRunReport {
         });
         self
     }
+}
+
+/// How many customers one rule's (segment's, profile's) failures stopped.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorCount {
+    /// E.g. ``rule `tiered_gain` ``.
+    pub source: String,
+    /// Customers whose evaluation it stopped.
+    pub errors: u64,
 }
 
 /// What capacity cost the customers who missed out.

@@ -265,6 +265,14 @@ impl DryRunReport {
                 self.rules_never_fired.join(", ")
             );
         }
+        if !self.evaluation_errors_by_source.is_empty() {
+            out.push_str("\nEvaluation errors by rule\n");
+            let mut table = Table::new(&["raised by", "customers"], &[false, true]);
+            for e in &self.evaluation_errors_by_source {
+                table.row(vec![e.source.clone(), count(e.errors)]);
+            }
+            out.push_str(&table.render());
+        }
         if !self.errors.is_empty() {
             out.push_str("\nFirst rows that failed:\n");
             for e in &self.errors {

@@ -665,7 +665,13 @@ fn gain(rule: u8, c: &BaselineCustomer) -> Option<f64> {
         0 => 3.0 + 1.5 * c.open_complaints?.min(3.0),
         1 => 2.5 + 0.5 * (6.0 - c.nps?),
         2 => (3.0 + 1.5 * or(c.open_complaints, 0.0) + or(responsiveness, 0.5)).clamp(3.0, 8.0),
-        3 => 2.0 + c.tenure / 36.0,
+        // The membership tier table of the rule's script.
+        3 => match c.tenure {
+            t if t >= 60.0 => 4.0,
+            t if t >= 36.0 => 3.0,
+            t if t >= 24.0 => 2.5,
+            _ => 2.0,
+        },
         4 => 3.0,
         5 => 2.5,
         6 => 2.5 + 3.0 * or(price, 0.5),

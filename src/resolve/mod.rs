@@ -28,6 +28,10 @@ pub(crate) struct Resolver<'a> {
     pub earlier_errors: bool,
     /// Set while typing the gain of a rule whose service has effects: `derived` is allowed.
     pub derived_allowed: bool,
+    /// What a script being typed must return: a condition, or a gain.
+    pub script_returns: crate::script::Returns,
+    /// The package's scripts, compiled as they are met.
+    pub scripts: crate::script::Scripts,
 }
 
 /// Resolves and checks a whole package.
@@ -45,6 +49,15 @@ pub(crate) fn resolve(
         .enumerate()
         .map(|(i, s)| (s.id.as_str(), u32::try_from(i).unwrap_or(u32::MAX)))
         .collect();
+    let tracked: Vec<(String, Option<u32>)> = catalog
+        .services
+        .iter()
+        .map(|s| {
+            let slot = s.in_use.as_deref().and_then(|a| schema.attribute(a));
+            (s.id.clone(), slot)
+        })
+        .collect();
+    let scripts = crate::script::Scripts::new(&catalog.scripts, schema, &tracked);
     let mut resolver = Resolver {
         catalog,
         schema,
@@ -54,6 +67,8 @@ pub(crate) fn resolve(
         broken,
         earlier_errors,
         derived_allowed: false,
+        script_returns: crate::script::Returns::Bool,
+        scripts,
     };
     let package = resolver.package(items);
     (package, resolver.diagnostics)
@@ -167,6 +182,7 @@ impl Resolver<'_> {
             profiles,
             rules,
             graph: graph?,
+            scripts: std::sync::Arc::new(std::mem::take(&mut self.scripts)),
         };
         if failed {
             return None;
@@ -289,7 +305,9 @@ impl Resolver<'_> {
             (ActionKind::Suppress, _, _) => None,
             (ActionKind::Offer, Some(expr), service) => {
                 self.derived_allowed = service.is_some_and(|s| self.has_effects(s));
+                self.script_returns = crate::script::Returns::Number;
                 let typed = self.typed(expr);
+                self.script_returns = crate::script::Returns::Bool;
                 self.derived_allowed = false;
                 let typed = typed?;
                 if typed.ty != Type::Number {

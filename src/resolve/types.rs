@@ -84,6 +84,54 @@ impl Resolver<'_> {
                 let right = self.typed(rhs);
                 self.binary(expr, *op, (lhs, left?), (rhs, right?))
             }
+            ExprKind::Script { text, start } => self.script(expr, text, *start),
+        }
+    }
+
+    /// Compiles a `script` clause; its errors point into the rule file.
+    fn script(&mut self, expr: &Expr, text: &str, start: u32) -> Option<TypedExpr> {
+        let file = expr.span.file;
+        let at = |offset: usize, len: usize| {
+            let from = start as usize + offset;
+            crate::source::Span::new(file, from, from + len.max(1))
+        };
+        if let Some((offset, name)) = crate::script::unknown_preference(text, self.schema) {
+            let help = did_you_mean(name, self.schema.preference_names());
+            self.error(
+                Diagnostic::error(
+                    Code::UnknownPreference,
+                    at(offset, name.len()),
+                    format!("there is no preference called `{name}`"),
+                )
+                .with_help_opt(help),
+            );
+            return None;
+        }
+        let returns = self.script_returns;
+        let origin = self.sources.get(file).map_or((String::new(), 1, 1), |f| {
+            let (line, column) = f.line_col(start);
+            (f.name.clone(), line, column)
+        });
+        match self
+            .scripts
+            .compile(text, returns, self.derived_allowed, origin)
+        {
+            Ok(id) => Some(TypedExpr {
+                kind: TypedKind::Script(id),
+                ty: match returns {
+                    crate::script::Returns::Bool => Type::Bool,
+                    crate::script::Returns::Number => Type::Number,
+                },
+                span: expr.span,
+            }),
+            Err(e) => {
+                let offset = crate::script::offset_in_file(text, 0, e.line, e.column);
+                self.error(
+                    Diagnostic::error(Code::ScriptError, at(offset, 1), e.message)
+                        .with_help_opt(e.help),
+                );
+                None
+            }
         }
     }
 

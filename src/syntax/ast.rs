@@ -130,4 +130,10 @@ pub(crate) enum ExprKind {
         lhs: Box<Expr>,
         rhs: Box<Expr>,
     },
+    /// A rhai script: its text, and the byte offset in the file where the
+    /// text starts (for mapping rhai's positions back to the rule file).
+    Script {
+        text: String,
+        start: u32,
+    },
 }

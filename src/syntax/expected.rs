@@ -207,6 +207,9 @@ fn describe(expected: Rule) -> &'static [&'static str] {
         Rule::op_neg => &["`-`"],
         Rule::kw_true | Rule::kw_false => &["`true` or `false`"],
         Rule::kw_pref => &["`pref`"],
+        Rule::script | Rule::kw_script => &["`script`"],
+        Rule::script_block => &["a script between `{` and `}`"],
+        Rule::script_text | Rule::script_piece => &["the `}` that closes the script"],
         // pest names the outermost rule that failed where it started.
         Rule::file => &["`segment`", "`profile`", "`rule`"],
         Rule::item

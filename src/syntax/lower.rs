@@ -291,7 +291,12 @@ impl Lowering {
     }
 
     fn clause_expr(&mut self, pair: Pair<'_, Rule>) -> Option<Expr> {
-        let expr = pair.into_inner().find(|p| p.as_rule() == Rule::expr)?;
+        let expr = pair
+            .into_inner()
+            .find(|p| matches!(p.as_rule(), Rule::expr | Rule::script))?;
+        if expr.as_rule() == Rule::script {
+            return self.script(expr);
+        }
         let span = self.span(&expr);
         match self.expr(expr) {
             Ok((expr, depth)) if depth <= MAX_EXPRESSION_DEPTH => Some(expr),
@@ -313,6 +318,25 @@ impl Lowering {
                 None
             }
         }
+    }
+
+    /// A `script { ... }` or `script "..."` clause.
+    fn script(&mut self, pair: Pair<'_, Rule>) -> Option<Expr> {
+        let span = self.span(&pair);
+        let body = pair
+            .into_inner()
+            .find(|p| matches!(p.as_rule(), Rule::script_block | Rule::string))?;
+        let (text, start) = if body.as_rule() == Rule::script_block {
+            let text = body.into_inner().next()?;
+            (text.as_str().to_string(), self.span(&text).start)
+        } else {
+            let start = self.span(&body).start + 1;
+            (self.string(body)?, start)
+        };
+        Some(Expr {
+            kind: ExprKind::Script { text, start },
+            span,
+        })
     }
 
     /// Lowers an expression; returns it with its tree depth.

@@ -260,11 +260,13 @@ impl<'e> Tracker<'e> {
     pub(super) fn record(&mut self, evaluator: &Evaluator<'_>, customer: &Customer) {
         let engine = self.engine;
         self.cases += 1;
+        let scripts = crate::program::ScriptRun::new(&engine.checked.scripts);
         let cx = Context {
             values: &customer.values,
             local_texts: &customer.local_texts,
             symbols: &engine.schema.symbols,
             derived: 0.0,
+            scripts: Some(&scripts),
         };
         let mut member = vec![false; self.entered.len()];
         for &s in evaluator.memberships() {

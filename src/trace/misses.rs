@@ -36,10 +36,12 @@ fn conjuncts<'e>(expr: &'e TypedExpr, out: &mut Vec<&'e TypedExpr>) {
 impl Engine {
     /// The near misses of a customer (see the module header).
     pub(crate) fn near_misses(&self, customer: &Customer, members: &[u32]) -> Vec<NearMiss> {
+        let script_failure = std::cell::Cell::new(None);
         let r = Reference {
             engine: self,
             customer,
             derived: None,
+            script_failure: &script_failure,
         };
         let mut misses = Vec::new();
         for (i, rule) in self.checked.rules.iter().enumerate() {

@@ -234,10 +234,12 @@ impl Engine {
     }
 
     fn trace(&self, customer: &Customer) -> Traced {
+        let script_failure = std::cell::Cell::new(None);
         let r = Reference {
             engine: self,
             customer,
             derived: None,
+            script_failure: &script_failure,
         };
         let package = &self.checked;
 
@@ -438,6 +440,9 @@ impl Engine {
                 };
             },
         );
+        if let Some((script, message)) = script_failure.take() {
+            error.get_or_insert(self.script_error(script, message));
+        }
         if error.is_some() {
             offers.clear();
         }

@@ -23,6 +23,8 @@ pub(super) struct Reference<'a> {
     pub(super) customer: &'a Customer,
     /// The derived gain of the service whose gain is being computed.
     pub(super) derived: Option<f64>,
+    /// The first script that failed, and why.
+    pub(super) script_failure: &'a std::cell::Cell<Option<(u32, String)>>,
 }
 
 impl Reference<'_> {
@@ -68,6 +70,34 @@ impl Reference<'_> {
                 binary(*op, a, b)
             }
             TypedKind::Call(f, args) => self.call(*f, args),
+            TypedKind::Script(id) => self.script(*id),
+        }
+    }
+
+    /// Runs a script as the fast evaluator does; a failure is kept for the
+    /// explanation and the script's value is unknown.
+    fn script(&self, id: u32) -> Option<V> {
+        use crate::script::Returns;
+        let cx = crate::program::Context {
+            values: &self.customer.values,
+            local_texts: &self.customer.local_texts,
+            symbols: &self.engine.schema.symbols,
+            derived: self.derived.unwrap_or(f64::NAN),
+            scripts: None,
+        };
+        let scripts = &self.engine.checked.scripts;
+        let result = match scripts.returns(id) {
+            Some(Returns::Bool) => scripts.condition(id, &cx).map(V::Bool),
+            Some(Returns::Number) => scripts.gain(id, &cx).map(V::Num),
+            None => Err("unknown script".to_string()),
+        };
+        match result {
+            Ok(v) => Some(v),
+            Err(message) => {
+                let first = self.script_failure.take();
+                self.script_failure.set(first.or(Some((id, message))));
+                None
+            }
         }
     }
 
@@ -220,6 +250,10 @@ fn collect_slots(expr: &TypedExpr, out: &mut Vec<u32>) {
             collect_slots(a, out);
             collect_slots(b, out);
         }
-        TypedKind::Number(_) | TypedKind::Text(_) | TypedKind::Bool(_) | TypedKind::Derived => {}
+        TypedKind::Number(_)
+        | TypedKind::Text(_)
+        | TypedKind::Bool(_)
+        | TypedKind::Derived
+        | TypedKind::Script(_) => {}
     }
 }
