@@ -65,6 +65,7 @@ mod diff_format;
 mod eval;
 pub mod funnel;
 mod graph;
+pub mod html;
 mod input;
 mod ir;
 mod live;

@@ -1,7 +1,7 @@
 //! `vasrec diff`: what a rule change does, before it ships.
 
 use super::customers::{CustomerArgs, allocate, open_customers};
-use super::{EXIT_OK, EXIT_RULES, EXIT_USAGE, default_rules_dir, load, output, stderr_color};
+use super::{EXIT_OK, EXIT_RULES, EXIT_USAGE, default_rules_dir, load, output, page, stderr_color};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use vasrec::Engine;
@@ -44,6 +44,8 @@ enum Format {
     Table,
     Json,
     Csv,
+    /// One self-contained web page (styles inlined, charts drawn as SVG).
+    Html,
 }
 
 pub(super) fn run(args: Args) -> u8 {
@@ -123,6 +125,7 @@ pub(super) fn run(args: Args) -> u8 {
         Format::Table => report.to_table(),
         Format::Csv => report.to_csv(),
         Format::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
+        Format::Html => vasrec::html::diff_page(&report, &diff_meta(&args, &base, &new)),
     };
     if let Err(e) = output::write(args.out.as_deref(), &text) {
         eprintln!("error: {e}");
@@ -142,6 +145,31 @@ pub(super) fn run(args: Args) -> u8 {
         return EXIT_RULES;
     }
     EXIT_OK
+}
+
+/// Page metadata for a diff: both packages' places and revisions, the
+/// customers file, and display names from both (the new package's win).
+fn diff_meta(args: &Args, base: &Engine, new: &Engine) -> vasrec::html::PageMeta {
+    let mut meta = page::meta(new, &args.rules);
+    page::add_names(&mut meta, base);
+    page::add_names(&mut meta, new);
+    meta.base = Some(args.base.clone());
+    meta.base_revision = match args.base.strip_prefix("git:") {
+        Some(revision) => Some(revision.to_string()),
+        None => page::revision(Path::new(&args.base)),
+    };
+    meta.customers_file = args
+        .customers
+        .customers
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .or_else(|| {
+            new.catalog()
+                .sample
+                .as_ref()
+                .map(|s| args.rules.join(s).display().to_string())
+        });
+    meta
 }
 
 /// Reads the package folder as it was at a git revision, through git's object

@@ -1,7 +1,7 @@
 //! `vasrec dry-run`: evaluate customers and summarise.
 
 use super::customers::{CustomerArgs, allocate, open_customers};
-use super::{EXIT_OK, EXIT_USAGE, default_rules_dir, load, output};
+use super::{EXIT_OK, EXIT_USAGE, default_rules_dir, load, output, page};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use vasrec::batch::{self, RunError};
@@ -33,6 +33,8 @@ enum Format {
     Table,
     Json,
     Csv,
+    /// One self-contained web page (styles inlined, charts drawn as SVG).
+    Html,
 }
 
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
@@ -128,6 +130,7 @@ pub(super) fn run(args: Args) -> u8 {
         Format::Table => report.to_table(),
         Format::Csv => report.to_csv(),
         Format::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
+        Format::Html => vasrec::html::dry_run_page(&report, &page::meta(&engine, &args.rules)),
     };
     if let Err(e) = output::write(args.out.as_deref(), &text) {
         eprintln!("error: {e}");

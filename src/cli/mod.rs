@@ -8,6 +8,7 @@ mod diff;
 mod dry_run;
 mod explain;
 mod output;
+mod page;
 mod score;
 mod test;
 
