@@ -168,7 +168,7 @@ pub(crate) fn compile(
             priority: rule.priority,
             uses_derived: match &rule.gain {
                 Some(Gain::Derived) => true,
-                Some(Gain::Expr(e)) => mentions_derived(e),
+                Some(Gain::Expr(e)) => mentions_derived(e, &checked.scripts),
                 _ => false,
             },
         })
@@ -530,14 +530,14 @@ fn text(expr: &TypedExpr) -> Text {
     }
 }
 
-fn mentions_derived(expr: &TypedExpr) -> bool {
+fn mentions_derived(expr: &TypedExpr, scripts: &crate::script::Scripts) -> bool {
+    let inner = |e: &TypedExpr| mentions_derived(e, scripts);
     match &expr.kind {
         TypedKind::Derived => true,
-        TypedKind::List(items) | TypedKind::Call(_, items) => items.iter().any(mentions_derived),
-        TypedKind::Unary(_, inner) => mentions_derived(inner),
-        TypedKind::Binary(_, a, b) => mentions_derived(a) || mentions_derived(b),
-        // A gain script may read `derived`; computing it costs little.
-        TypedKind::Script(_) => true,
+        TypedKind::List(items) | TypedKind::Call(_, items) => items.iter().any(inner),
+        TypedKind::Unary(_, e) => inner(e),
+        TypedKind::Binary(_, a, b) => inner(a) || inner(b),
+        TypedKind::Script(id) => scripts.reads_derived(*id),
         _ => false,
     }
 }

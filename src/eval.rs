@@ -131,6 +131,8 @@ pub struct Evaluator<'e> {
     allocation: Option<&'e Allocation>,
     /// The customer's row, which breaks ties in the allocation.
     row: u64,
+    /// Script results by their inputs (see `ScriptCache`).
+    script_cache: std::cell::RefCell<crate::script::ScriptCache>,
 }
 
 impl Engine {
@@ -156,6 +158,7 @@ impl Engine {
             demand: Vec::new(),
             allocation: None,
             row: 0,
+            script_cache: std::cell::RefCell::default(),
         }
     }
 
@@ -189,9 +192,15 @@ impl<'e> Evaluator<'e> {
     /// Evaluates one customer; the offers stay valid until the next call.
     pub fn evaluate(&mut self, customer: &Customer) -> Result<&[Offer], EvalError> {
         let engine = self.engine;
+        // The cache moves out of `self` for the run, as `visit` borrows `self`.
+        let cache = if engine.has_scripts {
+            std::cell::RefCell::new(self.script_cache.take())
+        } else {
+            std::cell::RefCell::default()
+        };
         let scripts = engine
             .has_scripts
-            .then(|| ScriptRun::new(&engine.checked.scripts));
+            .then(|| ScriptRun::new(&engine.checked.scripts, Some(&cache)));
         let cx = Context {
             values: &customer.values,
             local_texts: &customer.local_texts,
@@ -223,8 +232,13 @@ impl<'e> Evaluator<'e> {
                 self.visit(pos, &cx);
             }
         }
-        self.collect(&cx)?;
-        if let Some((script, message)) = scripts.and_then(|run| run.failure.take()) {
+        let collected = self.collect(&cx);
+        let failure = scripts.and_then(|run| run.failure.take());
+        if engine.has_scripts {
+            self.script_cache = std::cell::RefCell::new(cache.into_inner());
+        }
+        collected?;
+        if let Some((script, message)) = failure {
             self.offers.clear();
             return Err(engine.script_error(script, message));
         }

@@ -6,6 +6,7 @@
 
 use crate::customer::Value;
 use crate::schema::{Slot, Symbol, SymbolTable};
+use crate::script::Outcome;
 
 /// Three-valued truth: a test on a missing value is `Unknown`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,18 +175,24 @@ pub(crate) struct Context<'a> {
     pub scripts: Option<&'a ScriptRun<'a>>,
 }
 
-/// Scripts while one customer is evaluated: the first failure is kept, and
-/// the evaluator turns it into that customer's error.
+/// Scripts while one customer is evaluated: results come from the
+/// evaluator's cache when the inputs were seen before, and the first failure
+/// is kept for the evaluator to turn into that customer's error.
 pub(crate) struct ScriptRun<'a> {
     pub scripts: &'a crate::script::Scripts,
     pub failure: std::cell::Cell<Option<(u32, String)>>,
+    cache: Option<&'a std::cell::RefCell<crate::script::ScriptCache>>,
 }
 
 impl<'a> ScriptRun<'a> {
-    pub(crate) fn new(scripts: &'a crate::script::Scripts) -> ScriptRun<'a> {
+    pub(crate) fn new(
+        scripts: &'a crate::script::Scripts,
+        cache: Option<&'a std::cell::RefCell<crate::script::ScriptCache>>,
+    ) -> ScriptRun<'a> {
         ScriptRun {
             scripts,
             failure: std::cell::Cell::new(None),
+            cache,
         }
     }
 
@@ -194,10 +201,22 @@ impl<'a> ScriptRun<'a> {
         self.failure.set(first.or(Some((id, message))));
     }
 
+    fn outcome(&self, id: u32, cx: &Context<'_>, run: impl FnOnce() -> Outcome) -> Outcome {
+        match self.cache.and_then(|c| c.try_borrow_mut().ok()) {
+            Some(mut cache) => cache.get_or_run(self.scripts, id, cx, run),
+            None => run(),
+        }
+    }
+
     fn condition(&self, id: u32, cx: &Context<'_>) -> Tri {
-        match self.scripts.condition(id, cx) {
-            Ok(b) => Tri::from_bool(b),
-            Err(message) => {
+        let outcome = self.outcome(id, cx, || match self.scripts.condition(id, cx) {
+            Ok(b) => Outcome::Bool(b),
+            Err(message) => Outcome::Failed(message),
+        });
+        match outcome {
+            Outcome::Bool(b) => Tri::from_bool(b),
+            Outcome::Number(_) => Tri::Unknown,
+            Outcome::Failed(message) => {
                 self.fail(id, message);
                 Tri::Unknown
             }
@@ -205,9 +224,14 @@ impl<'a> ScriptRun<'a> {
     }
 
     fn gain(&self, id: u32, cx: &Context<'_>) -> Option<f64> {
-        match self.scripts.gain(id, cx) {
-            Ok(g) => Some(g),
-            Err(message) => {
+        let outcome = self.outcome(id, cx, || match self.scripts.gain(id, cx) {
+            Ok(g) => Outcome::Number(g),
+            Err(message) => Outcome::Failed(message),
+        });
+        match outcome {
+            Outcome::Number(g) => Some(g),
+            Outcome::Bool(_) => None,
+            Outcome::Failed(message) => {
                 self.fail(id, message);
                 None
             }

@@ -35,6 +35,112 @@ pub(crate) struct CompileError {
     pub help: Option<String>,
 }
 
+/// What a script run came to, as kept in a [`ScriptCache`].
+#[derive(Debug, Clone)]
+pub(crate) enum Outcome {
+    Bool(bool),
+    Number(f64),
+    Failed(String),
+}
+
+/// Most results kept per script and thread; the cache empties when full.
+const CACHE_ENTRIES: usize = 4096;
+
+/// Results of scripts by the values they read. Scripts cannot see the time,
+/// draw random numbers or keep state between runs, so the same inputs give
+/// the same result: a step function of tenure runs once per tenure value, not
+/// once per customer. Lives in an evaluator (one per thread).
+#[derive(Debug, Default)]
+pub(crate) struct ScriptCache {
+    per_script: Vec<Memo>,
+    key: Vec<u64>,
+}
+
+/// A hasher for keys of a few machine words: a multiply-rotate per word
+/// (after FxHash), much cheaper than the default SipHash, which defends
+/// against hostile keys a script's inputs cannot choose.
+#[derive(Default)]
+struct WordHasher(u64);
+
+impl std::hash::Hasher for WordHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_usize(&mut self, word: usize) {
+        self.write_u64(word as u64);
+    }
+}
+
+type Words = std::hash::BuildHasherDefault<WordHasher>;
+
+/// One script's results, and whether keeping them pays.
+#[derive(Debug, Default)]
+struct Memo {
+    results: std::collections::HashMap<Box<[u64]>, Outcome, Words>,
+    hits: u32,
+    misses: u32,
+    /// Set when the inputs hardly repeat (a continuous value): looking up
+    /// and storing would only add to every run.
+    off: bool,
+}
+
+impl ScriptCache {
+    /// The cached outcome of script `id` for the inputs in `cx`, or the one
+    /// `run` gives, kept for next time.
+    pub(crate) fn get_or_run(
+        &mut self,
+        scripts: &Scripts,
+        id: u32,
+        cx: &Context<'_>,
+        run: impl FnOnce() -> Outcome,
+    ) -> Outcome {
+        self.key.clear();
+        if !scripts.cache_key(id, cx, &mut self.key) {
+            return run();
+        }
+        let index = id as usize;
+        if self.per_script.len() <= index {
+            self.per_script.resize_with(index + 1, Default::default);
+        }
+        let Some(memo) = self.per_script.get_mut(index) else {
+            return run();
+        };
+        if memo.off {
+            return run();
+        }
+        if let Some(hit) = memo.results.get(self.key.as_slice()) {
+            memo.hits = memo.hits.saturating_add(1);
+            return hit.clone();
+        }
+        memo.misses = memo.misses.saturating_add(1);
+        if memo.misses >= 512 && memo.misses > memo.hits {
+            memo.off = true;
+            memo.results = Default::default();
+            return run();
+        }
+        let outcome = run();
+        if memo.results.len() >= CACHE_ENTRIES {
+            memo.results.clear();
+        }
+        memo.results
+            .insert(self.key.clone().into_boxed_slice(), outcome.clone());
+        outcome
+    }
+}
+
 #[cfg(feature = "scripts")]
 pub(crate) use with_rhai::Scripts;
 #[cfg(not(feature = "scripts"))]
@@ -257,6 +363,55 @@ mod with_rhai {
         /// What a script must return.
         pub(crate) fn returns(&self, id: u32) -> Option<Returns> {
             self.scripts.get(id as usize).map(|s| s.returns)
+        }
+
+        /// Whether a script reads `derived` (so it must be computed first).
+        pub(crate) fn reads_derived(&self, id: u32) -> bool {
+            self.scripts
+                .get(id as usize)
+                .is_some_and(|s| s.reads_derived)
+        }
+
+        /// Writes every value script `id` can read into `key`; false when
+        /// one of them cannot be compared across customers (a text only this
+        /// customer has).
+        pub(crate) fn cache_key(&self, id: u32, cx: &Context<'_>, key: &mut Vec<u64>) -> bool {
+            let Some(script) = self.scripts.get(id as usize) else {
+                return false;
+            };
+            let encode = |slot: Slot| -> Option<[u64; 2]> {
+                Some(match cx.values.get(slot as usize) {
+                    Some(Value::Number(n)) => [1, n.to_bits()],
+                    Some(Value::Bool(b)) => [2, u64::from(*b)],
+                    Some(Value::Text(s)) if s.0 < cx.symbols.len() => [3, u64::from(s.0)],
+                    Some(Value::Text(_)) => return None,
+                    _ => [0, 0],
+                })
+            };
+            let slots = script.reads.iter().map(|(_, slot)| *slot);
+            let prefs = self
+                .preferences
+                .iter()
+                .map(|(_, slot)| *slot)
+                .filter(|_| script.reads_pref);
+            for slot in slots.chain(prefs) {
+                match encode(slot) {
+                    Some(pair) => key.extend(pair),
+                    None => return false,
+                }
+            }
+            if script.reads_derived {
+                key.push(cx.derived.to_bits());
+            }
+            if script.calls_uses {
+                for slot in &self.in_use {
+                    match slot.and_then(encode) {
+                        Some(pair) => key.extend(pair),
+                        None => key.extend([0, 0]),
+                    }
+                }
+            }
+            true
         }
 
         fn run(&self, id: u32, cx: &Context<'_>) -> Result<Dynamic, String> {
@@ -530,6 +685,14 @@ mod without_rhai {
 
         pub(crate) fn returns(&self, _: u32) -> Option<Returns> {
             None
+        }
+
+        pub(crate) fn cache_key(&self, _: u32, _: &Context<'_>, _: &mut Vec<u64>) -> bool {
+            false
+        }
+
+        pub(crate) fn reads_derived(&self, _: u32) -> bool {
+            false
         }
     }
 }

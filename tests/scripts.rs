@@ -299,3 +299,50 @@ fn a_runaway_script_in_a_dry_run_is_counted_per_rule() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("rule `runaway`"));
 }
+
+/// Results are kept per evaluator by the values a script reads: a warm
+/// evaluator gives what a fresh one gives, failures included, for inputs
+/// that repeat (a category, whole numbers) and for inputs that do not.
+#[test]
+fn cached_results_equal_fresh_runs() {
+    let engine = engine(
+        r#"
+segment everyone { when true }
+rule stepped for everyone {
+  when script { if spend > 900 { loop { } } else { tier == "gold" || spend > 300 } }
+  offer manager
+  gain script { if spend >= 500 { 3.0 } else if spend >= 100 { 2.0 } else { spend / 100.0 + pref.speed } }
+}
+"#,
+    );
+    let mut warm = engine.evaluator();
+    let mut state = 7u64;
+    for i in 0..3000 {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        // Whole numbers repeat; every third customer has a fraction that does not.
+        let mut spend = ((state >> 33) % 1000) as f64;
+        if i % 3 == 0 {
+            spend += ((state >> 13) % 997) as f64 / 1000.0;
+        }
+        let tier = if (state >> 20).is_multiple_of(2) {
+            "gold"
+        } else {
+            "basic"
+        };
+        let c = engine
+            .customer()
+            .set("spend", spend)
+            .set("tier", tier)
+            .set("pref.speed", ((state >> 40) % 10) as f64 / 10.0)
+            .build()
+            .unwrap();
+        let cached = warm
+            .evaluate(&c)
+            .map(<[_]>::to_vec)
+            .map_err(|e| e.to_string());
+        let fresh = engine.evaluate(&c).map_err(|e| e.to_string());
+        assert_eq!(cached, fresh, "customer {i}: spend {spend}, tier {tier}");
+    }
+}

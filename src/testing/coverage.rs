@@ -260,7 +260,7 @@ impl<'e> Tracker<'e> {
     pub(super) fn record(&mut self, evaluator: &Evaluator<'_>, customer: &Customer) {
         let engine = self.engine;
         self.cases += 1;
-        let scripts = crate::program::ScriptRun::new(&engine.checked.scripts);
+        let scripts = crate::program::ScriptRun::new(&engine.checked.scripts, None);
         let cx = Context {
             values: &customer.values,
             local_texts: &customer.local_texts,
