@@ -44,6 +44,81 @@ pub struct Catalog {
     /// Limits on the rhai scripts in rules.
     #[serde(default)]
     pub scripts: ScriptLimits,
+    /// Limits on rule files and customer rows.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// What the rule files and customer rows of a package may hold. The defaults
+/// are far beyond any honest package; a package may lower them (to catch a
+/// runaway generator early) or raise them up to a ceiling that keeps the
+/// parser's recursion and one row's memory safe.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Brackets nested in a rule file.
+    pub max_nesting: usize,
+    /// Operators in one expression (also `not` or `-` in a row).
+    pub max_operators: usize,
+    /// Bytes in a name.
+    pub max_name_bytes: usize,
+    /// Bytes in a quoted text.
+    pub max_text_bytes: usize,
+    /// Bytes in one CSV row or JSON line of customers.
+    pub max_row_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_nesting: 64,
+            max_operators: 128,
+            max_name_bytes: 256,
+            max_text_bytes: 64 * 1024,
+            max_row_bytes: 1024 * 1024,
+        }
+    }
+}
+
+impl Limits {
+    /// The most each limit may be raised to, with the reason.
+    const CEILINGS: [(&'static str, usize, &'static str); 5] = [
+        (
+            "max_nesting",
+            256,
+            "deeper nesting could overflow the parser's stack",
+        ),
+        (
+            "max_operators",
+            1024,
+            "longer expressions could overflow the checker's stack",
+        ),
+        (
+            "max_name_bytes",
+            4096,
+            "names are repeated in every message about them",
+        ),
+        (
+            "max_text_bytes",
+            1024 * 1024,
+            "long texts belong in documents, not in rules",
+        ),
+        (
+            "max_row_bytes",
+            64 * 1024 * 1024,
+            "one row is held in memory whole",
+        ),
+    ];
+
+    fn values(&self) -> [usize; 5] {
+        [
+            self.max_nesting,
+            self.max_operators,
+            self.max_name_bytes,
+            self.max_text_bytes,
+            self.max_row_bytes,
+        ]
+    }
 }
 
 fn default_max_offers() -> usize {
@@ -376,6 +451,15 @@ fn validate(catalog: &Catalog, file: FileId, text: &str) -> Vec<Diagnostic> {
             ),
             None,
         );
+    }
+    for ((name, ceiling, why), value) in Limits::CEILINGS.iter().zip(catalog.limits.values()) {
+        if value == 0 || value > *ceiling {
+            fail(
+                Code::InvalidCatalog,
+                format!("`limits.{name}` is {value}; it must be between 1 and {ceiling}"),
+                Some(format!("the ceiling is there because {why}")),
+            );
+        }
     }
     if let Some(budget) = catalog.budget
         && !(budget.is_finite() && budget >= 0.0)

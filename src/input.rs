@@ -34,7 +34,8 @@ impl InputFormat {
     }
 }
 
-/// Longest line accepted in a JSON Lines file, and largest CSV record.
+/// Longest line accepted in a JSON Lines file, and largest CSV record, unless
+/// the catalog sets `limits.max_row_bytes`.
 pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
 
 /// A customer row that could not be read.
@@ -92,6 +93,8 @@ pub struct CustomerReader {
     pub absent: Vec<String>,
     /// Records of processed rows, kept to be filled again.
     spare: Vec<csv::ByteRecord>,
+    /// Longest row accepted.
+    max_row_bytes: usize,
 }
 
 enum ReaderKind {
@@ -122,6 +125,7 @@ impl CustomerReader {
                 columns: ColumnMap::default(),
                 absent: Vec::new(),
                 spare: Vec::new(),
+                max_row_bytes: schema.max_row_bytes,
             }),
             InputFormat::Csv => {
                 let mut csv = csv::ReaderBuilder::new()
@@ -193,6 +197,7 @@ impl CustomerReader {
                     columns,
                     absent,
                     spare: Vec::new(),
+                    max_row_bytes: schema.max_row_bytes,
                 })
             }
         }
@@ -232,13 +237,14 @@ impl CustomerReader {
                         Ok(false) => None,
                         Ok(true) => {
                             let line = record.position().map_or(0, |p| p.line());
-                            if record.as_slice().len() > MAX_RECORD_BYTES {
+                            if record.as_slice().len() > self.max_row_bytes {
                                 return Err(DataError {
                                     file: self.name.clone(),
                                     line,
                                     column: None,
                                     message: format!(
-                                        "the row is longer than {MAX_RECORD_BYTES} bytes"
+                                        "the row is longer than {} bytes (`limits.max_row_bytes`)",
+                                        self.max_row_bytes
                                     ),
                                 });
                             }
@@ -259,7 +265,7 @@ impl CustomerReader {
                     lines,
                     line,
                     buffer,
-                } => match read_line_limited(lines, buffer) {
+                } => match read_line_limited(lines, buffer, self.max_row_bytes) {
                     Ok(None) => None,
                     Ok(Some(())) => {
                         *line += 1;
@@ -301,10 +307,11 @@ impl CustomerReader {
     }
 }
 
-/// Reads one line into `buffer`, refusing lines longer than [`MAX_RECORD_BYTES`].
+/// Reads one line into `buffer`, refusing lines longer than `limit` bytes.
 fn read_line_limited(
     reader: &mut impl BufRead,
     buffer: &mut Vec<u8>,
+    limit: usize,
 ) -> Result<Option<()>, String> {
     buffer.clear();
     loop {
@@ -316,8 +323,10 @@ fn read_line_limited(
             Some(i) => (i + 1, true),
             None => (available.len(), false),
         };
-        if buffer.len() + take > MAX_RECORD_BYTES {
-            return Err(format!("the line is longer than {MAX_RECORD_BYTES} bytes"));
+        if buffer.len() + take > limit {
+            return Err(format!(
+                "the line is longer than {limit} bytes (`limits.max_row_bytes`)"
+            ));
         }
         buffer.extend_from_slice(&available[..take]);
         reader.consume(take);

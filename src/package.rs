@@ -110,7 +110,11 @@ fn build(
         if Some(id) == catalog_id || unreadable.contains(&id) {
             continue;
         }
-        let parsed = syntax::parse_file(id, file);
+        let limits = catalog
+            .as_ref()
+            .map(|c| c.limits.clone())
+            .unwrap_or_default();
+        let parsed = syntax::parse_file(id, file, &limits);
         items.extend(parsed.items);
         diagnostics.extend(parsed.errors);
         broken.extend(parsed.broken);

@@ -81,6 +81,8 @@ pub(crate) struct Schema {
     pub symbols: SymbolTable,
     /// Slot of the customer id attribute.
     pub id_slot: Option<Slot>,
+    /// Longest customer row accepted (`limits.max_row_bytes`).
+    pub max_row_bytes: usize,
 }
 
 impl Schema {
@@ -134,6 +136,7 @@ impl Schema {
             attribute_count,
             symbols,
             id_slot,
+            max_row_bytes: catalog.limits.max_row_bytes,
         }
     }
 

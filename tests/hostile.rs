@@ -315,3 +315,68 @@ fn a_folder_without_a_catalog() {
         "the package has no `catalog.yaml`"
     );
 }
+
+/// `limits:` in the catalog lowers (or raises, up to a ceiling) what rule
+/// files and customer rows may hold.
+#[test]
+fn limits_come_from_the_catalog() {
+    let with_limits = |limits: &str| format!("{}\nlimits: {limits}\n", catalog());
+    let load = |catalog: String, rules: &str| {
+        let rules = rules.to_string();
+        within(Duration::from_secs(20), move || match Engine::from_sources(
+            &catalog,
+            &[("rules.vas", &rules)],
+        ) {
+            Ok(_) => Vec::new(),
+            Err(e) => e
+                .diagnostics
+                .iter()
+                .map(|d| (d.code, d.message.clone()))
+                .collect(),
+        })
+    };
+    let nested =
+        "segment everyone { when ((((1 < 2)))) }\nrule r for everyone { offer callback }\n";
+    assert!(load(catalog(), nested).is_empty());
+    let found = load(with_limits("{ max_nesting: 4 }"), nested);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, Code::TooDeep);
+    assert!(found[0].1.contains("more than 4 levels"), "{found:?}");
+
+    let long =
+        "segment everyone { when 1 + 1 + 1 + 1 + 1 > 2 }\nrule r for everyone { offer callback }\n";
+    let found = load(with_limits("{ max_operators: 3 }"), long);
+    assert_eq!(found[0].0, Code::TooDeep, "{found:?}");
+
+    let named = "segment everyone_and_everybody_else { when true }\nrule r for everyone_and_everybody_else { offer callback }\n";
+    let found = load(with_limits("{ max_name_bytes: 10 }"), named);
+    assert_eq!(found[0].0, Code::TooLong, "{found:?}");
+
+    let found = load(with_limits("{ max_nesting: 100000 }"), OK);
+    assert_eq!(found[0].0, Code::InvalidCatalog, "{found:?}");
+    assert!(found[0].1.contains("between 1 and 256"), "{found:?}");
+    let found = load(with_limits("{ max_nesting: 0 }"), OK);
+    assert_eq!(found[0].0, Code::InvalidCatalog, "{found:?}");
+    let found = load(with_limits("{ max_nestng: 10 }"), OK);
+    assert_eq!(found[0].0, Code::UnknownKey, "{found:?}");
+}
+
+#[test]
+fn a_row_longer_than_the_catalogs_limit_is_refused() {
+    let dir = TempDir::new("row-limit");
+    std::fs::write(
+        dir.path().join("catalog.yaml"),
+        format!("{}\nlimits: {{ max_row_bytes: 64 }}\n", catalog()),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("rules.vas"), OK).unwrap();
+    let package = dir.path().to_str().unwrap().to_string();
+    let csv = format!("id,city\nc1,short\nc2,{}\n", "x".repeat(100));
+    let (code, _, stderr) = vasrec_with_input(
+        &["dry-run", "--rules", &package, "--customers", "-"],
+        csv.as_bytes(),
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("-:3:"), "{stderr}");
+    assert!(stderr.contains("longer than 64 bytes"), "{stderr}");
+}

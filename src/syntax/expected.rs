@@ -237,7 +237,8 @@ mod tests {
 
     fn error(text: &str) -> String {
         let source = SourceFile::new("t.vas", None, text);
-        let parsed = super::super::parse_file(FileId(0), &source);
+        let limits = crate::catalog::Limits::default();
+        let parsed = super::super::parse_file(FileId(0), &source, &limits);
         let d = &parsed.errors[0];
         format!("{} | {}", d.message, d.help.clone().unwrap_or_default())
     }

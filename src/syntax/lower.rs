@@ -9,9 +9,6 @@ use pest::iterators::{Pair, Pairs};
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 use std::sync::LazyLock;
 
-/// Deepest expression tree accepted; deeper trees would make later phases recurse too far.
-pub(crate) const MAX_EXPRESSION_DEPTH: usize = 128;
-
 static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
     PrattParser::new()
         .op(Op::infix(Rule::op_or, Assoc::Left))
@@ -32,6 +29,9 @@ struct Lowering {
     /// Byte offset of the parsed text in the file (non-zero when one item is
     /// parsed on its own after a syntax error).
     base: usize,
+    /// Most operators in one expression (`limits.max_operators`): deeper trees
+    /// would make later phases recurse too far.
+    max_operators: usize,
     errors: Vec<Diagnostic>,
 }
 
@@ -39,10 +39,12 @@ pub(super) fn lower_file(
     file: FileId,
     base: usize,
     pair: Pair<'_, Rule>,
+    max_operators: usize,
 ) -> (Vec<Item>, Vec<Diagnostic>) {
     let mut lowering = Lowering {
         file,
         base,
+        max_operators,
         errors: Vec::new(),
     };
     let mut items = Vec::new();
@@ -299,14 +301,15 @@ impl Lowering {
         }
         let span = self.span(&expr);
         match self.expr(expr) {
-            Ok((expr, depth)) if depth <= MAX_EXPRESSION_DEPTH => Some(expr),
+            Ok((expr, depth)) if depth <= self.max_operators => Some(expr),
             Ok(_) => {
                 self.errors.push(
                     Diagnostic::error(
                         Code::TooDeep,
                         span,
                         format!(
-                            "this expression nests more than {MAX_EXPRESSION_DEPTH} operations"
+                            "this expression nests more than {} operations",
+                            self.max_operators
                         ),
                     )
                     .with_help("split it into segments, profiles or simpler conditions"),
@@ -406,22 +409,25 @@ impl Lowering {
                     | Rule::preference
             ) {
                 operators += 1;
-                if operators > MAX_EXPRESSION_DEPTH {
+                if operators > self.max_operators {
                     return Err(Diagnostic::error(
                         Code::TooDeep,
                         self.span(&pair),
-                        format!("this expression has more than {MAX_EXPRESSION_DEPTH} operators"),
+                        format!(
+                            "this expression has more than {} operators",
+                            self.max_operators
+                        ),
                     )
                     .with_help("split it into segments, profiles or simpler conditions"));
                 }
             }
             if matches!(pair.as_rule(), Rule::op_not | Rule::op_neg) {
                 run += 1;
-                if run > MAX_EXPRESSION_DEPTH {
+                if run > self.max_operators {
                     return Err(Diagnostic::error(
                         Code::TooDeep,
                         self.span(&pair),
-                        format!("more than {MAX_EXPRESSION_DEPTH} `not` or `-` in a row"),
+                        format!("more than {} `not` or `-` in a row", self.max_operators),
                     ));
                 }
             } else {

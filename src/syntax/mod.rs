@@ -8,6 +8,7 @@ pub(crate) mod ast;
 mod expected;
 mod lower;
 
+use crate::catalog::Limits;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, SourceFile, Span};
 use pest::Parser as _;
@@ -15,10 +16,6 @@ use pest::Parser as _;
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/vas.pest"]
 pub(crate) struct VasParser;
-
-/// Deepest nesting of brackets accepted. pest recurses once per level, so a
-/// pathological file must be refused before it reaches the parser.
-pub(crate) const MAX_NESTING: usize = 64;
 
 /// A parsed rule file.
 #[derive(Debug, Default)]
@@ -31,14 +28,14 @@ pub(crate) struct ParsedFile {
 }
 
 /// Parses one rule file into declarations; errors come back as diagnostics.
-pub(crate) fn parse_file(file: FileId, source: &SourceFile) -> ParsedFile {
-    let whole = match check_nesting(file, 0, &source.text) {
+pub(crate) fn parse_file(file: FileId, source: &SourceFile, limits: &Limits) -> ParsedFile {
+    let whole = match check_nesting(file, 0, &source.text, limits) {
         Some(error) => Err(error),
-        None => parse_part(file, source, 0, &source.text),
+        None => parse_part(file, source, 0, &source.text, limits),
     };
     let (items, errors) = match whole {
         Ok(result) => result,
-        Err(_) => return parse_declarations(file, source),
+        Err(_) => return parse_declarations(file, source, limits),
     };
     ParsedFile {
         items,
@@ -49,13 +46,13 @@ pub(crate) fn parse_file(file: FileId, source: &SourceFile) -> ParsedFile {
 
 /// pest stops at the first syntax error. To report the errors of every
 /// declaration in one run, parse each top-level declaration on its own.
-fn parse_declarations(file: FileId, source: &SourceFile) -> ParsedFile {
+fn parse_declarations(file: FileId, source: &SourceFile, limits: &Limits) -> ParsedFile {
     let mut parsed = ParsedFile::default();
     for (start, end) in split_declarations(&source.text) {
         let part = source.text.get(start..end).unwrap_or("");
-        let result = match check_nesting(file, start, part) {
+        let result = match check_nesting(file, start, part, limits) {
             Some(error) => Err(error),
-            None => parse_part(file, source, start, part),
+            None => parse_part(file, source, start, part, limits),
         };
         match result {
             Ok((items, errors)) => {
@@ -90,11 +87,12 @@ fn parse_part(
     source: &SourceFile,
     base: usize,
     text: &str,
+    limits: &Limits,
 ) -> Result<(Vec<ast::Item>, Vec<Diagnostic>), Diagnostic> {
     match VasParser::parse(Rule::file, text) {
         Ok(mut pairs) => Ok(pairs
             .next()
-            .map(|pair| lower::lower_file(file, base, pair))
+            .map(|pair| lower::lower_file(file, base, pair, limits.max_operators))
             .unwrap_or_default()),
         Err(error) => Err(expected::syntax_error(file, source, base, &error)),
     }
@@ -145,16 +143,10 @@ fn split_declarations(text: &str) -> Vec<(usize, usize)> {
     ranges
 }
 
-/// Finds brackets nested deeper than [`MAX_NESTING`], outside strings and comments.
-/// Longest name accepted, in bytes: longer ones are mistakes, and would be
-/// repeated in full in every message about them.
-pub(crate) const MAX_NAME_BYTES: usize = 256;
-/// Longest text literal accepted, in bytes.
-pub(crate) const MAX_TEXT_BYTES: usize = 64 * 1024;
-
-/// Refuses what would make the parser recurse too deep, and names or texts
-/// too long to be meant, before pest sees the text.
-fn check_nesting(file: FileId, base: usize, text: &str) -> Option<Diagnostic> {
+/// Refuses what would make the parser recurse too deep (pest recurses once
+/// per bracket), and names or texts too long to be meant, before pest sees
+/// the text; the bounds are the catalog's `limits`.
+fn check_nesting(file: FileId, base: usize, text: &str, limits: &Limits) -> Option<Diagnostic> {
     let mut depth = 0usize;
     let mut in_string = false;
     let mut in_comment = false;
@@ -181,9 +173,9 @@ fn check_nesting(file: FileId, base: usize, text: &str) -> Option<Diagnostic> {
         }
         if in_string {
             if let Some(start) = run_start
-                && i - start > MAX_TEXT_BYTES
+                && i - start > limits.max_text_bytes
             {
-                return too_long(start, "text", MAX_TEXT_BYTES);
+                return too_long(start, "text", limits.max_text_bytes);
             }
             match (escaped, c) {
                 (true, _) => escaped = false,
@@ -198,8 +190,8 @@ fn check_nesting(file: FileId, base: usize, text: &str) -> Option<Diagnostic> {
         }
         if c.is_alphanumeric() || c == '_' {
             let start = *run_start.get_or_insert(i);
-            if i - start >= MAX_NAME_BYTES {
-                return too_long(start, "name", MAX_NAME_BYTES);
+            if i - start >= limits.max_name_bytes {
+                return too_long(start, "name", limits.max_name_bytes);
             }
             continue;
         }
@@ -212,12 +204,15 @@ fn check_nesting(file: FileId, base: usize, text: &str) -> Option<Diagnostic> {
             }
             '(' | '[' | '{' => {
                 depth += 1;
-                if depth > MAX_NESTING {
+                if depth > limits.max_nesting {
                     return Some(
                         Diagnostic::error(
                             Code::TooDeep,
                             Span::new(file, base + i, base + i + 1),
-                            format!("brackets are nested more than {MAX_NESTING} levels deep here"),
+                            format!(
+                                "brackets are nested more than {} levels deep here",
+                                limits.max_nesting
+                            ),
                         )
                         .with_help("split the condition into segments, profiles or simpler parts"),
                     );
@@ -236,7 +231,11 @@ mod tests {
     use ast::{ExprKind, Item};
 
     fn parse(text: &str) -> (Vec<Item>, Vec<Diagnostic>) {
-        let parsed = parse_file(FileId(0), &SourceFile::new("t.vas", None, text));
+        let parsed = parse_file(
+            FileId(0),
+            &SourceFile::new("t.vas", None, text),
+            &Limits::default(),
+        );
         (parsed.items, parsed.errors)
     }
 
