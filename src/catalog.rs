@@ -146,6 +146,53 @@ pub struct ScriptLimits {
     pub max_map_size: usize,
 }
 
+impl ScriptLimits {
+    /// The most each limit may be raised to, with the reason.
+    const CEILINGS: [(&'static str, usize, &'static str); 6] = [
+        (
+            "max_operations",
+            100_000_000,
+            "a runaway script would run for seconds per customer",
+        ),
+        (
+            "max_call_depth",
+            256,
+            "deeper calls could overflow the stack",
+        ),
+        (
+            "max_expression_depth",
+            256,
+            "deeper expressions could overflow the stack",
+        ),
+        (
+            "max_string_size",
+            64 * 1024 * 1024,
+            "a value is held in memory whole",
+        ),
+        (
+            "max_array_size",
+            1024 * 1024,
+            "a value is held in memory whole",
+        ),
+        (
+            "max_map_size",
+            1024 * 1024,
+            "a value is held in memory whole",
+        ),
+    ];
+
+    fn values(&self) -> [usize; 6] {
+        [
+            usize::try_from(self.max_operations).unwrap_or(usize::MAX),
+            self.max_call_depth,
+            self.max_expression_depth,
+            self.max_string_size,
+            self.max_array_size,
+            self.max_map_size,
+        ]
+    }
+}
+
 impl Default for ScriptLimits {
     fn default() -> ScriptLimits {
         ScriptLimits {
@@ -452,11 +499,19 @@ fn validate(catalog: &Catalog, file: FileId, text: &str) -> Vec<Diagnostic> {
             None,
         );
     }
-    for ((name, ceiling, why), value) in Limits::CEILINGS.iter().zip(catalog.limits.values()) {
-        if value == 0 || value > *ceiling {
+    let limits = Limits::CEILINGS
+        .iter()
+        .zip(catalog.limits.values())
+        .map(|(&(name, ceiling, why), value)| ("limits", name, ceiling, why, value));
+    let scripts = ScriptLimits::CEILINGS
+        .iter()
+        .zip(catalog.scripts.values())
+        .map(|(&(name, ceiling, why), value)| ("scripts", name, ceiling, why, value));
+    for (section, name, ceiling, why, value) in limits.chain(scripts) {
+        if value == 0 || value > ceiling {
             fail(
                 Code::InvalidCatalog,
-                format!("`limits.{name}` is {value}; it must be between 1 and {ceiling}"),
+                format!("`{section}.{name}` is {value}; it must be between 1 and {ceiling}"),
                 Some(format!("the ceiling is there because {why}")),
             );
         }

@@ -380,3 +380,63 @@ fn a_row_longer_than_the_catalogs_limit_is_refused() {
     assert!(stderr.contains("-:3:"), "{stderr}");
     assert!(stderr.contains("longer than 64 bytes"), "{stderr}");
 }
+
+/// Rows from other systems: too many or too few fields, a wrong type, a
+/// missing required value; each is a data error with its line, and
+/// `--on-error skip` counts them and goes on.
+#[test]
+fn malformed_customer_rows_are_counted_with_their_lines() {
+    let dir = TempDir::new("bad-rows");
+    std::fs::write(dir.path().join("catalog.yaml"), catalog()).unwrap();
+    std::fs::write(dir.path().join("rules.vas"), OK).unwrap();
+    let package = dir.path().to_str().unwrap().to_string();
+    let csv = "id,spend_12m,tier\n\
+               c1,100,gold\n\
+               c2,100,gold,extra\n\
+               c3,100\n\
+               c4,lots,gold\n\
+               ,100,gold\n\
+               c6,100,platinum\n\
+               c7,200,silver\n";
+    let args = [
+        "dry-run",
+        "--rules",
+        &package,
+        "--customers",
+        "-",
+        "--on-error",
+        "skip",
+        "--format",
+        "json",
+    ];
+    let (code, stdout, stderr) = vasrec_with_input(&args, csv.as_bytes());
+    assert_eq!(code, Some(0), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["totals"]["customers"], 7);
+    assert_eq!(report["totals"]["evaluated"], 2, "{report:#}");
+    assert_eq!(report["totals"]["data_errors"], 5);
+    let errors: Vec<&str> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    for (line, what) in [
+        (3, "4 fields"),
+        (4, "2 fields"),
+        (5, "spend_12m"),
+        (6, "required"),
+        (7, "platinum"),
+    ] {
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains(&format!("-:{line}:")) && e.contains(what)),
+            "line {line}: {errors:?}"
+        );
+    }
+    // Without --on-error skip the first bad row stops the run, naming its line.
+    let (code, _, stderr) = vasrec_with_input(&args[..5], csv.as_bytes());
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("-:3:"), "{stderr}");
+}

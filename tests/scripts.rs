@@ -158,6 +158,18 @@ fn limits_come_from_the_catalog() {
 }
 
 #[test]
+fn limits_above_their_ceiling_are_rejected() {
+    let bad = format!("{CATALOG}scripts: {{ max_call_depth: 100000 }}\n");
+    let Err(error) = Engine::from_sources(&bad, &[("rules.vas", "segment everyone { when true }")])
+    else {
+        panic!("a call depth of 100000 could overflow the stack");
+    };
+    let error = error.to_string();
+    assert!(error.contains("INVALID_CATALOG"), "{error}");
+    assert!(error.contains("between 1 and 256"), "{error}");
+}
+
+#[test]
 fn unknown_limit_names_are_rejected() {
     let bad = format!("{CATALOG}scripts: {{ max_operation: 100 }}\n");
     let Err(error) = Engine::from_sources(&bad, &[("rules.vas", "segment everyone { when true }")])
@@ -344,5 +356,24 @@ rule stepped for everyone {
             .map_err(|e| e.to_string());
         let fresh = engine.evaluate(&c).map_err(|e| e.to_string());
         assert_eq!(cached, fresh, "customer {i}: spend {spend}, tier {tier}");
+    }
+}
+
+#[test]
+fn too_deep_an_expression_is_refused_when_the_package_loads() {
+    let deep = format!("{}1{}", "(".repeat(40), ")".repeat(40));
+    let rules = format!(
+        "segment everyone {{ when true }}\nrule deep for everyone {{ when script {{ {deep} > 0 }} offer callback }}"
+    );
+    let Err(error) = Engine::from_sources(CATALOG, &[("rules.vas", &rules)]) else {
+        panic!("a script nested 40 deep compiles with max_expression_depth 32");
+    };
+    let text = error.to_string();
+    assert!(text.contains("SCRIPT_ERROR"), "{text}");
+    assert!(text.contains("rules.vas:2:"), "{text}");
+    // Raised in the catalog, it compiles.
+    let roomy = format!("{CATALOG}scripts: {{ max_expression_depth: 128 }}\n");
+    if let Err(e) = Engine::from_sources(&roomy, &[("rules.vas", &rules)]) {
+        panic!("{e}");
     }
 }
