@@ -364,3 +364,37 @@ fn customers_left_with_nothing_and_their_nearest_miss() {
         ])
     );
 }
+
+/// `vasrec check --format json | head`: a reader that stops early is not a
+/// crash (the broken pipe is ignored; the exit code still says what it found).
+#[test]
+fn a_reader_that_stops_early_is_not_a_crash() {
+    use std::io::Read;
+    let dir = TempDir::new("early-reader");
+    std::fs::copy(
+        root().join("tests/cases/catalog.yaml"),
+        dir.path().join("catalog.yaml"),
+    )
+    .unwrap();
+    let mut rules = String::from("segment everyone { when true }\n");
+    for i in 0..3000 {
+        rules.push_str(&format!(
+            "rule r{i} for everyone {{ when spnd > 1 offer callback }}\n"
+        ));
+    }
+    std::fs::write(dir.path().join("rules.vas"), rules).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vasrec"))
+        .args(["check", dir.path().to_str().unwrap(), "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 10];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(1));
+}

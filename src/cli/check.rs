@@ -48,10 +48,9 @@ pub(super) fn run(args: Args) -> u8 {
     match args.format {
         Format::Json => {
             let json = vasrec::render::to_json(&diagnostics, &sources);
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&json).unwrap_or_default()
-            );
+            let text = serde_json::to_string_pretty(&json).unwrap_or_default() + "\n";
+            // A reader that stops early (`| head`) is not an error.
+            let _ = super::output::write(None, &text);
         }
         Format::Text => {
             eprint!(
@@ -59,8 +58,13 @@ pub(super) fn run(args: Args) -> u8 {
                 vasrec::render::render_all(&diagnostics, &sources, stderr_color())
             );
             match &summary {
-                Some(s) if warnings == 0 => println!("{s}"),
-                Some(s) => println!("{s} ({warnings} warning{})", plural(warnings)),
+                Some(s) if warnings == 0 => {
+                    let _ = super::output::write(None, &format!("{s}\n"));
+                }
+                Some(s) => {
+                    let text = format!("{s} ({warnings} warning{})\n", plural(warnings));
+                    let _ = super::output::write(None, &text);
+                }
                 None => eprintln!(
                     "{}: {errors} error{}, {warnings} warning{}",
                     dir.display(),
