@@ -10,7 +10,11 @@
 //! (`SeniorCitizen` 0/1, `No phone service`, `No internet service`, a single
 //! space in `TotalCharges` when tenure is 0, ...), followed by columns the telco
 //! file lacks: `channel`, `open_complaints`, `nps` and four preference weights
-//! `pref_*` (0..1, blank for about 5% of customers).
+//! `pref_*` (0..1, blank for about 5% of customers), and for the customers who
+//! answered the satisfaction survey (about 30%) their score (`sat_*`, 0..100,
+//! the perception) and expectation (`exp_*`, 0..100) on the four dimensions of
+//! the satisfaction model. The survey columns come from a stream of their own,
+//! so adding them left every other column as it was.
 //!
 //! The distributions are modelled on the telco file's: tenure is U-shaped over
 //! 0..72 months, the contract depends on tenure, the monthly charge is the sum of
@@ -27,7 +31,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
-const HEADER: [&str; 28] = [
+const HEADER: [&str; 36] = [
     "customerID",
     "gender",
     "SeniorCitizen",
@@ -56,6 +60,14 @@ const HEADER: [&str; 28] = [
     "pref_responsiveness",
     "pref_professionalism",
     "pref_price",
+    "sat_personalization",
+    "sat_responsiveness",
+    "sat_professionalism",
+    "sat_price",
+    "exp_personalization",
+    "exp_responsiveness",
+    "exp_professionalism",
+    "exp_price",
 ];
 
 const USAGE: &str =
@@ -310,6 +322,8 @@ struct Customer {
     nps: Option<u32>,
     /// Hundredths, 0..=100; None is blank.
     prefs: [Option<u32>; 4],
+    /// Survey answers: perception and expectation per dimension, 0..=100.
+    survey: Option<([u32; 4], [u32; 4])>,
 }
 
 impl Customer {
@@ -480,6 +494,28 @@ impl Customer {
             }
         }
 
+        // The survey draws from a stream of its own: the columns above stay as
+        // they were before it was added.
+        let mut answers = Rng::for_row(base ^ 0x5EED_5A71_0C0F_FEE5, index);
+        let survey = answers.chance(0.3).then(|| {
+            // Promoters score their service higher; open complaints lower.
+            let mood = nps.map_or(70.0, |n| 40.0 + 5.0 * f64::from(n))
+                - 8.0 * f64::from(open_complaints.min(3));
+            let pricey = if monthly_cents >= 9000 { 10.0 } else { 0.0 };
+            let offsets = [-4.0, 0.0, 3.0, -6.0 - pricey];
+            let mut perception = [0; 4];
+            let mut expectation = [0; 4];
+            for d in 0..4 {
+                let score = mood + offsets[d] + 12.0 * answers.bell();
+                perception[d] = score.clamp(0.0, 100.0).round() as u32;
+                // Who cares more about a dimension expects more of it.
+                let care = prefs[d].map_or(0.5, |p| f64::from(p) / 100.0);
+                let expected = 72.0 + 20.0 * care + 6.0 * answers.bell();
+                expectation[d] = expected.clamp(0.0, 100.0).round() as u32;
+            }
+            (perception, expectation)
+        });
+
         Customer {
             index,
             id_suffix,
@@ -502,6 +538,7 @@ impl Customer {
             open_complaints,
             nps,
             prefs,
+            survey,
         }
     }
 
@@ -582,6 +619,17 @@ impl Customer {
                 push_hundredths(out, hundredths);
             }
         }
+        for i in 0..8 {
+            out.push(b',');
+            if let Some((perception, expectation)) = &self.survey {
+                let value = if i < 4 {
+                    perception[i]
+                } else {
+                    expectation[i - 4]
+                };
+                push_u64(out, u64::from(value));
+            }
+        }
         out.push(b'\n');
     }
 
@@ -642,6 +690,20 @@ impl Customer {
             key(out, 24 + i);
             match pref {
                 Some(hundredths) => push_hundredths(out, *hundredths),
+                None => out.extend_from_slice(b"null"),
+            }
+        }
+        for i in 0..8 {
+            key(out, 28 + i);
+            match &self.survey {
+                Some((perception, expectation)) => {
+                    let value = if i < 4 {
+                        perception[i]
+                    } else {
+                        expectation[i - 4]
+                    };
+                    push_u64(out, u64::from(value));
+                }
                 None => out.extend_from_slice(b"null"),
             }
         }

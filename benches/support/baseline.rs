@@ -94,6 +94,10 @@ pub struct BaselineCustomer {
     pub pref_responsiveness: Option<f64>,
     pub pref_professionalism: Option<f64>,
     pub pref_price: Option<f64>,
+    /// Survey scores per dimension (perception), 0..100.
+    pub perception: [Option<f64>; 4],
+    /// Survey expectations per dimension, 0..100.
+    pub expectation: [Option<f64>; 4],
 }
 
 // ---- reading the CSV -------------------------------------------------------
@@ -135,6 +139,18 @@ pub fn load_csv(path: &Path) -> Result<Vec<BaselineCustomer>, Box<dyn Error>> {
             column("pref_responsiveness")?,
             column("pref_professionalism")?,
             column("pref_price")?,
+        ],
+        perception: [
+            column("sat_personalization")?,
+            column("sat_responsiveness")?,
+            column("sat_professionalism")?,
+            column("sat_price")?,
+        ],
+        expectation: [
+            column("exp_personalization")?,
+            column("exp_responsiveness")?,
+            column("exp_professionalism")?,
+            column("exp_price")?,
         ],
     };
     let mut customers = Vec::new();
@@ -201,6 +217,18 @@ pub fn load_csv(path: &Path) -> Result<Vec<BaselineCustomer>, Box<dyn Error>> {
             pref_responsiveness: number(get(at.prefs[1]))?,
             pref_professionalism: number(get(at.prefs[2]))?,
             pref_price: number(get(at.prefs[3]))?,
+            perception: [
+                number(get(at.perception[0]))?,
+                number(get(at.perception[1]))?,
+                number(get(at.perception[2]))?,
+                number(get(at.perception[3]))?,
+            ],
+            expectation: [
+                number(get(at.expectation[0]))?,
+                number(get(at.expectation[1]))?,
+                number(get(at.expectation[2]))?,
+                number(get(at.expectation[3]))?,
+            ],
         });
     }
     Ok(customers)
@@ -229,6 +257,8 @@ struct Columns {
     open_complaints: usize,
     nps: usize,
     prefs: [usize; 4],
+    perception: [usize; 4],
+    expectation: [usize; 4],
 }
 
 fn number(text: &str) -> Result<Option<f64>, Box<dyn Error>> {
@@ -270,9 +300,15 @@ const PERSONALIZATION: usize = 0;
 const PROFESSIONALISM: usize = 2;
 const PRICE: usize = 3;
 
-/// The scale is 0..100 and the catalog declares no perceptions, expectations
-/// or current score: every headroom is the whole range.
+/// The scale is 0..100; the catalog declares no current overall score, so the
+/// total's headroom is the whole range.
 const RANGE: f64 = 100.0;
+
+/// Headroom on a dimension: up to the top of the scale from the customer's
+/// score, or the whole range without one.
+fn headroom(c: &BaselineCustomer, dimension: usize) -> f64 {
+    c.perception[dimension].map_or(RANGE, |p| (RANGE - p).max(0.0))
+}
 
 /// Dimension weights: the principal eigenvector of the catalog's AHP matrix,
 /// by the same power iteration as the engine (computed once).
@@ -323,17 +359,22 @@ fn preference(c: &BaselineCustomer, dimension: usize) -> Option<f64> {
     ][dimension]
 }
 
-/// `W_d * f_d * g_d` for one dimension; `f_d = 2 p` (1 when unknown), `g_d = 1`.
+/// `W_d * f_d * g_d` for one dimension; `f_d = 2 p` (1 when unknown),
+/// `g_d = 1 + max(0, expectation - perception) / range` (1 when either is unknown).
 fn scale(c: &BaselineCustomer, dimension: usize) -> f64 {
     let f = preference(c, dimension).map_or(1.0, |p| 2.0 * p.clamp(0.0, 1.0));
-    weights()[dimension] * f * 1.0
+    let g = match (c.perception[dimension], c.expectation[dimension]) {
+        (Some(p), Some(e)) => 1.0 + (e - p).max(0.0) / RANGE,
+        _ => 1.0,
+    };
+    weights()[dimension] * f * g
 }
 
 /// `gain derived`: the sum over the service's effects of `W_d f_d g_d min(e_d, H_d)`.
 fn derived(service: usize, c: &BaselineCustomer) -> f64 {
     effects(service)
         .iter()
-        .map(|&(d, e)| scale(c, d) * e.min(RANGE))
+        .map(|&(d, e)| scale(c, d) * e.min(headroom(c, d)))
         .sum()
 }
 
@@ -344,12 +385,13 @@ fn stack(offers: &mut [(usize, f64, i8)], c: &BaselineCustomer) {
     for offer in offers.iter_mut() {
         let (mut alone, mut stacked) = (0.0, 0.0);
         for &(d, e) in effects(offer.0) {
+            let room = headroom(c, d);
             let left = &mut remaining[d];
             if left.is_nan() {
-                *left = RANGE;
+                *left = room;
             }
-            let closes = e.min(RANGE);
-            let share = closes / RANGE;
+            let closes = e.min(room);
+            let share = if room > 0.0 { closes / room } else { 0.0 };
             let s = scale(c, d);
             alone += s * closes;
             stacked += s * share * *left;
