@@ -514,3 +514,43 @@ fn pages_open_in_a_browser_without_errors() {
         output_dir().join("{dry-run,diff}{,-phone}.png").display()
     );
 }
+
+/// A package whose script runs away: the page counts the failures per rule,
+/// as the JSON report does.
+#[test]
+fn evaluation_errors_by_rule_are_on_the_page() {
+    let dir = TempDir::new("html-runaway");
+    common::copy_rules(dir.path());
+    std::fs::write(
+        dir.path().join("runaway.vas"),
+        "rule runaway for everyone { when script { loop { } } offer cloud_backup gain 1 }\n",
+    )
+    .unwrap();
+    let catalog = dir.path().join("catalog.yaml");
+    let text = std::fs::read_to_string(&catalog).unwrap();
+    std::fs::write(
+        &catalog,
+        format!("{text}\nscripts: {{ max_operations: 500 }}\n"),
+    )
+    .unwrap();
+    let sample = root().join("rules/customers.csv");
+    let args = [
+        "dry-run",
+        "--rules",
+        dir.path().to_str().unwrap(),
+        "--customers",
+        sample.to_str().unwrap(),
+        "--on-error",
+        "skip",
+        "--ignore-capacity",
+    ];
+    let json = report(&args);
+    let html = page(&args);
+    let keys = data_keys(&html);
+    let errors = &json["evaluation_errors_by_source"][0];
+    assert_eq!(errors["source"], "rule `runaway`");
+    assert_eq!(
+        keys.get("evaluation_errors.rule `runaway`"),
+        Some(&count(&errors["errors"]))
+    );
+}

@@ -361,8 +361,22 @@ pub(super) fn errors(out: &mut String, report: &DryRunReport) {
         out,
         "errors",
         "Rows that failed",
-        "The first rows that could not be read or evaluated, in input order.",
+        "How many customers each failing rule stopped, and the first rows that could not be read or evaluated, in input order.",
     );
+    if !report.evaluation_errors_by_source.is_empty() {
+        let rows = report
+            .evaluation_errors_by_source
+            .iter()
+            .map(|e| {
+                vec![
+                    Cell::html(format!("<code>{}</code>", escape(&e.source))),
+                    Cell::number(count(e.errors)).key(format!("evaluation_errors.{}", e.source)),
+                ]
+            })
+            .collect();
+        out.push_str("<h3>Evaluation errors by rule</h3>\n");
+        table(out, "", &["raised by", "customers"], &[false, true], rows);
+    }
     out.push_str("<ul class=\"errors\">");
     for e in &report.errors {
         let _ = write!(out, "<li><code>{}</code></li>", escape(e));
