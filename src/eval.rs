@@ -253,7 +253,7 @@ impl<'e> Evaluator<'e> {
         if segment.parents.len() > 1 && !segment.parents.iter().all(|&p| get_bit(&self.member, p)) {
             return;
         }
-        if segment.predicate.eval(cx) != Tri::True {
+        if segment.predicate.eval_fast(cx) != Tri::True {
             return;
         }
         set_bit(&mut self.member, pos);
@@ -270,7 +270,7 @@ impl<'e> Evaluator<'e> {
             {
                 continue;
             }
-            if rule.when.eval(cx) != Tri::True {
+            if rule.when.eval_fast(cx) != Tri::True {
                 continue;
             }
             self.fired.push(rule_id);
@@ -317,7 +317,7 @@ impl<'e> Evaluator<'e> {
                     .engine
                     .profiles
                     .get(profile as usize)
-                    .map_or(Tri::Unknown, |p| p.eval(cx));
+                    .map_or(Tri::Unknown, |p| p.eval_fast(cx));
                 *cached = match result {
                     Tri::False => 0,
                     Tri::True => 1,
@@ -358,9 +358,9 @@ impl<'e> Evaluator<'e> {
                         derived: model.derived(service, cx.values),
                         ..*cx
                     };
-                    rule.gain.eval(&with_derived)
+                    rule.gain.eval_fast(&with_derived)
                 }
-                _ => rule.gain.eval(cx),
+                _ => rule.gain.eval_fast(cx),
             };
             match gain {
                 Some(gain) if gain.is_finite() => self.offers.push(Offer {

@@ -208,6 +208,9 @@ impl<'a> ScriptRun<'a> {
         }
     }
 
+    // Kept out of line: inlined, the script machinery would make every
+    // `Cond::eval` call pay for a larger stack frame.
+    #[inline(never)]
     fn condition(&self, id: u32, cx: &Context<'_>) -> Tri {
         let outcome = self.outcome(id, cx, || match self.scripts.condition(id, cx) {
             Ok(b) => Outcome::Bool(b),
@@ -223,6 +226,7 @@ impl<'a> ScriptRun<'a> {
         }
     }
 
+    #[inline(never)]
     fn gain(&self, id: u32, cx: &Context<'_>) -> Option<f64> {
         let outcome = self.outcome(id, cx, || match self.scripts.gain(id, cx) {
             Ok(g) => Outcome::Number(g),
@@ -254,6 +258,37 @@ impl<'a> Context<'a> {
 }
 
 impl Cond {
+    /// The commonest leaves evaluated where they are met, the rest through
+    /// [`Cond::eval`]: a call costs more than a leaf test (the recursive
+    /// `eval` saves and restores registers on every call).
+    #[inline(always)]
+    pub(crate) fn eval_fast(&self, cx: &Context<'_>) -> Tri {
+        match self {
+            Cond::Const(t) => *t,
+            Cond::SlotCmp(op, slot, k) => match cx.value(*slot) {
+                Value::Number(n) => op.test(n, *k),
+                _ => Tri::Unknown,
+            },
+            Cond::SlotFalse(slot) => match cx.value(*slot) {
+                Value::Bool(b) => Tri::from_bool(!b),
+                _ => Tri::Unknown,
+            },
+            Cond::Slot(slot) => match cx.value(*slot) {
+                Value::Bool(b) => Tri::from_bool(b),
+                _ => Tri::Unknown,
+            },
+            Cond::SlotTextEq {
+                slot,
+                symbol,
+                negate,
+            } => match cx.value(*slot) {
+                Value::Text(s) => Tri::from_bool(s == *symbol).negate_if(*negate),
+                _ => Tri::Unknown,
+            },
+            _ => self.eval(cx),
+        }
+    }
+
     #[inline]
     pub(crate) fn eval(&self, cx: &Context<'_>) -> Tri {
         match self {
@@ -285,7 +320,7 @@ impl Cond {
             Cond::Script(id) => cx
                 .scripts
                 .map_or(Tri::Unknown, |run| run.condition(*id, cx)),
-            Cond::NumCmpConst(op, a, k) => match a.eval(cx) {
+            Cond::NumCmpConst(op, a, k) => match a.eval_fast(cx) {
                 Some(a) => op.test(a, *k),
                 None => Tri::Unknown,
             },
@@ -293,7 +328,7 @@ impl Cond {
             Cond::And(parts) => {
                 let mut result = Tri::True;
                 for part in parts.iter() {
-                    match part.eval(cx) {
+                    match part.eval_fast(cx) {
                         Tri::False => return Tri::False,
                         Tri::Unknown => result = Tri::Unknown,
                         Tri::True => {}
@@ -304,7 +339,7 @@ impl Cond {
             Cond::Or(parts) => {
                 let mut result = Tri::False;
                 for part in parts.iter() {
-                    match part.eval(cx) {
+                    match part.eval_fast(cx) {
                         Tri::True => return Tri::True,
                         Tri::Unknown => result = Tri::Unknown,
                         Tri::False => {}
@@ -312,7 +347,7 @@ impl Cond {
                 }
                 result
             }
-            Cond::NumCmp(op, a, b) => match (a.eval(cx), b.eval(cx)) {
+            Cond::NumCmp(op, a, b) => match (a.eval_fast(cx), b.eval_fast(cx)) {
                 (Some(a), Some(b)) => op.test(a, b),
                 _ => Tri::Unknown,
             },
@@ -360,6 +395,20 @@ impl Cond {
 }
 
 impl Num {
+    /// Constants and values evaluated where they are met, the rest through
+    /// [`Num::eval`] (see [`Cond::eval_fast`]).
+    #[inline(always)]
+    pub(crate) fn eval_fast(&self, cx: &Context<'_>) -> Option<f64> {
+        match self {
+            Num::Const(k) => Some(*k),
+            Num::Slot(slot) => match cx.value(*slot) {
+                Value::Number(n) => Some(n),
+                _ => None,
+            },
+            _ => self.eval(cx),
+        }
+    }
+
     #[inline]
     pub(crate) fn eval(&self, cx: &Context<'_>) -> Option<f64> {
         match self {
@@ -370,7 +419,7 @@ impl Num {
             },
             Num::Neg(a) => a.eval(cx).map(|a| -a),
             Num::Arith(op, a, b) => {
-                let (a, b) = (a.eval(cx)?, b.eval(cx)?);
+                let (a, b) = (a.eval_fast(cx)?, b.eval_fast(cx)?);
                 Some(match op {
                     ArithOp::Add => a + b,
                     ArithOp::Sub => a - b,
@@ -383,12 +432,12 @@ impl Num {
             Num::Max(parts) => fold(parts, cx, f64::max),
             Num::Clamp(parts) => {
                 let [x, lo, hi] = &**parts;
-                let (x, lo, hi) = (x.eval(cx)?, lo.eval(cx)?, hi.eval(cx)?);
+                let (x, lo, hi) = (x.eval_fast(cx)?, lo.eval_fast(cx)?, hi.eval_fast(cx)?);
                 Some(x.max(lo).min(hi))
             }
             Num::Abs(a) => a.eval(cx).map(f64::abs),
             Num::Round(a) => a.eval(cx).map(f64::round),
-            Num::ValueOr(a, b) => a.eval(cx).or_else(|| b.eval(cx)),
+            Num::ValueOr(a, b) => a.eval_fast(cx).or_else(|| b.eval_fast(cx)),
             Num::Len(t) => t.eval(cx).map(|s| cx.text_of(s).chars().count() as f64),
             Num::Derived => Some(cx.derived),
             Num::Script(id) => cx.scripts.and_then(|run| run.gain(*id, cx)),
@@ -418,7 +467,7 @@ fn remainder(a: f64, b: f64) -> f64 {
 fn fold(parts: &[Num], cx: &Context<'_>, f: fn(f64, f64) -> f64) -> Option<f64> {
     let mut acc: Option<f64> = None;
     for part in parts {
-        let v = part.eval(cx)?;
+        let v = part.eval_fast(cx)?;
         acc = Some(acc.map_or(v, |a| f(a, v)));
     }
     acc
