@@ -95,12 +95,7 @@ impl DiffReport {
         if self.funnel.is_empty() {
             return "\nFunnel: no service's funnel changed\n".to_string();
         }
-        let shown: Vec<usize> = crate::funnel::SERVICE_STAGES
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| !self.unused_stages.contains(s))
-            .map(|(i, _)| i)
-            .collect();
+        let shown = crate::funnel::shown_stages(&self.unused_stages);
         let mut header = vec!["service"];
         header.extend(
             shown
@@ -174,34 +169,10 @@ impl DiffReport {
         }
         for f in &self.funnel {
             for stage in &f.stages {
-                row(
-                    "funnel",
-                    &f.service,
-                    &format!("{}_before", stage.stage),
-                    stage.before.to_string(),
-                );
-                row(
-                    "funnel",
-                    &f.service,
-                    &format!("{}_after", stage.stage),
-                    stage.after.to_string(),
-                );
-            }
-        }
-        for f in &self.funnel {
-            for stage in &f.stages {
-                row(
-                    "funnel",
-                    &f.service,
-                    &format!("{}_before", stage.stage),
-                    stage.before.to_string(),
-                );
-                row(
-                    "funnel",
-                    &f.service,
-                    &format!("{}_after", stage.stage),
-                    stage.after.to_string(),
-                );
+                for (when, customers) in [("before", stage.before), ("after", stage.after)] {
+                    let metric = format!("{}_{when}", stage.stage);
+                    row("funnel", &f.service, &metric, customers.to_string());
+                }
             }
         }
         for (kind, changes) in [

@@ -276,12 +276,7 @@ impl Funnel {
     /// The funnel as text tables: one per service, one per offer rule.
     /// Stages the package does not use are left out.
     pub(crate) fn to_table(&self) -> String {
-        let shown: Vec<usize> = SERVICE_STAGES
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| !self.unused_stages.contains(s))
-            .map(|(i, _)| i)
-            .collect();
+        let shown = shown_stages(&self.unused_stages);
         let mut header = vec!["service"];
         header.extend(shown.iter().map(|&i| heading(SERVICE_STAGES[i])));
         header.push("most lost at");
@@ -337,6 +332,16 @@ impl Funnel {
         out.push_str(&table.render());
         out
     }
+}
+
+/// Indexes into [`SERVICE_STAGES`] of the stages a package uses, for tables.
+pub(crate) fn shown_stages(unused: &[&str]) -> Vec<usize> {
+    SERVICE_STAGES
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !unused.contains(s))
+        .map(|(i, _)| i)
+        .collect()
 }
 
 pub(crate) fn heading(stage: &str) -> &'static str {

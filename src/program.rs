@@ -292,27 +292,12 @@ impl Cond {
     #[inline]
     pub(crate) fn eval(&self, cx: &Context<'_>) -> Tri {
         match self {
-            Cond::Const(t) => *t,
-            Cond::Slot(slot) => match cx.value(*slot) {
-                Value::Bool(b) => Tri::from_bool(b),
-                _ => Tri::Unknown,
-            },
-            Cond::SlotCmp(op, slot, k) => match cx.value(*slot) {
-                Value::Number(n) => op.test(n, *k),
-                _ => Tri::Unknown,
-            },
-            Cond::SlotFalse(slot) => match cx.value(*slot) {
-                Value::Bool(b) => Tri::from_bool(!b),
-                _ => Tri::Unknown,
-            },
-            Cond::SlotTextEq {
-                slot,
-                symbol,
-                negate,
-            } => match cx.value(*slot) {
-                Value::Text(s) => Tri::from_bool(s == *symbol).negate_if(*negate),
-                _ => Tri::Unknown,
-            },
+            // The leaves `eval_fast` tests itself.
+            Cond::Const(_)
+            | Cond::Slot(_)
+            | Cond::SlotCmp(..)
+            | Cond::SlotFalse(_)
+            | Cond::SlotTextEq { .. } => self.eval_fast(cx),
             Cond::SlotTextIn { slot, set, negate } => match cx.value(*slot) {
                 Value::Text(s) => Tri::from_bool(set.contains(&s)).negate_if(*negate),
                 _ => Tri::Unknown,
@@ -412,11 +397,7 @@ impl Num {
     #[inline]
     pub(crate) fn eval(&self, cx: &Context<'_>) -> Option<f64> {
         match self {
-            Num::Const(k) => Some(*k),
-            Num::Slot(slot) => match cx.value(*slot) {
-                Value::Number(n) => Some(n),
-                _ => None,
-            },
+            Num::Const(_) | Num::Slot(_) => self.eval_fast(cx),
             Num::Neg(a) => a.eval(cx).map(|a| -a),
             Num::Arith(op, a, b) => {
                 let (a, b) = (a.eval_fast(cx)?, b.eval_fast(cx)?);

@@ -53,7 +53,22 @@ fn diff_between_two_checked_in_versions() {
     assert_eq!(report["customers"], 5000);
     assert!(report["customers_affected"].as_u64().unwrap() > 100);
     let out = vasrec(&[&args[..], &["--format", "csv"]].concat());
-    assert!(stdout(&out).starts_with("section,item,metric,value\ntotals,,customers,5000\n"));
+    let csv = stdout(&out);
+    assert!(csv.starts_with("section,item,metric,value\ntotals,,customers,5000\n"));
+    // Each figure once; the funnel rows are there, before and after.
+    let mut keys = std::collections::BTreeSet::new();
+    for line in csv.lines().filter(|l| !l.starts_with("package,")) {
+        let key: Vec<&str> = line.rsplitn(2, ',').collect();
+        assert!(keys.insert(key[1].to_string()), "twice: {line}");
+    }
+    assert!(
+        csv.contains("funnel,streaming_bundle,in_profile_before,"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("funnel,streaming_bundle,in_profile_after,"),
+        "{csv}"
+    );
 }
 
 #[test]

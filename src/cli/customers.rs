@@ -163,3 +163,35 @@ pub(super) fn allocate(
         }
     }
 }
+
+/// The customers of a batch run, ready for the main pass.
+pub(super) struct Batch {
+    pub reader: CustomerReader,
+    pub display: String,
+    pub allocation: Option<Allocation>,
+    pub threads: usize,
+    /// Standard input's copy, removed when the run is over.
+    _spool: Option<Spool>,
+}
+
+/// Opens the customers for a batch run on `threads` workers (default: all
+/// cores), after the first pass that allocates capacity-limited services
+/// when the package has any.
+pub(super) fn open_batch(
+    engine: &Engine,
+    rules: &Path,
+    args: &CustomerArgs,
+    threads: Option<usize>,
+) -> Result<Batch, u8> {
+    let threads =
+        threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let (allocation, spool) = allocate(engine, rules, args, threads)?;
+    let (reader, display) = open_customers(engine, rules, args, spool.as_ref())?;
+    Ok(Batch {
+        reader,
+        display,
+        allocation,
+        threads,
+        _spool: spool,
+    })
+}

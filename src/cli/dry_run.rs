@@ -1,6 +1,6 @@
 //! `vasrec dry-run`: evaluate customers and summarise.
 
-use super::customers::{CustomerArgs, allocate, open_customers};
+use super::customers::{CustomerArgs, open_batch};
 use super::{EXIT_OK, EXIT_USAGE, default_rules_dir, load, output, page};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -58,18 +58,12 @@ pub(super) fn run(args: Args) -> u8 {
             args.rules.display()
         );
     }
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let (allocation, spool) = match allocate(&engine, &args.rules, &args.customers, threads) {
-        Ok(allocated) => allocated,
+    let batch = match open_batch(&engine, &args.rules, &args.customers, args.threads) {
+        Ok(batch) => batch,
         Err(code) => return code,
     };
-    let opened = open_customers(&engine, &args.rules, &args.customers, spool.as_ref());
-    let (reader, display) = match opened {
-        Ok(opened) => opened,
-        Err(code) => return code,
-    };
+    let (reader, display, threads) = (batch.reader, batch.display, batch.threads);
+    let allocation = batch.allocation;
 
     let progress = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new_spinner();

@@ -1,7 +1,7 @@
 //! `vasrec score`: every customer's ranked offers, streamed in input order.
 
 use super::{EXIT_OK, EXIT_USAGE, default_rules_dir, load};
-use crate::cli::customers::{CustomerArgs, allocate, open_customers};
+use crate::cli::customers::{CustomerArgs, open_batch};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use vasrec::batch::{self, ChunkSink, RowError, RowOutcome, RunError};
@@ -93,18 +93,12 @@ pub(super) fn run(args: Args) -> u8 {
         Ok(engine) => engine,
         Err(code) => return code,
     };
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let (allocation, spool) = match allocate(&engine, &args.rules, &args.customers, threads) {
-        Ok(allocated) => allocated,
+    let batch = match open_batch(&engine, &args.rules, &args.customers, args.threads) {
+        Ok(batch) => batch,
         Err(code) => return code,
     };
-    let opened = open_customers(&engine, &args.rules, &args.customers, spool.as_ref());
-    let (reader, display) = match opened {
-        Ok(opened) => opened,
-        Err(code) => return code,
-    };
+    let (reader, display, threads) = (batch.reader, batch.display, batch.threads);
+    let allocation = batch.allocation;
     let to_stdout = args.out.as_ref().is_none_or(|p| p.as_os_str() == "-");
     let rejects_path = (args.on_error == OnError::Report).then(|| {
         args.rejects

@@ -25,12 +25,7 @@ pub(super) fn funnel(out: &mut String, report: &DryRunReport) {
         "Customers passing each step, in the order the engine decides. \
          Steps the package does not use are left out.",
     );
-    let shown: Vec<usize> = SERVICE_STAGES
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| !f.unused_stages.contains(s))
-        .map(|(i, _)| i)
-        .collect();
+    let shown = crate::funnel::shown_stages(&f.unused_stages);
     let mut header = vec!["service"];
     header.extend(shown.iter().map(|&i| heading(SERVICE_STAGES[i])));
     header.push("most lost at");
