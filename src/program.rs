@@ -309,7 +309,7 @@ impl Cond {
                 Some(a) => op.test(a, *k),
                 None => Tri::Unknown,
             },
-            Cond::Not(inner) => inner.eval(cx).not(),
+            Cond::Not(inner) => inner.eval_fast(cx).not(),
             Cond::And(parts) => {
                 let mut result = Tri::True;
                 for part in parts.iter() {
@@ -344,7 +344,7 @@ impl Cond {
                 Some(v) => Tri::from_bool(set.contains(&v)).negate_if(*negate),
                 None => Tri::Unknown,
             },
-            Cond::NumIn { value, set, negate } => match value.eval(cx) {
+            Cond::NumIn { value, set, negate } => match value.eval_fast(cx) {
                 Some(v) if !v.is_nan() => Tri::from_bool(set.contains(&v)).negate_if(*negate),
                 _ => Tri::Unknown,
             },
@@ -363,11 +363,11 @@ impl Cond {
                 }
                 _ => Tri::Unknown,
             },
-            Cond::PresentNum(n) => Tri::from_bool(n.eval(cx).is_some()),
+            Cond::PresentNum(n) => Tri::from_bool(n.eval_fast(cx).is_some()),
             Cond::PresentText(t) => Tri::from_bool(t.eval(cx).is_some()),
-            Cond::PresentBool(c) => Tri::from_bool(c.eval(cx) != Tri::Unknown),
-            Cond::ValueOr(a, b) => match a.eval(cx) {
-                Tri::Unknown => b.eval(cx),
+            Cond::PresentBool(c) => Tri::from_bool(c.eval_fast(cx) != Tri::Unknown),
+            Cond::ValueOr(a, b) => match a.eval_fast(cx) {
+                Tri::Unknown => b.eval_fast(cx),
                 known => known,
             },
         }
@@ -398,7 +398,7 @@ impl Num {
     pub(crate) fn eval(&self, cx: &Context<'_>) -> Option<f64> {
         match self {
             Num::Const(_) | Num::Slot(_) => self.eval_fast(cx),
-            Num::Neg(a) => a.eval(cx).map(|a| -a),
+            Num::Neg(a) => a.eval_fast(cx).map(|a| -a),
             Num::Arith(op, a, b) => {
                 let (a, b) = (a.eval_fast(cx)?, b.eval_fast(cx)?);
                 Some(match op {
@@ -416,8 +416,8 @@ impl Num {
                 let (x, lo, hi) = (x.eval_fast(cx)?, lo.eval_fast(cx)?, hi.eval_fast(cx)?);
                 Some(x.max(lo).min(hi))
             }
-            Num::Abs(a) => a.eval(cx).map(f64::abs),
-            Num::Round(a) => a.eval(cx).map(f64::round),
+            Num::Abs(a) => a.eval_fast(cx).map(f64::abs),
+            Num::Round(a) => a.eval_fast(cx).map(f64::round),
             Num::ValueOr(a, b) => a.eval_fast(cx).or_else(|| b.eval_fast(cx)),
             Num::Len(t) => t.eval(cx).map(|s| cx.text_of(s).chars().count() as f64),
             Num::Derived => Some(cx.derived),
