@@ -43,9 +43,6 @@ pub(crate) enum Outcome {
     Failed(String),
 }
 
-/// Most results kept per script and thread; the cache empties when full.
-const CACHE_ENTRIES: usize = 4096;
-
 /// Results of scripts by the values they read. Scripts cannot see the time,
 /// draw random numbers or keep state between runs, so the same inputs give
 /// the same result: a step function of tenure runs once per tenure value, not
@@ -56,45 +53,34 @@ pub(crate) struct ScriptCache {
     key: Vec<u64>,
 }
 
-/// A hasher for keys of a few machine words: a multiply-rotate per word
-/// (after FxHash), much cheaper than the default SipHash, which defends
-/// against hostile keys a script's inputs cannot choose.
-#[derive(Default)]
-struct WordHasher(u64);
+/// Slots of one script's table of results (a power of two).
+const SLOTS: usize = 1024;
 
-impl std::hash::Hasher for WordHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u64(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn write_usize(&mut self, word: usize) {
-        self.write_u64(word as u64);
-    }
-}
-
-type Words = std::hash::BuildHasherDefault<WordHasher>;
-
-/// One script's results, and whether keeping them pays.
+/// One script's results, and whether keeping them pays. A direct-mapped
+/// table: each key hashes to one slot, and a new key takes the slot over.
+/// Cheaper than a hash map per lookup, and bounded without ever clearing.
 #[derive(Debug, Default)]
 struct Memo {
-    results: std::collections::HashMap<Box<[u64]>, Outcome, Words>,
+    slots: Vec<Option<(Box<[u64]>, Outcome)>>,
     hits: u32,
     misses: u32,
     /// Set when the inputs hardly repeat (a continuous value): looking up
     /// and storing would only add to every run.
     off: bool,
+}
+
+/// The slot of a key: its words folded and mixed by splitmix64's finaliser,
+/// so that every bit counts (numbers differ mostly in their high bits). A
+/// script's inputs are not chosen by an attacker: no defence against
+/// collisions is needed.
+fn slot_of(key: &[u64]) -> usize {
+    let mut h = key
+        .iter()
+        .fold(0x9E37_79B9_7F4A_7C15u64, |h, &w| h.rotate_left(23) ^ w);
+    h = (h ^ (h >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    h = (h ^ (h >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    h ^= h >> 31;
+    h as usize & (SLOTS - 1)
 }
 
 impl ScriptCache {
@@ -121,22 +107,26 @@ impl ScriptCache {
         if memo.off {
             return run();
         }
-        if let Some(hit) = memo.results.get(self.key.as_slice()) {
+        if memo.slots.is_empty() {
+            memo.slots.resize_with(SLOTS, || None);
+        }
+        let at = slot_of(&self.key);
+        if let Some(Some((key, outcome))) = memo.slots.get(at)
+            && **key == *self.key
+        {
             memo.hits = memo.hits.saturating_add(1);
-            return hit.clone();
+            return outcome.clone();
         }
         memo.misses = memo.misses.saturating_add(1);
         if memo.misses >= 512 && memo.misses > memo.hits {
             memo.off = true;
-            memo.results = Default::default();
+            memo.slots = Vec::new();
             return run();
         }
         let outcome = run();
-        if memo.results.len() >= CACHE_ENTRIES {
-            memo.results.clear();
+        if let Some(slot) = memo.slots.get_mut(at) {
+            *slot = Some((self.key.clone().into_boxed_slice(), outcome.clone()));
         }
-        memo.results
-            .insert(self.key.clone().into_boxed_slice(), outcome.clone());
         outcome
     }
 }
