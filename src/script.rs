@@ -737,6 +737,16 @@ mod tests {
     }
 
     #[test]
+    fn whole_numbers_spread_over_the_slots() {
+        // Floats of whole numbers differ only in their high bits; a hash that
+        // ignored them put every tenure in one slot.
+        let slots: std::collections::HashSet<usize> = (0..73)
+            .map(|t| slot_of(&[1, f64::from(t).to_bits()]))
+            .collect();
+        assert!(slots.len() >= 65, "{} slots for 73 keys", slots.len());
+    }
+
+    #[test]
     fn preference_references_are_found() {
         let refs = preference_references("pref.speed > 0.5 && mypref.x && pref.");
         assert_eq!(refs, vec![(5, "speed")]);
