@@ -150,3 +150,30 @@ fn allocation_over_many_chunks_is_exact_and_thread_independent() {
     }
     assert_eq!(outputs[0], outputs[1]);
 }
+
+/// `explain` allocates over the file first, so it tells what a dry-run did.
+#[test]
+fn explain_says_when_capacity_went_to_others() {
+    let out = vasrec(&["explain", "--rules", &package(), "--customer", "c3"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("manager's capacity went to customers with a higher gain"),
+        "{text}"
+    );
+    let out = vasrec(&["explain", "--rules", &package(), "--customer", "c1"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("OFFERED, rank 1"));
+    let out = vasrec(&[
+        "explain",
+        "--rules",
+        &package(),
+        "--customer",
+        "c3",
+        "--ignore-capacity",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("OFFERED, rank 1"));
+}

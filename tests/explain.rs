@@ -31,6 +31,27 @@ fn explain_a_sample_customer_as_text_and_json() {
     }
 }
 
+/// The same customer without the population's capacity: the account manager
+/// is offered, with how the satisfaction model derived its gain.
+#[test]
+fn explain_without_capacity_shows_the_derivation() {
+    let out = vasrec(&[
+        "explain",
+        "--customer",
+        "S000002-WZIRA",
+        "--ignore-capacity",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("weight"), "{text}");
+    if let Some(d) = golden(
+        &root().join("tests/golden/explain_S000002_uncapped.txt"),
+        &text,
+    ) {
+        panic!("{d}");
+    }
+}
+
 #[test]
 fn explain_an_inline_customer() {
     let json = r#"{"customerID": "X-1", "tenure": 3, "MonthlyCharges": 70, "InternetService": "Fiber optic", "Contract": "Month-to-month", "PaymentMethod": "Electronic check"}"#;

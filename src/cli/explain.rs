@@ -1,6 +1,6 @@
 //! `vasrec explain`: why one customer got what it got.
 
-use super::customers::{CustomerArgs, open_customers};
+use super::customers::{CustomerArgs, allocate, open_customers};
 use super::{EXIT_OK, EXIT_USAGE, default_rules_dir, load, output};
 use std::path::PathBuf;
 use vasrec::batch::{self, Found};
@@ -34,6 +34,7 @@ pub(super) fn run(args: Args) -> u8 {
         Ok(engine) => engine,
         Err(code) => return code,
     };
+    let mut allocated = None;
     let customer = if let Some(json) = &args.json {
         let value: serde_json::Value = match serde_json::from_str(json) {
             Ok(value) => value,
@@ -51,12 +52,23 @@ pub(super) fn run(args: Args) -> u8 {
         }
     } else {
         let id = args.customer.clone().unwrap_or_default();
-        let (reader, display) = match open_customers(&engine, &args.rules, &args.customers, None) {
+        // A limited service goes to the best of all customers: allocate over
+        // the file first, as a dry-run does, so the answer is the same.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let (allocation, spool) = match allocate(&engine, &args.rules, &args.customers, threads) {
+            Ok(allocated) => allocated,
+            Err(code) => return code,
+        };
+        let opened = open_customers(&engine, &args.rules, &args.customers, spool.as_ref());
+        let (reader, display) = match opened {
             Ok(opened) => opened,
             Err(code) => return code,
         };
         match batch::find(&engine, reader, &id) {
-            Ok(Found::Customer(customer, _)) => *customer,
+            Ok(Found::Customer(customer, line)) => {
+                allocated = allocation.map(|a| (a, line));
+                *customer
+            }
             Ok(Found::NotFound { unreadable }) => {
                 eprintln!("error: no customer with id `{id}` in {display}");
                 if let Some(first) = unreadable.first() {
@@ -73,7 +85,10 @@ pub(super) fn run(args: Args) -> u8 {
             }
         }
     };
-    let explanation = engine.explain(&customer);
+    let explanation = match &allocated {
+        Some((allocation, line)) => engine.explain_allocated(&customer, allocation, *line),
+        None => engine.explain(&customer),
+    };
     let text = match args.format {
         Format::Text => explanation.to_text(),
         Format::Json => serde_json::to_string_pretty(&explanation).unwrap_or_default() + "\n",

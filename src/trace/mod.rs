@@ -219,21 +219,37 @@ struct Traced {
 impl Engine {
     /// Explains one customer's result: segments, rules, conflicts, offers.
     pub fn explain(&self, customer: &Customer) -> Explanation {
-        self.trace(customer).explanation
+        self.trace(customer, None).explanation
+    }
+
+    /// Explains a customer of a batch run in which the capacity-limited
+    /// services were given out as `allocation` says; `row` is the customer's
+    /// row (line) in that run, which breaks ties as it did there.
+    pub fn explain_allocated(
+        &self,
+        customer: &Customer,
+        allocation: &crate::capacity::Allocation,
+        row: u64,
+    ) -> Explanation {
+        self.trace(customer, Some((allocation, row))).explanation
     }
 
     /// Evaluates a customer the slow, plain way (the trace). For tests of the
     /// fast evaluator; not for production use.
     #[doc(hidden)]
     pub fn evaluate_reference(&self, customer: &Customer) -> Result<Vec<Offer>, EvalError> {
-        let traced = self.trace(customer);
+        let traced = self.trace(customer, None);
         match traced.error {
             Some(error) => Err(error),
             None => Ok(traced.offers),
         }
     }
 
-    fn trace(&self, customer: &Customer) -> Traced {
+    fn trace(
+        &self,
+        customer: &Customer,
+        capacity: Option<(&crate::capacity::Allocation, u64)>,
+    ) -> Traced {
         let script_failure = std::cell::Cell::new(None);
         let r = Reference {
             engine: self,
@@ -440,6 +456,20 @@ impl Engine {
                 };
             },
         );
+        // Capacity, as the evaluator applies it: after arbitration, on the
+        // gains before stacking, with no offer in place of a lost one.
+        if let Some((allocation, row)) = capacity {
+            offers.retain(|o| {
+                let admitted = allocation.admits(o.service, o.gain, row);
+                if !admitted {
+                    statuses[o.rule as usize].0 = RuleStatus::CutByCapacity;
+                }
+                admitted
+            });
+            for (i, o) in offers.iter().enumerate() {
+                statuses[o.rule as usize].0 = RuleStatus::Offered { rank: i + 1 };
+            }
+        }
         if let Some((script, message)) = script_failure.take() {
             error.get_or_insert(self.script_error(script, message));
         }

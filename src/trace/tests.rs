@@ -389,6 +389,23 @@ fn capacity_is_never_exceeded() {
                 for o in offers {
                     got[o.service as usize].push(row as u64);
                 }
+                // `explain` with the allocation agrees with the evaluator.
+                let explained = engine.explain_allocated(c, &allocation, row as u64);
+                let fast: Vec<(String, f64)> = offers
+                    .iter()
+                    .map(|o| {
+                        (
+                            engine.catalog.services[o.service as usize].id.clone(),
+                            o.gain,
+                        )
+                    })
+                    .collect();
+                let traced: Vec<(String, f64)> = explained
+                    .offers
+                    .iter()
+                    .map(|o| (o.service.clone(), o.gain))
+                    .collect();
+                assert_eq!(fast, traced, "seed {seed}, row {row}\n{rules}");
             }
         }
         for (service, limit) in [(0usize, 5usize), (2, 11), (4, 0)] {
