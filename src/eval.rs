@@ -434,18 +434,18 @@ impl<'e> Evaluator<'e> {
         Ok(())
     }
 
-    /// Records the demand for limited services and, once an allocation is
-    /// set, drops the offers this customer did not get. Decided on gains
+    /// Without an allocation, records the demand for limited services; with
+    /// one, drops the offers this customer did not get. Decided on gains
     /// before stacking, so that stacking sees only the offers kept.
     fn apply_capacity(&mut self) {
-        let limited = &self.engine.arbitration.limited;
-        self.demand.clear();
-        for offer in &self.offers {
-            if limited.get(offer.service as usize) == Some(&true) {
-                self.demand.push((offer.service, offer.gain));
-            }
-        }
         let Some(allocation) = self.allocation else {
+            let limited = &self.engine.arbitration.limited;
+            self.demand.clear();
+            for offer in &self.offers {
+                if limited.get(offer.service as usize) == Some(&true) {
+                    self.demand.push((offer.service, offer.gain));
+                }
+            }
             return;
         };
         let (row, dropped) = (self.row, &mut self.dropped);
@@ -464,7 +464,8 @@ impl<'e> Evaluator<'e> {
     }
 
     /// Offers of capacity-limited services that the last customer's own
-    /// arbitration kept, with their gains before stacking.
+    /// arbitration kept, with their gains before stacking (recorded while no
+    /// allocation is set: that is the first pass).
     pub fn demand(&self) -> &[(ServiceId, f64)] {
         &self.demand
     }
