@@ -299,18 +299,7 @@ impl Funnel {
         );
         out.push_str(&table.render());
 
-        let mut table = Table::new(
-            &[
-                "rule",
-                "segment path",
-                "profile",
-                "condition",
-                "won",
-                "offered",
-                "most lost at",
-            ],
-            &[false, false, true, true, true, true, false],
-        );
+        let mut table = Table::new(&RULE_COLUMNS, &RULE_COLUMNS_RIGHT);
         let at = |r: &RuleFunnel, stage: usize| r.stages.get(stage).map_or(0, |c| c.customers);
         for r in &self.rules {
             let path: Vec<String> = r
@@ -333,6 +322,18 @@ impl Funnel {
         out
     }
 }
+
+/// The columns of the rule funnel's table, and which are numbers.
+pub(crate) const RULE_COLUMNS: [&str; 7] = [
+    "rule",
+    "segment path",
+    "profile",
+    "condition",
+    "won",
+    "offered",
+    "most lost at",
+];
+pub(crate) const RULE_COLUMNS_RIGHT: [bool; 7] = [false, false, true, true, true, true, false];
 
 /// Indexes into [`SERVICE_STAGES`] of the stages a package uses, for tables.
 pub(crate) fn shown_stages(unused: &[&str]) -> Vec<usize> {

@@ -38,6 +38,24 @@ impl InputFormat {
 /// the catalog sets `limits.max_row_bytes`.
 pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
 
+/// The column names of a CSV header row: trimmed, without a byte-order mark
+/// before the first (spreadsheets write one).
+pub(crate) fn header_names(header: &csv::ByteRecord) -> Vec<String> {
+    header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let text = String::from_utf8_lossy(h);
+            let text = if i == 0 {
+                text.trim_start_matches('\u{feff}')
+            } else {
+                &text
+            };
+            text.trim().to_string()
+        })
+        .collect()
+}
+
 /// A customer row that could not be read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DataError {
@@ -146,19 +164,7 @@ impl CustomerReader {
                 if header.is_empty() {
                     return Err(error("the file is empty; a header row is needed".into()));
                 }
-                let names: Vec<String> = header
-                    .iter()
-                    .enumerate()
-                    .map(|(i, h)| {
-                        let text = String::from_utf8_lossy(h);
-                        let text = if i == 0 {
-                            text.trim_start_matches('\u{feff}')
-                        } else {
-                            &text
-                        };
-                        text.trim().to_string()
-                    })
-                    .collect();
+                let names = header_names(&header);
                 let mut columns = ColumnMap {
                     slots: Vec::new(),
                     width: names.len(),

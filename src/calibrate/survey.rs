@@ -107,21 +107,11 @@ impl Survey {
             .flexible(true)
             .has_headers(true)
             .from_reader(input);
-        let header: Vec<String> = reader
-            .byte_headers()
-            .map_err(|e| at(1, None, format!("cannot read the header row: {e}")))?
-            .iter()
-            .enumerate()
-            .map(|(i, h)| {
-                let text = String::from_utf8_lossy(h);
-                let text = if i == 0 {
-                    text.trim_start_matches('\u{feff}')
-                } else {
-                    &text
-                };
-                text.trim().to_string()
-            })
-            .collect();
+        let header = crate::input::header_names(
+            reader
+                .byte_headers()
+                .map_err(|e| at(1, None, format!("cannot read the header row: {e}")))?,
+        );
         if header.iter().all(String::is_empty) {
             return Err(CalibrationError::EmptySurvey {
                 file: name.to_string(),

@@ -77,16 +77,8 @@ pub(super) fn funnel(out: &mut String, report: &DryRunReport) {
     table(
         out,
         "",
-        &[
-            "rule",
-            "segment path",
-            "profile",
-            "condition",
-            "won",
-            "offered",
-            "most lost at",
-        ],
-        &[false, false, true, true, true, true, false],
+        &crate::funnel::RULE_COLUMNS,
+        &crate::funnel::RULE_COLUMNS_RIGHT,
         rows,
     );
     end_section(out);
