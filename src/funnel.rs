@@ -35,21 +35,24 @@ pub const RULE_STAGES: [&str; STAGES] = [
     "capacity",
 ];
 
-/// The stages of a service's funnel. A service's first stages count a
-/// customer once however many of its rules reach them; `won` is left out,
-/// since a service with a fired offer rule always has a winner.
-pub const SERVICE_STAGES: [&str; STAGES - 1] = [
-    "in_segment",
-    "in_profile",
-    "condition",
-    "not_suppressed",
-    "gain_known",
-    "max_offers",
-    "channel_fit",
-    "exclusive_group",
-    "budget",
-    "capacity",
-];
+/// The stages of a service's funnel: a rule's without `won`. A service's
+/// first stages count a customer once however many of its rules reach them;
+/// `won` is left out, since a service with a fired offer rule always has a
+/// winner.
+pub const SERVICE_STAGES: [&str; STAGES - 1] = without_won(RULE_STAGES);
+
+const fn without_won(stages: [&'static str; STAGES]) -> [&'static str; STAGES - 1] {
+    let mut out = [""; STAGES - 1];
+    let (mut from, mut to) = (0, 0);
+    while from < STAGES {
+        if from != WON {
+            out[to] = stages[from];
+            to += 1;
+        }
+        from += 1;
+    }
+    out
+}
 
 const STAGES: usize = 11;
 const IN_SEGMENT: usize = 0;

@@ -738,6 +738,18 @@ pub struct CapacityLosses {
     pub replacement_bound: f64,
 }
 
+/// The columns of the capacity table (text and HTML), and which are numbers.
+pub(crate) const CAPACITY_COLUMNS: [&str; 7] = [
+    "service",
+    "capacity",
+    "demand",
+    "allocated",
+    "unmet",
+    "gain given",
+    "first come, first served",
+];
+pub(crate) const CAPACITY_COLUMNS_RIGHT: [bool; 7] = [false, true, true, true, true, true, true];
+
 /// How one capacity-limited service was given out.
 #[derive(Debug, Clone, Serialize)]
 pub struct CapacityRow {

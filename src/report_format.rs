@@ -129,16 +129,8 @@ impl DryRunReport {
                  misses out gets no other offer instead)\n",
             );
             let mut table = Table::new(
-                &[
-                    "service",
-                    "capacity",
-                    "demand",
-                    "allocated",
-                    "unmet",
-                    "gain given",
-                    "first come, first served",
-                ],
-                &[false, true, true, true, true, true, true],
+                &crate::report::CAPACITY_COLUMNS,
+                &crate::report::CAPACITY_COLUMNS_RIGHT,
             );
             for c in &self.capacity {
                 table.row(vec![

@@ -3,11 +3,12 @@
 //! rules and the rows that failed.
 
 use super::dry_run::ratio;
-use super::{Cell, end_section, escape, name_cell, section, share, table};
+use super::{
+    Cell, end_section, escape, name_cell, section, segment_labels, service_names, share, table,
+};
 use crate::funnel::{Loss, SERVICE_STAGES, heading};
 use crate::report::DryRunReport;
 use crate::table::{count, decimal};
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
 fn loss_text(loss: Option<Loss>) -> String {
@@ -95,11 +96,7 @@ pub(super) fn capacity(out: &mut String, report: &DryRunReport) {
         "Services that can only be given to so many customers go to those with the highest \
          expected gain per cost; a customer who misses out gets no other offer instead.",
     );
-    let names: HashMap<&str, &str> = report
-        .services
-        .iter()
-        .map(|s| (s.service.as_str(), s.name.as_str()))
-        .collect();
+    let names = service_names(report);
     let rows = report
         .capacity
         .iter()
@@ -122,16 +119,8 @@ pub(super) fn capacity(out: &mut String, report: &DryRunReport) {
     table(
         out,
         "",
-        &[
-            "service",
-            "capacity",
-            "demand",
-            "allocated",
-            "unmet",
-            "gain given",
-            "first come, first served",
-        ],
-        &[false, true, true, true, true, true, true],
+        &crate::report::CAPACITY_COLUMNS,
+        &crate::report::CAPACITY_COLUMNS_RIGHT,
         rows,
     );
     if let Some(l) = &report.capacity_losses {
@@ -164,11 +153,7 @@ pub(super) fn no_offer(out: &mut String, report: &DryRunReport) {
             share(total, report.totals.evaluated)
         ),
     );
-    let labels: HashMap<&str, &str> = report
-        .segments
-        .iter()
-        .map(|s| (s.segment.as_str(), s.label.as_str()))
-        .collect();
+    let labels = segment_labels(report);
     let rows = report
         .no_offer
         .iter()

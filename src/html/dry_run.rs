@@ -5,11 +5,10 @@ use super::analysis::{capacity, errors, funnel, model, no_offer, rules};
 use super::svg::{self, Label, Panel, Range};
 use super::{
     Card, Cell, PageMeta, Tone, cards, document, end_section, escape, footer, header, name_cell,
-    section, share, table,
+    section, segment_labels, share, table,
 };
 use crate::report::DryRunReport;
 use crate::table::{count, decimal};
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
 /// The dry-run report as a self-contained HTML page.
@@ -208,11 +207,7 @@ fn segments(out: &mut String, report: &DryRunReport) {
         "<figure class=\"graph\"><div class=\"scroll\">{}</div></figure>",
         svg::segment_graph(&report.segments)
     );
-    let labels: HashMap<&str, &str> = report
-        .segments
-        .iter()
-        .map(|s| (s.segment.as_str(), s.label.as_str()))
-        .collect();
+    let labels = segment_labels(report);
     let rows = report
         .segments
         .iter()

@@ -286,6 +286,24 @@ fn name_cell(name: &str, id: &str) -> Cell {
 }
 
 /// `n` as a share of `of`, as the table report writes it.
+/// Display names of the report's services, by id.
+fn service_names(report: &crate::report::DryRunReport) -> std::collections::HashMap<&str, &str> {
+    report
+        .services
+        .iter()
+        .map(|s| (s.service.as_str(), s.name.as_str()))
+        .collect()
+}
+
+/// Display labels of the report's segments, by name.
+fn segment_labels(report: &crate::report::DryRunReport) -> std::collections::HashMap<&str, &str> {
+    report
+        .segments
+        .iter()
+        .map(|s| (s.segment.as_str(), s.label.as_str()))
+        .collect()
+}
+
 fn share(n: u64, of: u64) -> String {
     if of > 0 {
         format!("{:.1}%", 100.0 * n as f64 / of as f64)
