@@ -32,6 +32,8 @@ pub struct Engine {
     pub(crate) roots: Vec<u32>,
     pub(crate) profiles: Vec<Cond>,
     pub(crate) rules: Vec<CompiledRule>,
+    /// Offer rules by their place in the conflict order (index 0 unused).
+    pub(crate) by_order: Vec<RuleId>,
     /// The satisfaction model, when the catalog declares dimensions.
     pub(crate) model: Option<crate::model::Model>,
     pub(crate) compiled_model: Option<crate::model::gain::CompiledModel>,
@@ -62,7 +64,24 @@ pub(crate) struct CompiledSegment {
     pub children: Box<[u32]>,
     /// Rules for this segment, in file order.
     pub rules: Box<[RuleId]>,
+    /// The same rules as the evaluator reads them, side by side in memory.
+    pub tests: Box<[SegmentRule]>,
 }
+
+/// What the evaluator needs of a rule while it visits the rule's segment,
+/// kept small and next to the segment's other rules.
+#[derive(Debug)]
+pub(crate) struct SegmentRule {
+    pub id: RuleId,
+    /// The profile the rule asks for, or [`NO_PROFILE`].
+    pub profile: u32,
+    pub service: ServiceId,
+    /// Place in the conflict order (higher wins), from 1; 0 for a suppression.
+    pub order: u32,
+    pub when: Cond,
+}
+
+pub(crate) const NO_PROFILE: u32 = u32::MAX;
 
 #[derive(Debug)]
 pub(crate) struct CompiledRule {
@@ -118,6 +137,7 @@ pub(crate) fn compile(
                     .map(pos_of)
                     .collect(),
                 rules: std::mem::take(&mut rules_by_segment[id as usize]).into(),
+                tests: Box::default(),
             }
         })
         .collect();
@@ -136,7 +156,7 @@ pub(crate) fn compile(
                 .map_or(Cond::Const(Tri::True), |w| cond(w, &schema.symbols))
         })
         .collect();
-    let rules = checked
+    let rules: Vec<CompiledRule> = checked
         .rules
         .iter()
         .enumerate()
@@ -173,6 +193,7 @@ pub(crate) fn compile(
             },
         })
         .collect();
+    let (segments, by_order) = lay_out_rules(segments, &rules);
     let service_rank = rank_services(&catalog.services);
     // The catalog was checked when it was parsed, so the model is sound here.
     let model = crate::model::Model::new(&catalog).ok().flatten();
@@ -191,6 +212,7 @@ pub(crate) fn compile(
         roots,
         profiles,
         rules,
+        by_order,
         service_rank,
         model,
         compiled_model,
@@ -199,6 +221,42 @@ pub(crate) fn compile(
         has_scripts,
         script_owners,
     }
+}
+
+/// Gives each segment its rules' [`SegmentRule`]s, and returns the offer
+/// rules by conflict order: the evaluator compares two offers with one
+/// integer comparison and reads rules in the order it visits them.
+fn lay_out_rules(
+    mut segments: Vec<CompiledSegment>,
+    rules: &[CompiledRule],
+) -> (Vec<CompiledSegment>, Vec<RuleId>) {
+    let mut offers: Vec<RuleId> = (0..rules.len())
+        .filter(|&i| rules[i].action == ActionKind::Offer)
+        .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
+        .collect();
+    offers.sort_by_key(|&id| rules[id as usize].rank);
+    let mut order = vec![0u32; rules.len()];
+    for (place, &id) in offers.iter().enumerate() {
+        order[id as usize] = u32::try_from(place + 1).unwrap_or(u32::MAX);
+    }
+    for segment in &mut segments {
+        segment.tests = segment
+            .rules
+            .iter()
+            .filter_map(|&id| {
+                let rule = rules.get(id as usize)?;
+                Some(SegmentRule {
+                    id,
+                    profile: rule.profile.unwrap_or(NO_PROFILE),
+                    service: rule.service,
+                    order: order[id as usize],
+                    when: rule.when.clone(),
+                })
+            })
+            .collect();
+    }
+    let by_order = std::iter::once(RuleId::MAX).chain(offers).collect();
+    (segments, by_order)
 }
 
 /// Every script in an expression.

@@ -8,11 +8,10 @@
 
 use crate::arbitrate::Verdict;
 use crate::capacity::Allocation;
-use crate::compile::Engine;
+use crate::compile::{Engine, NO_PROFILE};
 use crate::customer::Customer;
 use crate::ir::{RuleId, SegmentId, ServiceId};
 use crate::program::{Context, ScriptRun, Tri};
-use crate::syntax::ast::ActionKind;
 use serde::Serialize;
 use std::fmt;
 
@@ -102,6 +101,8 @@ pub(crate) enum Fate {
 }
 
 const NONE: u32 = u32::MAX;
+/// No offer yet: below every rule's place in the conflict order.
+const UNSET: u32 = 0;
 const PROFILE_UNSET: u8 = 3;
 
 /// Reusable working memory for evaluating customers against one engine.
@@ -111,6 +112,7 @@ pub struct Evaluator<'e> {
     member: Vec<u64>,
     queued: Vec<u64>,
     profile_cache: Vec<u8>,
+    /// Per service, the conflict-order place of the best offer so far.
     best: Vec<u32>,
     suppressed: Vec<u32>,
     touched: Vec<ServiceId>,
@@ -145,7 +147,7 @@ impl Engine {
             member: vec![0; words],
             queued: vec![0; words],
             profile_cache: vec![PROFILE_UNSET; self.profiles.len()],
-            best: vec![NONE; services],
+            best: vec![UNSET; services],
             suppressed: vec![NONE; services],
             touched: Vec::with_capacity(services),
             members: Vec::with_capacity(self.segments.len()),
@@ -261,45 +263,29 @@ impl<'e> Evaluator<'e> {
         for &child in segment.children.iter() {
             set_bit(&mut self.queued, child);
         }
-        for &rule_id in segment.rules.iter() {
-            let Some(rule) = engine.rules.get(rule_id as usize) else {
-                continue;
-            };
-            if let Some(profile) = rule.profile
-                && self.profile(profile, cx) != Tri::True
-            {
+        for rule in segment.tests.iter() {
+            if rule.profile != NO_PROFILE && self.profile(rule.profile, cx) != Tri::True {
                 continue;
             }
             if rule.when.eval_fast(cx) != Tri::True {
                 continue;
             }
-            self.fired.push(rule_id);
+            self.fired.push(rule.id);
             let service = rule.service as usize;
             let (Some(best), Some(suppressed)) =
-                (self.best.get(service), self.suppressed.get(service))
+                (self.best.get_mut(service), self.suppressed.get_mut(service))
             else {
                 continue;
             };
-            let (best, suppressed) = (*best, *suppressed);
-            if best == NONE && suppressed == NONE {
+            if *best == UNSET && *suppressed == NONE {
                 self.touched.push(rule.service);
             }
-            match rule.action {
-                ActionKind::Suppress => {
-                    if suppressed == NONE {
-                        self.suppressed[service] = rule_id;
-                    }
+            if rule.order == 0 {
+                if *suppressed == NONE {
+                    *suppressed = rule.id;
                 }
-                ActionKind::Offer => {
-                    let wins = best == NONE
-                        || engine
-                            .rules
-                            .get(best as usize)
-                            .is_none_or(|current| rule.rank > current.rank);
-                    if wins {
-                        self.best[service] = rule_id;
-                    }
-                }
+            } else if rule.order > *best {
+                *best = rule.order;
             }
         }
     }
@@ -333,12 +319,13 @@ impl<'e> Evaluator<'e> {
         let mut error = None;
         for &service in &self.touched {
             let s = service as usize;
-            let (best, suppressed) = (self.best[s], self.suppressed[s]);
-            self.best[s] = NONE;
+            let (order, suppressed) = (self.best[s], self.suppressed[s]);
+            self.best[s] = UNSET;
             self.suppressed[s] = NONE;
-            if best == NONE || error.is_some() {
+            if order == UNSET || error.is_some() {
                 continue;
             }
+            let best = engine.by_order.get(order as usize).copied().unwrap_or(NONE);
             if suppressed != NONE {
                 self.blocked.push((service, best));
                 self.dropped.push(Dropped {
