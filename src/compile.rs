@@ -535,7 +535,60 @@ pub(crate) fn num(expr: &TypedExpr, symbols: &SymbolTable) -> Num {
             return Num::Const(k);
         }
     }
-    compiled
+    fuse(compiled)
+}
+
+/// Rewrites the commonest shapes into single nodes ([`Num::SlotOr`],
+/// [`Num::Affine`]), only where the result rounds exactly as the written
+/// expression does: `k + x` is `k + 1 * x`, `k - m * x` is `k + (-m) * x`,
+/// and `-0.0 + y` is `y` for every `y`. `a + b * (c + x)` is left nested, as
+/// folding it would round differently.
+fn fuse(n: Num) -> Num {
+    /// `m * x` as (m, x), when `n` is a pure product (or a pure product node).
+    fn product(n: Num) -> Result<(f64, Num), Num> {
+        match n {
+            Num::Affine { add, mul, x } if add.to_bits() == (-0.0f64).to_bits() => Ok((mul, *x)),
+            other => Err(other),
+        }
+    }
+    let affine = |add: f64, mul: f64, x: Num| Num::Affine {
+        add,
+        mul,
+        x: Box::new(x),
+    };
+    match n {
+        Num::ValueOr(x, default) => match (*x, *default) {
+            (Num::Slot(slot), Num::Const(k)) => Num::SlotOr(slot, k),
+            (x, default) => Num::ValueOr(Box::new(x), Box::new(default)),
+        },
+        Num::Neg(x) => match product(*x) {
+            Ok((m, x)) => affine(-0.0, -m, x),
+            Err(x) => affine(-0.0, -1.0, x),
+        },
+        Num::Arith(ArithOp::Mul, a, b) => match (*a, *b) {
+            (Num::Const(m), x) | (x, Num::Const(m)) => affine(-0.0, m, x),
+            (a, b) => Num::Arith(ArithOp::Mul, Box::new(a), Box::new(b)),
+        },
+        Num::Arith(ArithOp::Add, a, b) => match (*a, *b) {
+            (Num::Const(k), x) | (x, Num::Const(k)) => match product(x) {
+                Ok((m, x)) => affine(k, m, x),
+                Err(x) => affine(k, 1.0, x),
+            },
+            (a, b) => Num::Arith(ArithOp::Add, Box::new(a), Box::new(b)),
+        },
+        Num::Arith(ArithOp::Sub, a, b) => match (*a, *b) {
+            (Num::Const(k), x) => match product(x) {
+                Ok((m, x)) => affine(k, -m, x),
+                Err(x) => affine(k, -1.0, x),
+            },
+            (x, Num::Const(k)) => match product(x) {
+                Ok((m, x)) => affine(-k, m, x),
+                Err(x) => affine(-k, 1.0, x),
+            },
+            (a, b) => Num::Arith(ArithOp::Sub, Box::new(a), Box::new(b)),
+        },
+        other => other,
+    }
 }
 
 fn num_raw(expr: &TypedExpr, symbols: &SymbolTable) -> Num {
@@ -762,5 +815,74 @@ impl Engine {
                 let (line, col) = f.line_col(rule.name_span.start);
                 format!("{}:{line}:{col}", f.name)
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{empty_context, fuse};
+    use crate::customer::Value;
+    use crate::program::{ArithOp, Context, Num};
+    use crate::schema::SymbolTable;
+
+    fn arith(op: ArithOp, a: Num, b: Num) -> Num {
+        Num::Arith(op, Box::new(a), Box::new(b))
+    }
+
+    /// Fusing never changes a result, not even the sign of a zero: every
+    /// shape `fuse` rewrites, against the tree it came from, bit for bit.
+    #[test]
+    fn fused_gains_round_exactly_as_written() {
+        use ArithOp::{Add, Mul, Sub};
+        let x = || Num::Slot(0);
+        let k = Num::Const;
+        let or = || Num::ValueOr(Box::new(Num::Slot(0)), Box::new(Num::Const(-0.0)));
+        let shapes = [
+            arith(Add, k(2.5), arith(Mul, k(0.1), x())),
+            arith(Add, arith(Mul, x(), k(0.1)), k(2.5)),
+            arith(Add, x(), k(0.3)),
+            arith(Add, k(-0.0), x()),
+            arith(Sub, k(6.0), x()),
+            arith(Sub, k(0.7), arith(Mul, k(3.0), x())),
+            arith(Sub, arith(Mul, k(1.1), x()), k(0.2)),
+            arith(Sub, x(), k(0.0)),
+            arith(Mul, k(0.0), x()),
+            arith(Mul, x(), k(-1.5)),
+            arith(Add, k(2.5), arith(Mul, k(0.5), arith(Sub, k(6.0), x()))),
+            arith(Add, k(1.0), arith(Mul, k(1.5), or())),
+            Num::Neg(Box::new(x())),
+            Num::Neg(Box::new(arith(Mul, k(3.0), x()))),
+            or(),
+        ];
+        let symbols = SymbolTable::default();
+        let inputs = [
+            Value::Number(0.0),
+            Value::Number(-0.0),
+            Value::Number(0.1),
+            Value::Number(-7.25),
+            Value::Number(1e308),
+            Value::Number(f64::INFINITY),
+            Value::Number(3.0000000000000004),
+            Value::Missing,
+        ];
+        let mut fused_any = 0;
+        for shape in shapes {
+            let fused = fuse(shape.clone());
+            fused_any += usize::from(fused != shape);
+            for input in inputs {
+                let values = [input];
+                let cx = Context {
+                    values: &values,
+                    ..empty_context(&symbols)
+                };
+                let (a, b) = (shape.eval(&cx), fused.eval(&cx));
+                assert_eq!(
+                    a.map(f64::to_bits),
+                    b.map(f64::to_bits),
+                    "{shape:?} on {input:?}: {a:?} vs fused {fused:?}: {b:?}"
+                );
+            }
+        }
+        assert_eq!(fused_any, 15, "every shape above is one fuse rewrites");
     }
 }

@@ -148,6 +148,16 @@ pub(crate) enum Num {
     Round(Box<Num>),
     ValueOr(Box<Num>, Box<Num>),
     Len(Text),
+    /// `value_or(attribute, constant)`.
+    SlotOr(Slot, f64),
+    /// `add + mul * x`, the shape of most gains (`2 + 1.5 * x`, `6 - x`,
+    /// `0.5 * x`). Only forms that round exactly as written are folded into
+    /// it; a pure product has `add` = -0.0, which adds nothing to any value.
+    Affine {
+        add: f64,
+        mul: f64,
+        x: Box<Num>,
+    },
     /// The gain derived from the service's effects (set in the context).
     Derived,
     /// A rhai script gain.
@@ -250,6 +260,14 @@ impl<'a> Context<'a> {
             .get(slot as usize)
             .copied()
             .unwrap_or(Value::Missing)
+    }
+
+    #[inline]
+    fn number_or(&self, slot: Slot, default: f64) -> f64 {
+        match self.value(slot) {
+            Value::Number(n) => n,
+            _ => default,
+        }
     }
 
     fn text_of(&self, symbol: Symbol) -> &'a str {
@@ -390,6 +408,18 @@ impl Num {
                 Value::Number(n) => Some(n),
                 _ => None,
             },
+            Num::SlotOr(slot, default) => Some(cx.number_or(*slot, *default)),
+            Num::Affine { add, mul, x } => {
+                let x = match **x {
+                    Num::Slot(slot) => match cx.value(slot) {
+                        Value::Number(n) => n,
+                        _ => return None,
+                    },
+                    Num::SlotOr(slot, default) => cx.number_or(slot, default),
+                    ref x => x.eval(cx)?,
+                };
+                Some(add + mul * x)
+            }
             _ => self.eval(cx),
         }
     }
@@ -397,7 +427,9 @@ impl Num {
     #[inline]
     pub(crate) fn eval(&self, cx: &Context<'_>) -> Option<f64> {
         match self {
-            Num::Const(_) | Num::Slot(_) => self.eval_fast(cx),
+            Num::Const(_) | Num::Slot(_) | Num::SlotOr(..) | Num::Affine { .. } => {
+                self.eval_fast(cx)
+            }
             Num::Neg(a) => a.eval_fast(cx).map(|a| -a),
             Num::Arith(op, a, b) => {
                 let (a, b) = (a.eval_fast(cx)?, b.eval_fast(cx)?);
