@@ -50,37 +50,75 @@ pub(crate) enum Outcome {
 #[derive(Debug, Default)]
 pub(crate) struct ScriptCache {
     per_script: Vec<Memo>,
-    key: Vec<u64>,
 }
 
 /// Slots of one script's table of results (a power of two).
 const SLOTS: usize = 1024;
+
+/// The most values a cached script may read; one reading more runs every
+/// time (its inputs would hardly repeat anyway).
+pub(crate) const KEY_VALUES: usize = 5;
+
+/// The values one script run reads, packed in place: word 0 holds two bits
+/// of kind per value (missing, number, yes/no, text), the others the values.
+/// Fixed size, so a lookup compares a few words and never follows a pointer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Key {
+    words: [u64; KEY_VALUES + 1],
+    len: u8,
+}
+
+impl Key {
+    /// Adds one value of the given kind (0 missing, 1 number, 2 yes/no,
+    /// 3 text); false when the key is full.
+    #[inline]
+    #[cfg_attr(not(feature = "scripts"), allow(dead_code))]
+    pub(crate) fn push(&mut self, kind: u64, bits: u64) -> bool {
+        let at = usize::from(self.len);
+        let Some(word) = self.words.get_mut(at + 1) else {
+            return false;
+        };
+        *word = bits;
+        self.words[0] |= (kind & 3) << (2 * at);
+        self.len += 1;
+        true
+    }
+
+    /// Its slot: the words mixed by splitmix64's finaliser, so that every bit
+    /// counts (numbers differ mostly in their high bits). A script's inputs
+    /// are not chosen by an attacker: no defence against collisions is needed.
+    fn slot(&self) -> usize {
+        let mut h = self.words[..=usize::from(self.len)]
+            .iter()
+            .fold(0x9E37_79B9_7F4A_7C15u64, |h, &w| h.rotate_left(23) ^ w);
+        h = (h ^ (h >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        h = (h ^ (h >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        h ^= h >> 31;
+        h as usize & (SLOTS - 1)
+    }
+}
+
+/// A kept result. Failures are not kept: they are rare, and running the
+/// script again gives the same failure.
+#[derive(Debug, Clone, Copy, Default)]
+enum Kept {
+    #[default]
+    Empty,
+    Bool(bool),
+    Number(f64),
+}
 
 /// One script's results, and whether keeping them pays. A direct-mapped
 /// table: each key hashes to one slot, and a new key takes the slot over.
 /// Cheaper than a hash map per lookup, and bounded without ever clearing.
 #[derive(Debug, Default)]
 struct Memo {
-    slots: Vec<Option<(Box<[u64]>, Outcome)>>,
+    slots: Vec<(Key, Kept)>,
     hits: u32,
     misses: u32,
     /// Set when the inputs hardly repeat (a continuous value): looking up
     /// and storing would only add to every run.
     off: bool,
-}
-
-/// The slot of a key: its words folded and mixed by splitmix64's finaliser,
-/// so that every bit counts (numbers differ mostly in their high bits). A
-/// script's inputs are not chosen by an attacker: no defence against
-/// collisions is needed.
-fn slot_of(key: &[u64]) -> usize {
-    let mut h = key
-        .iter()
-        .fold(0x9E37_79B9_7F4A_7C15u64, |h, &w| h.rotate_left(23) ^ w);
-    h = (h ^ (h >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    h = (h ^ (h >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    h ^= h >> 31;
-    h as usize & (SLOTS - 1)
 }
 
 impl ScriptCache {
@@ -93,13 +131,9 @@ impl ScriptCache {
         cx: &Context<'_>,
         run: impl FnOnce() -> Outcome,
     ) -> Outcome {
-        self.key.clear();
-        if !scripts.cache_key(id, cx, &mut self.key) {
-            return run();
-        }
         let index = id as usize;
         if self.per_script.len() <= index {
-            self.per_script.resize_with(index + 1, Default::default);
+            self.per_script.resize_with(index + 1, Memo::default);
         }
         let Some(memo) = self.per_script.get_mut(index) else {
             return run();
@@ -107,15 +141,27 @@ impl ScriptCache {
         if memo.off {
             return run();
         }
+        let Some(key) = scripts.cache_key(id, cx) else {
+            return run();
+        };
         if memo.slots.is_empty() {
-            memo.slots.resize_with(SLOTS, || None);
+            memo.slots = vec![(Key::default(), Kept::Empty); SLOTS];
         }
-        let at = slot_of(&self.key);
-        if let Some(Some((key, outcome))) = memo.slots.get(at)
-            && **key == *self.key
+        let at = key.slot();
+        if let Some((kept_key, kept)) = memo.slots.get(at)
+            && *kept_key == key
         {
-            memo.hits = memo.hits.saturating_add(1);
-            return outcome.clone();
+            match *kept {
+                Kept::Bool(b) => {
+                    memo.hits = memo.hits.saturating_add(1);
+                    return Outcome::Bool(b);
+                }
+                Kept::Number(n) => {
+                    memo.hits = memo.hits.saturating_add(1);
+                    return Outcome::Number(n);
+                }
+                Kept::Empty => {}
+            }
         }
         memo.misses = memo.misses.saturating_add(1);
         if memo.misses >= 512 && memo.misses > memo.hits {
@@ -124,8 +170,13 @@ impl ScriptCache {
             return run();
         }
         let outcome = run();
+        let kept = match outcome {
+            Outcome::Bool(b) => Kept::Bool(b),
+            Outcome::Number(n) => Kept::Number(n),
+            Outcome::Failed(_) => Kept::Empty,
+        };
         if let Some(slot) = memo.slots.get_mut(at) {
-            *slot = Some((self.key.clone().into_boxed_slice(), outcome.clone()));
+            *slot = (key, kept);
         }
         outcome
     }
@@ -171,7 +222,7 @@ fn preference_references(text: &str) -> Vec<(usize, &str)> {
 
 #[cfg(feature = "scripts")]
 mod with_rhai {
-    use super::{CompileError, Context, Returns, Schema, ScriptLimits, identifiers};
+    use super::{CompileError, Context, Key, Returns, Schema, ScriptLimits, identifiers};
     use crate::customer::Value;
     use crate::schema::Slot;
     use rhai::{Dynamic, EvalAltResult, Scope};
@@ -362,46 +413,39 @@ mod with_rhai {
                 .is_some_and(|s| s.reads_derived)
         }
 
-        /// Writes every value script `id` can read into `key`; false when
-        /// one of them cannot be compared across customers (a text only this
-        /// customer has).
-        pub(crate) fn cache_key(&self, id: u32, cx: &Context<'_>, key: &mut Vec<u64>) -> bool {
-            let Some(script) = self.scripts.get(id as usize) else {
-                return false;
-            };
-            let encode = |slot: Slot| -> Option<[u64; 2]> {
-                Some(match cx.values.get(slot as usize) {
-                    Some(Value::Number(n)) => [1, n.to_bits()],
-                    Some(Value::Bool(b)) => [2, u64::from(*b)],
-                    Some(Value::Text(s)) if s.0 < cx.symbols.len() => [3, u64::from(s.0)],
+        /// Every value script `id` can read, as a cache key; None when one
+        /// of them cannot be compared across customers (a text only this
+        /// customer has) or there are more than the key holds.
+        pub(crate) fn cache_key(&self, id: u32, cx: &Context<'_>) -> Option<Key> {
+            let script = self.scripts.get(id as usize)?;
+            let mut key = Key::default();
+            let add = |key: &mut Key, slot: Option<Slot>| -> Option<()> {
+                let (kind, bits) = match slot.and_then(|slot| cx.values.get(slot as usize)) {
+                    Some(Value::Number(n)) => (1, n.to_bits()),
+                    Some(Value::Bool(b)) => (2, u64::from(*b)),
+                    Some(Value::Text(s)) if s.0 < cx.symbols.len() => (3, u64::from(s.0)),
                     Some(Value::Text(_)) => return None,
-                    _ => [0, 0],
-                })
+                    _ => (0, 0),
+                };
+                key.push(kind, bits).then_some(())
             };
-            let slots = script.reads.iter().map(|(_, slot)| *slot);
-            let prefs = self
-                .preferences
-                .iter()
-                .map(|(_, slot)| *slot)
-                .filter(|_| script.reads_pref);
-            for slot in slots.chain(prefs) {
-                match encode(slot) {
-                    Some(pair) => key.extend(pair),
-                    None => return false,
-                }
+            for (_, slot) in &script.reads {
+                add(&mut key, Some(*slot))?;
             }
-            if script.reads_derived {
-                key.push(cx.derived.to_bits());
+            if script.reads_pref {
+                for (_, slot) in &self.preferences {
+                    add(&mut key, Some(*slot))?;
+                }
             }
             if script.calls_uses {
                 for slot in &self.in_use {
-                    match slot.and_then(encode) {
-                        Some(pair) => key.extend(pair),
-                        None => key.extend([0, 0]),
-                    }
+                    add(&mut key, *slot)?;
                 }
             }
-            true
+            if script.reads_derived {
+                key.push(1, cx.derived.to_bits()).then_some(())?;
+            }
+            Some(key)
         }
 
         fn run(&self, id: u32, cx: &Context<'_>) -> Result<Dynamic, String> {
@@ -677,8 +721,8 @@ mod without_rhai {
             None
         }
 
-        pub(crate) fn cache_key(&self, _: u32, _: &Context<'_>, _: &mut Vec<u64>) -> bool {
-            false
+        pub(crate) fn cache_key(&self, _: u32, _: &Context<'_>) -> Option<super::Key> {
+            None
         }
 
         pub(crate) fn reads_derived(&self, _: u32) -> bool {
@@ -741,9 +785,31 @@ mod tests {
         // Floats of whole numbers differ only in their high bits; a hash that
         // ignored them put every tenure in one slot.
         let slots: std::collections::HashSet<usize> = (0..73)
-            .map(|t| slot_of(&[1, f64::from(t).to_bits()]))
+            .map(|t| {
+                let mut key = Key::default();
+                assert!(key.push(1, f64::from(t).to_bits()));
+                key.slot()
+            })
             .collect();
         assert!(slots.len() >= 65, "{} slots for 73 keys", slots.len());
+    }
+
+    #[test]
+    fn a_key_holds_five_values_and_tells_their_kinds_apart() {
+        let mut key = Key::default();
+        for v in 0..KEY_VALUES as u64 {
+            assert!(key.push(1, v));
+        }
+        assert!(!key.push(1, 9), "a sixth value does not fit");
+        // A missing value and a zero number, or `false` and 0.0, differ.
+        let one = |kind, bits| {
+            let mut k = Key::default();
+            assert!(k.push(kind, bits));
+            k
+        };
+        assert_ne!(one(0, 0), one(1, 0));
+        assert_ne!(one(2, 0), one(1, 0));
+        assert_ne!(one(3, 1), one(2, 1));
     }
 
     #[test]
