@@ -103,7 +103,8 @@ pub(crate) enum Fate {
 const NONE: u32 = u32::MAX;
 /// No offer yet: below every rule's place in the conflict order.
 const UNSET: u32 = 0;
-const PROFILE_UNSET: u8 = 3;
+/// Customers an evaluator counts before its profile table starts over.
+const CUSTOMER_WRAP: u32 = 1 << 30;
 
 /// Reusable working memory for evaluating customers against one engine.
 /// Create one per thread with [`Engine::evaluator`].
@@ -111,7 +112,12 @@ pub struct Evaluator<'e> {
     engine: &'e Engine,
     member: Vec<u64>,
     queued: Vec<u64>,
-    profile_cache: Vec<u8>,
+    /// Per profile, `customer << 2 | result` (0 false, 1 true, 2 unknown)
+    /// for the customer it was last evaluated for: entries of earlier
+    /// customers are stale without clearing the table for each one.
+    profile_cache: Vec<u32>,
+    /// Counts the customers evaluated, from 1.
+    customer: u32,
     /// Per service, the conflict-order place of the best offer so far.
     best: Vec<u32>,
     suppressed: Vec<u32>,
@@ -146,7 +152,8 @@ impl Engine {
             engine: self,
             member: vec![0; words],
             queued: vec![0; words],
-            profile_cache: vec![PROFILE_UNSET; self.profiles.len()],
+            profile_cache: vec![0; self.profiles.len()],
+            customer: 0,
             best: vec![UNSET; services],
             suppressed: vec![NONE; services],
             touched: Vec::with_capacity(services),
@@ -210,8 +217,16 @@ impl<'e> Evaluator<'e> {
             derived: f64::NAN,
             scripts: scripts.as_ref(),
         };
-        self.member.fill(0);
-        self.profile_cache.fill(PROFILE_UNSET);
+        // One word (64 segments or fewer) is cleared in place, not by a call.
+        match self.member.as_mut_slice() {
+            [word] => *word = 0,
+            words => words.fill(0),
+        }
+        self.customer += 1;
+        if self.customer == CUSTOMER_WRAP {
+            self.profile_cache.fill(0);
+            self.customer = 1;
+        }
         self.members.clear();
         self.fired.clear();
         self.offers.clear();
@@ -291,27 +306,29 @@ impl<'e> Evaluator<'e> {
     }
 
     fn profile(&mut self, profile: u32, cx: &Context<'_>) -> Tri {
+        let stamp = self.customer << 2;
         let Some(cached) = self.profile_cache.get_mut(profile as usize) else {
             return Tri::Unknown;
         };
-        match *cached {
-            0 => Tri::False,
-            1 => Tri::True,
-            2 => Tri::Unknown,
-            _ => {
-                let result = self
-                    .engine
-                    .profiles
-                    .get(profile as usize)
-                    .map_or(Tri::Unknown, |p| p.eval_fast(cx));
-                *cached = match result {
-                    Tri::False => 0,
-                    Tri::True => 1,
-                    Tri::Unknown => 2,
-                };
-                result
-            }
+        if *cached & !3 == stamp {
+            return match *cached & 3 {
+                0 => Tri::False,
+                1 => Tri::True,
+                _ => Tri::Unknown,
+            };
         }
+        let result = self
+            .engine
+            .profiles
+            .get(profile as usize)
+            .map_or(Tri::Unknown, |p| p.eval_fast(cx));
+        *cached = stamp
+            | match result {
+                Tri::False => 0,
+                Tri::True => 1,
+                Tri::Unknown => 2,
+            };
+        result
     }
 
     fn collect(&mut self, cx: &Context<'_>) -> Result<(), EvalError> {
@@ -497,7 +514,7 @@ impl<'e> Evaluator<'e> {
     /// for every rule of every segment the customer is in, so this is known
     /// for every rule the funnel looks at.
     pub(crate) fn profile_held(&self, profile: u32) -> bool {
-        self.profile_cache.get(profile as usize) == Some(&1)
+        self.profile_cache.get(profile as usize) == Some(&(self.customer << 2 | 1))
     }
 }
 

@@ -465,16 +465,20 @@ impl Num {
     }
 }
 
-/// `a % b`; whole numbers (tenure % 12) take the integer path instead of libm's fmod.
+/// `a % b`; whole numbers (tenure % 12) take the integer path instead of
+/// libm's fmod. Wholeness is tested by a round trip through i64, not by
+/// `fract` (a libm call on the baseline x86-64 target).
 #[inline]
 fn remainder(a: f64, b: f64) -> f64 {
     const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53: every whole number below is exact
-    if a.fract() == 0.0 && b.fract() == 0.0 && a.abs() < EXACT && b.abs() < EXACT && b != 0.0 {
-        // A zero keeps the dividend's sign, as the float remainder does.
-        (((a as i64) % (b as i64)) as f64).copysign(a)
-    } else {
-        a % b
+    if a.abs() < EXACT && b.abs() < EXACT && b != 0.0 {
+        let (ia, ib) = (a as i64, b as i64);
+        if ia as f64 == a && ib as f64 == b {
+            // A zero keeps the dividend's sign, as the float remainder does.
+            return ((ia % ib) as f64).copysign(a);
+        }
     }
+    a % b
 }
 
 fn fold(parts: &[Num], cx: &Context<'_>, f: fn(f64, f64) -> f64) -> Option<f64> {
