@@ -460,6 +460,18 @@ fn mirrored(op: CmpOp) -> CmpOp {
     }
 }
 
+/// `attribute <op> k`, with an ordering operator in the node's kind.
+fn slot_cmp(op: CmpOp, slot: crate::schema::Slot, k: f64) -> Cond {
+    match op {
+        _ if k.is_nan() => Cond::SlotCmp(op, slot, k),
+        CmpOp::Ge => Cond::SlotAtLeast(slot, k),
+        CmpOp::Gt => Cond::SlotAbove(slot, k),
+        CmpOp::Le => Cond::SlotAtMost(slot, k),
+        CmpOp::Lt => Cond::SlotBelow(slot, k),
+        CmpOp::Eq | CmpOp::Ne => Cond::SlotCmp(op, slot, k),
+    }
+}
+
 fn comparison(op: BinaryOp, lhs: &TypedExpr, rhs: &TypedExpr, symbols: &SymbolTable) -> Cond {
     let negate = matches!(op, BinaryOp::Ne | BinaryOp::NotIn);
     match op {
@@ -518,8 +530,8 @@ fn comparison(op: BinaryOp, lhs: &TypedExpr, rhs: &TypedExpr, symbols: &SymbolTa
         _ => {
             let op = cmp_op(op);
             match (num(lhs, symbols), num(rhs, symbols)) {
-                (Num::Slot(s), Num::Const(k)) => Cond::SlotCmp(op, s, k),
-                (Num::Const(k), Num::Slot(s)) => Cond::SlotCmp(mirrored(op), s, k),
+                (Num::Slot(s), Num::Const(k)) => slot_cmp(op, s, k),
+                (Num::Const(k), Num::Slot(s)) => slot_cmp(mirrored(op), s, k),
                 (a, b) => Cond::NumCmp(op, Box::new(a), Box::new(b)),
             }
         }
