@@ -363,6 +363,15 @@ fn specialize(cond: Cond) -> Cond {
             set,
             negate,
         } => Cond::SlotTextIn { slot, set, negate },
+        Cond::PresentNum(value) => match *value {
+            Num::Slot(slot) => Cond::SlotPresent(slot),
+            other => Cond::PresentNum(Box::new(other)),
+        },
+        Cond::PresentText(Text::Slot(slot)) => Cond::SlotPresent(slot),
+        Cond::PresentBool(value) => match *value {
+            Cond::Slot(slot) => Cond::SlotPresent(slot),
+            other => Cond::PresentBool(Box::new(other)),
+        },
         Cond::NumCmp(op, a, b) => match *b {
             Num::Const(k) => Cond::NumCmpConst(op, a, k),
             other => Cond::NumCmp(op, a, Box::new(other)),

@@ -270,7 +270,7 @@ impl<'e> Evaluator<'e> {
         if segment.parents.len() > 1 && !segment.parents.iter().all(|&p| get_bit(&self.member, p)) {
             return;
         }
-        if segment.predicate.eval_fast(cx) != Tri::True {
+        if segment.predicate.eval_top(cx) != Tri::True {
             return;
         }
         set_bit(&mut self.member, pos);
@@ -282,7 +282,7 @@ impl<'e> Evaluator<'e> {
             if rule.profile != NO_PROFILE && self.profile(rule.profile, cx) != Tri::True {
                 continue;
             }
-            if rule.when.eval_fast(cx) != Tri::True {
+            if rule.when.eval_top(cx) != Tri::True {
                 continue;
             }
             self.fired.push(rule.id);
@@ -321,7 +321,7 @@ impl<'e> Evaluator<'e> {
             .engine
             .profiles
             .get(profile as usize)
-            .map_or(Tri::Unknown, |p| p.eval_fast(cx));
+            .map_or(Tri::Unknown, |p| p.eval_top(cx));
         *cached = stamp
             | match result {
                 Tri::False => 0,

@@ -99,6 +99,8 @@ pub(crate) enum Cond {
     SlotBelow(Slot, f64),
     /// `not flag`: a bool attribute that must be false.
     SlotFalse(Slot),
+    /// `present(attribute)`.
+    SlotPresent(Slot),
     /// `attribute == "text"` (or `!=`) on a text or category attribute.
     SlotTextEq {
         slot: Slot,
@@ -296,6 +298,37 @@ impl<'a> Context<'a> {
 }
 
 impl Cond {
+    /// A rule's, segment's or profile's whole condition: the leaves and a
+    /// conjunction or disjunction of leaves (most conditions) without a call.
+    #[inline(always)]
+    pub(crate) fn eval_top(&self, cx: &Context<'_>) -> Tri {
+        match self {
+            Cond::And(parts) => {
+                let mut result = Tri::True;
+                for part in parts.iter() {
+                    match part.eval_fast(cx) {
+                        Tri::False => return Tri::False,
+                        Tri::Unknown => result = Tri::Unknown,
+                        Tri::True => {}
+                    }
+                }
+                result
+            }
+            Cond::Or(parts) => {
+                let mut result = Tri::False;
+                for part in parts.iter() {
+                    match part.eval_fast(cx) {
+                        Tri::True => return Tri::True,
+                        Tri::Unknown => result = Tri::Unknown,
+                        Tri::False => {}
+                    }
+                }
+                result
+            }
+            leaf => leaf.eval_fast(cx),
+        }
+    }
+
     /// The commonest leaves evaluated where they are met, the rest through
     /// [`Cond::eval`]: a call costs more than a leaf test (the recursive
     /// `eval` saves and restores registers on every call).
@@ -315,6 +348,7 @@ impl Cond {
                 Value::Bool(b) => Tri::from_bool(!b),
                 _ => Tri::Unknown,
             },
+            Cond::SlotPresent(slot) => Tri::from_bool(cx.value(*slot) != Value::Missing),
             Cond::Slot(slot) => match cx.value(*slot) {
                 Value::Bool(b) => Tri::from_bool(b),
                 _ => Tri::Unknown,
@@ -343,6 +377,7 @@ impl Cond {
             | Cond::SlotAtMost(..)
             | Cond::SlotBelow(..)
             | Cond::SlotFalse(_)
+            | Cond::SlotPresent(_)
             | Cond::SlotTextEq { .. } => self.eval_fast(cx),
             Cond::SlotTextIn { slot, set, negate } => match cx.value(*slot) {
                 Value::Text(s) => Tri::from_bool(set.contains(&s)).negate_if(*negate),
