@@ -1,0 +1,137 @@
+//! The engine against the hand-written baseline, measured in turns.
+//!
+//! ```text
+//! cargo run --release --example versus_baseline            # 40 rounds
+//! cargo run --release --example versus_baseline -- 200     # more rounds
+//! ```
+//!
+//! Criterion (`cargo bench --bench engine -- evaluate_batch`) measures the
+//! engine and the baseline one after the other, seconds apart; on a shared
+//! machine the load changes in between and the ratio of the two moves by
+//! several percent. Here each round evaluates the 5,000 sample customers with
+//! the engine and then with the baseline (`benches/support/baseline.rs`), so
+//! both see the same load. It prints, per customer, the fastest round and the
+//! median round of each, and their ratios. Before timing, it checks that both
+//! give the same offers for every customer, as `tests/baseline.rs` does.
+//!
+//! As in the criterion bench, each engine round starts from a fresh
+//! [`vasrec::Evaluator`] (so script results are computed again) and the
+//! customers are decoded before the clock starts.
+
+#[path = "../benches/support/baseline.rs"]
+mod baseline;
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::Instant;
+use vasrec::{Customer, Engine, InputFormat};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let rounds: usize = match std::env::args().nth(1) {
+        Some(n) => n.parse()?,
+        None => 40,
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let engine = Engine::load(root.join("rules"))?;
+    let sample = root.join("rules/customers.csv");
+    let customers = vasrec::batch::read_all(
+        &engine,
+        "customers.csv",
+        Box::new(std::fs::File::open(&sample)?),
+        InputFormat::Csv,
+    )?;
+    let hand = baseline::load_csv(&sample)?;
+    if customers.len() != hand.len() {
+        return Err("the engine and the baseline read a different number of customers".into());
+    }
+    check_agreement(&engine, &customers, &hand)?;
+
+    let per_customer = |started: Instant| started.elapsed().as_nanos() as f64 / hand.len() as f64;
+    let (mut engine_ns, mut baseline_ns) = (Vec::new(), Vec::new());
+    for _ in 0..rounds.max(1) {
+        let started = Instant::now();
+        black_box(run_engine(&engine, black_box(&customers)));
+        engine_ns.push(per_customer(started));
+        let started = Instant::now();
+        black_box(run_baseline(black_box(&hand)));
+        baseline_ns.push(per_customer(started));
+    }
+    let (engine_min, engine_median) = min_and_median(&mut engine_ns);
+    let (baseline_min, baseline_median) = min_and_median(&mut baseline_ns);
+    println!(
+        "{} rounds of {} customers, per customer:",
+        engine_ns.len(),
+        hand.len()
+    );
+    println!("            fastest    median");
+    println!("engine    {engine_min:>7.1} ns {engine_median:>7.1} ns");
+    println!("baseline  {baseline_min:>7.1} ns {baseline_median:>7.1} ns");
+    println!(
+        "ratio     {:>7.2}x   {:>7.2}x",
+        engine_min / baseline_min,
+        engine_median / baseline_median
+    );
+    println!(
+        "engine: {:.2} M customers/s (median round)",
+        1e3 / engine_median
+    );
+    Ok(())
+}
+
+fn check_agreement(
+    engine: &Engine,
+    customers: &[Customer],
+    hand: &[baseline::BaselineCustomer],
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut evaluator = engine.evaluator();
+    let mut expected = Vec::new();
+    for (row, (customer, hand)) in customers.iter().zip(hand).enumerate() {
+        let offers: Vec<(&str, f64)> = evaluator
+            .evaluate(customer)?
+            .iter()
+            .map(|o| {
+                (
+                    engine.service(o.service).map_or("", |s| s.id.as_str()),
+                    o.gain,
+                )
+            })
+            .collect();
+        baseline::recommend(hand, &mut expected);
+        if !baseline::same_offers(&offers, &expected) {
+            return Err(format!(
+                "row {}: the engine offers {offers:?}, the baseline {expected:?}",
+                row + 2
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+fn run_engine(engine: &Engine, customers: &[Customer]) -> (usize, f64) {
+    let mut evaluator = engine.evaluator();
+    let (mut count, mut gain) = (0, 0.0);
+    for customer in customers {
+        if let Ok(offers) = evaluator.evaluate(customer) {
+            count += offers.len();
+            gain += offers.iter().map(|o| o.gain).sum::<f64>();
+        }
+    }
+    (count, gain)
+}
+
+fn run_baseline(customers: &[baseline::BaselineCustomer]) -> (usize, f64) {
+    let mut out = Vec::with_capacity(3);
+    let (mut count, mut gain) = (0, 0.0);
+    for customer in customers {
+        baseline::recommend(customer, &mut out);
+        count += out.len();
+        gain += out.iter().map(|o| o.1).sum::<f64>();
+    }
+    (count, gain)
+}
+
+fn min_and_median(times: &mut [f64]) -> (f64, f64) {
+    times.sort_by(f64::total_cmp);
+    (times[0], times[times.len() / 2])
+}
