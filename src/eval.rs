@@ -217,10 +217,13 @@ impl<'e> Evaluator<'e> {
             derived: f64::NAN,
             scripts: scripts.as_ref(),
         };
-        // One word (64 segments or fewer) is cleared in place, not by a call.
-        match self.member.as_mut_slice() {
-            [word] => *word = 0,
-            words => words.fill(0),
+        // Only the words of the segments the last customer was in are
+        // cleared: a large package's set is not swept for each customer.
+        for &id in &self.members {
+            let word = engine.positions.get(id as usize).map(|&pos| pos / 64);
+            if let Some(word) = word.and_then(|w| self.member.get_mut(w as usize)) {
+                *word = 0;
+            }
         }
         self.customer += 1;
         if self.customer == CUSTOMER_WRAP {
