@@ -33,7 +33,7 @@ pub struct Engine {
     pub(crate) profiles: Vec<Cond>,
     pub(crate) rules: Vec<CompiledRule>,
     /// Offer rules by their place in the conflict order (index 0 unused).
-    pub(crate) by_order: Vec<RuleId>,
+    pub(crate) by_order: Vec<Winner>,
     /// The satisfaction model, when the catalog declares dimensions.
     pub(crate) model: Option<crate::model::Model>,
     pub(crate) compiled_model: Option<crate::model::gain::CompiledModel>,
@@ -82,6 +82,17 @@ pub(crate) struct SegmentRule {
 }
 
 pub(crate) const NO_PROFILE: u32 = u32::MAX;
+
+/// What the evaluator needs of an offer rule once it has won its service:
+/// one compact record, found by the rule's place in the conflict order.
+#[derive(Debug)]
+pub(crate) struct Winner {
+    pub rule: RuleId,
+    pub segment: SegmentId,
+    /// Whether the gain reads `derived`.
+    pub uses_derived: bool,
+    pub gain: Num,
+}
 
 #[derive(Debug)]
 pub(crate) struct CompiledRule {
@@ -229,7 +240,7 @@ pub(crate) fn compile(
 fn lay_out_rules(
     mut segments: Vec<CompiledSegment>,
     rules: &[CompiledRule],
-) -> (Vec<CompiledSegment>, Vec<RuleId>) {
+) -> (Vec<CompiledSegment>, Vec<Winner>) {
     let mut offers: Vec<RuleId> = (0..rules.len())
         .filter(|&i| rules[i].action == ActionKind::Offer)
         .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
@@ -255,7 +266,23 @@ fn lay_out_rules(
             })
             .collect();
     }
-    let by_order = std::iter::once(RuleId::MAX).chain(offers).collect();
+    let unused = Winner {
+        rule: RuleId::MAX,
+        segment: SegmentId::MAX,
+        uses_derived: false,
+        gain: Num::Const(f64::NAN),
+    };
+    let by_order = std::iter::once(unused)
+        .chain(offers.iter().map(|&id| {
+            let rule = &rules[id as usize];
+            Winner {
+                rule: id,
+                segment: rule.segment,
+                uses_derived: rule.uses_derived,
+                gain: rule.gain.clone(),
+            }
+        }))
+        .collect();
     (segments, by_order)
 }
 

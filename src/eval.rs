@@ -345,7 +345,10 @@ impl<'e> Evaluator<'e> {
             if order == UNSET || error.is_some() {
                 continue;
             }
-            let best = engine.by_order.get(order as usize).copied().unwrap_or(NONE);
+            let Some(rule) = engine.by_order.get(order as usize) else {
+                continue;
+            };
+            let best = rule.rule;
             if suppressed != NONE {
                 self.blocked.push((service, best));
                 self.dropped.push(Dropped {
@@ -356,9 +359,6 @@ impl<'e> Evaluator<'e> {
                 });
                 continue;
             }
-            let Some(rule) = engine.rules.get(best as usize) else {
-                continue;
-            };
             let gain = match (&engine.compiled_model, rule.uses_derived) {
                 (Some(model), true) => {
                     let with_derived = Context {
