@@ -371,25 +371,29 @@ fn specialize(cond: Cond) -> Cond {
             Cond::Slot(slot) => Cond::SlotFalse(slot),
             other => Cond::Not(Box::new(other)),
         },
-        Cond::TextEq {
-            lhs: Text::Slot(slot),
-            rhs: Text::Const(symbol),
-            negate,
-        }
-        | Cond::TextEq {
-            lhs: Text::Const(symbol),
-            rhs: Text::Slot(slot),
-            negate,
-        } => Cond::SlotTextEq {
-            slot,
-            symbol,
-            negate,
+        Cond::TextEq { sides, negate } => match *sides {
+            (Text::Slot(slot), Text::Const(symbol)) | (Text::Const(symbol), Text::Slot(slot)) => {
+                Cond::SlotTextEq {
+                    slot,
+                    symbol,
+                    negate,
+                }
+            }
+            sides => Cond::TextEq {
+                sides: Box::new(sides),
+                negate,
+            },
         },
         Cond::TextIn {
-            value: Text::Slot(slot),
-            set,
+            value_and_set,
             negate,
-        } => Cond::SlotTextIn { slot, set, negate },
+        } => match *value_and_set {
+            (Text::Slot(slot), set) => Cond::SlotTextIn { slot, set, negate },
+            value_and_set => Cond::TextIn {
+                value_and_set: Box::new(value_and_set),
+                negate,
+            },
+        },
         Cond::PresentNum(value) => match *value {
             Num::Slot(slot) => Cond::SlotPresent(slot),
             other => Cond::PresentNum(Box::new(other)),
@@ -461,7 +465,7 @@ fn cond_raw(expr: &TypedExpr, symbols: &SymbolTable) -> Cond {
                 Function::EndsWith => TextTest::EndsWith,
                 _ => TextTest::Contains,
             };
-            Cond::TextTest(test, text(&args[0]), text(&args[1]))
+            Cond::TextTest(test, Box::new((text(&args[0]), text(&args[1]))))
         }
         _ => Cond::Const(Tri::Unknown),
     }
@@ -521,8 +525,7 @@ fn comparison(op: BinaryOp, lhs: &TypedExpr, rhs: &TypedExpr, symbols: &SymbolTa
                     _ => None,
                 });
                 Cond::NumIn {
-                    value: Box::new(num(lhs, symbols)),
-                    set: set.collect(),
+                    value_and_set: Box::new((num(lhs, symbols), set.collect())),
                     negate,
                 }
             } else if lhs.ty == Type::Bool {
@@ -547,15 +550,13 @@ fn comparison(op: BinaryOp, lhs: &TypedExpr, rhs: &TypedExpr, symbols: &SymbolTa
                     _ => None,
                 });
                 Cond::TextIn {
-                    value: text(lhs),
-                    set: set.collect(),
+                    value_and_set: Box::new((text(lhs), set.collect())),
                     negate,
                 }
             }
         }
         _ if lhs.ty.is_textual() => Cond::TextEq {
-            lhs: text(lhs),
-            rhs: text(rhs),
+            sides: Box::new((text(lhs), text(rhs))),
             negate,
         },
         _ if lhs.ty == Type::Bool => Cond::BoolEq {
@@ -683,7 +684,7 @@ fn text(expr: &TypedExpr) -> Text {
         TypedKind::Text(s) => Text::Const(*s),
         TypedKind::Slot(slot) => Text::Slot(*slot),
         TypedKind::Call(Function::ValueOr, args) if args.len() == 2 => {
-            Text::ValueOr(Box::new(text(&args[0])), Box::new(text(&args[1])))
+            Text::ValueOr(Box::new((text(&args[0]), text(&args[1]))))
         }
         _ => Text::Slot(u32::MAX),
     }
@@ -865,6 +866,11 @@ impl Engine {
             })
     }
 }
+
+const _: () = assert!(
+    size_of::<Cond>() <= 24,
+    "a condition node fits in 24 bytes (box the operands of rare nodes)"
+);
 
 #[cfg(test)]
 mod tests {

@@ -118,19 +118,22 @@ pub(crate) enum Cond {
     /// A rhai script condition.
     Script(u32),
     NumCmp(CmpOp, Box<Num>, Box<Num>),
+    // The rarer nodes keep their operands behind one box, so that a `Cond`
+    // stays 24 bytes: conditions sit side by side in conjunctions and rule
+    // records, and more of them share a cache line.
+    /// `lhs == rhs` on texts (or `!=`).
     TextEq {
-        lhs: Text,
-        rhs: Text,
+        sides: Box<(Text, Text)>,
         negate: bool,
     },
+    /// `value in [...]` on a text expression.
     TextIn {
-        value: Text,
-        set: Box<[Symbol]>,
+        value_and_set: Box<(Text, Box<[Symbol]>)>,
         negate: bool,
     },
+    /// `value in [...]` on a number expression.
     NumIn {
-        value: Box<Num>,
-        set: Box<[f64]>,
+        value_and_set: Box<(Num, Box<[f64]>)>,
         negate: bool,
     },
     BoolEq {
@@ -138,7 +141,7 @@ pub(crate) enum Cond {
         rhs: Box<Cond>,
         negate: bool,
     },
-    TextTest(TextTest, Text, Text),
+    TextTest(TextTest, Box<(Text, Text)>),
     PresentNum(Box<Num>),
     PresentText(Text),
     PresentBool(Box<Cond>),
@@ -180,7 +183,7 @@ pub(crate) enum Num {
 pub(crate) enum Text {
     Const(Symbol),
     Slot(Slot),
-    ValueOr(Box<Text>, Box<Text>),
+    ValueOr(Box<(Text, Text)>),
 }
 
 /// What an expression can see while it runs: one customer.
@@ -417,23 +420,31 @@ impl Cond {
                 (Some(a), Some(b)) => op.test(a, b),
                 _ => Tri::Unknown,
             },
-            Cond::TextEq { lhs, rhs, negate } => match (lhs.eval(cx), rhs.eval(cx)) {
+            Cond::TextEq { sides, negate } => match (sides.0.eval(cx), sides.1.eval(cx)) {
                 (Some(a), Some(b)) => Tri::from_bool(a == b).negate_if(*negate),
                 _ => Tri::Unknown,
             },
-            Cond::TextIn { value, set, negate } => match value.eval(cx) {
-                Some(v) => Tri::from_bool(set.contains(&v)).negate_if(*negate),
+            Cond::TextIn {
+                value_and_set,
+                negate,
+            } => match value_and_set.0.eval(cx) {
+                Some(v) => Tri::from_bool(value_and_set.1.contains(&v)).negate_if(*negate),
                 None => Tri::Unknown,
             },
-            Cond::NumIn { value, set, negate } => match value.eval_fast(cx) {
-                Some(v) if !v.is_nan() => Tri::from_bool(set.contains(&v)).negate_if(*negate),
+            Cond::NumIn {
+                value_and_set,
+                negate,
+            } => match value_and_set.0.eval_fast(cx) {
+                Some(v) if !v.is_nan() => {
+                    Tri::from_bool(value_and_set.1.contains(&v)).negate_if(*negate)
+                }
                 _ => Tri::Unknown,
             },
             Cond::BoolEq { lhs, rhs, negate } => match (lhs.eval(cx), rhs.eval(cx)) {
                 (Tri::Unknown, _) | (_, Tri::Unknown) => Tri::Unknown,
                 (a, b) => Tri::from_bool(a == b).negate_if(*negate),
             },
-            Cond::TextTest(test, a, b) => match (a.eval(cx), b.eval(cx)) {
+            Cond::TextTest(test, sides) => match (sides.0.eval(cx), sides.1.eval(cx)) {
                 (Some(a), Some(b)) => {
                     let (a, b) = (cx.text_of(a), cx.text_of(b));
                     Tri::from_bool(match test {
@@ -562,7 +573,7 @@ impl Text {
                 Value::Text(s) => Some(s),
                 _ => None,
             },
-            Text::ValueOr(a, b) => a.eval(cx).or_else(|| b.eval(cx)),
+            Text::ValueOr(pair) => pair.0.eval(cx).or_else(|| pair.1.eval(cx)),
         }
     }
 }
