@@ -352,6 +352,10 @@ impl Cond {
                 _ => Tri::Unknown,
             },
             Cond::SlotPresent(slot) => Tri::from_bool(cx.value(*slot) != Value::Missing),
+            Cond::SlotTextIn { slot, set, negate } => match cx.value(*slot) {
+                Value::Text(s) => Tri::from_bool(set.contains(&s)).negate_if(*negate),
+                _ => Tri::Unknown,
+            },
             Cond::Slot(slot) => match cx.value(*slot) {
                 Value::Bool(b) => Tri::from_bool(b),
                 _ => Tri::Unknown,
@@ -381,11 +385,8 @@ impl Cond {
             | Cond::SlotBelow(..)
             | Cond::SlotFalse(_)
             | Cond::SlotPresent(_)
+            | Cond::SlotTextIn { .. }
             | Cond::SlotTextEq { .. } => self.eval_fast(cx),
-            Cond::SlotTextIn { slot, set, negate } => match cx.value(*slot) {
-                Value::Text(s) => Tri::from_bool(set.contains(&s)).negate_if(*negate),
-                _ => Tri::Unknown,
-            },
             Cond::Script(id) => cx
                 .scripts
                 .map_or(Tri::Unknown, |run| run.condition(*id, cx)),
