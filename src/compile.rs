@@ -403,9 +403,22 @@ fn specialize(cond: Cond) -> Cond {
             Cond::Slot(slot) => Cond::SlotPresent(slot),
             other => Cond::PresentBool(Box::new(other)),
         },
-        Cond::NumCmp(op, a, b) => match *b {
-            Num::Const(k) => Cond::NumCmpConst(op, a, k),
-            other => Cond::NumCmp(op, a, Box::new(other)),
+        Cond::NumCmp(op, a, b) => match (*a, *b) {
+            (Num::Arith(ArithOp::Rem, x, d), Num::Const(k)) => match (*x, *d) {
+                (Num::Slot(slot), Num::Const(divisor)) => Cond::SlotRemCmp {
+                    op,
+                    slot,
+                    divisor,
+                    k,
+                },
+                (x, d) => Cond::NumCmpConst(
+                    op,
+                    Box::new(Num::Arith(ArithOp::Rem, Box::new(x), Box::new(d))),
+                    k,
+                ),
+            },
+            (a, Num::Const(k)) => Cond::NumCmpConst(op, Box::new(a), k),
+            (a, b) => Cond::NumCmp(op, Box::new(a), Box::new(b)),
         },
         other => other,
     }

@@ -101,6 +101,14 @@ pub(crate) enum Cond {
     SlotFalse(Slot),
     /// `present(attribute)`.
     SlotPresent(Slot),
+    /// `attribute % divisor <op> k`: the month before an anniversary, every
+    /// third month.
+    SlotRemCmp {
+        op: CmpOp,
+        slot: Slot,
+        divisor: f64,
+        k: f64,
+    },
     /// `attribute == "text"` (or `!=`) on a text or category attribute.
     SlotTextEq {
         slot: Slot,
@@ -356,6 +364,15 @@ impl Cond {
                 Value::Text(s) => Tri::from_bool(set.contains(&s)).negate_if(*negate),
                 _ => Tri::Unknown,
             },
+            Cond::SlotRemCmp {
+                op,
+                slot,
+                divisor,
+                k,
+            } => match cx.value(*slot) {
+                Value::Number(n) => op.test(remainder(n, *divisor), *k),
+                _ => Tri::Unknown,
+            },
             Cond::Slot(slot) => match cx.value(*slot) {
                 Value::Bool(b) => Tri::from_bool(b),
                 _ => Tri::Unknown,
@@ -386,6 +403,7 @@ impl Cond {
             | Cond::SlotFalse(_)
             | Cond::SlotPresent(_)
             | Cond::SlotTextIn { .. }
+            | Cond::SlotRemCmp { .. }
             | Cond::SlotTextEq { .. } => self.eval_fast(cx),
             Cond::Script(id) => cx
                 .scripts
