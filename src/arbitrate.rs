@@ -43,12 +43,14 @@ pub(crate) struct Arbitration {
     pub(crate) any_limited: bool,
     /// The customer's channel attribute and the values meaning online-only / offline-only.
     fit: Option<(Slot, Vec<Symbol>, Vec<Symbol>)>,
+    /// Whether `max_offers` is the only limit (no fit, group or budget).
+    only_max_offers: bool,
 }
 
 impl Arbitration {
     pub(crate) fn new(catalog: &Catalog, schema: &Schema) -> Arbitration {
         let mut names: Vec<&str> = Vec::new();
-        let groups = catalog
+        let groups: Vec<Option<u32>> = catalog
             .services
             .iter()
             .map(|s| {
@@ -70,7 +72,10 @@ impl Arbitration {
             };
             Some((slot, symbols(&f.online), symbols(&f.offline)))
         });
+        let only_max_offers =
+            catalog.budget.is_none() && fit.is_none() && groups.iter().all(Option::is_none);
         Arbitration {
+            only_max_offers,
             budget: catalog.budget,
             costs: catalog.services.iter().map(|s| s.cost).collect(),
             groups,
@@ -108,6 +113,22 @@ impl Arbitration {
         taken: &mut Vec<(u32, u32)>,
         mut verdict: impl FnMut(&Offer, Verdict),
     ) {
+        if self.only_max_offers {
+            // No channel fit, group or budget: the best `max_offers` stay.
+            for (i, offer) in offers.iter().enumerate() {
+                let kept = i < max_offers;
+                verdict(
+                    offer,
+                    if kept {
+                        Verdict::Kept
+                    } else {
+                        Verdict::MaxOffers
+                    },
+                );
+            }
+            offers.truncate(max_offers);
+            return;
+        }
         taken.clear();
         let mut kept = 0;
         let mut spent = 0.0;
