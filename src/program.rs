@@ -311,6 +311,8 @@ impl<'a> Context<'a> {
 impl Cond {
     /// A rule's, segment's or profile's whole condition: the leaves and a
     /// conjunction or disjunction of leaves (most conditions) without a call.
+    /// The `and` / `or` loops repeat those of [`Cond::eval`] on purpose: as
+    /// shared helpers they measured 2% slower on the bundled package.
     #[inline(always)]
     pub(crate) fn eval_top(&self, cx: &Context<'_>) -> Tri {
         match self {
