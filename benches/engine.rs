@@ -34,9 +34,12 @@
 
 #[path = "support/baseline.rs"]
 mod baseline;
+#[path = "support/batches.rs"]
+mod batches;
 #[path = "support/package_gen.rs"]
 mod package_gen;
 
+use batches::{run_baseline, run_engine};
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
@@ -197,30 +200,6 @@ fn cases() -> Vec<Case> {
         cases.push(case(name, package.catalog, package.files));
     }
     cases
-}
-
-/// Evaluates a slice of customers; the sums keep the work observable.
-fn run_engine(engine: &Engine, customers: &[Customer]) -> (usize, f64) {
-    let mut evaluator = engine.evaluator();
-    let (mut count, mut gain) = (0, 0.0);
-    for customer in customers {
-        if let Ok(offers) = evaluator.evaluate(customer) {
-            count += offers.len();
-            gain += offers.iter().map(|o| o.gain).sum::<f64>();
-        }
-    }
-    (count, gain)
-}
-
-fn run_baseline(customers: &[baseline::BaselineCustomer]) -> (usize, f64) {
-    let mut out = Vec::with_capacity(3);
-    let (mut count, mut gain) = (0, 0.0);
-    for customer in customers {
-        baseline::recommend(customer, &mut out);
-        count += out.len();
-        gain += out.iter().map(|o| o.1).sum::<f64>();
-    }
-    (count, gain)
 }
 
 /// Splits the work in two halves: one on a scoped thread, one on this thread.

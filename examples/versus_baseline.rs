@@ -22,7 +22,10 @@
 
 #[path = "../benches/support/baseline.rs"]
 mod baseline;
+#[path = "../benches/support/batches.rs"]
+mod batches;
 
+use batches::{run_baseline, run_engine};
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Instant;
@@ -112,29 +115,6 @@ fn check_agreement(
         }
     }
     Ok(())
-}
-
-fn run_engine(engine: &Engine, customers: &[Customer]) -> (usize, f64) {
-    let mut evaluator = engine.evaluator();
-    let (mut count, mut gain) = (0, 0.0);
-    for customer in customers {
-        if let Ok(offers) = evaluator.evaluate(customer) {
-            count += offers.len();
-            gain += offers.iter().map(|o| o.gain).sum::<f64>();
-        }
-    }
-    (count, gain)
-}
-
-fn run_baseline(customers: &[baseline::BaselineCustomer]) -> (usize, f64) {
-    let mut out = Vec::with_capacity(3);
-    let (mut count, mut gain) = (0, 0.0);
-    for customer in customers {
-        baseline::recommend(customer, &mut out);
-        count += out.len();
-        gain += out.iter().map(|o| o.1).sum::<f64>();
-    }
-    (count, gain)
 }
 
 fn min_and_median(times: &mut [f64]) -> (f64, f64) {
