@@ -464,6 +464,130 @@ pub(crate) fn from_json_object(
     Ok(customer)
 }
 
+/// Which slots a JSON key fills, each with its precedence: 0 for the
+/// column, 1 for the attribute's name, 2 for `pref.NAME` (a preference).
+/// Built once per file, so that a row is read key by key into its slots
+/// instead of first into a tree of JSON values.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct JsonKeys {
+    by_key: std::collections::HashMap<String, Vec<(Slot, u8)>>,
+}
+
+impl JsonKeys {
+    pub(crate) fn new(schema: &Schema) -> JsonKeys {
+        let mut by_key: std::collections::HashMap<String, Vec<(Slot, u8)>> = Default::default();
+        for (slot, field) in schema.fields.iter().enumerate() {
+            let slot = u32::try_from(slot).unwrap_or(u32::MAX);
+            by_key
+                .entry(field.column.clone())
+                .or_default()
+                .push((slot, 0));
+            by_key
+                .entry(field.name.clone())
+                .or_default()
+                .push((slot, 1));
+            if matches!(field.kind, FieldKind::Preference) {
+                by_key
+                    .entry(format!("pref.{}", field.name))
+                    .or_default()
+                    .push((slot, 2));
+            }
+        }
+        JsonKeys { by_key }
+    }
+}
+
+/// A JSON object key, borrowed from the line when it has no escapes.
+struct JsonKey<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for JsonKey<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> serde::de::Visitor<'de> for KeyVisitor {
+            type Value = JsonKey<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(JsonKey(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(JsonKey(std::borrow::Cow::Owned(v.to_string())))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+/// Per slot, the value of the key of highest precedence (the last one when
+/// a key repeats, as in a JSON map), read from the object's keys in one pass.
+struct SlotValues<'k> {
+    keys: &'k JsonKeys,
+    found: Vec<Option<(u8, serde_json::Value)>>,
+}
+
+impl<'de> serde::de::Visitor<'de> for SlotValues<'_> {
+    type Value = Vec<Option<(u8, serde_json::Value)>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        mut self,
+        mut map: A,
+    ) -> Result<Self::Value, A::Error> {
+        while let Some(JsonKey(key)) = map.next_key::<JsonKey<'de>>()? {
+            let Some(targets) = self.keys.by_key.get(key.as_ref()) else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+                continue;
+            };
+            let value: serde_json::Value = map.next_value()?;
+            for &(slot, rank) in targets {
+                if let Some(entry) = self.found.get_mut(slot as usize)
+                    && entry.as_ref().is_none_or(|(held, _)| rank <= *held)
+                {
+                    *entry = Some((rank, value.clone()));
+                }
+            }
+        }
+        Ok(self.found)
+    }
+}
+
+/// Fills `customer` from one JSON Lines row, as [`fill_from_json`] does from
+/// the parsed object, without building the object. None when the row is not
+/// a well-formed JSON object: the caller then parses it the slow way, which
+/// gives the exact error.
+pub(crate) fn fill_from_json_text(
+    schema: &Schema,
+    keys: &JsonKeys,
+    customer: &mut Customer,
+    text: &str,
+) -> Option<Result<(), FieldError>> {
+    use serde::Deserializer as _;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let visitor = SlotValues {
+        keys,
+        found: vec![None; schema.fields.len()],
+    };
+    let found = deserializer.deserialize_map(visitor).ok()?;
+    deserializer.end().ok()?;
+    for (slot, entry) in found.iter().enumerate() {
+        if let Some((_, value)) = entry
+            && let Err(e) = parse_json(
+                schema,
+                customer,
+                u32::try_from(slot).unwrap_or(u32::MAX),
+                value,
+            )
+        {
+            return Some(Err(e));
+        }
+    }
+    Some(Ok(()))
+}
+
 pub(crate) fn fill_from_json(
     schema: &Schema,
     customer: &mut Customer,
