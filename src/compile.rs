@@ -62,9 +62,8 @@ pub(crate) struct CompiledSegment {
     pub parents: Box<[u32]>,
     /// Positions of children.
     pub children: Box<[u32]>,
-    /// Rules for this segment, in file order.
-    pub rules: Box<[RuleId]>,
-    /// The same rules as the evaluator reads them, side by side in memory.
+    /// Rules for this segment, in file order, as the evaluator reads them:
+    /// side by side in memory.
     pub tests: Box<[SegmentRule]>,
 }
 
@@ -83,6 +82,13 @@ pub(crate) struct SegmentRule {
 
 pub(crate) const NO_PROFILE: u32 = u32::MAX;
 
+impl SegmentRule {
+    /// Whether the rule offers its service (it suppresses it otherwise).
+    pub(crate) fn offers(&self) -> bool {
+        self.order != 0
+    }
+}
+
 /// What the evaluator needs of an offer rule once it has won its service:
 /// one compact record, found by the rule's place in the conflict order.
 #[derive(Debug)]
@@ -94,19 +100,25 @@ pub(crate) struct Winner {
     pub gain: Num,
 }
 
+/// What is looked up by rule id after compiling (the funnel, ties between
+/// offers); conditions and gains live in [`SegmentRule`] and [`Winner`].
 #[derive(Debug)]
 pub(crate) struct CompiledRule {
     pub profile: Option<u32>,
-    pub when: Cond,
     pub action: ActionKind,
     pub service: ServiceId,
-    pub gain: Num,
-    pub segment: SegmentId,
-    /// Conflict order: deeper segment, then higher priority, then earlier rule.
-    pub rank: (u32, i64, std::cmp::Reverse<RuleId>),
     pub priority: i64,
     /// Whether the gain reads `derived`, so it must be computed first.
     pub uses_derived: bool,
+}
+
+/// A rule's compiled condition and gain and its conflict order, until
+/// [`lay_out_rules`] moves them to where the evaluator reads them.
+struct RuleCode {
+    when: Cond,
+    gain: Num,
+    /// Conflict order: deeper segment, then higher priority, then earlier rule.
+    rank: (u32, i64, std::cmp::Reverse<RuleId>),
 }
 
 pub(crate) fn compile(
@@ -147,7 +159,6 @@ pub(crate) fn compile(
                     .iter()
                     .map(pos_of)
                     .collect(),
-                rules: std::mem::take(&mut rules_by_segment[id as usize]).into(),
                 tests: Box::default(),
             }
         })
@@ -170,22 +181,33 @@ pub(crate) fn compile(
     let rules: Vec<CompiledRule> = checked
         .rules
         .iter()
-        .enumerate()
-        .map(|(i, rule)| CompiledRule {
+        .map(|rule| CompiledRule {
             profile: rule.profile,
+            action: rule.action,
+            service: rule.service,
+            priority: rule.priority,
+            uses_derived: match &rule.gain {
+                Some(Gain::Derived) => true,
+                Some(Gain::Expr(e)) => mentions_derived(e, &checked.scripts),
+                _ => false,
+            },
+        })
+        .collect();
+    let code = checked
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, rule)| RuleCode {
             when: rule
                 .when
                 .as_ref()
                 .map_or(Cond::Const(Tri::True), |w| cond(w, &schema.symbols)),
-            action: rule.action,
-            service: rule.service,
             gain: match &rule.gain {
                 Some(Gain::Expr(e)) => num(e, &schema.symbols),
                 Some(Gain::Default(g)) => Num::Const(*g),
                 Some(Gain::Derived) => Num::Derived,
                 None => Num::Const(0.0),
             },
-            segment: rule.segment,
             rank: (
                 checked
                     .graph
@@ -196,15 +218,9 @@ pub(crate) fn compile(
                 rule.priority,
                 std::cmp::Reverse(u32::try_from(i).unwrap_or(u32::MAX)),
             ),
-            priority: rule.priority,
-            uses_derived: match &rule.gain {
-                Some(Gain::Derived) => true,
-                Some(Gain::Expr(e)) => mentions_derived(e, &checked.scripts),
-                _ => false,
-            },
         })
         .collect();
-    let (segments, by_order) = lay_out_rules(segments, &rules);
+    let (segments, by_order) = lay_out_rules(segments, &rules, code, rules_by_segment);
     let service_rank = rank_services(&catalog.services);
     // The catalog was checked when it was parsed, so the model is sound here.
     let model = crate::model::Model::new(&catalog).ok().flatten();
@@ -240,28 +256,38 @@ pub(crate) fn compile(
 fn lay_out_rules(
     mut segments: Vec<CompiledSegment>,
     rules: &[CompiledRule],
+    code: Vec<RuleCode>,
+    rules_by_segment: Vec<Vec<RuleId>>,
 ) -> (Vec<CompiledSegment>, Vec<Winner>) {
     let mut offers: Vec<RuleId> = (0..rules.len())
         .filter(|&i| rules[i].action == ActionKind::Offer)
         .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
         .collect();
-    offers.sort_by_key(|&id| rules[id as usize].rank);
+    offers.sort_by_key(|&id| code[id as usize].rank);
     let mut order = vec![0u32; rules.len()];
     for (place, &id) in offers.iter().enumerate() {
         order[id as usize] = u32::try_from(place + 1).unwrap_or(u32::MAX);
     }
+    // Each rule's condition goes to its segment and its gain to its place in
+    // the conflict order: moved, not copied.
+    let mut code: Vec<Option<RuleCode>> = code.into_iter().map(Some).collect();
+    let mut gains: Vec<Option<(Num, bool, SegmentId)>> = vec![None; rules.len()];
     for segment in &mut segments {
-        segment.tests = segment
-            .rules
+        let ids = rules_by_segment
+            .get(segment.id as usize)
+            .map_or(&[][..], Vec::as_slice);
+        segment.tests = ids
             .iter()
             .filter_map(|&id| {
                 let rule = rules.get(id as usize)?;
+                let RuleCode { when, gain, .. } = code.get_mut(id as usize)?.take()?;
+                gains[id as usize] = Some((gain, rule.uses_derived, segment.id));
                 Some(SegmentRule {
                     id,
                     profile: rule.profile.unwrap_or(NO_PROFILE),
                     service: rule.service,
                     order: order[id as usize],
-                    when: rule.when.clone(),
+                    when,
                 })
             })
             .collect();
@@ -274,12 +300,15 @@ fn lay_out_rules(
     };
     let by_order = std::iter::once(unused)
         .chain(offers.iter().map(|&id| {
-            let rule = &rules[id as usize];
+            let (gain, uses_derived, segment) =
+                gains[id as usize]
+                    .take()
+                    .unwrap_or((Num::Const(f64::NAN), false, SegmentId::MAX));
             Winner {
                 rule: id,
-                segment: rule.segment,
-                uses_derived: rule.uses_derived,
-                gain: rule.gain.clone(),
+                segment,
+                uses_derived,
+                gain,
             }
         }))
         .collect();
@@ -825,11 +854,11 @@ impl Engine {
     }
 
     /// The rules written for a segment, in file order.
-    pub(crate) fn rules_for(&self, id: SegmentId) -> &[RuleId] {
+    pub(crate) fn rules_for(&self, id: SegmentId) -> &[SegmentRule] {
         self.positions
             .get(id as usize)
             .and_then(|&pos| self.segments.get(pos as usize))
-            .map_or(&[], |s| &s.rules)
+            .map_or(&[], |s| &s.tests)
     }
 
     /// A rule's name.

@@ -14,7 +14,7 @@
 //! population.
 
 use crate::arbitrate::Verdict;
-use crate::compile::Engine;
+use crate::compile::{Engine, NO_PROFILE};
 use crate::eval::{Evaluator, Fate};
 use crate::syntax::ast::ActionKind;
 use crate::table::{Table, count};
@@ -103,16 +103,13 @@ impl FunnelTally {
         let engine = evaluator.engine();
         self.customer += 1;
         for &segment in evaluator.memberships() {
-            for &id in engine.rules_for(segment) {
-                let Some(rule) = engine.rules.get(id as usize) else {
-                    continue;
-                };
-                if rule.action != ActionKind::Offer {
+            for rule in engine.rules_for(segment) {
+                if !rule.offers() {
                     continue;
                 }
-                self.pass(id, rule.service, IN_SEGMENT);
-                if rule.profile.is_none_or(|p| evaluator.profile_held(p)) {
-                    self.pass(id, rule.service, IN_PROFILE);
+                self.pass(rule.id, rule.service, IN_SEGMENT);
+                if rule.profile == NO_PROFILE || evaluator.profile_held(rule.profile) {
+                    self.pass(rule.id, rule.service, IN_PROFILE);
                 }
             }
         }
