@@ -52,102 +52,37 @@
 // never per customer; boxing them everywhere would buy nothing.
 #![allow(clippy::result_large_err)]
 
-mod arbitrate;
-pub mod batch;
-pub mod calibrate;
-pub mod capacity;
-pub mod catalog;
-mod compile;
-mod customer;
-pub mod diagnostic;
-pub mod diff;
-mod diff_format;
-mod eval;
-pub mod funnel;
-mod graph;
-pub mod html;
-mod input;
-mod ir;
-mod live;
+mod analysis;
+mod base;
+mod engine;
+mod format;
+mod lang;
 pub mod model;
 mod package;
-mod program;
-pub mod render;
-pub mod report;
-mod report_format;
-mod resolve;
-mod schema;
-pub mod score;
-mod script;
-pub mod source;
-mod syntax;
-mod table;
-pub mod testing;
-pub mod trace;
-mod trace_format;
-mod yaml;
+mod run;
+
+// The public module paths of before the layer folders (kept while the
+// curated API is built).
+pub use analysis::{calibrate, diff, funnel, report, testing, trace};
+pub use base::{diagnostic, render, source};
+pub use engine::allocation::{Allocation, CapacityUse};
+pub use format::html;
+pub use package::catalog;
+pub use run::{batch, capacity, score};
 
 /// The README's code examples run as doc tests, so they stay true.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
-pub use catalog::Catalog;
-pub use compile::Engine;
-pub use customer::{Customer, CustomerBuilder, FieldError, Input, Problem, Value};
-pub use diagnostic::{Code, Diagnostic, Severity};
-pub use eval::{EvalError, EvalErrorKind, Evaluator, Offer};
-pub use input::{CustomerReader, DataError, InputFormat};
-pub use ir::{RuleId, SegmentId, ServiceId};
-pub use live::LiveEngine;
-pub use package::{CATALOG_FILE, LoadError};
-pub use schema::Symbol;
-
-impl Engine {
-    /// Starts building a customer by attribute name.
-    pub fn customer(&self) -> CustomerBuilder<'_> {
-        CustomerBuilder::new(&self.schema)
-    }
-
-    /// Builds a customer from text values keyed by input column (or attribute
-    /// name, or `pref.NAME`), e.g. a `HashMap<String, String>` from a request.
-    /// Texts are read as the schema says (numbers, yes/no, categories); keys
-    /// the schema does not know are ignored.
-    pub fn customer_from_map<K, V>(
-        &self,
-        pairs: impl IntoIterator<Item = (K, V)>,
-    ) -> Result<Customer, FieldError>
-    where
-        K: AsRef<str>,
-        V: AsRef<str>,
-    {
-        let object: serde_json::Map<String, serde_json::Value> = pairs
-            .into_iter()
-            .map(|(k, v)| {
-                (
-                    k.as_ref().to_string(),
-                    serde_json::Value::String(v.as_ref().to_string()),
-                )
-            })
-            .collect();
-        self.customer_from_json(&serde_json::Value::Object(object))
-    }
-
-    /// Builds a customer from a JSON object keyed by input column (or attribute name).
-    pub fn customer_from_json(&self, object: &serde_json::Value) -> Result<Customer, FieldError> {
-        customer::from_json_object(&self.schema, object)
-    }
-}
-
-impl Engine {
-    /// The customer's id (the catalog's `customer.id` attribute), if it has one.
-    pub fn customer_id(&self, customer: &Customer) -> Option<String> {
-        let slot = self.schema.id_slot?;
-        match customer.get(slot) {
-            Value::Missing => None,
-            Value::Number(n) => Some(n.to_string()),
-            Value::Bool(b) => Some(b.to_string()),
-            Value::Text(symbol) => Some(customer.text(&self.schema, symbol).to_string()),
-        }
-    }
-}
+pub use base::diagnostic::{Code, Diagnostic, Severity};
+pub use engine::Engine;
+pub use engine::eval::Evaluator;
+pub use engine::live::LiveEngine;
+pub use engine::load::{CATALOG_FILE, LoadError};
+pub use engine::offer::{EvalError, EvalErrorKind, Offer};
+pub use lang::ir::{RuleId, SegmentId, ServiceId};
+pub use package::catalog::Catalog;
+pub use package::customer::{Customer, CustomerBuilder, FieldError, Input, Problem, Value};
+pub use package::input::{CustomerReader, DataError, InputFormat};
+pub use package::schema::Symbol;

@@ -7,35 +7,14 @@
 //! (the graph is linear, so a gain of `g` moves outcome `o` by `k_o * g`).
 //! The graph is checked with petgraph: unknown outcomes and cycles are errors.
 
+use crate::package::satisfaction::LoyaltySpec;
 use petgraph::algo::{tarjan_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// The node every path starts from.
 pub const SATISFACTION: &str = "satisfaction";
-
-/// The conversion graph as written in the catalog.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct LoyaltySpec {
-    /// Links `from -> to` with a coefficient (outcome points per point of `from`).
-    pub links: Vec<Link>,
-    /// The nodes reported as loyalty outcomes.
-    pub outcomes: Vec<String>,
-}
-
-/// One link of the conversion graph.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Link {
-    /// Source node (`satisfaction` or an intermediate such as `trust`).
-    pub from: String,
-    /// Target node.
-    pub to: String,
-    /// How much `to` moves per point of `from`.
-    pub coefficient: f64,
-}
 
 /// Outcome factors, in the order the catalog lists the outcomes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -115,6 +94,7 @@ pub fn factors(spec: &LoyaltySpec) -> Result<Loyalty, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::package::satisfaction::Link;
 
     fn link(from: &str, to: &str, coefficient: f64) -> Link {
         Link {

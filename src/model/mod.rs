@@ -9,54 +9,12 @@
 //! worked example that a test checks.
 
 pub mod ahp;
-pub(crate) mod gain;
 pub mod loyalty;
 
-use crate::catalog::{AttributeKind, Catalog};
-use crate::diagnostic::{Code, did_you_mean};
-use serde::{Deserialize, Serialize};
-
-/// A dimension of the satisfaction index.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Dimension {
-    /// Identifier used in weights and service effects.
-    pub id: String,
-    /// Name shown to people.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Preference (`pref.NAME`) holding how much the customer cares (0 to 1).
-    #[serde(default)]
-    pub preference: Option<String>,
-    /// Number attribute with the customer's current score on the dimension (perception).
-    #[serde(default)]
-    pub perception: Option<String>,
-    /// Number attribute with the customer's expectation on the dimension.
-    #[serde(default)]
-    pub expectation: Option<String>,
-}
-
-/// An AHP judgement: a number, or a fraction written as text (`"1/5"`).
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(untagged)]
-pub enum Judgement {
-    /// A number such as `3`.
-    Number(f64),
-    /// A fraction such as `"1/5"`.
-    Text(String),
-}
-
-impl Judgement {
-    fn value(&self) -> Option<f64> {
-        match self {
-            Judgement::Number(n) => Some(*n),
-            Judgement::Text(t) => match t.split_once('/') {
-                Some((a, b)) => Some(a.trim().parse::<f64>().ok()? / b.trim().parse::<f64>().ok()?),
-                None => t.trim().parse().ok(),
-            },
-        }
-    }
-}
+use crate::base::diagnostic::{Code, did_you_mean};
+use crate::package::catalog::{AttributeKind, Catalog};
+use crate::package::satisfaction::Judgement;
+use serde::Serialize;
 
 /// A problem with the model in the catalog.
 #[derive(Debug, Clone, PartialEq)]
@@ -441,43 +399,5 @@ fn show(v: f64) -> String {
         format!("{v}")
     } else {
         format!("1/{}", (1.0 / v * 100.0).round() / 100.0)
-    }
-}
-
-impl Model {
-    /// Resolves the model's names against the schema, for the evaluator.
-    pub(crate) fn compile(
-        &self,
-        catalog: &Catalog,
-        schema: &crate::schema::Schema,
-    ) -> gain::CompiledModel {
-        let slot = |name: &Option<String>| name.as_deref().and_then(|n| schema.attribute(n));
-        gain::CompiledModel {
-            min: self.scale.0,
-            max: self.scale.1,
-            current: slot(&catalog.satisfaction.current),
-            dimensions: self
-                .dimensions
-                .iter()
-                .map(|d| gain::CompiledDimension {
-                    weight: d.weight,
-                    preference: d.preference.as_deref().and_then(|p| schema.preference(p)),
-                    perception: slot(&d.perception),
-                    expectation: slot(&d.expectation),
-                })
-                .collect(),
-            effects: catalog
-                .services
-                .iter()
-                .map(|s| {
-                    s.effects
-                        .iter()
-                        .filter_map(|(id, e)| {
-                            Some((self.dimensions.iter().position(|d| &d.id == id)?, *e))
-                        })
-                        .collect()
-                })
-                .collect(),
-        }
     }
 }

@@ -1,0 +1,437 @@
+//! The calibration report as text tables and as a catalog fragment, and
+//! calibration errors as text (the JSON form is the report's serde shape).
+
+use super::error::CalibrationError;
+use super::{CalibrationReport, HeldOutFit, OutcomeKind, SegmentFit, WeightSource};
+use crate::base::table::{Table, count};
+use std::fmt::Write as _;
+
+/// An error as the command line shows it: code, message, help.
+pub fn render_error(error: &CalibrationError) -> String {
+    let mut out = format!("error[{}]: {error}\n", error.code());
+    if let Some(help) = error.help() {
+        let _ = writeln!(out, "  = help: {help}");
+    }
+    out
+}
+
+fn number(v: f64, places: usize) -> String {
+    if v.is_finite() {
+        format!("{v:.places$}")
+    } else {
+        "-".into()
+    }
+}
+
+fn maybe(v: Option<f64>, places: usize) -> String {
+    v.map_or_else(|| "-".into(), |v| number(v, places))
+}
+
+impl WeightSource {
+    fn label(self, catalog: &str) -> String {
+        match self {
+            WeightSource::FittedModel => "fitted model (signed coefficients)".into(),
+            WeightSource::FittedWeights => "fitted weights, as an index".into(),
+            WeightSource::CorrelationWeights => "weights from r, as an index".into(),
+            WeightSource::CatalogWeights => format!("catalog weights ({catalog}), as an index"),
+            WeightSource::EqualWeights => "equal weights, as an index".into(),
+        }
+    }
+}
+
+impl CalibrationReport {
+    /// The report as readable text tables.
+    pub fn to_table(&self) -> String {
+        let mut out = String::new();
+        let o = &self.outcome;
+        let through = o
+            .attribute
+            .as_ref()
+            .map_or(String::new(), |a| format!(" (attribute `{a}`)"));
+        let (kind, method, effect) = match o.kind {
+            OutcomeKind::Binary => (
+                format!("binary, 1 = `{}`", o.positive.as_deref().unwrap_or("1")),
+                "logistic regression (Newton/IRLS)",
+                "change in log-odds",
+            ),
+            OutcomeKind::Numeric => (
+                "numeric".to_string(),
+                "least squares",
+                "change in the outcome",
+            ),
+        };
+        let _ = writeln!(
+            out,
+            "calibrate: package `{}`, survey {} ({} rows)",
+            self.package,
+            self.survey,
+            count(self.survey_rows as u64)
+        );
+        let _ = writeln!(
+            out,
+            "outcome: `{}`{through}, {kind}; {method} on standardised ratings",
+            o.column
+        );
+        let _ = writeln!(out, "held out: {}", self.held_out);
+        let r = &self.rows;
+        let _ = writeln!(
+            out,
+            "rows: training {} of which {} complete, held out {} of which {} complete (listwise deletion: a row with a rating not rated or blank, or no outcome, is left out)",
+            count(r.training as u64),
+            count(r.training_complete as u64),
+            count(r.test as u64),
+            count(r.test_complete as u64),
+        );
+        let _ = writeln!(out, "catalog weights: {}", self.catalog_weights);
+
+        let all = &self.overall;
+        let positives = all.positives.map_or(String::new(), |p| {
+            format!(", {} with outcome 1", count(p as u64))
+        });
+        let _ = writeln!(
+            out,
+            "\nWeights, all rows ({} training rows{positives})",
+            count(all.training_rows as u64)
+        );
+        let mut t = Table::new(
+            &[
+                "dimension",
+                "missing",
+                "coef",
+                "std err",
+                "95% CI",
+                "fitted",
+                "catalog",
+                "r",
+                "from r",
+            ],
+            &[false, true, true, true, true, true, true, true, true],
+        );
+        for (i, d) in all.dimensions.iter().enumerate() {
+            t.row(vec![
+                d.dimension.clone(),
+                count(r.missing.get(i).copied().unwrap_or(0) as u64),
+                number(d.coefficient, 3),
+                number(d.std_error, 3),
+                format!("{} .. {}", number(d.ci_low, 3), number(d.ci_high, 3)),
+                number(d.fitted_weight, 3),
+                number(d.catalog_weight, 3),
+                maybe(d.correlation, 3),
+                number(d.correlation_weight, 3),
+            ]);
+        }
+        out.push_str(&t.render());
+        let _ = writeln!(
+            out,
+            "missing: training rows not rated or blank; outcome missing on {}",
+            count(r.outcome_missing as u64)
+        );
+        let _ = writeln!(
+            out,
+            "coef: {effect} per standard deviation of the rating; 95% CI: analytic (Wald), coef ± 1.96 × standard error"
+        );
+        let _ = writeln!(
+            out,
+            "fitted = max(coef, 0) / sum of max(coef, 0); r = Pearson correlation with the outcome; from r = max(r, 0) / sum of max(r, 0)"
+        );
+
+        let _ = writeln!(
+            out,
+            "\nHeld-out fit ({} complete rows)",
+            count(all.test_rows as u64)
+        );
+        out.push_str(&self.held_out_table(&all.held_out));
+        let _ = writeln!(
+            out,
+            "an index scores a row as sum of weight × standardised rating; {}",
+            match o.kind {
+                OutcomeKind::Binary =>
+                    "accuracy: positive at probability 0.5, from a one-variable logistic fit of the index on the training rows",
+                OutcomeKind::Numeric =>
+                    "R²: of a one-variable least squares fit of the index on the training rows",
+            }
+        );
+
+        if !self.segments.is_empty() {
+            self.segment_tables(&mut out);
+        }
+        self.reliability_table(&mut out);
+        self.fuzzy_tables(&mut out);
+        for note in &self.notes {
+            let _ = writeln!(out, "note: {note}");
+        }
+        out
+    }
+
+    fn held_out_table(&self, fits: &[HeldOutFit]) -> String {
+        let binary = self.outcome.kind == OutcomeKind::Binary;
+        let mut t = if binary {
+            Table::new(&["weights", "AUC", "accuracy"], &[false, true, true])
+        } else {
+            Table::new(&["weights", "R²"], &[false, true])
+        };
+        for f in fits {
+            let mut row = vec![f.weights.label(&self.catalog_weights_short())];
+            if binary {
+                row.push(maybe(f.auc, 4));
+                row.push(maybe(f.accuracy, 4));
+            } else {
+                row.push(maybe(f.r_squared, 4));
+            }
+            t.row(row);
+        }
+        t.render()
+    }
+
+    fn catalog_weights_short(&self) -> String {
+        if self.catalog_weights.starts_with("AHP") {
+            "AHP".into()
+        } else {
+            "given".into()
+        }
+    }
+
+    fn segment_tables(&self, out: &mut String) {
+        let by = self.segment_by.as_deref().unwrap_or("segment");
+        let fitted: Vec<&SegmentFit> = self
+            .segments
+            .iter()
+            .filter_map(|s| s.fit.as_ref())
+            .collect();
+        let _ = writeln!(out, "\nFitted weights by `{by}`");
+        let mut header = vec!["dimension".to_string(), "all".to_string()];
+        header.extend(fitted.iter().map(|f| f.segment.clone()));
+        header.push("catalog".into());
+        let names: Vec<&str> = header.iter().map(String::as_str).collect();
+        let mut right = vec![true; names.len()];
+        right[0] = false;
+        let mut t = Table::new(&names, &right);
+        for (i, d) in self.overall.dimensions.iter().enumerate() {
+            let mut row = vec![d.dimension.clone(), number(d.fitted_weight, 3)];
+            for f in &fitted {
+                row.push(
+                    f.dimensions
+                        .get(i)
+                        .map_or("-".into(), |x| number(x.fitted_weight, 3)),
+                );
+            }
+            row.push(number(d.catalog_weight, 3));
+            t.row(row);
+        }
+        out.push_str(&t.render());
+
+        let _ = writeln!(out, "\nHeld-out fit by `{by}`");
+        let binary = self.outcome.kind == OutcomeKind::Binary;
+        let columns: &[&str] = if binary {
+            &[
+                "segment",
+                "training",
+                "held out",
+                "AUC model",
+                "AUC fitted",
+                "AUC catalog",
+                "acc. model",
+                "acc. fitted",
+                "acc. catalog",
+            ]
+        } else {
+            &[
+                "segment",
+                "training",
+                "held out",
+                "R² model",
+                "R² fitted",
+                "R² catalog",
+            ]
+        };
+        let mut right = vec![true; columns.len()];
+        right[0] = false;
+        let mut t = Table::new(columns, &right);
+        for f in std::iter::once(&self.overall).chain(fitted.iter().copied()) {
+            let get = |source: WeightSource| f.held_out.iter().find(|h| h.weights == source);
+            let sources = [
+                WeightSource::FittedModel,
+                WeightSource::FittedWeights,
+                WeightSource::CatalogWeights,
+            ];
+            let mut row = vec![
+                f.segment.clone(),
+                count(f.training_rows as u64),
+                count(f.test_rows as u64),
+            ];
+            if binary {
+                row.extend(
+                    sources
+                        .iter()
+                        .map(|&s| maybe(get(s).and_then(|h| h.auc), 4)),
+                );
+                row.extend(
+                    sources
+                        .iter()
+                        .map(|&s| maybe(get(s).and_then(|h| h.accuracy), 4)),
+                );
+            } else {
+                row.extend(
+                    sources
+                        .iter()
+                        .map(|&s| maybe(get(s).and_then(|h| h.r_squared), 4)),
+                );
+            }
+            t.row(row);
+        }
+        out.push_str(&t.render());
+        for s in &self.segments {
+            if let Some(problem) = &s.problem {
+                let _ = writeln!(out, "segment `{}` not fitted: {problem}", s.segment);
+            }
+        }
+    }
+
+    fn reliability_table(&self, out: &mut String) {
+        let Some(r) = &self.reliability else { return };
+        let _ = writeln!(
+            out,
+            "\nReliability of the dimension set ({} rows with every rating)",
+            count(r.rows as u64)
+        );
+        let _ = writeln!(
+            out,
+            "Cronbach's alpha {:.3}: {} (reading: 0.9 excellent, 0.8 good, 0.7 acceptable, 0.6 questionable, 0.5 poor, below unacceptable)",
+            r.alpha, r.reading
+        );
+        let mut t = Table::new(
+            &["dimension", "alpha if deleted", "item-total r", "note"],
+            &[false, true, true, false],
+        );
+        for (d, item) in self.overall.dimensions.iter().zip(&r.items) {
+            let mut remarks = Vec::new();
+            if item.alpha_if_deleted.is_some_and(|a| a > r.alpha) {
+                remarks.push("alpha rises without it");
+            }
+            if item.item_total.is_some_and(|c| c < 0.3) {
+                remarks.push("weak (below 0.3)");
+            }
+            t.row(vec![
+                d.dimension.clone(),
+                maybe(item.alpha_if_deleted, 3),
+                maybe(item.item_total, 3),
+                remarks.join(", "),
+            ]);
+        }
+        out.push_str(&t.render());
+        let _ = writeln!(
+            out,
+            "item-total r: corrected, the item against the sum of the other items"
+        );
+    }
+
+    fn fuzzy_tables(&self, out: &mut String) {
+        let Some(f) = &self.fuzzy else { return };
+        let grades: Vec<String> = f.grades.iter().map(|g| number(*g, 0)).collect();
+        let _ = writeln!(
+            out,
+            "\nFuzzy comprehensive evaluation, catalog weights, grades {}",
+            grades.join(" ")
+        );
+        if let Some(all) = f.segments.first() {
+            let _ = writeln!(
+                out,
+                "R, all rows: share of each dimension's ratings at each grade"
+            );
+            let mut header = vec!["dimension".to_string(), "weight".to_string()];
+            header.extend(grades.iter().cloned());
+            let names: Vec<&str> = header.iter().map(String::as_str).collect();
+            let mut right = vec![true; names.len()];
+            right[0] = false;
+            let mut t = Table::new(&names, &right);
+            for (d, row) in self.overall.dimensions.iter().zip(&all.membership) {
+                let mut cells = vec![d.dimension.clone(), number(d.catalog_weight, 3)];
+                cells.extend(row.iter().map(|m| number(*m, 3)));
+                t.row(cells);
+            }
+            out.push_str(&t.render());
+        }
+        let _ = writeln!(out, "B = W·R");
+        let mut header = vec!["segment".to_string(), "rows".into(), "operator".into()];
+        header.extend(grades.iter().cloned());
+        header.push("grade".into());
+        header.push("score".into());
+        let names: Vec<&str> = header.iter().map(String::as_str).collect();
+        let mut right = vec![true; names.len()];
+        right[0] = false;
+        right[2] = false;
+        let mut t = Table::new(&names, &right);
+        for s in &f.segments {
+            for (operator, result) in [
+                ("M(·,+)", &s.evaluation.weighted_average),
+                ("M(∧,∨)", &s.evaluation.max_min),
+            ] {
+                let mut cells = vec![s.segment.clone(), count(s.rows as u64), operator.into()];
+                cells.extend(result.memberships.iter().map(|m| number(*m, 3)));
+                cells.push(result.grade.map_or("tie".into(), |g| number(g, 0)));
+                cells.push(number(result.score, 3));
+                t.row(cells);
+            }
+        }
+        out.push_str(&t.render());
+        let _ = writeln!(
+            out,
+            "M(·,+): b_j = sum of w_i × r_ij; M(∧,∨): b_j = max of min(w_i, r_ij), then B / sum(B); grade: largest b_j (tie: several share it); score: sum of b_j × grade_j"
+        );
+    }
+
+    /// The fitted weights as a catalog fragment (YAML) to put under
+    /// `satisfaction:` in place of `ahp:` or `weights:`; `None` when no
+    /// coefficient is positive.
+    pub fn weights_yaml(&self) -> Option<String> {
+        let dimensions = &self.overall.dimensions;
+        if !dimensions.iter().any(|d| d.fitted_weight > 0.0) {
+            return None;
+        }
+        let clean = |text: &str| text.replace(['\n', '\r'], " ");
+        let held_out = |source| {
+            self.overall
+                .held_out
+                .iter()
+                .find(|h| h.weights == source)
+                .and_then(|h| h.auc.or(h.r_squared))
+        };
+        let measure = match self.outcome.kind {
+            OutcomeKind::Binary => "AUC",
+            OutcomeKind::Numeric => "R²",
+        };
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# Dimension weights fitted by `vasrec calibrate` from {} ({} complete rows),",
+            clean(&self.survey),
+            self.overall.training_rows
+        );
+        let _ = writeln!(
+            out,
+            "# outcome `{}`; weight = max(coef, 0) / sum of max(coef, 0) on standardised ratings.",
+            clean(&self.outcome.column)
+        );
+        let _ = writeln!(
+            out,
+            "# Held-out {measure}: {} with these weights, {} with the catalog's ({}).",
+            maybe(held_out(WeightSource::FittedWeights), 4),
+            maybe(held_out(WeightSource::CatalogWeights), 4),
+            clean(&self.catalog_weights)
+        );
+        let _ = writeln!(
+            out,
+            "# To use them, put this `weights:` block under `satisfaction:` in catalog.yaml\n# in place of `ahp:` (or the old `weights:`)."
+        );
+        out.push_str("satisfaction:\n  weights:\n");
+        for d in dimensions {
+            let key = if crate::package::catalog::is_identifier(&d.dimension) {
+                d.dimension.clone()
+            } else {
+                serde_json::to_string(&d.dimension).unwrap_or_default()
+            };
+            let _ = writeln!(out, "    {key}: {:.4}", d.fitted_weight);
+        }
+        Some(out)
+    }
+}

@@ -1,0 +1,460 @@
+//! The decision funnel: at which step each service loses its audience.
+//!
+//! In: each evaluated customer (the evaluator's state after the customer).
+//! Out: per rule and per service, how many customers passed each stage, from
+//! being in the segment to surviving arbitration. Counted from what the fast
+//! evaluator already knows (memberships, cached profile results, fired rules,
+//! winners and why they were dropped), so no trace is needed, and kept as
+//! plain counters that add up the same whatever the number of threads.
+//!
+//! Stages follow the engine's order of decisions, so counts never increase
+//! along a funnel: a winner dropped by arbitration is counted up to the
+//! check that dropped it (`max_offers`, then channel fit, exclusive group,
+//! budget), and capacity comes last because it is decided over the whole
+//! population.
+
+use crate::base::table::{Table, count};
+use crate::engine::arbitrate::Verdict;
+use crate::engine::eval::{Evaluator, Fate};
+use crate::engine::{Engine, NO_PROFILE};
+use crate::lang::syntax::ast::ActionKind;
+use serde::Serialize;
+
+/// The stages of a rule's funnel, in order.
+pub const RULE_STAGES: [&str; STAGES] = [
+    "in_segment",
+    "in_profile",
+    "condition",
+    "won",
+    "not_suppressed",
+    "gain_known",
+    "max_offers",
+    "channel_fit",
+    "exclusive_group",
+    "budget",
+    "capacity",
+];
+
+/// The stages of a service's funnel: a rule's without `won`. A service's
+/// first stages count a customer once however many of its rules reach them;
+/// `won` is left out, since a service with a fired offer rule always has a
+/// winner.
+pub const SERVICE_STAGES: [&str; STAGES - 1] = without_won(RULE_STAGES);
+
+const fn without_won(stages: [&'static str; STAGES]) -> [&'static str; STAGES - 1] {
+    let mut out = [""; STAGES - 1];
+    let (mut from, mut to) = (0, 0);
+    while from < STAGES {
+        if from != WON {
+            out[to] = stages[from];
+            to += 1;
+        }
+        from += 1;
+    }
+    out
+}
+
+const STAGES: usize = 11;
+const IN_SEGMENT: usize = 0;
+const IN_PROFILE: usize = 1;
+const CONDITION: usize = 2;
+const WON: usize = 3;
+/// The stage at which a winner's fate stops it.
+fn stopped_at(fate: Fate) -> usize {
+    match fate {
+        Fate::Suppressed => 4,
+        Fate::GainMissing => 5,
+        Fate::Cut(Verdict::MaxOffers) => 6,
+        Fate::Cut(Verdict::Channel) => 7,
+        Fate::Cut(Verdict::Group { .. }) => 8,
+        Fate::Cut(Verdict::Budget) => 9,
+        Fate::Cut(Verdict::Capacity) => 10,
+        Fate::Cut(Verdict::Kept) => STAGES,
+    }
+}
+
+/// Funnel counters for a run; one per chunk, merged by addition.
+#[derive(Debug, Clone)]
+pub struct FunnelTally {
+    /// Per rule, customers that passed each of [`RULE_STAGES`].
+    rules: Vec<[u64; STAGES]>,
+    /// Per service, customers reached by at least one of its offer rules at
+    /// the first three stages.
+    services: Vec<[u64; 3]>,
+    /// Per service and stage, the last customer counted (for counting once).
+    seen: Vec<[u64; 3]>,
+    customer: u64,
+}
+
+impl FunnelTally {
+    /// Empty counters shaped for an engine.
+    pub fn new(engine: &Engine) -> FunnelTally {
+        let services = engine.catalog.services.len();
+        FunnelTally {
+            rules: vec![[0; STAGES]; engine.rules.len()],
+            services: vec![[0; 3]; services],
+            seen: vec![[0; 3]; services],
+            customer: 0,
+        }
+    }
+
+    /// Counts the customer the evaluator has just evaluated without error.
+    pub fn add(&mut self, evaluator: &Evaluator<'_>) {
+        let engine = evaluator.engine();
+        self.customer += 1;
+        for &segment in evaluator.memberships() {
+            for rule in engine.rules_for(segment) {
+                if !rule.offers() {
+                    continue;
+                }
+                self.pass(rule.id, rule.service, IN_SEGMENT);
+                if rule.profile == NO_PROFILE || evaluator.profile_held(rule.profile) {
+                    self.pass(rule.id, rule.service, IN_PROFILE);
+                }
+            }
+        }
+        for &id in evaluator.fired_rules() {
+            if let Some(rule) = engine.rules.get(id as usize)
+                && rule.action == ActionKind::Offer
+            {
+                self.pass(id, rule.service, CONDITION);
+            }
+        }
+        for offer in evaluator.offers() {
+            self.passed_up_to(offer.rule, STAGES);
+        }
+        for dropped in evaluator.dropped() {
+            self.passed_up_to(dropped.rule, stopped_at(dropped.fate));
+        }
+    }
+
+    /// Rule `id` passed `stage`; its service too, once per customer.
+    fn pass(&mut self, id: u32, service: u32, stage: usize) {
+        if let Some(counts) = self.rules.get_mut(id as usize) {
+            counts[stage] += 1;
+        }
+        if let (Some(seen), Some(counts)) = (
+            self.seen.get_mut(service as usize),
+            self.services.get_mut(service as usize),
+        ) && seen[stage] != self.customer
+        {
+            seen[stage] = self.customer;
+            counts[stage] += 1;
+        }
+    }
+
+    /// A winning rule passed every stage from `won` up to, not including, `end`.
+    fn passed_up_to(&mut self, id: u32, end: usize) {
+        if let Some(counts) = self.rules.get_mut(id as usize) {
+            for count in &mut counts[WON..end] {
+                *count += 1;
+            }
+        }
+    }
+
+    /// Adds another chunk's counters.
+    pub fn merge(&mut self, other: &FunnelTally) {
+        for (mine, theirs) in self.rules.iter_mut().zip(&other.rules) {
+            for (a, b) in mine.iter_mut().zip(theirs) {
+                *a += b;
+            }
+        }
+        for (mine, theirs) in self.services.iter_mut().zip(&other.services) {
+            for (a, b) in mine.iter_mut().zip(theirs) {
+                *a += b;
+            }
+        }
+    }
+
+    /// The finished funnel, ready for a report; `segment_members` are the
+    /// customers per segment, for the levels of each rule's segment path.
+    pub fn report(&self, engine: &Engine, segment_members: &[u64]) -> Funnel {
+        let mut services: Vec<ServiceFunnel> = engine
+            .catalog
+            .services
+            .iter()
+            .zip(&self.services)
+            .map(|(service, early)| ServiceFunnel {
+                service: service.id.clone(),
+                name: service.name.clone(),
+                stages: SERVICE_STAGES
+                    .iter()
+                    .enumerate()
+                    .map(|(i, stage)| StageCount {
+                        stage,
+                        customers: if i < 3 { early[i] } else { 0 },
+                    })
+                    .collect(),
+                offered: 0,
+                biggest_loss: None,
+            })
+            .collect();
+        let mut rules = Vec::new();
+        for (id, counts) in self.rules.iter().enumerate() {
+            let id = u32::try_from(id).unwrap_or(u32::MAX);
+            if !engine.rule_offers(id) {
+                continue;
+            }
+            if let Some(service) = services.get_mut(engine.rule_service(id) as usize) {
+                // From `not_suppressed` on, a service has one winner per
+                // customer, so its counts are the sums over its rules.
+                for (stage, count) in service.stages.iter_mut().zip(&counts[1..]).skip(3) {
+                    stage.customers += count;
+                }
+                service.offered += counts[STAGES - 1];
+            }
+            rules.push(RuleFunnel {
+                rule: engine.rule_name(id).to_string(),
+                service: engine
+                    .service(engine.rule_service(id))
+                    .map_or(String::new(), |s| s.id.clone()),
+                segment: engine.segment_name(engine.rule_segment(id)).to_string(),
+                path: first_parent_path(engine, engine.rule_segment(id))
+                    .into_iter()
+                    .map(|s| PathLevel {
+                        segment: engine.segment_name(s).to_string(),
+                        customers: segment_members.get(s as usize).copied().unwrap_or(0),
+                    })
+                    .collect(),
+                stages: RULE_STAGES
+                    .iter()
+                    .zip(counts)
+                    .map(|(stage, &customers)| StageCount { stage, customers })
+                    .collect(),
+                offered: counts[STAGES - 1],
+                biggest_loss: biggest_loss(&RULE_STAGES, counts),
+            });
+        }
+        for service in &mut services {
+            let counts: Vec<u64> = service.stages.iter().map(|s| s.customers).collect();
+            service.biggest_loss = biggest_loss(&SERVICE_STAGES, &counts);
+        }
+        let unused = [
+            ("channel_fit", engine.catalog.channel_fit.is_none()),
+            (
+                "exclusive_group",
+                engine.catalog.services.iter().all(|s| s.group.is_none()),
+            ),
+            ("budget", engine.catalog.budget.is_none()),
+            (
+                "capacity",
+                engine.catalog.services.iter().all(|s| s.capacity.is_none()),
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, unused)| *unused)
+        .map(|(stage, _)| stage)
+        .collect();
+        Funnel {
+            unused_stages: unused,
+            services,
+            rules,
+        }
+    }
+}
+
+/// Segments from a root down to `segment`, following first parents (a
+/// segment with several parents also needs the others; their counts are in
+/// the segment table).
+fn first_parent_path(engine: &Engine, segment: u32) -> Vec<u32> {
+    let mut path = vec![segment];
+    while let Some(&parent) = path
+        .last()
+        .and_then(|&s| engine.checked.segments.get(s as usize))
+        .and_then(|s| s.parents.first())
+    {
+        if path.len() > engine.checked.segments.len() {
+            break;
+        }
+        path.push(parent);
+    }
+    path.reverse();
+    path
+}
+
+impl Funnel {
+    /// The funnel as text tables: one per service, one per offer rule.
+    /// Stages the package does not use are left out.
+    pub(crate) fn to_table(&self) -> String {
+        let shown = shown_stages(&self.unused_stages);
+        let mut header = vec!["service"];
+        header.extend(shown.iter().map(|&i| heading(SERVICE_STAGES[i])));
+        header.push("most lost at");
+        let mut right = vec![false];
+        right.extend(shown.iter().map(|_| true));
+        right.push(false);
+        let mut table = Table::new(&header, &right);
+        for s in &self.services {
+            let mut row = vec![s.service.clone()];
+            row.extend(shown.iter().map(|&i| {
+                s.stages
+                    .get(i)
+                    .map_or(String::new(), |c| count(c.customers))
+            }));
+            row.push(loss_text(s.biggest_loss));
+            table.row(row);
+        }
+        let mut out = String::from(
+            "\nFunnel by service (customers passing each stage, in the engine's order)\n",
+        );
+        out.push_str(&table.render());
+
+        let mut table = Table::new(&RULE_COLUMNS, &RULE_COLUMNS_RIGHT);
+        let at = |r: &RuleFunnel, stage: usize| r.stages.get(stage).map_or(0, |c| c.customers);
+        for r in &self.rules {
+            let path: Vec<String> = r
+                .path
+                .iter()
+                .map(|l| format!("{} {}", l.segment, count(l.customers)))
+                .collect();
+            table.row(vec![
+                r.rule.clone(),
+                path.join(" > "),
+                count(at(r, IN_PROFILE)),
+                count(at(r, CONDITION)),
+                count(at(r, WON)),
+                count(r.offered),
+                loss_text(r.biggest_loss),
+            ]);
+        }
+        out.push_str("\nFunnel by rule\n");
+        out.push_str(&table.render());
+        out
+    }
+}
+
+/// The columns of the rule funnel's table, and which are numbers.
+pub(crate) const RULE_COLUMNS: [&str; 7] = [
+    "rule",
+    "segment path",
+    "profile",
+    "condition",
+    "won",
+    "offered",
+    "most lost at",
+];
+pub(crate) const RULE_COLUMNS_RIGHT: [bool; 7] = [false, false, true, true, true, true, false];
+
+/// Indexes into [`SERVICE_STAGES`] of the stages a package uses, for tables.
+pub(crate) fn shown_stages(unused: &[&str]) -> Vec<usize> {
+    SERVICE_STAGES
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !unused.contains(s))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+pub(crate) fn heading(stage: &str) -> &'static str {
+    match stage {
+        "in_segment" => "in segment",
+        "in_profile" => "profile",
+        "condition" => "condition",
+        "won" => "won",
+        "not_suppressed" => "not suppressed",
+        "gain_known" => "gain known",
+        "max_offers" => "max_offers",
+        "channel_fit" => "channel",
+        "exclusive_group" => "group",
+        "budget" => "budget",
+        "capacity" => "capacity",
+        _ => "?",
+    }
+}
+
+fn loss_text(loss: Option<Loss>) -> String {
+    loss.map_or("-".to_string(), |l| {
+        format!("{} (-{})", heading(l.stage), count(l.customers))
+    })
+}
+
+/// The stage that lost the most customers, and how many.
+fn biggest_loss(stages: &[&'static str], counts: &[u64]) -> Option<Loss> {
+    counts
+        .windows(2)
+        .zip(&stages[1..])
+        .map(|(pair, stage)| (pair[0].saturating_sub(pair[1]), *stage))
+        .filter(|(lost, _)| *lost > 0)
+        .fold(None, |best: Option<Loss>, (lost, stage)| match best {
+            Some(b) if b.customers >= lost => Some(b),
+            _ => Some(Loss {
+                stage,
+                customers: lost,
+            }),
+        })
+}
+
+/// Where each service and each offer rule loses its audience.
+#[derive(Debug, Clone, Serialize)]
+pub struct Funnel {
+    /// Arbitration stages the package does not use (no budget, no exclusive
+    /// groups...): every customer passes them.
+    pub unused_stages: Vec<&'static str>,
+    /// Per service, in catalog order.
+    pub services: Vec<ServiceFunnel>,
+    /// Per offer rule, in file order; each rule is on one segment, so this is
+    /// also the funnel per segment.
+    pub rules: Vec<RuleFunnel>,
+}
+
+/// One service's funnel.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceFunnel {
+    /// Service id.
+    pub service: String,
+    /// Display name.
+    pub name: String,
+    /// Customers that passed each of [`SERVICE_STAGES`], in order.
+    pub stages: Vec<StageCount>,
+    /// Customers offered the service (the last stage).
+    pub offered: u64,
+    /// The stage that lost the most customers.
+    pub biggest_loss: Option<Loss>,
+}
+
+/// One offer rule's funnel.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleFunnel {
+    /// Rule name.
+    pub rule: String,
+    /// Service id.
+    pub service: String,
+    /// The rule's segment.
+    pub segment: String,
+    /// Customers at each level of the segment's path, from the root down;
+    /// the last level is the rule's `in_segment` stage.
+    pub path: Vec<PathLevel>,
+    /// Customers that passed each of [`RULE_STAGES`], in order.
+    pub stages: Vec<StageCount>,
+    /// Customers offered the service by this rule.
+    pub offered: u64,
+    /// The stage that lost the most customers.
+    pub biggest_loss: Option<Loss>,
+}
+
+/// Customers in one segment of a rule's path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PathLevel {
+    /// Segment name.
+    pub segment: String,
+    /// Customers in it.
+    pub customers: u64,
+}
+
+/// Customers that passed one stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StageCount {
+    /// Stage name.
+    pub stage: &'static str,
+    /// Customers that passed it (and every stage before it).
+    pub customers: u64,
+}
+
+/// Customers lost at one stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Loss {
+    /// The stage they failed.
+    pub stage: &'static str,
+    /// How many.
+    pub customers: u64,
+}

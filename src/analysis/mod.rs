@@ -1,0 +1,11 @@
+//! What analysts ask of a package over many customers: the dry-run
+//! report, the funnels, diffs of two versions, one customer's trace, rule
+//! test cases with coverage, and calibration on survey data. Values only:
+//! rendering lives in `format`.
+
+pub mod calibrate;
+pub mod diff;
+pub mod funnel;
+pub mod report;
+pub mod testing;
+pub mod trace;

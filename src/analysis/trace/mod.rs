@@ -1,0 +1,569 @@
+//! Explaining one customer: every segment, every rule, every decision.
+//!
+//! In: an engine and a customer. Out: an [`Explanation`] (serde-serializable)
+//! that says which segments the customer is in and which not (with the part of
+//! the test that failed and the values it saw), every rule and what became of
+//! it (fired, lost to a more specific rule, suppressed...), and the final offers.
+//!
+//! This is also the reference evaluator: it works straight over the typed
+//! expressions, looks at every segment and rule, and spells the semantics out
+//! plainly. The fast evaluator is tested against it on random packages.
+
+use crate::engine::Engine;
+use crate::engine::arbitrate::Verdict;
+use crate::engine::offer::{EvalError, EvalErrorKind, Offer};
+use crate::lang::ir::{Gain, RuleId, SegmentId};
+use crate::lang::syntax::ast::ActionKind;
+use crate::package::customer::Customer;
+use serde::Serialize;
+
+/// Why one customer got what it got.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explanation {
+    /// The customer's id, when the catalog names an id attribute.
+    pub customer_id: Option<String>,
+    /// Every segment, in graph order.
+    pub segments: Vec<SegmentTrace>,
+    /// Every rule, in file order.
+    pub rules: Vec<RuleTrace>,
+    /// The final offers, best first.
+    pub offers: Vec<ExplainedOffer>,
+    /// Set when evaluation failed (e.g. a gain that is not a finite number).
+    pub error: Option<String>,
+}
+
+/// One segment and whether the customer is in it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SegmentTrace {
+    /// Segment name.
+    pub segment: String,
+    /// Display label.
+    pub label: String,
+    /// Depth in the graph (0 for roots).
+    pub depth: u32,
+    /// In, or why not.
+    pub status: SegmentStatus,
+    /// For a failed test: the part that failed and the values it saw.
+    pub failed: Option<Failure>,
+}
+
+/// Whether a customer is in a segment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum SegmentStatus {
+    /// In the segment.
+    Member,
+    /// Not in every parent, so its own test was never looked at.
+    ParentNotMatched {
+        /// The parents the customer is not in.
+        missing: Vec<String>,
+    },
+    /// The segment's test is false.
+    ConditionFalse,
+    /// The segment's test needs a value the customer lacks.
+    ConditionUnknown,
+}
+
+/// The part of a test that failed, and what it saw.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Failure {
+    /// The failing part, as written in the rule file.
+    pub condition: String,
+    /// `false`, or `unknown` when a value was missing.
+    pub result: String,
+    /// The customer values that part read, as `name = value`.
+    pub values: Vec<SeenValue>,
+}
+
+/// A customer value read by a test.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeenValue {
+    /// Attribute name, or `pref.NAME`.
+    pub name: String,
+    /// The value as text, or `missing`.
+    pub value: String,
+}
+
+/// One rule and what became of it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuleTrace {
+    /// Rule name.
+    pub rule: String,
+    /// `offer` or `suppress`.
+    pub action: String,
+    /// Service id.
+    pub service: String,
+    /// The rule's segment.
+    pub segment: String,
+    /// Where the rule is written (`file:line:col`).
+    pub location: String,
+    /// What happened.
+    pub status: RuleStatus,
+    /// For a failed profile or condition: the part that failed and its values.
+    pub failed: Option<Failure>,
+    /// The gain, when it was computed.
+    pub gain: Option<f64>,
+}
+
+/// What became of a rule for this customer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum RuleStatus {
+    /// The customer is not in the rule's segment.
+    SegmentNotMatched,
+    /// The rule's profile does not hold.
+    ProfileNotMatched {
+        /// Profile name.
+        profile: String,
+    },
+    /// The rule's condition is false.
+    ConditionFalse,
+    /// The rule's condition needs a value the customer lacks.
+    ConditionUnknown,
+    /// Its offer is among the final offers.
+    Offered {
+        /// 1 for the best offer.
+        rank: usize,
+    },
+    /// It won its service but fell below `max_offers`.
+    CutByMaxOffers,
+    /// It won its service, but the customer's budget was spent by better offers.
+    CutByBudget,
+    /// It won its service, but the service's capacity went to customers with
+    /// a higher expected gain.
+    CutByCapacity,
+    /// It won its service, but its channel does not fit the customer.
+    ChannelMismatch,
+    /// It won its service, but a better offer of the same exclusive group was kept.
+    ExclusiveWith {
+        /// The service kept from the group.
+        service: String,
+    },
+    /// Another rule offering the same service won.
+    LostTo {
+        /// The winning rule.
+        rule: String,
+        /// Why it won: more specific segment, higher priority, or earlier in the files.
+        reason: String,
+    },
+    /// A suppress rule blocked the service.
+    SuppressedBy {
+        /// The suppressing rule.
+        rule: String,
+    },
+    /// A suppress rule that applied.
+    Suppresses,
+    /// It won its service, but its gain needs a value the customer lacks.
+    GainMissing,
+    /// Its gain is not a finite number.
+    GainNotFinite,
+}
+
+/// One final offer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExplainedOffer {
+    /// 1 for the best.
+    pub rank: usize,
+    /// Service id.
+    pub service: String,
+    /// Service display name.
+    pub name: String,
+    /// Expected gain.
+    pub gain: f64,
+    /// The rule that made it.
+    pub rule: String,
+    /// That rule's segment.
+    pub segment: String,
+    /// The rule's reason.
+    pub reason: Option<String>,
+    /// How the satisfaction model derives this service's gain for this
+    /// customer, per dimension (empty unless the rule's gain uses `derived`).
+    pub derivation: Vec<DerivedTerm>,
+    /// The gain before stacking and the headroom cap, when they changed it.
+    pub before_stacking: Option<f64>,
+}
+
+/// One dimension's part of a derived gain: `weight * preference * gap * min(effect, headroom)`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DerivedTerm {
+    /// Dimension id.
+    pub dimension: String,
+    /// Model weight `W_d`.
+    pub weight: f64,
+    /// Preference factor `f_d = 2 * preference` (1 when unknown).
+    pub preference_factor: f64,
+    /// Gap factor `g_d` (1 when perception or expectation is unknown).
+    pub gap_factor: f64,
+    /// The service's effect `e_d`.
+    pub effect: f64,
+    /// Headroom `H_d`.
+    pub headroom: f64,
+    /// The points this dimension contributes.
+    pub points: f64,
+}
+
+mod misses;
+mod reference;
+#[cfg(test)]
+mod tests;
+
+use reference::{Reference, V};
+
+/// What the trace works out before it is turned into names.
+struct Traced {
+    explanation: Explanation,
+    offers: Vec<Offer>,
+    error: Option<EvalError>,
+}
+
+impl Engine {
+    /// Explains one customer's result: segments, rules, conflicts, offers.
+    pub fn explain(&self, customer: &Customer) -> Explanation {
+        self.trace(customer, None).explanation
+    }
+
+    /// Explains a customer of a batch run in which the capacity-limited
+    /// services were given out as `allocation` says; `row` is the customer's
+    /// row (line) in that run, which breaks ties as it did there.
+    pub fn explain_allocated(
+        &self,
+        customer: &Customer,
+        allocation: &crate::engine::allocation::Allocation,
+        row: u64,
+    ) -> Explanation {
+        self.trace(customer, Some((allocation, row))).explanation
+    }
+
+    /// Evaluates a customer the slow, plain way (the trace). For tests of the
+    /// fast evaluator; not for production use.
+    #[doc(hidden)]
+    pub fn evaluate_reference(&self, customer: &Customer) -> Result<Vec<Offer>, EvalError> {
+        let traced = self.trace(customer, None);
+        match traced.error {
+            Some(error) => Err(error),
+            None => Ok(traced.offers),
+        }
+    }
+
+    fn trace(
+        &self,
+        customer: &Customer,
+        capacity: Option<(&crate::engine::allocation::Allocation, u64)>,
+    ) -> Traced {
+        let script_failure = std::cell::Cell::new(None);
+        let r = Reference {
+            engine: self,
+            customer,
+            derived: None,
+            script_failure: &script_failure,
+        };
+        let package = &self.checked;
+
+        let mut member = vec![false; package.segments.len()];
+        let mut segment_traces: Vec<(SegmentId, SegmentTrace)> = Vec::new();
+        for &id in &package.graph.order {
+            let segment = &package.segments[id as usize];
+            let missing: Vec<String> = segment
+                .parents
+                .iter()
+                .filter(|&&p| !member[p as usize])
+                .map(|&p| self.segment_name(p).to_string())
+                .collect();
+            let (status, failed) = if !missing.is_empty() {
+                (SegmentStatus::ParentNotMatched { missing }, None)
+            } else {
+                match r.test(segment.when.as_ref()) {
+                    Some(true) => (SegmentStatus::Member, None),
+                    result => (
+                        if result.is_none() {
+                            SegmentStatus::ConditionUnknown
+                        } else {
+                            SegmentStatus::ConditionFalse
+                        },
+                        segment.when.as_ref().map(|w| r.failure(w)),
+                    ),
+                }
+            };
+            member[id as usize] = status == SegmentStatus::Member;
+            segment_traces.push((
+                id,
+                SegmentTrace {
+                    segment: segment.name.clone(),
+                    label: self.segment_label(id).to_string(),
+                    depth: self.segment_depth(id),
+                    status,
+                    failed,
+                },
+            ));
+        }
+
+        // Which rules apply, and for each service the winner and any suppression.
+        let mut statuses: Vec<(RuleStatus, Option<Failure>)> =
+            Vec::with_capacity(package.rules.len());
+        let mut best: Vec<Option<usize>> = vec![None; self.catalog.services.len()];
+        let mut suppressor: Vec<Option<usize>> = vec![None; self.catalog.services.len()];
+        let key = |j: usize| {
+            let rule = &package.rules[j];
+            (
+                package.graph.depth[rule.segment as usize],
+                rule.priority,
+                std::cmp::Reverse(j),
+            )
+        };
+        for (i, rule) in package.rules.iter().enumerate() {
+            if !member[rule.segment as usize] {
+                statuses.push((RuleStatus::SegmentNotMatched, None));
+                continue;
+            }
+            if let Some(p) = rule.profile {
+                let profile = &package.profiles[p as usize];
+                if r.test(profile.when.as_ref()) != Some(true) {
+                    let status = RuleStatus::ProfileNotMatched {
+                        profile: profile.name.clone(),
+                    };
+                    statuses.push((status, profile.when.as_ref().map(|w| r.failure(w))));
+                    continue;
+                }
+            }
+            match r.test(rule.when.as_ref()) {
+                Some(true) => {}
+                result => {
+                    let status = if result.is_none() {
+                        RuleStatus::ConditionUnknown
+                    } else {
+                        RuleStatus::ConditionFalse
+                    };
+                    statuses.push((status, rule.when.as_ref().map(|w| r.failure(w))));
+                    continue;
+                }
+            }
+            let service = rule.service as usize;
+            match rule.action {
+                ActionKind::Suppress => {
+                    suppressor[service].get_or_insert(i);
+                    statuses.push((RuleStatus::Suppresses, None));
+                }
+                ActionKind::Offer => {
+                    if best[service].is_none_or(|b| key(i) > key(b)) {
+                        best[service] = Some(i);
+                    }
+                    // Settled below, once every rule has been seen.
+                    statuses.push((RuleStatus::GainMissing, None));
+                }
+            }
+        }
+
+        // Settle the offer rules: losers, suppressed winners, gains.
+        let mut gains: Vec<Option<f64>> = vec![None; package.rules.len()];
+        let mut candidates: Vec<(Offer, i64)> = Vec::new();
+        let mut error = None;
+        for (i, rule) in package.rules.iter().enumerate() {
+            if rule.action != ActionKind::Offer || statuses[i].0 != RuleStatus::GainMissing {
+                continue;
+            }
+            let service = rule.service as usize;
+            let Some(winner) = best[service] else {
+                continue;
+            };
+            if winner != i {
+                let (wk, ik) = (key(winner), key(i));
+                let reason = if wk.0 != ik.0 {
+                    "more specific segment"
+                } else if wk.1 != ik.1 {
+                    "higher priority"
+                } else {
+                    "written earlier"
+                };
+                statuses[i].0 = RuleStatus::LostTo {
+                    rule: package.rules[winner].name.clone(),
+                    reason: reason.to_string(),
+                };
+                continue;
+            }
+            if let Some(s) = suppressor[service] {
+                statuses[i].0 = RuleStatus::SuppressedBy {
+                    rule: package.rules[s].name.clone(),
+                };
+                continue;
+            }
+            let derived = self
+                .compiled_model
+                .as_ref()
+                .map(|m| m.derived(rule.service, &customer.values));
+            let with_derived = Reference { derived, ..r };
+            let gain = match &rule.gain {
+                Some(Gain::Default(g)) => Some(*g),
+                Some(Gain::Derived) => derived,
+                Some(Gain::Expr(e)) => match with_derived.eval(e) {
+                    Some(V::Num(n)) => Some(n),
+                    _ => None,
+                },
+                None => None,
+            };
+            gains[i] = gain;
+            match gain {
+                None => {
+                    if let Some(Gain::Expr(e)) = &rule.gain {
+                        statuses[i].1 = Some(r.failure(e));
+                    }
+                }
+                Some(g) if !g.is_finite() => {
+                    statuses[i].0 = RuleStatus::GainNotFinite;
+                    error.get_or_insert(EvalError {
+                        rule: i as RuleId,
+                        rule_name: rule.name.clone(),
+                        kind: EvalErrorKind::NonFiniteGain(g),
+                    });
+                }
+                Some(g) => candidates.push((
+                    Offer {
+                        service: rule.service,
+                        gain: g,
+                        rule: i as RuleId,
+                        segment: rule.segment,
+                    },
+                    rule.priority,
+                )),
+            }
+        }
+        candidates.sort_by(|(a, pa), (b, pb)| {
+            b.gain.total_cmp(&a.gain).then(pb.cmp(pa)).then_with(|| {
+                self.catalog.services[a.service as usize]
+                    .id
+                    .cmp(&self.catalog.services[b.service as usize].id)
+            })
+        });
+        let mut offers: Vec<Offer> = candidates.into_iter().map(|(o, _)| o).collect();
+        let mut rank = 0;
+        self.arbitration.select(
+            &mut offers,
+            &customer.values,
+            self.catalog.max_offers,
+            &mut Vec::new(),
+            |offer, verdict| {
+                statuses[offer.rule as usize].0 = match verdict {
+                    Verdict::Kept => {
+                        rank += 1;
+                        RuleStatus::Offered { rank }
+                    }
+                    Verdict::MaxOffers => RuleStatus::CutByMaxOffers,
+                    Verdict::Budget => RuleStatus::CutByBudget,
+                    Verdict::Capacity => RuleStatus::CutByCapacity,
+                    Verdict::Channel => RuleStatus::ChannelMismatch,
+                    Verdict::Group { with } => RuleStatus::ExclusiveWith {
+                        service: self.catalog.services[with as usize].id.clone(),
+                    },
+                };
+            },
+        );
+        // Capacity, as the evaluator applies it: after arbitration, on the
+        // gains before stacking, with no offer in place of a lost one.
+        if let Some((allocation, row)) = capacity {
+            offers.retain(|o| {
+                let admitted = allocation.admits(o.service, o.gain, row);
+                if !admitted {
+                    statuses[o.rule as usize].0 = RuleStatus::CutByCapacity;
+                }
+                admitted
+            });
+            for (i, o) in offers.iter().enumerate() {
+                statuses[o.rule as usize].0 = RuleStatus::Offered { rank: i + 1 };
+            }
+        }
+        if let Some((script, message)) = script_failure.take() {
+            error.get_or_insert(self.script_error(script, message));
+        }
+        if error.is_some() {
+            offers.clear();
+        }
+        let unstacked: Vec<f64> = offers.iter().map(|o| o.gain).collect();
+        if let Some(model) = &self.compiled_model {
+            model.stack(&mut offers, &customer.values, &mut Vec::new());
+        }
+
+        let rules = package
+            .rules
+            .iter()
+            .zip(statuses)
+            .enumerate()
+            .map(|(i, (rule, (status, failed)))| RuleTrace {
+                rule: rule.name.clone(),
+                action: if rule.action == ActionKind::Offer {
+                    "offer"
+                } else {
+                    "suppress"
+                }
+                .to_string(),
+                service: self.catalog.services[rule.service as usize].id.clone(),
+                segment: self.segment_name(rule.segment).to_string(),
+                location: self.rule_location(i as RuleId),
+                status,
+                failed,
+                gain: gains[i],
+            })
+            .collect();
+        let explained = offers
+            .iter()
+            .enumerate()
+            .map(|(rank, o)| {
+                let service = &self.catalog.services[o.service as usize];
+                ExplainedOffer {
+                    rank: rank + 1,
+                    service: service.id.clone(),
+                    name: service.name.clone(),
+                    gain: o.gain,
+                    rule: self.rule_name(o.rule).to_string(),
+                    segment: self.segment_name(o.segment).to_string(),
+                    reason: self.rule_reason(o.rule).map(str::to_string),
+                    // Shown where the rule's gain is the derived one (it may scale it).
+                    derivation: if self
+                        .rules
+                        .get(o.rule as usize)
+                        .is_some_and(|r| r.uses_derived)
+                    {
+                        self.derivation(o.service, customer)
+                    } else {
+                        Vec::new()
+                    },
+                    before_stacking: unstacked
+                        .get(rank)
+                        .copied()
+                        .filter(|g| (g - o.gain).abs() > 1e-12),
+                }
+            })
+            .collect();
+        Traced {
+            explanation: Explanation {
+                customer_id: self.customer_id(customer),
+                segments: segment_traces.into_iter().map(|(_, t)| t).collect(),
+                rules,
+                offers: explained,
+                error: error.as_ref().map(ToString::to_string),
+            },
+            offers,
+            error,
+        }
+    }
+
+    /// The per-dimension terms of a service's derived gain for a customer.
+    fn derivation(&self, service: u32, customer: &Customer) -> Vec<DerivedTerm> {
+        let (Some(model), Some(compiled)) = (&self.model, &self.compiled_model) else {
+            return Vec::new();
+        };
+        compiled
+            .terms(service, &customer.values)
+            .map(|t| DerivedTerm {
+                dimension: model
+                    .dimensions
+                    .get(t.dimension)
+                    .map_or(String::new(), |d| d.id.clone()),
+                weight: t.weight,
+                preference_factor: t.preference,
+                gap_factor: t.gap,
+                effect: t.effect,
+                headroom: t.headroom,
+                points: t.scale * t.alone,
+            })
+            .collect()
+    }
+}

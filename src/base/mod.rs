@@ -1,0 +1,10 @@
+//! The ground floor: source files and spans, diagnostics and their one
+//! renderer, the YAML reader, and the text tables every report prints.
+//! Knows nothing of rules, customers or services.
+
+pub mod diagnostic;
+pub(crate) mod number;
+pub mod render;
+pub mod source;
+pub(crate) mod table;
+pub(crate) mod yaml;

@@ -1,0 +1,276 @@
+//! From the checked package to the immutable [`Engine`]: segments in
+//! topological order with their rules laid out beside them.
+//!
+//! In: a [`CheckedPackage`] and its catalog. Out: segments laid out in
+//! topological order with their rules attached, expressions in the compact
+//! [`program`](crate::engine::program) form with constants folded.
+
+use crate::base::diagnostic::Diagnostic;
+use crate::base::source::SourceMap;
+use crate::engine::lower::{cond, mentions_derived, num};
+use crate::engine::program::{Cond, Num, Tri};
+use crate::engine::{CompiledRule, CompiledSegment, Engine, NO_PROFILE, SegmentRule, Winner};
+use crate::lang::ir::{CheckedPackage, Gain, RuleId, SegmentId, TypedExpr, TypedKind};
+use crate::lang::syntax::ast::ActionKind;
+use crate::package::catalog::{Catalog, Service};
+use crate::package::schema::Schema;
+
+/// A rule's compiled condition and gain and its conflict order, until
+/// [`lay_out_rules`] moves them to where the evaluator reads them.
+struct RuleCode {
+    when: Cond,
+    gain: Num,
+    /// Conflict order: deeper segment, then higher priority, then earlier rule.
+    rank: (u32, i64, std::cmp::Reverse<RuleId>),
+}
+
+pub(crate) fn compile(
+    catalog: Catalog,
+    model: Option<crate::model::Model>,
+    schema: Schema,
+    sources: SourceMap,
+    checked: CheckedPackage,
+    warnings: Vec<Diagnostic>,
+    root: Option<std::path::PathBuf>,
+) -> Engine {
+    let mut position = vec![0u32; checked.segments.len()];
+    for (pos, &id) in checked.graph.order.iter().enumerate() {
+        if let Some(p) = position.get_mut(id as usize) {
+            *p = u32::try_from(pos).unwrap_or(u32::MAX);
+        }
+    }
+    let pos_of = |id: &u32| position.get(*id as usize).copied().unwrap_or(0);
+    let mut rules_by_segment: Vec<Vec<RuleId>> = vec![Vec::new(); checked.segments.len()];
+    for (i, rule) in checked.rules.iter().enumerate() {
+        if let Some(list) = rules_by_segment.get_mut(rule.segment as usize) {
+            list.push(u32::try_from(i).unwrap_or(u32::MAX));
+        }
+    }
+    let segments: Vec<CompiledSegment> = checked
+        .graph
+        .order
+        .iter()
+        .map(|&id| {
+            let segment = &checked.segments[id as usize];
+            CompiledSegment {
+                id,
+                predicate: segment
+                    .when
+                    .as_ref()
+                    .map_or(Cond::Const(Tri::True), |w| cond(w, &schema.symbols)),
+                parents: segment.parents.iter().map(pos_of).collect(),
+                children: checked.graph.children[id as usize]
+                    .iter()
+                    .map(pos_of)
+                    .collect(),
+                tests: Box::default(),
+            }
+        })
+        .collect();
+    let roots = segments
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.parents.is_empty())
+        .map(|(pos, _)| u32::try_from(pos).unwrap_or(u32::MAX))
+        .collect();
+    let profiles = checked
+        .profiles
+        .iter()
+        .map(|p| {
+            p.when
+                .as_ref()
+                .map_or(Cond::Const(Tri::True), |w| cond(w, &schema.symbols))
+        })
+        .collect();
+    let rules: Vec<CompiledRule> = checked
+        .rules
+        .iter()
+        .map(|rule| CompiledRule {
+            profile: rule.profile,
+            action: rule.action,
+            service: rule.service,
+            priority: rule.priority,
+            uses_derived: match &rule.gain {
+                Some(Gain::Derived) => true,
+                Some(Gain::Expr(e)) => mentions_derived(e, &checked.scripts),
+                _ => false,
+            },
+        })
+        .collect();
+    let code = checked
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, rule)| RuleCode {
+            when: rule
+                .when
+                .as_ref()
+                .map_or(Cond::Const(Tri::True), |w| cond(w, &schema.symbols)),
+            gain: match &rule.gain {
+                Some(Gain::Expr(e)) => num(e, &schema.symbols),
+                Some(Gain::Default(g)) => Num::Const(*g),
+                Some(Gain::Derived) => Num::Derived,
+                None => Num::Const(0.0),
+            },
+            rank: (
+                checked
+                    .graph
+                    .depth
+                    .get(rule.segment as usize)
+                    .copied()
+                    .unwrap_or(0),
+                rule.priority,
+                std::cmp::Reverse(u32::try_from(i).unwrap_or(u32::MAX)),
+            ),
+        })
+        .collect();
+    let (segments, by_order) = lay_out_rules(segments, &rules, code, rules_by_segment);
+    let service_rank = rank_services(&catalog.services);
+    let compiled_model = model
+        .as_ref()
+        .map(|m| crate::engine::gain::CompiledModel::new(m, &catalog, &schema));
+    let arbitration = crate::engine::arbitrate::Arbitration::new(&catalog, &schema);
+    let script_owners = script_owners(&checked);
+    let has_scripts = !script_owners.is_empty();
+    Engine {
+        catalog,
+        schema,
+        sources,
+        checked,
+        warnings,
+        root,
+        segments,
+        roots,
+        profiles,
+        rules,
+        by_order,
+        service_rank,
+        model,
+        compiled_model,
+        arbitration,
+        positions: position,
+        has_scripts,
+        script_owners,
+    }
+}
+
+/// Gives each segment its rules' [`SegmentRule`]s, and returns the offer
+/// rules by conflict order: the evaluator compares two offers with one
+/// integer comparison and reads rules in the order it visits them.
+fn lay_out_rules(
+    mut segments: Vec<CompiledSegment>,
+    rules: &[CompiledRule],
+    code: Vec<RuleCode>,
+    rules_by_segment: Vec<Vec<RuleId>>,
+) -> (Vec<CompiledSegment>, Vec<Winner>) {
+    let mut offers: Vec<RuleId> = (0..rules.len())
+        .filter(|&i| rules[i].action == ActionKind::Offer)
+        .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
+        .collect();
+    offers.sort_by_key(|&id| code[id as usize].rank);
+    let mut order = vec![0u32; rules.len()];
+    for (place, &id) in offers.iter().enumerate() {
+        order[id as usize] = u32::try_from(place + 1).unwrap_or(u32::MAX);
+    }
+    // Each rule's condition goes to its segment and its gain to its place in
+    // the conflict order: moved, not copied.
+    let mut code: Vec<Option<RuleCode>> = code.into_iter().map(Some).collect();
+    let mut gains: Vec<Option<(Num, bool, SegmentId)>> = vec![None; rules.len()];
+    for segment in &mut segments {
+        let ids = rules_by_segment
+            .get(segment.id as usize)
+            .map_or(&[][..], Vec::as_slice);
+        segment.tests = ids
+            .iter()
+            .filter_map(|&id| {
+                let rule = rules.get(id as usize)?;
+                let RuleCode { when, gain, .. } = code.get_mut(id as usize)?.take()?;
+                gains[id as usize] = Some((gain, rule.uses_derived, segment.id));
+                Some(SegmentRule {
+                    id,
+                    profile: rule.profile.unwrap_or(NO_PROFILE),
+                    service: rule.service,
+                    order: order[id as usize],
+                    when,
+                })
+            })
+            .collect();
+    }
+    let unused = Winner {
+        rule: RuleId::MAX,
+        segment: SegmentId::MAX,
+        uses_derived: false,
+        gain: Num::Const(f64::NAN),
+    };
+    let by_order = std::iter::once(unused)
+        .chain(offers.iter().map(|&id| {
+            let (gain, uses_derived, segment) =
+                gains[id as usize]
+                    .take()
+                    .unwrap_or((Num::Const(f64::NAN), false, SegmentId::MAX));
+            Winner {
+                rule: id,
+                segment,
+                uses_derived,
+                gain,
+            }
+        }))
+        .collect();
+    (segments, by_order)
+}
+
+/// Every script in an expression.
+fn scripts_in(expr: &TypedExpr, out: &mut Vec<u32>) {
+    match &expr.kind {
+        TypedKind::Script(id) => out.push(*id),
+        TypedKind::List(items) | TypedKind::Call(_, items) => {
+            items.iter().for_each(|i| scripts_in(i, out));
+        }
+        TypedKind::Unary(_, inner) => scripts_in(inner, out),
+        TypedKind::Binary(_, a, b) => {
+            scripts_in(a, out);
+            scripts_in(b, out);
+        }
+        _ => {}
+    }
+}
+
+/// Who owns each script, for the errors it raises.
+fn script_owners(checked: &CheckedPackage) -> Vec<(&'static str, String, RuleId)> {
+    let mut owners: Vec<(u32, (&'static str, String, RuleId))> = Vec::new();
+    let mut found = Vec::new();
+    let mut own = |expr: Option<&TypedExpr>, owner: (&'static str, &str, RuleId)| {
+        found.clear();
+        if let Some(e) = expr {
+            scripts_in(e, &mut found);
+        }
+        for &id in &found {
+            owners.push((id, (owner.0, owner.1.to_string(), owner.2)));
+        }
+    };
+    for s in &checked.segments {
+        own(s.when.as_ref(), ("segment", &s.name, RuleId::MAX));
+    }
+    for p in &checked.profiles {
+        own(p.when.as_ref(), ("profile", &p.name, RuleId::MAX));
+    }
+    for (i, r) in checked.rules.iter().enumerate() {
+        let id = u32::try_from(i).unwrap_or(u32::MAX);
+        own(r.when.as_ref(), ("rule", &r.name, id));
+        if let Some(Gain::Expr(e)) = &r.gain {
+            own(Some(e), ("rule", &r.name, id));
+        }
+    }
+    owners.sort_by_key(|(id, _)| *id);
+    owners.into_iter().map(|(_, owner)| owner).collect()
+}
+
+fn rank_services(services: &[Service]) -> Vec<u32> {
+    let mut order: Vec<usize> = (0..services.len()).collect();
+    order.sort_by(|&a, &b| services[a].id.cmp(&services[b].id));
+    let mut rank = vec![0u32; services.len()];
+    for (r, i) in order.into_iter().enumerate() {
+        rank[i] = u32::try_from(r).unwrap_or(u32::MAX);
+    }
+    rank
+}

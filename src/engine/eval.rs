@@ -1,0 +1,467 @@
+//! Evaluation: one customer in, ranked offers out.
+//!
+//! Segments are visited top-down in topological order, children only when
+//! the parent matched, so the work grows with the segments and rules that can
+//! apply to the customer, not with the size of the package. All working memory
+//! lives in an [`Evaluator`] and is reused, so evaluating allocates nothing
+//! once its buffers have grown.
+
+use crate::engine::allocation::Allocation;
+use crate::engine::arbitrate::Verdict;
+use crate::engine::offer::{EvalError, EvalErrorKind, Offer};
+use crate::engine::program::{Context, ScriptRun, Tri};
+use crate::engine::{Engine, NO_PROFILE};
+use crate::lang::ir::{RuleId, SegmentId, ServiceId};
+use crate::package::customer::Customer;
+
+/// A service's winning rule whose offer did not reach the final list, and why.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Dropped {
+    pub service: ServiceId,
+    pub rule: RuleId,
+    pub fate: Fate,
+    /// The offer's gain, when it was computed (NaN before that).
+    pub gain: f64,
+}
+
+/// Why a winning offer was dropped.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Fate {
+    Suppressed,
+    GainMissing,
+    Cut(Verdict),
+}
+
+const NONE: u32 = u32::MAX;
+/// No offer yet: below every rule's place in the conflict order.
+const UNSET: u32 = 0;
+/// Customers an evaluator counts before its profile table starts over.
+const CUSTOMER_WRAP: u32 = 1 << 30;
+
+/// Reusable working memory for evaluating customers against one engine.
+/// Create one per thread with [`Engine::evaluator`].
+pub struct Evaluator<'e> {
+    engine: &'e Engine,
+    member: Vec<u64>,
+    queued: Vec<u64>,
+    /// Per profile, `customer << 2 | result` (0 false, 1 true, 2 unknown)
+    /// for the customer it was last evaluated for: entries of earlier
+    /// customers are stale without clearing the table for each one.
+    profile_cache: Vec<u32>,
+    /// Counts the customers evaluated, from 1.
+    customer: u32,
+    /// Per service, the conflict-order place of the best offer so far.
+    best: Vec<u32>,
+    suppressed: Vec<u32>,
+    touched: Vec<ServiceId>,
+    members: Vec<SegmentId>,
+    fired: Vec<RuleId>,
+    offers: Vec<Offer>,
+    blocked: Vec<(ServiceId, RuleId)>,
+    /// Every winning offer that was dropped, for the funnel.
+    dropped: Vec<Dropped>,
+    /// Per dimension, the headroom the offers so far have left open.
+    remaining: Vec<f64>,
+    /// Exclusive groups taken by the offers kept so far.
+    taken: Vec<(u32, u32)>,
+    /// Offers of capacity-limited services the customer's own arbitration
+    /// kept, with their gains before stacking: the demand for capacity.
+    demand: Vec<(ServiceId, f64)>,
+    /// Which customers get the limited services, once decided.
+    allocation: Option<&'e Allocation>,
+    /// The customer's row, which breaks ties in the allocation.
+    row: u64,
+    /// Script results by their inputs (see `ScriptCache`).
+    script_cache: std::cell::RefCell<crate::lang::script::ScriptCache>,
+}
+
+impl Engine {
+    /// A fresh evaluator for this engine.
+    pub fn evaluator(&self) -> Evaluator<'_> {
+        let words = self.segments.len().div_ceil(64);
+        let services = self.catalog.services.len();
+        Evaluator {
+            engine: self,
+            member: vec![0; words],
+            queued: vec![0; words],
+            profile_cache: vec![0; self.profiles.len()],
+            customer: 0,
+            best: vec![UNSET; services],
+            suppressed: vec![NONE; services],
+            touched: Vec::with_capacity(services),
+            members: Vec::with_capacity(self.segments.len()),
+            fired: Vec::new(),
+            offers: Vec::with_capacity(services),
+            blocked: Vec::new(),
+            dropped: Vec::new(),
+            remaining: Vec::new(),
+            taken: Vec::new(),
+            demand: Vec::new(),
+            allocation: None,
+            row: 0,
+            script_cache: std::cell::RefCell::default(),
+        }
+    }
+
+    /// An evaluator that gives out capacity-limited services as `allocation`
+    /// says (or without the limit when None); see `run::capacity`.
+    pub fn evaluator_with<'e>(&'e self, allocation: Option<&'e Allocation>) -> Evaluator<'e> {
+        let mut evaluator = self.evaluator();
+        evaluator.allocation = allocation;
+        evaluator
+    }
+
+    /// Evaluates one customer (allocates an evaluator; prefer
+    /// [`Engine::evaluator`] when evaluating many).
+    pub fn evaluate(&self, customer: &Customer) -> Result<Vec<Offer>, EvalError> {
+        self.evaluator().evaluate(customer).map(<[Offer]>::to_vec)
+    }
+}
+
+impl<'e> Evaluator<'e> {
+    /// Sets the row of the next customer; rows break ties in the allocation
+    /// of limited services, earlier first.
+    pub fn set_row(&mut self, row: u64) {
+        self.row = row;
+    }
+
+    /// The engine this evaluator runs.
+    pub fn engine(&self) -> &'e Engine {
+        self.engine
+    }
+
+    /// Evaluates one customer; the offers stay valid until the next call.
+    pub fn evaluate(&mut self, customer: &Customer) -> Result<&[Offer], EvalError> {
+        let engine = self.engine;
+        // The cache moves out of `self` for the run, as `visit` borrows `self`.
+        let cache = if engine.has_scripts {
+            std::cell::RefCell::new(self.script_cache.take())
+        } else {
+            std::cell::RefCell::default()
+        };
+        let scripts = engine
+            .has_scripts
+            .then(|| ScriptRun::new(&engine.checked.scripts, Some(&cache)));
+        let cx = Context {
+            values: &customer.values,
+            local_texts: &customer.local_texts,
+            symbols: &engine.schema.symbols,
+            derived: f64::NAN,
+            scripts: scripts.as_ref(),
+        };
+        // Only the words of the segments the last customer was in are
+        // cleared: a large package's set is not swept for each customer.
+        for &id in &self.members {
+            let word = engine.positions.get(id as usize).map(|&pos| pos / 64);
+            if let Some(word) = word.and_then(|w| self.member.get_mut(w as usize)) {
+                *word = 0;
+            }
+        }
+        self.customer += 1;
+        if self.customer == CUSTOMER_WRAP {
+            self.profile_cache.fill(0);
+            self.customer = 1;
+        }
+        self.members.clear();
+        self.fired.clear();
+        self.offers.clear();
+        self.blocked.clear();
+        self.dropped.clear();
+        self.demand.clear();
+        for &root in &engine.roots {
+            set_bit(&mut self.queued, root);
+        }
+
+        for word in 0..self.queued.len() {
+            loop {
+                let bits = self.queued[word];
+                if bits == 0 {
+                    break;
+                }
+                let bit = bits.trailing_zeros();
+                self.queued[word] &= !(1u64 << bit);
+                let pos = (word as u32) * 64 + bit;
+                self.visit(pos, &cx);
+            }
+        }
+        let collected = self.collect(&cx);
+        let failure = scripts.and_then(|run| run.failure.take());
+        if engine.has_scripts {
+            self.script_cache = std::cell::RefCell::new(cache.into_inner());
+        }
+        collected?;
+        if let Some((script, message)) = failure {
+            self.offers.clear();
+            return Err(engine.script_error(script, message));
+        }
+        Ok(&self.offers)
+    }
+
+    fn visit(&mut self, pos: u32, cx: &Context<'_>) {
+        let engine = self.engine;
+        let Some(segment) = engine.segments.get(pos as usize) else {
+            return;
+        };
+        if segment.parents.len() > 1 && !segment.parents.iter().all(|&p| get_bit(&self.member, p)) {
+            return;
+        }
+        if segment.predicate.eval_top(cx) != Tri::True {
+            return;
+        }
+        set_bit(&mut self.member, pos);
+        self.members.push(segment.id);
+        for &child in segment.children.iter() {
+            set_bit(&mut self.queued, child);
+        }
+        for rule in segment.tests.iter() {
+            if rule.profile != NO_PROFILE && self.profile(rule.profile, cx) != Tri::True {
+                continue;
+            }
+            if rule.when.eval_top(cx) != Tri::True {
+                continue;
+            }
+            self.fired.push(rule.id);
+            let service = rule.service as usize;
+            let (Some(best), Some(suppressed)) =
+                (self.best.get_mut(service), self.suppressed.get_mut(service))
+            else {
+                continue;
+            };
+            if *best == UNSET && *suppressed == NONE {
+                self.touched.push(rule.service);
+            }
+            if rule.order == 0 {
+                if *suppressed == NONE {
+                    *suppressed = rule.id;
+                }
+            } else if rule.order > *best {
+                *best = rule.order;
+            }
+        }
+    }
+
+    fn profile(&mut self, profile: u32, cx: &Context<'_>) -> Tri {
+        let stamp = self.customer << 2;
+        let Some(cached) = self.profile_cache.get_mut(profile as usize) else {
+            return Tri::Unknown;
+        };
+        if *cached & !3 == stamp {
+            return match *cached & 3 {
+                0 => Tri::False,
+                1 => Tri::True,
+                _ => Tri::Unknown,
+            };
+        }
+        let result = self
+            .engine
+            .profiles
+            .get(profile as usize)
+            .map_or(Tri::Unknown, |p| p.eval_top(cx));
+        *cached = stamp
+            | match result {
+                Tri::False => 0,
+                Tri::True => 1,
+                Tri::Unknown => 2,
+            };
+        result
+    }
+
+    fn collect(&mut self, cx: &Context<'_>) -> Result<(), EvalError> {
+        let engine = self.engine;
+        let mut error = None;
+        for &service in &self.touched {
+            let s = service as usize;
+            let (order, suppressed) = (self.best[s], self.suppressed[s]);
+            self.best[s] = UNSET;
+            self.suppressed[s] = NONE;
+            if order == UNSET || error.is_some() {
+                continue;
+            }
+            let Some(rule) = engine.by_order.get(order as usize) else {
+                continue;
+            };
+            let best = rule.rule;
+            if suppressed != NONE {
+                self.blocked.push((service, best));
+                self.dropped.push(Dropped {
+                    service,
+                    rule: best,
+                    fate: Fate::Suppressed,
+                    gain: f64::NAN,
+                });
+                continue;
+            }
+            let gain = match (&engine.compiled_model, rule.uses_derived) {
+                (Some(model), true) => {
+                    let with_derived = Context {
+                        derived: model.derived(service, cx.values),
+                        ..*cx
+                    };
+                    rule.gain.eval_fast(&with_derived)
+                }
+                _ => rule.gain.eval_fast(cx),
+            };
+            match gain {
+                Some(gain) if gain.is_finite() => self.offers.push(Offer {
+                    service,
+                    gain,
+                    rule: best,
+                    segment: rule.segment,
+                }),
+                Some(gain) => {
+                    error = Some(EvalError {
+                        rule: best,
+                        rule_name: engine.rule_name(best).to_string(),
+                        kind: EvalErrorKind::NonFiniteGain(gain),
+                    });
+                }
+                // The winning rule's gain needs a value the customer lacks: no offer.
+                None => {
+                    self.blocked.push((service, best));
+                    self.dropped.push(Dropped {
+                        service,
+                        rule: best,
+                        fate: Fate::GainMissing,
+                        gain: f64::NAN,
+                    });
+                }
+            }
+        }
+        self.touched.clear();
+        if let Some(error) = error {
+            self.offers.clear();
+            return Err(error);
+        }
+        let rules = &engine.rules;
+        let rank = &engine.service_rank;
+        self.offers.sort_unstable_by(|a, b| {
+            b.gain
+                .total_cmp(&a.gain)
+                .then_with(|| {
+                    let pa = rules.get(a.rule as usize).map_or(0, |r| r.priority);
+                    let pb = rules.get(b.rule as usize).map_or(0, |r| r.priority);
+                    pb.cmp(&pa)
+                })
+                .then_with(|| {
+                    rank.get(a.service as usize)
+                        .cmp(&rank.get(b.service as usize))
+                })
+        });
+        let dropped = &mut self.dropped;
+        engine.arbitration.select(
+            &mut self.offers,
+            cx.values,
+            engine.catalog.max_offers,
+            &mut self.taken,
+            |offer, verdict| {
+                if verdict != Verdict::Kept {
+                    dropped.push(Dropped {
+                        service: offer.service,
+                        rule: offer.rule,
+                        fate: Fate::Cut(verdict),
+                        gain: offer.gain,
+                    });
+                }
+            },
+        );
+        if engine.arbitration.any_limited {
+            self.apply_capacity();
+        }
+        if let Some(model) = &engine.compiled_model {
+            model.stack(&mut self.offers, cx.values, &mut self.remaining);
+        }
+        Ok(())
+    }
+
+    /// Without an allocation, records the demand for limited services; with
+    /// one, drops the offers this customer did not get. Decided on gains
+    /// before stacking, so that stacking sees only the offers kept.
+    fn apply_capacity(&mut self) {
+        let Some(allocation) = self.allocation else {
+            let limited = &self.engine.arbitration.limited;
+            self.demand.clear();
+            for offer in &self.offers {
+                if limited.get(offer.service as usize) == Some(&true) {
+                    self.demand.push((offer.service, offer.gain));
+                }
+            }
+            return;
+        };
+        let (row, dropped) = (self.row, &mut self.dropped);
+        self.offers.retain(|offer| {
+            if allocation.admits(offer.service, offer.gain, row) {
+                return true;
+            }
+            dropped.push(Dropped {
+                service: offer.service,
+                rule: offer.rule,
+                fate: Fate::Cut(Verdict::Capacity),
+                gain: offer.gain,
+            });
+            false
+        });
+    }
+
+    /// Offers of capacity-limited services that the last customer's own
+    /// arbitration kept, with their gains before stacking (recorded while no
+    /// allocation is set: that is the first pass).
+    pub fn demand(&self) -> &[(ServiceId, f64)] {
+        &self.demand
+    }
+
+    /// Per dimension of the satisfaction model, the last customer's perception
+    /// (when known) and the points its offers close on it.
+    pub(crate) fn dimension_points<'a>(
+        &'a self,
+        customer: &'a Customer,
+    ) -> Option<impl Iterator<Item = (Option<f64>, f64)> + 'a> {
+        let model = self.engine.compiled_model.as_ref()?;
+        Some(model.dimension_points(&customer.values, &self.remaining))
+    }
+
+    /// Segments the last customer was in, in the order they were visited.
+    pub fn memberships(&self) -> &[SegmentId] {
+        &self.members
+    }
+
+    /// Rules whose segment, profile and condition held for the last customer.
+    pub fn fired_rules(&self) -> &[RuleId] {
+        &self.fired
+    }
+
+    /// Services whose winning offer was dropped for the last customer (suppressed,
+    /// or its gain needed a value the customer lacks), with the winning rule.
+    pub fn blocked(&self) -> &[(ServiceId, RuleId)] {
+        &self.blocked
+    }
+
+    /// The offers of the last customer.
+    pub fn offers(&self) -> &[Offer] {
+        &self.offers
+    }
+
+    /// Winning offers of the last customer that did not make the final list.
+    pub(crate) fn dropped(&self) -> &[Dropped] {
+        &self.dropped
+    }
+
+    /// Whether a profile held for the last customer. Profiles are evaluated
+    /// for every rule of every segment the customer is in, so this is known
+    /// for every rule the funnel looks at.
+    pub(crate) fn profile_held(&self, profile: u32) -> bool {
+        self.profile_cache.get(profile as usize) == Some(&(self.customer << 2 | 1))
+    }
+}
+
+#[inline]
+fn set_bit(bits: &mut [u64], pos: u32) {
+    if let Some(word) = bits.get_mut((pos / 64) as usize) {
+        *word |= 1u64 << (pos % 64);
+    }
+}
+
+#[inline]
+fn get_bit(bits: &[u64], pos: u32) -> bool {
+    bits.get((pos / 64) as usize)
+        .is_some_and(|w| w & (1u64 << (pos % 64)) != 0)
+}

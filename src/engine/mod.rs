@@ -1,0 +1,336 @@
+//! The compiled product: the immutable [`Engine`], the loader that builds
+//! it from a package folder, the compiler from checked IR to flat records,
+//! the evaluator, arbitration and derived gains, and live reloading.
+
+pub mod allocation;
+pub(crate) mod arbitrate;
+pub(crate) mod compile;
+pub mod eval;
+pub(crate) mod gain;
+pub(crate) mod live;
+pub(crate) mod load;
+pub(crate) mod lower;
+pub mod offer;
+pub(crate) mod program;
+
+use crate::base::diagnostic::Diagnostic;
+use crate::base::source::SourceMap;
+use crate::engine::program::{Cond, Num};
+use crate::lang::ir::{CheckedPackage, RuleId, SegmentId, ServiceId};
+use crate::lang::syntax::ast::ActionKind;
+use crate::package::catalog::{Catalog, Service};
+use crate::package::customer::{Customer, Value};
+use crate::package::schema::Schema;
+
+/// A compiled rule package: immutable, shared freely between threads.
+///
+/// Build one with [`Engine::load`] or [`Engine::from_sources`], then evaluate
+/// customers through [`Engine::evaluator`].
+#[derive(Debug)]
+pub struct Engine {
+    pub(crate) catalog: Catalog,
+    pub(crate) schema: Schema,
+    pub(crate) sources: SourceMap,
+    pub(crate) checked: CheckedPackage,
+    pub(crate) warnings: Vec<Diagnostic>,
+    pub(crate) root: Option<std::path::PathBuf>,
+    /// Segments in topological order; a segment's position is its index here.
+    pub(crate) segments: Vec<CompiledSegment>,
+    /// Positions of segments without parents.
+    pub(crate) roots: Vec<u32>,
+    pub(crate) profiles: Vec<Cond>,
+    pub(crate) rules: Vec<CompiledRule>,
+    /// Offer rules by their place in the conflict order (index 0 unused).
+    pub(crate) by_order: Vec<Winner>,
+    /// The satisfaction model, when the catalog declares dimensions.
+    pub(crate) model: Option<crate::model::Model>,
+    pub(crate) compiled_model: Option<crate::engine::gain::CompiledModel>,
+    pub(crate) arbitration: crate::engine::arbitrate::Arbitration,
+    /// Each service's place in id order, for ranking ties.
+    pub(crate) service_rank: Vec<u32>,
+    /// Per segment id, its position in `segments`.
+    pub(crate) positions: Vec<u32>,
+    /// Whether any condition or gain is a script.
+    pub(crate) has_scripts: bool,
+    /// Per script: what it belongs to (`rule`, `segment`, `profile`), its
+    /// name, and the rule id when it is a rule's.
+    pub(crate) script_owners: Vec<(&'static str, String, RuleId)>,
+}
+
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Engine>();
+};
+
+#[derive(Debug)]
+pub(crate) struct CompiledSegment {
+    pub id: SegmentId,
+    pub predicate: Cond,
+    /// Positions of parents; only checked for segments with several.
+    pub parents: Box<[u32]>,
+    /// Positions of children.
+    pub children: Box<[u32]>,
+    /// Rules for this segment, in file order, as the evaluator reads them:
+    /// side by side in memory.
+    pub tests: Box<[SegmentRule]>,
+}
+
+/// What the evaluator needs of a rule while it visits the rule's segment,
+/// kept small and next to the segment's other rules.
+#[derive(Debug)]
+pub(crate) struct SegmentRule {
+    pub id: RuleId,
+    /// The profile the rule asks for, or [`NO_PROFILE`].
+    pub profile: u32,
+    pub service: ServiceId,
+    /// Place in the conflict order (higher wins), from 1; 0 for a suppression.
+    pub order: u32,
+    pub when: Cond,
+}
+
+pub(crate) const NO_PROFILE: u32 = u32::MAX;
+
+impl SegmentRule {
+    /// Whether the rule offers its service (it suppresses it otherwise).
+    pub(crate) fn offers(&self) -> bool {
+        self.order != 0
+    }
+}
+
+/// What the evaluator needs of an offer rule once it has won its service:
+/// one compact record, found by the rule's place in the conflict order.
+#[derive(Debug)]
+pub(crate) struct Winner {
+    pub rule: RuleId,
+    pub segment: SegmentId,
+    /// Whether the gain reads `derived`.
+    pub uses_derived: bool,
+    pub gain: Num,
+}
+
+/// What is looked up by rule id after compiling (the funnel, ties between
+/// offers); conditions and gains live in [`SegmentRule`] and [`Winner`].
+#[derive(Debug)]
+pub(crate) struct CompiledRule {
+    pub profile: Option<u32>,
+    pub action: ActionKind,
+    pub service: ServiceId,
+    pub priority: i64,
+    /// Whether the gain reads `derived`, so it must be computed first.
+    pub uses_derived: bool,
+}
+
+impl Engine {
+    /// The catalog the package was built from.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The satisfaction model (dimensions, weights, AHP figures), when declared.
+    pub fn model(&self) -> Option<&crate::model::Model> {
+        self.model.as_ref()
+    }
+
+    /// Warnings found while checking (unused segments, shadowed rules...).
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+
+    /// The package's source files, for rendering diagnostics.
+    pub fn sources(&self) -> &SourceMap {
+        &self.sources
+    }
+
+    /// The folder the package was loaded from, if any.
+    pub fn root(&self) -> Option<&std::path::Path> {
+        self.root.as_deref()
+    }
+
+    /// Number of segments, rules and profiles.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        (
+            self.checked.segments.len(),
+            self.checked.rules.len(),
+            self.checked.profiles.len(),
+        )
+    }
+
+    /// A service by id.
+    pub fn service(&self, id: ServiceId) -> Option<&Service> {
+        self.catalog.services.get(id as usize)
+    }
+
+    /// A segment's name.
+    pub fn segment_name(&self, id: SegmentId) -> &str {
+        self.checked
+            .segments
+            .get(id as usize)
+            .map_or("", |s| s.name.as_str())
+    }
+
+    /// A segment's display label, falling back to its name.
+    pub fn segment_label(&self, id: SegmentId) -> &str {
+        self.checked
+            .segments
+            .get(id as usize)
+            .map_or("", |s| s.label.as_deref().unwrap_or(&s.name))
+    }
+
+    /// Segment names from a root down to `id`, following each first parent.
+    pub fn segment_path(&self, id: SegmentId) -> Vec<&str> {
+        let mut path = Vec::new();
+        let mut current = Some(id);
+        while let Some(c) = current {
+            let Some(segment) = self.checked.segments.get(c as usize) else {
+                break;
+            };
+            path.push(segment.name.as_str());
+            current = segment.parents.first().copied();
+            if path.len() > self.checked.segments.len() {
+                break;
+            }
+        }
+        path.reverse();
+        path
+    }
+
+    /// Segment depth in the graph (0 for roots).
+    pub fn segment_depth(&self, id: SegmentId) -> u32 {
+        self.checked
+            .graph
+            .depth
+            .get(id as usize)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The error of a failed script, naming what it belongs to.
+    pub(crate) fn script_error(
+        &self,
+        script: u32,
+        message: String,
+    ) -> crate::engine::offer::EvalError {
+        let (owner, name, rule) = self.script_owners.get(script as usize).cloned().unwrap_or((
+            "rule",
+            String::new(),
+            RuleId::MAX,
+        ));
+        crate::engine::offer::EvalError {
+            rule,
+            rule_name: name,
+            kind: crate::engine::offer::EvalErrorKind::Script { owner, message },
+        }
+    }
+
+    /// The rules written for a segment, in file order.
+    pub(crate) fn rules_for(&self, id: SegmentId) -> &[SegmentRule] {
+        self.positions
+            .get(id as usize)
+            .and_then(|&pos| self.segments.get(pos as usize))
+            .map_or(&[], |s| &s.tests)
+    }
+
+    /// A rule's name.
+    pub fn rule_name(&self, id: RuleId) -> &str {
+        self.checked
+            .rules
+            .get(id as usize)
+            .map_or("", |r| r.name.as_str())
+    }
+
+    /// A rule's `because` text, if it has one.
+    pub fn rule_reason(&self, id: RuleId) -> Option<&str> {
+        self.checked
+            .rules
+            .get(id as usize)
+            .and_then(|r| r.because.as_deref())
+    }
+
+    /// Whether a rule offers (true) or suppresses (false).
+    pub fn rule_offers(&self, id: RuleId) -> bool {
+        self.checked
+            .rules
+            .get(id as usize)
+            .is_some_and(|r| r.action == ActionKind::Offer)
+    }
+
+    /// The segment a rule is for.
+    pub fn rule_segment(&self, id: RuleId) -> SegmentId {
+        self.checked.rules.get(id as usize).map_or(0, |r| r.segment)
+    }
+
+    /// The service a rule offers or suppresses.
+    pub fn rule_service(&self, id: RuleId) -> ServiceId {
+        self.checked.rules.get(id as usize).map_or(0, |r| r.service)
+    }
+
+    /// Where a rule was written, as `file:line:col`.
+    pub fn rule_location(&self, id: RuleId) -> String {
+        let Some(rule) = self.checked.rules.get(id as usize) else {
+            return String::new();
+        };
+        self.sources
+            .get(rule.name_span.file)
+            .map_or(String::new(), |f| {
+                let (line, col) = f.line_col(rule.name_span.start);
+                format!("{}:{line}:{col}", f.name)
+            })
+    }
+}
+
+impl Engine {
+    /// Starts building a customer by attribute name.
+    pub fn customer(&self) -> crate::package::customer::CustomerBuilder<'_> {
+        crate::package::customer::CustomerBuilder::new(&self.schema)
+    }
+
+    /// Builds a customer from text values keyed by input column (or attribute
+    /// name, or `pref.NAME`), e.g. a `HashMap<String, String>` from a request.
+    /// Texts are read as the schema says (numbers, yes/no, categories); keys
+    /// the schema does not know are ignored.
+    pub fn customer_from_map<K, V>(
+        &self,
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Customer, crate::package::customer::FieldError>
+    where
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let object: serde_json::Map<String, serde_json::Value> = pairs
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    k.as_ref().to_string(),
+                    serde_json::Value::String(v.as_ref().to_string()),
+                )
+            })
+            .collect();
+        self.customer_from_json(&serde_json::Value::Object(object))
+    }
+
+    /// Builds a customer from a JSON object keyed by input column (or attribute name).
+    pub fn customer_from_json(
+        &self,
+        object: &serde_json::Value,
+    ) -> Result<Customer, crate::package::customer::FieldError> {
+        crate::package::customer::from_json_object(&self.schema, object)
+    }
+}
+
+impl Engine {
+    /// The customer's id (the catalog's `customer.id` attribute), if it has one.
+    pub fn customer_id(&self, customer: &Customer) -> Option<String> {
+        let slot = self.schema.id_slot?;
+        match customer.get(slot) {
+            Value::Missing => None,
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Text(symbol) => Some(customer.text(&self.schema, symbol).to_string()),
+        }
+    }
+}
+
+const _: () = assert!(
+    size_of::<Cond>() <= 24,
+    "a condition node fits in 24 bytes (box the operands of rare nodes)"
+);

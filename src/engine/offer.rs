@@ -1,0 +1,73 @@
+//! What evaluating one customer gives: ranked offers, or the error of the
+//! rule (or script) that could not be evaluated.
+
+use crate::lang::ir::{RuleId, SegmentId, ServiceId};
+use serde::Serialize;
+use std::fmt;
+
+/// One recommended service for one customer.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Offer {
+    /// The service (index into the catalog's services).
+    pub service: ServiceId,
+    /// Expected satisfaction gain, on the catalog's scale.
+    pub gain: f64,
+    /// The rule that made the offer.
+    pub rule: RuleId,
+    /// The segment of that rule.
+    pub segment: SegmentId,
+}
+
+/// A customer could not be evaluated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalError {
+    /// The rule at fault.
+    pub rule: RuleId,
+    /// Its name.
+    pub rule_name: String,
+    /// What went wrong.
+    pub kind: EvalErrorKind,
+}
+
+/// What went wrong while evaluating.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EvalErrorKind {
+    /// The gain came out as NaN or infinite (e.g. a division by zero).
+    NonFiniteGain(f64),
+    /// A script failed: it ran into a limit, returned the wrong type, or
+    /// raised an error. `owner` is `rule`, `segment` or `profile`.
+    Script {
+        /// What the script belongs to.
+        owner: &'static str,
+        /// What went wrong, in plain words.
+        message: String,
+    },
+}
+
+impl fmt::Display for EvalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            EvalErrorKind::NonFiniteGain(g) => write!(
+                f,
+                "rule `{}`: the gain is not a finite number ({g}); check for a division by zero",
+                self.rule_name
+            ),
+            EvalErrorKind::Script { owner, message } => {
+                write!(f, "{owner} `{}`: {message}", self.rule_name)
+            }
+        }
+    }
+}
+
+impl std::error::Error for EvalError {}
+
+impl EvalError {
+    /// What raised it, e.g. ``rule `tiered_gain` `` or ``segment `vip` ``.
+    pub fn raised_by(&self) -> String {
+        let owner = match &self.kind {
+            EvalErrorKind::NonFiniteGain(_) => "rule",
+            EvalErrorKind::Script { owner, .. } => owner,
+        };
+        format!("{owner} `{}`", self.rule_name)
+    }
+}

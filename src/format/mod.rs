@@ -1,0 +1,7 @@
+//! Text, CSV and HTML renderings of the analyses. Computes nothing of its
+//! own: every figure comes from an `analysis` value.
+
+pub(crate) mod diff;
+pub mod html;
+pub(crate) mod report;
+pub(crate) mod trace;

@@ -1,0 +1,163 @@
+//! An explanation as text for people: segments, rules, then the offers.
+
+use crate::analysis::trace::{Explanation, Failure, RuleStatus, SegmentStatus};
+use crate::base::table::decimal;
+use std::fmt::Write as _;
+
+impl Explanation {
+    /// The explanation as readable text.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let who = self.customer_id.as_deref().unwrap_or("this customer");
+        let _ = writeln!(out, "Customer {who}");
+
+        out.push_str("\nSegments\n");
+        for s in &self.segments {
+            let indent = "  ".repeat(s.depth as usize + 1);
+            let name = if s.label != s.segment {
+                format!("{} ({})", s.segment, s.label)
+            } else {
+                s.segment.clone()
+            };
+            match &s.status {
+                SegmentStatus::Member => {
+                    let _ = writeln!(out, "{indent}in      {name}");
+                }
+                SegmentStatus::ParentNotMatched { missing } => {
+                    let _ = writeln!(out, "{indent}not in  {name}: not in {}", missing.join(", "));
+                }
+                SegmentStatus::ConditionFalse | SegmentStatus::ConditionUnknown => {
+                    let _ = writeln!(
+                        out,
+                        "{indent}not in  {name}: {}",
+                        failure(s.failed.as_ref())
+                    );
+                }
+            }
+        }
+
+        out.push_str("\nRules\n");
+        for r in &self.rules {
+            let what = format!("{} {}", r.action, r.service);
+            let status = match &r.status {
+                RuleStatus::SegmentNotMatched => {
+                    format!("not for this customer: not in segment {}", r.segment)
+                }
+                RuleStatus::ProfileNotMatched { profile } => {
+                    format!(
+                        "profile {profile} does not hold: {}",
+                        failure(r.failed.as_ref())
+                    )
+                }
+                RuleStatus::ConditionFalse | RuleStatus::ConditionUnknown => {
+                    format!("condition does not hold: {}", failure(r.failed.as_ref()))
+                }
+                RuleStatus::Offered { rank } => {
+                    format!("OFFERED, rank {rank}, gain {}", gain(r.gain))
+                }
+                RuleStatus::CutByMaxOffers => {
+                    format!("fired (gain {}), but cut by max_offers", gain(r.gain))
+                }
+                RuleStatus::CutByBudget => {
+                    format!("fired (gain {}), but over the budget", gain(r.gain))
+                }
+                RuleStatus::CutByCapacity => format!(
+                    "fired (gain {}), but {}'s capacity went to customers with a higher gain",
+                    gain(r.gain),
+                    r.service
+                ),
+                RuleStatus::ChannelMismatch => format!(
+                    "fired (gain {}), but {} does not fit the customer's channel",
+                    gain(r.gain),
+                    r.service
+                ),
+                RuleStatus::ExclusiveWith { service } => {
+                    format!(
+                        "fired (gain {}), but excluded by {service} (same group)",
+                        gain(r.gain)
+                    )
+                }
+                RuleStatus::LostTo { rule, reason } => {
+                    format!("fired, but lost to {rule} ({reason})")
+                }
+                RuleStatus::SuppressedBy { rule } => {
+                    format!("fired, but {rule} suppresses {}", r.service)
+                }
+                RuleStatus::Suppresses => format!("SUPPRESSES {}", r.service),
+                RuleStatus::GainMissing => format!(
+                    "fired and won, but its gain needs a missing value: {}",
+                    failure(r.failed.as_ref())
+                ),
+                RuleStatus::GainNotFinite => {
+                    "fired and won, but its gain is not a finite number".to_string()
+                }
+            };
+            let _ = writeln!(out, "  {:<32} {:<36} {status}", r.rule, what);
+        }
+
+        out.push_str("\nOffers\n");
+        if self.offers.is_empty() {
+            out.push_str("  none\n");
+        }
+        for o in &self.offers {
+            let _ = writeln!(
+                out,
+                "  {}. {} {}  +{}  (rule {}, segment {})",
+                o.rank,
+                o.service,
+                o.name,
+                decimal(o.gain),
+                o.rule,
+                o.segment
+            );
+            if let Some(reason) = &o.reason {
+                let _ = writeln!(out, "     because {reason}");
+            }
+            for t in &o.derivation {
+                let _ = writeln!(
+                    out,
+                    "     {}: weight {:.4} x preference {:.2} x gap {:.2} x min(effect {}, headroom {}) = {:.4}",
+                    t.dimension,
+                    t.weight,
+                    t.preference_factor,
+                    t.gap_factor,
+                    t.effect,
+                    t.headroom,
+                    t.points
+                );
+            }
+            if let Some(before) = o.before_stacking {
+                let _ = writeln!(
+                    out,
+                    "     {} before diminishing returns and the headroom cap",
+                    decimal(before)
+                );
+            }
+        }
+        if let Some(error) = &self.error {
+            let _ = writeln!(out, "\nError: {error}");
+        }
+        out
+    }
+}
+
+fn failure(failed: Option<&Failure>) -> String {
+    let Some(f) = failed else {
+        return "false".to_string();
+    };
+    let values: Vec<String> = f
+        .values
+        .iter()
+        .map(|v| format!("{} = {}", v.name, v.value))
+        .collect();
+    let seen = if values.is_empty() {
+        String::new()
+    } else {
+        format!(" with {}", values.join(", "))
+    };
+    format!("`{}` is {}{seen}", f.condition, f.result)
+}
+
+fn gain(g: Option<f64>) -> String {
+    g.map_or("-".to_string(), decimal)
+}

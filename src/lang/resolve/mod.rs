@@ -1,0 +1,414 @@
+//! Names and types: the syntax trees of all files, checked against the catalog.
+//!
+//! In: the parsed files, the catalog and its schema. Out: a [`CheckedPackage`]
+//! where every name is an id and every expression is typed, plus every error
+//! and warning found (all of them, not just the first).
+
+mod lint;
+mod types;
+
+use crate::base::diagnostic::{Code, Diagnostic, did_you_mean};
+use crate::base::source::{SourceMap, Span};
+use crate::lang::graph;
+use crate::lang::ir::{self, CheckedPackage, Gain, Type};
+use crate::lang::syntax::ast::{self, ActionKind, Item};
+use crate::package::catalog::Catalog;
+use crate::package::schema::Schema;
+use std::collections::HashMap;
+
+pub(crate) struct Resolver<'a> {
+    pub catalog: &'a Catalog,
+    pub schema: &'a mut Schema,
+    pub sources: &'a SourceMap,
+    pub services: HashMap<&'a str, u32>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Declarations that failed to parse: references to them are not errors again.
+    pub broken: &'a [String],
+    /// Whether an earlier phase already failed (then no lints, no "empty package").
+    pub earlier_errors: bool,
+    /// Set while typing the gain of a rule whose service has effects: `derived` is allowed.
+    pub derived_allowed: bool,
+    /// What a script being typed must return: a condition, or a gain.
+    pub script_returns: crate::lang::script::Returns,
+    /// The package's scripts, compiled as they are met.
+    pub scripts: crate::lang::script::Scripts,
+}
+
+/// Resolves and checks a whole package.
+pub(crate) fn resolve(
+    catalog: &Catalog,
+    schema: &mut Schema,
+    sources: &SourceMap,
+    items: Vec<Item>,
+    broken: &[String],
+    earlier_errors: bool,
+) -> (Option<CheckedPackage>, Vec<Diagnostic>) {
+    let services = catalog
+        .services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id.as_str(), u32::try_from(i).unwrap_or(u32::MAX)))
+        .collect();
+    let tracked: Vec<(String, Option<u32>)> = catalog
+        .services
+        .iter()
+        .map(|s| {
+            let slot = s.in_use.as_deref().and_then(|a| schema.attribute(a));
+            (s.id.clone(), slot)
+        })
+        .collect();
+    let scripts = crate::lang::script::Scripts::new(&catalog.scripts, schema, &tracked);
+    let mut resolver = Resolver {
+        catalog,
+        schema,
+        sources,
+        services,
+        diagnostics: Vec::new(),
+        broken,
+        earlier_errors,
+        derived_allowed: false,
+        script_returns: crate::lang::script::Returns::Bool,
+        scripts,
+    };
+    let package = resolver.package(items);
+    (package, resolver.diagnostics)
+}
+
+impl Resolver<'_> {
+    fn error(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    fn package(&mut self, items: Vec<Item>) -> Option<CheckedPackage> {
+        let mut segment_decls = Vec::new();
+        let mut profile_decls = Vec::new();
+        let mut rule_decls = Vec::new();
+        for item in items {
+            match item {
+                Item::Segment(s) => segment_decls.push(s),
+                Item::Profile(p) => profile_decls.push(p),
+                Item::Rule(r) => rule_decls.push(r),
+            }
+        }
+        if segment_decls.is_empty() && rule_decls.is_empty() && !self.earlier_errors {
+            self.error(
+                Diagnostic::error_nowhere(
+                    Code::EmptyPackage,
+                    "the package declares no segments and no rules",
+                )
+                .with_help("add a `.vas` file with at least one `segment` and one `rule`"),
+            );
+            return None;
+        }
+
+        let segment_ids = self.index_names("segment", segment_decls.iter().map(|s| &s.name));
+        let profile_ids = self.index_names("profile", profile_decls.iter().map(|p| &p.name));
+        self.index_names("rule", rule_decls.iter().map(|r| &r.name));
+
+        // Segments: parents first, so the graph can be checked before anything else.
+        let mut parents = Vec::with_capacity(segment_decls.len());
+        for (id, decl) in segment_decls.iter().enumerate() {
+            let mut list = Vec::new();
+            for parent in &decl.parents {
+                if parent.text == decl.name.text {
+                    self.error(
+                        Diagnostic::error(
+                            Code::SelfParent,
+                            parent.span,
+                            format!("segment `{}` is placed under itself", decl.name.text),
+                        )
+                        .with_help("a segment's parents must be other segments"),
+                    );
+                    continue;
+                }
+                match segment_ids.get(parent.text.as_str()) {
+                    Some(&p) if !list.contains(&p) => list.push(p),
+                    Some(_) => {}
+                    None if self.broken.contains(&parent.text) => {}
+                    None => {
+                        let help = did_you_mean(&parent.text, segment_ids.keys().copied());
+                        self.error(
+                            Diagnostic::error(
+                                Code::UnknownSegment,
+                                parent.span,
+                                format!("there is no segment called `{}`", parent.text),
+                            )
+                            .with_help_opt(help),
+                        );
+                    }
+                }
+            }
+            let _ = id;
+            parents.push(list);
+        }
+        let graph = match graph::build(&parents) {
+            Ok(graph) => Some(graph),
+            Err(cycles) => {
+                for cycle in cycles {
+                    self.cycle_error(&segment_decls, &cycle);
+                }
+                None
+            }
+        };
+
+        let segments: Vec<ir::Segment> = segment_decls
+            .iter()
+            .zip(parents)
+            .map(|(decl, parents)| ir::Segment {
+                name: decl.name.text.clone(),
+                label: decl.label.clone(),
+                parents,
+                when: decl.when.as_ref().and_then(|w| self.condition(w)),
+                span: decl.span,
+                name_span: decl.name.span,
+            })
+            .collect();
+        let profiles: Vec<ir::Profile> = profile_decls
+            .iter()
+            .map(|decl| ir::Profile {
+                name: decl.name.text.clone(),
+                when: decl.when.as_ref().and_then(|w| self.condition(w)),
+                span: decl.span,
+            })
+            .collect();
+        let rules: Vec<ir::Rule> = rule_decls
+            .iter()
+            .filter_map(|decl| self.rule(decl, &segment_ids, &profile_ids))
+            .collect();
+
+        let failed = self.earlier_errors || self.diagnostics.iter().any(Diagnostic::is_error);
+        let package = CheckedPackage {
+            segments,
+            profiles,
+            rules,
+            graph: graph?,
+            scripts: std::sync::Arc::new(std::mem::take(&mut self.scripts)),
+        };
+        if failed {
+            return None;
+        }
+        let warnings = lint::lint(&package, self.catalog, self.sources);
+        self.diagnostics.extend(warnings);
+        Some(package)
+    }
+
+    /// Maps names to dense ids; reports duplicates against the first declaration.
+    fn index_names<'n>(
+        &mut self,
+        what: &str,
+        names: impl Iterator<Item = &'n ast::Name>,
+    ) -> HashMap<&'n str, u32> {
+        let mut ids: HashMap<&str, u32> = HashMap::new();
+        let mut spans: Vec<Span> = Vec::new();
+        for name in names {
+            let id = u32::try_from(spans.len()).unwrap_or(u32::MAX);
+            spans.push(name.span);
+            if let Some(&first) = ids.get(name.text.as_str()) {
+                let first_span = spans.get(first as usize).copied().unwrap_or_default();
+                self.error(
+                    Diagnostic::error(
+                        Code::DuplicateName,
+                        name.span,
+                        format!("there is already a {what} called `{}`", name.text),
+                    )
+                    .with_label(first_span, "first declared here")
+                    .with_help(format!(
+                        "rename one of them; {what} names must be unique across all files"
+                    )),
+                );
+            } else {
+                ids.insert(name.text.as_str(), id);
+            }
+        }
+        ids
+    }
+
+    fn cycle_error(&mut self, decls: &[ast::SegmentDecl], cycle: &[u32]) {
+        let names: Vec<&str> = cycle
+            .iter()
+            .filter_map(|&id| decls.get(id as usize))
+            .map(|d| d.name.text.as_str())
+            .collect();
+        let Some(first) = cycle.first().and_then(|&id| decls.get(id as usize)) else {
+            return;
+        };
+        let mut diagnostic = Diagnostic::error(
+            Code::SegmentCycle,
+            first.name.span,
+            format!(
+                "segments are placed under each other in a circle: {}",
+                names.join(" -> ")
+            ),
+        )
+        .with_help(
+            "a segment cannot be (indirectly) its own parent; remove one of the `under` links",
+        );
+        for window in cycle.windows(2) {
+            let (Some(parent), Some(child)) =
+                (decls.get(window[0] as usize), decls.get(window[1] as usize))
+            else {
+                continue;
+            };
+            if let Some(link) = child.parents.iter().find(|p| p.text == parent.name.text) {
+                diagnostic = diagnostic.with_label(
+                    link.span,
+                    format!("`{}` is under `{}`", child.name.text, parent.name.text),
+                );
+            }
+        }
+        self.error(diagnostic);
+    }
+
+    fn rule(
+        &mut self,
+        decl: &ast::RuleDecl,
+        segment_ids: &HashMap<&str, u32>,
+        profile_ids: &HashMap<&str, u32>,
+    ) -> Option<ir::Rule> {
+        let segment = segment_ids.get(decl.segment.text.as_str()).copied();
+        if segment.is_none() && !self.broken.contains(&decl.segment.text) {
+            let help = did_you_mean(&decl.segment.text, segment_ids.keys().copied());
+            self.error(
+                Diagnostic::error(
+                    Code::UnknownSegment,
+                    decl.segment.span,
+                    format!("there is no segment called `{}`", decl.segment.text),
+                )
+                .with_help_opt(help),
+            );
+        }
+        let profile = match &decl.profile {
+            None => Some(None),
+            Some(name) => match profile_ids.get(name.text.as_str()) {
+                Some(&id) => Some(Some(id)),
+                None if self.broken.contains(&name.text) => None,
+                None => {
+                    let help = did_you_mean(&name.text, profile_ids.keys().copied());
+                    self.error(
+                        Diagnostic::error(
+                            Code::UnknownProfile,
+                            name.span,
+                            format!("there is no profile called `{}`", name.text),
+                        )
+                        .with_help_opt(help),
+                    );
+                    None
+                }
+            },
+        };
+        let service = self.service(&decl.service);
+        let when = match &decl.when {
+            Some(w) => Some(self.condition(w)?),
+            None => None,
+        };
+        let gain = match (decl.action, &decl.gain, service) {
+            (ActionKind::Suppress, _, _) => None,
+            (ActionKind::Offer, Some(expr), service) => {
+                self.derived_allowed = service.is_some_and(|s| self.has_effects(s));
+                self.script_returns = crate::lang::script::Returns::Number;
+                let typed = self.typed(expr);
+                self.script_returns = crate::lang::script::Returns::Bool;
+                self.derived_allowed = false;
+                let typed = typed?;
+                if typed.ty != Type::Number {
+                    self.error(
+                        Diagnostic::error(
+                            Code::TypeMismatch,
+                            expr.span,
+                            format!(
+                                "a gain must be a number, but this is {}",
+                                typed.ty.describe()
+                            ),
+                        )
+                        .with_help("write the expected satisfaction gain, e.g. `gain 2.5`"),
+                    );
+                    return None;
+                }
+                Some(Gain::Expr(typed))
+            }
+            (ActionKind::Offer, None, Some(service)) => {
+                let entry = self.catalog.services.get(service as usize)?;
+                match entry.default_gain {
+                    Some(gain) => Some(Gain::Default(gain)),
+                    None if self.has_effects(service) => Some(Gain::Derived),
+                    None => {
+                        self.error(
+                            Diagnostic::error(
+                                Code::MissingGain,
+                                decl.name.span,
+                                format!(
+                                    "rule `{}` offers `{}` but says no `gain`, and the service has no `default_gain`",
+                                    decl.name.text, entry.id
+                                ),
+                            )
+                            .with_help("add `gain NUMBER` to the rule, or `default_gain:` or `effects:` to the service in catalog.yaml"),
+                        );
+                        return None;
+                    }
+                }
+            }
+            (ActionKind::Offer, None, None) => None,
+        };
+        Some(ir::Rule {
+            name: decl.name.text.clone(),
+            segment: segment?,
+            profile: profile?,
+            when,
+            action: decl.action,
+            service: service?,
+            gain,
+            priority: decl.priority,
+            because: decl.because.clone(),
+            span: decl.span,
+            name_span: decl.name.span,
+        })
+    }
+
+    /// Whether the satisfaction model can derive a gain for this service.
+    fn has_effects(&self, service: u32) -> bool {
+        !self.catalog.satisfaction.dimensions.is_empty()
+            && self
+                .catalog
+                .services
+                .get(service as usize)
+                .is_some_and(|s| !s.effects.is_empty())
+    }
+
+    pub(crate) fn service(&mut self, name: &ast::Name) -> Option<u32> {
+        if let Some(&id) = self.services.get(name.text.as_str()) {
+            return Some(id);
+        }
+        let help = did_you_mean(&name.text, self.services.keys().copied())
+            .or_else(|| Some("services are listed under `services:` in catalog.yaml".into()));
+        self.error(
+            Diagnostic::error(
+                Code::UnknownService,
+                name.span,
+                format!("there is no service called `{}` in the catalog", name.text),
+            )
+            .with_help_opt(help),
+        );
+        None
+    }
+
+    /// Types an expression that must be a yes/no condition.
+    fn condition(&mut self, expr: &ast::Expr) -> Option<ir::TypedExpr> {
+        let typed = self.typed(expr)?;
+        if typed.ty != Type::Bool {
+            let text = self.sources.slice(expr.span).to_string();
+            self.error(
+                Diagnostic::error(
+                    Code::TypeMismatch,
+                    expr.span,
+                    format!(
+                        "a condition must be yes or no, but `{text}` is {}",
+                        typed.ty.describe()
+                    ),
+                )
+                .with_help("compare it with something, e.g. `tenure_months >= 12`"),
+            );
+            return None;
+        }
+        Some(typed)
+    }
+}

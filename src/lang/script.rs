@@ -1,0 +1,832 @@
+//! rhai scripts in rules: the escape hatch for what the rule language cannot
+//! say (a tiered formula, a loop, a lookup table).
+//!
+//! Scripts are compiled once, when the package loads, and run per customer
+//! in a sandbox: no file, network, process or module access, no `eval`, no
+//! printing, and limits on operations, call depth, expression depth and the
+//! size of strings, arrays and maps (from the catalog's `scripts:`). A script
+//! sees the customer's attributes and `pref` (the preferences, as a map)
+//! read-only, `derived` in a gain, and the helpers `uses(service)`,
+//! `clamp(x, lo, hi)`, `present(x)` and `value_or(x, default)`. A missing
+//! value is `()`.
+//!
+//! Plain rule expressions never come here: only a `script` clause does.
+
+use crate::package::catalog::ScriptLimits;
+use crate::package::schema::Schema;
+
+/// What a script reads of one customer: its values, its own texts, the
+/// package's symbols and, in a gain, the derived gain. Nothing else of the
+/// evaluator is visible to a script.
+#[derive(Clone, Copy)]
+pub(crate) struct ScriptInput<'a> {
+    pub values: &'a [crate::package::customer::Value],
+    /// The customer's own texts that are not package symbols.
+    pub local_texts: &'a crate::package::customer::LocalTexts,
+    pub symbols: &'a crate::package::schema::SymbolTable,
+    /// The derived gain of the service whose gain is being computed.
+    pub derived: f64,
+}
+
+/// What a script must return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Returns {
+    /// A condition: `true` or `false`.
+    Bool,
+    /// A gain: a finite number.
+    Number,
+}
+
+/// Why a script would not compile, at a line and column of the script text
+/// (both from 1).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CompileError {
+    pub message: String,
+    pub line: usize,
+    pub column: usize,
+    pub help: Option<String>,
+}
+
+/// What a script run came to, as kept in a [`ScriptCache`].
+#[derive(Debug, Clone)]
+pub(crate) enum Outcome {
+    Bool(bool),
+    Number(f64),
+    Failed(String),
+}
+
+/// Results of scripts by the values they read. Scripts cannot see the time,
+/// draw random numbers or keep state between runs, so the same inputs give
+/// the same result: a step function of tenure runs once per tenure value, not
+/// once per customer. Lives in an evaluator (one per thread).
+#[derive(Debug, Default)]
+pub(crate) struct ScriptCache {
+    per_script: Vec<Memo>,
+}
+
+/// Slots of one script's table of results (a power of two).
+const SLOTS: usize = 1024;
+
+/// The most values a cached script may read; one reading more runs every
+/// time (its inputs would hardly repeat anyway).
+pub(crate) const KEY_VALUES: usize = 5;
+
+/// The values one script run reads, packed in place: word 0 holds two bits
+/// of kind per value (missing, number, yes/no, text), the others the values.
+/// Fixed size, so a lookup compares a few words and never follows a pointer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Key {
+    words: [u64; KEY_VALUES + 1],
+    len: u8,
+}
+
+impl Key {
+    /// Adds one value of the given kind (0 missing, 1 number, 2 yes/no,
+    /// 3 text); false when the key is full.
+    #[inline]
+    #[cfg_attr(not(feature = "scripts"), allow(dead_code))]
+    pub(crate) fn push(&mut self, kind: u64, bits: u64) -> bool {
+        let at = usize::from(self.len);
+        let Some(word) = self.words.get_mut(at + 1) else {
+            return false;
+        };
+        *word = bits;
+        self.words[0] |= (kind & 3) << (2 * at);
+        self.len += 1;
+        true
+    }
+
+    /// Its slot: the words mixed by splitmix64's finaliser, so that every bit
+    /// counts (numbers differ mostly in their high bits). A script's inputs
+    /// are not chosen by an attacker: no defence against collisions is needed.
+    fn slot(&self) -> usize {
+        let mut h = self.words[..=usize::from(self.len)]
+            .iter()
+            .fold(0x9E37_79B9_7F4A_7C15u64, |h, &w| h.rotate_left(23) ^ w);
+        h = (h ^ (h >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        h = (h ^ (h >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        h ^= h >> 31;
+        h as usize & (SLOTS - 1)
+    }
+}
+
+/// A kept result. Failures are not kept: they are rare, and running the
+/// script again gives the same failure.
+#[derive(Debug, Clone, Copy, Default)]
+enum Kept {
+    #[default]
+    Empty,
+    Bool(bool),
+    Number(f64),
+}
+
+/// One script's results, and whether keeping them pays. A direct-mapped
+/// table: each key hashes to one slot, and a new key takes the slot over.
+/// Cheaper than a hash map per lookup, and bounded without ever clearing.
+#[derive(Debug, Default)]
+struct Memo {
+    slots: Vec<(Key, Kept)>,
+    hits: u32,
+    misses: u32,
+    /// Set when the inputs hardly repeat (a continuous value): looking up
+    /// and storing would only add to every run.
+    off: bool,
+}
+
+impl ScriptCache {
+    /// The cached outcome of script `id` for the inputs in `cx`, or the one
+    /// `run` gives, kept for next time.
+    pub(crate) fn get_or_run(
+        &mut self,
+        scripts: &Scripts,
+        id: u32,
+        cx: &ScriptInput<'_>,
+        run: impl FnOnce() -> Outcome,
+    ) -> Outcome {
+        let index = id as usize;
+        if self.per_script.len() <= index {
+            self.per_script.resize_with(index + 1, Memo::default);
+        }
+        let Some(memo) = self.per_script.get_mut(index) else {
+            return run();
+        };
+        if memo.off {
+            return run();
+        }
+        let Some(key) = scripts.cache_key(id, cx) else {
+            return run();
+        };
+        if memo.slots.is_empty() {
+            memo.slots = vec![(Key::default(), Kept::Empty); SLOTS];
+        }
+        let at = key.slot();
+        if let Some((kept_key, kept)) = memo.slots.get(at)
+            && *kept_key == key
+        {
+            match *kept {
+                Kept::Bool(b) => {
+                    memo.hits = memo.hits.saturating_add(1);
+                    return Outcome::Bool(b);
+                }
+                Kept::Number(n) => {
+                    memo.hits = memo.hits.saturating_add(1);
+                    return Outcome::Number(n);
+                }
+                Kept::Empty => {}
+            }
+        }
+        memo.misses = memo.misses.saturating_add(1);
+        if memo.misses >= 512 && memo.misses > memo.hits {
+            memo.off = true;
+            memo.slots = Vec::new();
+            return run();
+        }
+        let outcome = run();
+        let kept = match outcome {
+            Outcome::Bool(b) => Kept::Bool(b),
+            Outcome::Number(n) => Kept::Number(n),
+            Outcome::Failed(_) => Kept::Empty,
+        };
+        if let Some(slot) = memo.slots.get_mut(at) {
+            *slot = (key, kept);
+        }
+        outcome
+    }
+}
+
+#[cfg(feature = "scripts")]
+pub(crate) use with_rhai::Scripts;
+#[cfg(not(feature = "scripts"))]
+pub(crate) use without_rhai::Scripts;
+
+/// The identifiers a script mentions (a superset of the variables it reads).
+#[cfg(feature = "scripts")]
+fn identifiers(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| {
+            w.chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_')
+        })
+}
+
+/// `pref.NAME` references in a script, with the byte offset of NAME.
+fn preference_references(text: &str) -> Vec<(usize, &str)> {
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(at) = text[from..].find("pref.") {
+        let start = from + at + "pref.".len();
+        let before_ok = from + at == 0
+            || !text[..from + at]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_');
+        let end = text[start..]
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .map_or(text.len(), |e| start + e);
+        if before_ok && end > start {
+            found.push((start, &text[start..end]));
+        }
+        from = end.max(start);
+    }
+    found
+}
+
+#[cfg(feature = "scripts")]
+mod with_rhai {
+    use super::{CompileError, Key, Returns, Schema, ScriptInput, ScriptLimits, identifiers};
+    use crate::package::customer::Value;
+    use crate::package::schema::Slot;
+    use rhai::{Dynamic, EvalAltResult, Scope};
+    use std::cell::RefCell;
+    use std::sync::Arc;
+
+    thread_local! {
+        /// Per thread, a scope reused by every script run.
+        static SCOPE: RefCell<Scope<'static>> = RefCell::new(Scope::new());
+        /// The in-use flags of the customer whose script is running, per
+        /// service, for `uses(service)`.
+        static IN_USE: RefCell<Vec<Option<bool>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    struct Script {
+        ast: rhai::AST,
+        /// Where the text starts: file, line and column, for run-time errors.
+        origin: (String, usize, usize),
+        returns: Returns,
+        /// Attributes it mentions: name and slot.
+        reads: Vec<(String, Slot)>,
+        reads_pref: bool,
+        reads_derived: bool,
+        calls_uses: bool,
+    }
+
+    /// The compiled scripts of a package and the sandboxed rhai engine that runs them.
+    pub(crate) struct Scripts {
+        engine: rhai::Engine,
+        scripts: Vec<Script>,
+        /// Every attribute: name, slot and whether rhai can name it.
+        attributes: Vec<(String, Slot)>,
+        preferences: Vec<(String, Slot)>,
+        /// Per service, the bool attribute saying the customer already uses it.
+        in_use: Vec<Option<Slot>>,
+    }
+
+    impl Default for Scripts {
+        fn default() -> Scripts {
+            Scripts {
+                engine: sandbox(&ScriptLimits::default(), Vec::new()),
+                scripts: Vec::new(),
+                attributes: Vec::new(),
+                preferences: Vec::new(),
+                in_use: Vec::new(),
+            }
+        }
+    }
+
+    impl std::fmt::Debug for Scripts {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "Scripts({})", self.scripts.len())
+        }
+    }
+
+    impl Scripts {
+        pub(crate) fn new(
+            limits: &ScriptLimits,
+            schema: &Schema,
+            services: &[(String, Option<Slot>)],
+        ) -> Scripts {
+            let ids = services.iter().map(|(id, _)| id.clone()).collect();
+            let engine = sandbox(limits, ids);
+            let nameable = |name: &str| nameable(name) && name != "pref";
+            let attributes = schema
+                .attribute_names()
+                .filter(|n| nameable(n))
+                .filter_map(|n| Some((n.to_string(), schema.attribute(n)?)))
+                .collect();
+            let preferences = schema
+                .preference_names()
+                .filter_map(|n| Some((n.to_string(), schema.preference(n)?)))
+                .collect();
+            Scripts {
+                engine,
+                scripts: Vec::new(),
+                attributes,
+                preferences,
+                in_use: services.iter().map(|(_, slot)| *slot).collect(),
+            }
+        }
+
+        /// Compiles a script; `derived` is visible when `with_derived`.
+        pub(crate) fn compile(
+            &mut self,
+            text: &str,
+            returns: Returns,
+            with_derived: bool,
+            origin: (String, usize, usize),
+        ) -> Result<u32, CompileError> {
+            let mentioned: Vec<&str> = identifiers(text).collect();
+            // Every name a script may read is declared (not as a constant, so
+            // that the optimiser folds nothing), for strict variables.
+            let mut scope = Scope::new();
+            for (name, _) in &self.attributes {
+                scope.push_dynamic(name.as_str(), Dynamic::UNIT);
+            }
+            scope.push_dynamic("pref", Dynamic::UNIT);
+            if with_derived {
+                scope.push_dynamic("derived", Dynamic::UNIT);
+            }
+            let ast = self
+                .engine
+                .compile_with_scope(&scope, text)
+                .map_err(|e| self.compile_error(&e, with_derived))?;
+            let id = u32::try_from(self.scripts.len()).unwrap_or(u32::MAX);
+            self.scripts.push(Script {
+                ast,
+                origin,
+                returns,
+                reads: self
+                    .attributes
+                    .iter()
+                    .filter(|(n, _)| mentioned.contains(&n.as_str()))
+                    .cloned()
+                    .collect(),
+                reads_pref: mentioned.contains(&"pref"),
+                reads_derived: with_derived && mentioned.contains(&"derived"),
+                calls_uses: mentioned.contains(&"uses"),
+            });
+            Ok(id)
+        }
+
+        fn compile_error(&self, error: &rhai::ParseError, with_derived: bool) -> CompileError {
+            let position = error.position();
+            let message = error.err_type().to_string();
+            let help = match error.err_type() {
+                rhai::ParseErrorType::VariableUndefined(name) => {
+                    let names = self.attributes.iter().map(|(n, _)| n.as_str());
+                    let suggestion = crate::base::diagnostic::did_you_mean(name, names);
+                    Some(suggestion.unwrap_or_else(|| {
+                        if name == "derived" && !with_derived {
+                            "`derived` is only visible in the gain of a rule whose service has effects"
+                                .to_string()
+                        } else {
+                            "scripts see the customer's attributes by name, `pref.NAME` for preferences and `derived` in a gain".to_string()
+                        }
+                    }))
+                }
+                _ => None,
+            };
+            CompileError {
+                message: format!("the script does not compile: {message}"),
+                line: position.line().unwrap_or(1),
+                column: position.position().unwrap_or(1),
+                help,
+            }
+        }
+
+        /// Runs a condition script: Ok(true/false), or why it failed.
+        pub(crate) fn condition(&self, id: u32, cx: &ScriptInput<'_>) -> Result<bool, String> {
+            match self.run(id, cx)? {
+                value if value.is_bool() => Ok(value.as_bool().unwrap_or(false)),
+                other => Err(format!(
+                    "the script must return true or false, but returned {}",
+                    describe(&other)
+                )),
+            }
+        }
+
+        /// Runs a gain script: Ok(a finite number), or why it failed.
+        pub(crate) fn gain(&self, id: u32, cx: &ScriptInput<'_>) -> Result<f64, String> {
+            let value = self.run(id, cx)?;
+            let number = number(&value).map_err(|_| {
+                format!(
+                    "the script must return a number, but returned {}",
+                    describe(&value)
+                )
+            })?;
+            if number.is_finite() {
+                Ok(number)
+            } else {
+                Err(format!(
+                    "the script's gain is not a finite number ({number}); check for a division by zero"
+                ))
+            }
+        }
+
+        /// What a script must return.
+        pub(crate) fn returns(&self, id: u32) -> Option<Returns> {
+            self.scripts.get(id as usize).map(|s| s.returns)
+        }
+
+        /// Whether a script reads `derived` (so it must be computed first).
+        pub(crate) fn reads_derived(&self, id: u32) -> bool {
+            self.scripts
+                .get(id as usize)
+                .is_some_and(|s| s.reads_derived)
+        }
+
+        /// Every value script `id` can read, as a cache key; None when one
+        /// of them cannot be compared across customers (a text only this
+        /// customer has) or there are more than the key holds.
+        pub(crate) fn cache_key(&self, id: u32, cx: &ScriptInput<'_>) -> Option<Key> {
+            let script = self.scripts.get(id as usize)?;
+            let mut key = Key::default();
+            let add = |key: &mut Key, slot: Option<Slot>| -> Option<()> {
+                let (kind, bits) = match slot.and_then(|slot| cx.values.get(slot as usize)) {
+                    Some(Value::Number(n)) => (1, n.to_bits()),
+                    Some(Value::Bool(b)) => (2, u64::from(*b)),
+                    Some(Value::Text(s)) if s.0 < cx.symbols.len() => (3, u64::from(s.0)),
+                    Some(Value::Text(_)) => return None,
+                    _ => (0, 0),
+                };
+                key.push(kind, bits).then_some(())
+            };
+            for (_, slot) in &script.reads {
+                add(&mut key, Some(*slot))?;
+            }
+            if script.reads_pref {
+                for (_, slot) in &self.preferences {
+                    add(&mut key, Some(*slot))?;
+                }
+            }
+            if script.calls_uses {
+                for slot in &self.in_use {
+                    add(&mut key, *slot)?;
+                }
+            }
+            if script.reads_derived {
+                key.push(1, cx.derived.to_bits()).then_some(())?;
+            }
+            Some(key)
+        }
+
+        fn run(&self, id: u32, cx: &ScriptInput<'_>) -> Result<Dynamic, String> {
+            let Some(script) = self.scripts.get(id as usize) else {
+                return Err("unknown script".to_string());
+            };
+            if script.calls_uses {
+                IN_USE.with(|flags| {
+                    let mut flags = flags.borrow_mut();
+                    flags.clear();
+                    flags.extend(self.in_use.iter().map(|slot| match slot {
+                        Some(s) => match cx.values.get(*s as usize) {
+                            Some(Value::Bool(b)) => Some(*b),
+                            _ => None,
+                        },
+                        None => None,
+                    }));
+                });
+            }
+            SCOPE.with(|scope| {
+                let mut scope = scope.borrow_mut();
+                scope.clear();
+                for (name, slot) in &script.reads {
+                    scope.push_constant_dynamic(name.as_str(), value(cx, *slot));
+                }
+                if script.reads_pref {
+                    let map: rhai::Map = self
+                        .preferences
+                        .iter()
+                        .map(|(name, slot)| (name.as_str().into(), value(cx, *slot)))
+                        .collect();
+                    scope.push_constant("pref", map);
+                }
+                if script.reads_derived {
+                    let derived = if cx.derived.is_nan() {
+                        Dynamic::UNIT
+                    } else {
+                        Dynamic::from_float(cx.derived)
+                    };
+                    scope.push_constant_dynamic("derived", derived);
+                }
+                let result = self
+                    .engine
+                    .eval_ast_with_scope::<Dynamic>(&mut scope, &script.ast)
+                    .map_err(|e| runtime_error(&e, &script.origin));
+                scope.clear();
+                result
+            })
+        }
+    }
+
+    /// A rhai engine with no way out: no modules, no `eval`, no printing,
+    /// strict variables, and the limits from the catalog.
+    fn sandbox(limits: &ScriptLimits, ids: Vec<String>) -> rhai::Engine {
+        let mut engine = rhai::Engine::new();
+        engine
+            .set_max_operations(limits.max_operations)
+            .set_max_call_levels(limits.max_call_depth)
+            .set_max_expr_depths(limits.max_expression_depth, limits.max_expression_depth)
+            .set_max_string_size(limits.max_string_size)
+            .set_max_array_size(limits.max_array_size)
+            .set_max_map_size(limits.max_map_size)
+            .set_max_variables(256)
+            .set_max_functions(64)
+            .set_strict_variables(true)
+            .set_fail_on_invalid_map_property(true)
+            .on_print(|_| {})
+            .on_debug(|_, _, _| {});
+        engine.disable_symbol("eval");
+        let ids = Arc::new(ids);
+        engine.register_fn(
+            "uses",
+            move |service: &str| -> Result<Dynamic, Box<EvalAltResult>> {
+                let Some(index) = ids.iter().position(|id| id == service) else {
+                    return Err(format!(
+                        "uses(\"{service}\"): there is no service called `{service}` in the catalog"
+                    )
+                    .into());
+                };
+                Ok(IN_USE.with(|flags| match flags.borrow().get(index) {
+                    Some(Some(b)) => Dynamic::from_bool(*b),
+                    _ => Dynamic::UNIT,
+                }))
+            },
+        );
+        engine.register_fn(
+            "clamp",
+            |x: Dynamic, lo: Dynamic, hi: Dynamic| -> Result<f64, Box<EvalAltResult>> {
+                let (x, lo, hi) = (number(&x)?, number(&lo)?, number(&hi)?);
+                Ok(x.max(lo).min(hi))
+            },
+        );
+        engine.register_fn("present", |x: Dynamic| !x.is_unit());
+        engine.register_fn(
+            "value_or",
+            |x: Dynamic, default: Dynamic| {
+                if x.is_unit() { default } else { x }
+            },
+        );
+        engine
+    }
+
+    /// Whether rhai can name a variable so: an ASCII identifier that is not
+    /// one of its keywords.
+    fn nameable(name: &str) -> bool {
+        const KEYWORDS: [&str; 38] = [
+            "true",
+            "false",
+            "let",
+            "const",
+            "if",
+            "else",
+            "switch",
+            "do",
+            "while",
+            "until",
+            "loop",
+            "for",
+            "in",
+            "continue",
+            "break",
+            "return",
+            "throw",
+            "try",
+            "catch",
+            "fn",
+            "private",
+            "import",
+            "export",
+            "as",
+            "global",
+            "Fn",
+            "call",
+            "curry",
+            "this",
+            "type_of",
+            "print",
+            "debug",
+            "eval",
+            "is_shared",
+            "is_def_fn",
+            "is_def_var",
+            "static",
+            "shared",
+        ];
+        let mut chars = name.chars();
+        chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !KEYWORDS.contains(&name)
+    }
+
+    fn value(cx: &ScriptInput<'_>, slot: Slot) -> Dynamic {
+        match cx.values.get(slot as usize) {
+            Some(Value::Number(n)) => Dynamic::from_float(*n),
+            Some(Value::Bool(b)) => Dynamic::from_bool(*b),
+            Some(Value::Text(s)) => {
+                Dynamic::from(cx.local_texts.resolve(cx.symbols, *s).to_string())
+            }
+            _ => Dynamic::UNIT,
+        }
+    }
+
+    fn number(value: &Dynamic) -> Result<f64, Box<EvalAltResult>> {
+        if let Ok(f) = value.as_float() {
+            Ok(f)
+        } else if let Ok(i) = value.as_int() {
+            Ok(i as f64)
+        } else {
+            Err(format!("expected a number, got {}", describe(value)).into())
+        }
+    }
+
+    fn describe(value: &Dynamic) -> String {
+        if value.is_unit() {
+            "nothing (`()`: a missing value, or no result)".to_string()
+        } else {
+            format!("{} `{value}`", value.type_name())
+        }
+    }
+
+    /// A run-time failure in plain words, at its place in the rule file; the
+    /// limits say which one was hit.
+    fn runtime_error(error: &EvalAltResult, origin: &(String, usize, usize)) -> String {
+        // An error inside a script function is wrapped once per call level:
+        // name the outermost function and report the innermost error.
+        let mut inner = error;
+        let mut function = None;
+        while let EvalAltResult::ErrorInFunctionCall(name, _, cause, _) = inner {
+            function.get_or_insert(name.clone());
+            inner = cause;
+        }
+        let at = |p: rhai::Position| match (p.line(), p.position()) {
+            (Some(line), Some(column)) => {
+                let (file, l0, c0) = origin;
+                let column = if line == 1 { c0 + column - 1 } else { column };
+                format!(" (at {file}:{}:{column})", l0 + line - 1)
+            }
+            _ => String::new(),
+        };
+        let what = match inner {
+            EvalAltResult::ErrorTooManyOperations(p) => format!(
+                "the script ran too long: it passed the limit on operations (`scripts.max_operations`){}",
+                at(*p)
+            ),
+            EvalAltResult::ErrorStackOverflow(p) => format!(
+                "the script called functions too deep (`scripts.max_call_depth`){}",
+                at(*p)
+            ),
+            EvalAltResult::ErrorDataTooLarge(what, p) => format!(
+                "the script built too large a value: {what} (`scripts.max_string_size`, `max_array_size`, `max_map_size`){}",
+                at(*p)
+            ),
+            EvalAltResult::ErrorTooManyVariables(p) => {
+                format!("the script declared too many variables{}", at(*p))
+            }
+            EvalAltResult::ErrorAssignmentToConstant(name, p) => format!(
+                "the script cannot change `{name}`: customer values are read-only{}",
+                at(*p)
+            ),
+            other => format!("the script failed: {other}{}", at(other.position())),
+        };
+        match function {
+            Some(name) => format!("{what}, in function `{name}`"),
+            None => what,
+        }
+    }
+}
+
+#[cfg(not(feature = "scripts"))]
+mod without_rhai {
+    use super::{CompileError, Returns, Schema, ScriptInput, ScriptLimits};
+    use crate::package::schema::Slot;
+
+    /// A build without the `scripts` feature: every script is refused when
+    /// the package loads, so none ever runs.
+    #[derive(Debug, Default)]
+    pub(crate) struct Scripts;
+
+    impl Scripts {
+        pub(crate) fn new(_: &ScriptLimits, _: &Schema, _: &[(String, Option<Slot>)]) -> Scripts {
+            Scripts
+        }
+
+        pub(crate) fn compile(
+            &mut self,
+            _: &str,
+            _: Returns,
+            _: bool,
+            _: (String, usize, usize),
+        ) -> Result<u32, CompileError> {
+            Err(CompileError {
+                message: "this build of vasrec has no script support".to_string(),
+                line: 1,
+                column: 1,
+                help: Some(
+                    "build vasrec with the `scripts` feature (on by default), or write the condition in the rule language"
+                        .to_string(),
+                ),
+            })
+        }
+
+        pub(crate) fn condition(&self, _: u32, _: &ScriptInput<'_>) -> Result<bool, String> {
+            Err("this build of vasrec has no script support".to_string())
+        }
+
+        pub(crate) fn gain(&self, _: u32, _: &ScriptInput<'_>) -> Result<f64, String> {
+            Err("this build of vasrec has no script support".to_string())
+        }
+
+        pub(crate) fn returns(&self, _: u32) -> Option<Returns> {
+            None
+        }
+
+        pub(crate) fn cache_key(&self, _: u32, _: &ScriptInput<'_>) -> Option<super::Key> {
+            None
+        }
+
+        pub(crate) fn reads_derived(&self, _: u32) -> bool {
+            false
+        }
+    }
+}
+
+/// Maps a line and column of a script to a byte offset in its rule file,
+/// given where the script text starts there.
+pub(crate) fn offset_in_file(script: &str, start: usize, line: usize, column: usize) -> usize {
+    let mut offset = 0;
+    for (i, l) in script.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            let within: usize = l
+                .chars()
+                .take(column.saturating_sub(1))
+                .map(char::len_utf8)
+                .sum();
+            return start + offset + within;
+        }
+        offset += l.len();
+    }
+    start + script.len()
+}
+
+/// Checks `pref.NAME` references against the preferences; returns the first
+/// unknown one with its byte offset in the script.
+pub(crate) fn unknown_preference<'t>(text: &'t str, schema: &Schema) -> Option<(usize, &'t str)> {
+    preference_references(text)
+        .into_iter()
+        .find(|(_, name)| schema.preference(name).is_none())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Line and column (from 1) of a byte offset in a text.
+    fn line_col(text: &str, offset: usize) -> (usize, usize) {
+        let before = &text[..offset.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        (line, column)
+    }
+
+    #[test]
+    fn positions_map_back_to_the_file() {
+        let script = "let a = 1;\n  a +* 2";
+        // Line 2, column 6 is `*`.
+        let at = offset_in_file(script, 100, 2, 6);
+        assert_eq!(at, 100 + script.find('*').unwrap());
+        assert_eq!(line_col(script, script.find('*').unwrap()), (2, 6));
+        // Columns count characters, not bytes.
+        assert_eq!(offset_in_file("\"客户\" +* 1", 0, 1, 7), "\"客户\" +".len());
+    }
+
+    #[test]
+    fn whole_numbers_spread_over_the_slots() {
+        // Floats of whole numbers differ only in their high bits; a hash that
+        // ignored them put every tenure in one slot.
+        let slots: std::collections::HashSet<usize> = (0..73)
+            .map(|t| {
+                let mut key = Key::default();
+                assert!(key.push(1, f64::from(t).to_bits()));
+                key.slot()
+            })
+            .collect();
+        assert!(slots.len() >= 65, "{} slots for 73 keys", slots.len());
+    }
+
+    #[test]
+    fn a_key_holds_five_values_and_tells_their_kinds_apart() {
+        let mut key = Key::default();
+        for v in 0..KEY_VALUES as u64 {
+            assert!(key.push(1, v));
+        }
+        assert!(!key.push(1, 9), "a sixth value does not fit");
+        // A missing value and a zero number, or `false` and 0.0, differ.
+        let one = |kind, bits| {
+            let mut k = Key::default();
+            assert!(k.push(kind, bits));
+            k
+        };
+        assert_ne!(one(0, 0), one(1, 0));
+        assert_ne!(one(2, 0), one(1, 0));
+        assert_ne!(one(3, 1), one(2, 1));
+    }
+
+    #[test]
+    fn preference_references_are_found() {
+        let refs = preference_references("pref.speed > 0.5 && mypref.x && pref.");
+        assert_eq!(refs, vec![(5, "speed")]);
+    }
+}

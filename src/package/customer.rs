@@ -1,0 +1,622 @@
+//! Customers as the engine sees them: a flat vector of typed values, one per
+//! schema slot, with texts interned to symbols when they are read.
+//!
+//! In: raw values (CSV text, JSON, or typed values from code). Out: a
+//! [`Customer`], or a [`FieldError`] saying which value was wrong and why.
+
+use crate::base::diagnostic::closest;
+use crate::package::schema::{Field, FieldKind, Schema, Slot, Symbol};
+use std::fmt;
+
+/// One value of a customer.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum Value {
+    /// No value was given.
+    #[default]
+    Missing,
+    /// A number.
+    Number(f64),
+    /// Yes or no.
+    Bool(bool),
+    /// A text, interned.
+    Text(Symbol),
+}
+
+/// A customer ready to evaluate.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Customer {
+    pub(crate) values: Vec<Value>,
+    /// Texts the package does not know; their symbols follow the package's.
+    pub(crate) local_texts: LocalTexts,
+}
+
+/// A customer's own texts, in one buffer that is reused from customer to
+/// customer, so reading a row allocates nothing once the buffer has grown.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct LocalTexts {
+    buffer: String,
+    ends: Vec<usize>,
+}
+
+impl LocalTexts {
+    pub(crate) fn get(&self, index: usize) -> Option<&str> {
+        let end = *self.ends.get(index)?;
+        let start = if index == 0 {
+            0
+        } else {
+            *self.ends.get(index - 1)?
+        };
+        self.buffer.get(start..end)
+    }
+
+    /// The text behind a symbol: the package's own first, then this customer's.
+    pub(crate) fn resolve<'a>(
+        &'a self,
+        symbols: &'a crate::package::schema::SymbolTable,
+        symbol: Symbol,
+    ) -> &'a str {
+        let base = symbols.len();
+        if symbol.0 < base {
+            symbols.text(symbol).unwrap_or("")
+        } else {
+            self.get((symbol.0 - base) as usize).unwrap_or("")
+        }
+    }
+
+    fn position(&self, text: &str) -> Option<usize> {
+        (0..self.ends.len()).find(|&i| self.get(i) == Some(text))
+    }
+
+    fn push(&mut self, text: &str) -> usize {
+        self.buffer.push_str(text);
+        self.ends.push(self.buffer.len());
+        self.ends.len() - 1
+    }
+
+    fn clear(&mut self) {
+        self.buffer.clear();
+        self.ends.clear();
+    }
+}
+
+impl Customer {
+    pub(crate) fn empty(schema: &Schema) -> Customer {
+        Customer {
+            values: vec![Value::Missing; schema.fields.len()],
+            local_texts: LocalTexts::default(),
+        }
+    }
+
+    /// Clears every value, keeping the allocations for the next customer.
+    pub(crate) fn reset(&mut self, schema: &Schema) {
+        self.values.clear();
+        self.values.resize(schema.fields.len(), Value::Missing);
+        self.local_texts.clear();
+    }
+
+    /// Interns a text: package symbols first, then this customer's own texts.
+    pub(crate) fn intern(&mut self, schema: &Schema, text: &str) -> Symbol {
+        if let Some(symbol) = schema.symbols.get(text) {
+            return symbol;
+        }
+        let base = schema.symbols.len();
+        let index = match self.local_texts.position(text) {
+            Some(i) => i,
+            None => self.local_texts.push(text),
+        };
+        Symbol(base + u32::try_from(index).unwrap_or(0))
+    }
+
+    /// The value in a slot.
+    pub(crate) fn get(&self, slot: Slot) -> Value {
+        self.values
+            .get(slot as usize)
+            .copied()
+            .unwrap_or(Value::Missing)
+    }
+
+    pub(crate) fn set(&mut self, slot: Slot, value: Value) {
+        if let Some(v) = self.values.get_mut(slot as usize) {
+            *v = value;
+        }
+    }
+
+    /// The text behind a symbol of this customer.
+    pub(crate) fn text<'a>(&'a self, schema: &'a Schema, symbol: Symbol) -> &'a str {
+        self.local_texts.resolve(&schema.symbols, symbol)
+    }
+
+    /// Checks that every required attribute has a value.
+    pub(crate) fn check_required(&self, schema: &Schema) -> Result<(), FieldError> {
+        for (slot, field) in schema.fields.iter().enumerate() {
+            if field.required && self.values.get(slot) == Some(&Value::Missing) {
+                return Err(FieldError {
+                    field: field.name.clone(),
+                    column: field.column.clone(),
+                    problem: Problem::MissingRequired,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A value that could not be read into its attribute.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    /// Attribute or preference name.
+    pub field: String,
+    /// Input column it was read from.
+    pub column: String,
+    /// What was wrong.
+    pub problem: Problem,
+}
+
+/// What was wrong with a value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Problem {
+    /// Not a number.
+    NotANumber(String),
+    /// A preference outside 0..1.
+    PreferenceOutOfRange(f64),
+    /// Not a recognised yes/no text.
+    NotABool(String),
+    /// Not one of the category's values.
+    NotInCategory {
+        /// What was given.
+        got: String,
+        /// The closest allowed value, if any.
+        suggestion: Option<String>,
+        /// All allowed values.
+        allowed: Vec<String>,
+    },
+    /// A required attribute had no value.
+    MissingRequired,
+    /// The attribute name is not in the schema (builder and JSON input).
+    UnknownField(Option<String>),
+    /// The JSON value has the wrong shape (an array, an object...).
+    WrongJsonType(String),
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = if self.column == self.field {
+            format!("`{}`", self.field)
+        } else {
+            format!("`{}` (attribute `{}`)", self.column, self.field)
+        };
+        match &self.problem {
+            Problem::NotANumber(got) => write!(f, "{at}: expected a number, found `{got}`"),
+            Problem::PreferenceOutOfRange(v) => {
+                write!(f, "{at}: preference weights run from 0 to 1, found {v}")
+            }
+            Problem::NotABool(got) => write!(f, "{at}: expected yes or no, found `{got}`"),
+            Problem::NotInCategory {
+                got,
+                suggestion,
+                allowed,
+            } => {
+                write!(f, "{at}: `{got}` is not one of {}", allowed.join(", "))?;
+                if let Some(s) = suggestion {
+                    write!(f, " (did you mean `{s}`?)")?;
+                }
+                Ok(())
+            }
+            Problem::MissingRequired => {
+                write!(f, "{at}: a value is required but the field is empty")
+            }
+            Problem::UnknownField(suggestion) => {
+                write!(f, "{at}: the schema has no such attribute")?;
+                if let Some(s) = suggestion {
+                    write!(f, " (did you mean `{s}`?)")?;
+                }
+                Ok(())
+            }
+            Problem::WrongJsonType(got) => write!(f, "{at}: expected a single value, found {got}"),
+        }
+    }
+}
+
+impl std::error::Error for FieldError {}
+
+/// Reads one text value into a slot, following the field's type.
+pub(crate) fn parse_text(
+    schema: &Schema,
+    customer: &mut Customer,
+    slot: Slot,
+    raw: &str,
+) -> Result<(), FieldError> {
+    let Some(field) = schema.field(slot) else {
+        return Ok(());
+    };
+    let text = raw.trim();
+    if text.is_empty() || field.missing.iter().any(|m| m == text) {
+        customer.set(slot, Value::Missing);
+        return Ok(());
+    }
+    let error = |problem| FieldError {
+        field: field.name.clone(),
+        column: field.column.clone(),
+        problem,
+    };
+    let value = match &field.kind {
+        FieldKind::Number => {
+            Value::Number(parse_number(text).ok_or_else(|| error(Problem::NotANumber(clip(text))))?)
+        }
+        FieldKind::Preference => {
+            let n = parse_number(text).ok_or_else(|| error(Problem::NotANumber(clip(text))))?;
+            if !(0.0..=1.0).contains(&n) {
+                return Err(error(Problem::PreferenceOutOfRange(n)));
+            }
+            Value::Number(n)
+        }
+        FieldKind::Bool { truthy, falsy } => {
+            // Tokens are stored lower-case; compare without allocating.
+            let matches = |tokens: &[String]| tokens.iter().any(|t| t.eq_ignore_ascii_case(text));
+            if matches(truthy) {
+                Value::Bool(true)
+            } else if matches(falsy) {
+                Value::Bool(false)
+            } else {
+                return Err(error(Problem::NotABool(clip(text))));
+            }
+        }
+        // A category has a handful of values: comparing them beats hashing.
+        FieldKind::Category { values } => match values
+            .iter()
+            .find(|v| schema.symbols.text(**v) == Some(text))
+        {
+            Some(symbol) => Value::Text(*symbol),
+            None => return Err(error(category_problem(schema, values, text))),
+        },
+        FieldKind::Text => Value::Text(customer.intern(schema, text)),
+    };
+    customer.set(slot, value);
+    Ok(())
+}
+
+fn category_problem(schema: &Schema, values: &[Symbol], text: &str) -> Problem {
+    let allowed: Vec<String> = values
+        .iter()
+        .filter_map(|v| schema.symbols.text(*v))
+        .map(str::to_string)
+        .collect();
+    let suggestion = closest(text, allowed.iter().map(String::as_str)).map(str::to_string);
+    Problem::NotInCategory {
+        got: clip(text),
+        suggestion,
+        allowed,
+    }
+}
+
+fn parse_number(text: &str) -> Option<f64> {
+    text.parse::<f64>().ok().filter(|n| n.is_finite())
+}
+
+/// Keeps error messages short whatever the input.
+fn clip(text: &str) -> String {
+    const MAX: usize = 60;
+    if text.chars().count() <= MAX {
+        text.to_string()
+    } else {
+        let mut s: String = text.chars().take(MAX).collect();
+        s.push('…');
+        s
+    }
+}
+
+/// Reads a JSON value into a slot.
+pub(crate) fn parse_json(
+    schema: &Schema,
+    customer: &mut Customer,
+    slot: Slot,
+    value: &serde_json::Value,
+) -> Result<(), FieldError> {
+    let Some(field) = schema.field(slot) else {
+        return Ok(());
+    };
+    match value {
+        serde_json::Value::Null => {
+            customer.set(slot, Value::Missing);
+            Ok(())
+        }
+        serde_json::Value::String(s) => parse_text(schema, customer, slot, s),
+        serde_json::Value::Bool(b) => match field.kind {
+            FieldKind::Bool { .. } => {
+                customer.set(slot, Value::Bool(*b));
+                Ok(())
+            }
+            _ => parse_text(schema, customer, slot, if *b { "true" } else { "false" }),
+        },
+        serde_json::Value::Number(n) => parse_text(schema, customer, slot, &n.to_string()),
+        other => Err(FieldError {
+            field: field.name.clone(),
+            column: field.column.clone(),
+            problem: Problem::WrongJsonType(
+                if other.is_array() {
+                    "a list"
+                } else {
+                    "an object"
+                }
+                .to_string(),
+            ),
+        }),
+    }
+}
+
+/// Typed input for [`CustomerBuilder::set`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// A number.
+    Number(f64),
+    /// Yes or no.
+    Bool(bool),
+    /// A text (also parsed into numbers and bools when the attribute wants one).
+    Text(String),
+}
+
+impl From<f64> for Input {
+    fn from(v: f64) -> Self {
+        Input::Number(v)
+    }
+}
+impl From<i64> for Input {
+    fn from(v: i64) -> Self {
+        Input::Number(v as f64)
+    }
+}
+impl From<i32> for Input {
+    fn from(v: i32) -> Self {
+        Input::Number(f64::from(v))
+    }
+}
+impl From<bool> for Input {
+    fn from(v: bool) -> Self {
+        Input::Bool(v)
+    }
+}
+impl From<&str> for Input {
+    fn from(v: &str) -> Self {
+        Input::Text(v.to_string())
+    }
+}
+impl From<String> for Input {
+    fn from(v: String) -> Self {
+        Input::Text(v)
+    }
+}
+
+/// Builds a customer attribute by attribute, by schema name
+/// (`pref.NAME` or `NAME` for preferences).
+pub struct CustomerBuilder<'e> {
+    schema: &'e Schema,
+    customer: Customer,
+    error: Option<FieldError>,
+}
+
+impl<'e> CustomerBuilder<'e> {
+    pub(crate) fn new(schema: &'e Schema) -> Self {
+        CustomerBuilder {
+            schema,
+            customer: Customer::empty(schema),
+            error: None,
+        }
+    }
+
+    /// Sets one attribute or preference; errors surface in [`build`](Self::build).
+    pub fn set(mut self, name: &str, value: impl Into<Input>) -> Self {
+        if self.error.is_some() {
+            return self;
+        }
+        let slot = name
+            .strip_prefix("pref.")
+            .and_then(|p| self.schema.preference(p))
+            .or_else(|| self.schema.attribute(name))
+            .or_else(|| self.schema.preference(name));
+        let Some(slot) = slot else {
+            let names = self.schema.fields.iter().map(|f: &Field| f.name.as_str());
+            self.error = Some(FieldError {
+                field: name.to_string(),
+                column: name.to_string(),
+                problem: Problem::UnknownField(closest(name, names).map(str::to_string)),
+            });
+            return self;
+        };
+        let result = match value.into() {
+            Input::Text(t) => parse_text(self.schema, &mut self.customer, slot, &t),
+            Input::Number(n) => parse_json(
+                self.schema,
+                &mut self.customer,
+                slot,
+                &serde_json::Number::from_f64(n)
+                    .map_or(serde_json::Value::Null, serde_json::Value::Number),
+            ),
+            Input::Bool(b) => parse_json(
+                self.schema,
+                &mut self.customer,
+                slot,
+                &serde_json::Value::Bool(b),
+            ),
+        };
+        self.error = result.err();
+        self
+    }
+
+    /// The customer, or the first value that could not be read.
+    pub fn build(self) -> Result<Customer, FieldError> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        self.customer.check_required(self.schema)?;
+        Ok(self.customer)
+    }
+}
+
+/// Reads a customer from a JSON object keyed by input column; attribute names
+/// (and `pref.NAME` for preferences) are accepted too. Keys the schema does not know are ignored.
+pub(crate) fn from_json_object(
+    schema: &Schema,
+    object: &serde_json::Value,
+) -> Result<Customer, FieldError> {
+    let mut customer = Customer::empty(schema);
+    fill_from_json(schema, &mut customer, object)?;
+    customer.check_required(schema)?;
+    Ok(customer)
+}
+
+/// Which slots a JSON key fills, each with its precedence: 0 for the
+/// column, 1 for the attribute's name, 2 for `pref.NAME` (a preference).
+/// Built once per file, so that a row is read key by key into its slots
+/// instead of first into a tree of JSON values.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct JsonKeys {
+    by_key: std::collections::HashMap<String, Vec<(Slot, u8)>>,
+}
+
+impl JsonKeys {
+    pub(crate) fn new(schema: &Schema) -> JsonKeys {
+        let mut by_key: std::collections::HashMap<String, Vec<(Slot, u8)>> = Default::default();
+        for (slot, field) in schema.fields.iter().enumerate() {
+            let slot = u32::try_from(slot).unwrap_or(u32::MAX);
+            by_key
+                .entry(field.column.clone())
+                .or_default()
+                .push((slot, 0));
+            by_key
+                .entry(field.name.clone())
+                .or_default()
+                .push((slot, 1));
+            if matches!(field.kind, FieldKind::Preference) {
+                by_key
+                    .entry(format!("pref.{}", field.name))
+                    .or_default()
+                    .push((slot, 2));
+            }
+        }
+        JsonKeys { by_key }
+    }
+}
+
+/// A JSON object key, borrowed from the line when it has no escapes.
+struct JsonKey<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for JsonKey<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> serde::de::Visitor<'de> for KeyVisitor {
+            type Value = JsonKey<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(JsonKey(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(JsonKey(std::borrow::Cow::Owned(v.to_string())))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+/// Per slot, the value of the key of highest precedence (the last one when
+/// a key repeats, as in a JSON map), read from the object's keys in one pass.
+struct SlotValues<'k> {
+    keys: &'k JsonKeys,
+    found: Vec<Option<(u8, serde_json::Value)>>,
+}
+
+impl<'de> serde::de::Visitor<'de> for SlotValues<'_> {
+    type Value = Vec<Option<(u8, serde_json::Value)>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        mut self,
+        mut map: A,
+    ) -> Result<Self::Value, A::Error> {
+        while let Some(JsonKey(key)) = map.next_key::<JsonKey<'de>>()? {
+            let Some(targets) = self.keys.by_key.get(key.as_ref()) else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+                continue;
+            };
+            let value: serde_json::Value = map.next_value()?;
+            for &(slot, rank) in targets {
+                if let Some(entry) = self.found.get_mut(slot as usize)
+                    && entry.as_ref().is_none_or(|(held, _)| rank <= *held)
+                {
+                    *entry = Some((rank, value.clone()));
+                }
+            }
+        }
+        Ok(self.found)
+    }
+}
+
+/// Fills `customer` from one JSON Lines row, as [`fill_from_json`] does from
+/// the parsed object, without building the object. None when the row is not
+/// a well-formed JSON object: the caller then parses it the slow way, which
+/// gives the exact error.
+pub(crate) fn fill_from_json_text(
+    schema: &Schema,
+    keys: &JsonKeys,
+    customer: &mut Customer,
+    text: &str,
+) -> Option<Result<(), FieldError>> {
+    use serde::Deserializer as _;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let visitor = SlotValues {
+        keys,
+        found: vec![None; schema.fields.len()],
+    };
+    let found = deserializer.deserialize_map(visitor).ok()?;
+    deserializer.end().ok()?;
+    for (slot, entry) in found.iter().enumerate() {
+        if let Some((_, value)) = entry
+            && let Err(e) = parse_json(
+                schema,
+                customer,
+                u32::try_from(slot).unwrap_or(u32::MAX),
+                value,
+            )
+        {
+            return Some(Err(e));
+        }
+    }
+    Some(Ok(()))
+}
+
+pub(crate) fn fill_from_json(
+    schema: &Schema,
+    customer: &mut Customer,
+    object: &serde_json::Value,
+) -> Result<(), FieldError> {
+    let Some(map) = object.as_object() else {
+        return Err(FieldError {
+            field: String::new(),
+            column: String::new(),
+            problem: Problem::WrongJsonType("something other than an object".into()),
+        });
+    };
+    for (slot, field) in schema.fields.iter().enumerate() {
+        let value = map
+            .get(&field.column)
+            .or_else(|| map.get(&field.name))
+            .or_else(|| {
+                matches!(field.kind, FieldKind::Preference)
+                    .then(|| map.get(&format!("pref.{}", field.name)))
+                    .flatten()
+            });
+        if let Some(value) = value {
+            parse_json(
+                schema,
+                customer,
+                u32::try_from(slot).unwrap_or(u32::MAX),
+                value,
+            )?;
+        }
+    }
+    Ok(())
+}

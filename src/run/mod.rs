@@ -1,0 +1,6 @@
+//! Many customers at once: streaming batches over all cores, capacity's
+//! two passes, and the per-customer score records.
+
+pub mod batch;
+pub mod capacity;
+pub mod score;
