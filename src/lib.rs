@@ -75,6 +75,7 @@ pub use run::{batch, capacity, score};
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+pub use analysis::trace::{explain, explain_allocated};
 pub use base::diagnostic::{Code, Diagnostic, Severity};
 pub use engine::Engine;
 pub use engine::eval::Evaluator;

@@ -128,7 +128,7 @@ fn every_decision_is_explained() {
         .set("tenure", 24)
         .build()
         .unwrap();
-    let e = engine.explain(&customer);
+    let e = vasrec::explain(&engine, &customer);
     let status = |name: &str| {
         e.rules
             .iter()
@@ -181,7 +181,7 @@ fn every_decision_is_explained() {
         .set("spend", 500)
         .build()
         .unwrap();
-    let e = engine.explain(&customer);
+    let e = vasrec::explain(&engine, &customer);
     let big = e.segments.iter().find(|s| s.segment == "big").unwrap();
     assert_eq!(big.status, SegmentStatus::ConditionUnknown);
     let failed = big.failed.as_ref().unwrap();
@@ -199,7 +199,7 @@ fn every_decision_is_explained() {
         .set("tenure", 24)
         .build()
         .unwrap();
-    let e = engine.explain(&customer);
+    let e = vasrec::explain(&engine, &customer);
     assert_eq!(e.offers.len(), 2);
     assert_eq!(
         e.rules.iter().find(|r| r.rule == "general").unwrap().status,
@@ -221,7 +221,7 @@ fn a_derived_gain_is_traced_back_to_its_terms() {
         .set("pref.personalization", 0.9)
         .build()
         .unwrap();
-    let e = engine.explain(&customer);
+    let e = vasrec::explain(&engine, &customer);
     let manager = e
         .offers
         .iter()

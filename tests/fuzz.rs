@@ -163,7 +163,7 @@ fn mutated_rule_files_never_panic() {
                         .build();
                     if let Ok(customer) = customer {
                         let _ = engine.evaluate(&customer);
-                        let _ = engine.explain(&customer);
+                        let _ = vasrec::explain(&engine, &customer);
                     }
                 }
                 Err(error) => {

@@ -248,11 +248,11 @@ fn explain_shows_the_script_result() {
     let engine = engine(
         "segment everyone { when true }\nrule big for everyone { when script { spend > 100 } offer callback }",
     );
-    let small = engine.explain(&customer(&engine, 10.0));
+    let small = vasrec::explain(&engine, &customer(&engine, 10.0));
     let text = small.to_text();
     assert!(text.contains("script { spend > 100 }"), "{text}");
     assert!(text.contains("is false"), "{text}");
-    let large = engine.explain(&customer(&engine, 1000.0));
+    let large = vasrec::explain(&engine, &customer(&engine, 1000.0));
     assert!(large.to_text().contains("OFFERED"));
 }
 

@@ -212,20 +212,21 @@ pub struct CustomerChange {
 /// Compares the declarations and catalogs of two packages.
 pub fn package_changes(base: &Engine, new: &Engine) -> PackageChanges {
     let services = |e: &Engine| -> Vec<(String, String)> {
-        e.catalog
+        e.catalog()
             .services
             .iter()
             .map(|s| (s.id.clone(), serde_json::to_string(s).unwrap_or_default()))
             .collect()
     };
     let mut settings = Vec::new();
-    if base.catalog.max_offers != new.catalog.max_offers {
+    if base.catalog().max_offers != new.catalog().max_offers {
         settings.push(format!(
             "max_offers: {} -> {}",
-            base.catalog.max_offers, new.catalog.max_offers
+            base.catalog().max_offers,
+            new.catalog().max_offers
         ));
     }
-    let schema = |e: &Engine| format!("{:?}", e.schema.fields);
+    let schema = |e: &Engine| format!("{:?}", e.schema().fields);
     if schema(base) != schema(new) {
         settings.push("customer schema changed".to_string());
     }
@@ -255,7 +256,7 @@ enum Kind {
 }
 
 fn declarations(engine: &Engine, kind: Kind) -> Vec<(String, String)> {
-    let p = &engine.checked;
+    let p = &engine.checked();
     let spans: Vec<(&str, crate::base::source::Span)> = match kind {
         Kind::Segment => p
             .segments
@@ -271,7 +272,7 @@ fn declarations(engine: &Engine, kind: Kind) -> Vec<(String, String)> {
     };
     spans
         .into_iter()
-        .map(|(name, span)| (name.to_string(), canonical(engine.sources.slice(span))))
+        .map(|(name, span)| (name.to_string(), canonical(engine.sources().slice(span))))
         .collect()
 }
 
@@ -502,8 +503,10 @@ pub fn diff(
                         base.evaluator_with(allocations[0]),
                         new.evaluator_with(allocations[1]),
                     );
-                    let (mut ca, mut cb) =
-                        (Customer::empty(&base.schema), Customer::empty(&new.schema));
+                    let (mut ca, mut cb) = (
+                        Customer::empty(&base.schema()),
+                        Customer::empty(&new.schema()),
+                    );
                     for (row_a, row_b) in a.iter().zip(b) {
                         tally.customers += 1;
                         let line = row_b.line();
@@ -610,20 +613,24 @@ fn report(base: &Engine, new: &Engine, tally: Tally) -> DiffReport {
     let before = tally.funnel_before.report(base, &[]);
     let after = tally.funnel_after.report(new, &[]);
     // Every service and segment of either package appears, in the new package's order first.
-    let mut service_names: Vec<String> =
-        new.catalog.services.iter().map(|s| s.id.clone()).collect();
-    for s in &base.catalog.services {
+    let mut service_names: Vec<String> = new
+        .catalog()
+        .services
+        .iter()
+        .map(|s| s.id.clone())
+        .collect();
+    for s in &base.catalog().services {
         if !service_names.contains(&s.id) {
             service_names.push(s.id.clone());
         }
     }
     let mut segment_names: Vec<String> = new
-        .checked
+        .checked()
         .segments
         .iter()
         .map(|s| s.name.clone())
         .collect();
-    for s in &base.checked.segments {
+    for s in &base.checked().segments {
         if !segment_names.contains(&s.name) {
             segment_names.push(s.name.clone());
         }

@@ -89,9 +89,9 @@ pub struct FunnelTally {
 impl FunnelTally {
     /// Empty counters shaped for an engine.
     pub fn new(engine: &Engine) -> FunnelTally {
-        let services = engine.catalog.services.len();
+        let services = engine.catalog().services.len();
         FunnelTally {
-            rules: vec![[0; STAGES]; engine.rules.len()],
+            rules: vec![[0; STAGES]; engine.rules().len()],
             services: vec![[0; 3]; services],
             seen: vec![[0; 3]; services],
             customer: 0,
@@ -114,7 +114,7 @@ impl FunnelTally {
             }
         }
         for &id in evaluator.fired_rules() {
-            if let Some(rule) = engine.rules.get(id as usize)
+            if let Some(rule) = engine.rules().get(id as usize)
                 && rule.action == ActionKind::Offer
             {
                 self.pass(id, rule.service, CONDITION);
@@ -170,7 +170,7 @@ impl FunnelTally {
     /// customers per segment, for the levels of each rule's segment path.
     pub fn report(&self, engine: &Engine, segment_members: &[u64]) -> Funnel {
         let mut services: Vec<ServiceFunnel> = engine
-            .catalog
+            .catalog()
             .services
             .iter()
             .zip(&self.services)
@@ -230,15 +230,19 @@ impl FunnelTally {
             service.biggest_loss = biggest_loss(&SERVICE_STAGES, &counts);
         }
         let unused = [
-            ("channel_fit", engine.catalog.channel_fit.is_none()),
+            ("channel_fit", engine.catalog().channel_fit.is_none()),
             (
                 "exclusive_group",
-                engine.catalog.services.iter().all(|s| s.group.is_none()),
+                engine.catalog().services.iter().all(|s| s.group.is_none()),
             ),
-            ("budget", engine.catalog.budget.is_none()),
+            ("budget", engine.catalog().budget.is_none()),
             (
                 "capacity",
-                engine.catalog.services.iter().all(|s| s.capacity.is_none()),
+                engine
+                    .catalog()
+                    .services
+                    .iter()
+                    .all(|s| s.capacity.is_none()),
             ),
         ]
         .into_iter()
@@ -260,10 +264,10 @@ fn first_parent_path(engine: &Engine, segment: u32) -> Vec<u32> {
     let mut path = vec![segment];
     while let Some(&parent) = path
         .last()
-        .and_then(|&s| engine.checked.segments.get(s as usize))
+        .and_then(|&s| engine.checked().segments.get(s as usize))
         .and_then(|s| s.parents.first())
     {
-        if path.len() > engine.checked.segments.len() {
+        if path.len() > engine.checked().segments.len() {
             break;
         }
         path.push(parent);

@@ -69,7 +69,7 @@ impl Tally {
     /// An empty tally shaped for an engine.
     pub fn new(engine: &Engine) -> Tally {
         let (segments, rules, _) = engine.counts();
-        let services = engine.catalog.services.len();
+        let services = engine.catalog().services.len();
         Tally {
             customers: 0,
             evaluated: 0,
@@ -77,7 +77,7 @@ impl Tally {
             offers: 0,
             gain: 0.0,
             cost: 0.0,
-            offers_per_customer: vec![0; engine.catalog.max_offers + 1],
+            offers_per_customer: vec![0; engine.catalog().max_offers + 1],
             segment_members: vec![0; segments],
             segment_offers: vec![0; segments],
             segment_offer_gain: vec![0.0; segments],
@@ -99,7 +99,7 @@ impl Tally {
             eval_errors: 0,
             eval_errors_by_source: std::collections::BTreeMap::new(),
             examples: Vec::new(),
-            costs: engine.catalog.services.iter().map(|s| s.cost).collect(),
+            costs: engine.catalog().services.iter().map(|s| s.cost).collect(),
         }
     }
 
@@ -246,7 +246,7 @@ impl Tally {
             });
         let Some(deepest) = deepest else { return };
         bump(&mut self.no_offer, deepest as usize);
-        for miss in engine.near_misses(outcome.customer, members) {
+        for miss in crate::analysis::trace::near_misses(engine, outcome.customer, members) {
             let entry = self
                 .misses
                 .entry((deepest, miss.rule, miss.condition))
@@ -528,7 +528,7 @@ impl DryRunReport {
                     label: engine.segment_label(id).to_string(),
                     depth: engine.segment_depth(id),
                     parents: engine
-                        .checked
+                        .checked()
                         .segments
                         .get(i)
                         .map(|s| {
@@ -556,7 +556,7 @@ impl DryRunReport {
             })
             .collect();
         let services = engine
-            .catalog
+            .catalog()
             .services
             .iter()
             .enumerate()
@@ -641,7 +641,7 @@ impl DryRunReport {
             .unwrap_or_default();
         DryRunReport {
             schema_version: REPORT_SCHEMA_VERSION,
-            package: engine.catalog.package.clone(),
+            package: engine.catalog().package.clone(),
             customers_file: customers_file.to_string(),
             totals: Totals {
                 customers: tally.customers,

@@ -86,8 +86,10 @@ pub(super) fn run(args: Args) -> u8 {
         }
     };
     let explanation = match &allocated {
-        Some((allocation, line)) => engine.explain_allocated(&customer, allocation, *line),
-        None => engine.explain(&customer),
+        Some((allocation, line)) => {
+            vasrec::explain_allocated(&engine, &customer, allocation, *line)
+        }
+        None => vasrec::explain(&engine, &customer),
     };
     let text = match args.format {
         Format::Text => explanation.to_text(),

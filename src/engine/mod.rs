@@ -28,33 +28,33 @@ use crate::package::schema::Schema;
 /// customers through [`Engine::evaluator`].
 #[derive(Debug)]
 pub struct Engine {
-    pub(crate) catalog: Catalog,
-    pub(crate) schema: Schema,
-    pub(crate) sources: SourceMap,
-    pub(crate) checked: CheckedPackage,
-    pub(crate) warnings: Vec<Diagnostic>,
-    pub(crate) root: Option<std::path::PathBuf>,
+    catalog: Catalog,
+    schema: Schema,
+    sources: SourceMap,
+    checked: CheckedPackage,
+    warnings: Vec<Diagnostic>,
+    root: Option<std::path::PathBuf>,
     /// Segments in topological order; a segment's position is its index here.
-    pub(crate) segments: Vec<CompiledSegment>,
+    segments: Vec<CompiledSegment>,
     /// Positions of segments without parents.
-    pub(crate) roots: Vec<u32>,
-    pub(crate) profiles: Vec<Cond>,
-    pub(crate) rules: Vec<CompiledRule>,
+    roots: Vec<u32>,
+    profiles: Vec<Cond>,
+    rules: Vec<CompiledRule>,
     /// Offer rules by their place in the conflict order (index 0 unused).
-    pub(crate) by_order: Vec<Winner>,
+    by_order: Vec<Winner>,
     /// The satisfaction model, when the catalog declares dimensions.
-    pub(crate) model: Option<crate::model::Model>,
-    pub(crate) compiled_model: Option<crate::engine::gain::CompiledModel>,
-    pub(crate) arbitration: crate::engine::arbitrate::Arbitration,
+    model: Option<crate::model::Model>,
+    compiled_model: Option<crate::engine::gain::CompiledModel>,
+    arbitration: crate::engine::arbitrate::Arbitration,
     /// Each service's place in id order, for ranking ties.
-    pub(crate) service_rank: Vec<u32>,
+    service_rank: Vec<u32>,
     /// Per segment id, its position in `segments`.
-    pub(crate) positions: Vec<u32>,
+    positions: Vec<u32>,
     /// Whether any condition or gain is a script.
-    pub(crate) has_scripts: bool,
+    has_scripts: bool,
     /// Per script: what it belongs to (`rule`, `segment`, `profile`), its
     /// name, and the rule id when it is a rule's.
-    pub(crate) script_owners: Vec<(&'static str, String, RuleId)>,
+    script_owners: Vec<(&'static str, String, RuleId)>,
 }
 
 const _: () = {
@@ -121,6 +121,32 @@ pub(crate) struct CompiledRule {
 }
 
 impl Engine {
+    /// The checked package (segments, rules, profiles with their spans), for
+    /// the analyses that explain a result in the terms it was written in.
+    pub(crate) fn checked(&self) -> &CheckedPackage {
+        &self.checked
+    }
+
+    /// The customer schema: attribute slots, symbols, input columns.
+    pub(crate) fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// The satisfaction model resolved to slots, for derived gains.
+    pub(crate) fn compiled_model(&self) -> Option<&crate::engine::gain::CompiledModel> {
+        self.compiled_model.as_ref()
+    }
+
+    /// The arbitration settings (limits, groups, channel fit).
+    pub(crate) fn arbitration(&self) -> &crate::engine::arbitrate::Arbitration {
+        &self.arbitration
+    }
+
+    /// What is looked up by rule id after compiling, in rule id order.
+    pub(crate) fn rules(&self) -> &[CompiledRule] {
+        &self.rules
+    }
+
     /// The catalog the package was built from.
     pub fn catalog(&self) -> &Catalog {
         &self.catalog

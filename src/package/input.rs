@@ -437,7 +437,7 @@ mod tests {
     fn json_rows_read_key_by_key_match_the_parsed_object() {
         let engine = crate::Engine::load(concat!(env!("CARGO_MANIFEST_DIR"), "/rules"))
             .expect("the bundled package loads");
-        let schema = &engine.schema;
+        let schema = &engine.schema();
         let fast = ColumnMap {
             json: Some(std::sync::Arc::new(JsonKeys::new(schema))),
             ..ColumnMap::default()

@@ -82,7 +82,7 @@ pub fn open(
     reader: Box<dyn Read + Send>,
     format: InputFormat,
 ) -> Result<CustomerReader, DataError> {
-    CustomerReader::new(&engine.schema, name, reader, format)
+    CustomerReader::new(&engine.schema(), name, reader, format)
 }
 
 /// Receives the customers of one chunk, in order, on a worker thread.
@@ -214,7 +214,7 @@ fn process_chunk<S: ChunkSink>(
 ) -> S {
     let mut sink = new_sink();
     let mut evaluator = engine.evaluator_with(allocation);
-    let mut customer = Customer::empty(&engine.schema);
+    let mut customer = Customer::empty(&engine.schema());
     for row in chunk {
         let result = read_and_evaluate(&mut evaluator, columns, name, row, &mut customer)
             .map(|()| evaluator.offers());
@@ -239,7 +239,7 @@ pub(crate) fn read_and_evaluate(
     customer: &mut Customer,
 ) -> Result<(), RowError> {
     let engine = evaluator.engine();
-    decode(&engine.schema, columns, name, row, customer).map_err(RowError::Data)?;
+    decode(&engine.schema(), columns, name, row, customer).map_err(RowError::Data)?;
     evaluator.set_row(row.line());
     evaluator
         .evaluate(customer)
@@ -279,8 +279,8 @@ pub fn read_all(
             return Ok(customers);
         }
         for row in &rows {
-            let mut customer = Customer::empty(&engine.schema);
-            decode(&engine.schema, &columns, name, row, &mut customer)?;
+            let mut customer = Customer::empty(&engine.schema());
+            decode(&engine.schema(), &columns, name, row, &mut customer)?;
             customers.push(customer);
         }
     }
@@ -292,7 +292,7 @@ pub fn find(engine: &Engine, mut reader: CustomerReader, id: &str) -> Result<Fou
     let columns = reader.columns.clone();
     let name = reader.name().to_string();
     let mut rows = Vec::new();
-    let mut customer = Customer::empty(&engine.schema);
+    let mut customer = Customer::empty(&engine.schema());
     let mut unreadable = Vec::new();
     loop {
         rows.clear();
@@ -300,7 +300,7 @@ pub fn find(engine: &Engine, mut reader: CustomerReader, id: &str) -> Result<Fou
             return Ok(Found::NotFound { unreadable });
         }
         for row in &rows {
-            match decode(&engine.schema, &columns, &name, row, &mut customer) {
+            match decode(&engine.schema(), &columns, &name, row, &mut customer) {
                 Ok(()) if engine.customer_id(&customer).as_deref() == Some(id) => {
                     return Ok(Found::Customer(Box::new(customer), row.line()));
                 }

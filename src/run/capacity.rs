@@ -47,8 +47,12 @@ pub struct Demand {
 impl Demand {
     /// Empty demand for an engine's services.
     pub fn new(engine: &Engine) -> Demand {
-        let capacity: Vec<Option<u64>> =
-            engine.catalog.services.iter().map(|s| s.capacity).collect();
+        let capacity: Vec<Option<u64>> = engine
+            .catalog()
+            .services
+            .iter()
+            .map(|s| s.capacity)
+            .collect();
         let n = capacity.len();
         Demand {
             capacity,
@@ -60,7 +64,11 @@ impl Demand {
 
     /// Whether any service of the engine is limited.
     pub fn needed(engine: &Engine) -> bool {
-        engine.catalog.services.iter().any(|s| s.capacity.is_some())
+        engine
+            .catalog()
+            .services
+            .iter()
+            .any(|s| s.capacity.is_some())
     }
 
     /// Counts a customer wanting `service`, and keeps it among the best.

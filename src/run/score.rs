@@ -228,8 +228,8 @@ impl ScoreFormatter {
 }
 
 fn customer_id<'a>(engine: &'a Engine, customer: &'a Customer) -> Option<&'a str> {
-    match customer.get(engine.schema.id_slot?) {
-        Value::Text(symbol) => Some(customer.text(&engine.schema, symbol)),
+    match customer.get(engine.schema().id_slot?) {
+        Value::Text(symbol) => Some(customer.text(&engine.schema(), symbol)),
         _ => None,
     }
 }

@@ -96,7 +96,7 @@ impl Survey {
         name: &str,
         input: impl std::io::Read,
     ) -> Result<Survey, CalibrationError> {
-        let schema = &engine.schema;
+        let schema = &engine.schema();
         let at = |line: u64, column: Option<usize>, message: String| DataError {
             file: name.to_string(),
             line,
@@ -269,7 +269,7 @@ impl Survey {
         }
         if is_bool && spec.positive.is_none() {
             let catalog_attribute = engine
-                .catalog
+                .catalog()
                 .customer
                 .attributes
                 .iter()
@@ -317,7 +317,7 @@ fn rating_columns(engine: &Engine) -> Result<Vec<RatingColumn>, CalibrationError
         .map(|d| {
             let attribute = d.perception.as_ref().and_then(|p| {
                 engine
-                    .catalog
+                    .catalog()
                     .customer
                     .attributes
                     .iter()

@@ -134,7 +134,7 @@ struct Tracked {
 impl Tracked {
     fn new(expr: Option<&TypedExpr>, engine: &Engine) -> Option<Tracked> {
         let expr = expr?;
-        let symbols = &engine.schema.symbols;
+        let symbols = &engine.schema().symbols;
         let whole = lower::cond(expr, symbols);
         if whole.is_const() {
             return None;
@@ -196,7 +196,7 @@ fn collect_parts<'a>(expr: &'a TypedExpr, out: &mut Vec<&'a TypedExpr>) {
 }
 
 fn snippet(engine: &Engine, span: Span) -> String {
-    let Some(file) = engine.sources.get(span.file) else {
+    let Some(file) = engine.sources().get(span.file) else {
         return String::new();
     };
     let mut text = file.slice(span).to_string();
@@ -215,7 +215,7 @@ fn snippet(engine: &Engine, span: Span) -> String {
 }
 
 fn location(engine: &Engine, span: Span) -> String {
-    engine.sources.get(span.file).map_or(String::new(), |f| {
+    engine.sources().get(span.file).map_or(String::new(), |f| {
         let (line, col) = f.line_col(span.start);
         format!("{}:{line}:{col}", f.name)
     })
@@ -236,8 +236,8 @@ pub(super) struct Tracker<'e> {
 
 impl<'e> Tracker<'e> {
     pub(super) fn new(engine: &'e Engine) -> Self {
-        let checked = &engine.checked;
-        let symbols = &engine.schema.symbols;
+        let checked = &engine.checked();
+        let symbols = &engine.schema().symbols;
         Tracker {
             engine,
             cases: 0,
@@ -260,11 +260,11 @@ impl<'e> Tracker<'e> {
     pub(super) fn record(&mut self, evaluator: &Evaluator<'_>, customer: &Customer) {
         let engine = self.engine;
         self.cases += 1;
-        let scripts = crate::engine::program::ScriptRun::new(&engine.checked.scripts, None);
+        let scripts = crate::engine::program::ScriptRun::new(&engine.checked().scripts, None);
         let cx = Context {
             values: &customer.values,
             local_texts: &customer.local_texts,
-            symbols: &engine.schema.symbols,
+            symbols: &engine.schema().symbols,
             derived: 0.0,
             scripts: Some(&scripts),
         };
@@ -278,7 +278,7 @@ impl<'e> Tracker<'e> {
             }
         }
         let is_member = |s: u32| member.get(s as usize).copied().unwrap_or(false);
-        for (segment, tracked) in engine.checked.segments.iter().zip(&mut self.segments) {
+        for (segment, tracked) in engine.checked().segments.iter().zip(&mut self.segments) {
             if let Some(tracked) = tracked
                 && segment.parents.iter().all(|&p| is_member(p))
             {
@@ -303,7 +303,7 @@ impl<'e> Tracker<'e> {
                 *n += 1;
             }
         }
-        for (rule, tracked) in engine.checked.rules.iter().zip(&mut self.rules) {
+        for (rule, tracked) in engine.checked().rules.iter().zip(&mut self.rules) {
             let profile_held = rule
                 .profile
                 .is_none_or(|p| held.get(p as usize).copied().unwrap_or(false));
@@ -318,7 +318,7 @@ impl<'e> Tracker<'e> {
 
     pub(super) fn finish(self) -> Coverage {
         let engine = self.engine;
-        let checked = &engine.checked;
+        let checked = &engine.checked();
         Coverage {
             cases: self.cases,
             rules: (0u32..)

@@ -33,10 +33,10 @@ impl<'e> Names<'e> {
             .zip(&catalog.services)
             .map(|(i, s)| (s.id.as_str(), i))
             .collect();
-        let segments = (0..engine.checked.segments.len() as u32)
+        let segments = (0..engine.checked().segments.len() as u32)
             .map(|i| (engine.segment_name(i), i))
             .collect();
-        let rules = (0..engine.checked.rules.len() as u32)
+        let rules = (0..engine.checked().rules.len() as u32)
             .map(|i| (engine.rule_name(i), i))
             .collect();
         let mut keys = Vec::new();

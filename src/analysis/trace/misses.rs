@@ -33,50 +33,49 @@ fn conjuncts<'e>(expr: &'e TypedExpr, out: &mut Vec<&'e TypedExpr>) {
     }
 }
 
-impl Engine {
-    /// The near misses of a customer (see the module header).
-    pub(crate) fn near_misses(&self, customer: &Customer, members: &[u32]) -> Vec<NearMiss> {
-        let script_failure = std::cell::Cell::new(None);
-        let r = Reference {
-            engine: self,
-            customer,
-            derived: None,
-            script_failure: &script_failure,
-        };
-        let mut misses = Vec::new();
-        for (i, rule) in self.checked.rules.iter().enumerate() {
-            if rule.action != ActionKind::Offer || !members.contains(&rule.segment) {
-                continue;
-            }
-            let Some(when) = &rule.when else { continue };
-            if let Some(p) = rule.profile
-                && r.test(
-                    self.checked
-                        .profiles
-                        .get(p as usize)
-                        .and_then(|p| p.when.as_ref()),
-                ) != Some(true)
-            {
-                continue;
-            }
-            let mut parts = Vec::new();
-            conjuncts(when, &mut parts);
-            let failing: Vec<&&TypedExpr> = parts
-                .iter()
-                .filter(|p| r.eval(p) != Some(V::Bool(true)))
-                .collect();
-            let [part] = failing.as_slice() else { continue };
-            if r.eval(part).is_none() {
-                continue;
-            }
-            misses.push(NearMiss {
-                rule: u32::try_from(i).unwrap_or(u32::MAX),
-                condition: self.sources.slice(part.span).to_string(),
-                shortfall: shortfall(part, customer),
-            });
+/// The near misses of a customer (see the module header).
+pub(crate) fn near_misses(engine: &Engine, customer: &Customer, members: &[u32]) -> Vec<NearMiss> {
+    let script_failure = std::cell::Cell::new(None);
+    let r = Reference {
+        engine,
+        customer,
+        derived: None,
+        script_failure: &script_failure,
+    };
+    let mut misses = Vec::new();
+    for (i, rule) in engine.checked().rules.iter().enumerate() {
+        if rule.action != ActionKind::Offer || !members.contains(&rule.segment) {
+            continue;
         }
-        misses
+        let Some(when) = &rule.when else { continue };
+        if let Some(p) = rule.profile
+            && r.test(
+                engine
+                    .checked()
+                    .profiles
+                    .get(p as usize)
+                    .and_then(|p| p.when.as_ref()),
+            ) != Some(true)
+        {
+            continue;
+        }
+        let mut parts = Vec::new();
+        conjuncts(when, &mut parts);
+        let failing: Vec<&&TypedExpr> = parts
+            .iter()
+            .filter(|p| r.eval(p) != Some(V::Bool(true)))
+            .collect();
+        let [part] = failing.as_slice() else { continue };
+        if r.eval(part).is_none() {
+            continue;
+        }
+        misses.push(NearMiss {
+            rule: u32::try_from(i).unwrap_or(u32::MAX),
+            condition: engine.sources().slice(part.span).to_string(),
+            shortfall: shortfall(part, customer),
+        });
     }
+    misses
 }
 
 fn shortfall(part: &TypedExpr, customer: &Customer) -> Option<f64> {

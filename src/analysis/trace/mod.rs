@@ -203,6 +203,7 @@ pub struct DerivedTerm {
 }
 
 mod misses;
+pub(crate) use misses::near_misses;
 mod reference;
 #[cfg(test)]
 mod tests;
@@ -216,354 +217,350 @@ struct Traced {
     error: Option<EvalError>,
 }
 
-impl Engine {
-    /// Explains one customer's result: segments, rules, conflicts, offers.
-    pub fn explain(&self, customer: &Customer) -> Explanation {
-        self.trace(customer, None).explanation
+/// Explains one customer's result: segments, rules, conflicts, offers.
+pub fn explain(engine: &Engine, customer: &Customer) -> Explanation {
+    trace(engine, customer, None).explanation
+}
+
+/// Explains a customer of a batch run in which the capacity-limited
+/// services were given out as `allocation` says; `row` is the customer's
+/// row (line) in that run, which breaks ties as it did there.
+pub fn explain_allocated(
+    engine: &Engine,
+    customer: &Customer,
+    allocation: &crate::engine::allocation::Allocation,
+    row: u64,
+) -> Explanation {
+    trace(engine, customer, Some((allocation, row))).explanation
+}
+
+/// Evaluates a customer the slow, plain way (the trace). For tests of the
+/// fast evaluator; not for production use.
+#[doc(hidden)]
+pub fn evaluate_reference(engine: &Engine, customer: &Customer) -> Result<Vec<Offer>, EvalError> {
+    let traced = trace(engine, customer, None);
+    match traced.error {
+        Some(error) => Err(error),
+        None => Ok(traced.offers),
     }
+}
 
-    /// Explains a customer of a batch run in which the capacity-limited
-    /// services were given out as `allocation` says; `row` is the customer's
-    /// row (line) in that run, which breaks ties as it did there.
-    pub fn explain_allocated(
-        &self,
-        customer: &Customer,
-        allocation: &crate::engine::allocation::Allocation,
-        row: u64,
-    ) -> Explanation {
-        self.trace(customer, Some((allocation, row))).explanation
-    }
+fn trace(
+    engine: &Engine,
+    customer: &Customer,
+    capacity: Option<(&crate::engine::allocation::Allocation, u64)>,
+) -> Traced {
+    let script_failure = std::cell::Cell::new(None);
+    let r = Reference {
+        engine,
+        customer,
+        derived: None,
+        script_failure: &script_failure,
+    };
+    let package = &engine.checked();
 
-    /// Evaluates a customer the slow, plain way (the trace). For tests of the
-    /// fast evaluator; not for production use.
-    #[doc(hidden)]
-    pub fn evaluate_reference(&self, customer: &Customer) -> Result<Vec<Offer>, EvalError> {
-        let traced = self.trace(customer, None);
-        match traced.error {
-            Some(error) => Err(error),
-            None => Ok(traced.offers),
-        }
-    }
-
-    fn trace(
-        &self,
-        customer: &Customer,
-        capacity: Option<(&crate::engine::allocation::Allocation, u64)>,
-    ) -> Traced {
-        let script_failure = std::cell::Cell::new(None);
-        let r = Reference {
-            engine: self,
-            customer,
-            derived: None,
-            script_failure: &script_failure,
-        };
-        let package = &self.checked;
-
-        let mut member = vec![false; package.segments.len()];
-        let mut segment_traces: Vec<(SegmentId, SegmentTrace)> = Vec::new();
-        for &id in &package.graph.order {
-            let segment = &package.segments[id as usize];
-            let missing: Vec<String> = segment
-                .parents
-                .iter()
-                .filter(|&&p| !member[p as usize])
-                .map(|&p| self.segment_name(p).to_string())
-                .collect();
-            let (status, failed) = if !missing.is_empty() {
-                (SegmentStatus::ParentNotMatched { missing }, None)
-            } else {
-                match r.test(segment.when.as_ref()) {
-                    Some(true) => (SegmentStatus::Member, None),
-                    result => (
-                        if result.is_none() {
-                            SegmentStatus::ConditionUnknown
-                        } else {
-                            SegmentStatus::ConditionFalse
-                        },
-                        segment.when.as_ref().map(|w| r.failure(w)),
-                    ),
-                }
-            };
-            member[id as usize] = status == SegmentStatus::Member;
-            segment_traces.push((
-                id,
-                SegmentTrace {
-                    segment: segment.name.clone(),
-                    label: self.segment_label(id).to_string(),
-                    depth: self.segment_depth(id),
-                    status,
-                    failed,
-                },
-            ));
-        }
-
-        // Which rules apply, and for each service the winner and any suppression.
-        let mut statuses: Vec<(RuleStatus, Option<Failure>)> =
-            Vec::with_capacity(package.rules.len());
-        let mut best: Vec<Option<usize>> = vec![None; self.catalog.services.len()];
-        let mut suppressor: Vec<Option<usize>> = vec![None; self.catalog.services.len()];
-        let key = |j: usize| {
-            let rule = &package.rules[j];
-            (
-                package.graph.depth[rule.segment as usize],
-                rule.priority,
-                std::cmp::Reverse(j),
-            )
-        };
-        for (i, rule) in package.rules.iter().enumerate() {
-            if !member[rule.segment as usize] {
-                statuses.push((RuleStatus::SegmentNotMatched, None));
-                continue;
-            }
-            if let Some(p) = rule.profile {
-                let profile = &package.profiles[p as usize];
-                if r.test(profile.when.as_ref()) != Some(true) {
-                    let status = RuleStatus::ProfileNotMatched {
-                        profile: profile.name.clone(),
-                    };
-                    statuses.push((status, profile.when.as_ref().map(|w| r.failure(w))));
-                    continue;
-                }
-            }
-            match r.test(rule.when.as_ref()) {
-                Some(true) => {}
-                result => {
-                    let status = if result.is_none() {
-                        RuleStatus::ConditionUnknown
-                    } else {
-                        RuleStatus::ConditionFalse
-                    };
-                    statuses.push((status, rule.when.as_ref().map(|w| r.failure(w))));
-                    continue;
-                }
-            }
-            let service = rule.service as usize;
-            match rule.action {
-                ActionKind::Suppress => {
-                    suppressor[service].get_or_insert(i);
-                    statuses.push((RuleStatus::Suppresses, None));
-                }
-                ActionKind::Offer => {
-                    if best[service].is_none_or(|b| key(i) > key(b)) {
-                        best[service] = Some(i);
-                    }
-                    // Settled below, once every rule has been seen.
-                    statuses.push((RuleStatus::GainMissing, None));
-                }
-            }
-        }
-
-        // Settle the offer rules: losers, suppressed winners, gains.
-        let mut gains: Vec<Option<f64>> = vec![None; package.rules.len()];
-        let mut candidates: Vec<(Offer, i64)> = Vec::new();
-        let mut error = None;
-        for (i, rule) in package.rules.iter().enumerate() {
-            if rule.action != ActionKind::Offer || statuses[i].0 != RuleStatus::GainMissing {
-                continue;
-            }
-            let service = rule.service as usize;
-            let Some(winner) = best[service] else {
-                continue;
-            };
-            if winner != i {
-                let (wk, ik) = (key(winner), key(i));
-                let reason = if wk.0 != ik.0 {
-                    "more specific segment"
-                } else if wk.1 != ik.1 {
-                    "higher priority"
-                } else {
-                    "written earlier"
-                };
-                statuses[i].0 = RuleStatus::LostTo {
-                    rule: package.rules[winner].name.clone(),
-                    reason: reason.to_string(),
-                };
-                continue;
-            }
-            if let Some(s) = suppressor[service] {
-                statuses[i].0 = RuleStatus::SuppressedBy {
-                    rule: package.rules[s].name.clone(),
-                };
-                continue;
-            }
-            let derived = self
-                .compiled_model
-                .as_ref()
-                .map(|m| m.derived(rule.service, &customer.values));
-            let with_derived = Reference { derived, ..r };
-            let gain = match &rule.gain {
-                Some(Gain::Default(g)) => Some(*g),
-                Some(Gain::Derived) => derived,
-                Some(Gain::Expr(e)) => match with_derived.eval(e) {
-                    Some(V::Num(n)) => Some(n),
-                    _ => None,
-                },
-                None => None,
-            };
-            gains[i] = gain;
-            match gain {
-                None => {
-                    if let Some(Gain::Expr(e)) = &rule.gain {
-                        statuses[i].1 = Some(r.failure(e));
-                    }
-                }
-                Some(g) if !g.is_finite() => {
-                    statuses[i].0 = RuleStatus::GainNotFinite;
-                    error.get_or_insert(EvalError {
-                        rule: i as RuleId,
-                        rule_name: rule.name.clone(),
-                        kind: EvalErrorKind::NonFiniteGain(g),
-                    });
-                }
-                Some(g) => candidates.push((
-                    Offer {
-                        service: rule.service,
-                        gain: g,
-                        rule: i as RuleId,
-                        segment: rule.segment,
-                    },
-                    rule.priority,
-                )),
-            }
-        }
-        candidates.sort_by(|(a, pa), (b, pb)| {
-            b.gain.total_cmp(&a.gain).then(pb.cmp(pa)).then_with(|| {
-                self.catalog.services[a.service as usize]
-                    .id
-                    .cmp(&self.catalog.services[b.service as usize].id)
-            })
-        });
-        let mut offers: Vec<Offer> = candidates.into_iter().map(|(o, _)| o).collect();
-        let mut rank = 0;
-        self.arbitration.select(
-            &mut offers,
-            &customer.values,
-            self.catalog.max_offers,
-            &mut Vec::new(),
-            |offer, verdict| {
-                statuses[offer.rule as usize].0 = match verdict {
-                    Verdict::Kept => {
-                        rank += 1;
-                        RuleStatus::Offered { rank }
-                    }
-                    Verdict::MaxOffers => RuleStatus::CutByMaxOffers,
-                    Verdict::Budget => RuleStatus::CutByBudget,
-                    Verdict::Capacity => RuleStatus::CutByCapacity,
-                    Verdict::Channel => RuleStatus::ChannelMismatch,
-                    Verdict::Group { with } => RuleStatus::ExclusiveWith {
-                        service: self.catalog.services[with as usize].id.clone(),
-                    },
-                };
-            },
-        );
-        // Capacity, as the evaluator applies it: after arbitration, on the
-        // gains before stacking, with no offer in place of a lost one.
-        if let Some((allocation, row)) = capacity {
-            offers.retain(|o| {
-                let admitted = allocation.admits(o.service, o.gain, row);
-                if !admitted {
-                    statuses[o.rule as usize].0 = RuleStatus::CutByCapacity;
-                }
-                admitted
-            });
-            for (i, o) in offers.iter().enumerate() {
-                statuses[o.rule as usize].0 = RuleStatus::Offered { rank: i + 1 };
-            }
-        }
-        if let Some((script, message)) = script_failure.take() {
-            error.get_or_insert(self.script_error(script, message));
-        }
-        if error.is_some() {
-            offers.clear();
-        }
-        let unstacked: Vec<f64> = offers.iter().map(|o| o.gain).collect();
-        if let Some(model) = &self.compiled_model {
-            model.stack(&mut offers, &customer.values, &mut Vec::new());
-        }
-
-        let rules = package
-            .rules
+    let mut member = vec![false; package.segments.len()];
+    let mut segment_traces: Vec<(SegmentId, SegmentTrace)> = Vec::new();
+    for &id in &package.graph.order {
+        let segment = &package.segments[id as usize];
+        let missing: Vec<String> = segment
+            .parents
             .iter()
-            .zip(statuses)
-            .enumerate()
-            .map(|(i, (rule, (status, failed)))| RuleTrace {
-                rule: rule.name.clone(),
-                action: if rule.action == ActionKind::Offer {
-                    "offer"
-                } else {
-                    "suppress"
-                }
-                .to_string(),
-                service: self.catalog.services[rule.service as usize].id.clone(),
-                segment: self.segment_name(rule.segment).to_string(),
-                location: self.rule_location(i as RuleId),
+            .filter(|&&p| !member[p as usize])
+            .map(|&p| engine.segment_name(p).to_string())
+            .collect();
+        let (status, failed) = if !missing.is_empty() {
+            (SegmentStatus::ParentNotMatched { missing }, None)
+        } else {
+            match r.test(segment.when.as_ref()) {
+                Some(true) => (SegmentStatus::Member, None),
+                result => (
+                    if result.is_none() {
+                        SegmentStatus::ConditionUnknown
+                    } else {
+                        SegmentStatus::ConditionFalse
+                    },
+                    segment.when.as_ref().map(|w| r.failure(w)),
+                ),
+            }
+        };
+        member[id as usize] = status == SegmentStatus::Member;
+        segment_traces.push((
+            id,
+            SegmentTrace {
+                segment: segment.name.clone(),
+                label: engine.segment_label(id).to_string(),
+                depth: engine.segment_depth(id),
                 status,
                 failed,
-                gain: gains[i],
-            })
-            .collect();
-        let explained = offers
-            .iter()
-            .enumerate()
-            .map(|(rank, o)| {
-                let service = &self.catalog.services[o.service as usize];
-                ExplainedOffer {
-                    rank: rank + 1,
-                    service: service.id.clone(),
-                    name: service.name.clone(),
-                    gain: o.gain,
-                    rule: self.rule_name(o.rule).to_string(),
-                    segment: self.segment_name(o.segment).to_string(),
-                    reason: self.rule_reason(o.rule).map(str::to_string),
-                    // Shown where the rule's gain is the derived one (it may scale it).
-                    derivation: if self
-                        .rules
-                        .get(o.rule as usize)
-                        .is_some_and(|r| r.uses_derived)
-                    {
-                        self.derivation(o.service, customer)
-                    } else {
-                        Vec::new()
-                    },
-                    before_stacking: unstacked
-                        .get(rank)
-                        .copied()
-                        .filter(|g| (g - o.gain).abs() > 1e-12),
-                }
-            })
-            .collect();
-        Traced {
-            explanation: Explanation {
-                customer_id: self.customer_id(customer),
-                segments: segment_traces.into_iter().map(|(_, t)| t).collect(),
-                rules,
-                offers: explained,
-                error: error.as_ref().map(ToString::to_string),
             },
-            offers,
-            error,
+        ));
+    }
+
+    // Which rules apply, and for each service the winner and any suppression.
+    let mut statuses: Vec<(RuleStatus, Option<Failure>)> = Vec::with_capacity(package.rules.len());
+    let mut best: Vec<Option<usize>> = vec![None; engine.catalog().services.len()];
+    let mut suppressor: Vec<Option<usize>> = vec![None; engine.catalog().services.len()];
+    let key = |j: usize| {
+        let rule = &package.rules[j];
+        (
+            package.graph.depth[rule.segment as usize],
+            rule.priority,
+            std::cmp::Reverse(j),
+        )
+    };
+    for (i, rule) in package.rules.iter().enumerate() {
+        if !member[rule.segment as usize] {
+            statuses.push((RuleStatus::SegmentNotMatched, None));
+            continue;
+        }
+        if let Some(p) = rule.profile {
+            let profile = &package.profiles[p as usize];
+            if r.test(profile.when.as_ref()) != Some(true) {
+                let status = RuleStatus::ProfileNotMatched {
+                    profile: profile.name.clone(),
+                };
+                statuses.push((status, profile.when.as_ref().map(|w| r.failure(w))));
+                continue;
+            }
+        }
+        match r.test(rule.when.as_ref()) {
+            Some(true) => {}
+            result => {
+                let status = if result.is_none() {
+                    RuleStatus::ConditionUnknown
+                } else {
+                    RuleStatus::ConditionFalse
+                };
+                statuses.push((status, rule.when.as_ref().map(|w| r.failure(w))));
+                continue;
+            }
+        }
+        let service = rule.service as usize;
+        match rule.action {
+            ActionKind::Suppress => {
+                suppressor[service].get_or_insert(i);
+                statuses.push((RuleStatus::Suppresses, None));
+            }
+            ActionKind::Offer => {
+                if best[service].is_none_or(|b| key(i) > key(b)) {
+                    best[service] = Some(i);
+                }
+                // Settled below, once every rule has been seen.
+                statuses.push((RuleStatus::GainMissing, None));
+            }
         }
     }
 
-    /// The per-dimension terms of a service's derived gain for a customer.
-    fn derivation(&self, service: u32, customer: &Customer) -> Vec<DerivedTerm> {
-        let (Some(model), Some(compiled)) = (&self.model, &self.compiled_model) else {
-            return Vec::new();
+    // Settle the offer rules: losers, suppressed winners, gains.
+    let mut gains: Vec<Option<f64>> = vec![None; package.rules.len()];
+    let mut candidates: Vec<(Offer, i64)> = Vec::new();
+    let mut error = None;
+    for (i, rule) in package.rules.iter().enumerate() {
+        if rule.action != ActionKind::Offer || statuses[i].0 != RuleStatus::GainMissing {
+            continue;
+        }
+        let service = rule.service as usize;
+        let Some(winner) = best[service] else {
+            continue;
         };
-        compiled
-            .terms(service, &customer.values)
-            .map(|t| DerivedTerm {
-                dimension: model
-                    .dimensions
-                    .get(t.dimension)
-                    .map_or(String::new(), |d| d.id.clone()),
-                weight: t.weight,
-                preference_factor: t.preference,
-                gap_factor: t.gap,
-                effect: t.effect,
-                headroom: t.headroom,
-                points: t.scale * t.alone,
-            })
-            .collect()
+        if winner != i {
+            let (wk, ik) = (key(winner), key(i));
+            let reason = if wk.0 != ik.0 {
+                "more specific segment"
+            } else if wk.1 != ik.1 {
+                "higher priority"
+            } else {
+                "written earlier"
+            };
+            statuses[i].0 = RuleStatus::LostTo {
+                rule: package.rules[winner].name.clone(),
+                reason: reason.to_string(),
+            };
+            continue;
+        }
+        if let Some(s) = suppressor[service] {
+            statuses[i].0 = RuleStatus::SuppressedBy {
+                rule: package.rules[s].name.clone(),
+            };
+            continue;
+        }
+        let derived = engine
+            .compiled_model()
+            .map(|m| m.derived(rule.service, &customer.values));
+        let with_derived = Reference { derived, ..r };
+        let gain = match &rule.gain {
+            Some(Gain::Default(g)) => Some(*g),
+            Some(Gain::Derived) => derived,
+            Some(Gain::Expr(e)) => match with_derived.eval(e) {
+                Some(V::Num(n)) => Some(n),
+                _ => None,
+            },
+            None => None,
+        };
+        gains[i] = gain;
+        match gain {
+            None => {
+                if let Some(Gain::Expr(e)) = &rule.gain {
+                    statuses[i].1 = Some(r.failure(e));
+                }
+            }
+            Some(g) if !g.is_finite() => {
+                statuses[i].0 = RuleStatus::GainNotFinite;
+                error.get_or_insert(EvalError {
+                    rule: i as RuleId,
+                    rule_name: rule.name.clone(),
+                    kind: EvalErrorKind::NonFiniteGain(g),
+                });
+            }
+            Some(g) => candidates.push((
+                Offer {
+                    service: rule.service,
+                    gain: g,
+                    rule: i as RuleId,
+                    segment: rule.segment,
+                },
+                rule.priority,
+            )),
+        }
     }
+    candidates.sort_by(|(a, pa), (b, pb)| {
+        b.gain.total_cmp(&a.gain).then(pb.cmp(pa)).then_with(|| {
+            engine.catalog().services[a.service as usize]
+                .id
+                .cmp(&engine.catalog().services[b.service as usize].id)
+        })
+    });
+    let mut offers: Vec<Offer> = candidates.into_iter().map(|(o, _)| o).collect();
+    let mut rank = 0;
+    engine.arbitration().select(
+        &mut offers,
+        &customer.values,
+        engine.catalog().max_offers,
+        &mut Vec::new(),
+        |offer, verdict| {
+            statuses[offer.rule as usize].0 = match verdict {
+                Verdict::Kept => {
+                    rank += 1;
+                    RuleStatus::Offered { rank }
+                }
+                Verdict::MaxOffers => RuleStatus::CutByMaxOffers,
+                Verdict::Budget => RuleStatus::CutByBudget,
+                Verdict::Capacity => RuleStatus::CutByCapacity,
+                Verdict::Channel => RuleStatus::ChannelMismatch,
+                Verdict::Group { with } => RuleStatus::ExclusiveWith {
+                    service: engine.catalog().services[with as usize].id.clone(),
+                },
+            };
+        },
+    );
+    // Capacity, as the evaluator applies it: after arbitration, on the
+    // gains before stacking, with no offer in place of a lost one.
+    if let Some((allocation, row)) = capacity {
+        offers.retain(|o| {
+            let admitted = allocation.admits(o.service, o.gain, row);
+            if !admitted {
+                statuses[o.rule as usize].0 = RuleStatus::CutByCapacity;
+            }
+            admitted
+        });
+        for (i, o) in offers.iter().enumerate() {
+            statuses[o.rule as usize].0 = RuleStatus::Offered { rank: i + 1 };
+        }
+    }
+    if let Some((script, message)) = script_failure.take() {
+        error.get_or_insert(engine.script_error(script, message));
+    }
+    if error.is_some() {
+        offers.clear();
+    }
+    let unstacked: Vec<f64> = offers.iter().map(|o| o.gain).collect();
+    if let Some(model) = engine.compiled_model() {
+        model.stack(&mut offers, &customer.values, &mut Vec::new());
+    }
+
+    let rules = package
+        .rules
+        .iter()
+        .zip(statuses)
+        .enumerate()
+        .map(|(i, (rule, (status, failed)))| RuleTrace {
+            rule: rule.name.clone(),
+            action: if rule.action == ActionKind::Offer {
+                "offer"
+            } else {
+                "suppress"
+            }
+            .to_string(),
+            service: engine.catalog().services[rule.service as usize].id.clone(),
+            segment: engine.segment_name(rule.segment).to_string(),
+            location: engine.rule_location(i as RuleId),
+            status,
+            failed,
+            gain: gains[i],
+        })
+        .collect();
+    let explained = offers
+        .iter()
+        .enumerate()
+        .map(|(rank, o)| {
+            let service = &engine.catalog().services[o.service as usize];
+            ExplainedOffer {
+                rank: rank + 1,
+                service: service.id.clone(),
+                name: service.name.clone(),
+                gain: o.gain,
+                rule: engine.rule_name(o.rule).to_string(),
+                segment: engine.segment_name(o.segment).to_string(),
+                reason: engine.rule_reason(o.rule).map(str::to_string),
+                // Shown where the rule's gain is the derived one (it may scale it).
+                derivation: if engine
+                    .rules()
+                    .get(o.rule as usize)
+                    .is_some_and(|r| r.uses_derived)
+                {
+                    derivation(engine, o.service, customer)
+                } else {
+                    Vec::new()
+                },
+                before_stacking: unstacked
+                    .get(rank)
+                    .copied()
+                    .filter(|g| (g - o.gain).abs() > 1e-12),
+            }
+        })
+        .collect();
+    Traced {
+        explanation: Explanation {
+            customer_id: engine.customer_id(customer),
+            segments: segment_traces.into_iter().map(|(_, t)| t).collect(),
+            rules,
+            offers: explained,
+            error: error.as_ref().map(ToString::to_string),
+        },
+        offers,
+        error,
+    }
+}
+
+/// The per-dimension terms of a service's derived gain for a customer.
+fn derivation(engine: &Engine, service: u32, customer: &Customer) -> Vec<DerivedTerm> {
+    let (Some(model), Some(compiled)) = (engine.model(), engine.compiled_model()) else {
+        return Vec::new();
+    };
+    compiled
+        .terms(service, &customer.values)
+        .map(|t| DerivedTerm {
+            dimension: model
+                .dimensions
+                .get(t.dimension)
+                .map_or(String::new(), |d| d.id.clone()),
+            weight: t.weight,
+            preference_factor: t.preference,
+            gap_factor: t.gap,
+            effect: t.effect,
+            headroom: t.headroom,
+            points: t.scale * t.alone,
+        })
+        .collect()
 }

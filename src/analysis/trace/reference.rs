@@ -29,7 +29,7 @@ pub(super) struct Reference<'a> {
 
 impl Reference<'_> {
     fn text(&self, symbol: Symbol) -> &str {
-        self.customer.text(&self.engine.schema, symbol)
+        self.customer.text(&self.engine.schema(), symbol)
     }
 
     pub(super) fn eval(&self, expr: &TypedExpr) -> Option<V> {
@@ -81,10 +81,10 @@ impl Reference<'_> {
         let cx = crate::lang::script::ScriptInput {
             values: &self.customer.values,
             local_texts: &self.customer.local_texts,
-            symbols: &self.engine.schema.symbols,
+            symbols: &self.engine.schema().symbols,
             derived: self.derived.unwrap_or(f64::NAN),
         };
-        let scripts = &self.engine.checked.scripts;
+        let scripts = &self.engine.checked().scripts;
         let result = match scripts.returns(id) {
             Some(Returns::Bool) => scripts.condition(id, &cx).map(V::Bool),
             Some(Returns::Number) => scripts.gain(id, &cx).map(V::Num),
@@ -171,7 +171,7 @@ impl Reference<'_> {
         let values = slots
             .into_iter()
             .filter_map(|slot| {
-                let field = self.engine.schema.field(slot)?;
+                let field = self.engine.schema().field(slot)?;
                 let name = if matches!(field.kind, FieldKind::Preference) {
                     format!("pref.{}", field.name)
                 } else {
@@ -184,7 +184,7 @@ impl Reference<'_> {
             })
             .collect();
         Failure {
-            condition: self.engine.sources.slice(part.span).to_string(),
+            condition: self.engine.sources().slice(part.span).to_string(),
             result: if self.eval(part).is_none() {
                 "unknown"
             } else {

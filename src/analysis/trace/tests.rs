@@ -246,7 +246,7 @@ fn fast_evaluator_agrees_with_reference() {
         for _ in 0..40 {
             let customer = customer(&mut rng, &engine);
             let fast = evaluator.evaluate(&customer).map(<[Offer]>::to_vec);
-            let reference = engine.evaluate_reference(&customer);
+            let reference = super::evaluate_reference(&engine, &customer);
             match (&fast, &reference) {
                 (Ok(a), Ok(b)) => assert_eq!(a, b, "seed {seed}\n{rules}\n{customer:?}"),
                 (Err(_), Err(_)) => {}
@@ -271,7 +271,7 @@ fn funnel_agrees_with_reference_and_never_increases() {
         let mut evaluator = engine.evaluator();
         let mut fast = FunnelTally::new(&engine);
         let (_, rule_count, _) = engine.counts();
-        let services = engine.catalog.services.len();
+        let services = engine.catalog().services.len();
         let mut by_rule = vec![[0u64; RULE_STAGES.len()]; rule_count];
         let mut by_service = vec![[0u64; 3]; services];
         for _ in 0..40 {
@@ -280,7 +280,7 @@ fn funnel_agrees_with_reference_and_never_increases() {
                 continue;
             }
             fast.add(&evaluator);
-            let explanation = engine.explain(&customer);
+            let explanation = super::explain(&engine, &customer);
             assert!(explanation.error.is_none());
             let mut reached = vec![[false; 3]; services];
             for (i, trace) in explanation.rules.iter().enumerate() {
@@ -390,12 +390,12 @@ fn capacity_is_never_exceeded() {
                     got[o.service as usize].push(row as u64);
                 }
                 // `explain` with the allocation agrees with the evaluator.
-                let explained = engine.explain_allocated(c, &allocation, row as u64);
+                let explained = super::explain_allocated(&engine, c, &allocation, row as u64);
                 let fast: Vec<(String, f64)> = offers
                     .iter()
                     .map(|o| {
                         (
-                            engine.catalog.services[o.service as usize].id.clone(),
+                            engine.catalog().services[o.service as usize].id.clone(),
                             o.gain,
                         )
                     })
