@@ -13,8 +13,9 @@ pub mod loyalty;
 
 use crate::base::diagnostic::{Code, did_you_mean};
 use crate::package::catalog::{AttributeKind, Catalog};
-use crate::package::satisfaction::Judgement;
+use crate::package::satisfaction::{Judgement, Satisfaction};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// A problem with the model in the catalog.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,45 +65,12 @@ impl Model {
     pub fn new(catalog: &Catalog) -> Result<Option<Model>, Vec<ModelError>> {
         let s = &catalog.satisfaction;
         let mut errors = Vec::new();
-        let mut fail = |code, text: String, help: Option<String>, anchor: &str| {
-            errors.push(ModelError {
-                code,
-                text,
-                help,
-                anchor: anchor.to_string(),
-            })
-        };
         let ids: Vec<&str> = s.dimensions.iter().map(|d| d.id.as_str()).collect();
-        for service in &catalog.services {
-            for (dimension, effect) in &service.effects {
-                if !ids.contains(&dimension.as_str()) {
-                    fail(
-                        Code::UnknownDimension,
-                        format!(
-                            "service `{}` has an effect on `{dimension}`, which is not a satisfaction dimension",
-                            service.id
-                        ),
-                        did_you_mean(dimension, ids.iter().copied())
-                            .or_else(|| Some("declare it under `satisfaction.dimensions`".into())),
-                        dimension,
-                    );
-                }
-                if !(effect.is_finite() && *effect >= 0.0) {
-                    fail(
-                        Code::InvalidCatalog,
-                        format!(
-                            "service `{}`: the effect on `{dimension}` must be a number of 0 or more",
-                            service.id
-                        ),
-                        None,
-                        dimension,
-                    );
-                }
-            }
-        }
+        check_effects(catalog, &ids, &mut errors);
         if s.dimensions.is_empty() {
             if s.weights.is_some() || s.ahp.is_some() || s.loyalty.is_some() {
                 fail(
+                    &mut errors,
                     Code::InvalidCatalog,
                     "`satisfaction` has weights or loyalty links but no `dimensions`".into(),
                     Some("list the dimensions under `satisfaction.dimensions`".into()),
@@ -115,162 +83,10 @@ impl Model {
                 Err(errors)
             };
         }
-
-        let mut seen = Vec::new();
-        for d in &s.dimensions {
-            if seen.contains(&d.id.as_str()) {
-                fail(
-                    Code::DuplicateName,
-                    format!("dimension `{}` is listed twice", d.id),
-                    None,
-                    &d.id,
-                );
-            }
-            seen.push(&d.id);
-            let attributes = &catalog.customer.attributes;
-            for (what, name) in [
-                ("perception", &d.perception),
-                ("expectation", &d.expectation),
-            ] {
-                let Some(name) = name else { continue };
-                match attributes.iter().find(|a| &a.name == name) {
-                    Some(a) if a.kind == AttributeKind::Number => {}
-                    Some(_) => fail(
-                        Code::TypeMismatch,
-                        format!(
-                            "dimension `{}`: `{what}` names `{name}`, which is not a number attribute",
-                            d.id
-                        ),
-                        None,
-                        name,
-                    ),
-                    None => fail(
-                        Code::UnknownAttribute,
-                        format!(
-                            "dimension `{}`: `{what}` names `{name}`, which is not a customer attribute",
-                            d.id
-                        ),
-                        did_you_mean(name, attributes.iter().map(|a| a.name.as_str())),
-                        name,
-                    ),
-                }
-            }
-            if let Some(p) = &d.preference
-                && !catalog.customer.preferences.iter().any(|x| &x.name == p)
-            {
-                fail(
-                    Code::UnknownPreference,
-                    format!(
-                        "dimension `{}`: `preference` names `{p}`, which is not a customer preference",
-                        d.id
-                    ),
-                    did_you_mean(
-                        p,
-                        catalog.customer.preferences.iter().map(|x| x.name.as_str()),
-                    ),
-                    p,
-                );
-            }
-        }
-        if let Some(current) = &s.current
-            && !catalog
-                .customer
-                .attributes
-                .iter()
-                .any(|a| &a.name == current && a.kind == AttributeKind::Number)
-        {
-            fail(
-                Code::UnknownAttribute,
-                format!(
-                    "`satisfaction.current` names `{current}`, which is not a number attribute"
-                ),
-                None,
-                current,
-            );
-        }
-
-        let (weights, ahp) = match (&s.weights, &s.ahp) {
-            (Some(_), Some(_)) => {
-                fail(
-                    Code::InvalidCatalog,
-                    "`satisfaction` gives both `weights` and `ahp`".into(),
-                    Some("keep one: explicit weights, or an AHP comparison matrix".into()),
-                    "ahp",
-                );
-                (Vec::new(), None)
-            }
-            (None, None) => {
-                fail(
-                    Code::InvalidCatalog,
-                    "`satisfaction.dimensions` need weights".into(),
-                    Some(
-                        "add `weights:` (one number per dimension) or an `ahp:` comparison matrix"
-                            .into(),
-                    ),
-                    "dimensions",
-                );
-                (Vec::new(), None)
-            }
-            (Some(given), None) => {
-                for key in given.keys() {
-                    if !ids.contains(&key.as_str()) {
-                        fail(
-                            Code::UnknownDimension,
-                            format!("`satisfaction.weights` has `{key}`, which is not a dimension"),
-                            did_you_mean(key, ids.iter().copied()),
-                            key,
-                        );
-                    }
-                }
-                let raw: Vec<f64> = ids
-                    .iter()
-                    .map(|id| given.get(*id).copied().unwrap_or(f64::NAN))
-                    .collect();
-                if let Some(i) = raw.iter().position(|w| !(w.is_finite() && *w >= 0.0)) {
-                    fail(
-                        Code::InvalidCatalog,
-                        format!(
-                            "`satisfaction.weights` needs a number of 0 or more for `{}`",
-                            ids[i]
-                        ),
-                        None,
-                        "weights",
-                    );
-                }
-                let sum: f64 = raw.iter().sum();
-                if sum.is_nan() || sum <= 0.0 {
-                    fail(
-                        Code::InvalidCatalog,
-                        "the weights add up to 0".into(),
-                        None,
-                        "weights",
-                    );
-                }
-                (raw.iter().map(|w| w / sum).collect(), None)
-            }
-            (None, Some(matrix)) => match judge(matrix, &ids) {
-                Ok(result) => (result.weights.clone(), Some(result)),
-                Err(e) => {
-                    errors.push(e);
-                    (Vec::new(), None)
-                }
-            },
-        };
-        let loyalty = match &s.loyalty {
-            None => None,
-            Some(spec) => match loyalty::factors(spec) {
-                Ok(l) => Some(l),
-                Err(text) => {
-                    errors.push(ModelError {
-                        code: Code::InvalidCatalog,
-                        text: format!("`satisfaction.loyalty`: {text}"),
-                        help: None,
-                        anchor: "loyalty".into(),
-                    });
-                    None
-                }
-            },
-        };
+        check_dimensions(catalog, &mut errors);
+        check_current(catalog, &mut errors);
+        let (weights, ahp) = weigh(s, &ids, &mut errors);
+        let loyalty = loyalty_factors(s, &mut errors);
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -296,13 +112,289 @@ impl Model {
     }
 }
 
+/// Records one problem; every step keeps going after a problem so that an
+/// author sees all of them at once.
+fn fail(
+    errors: &mut Vec<ModelError>,
+    code: Code,
+    text: String,
+    help: Option<String>,
+    anchor: &str,
+) {
+    errors.push(ModelError {
+        code,
+        text,
+        help,
+        anchor: anchor.to_string(),
+    });
+}
+
+/// Services' effects are checked even when the catalog has no dimensions,
+/// since an effect on an undeclared dimension would otherwise be dropped
+/// without a word.
+fn check_effects(catalog: &Catalog, ids: &[&str], errors: &mut Vec<ModelError>) {
+    for service in &catalog.services {
+        for (dimension, effect) in &service.effects {
+            if !ids.contains(&dimension.as_str()) {
+                fail(
+                    errors,
+                    Code::UnknownDimension,
+                    format!(
+                        "service `{}` has an effect on `{dimension}`, which is not a satisfaction dimension",
+                        service.id
+                    ),
+                    did_you_mean(dimension, ids.iter().copied())
+                        .or_else(|| Some("declare it under `satisfaction.dimensions`".into())),
+                    dimension,
+                );
+            }
+            if !(effect.is_finite() && *effect >= 0.0) {
+                fail(
+                    errors,
+                    Code::InvalidCatalog,
+                    format!(
+                        "service `{}`: the effect on `{dimension}` must be a number of 0 or more",
+                        service.id
+                    ),
+                    None,
+                    dimension,
+                );
+            }
+        }
+    }
+}
+
+/// The gain formulas read each dimension's perception and expectation as
+/// numbers and its preference as a weight, so every link must lead to a
+/// customer value of the right kind.
+fn check_dimensions(catalog: &Catalog, errors: &mut Vec<ModelError>) {
+    let attributes = &catalog.customer.attributes;
+    let preferences = &catalog.customer.preferences;
+    let mut seen = Vec::new();
+    for d in &catalog.satisfaction.dimensions {
+        if seen.contains(&d.id.as_str()) {
+            fail(
+                errors,
+                Code::DuplicateName,
+                format!("dimension `{}` is listed twice", d.id),
+                None,
+                &d.id,
+            );
+        }
+        seen.push(&d.id);
+        for (what, name) in [
+            ("perception", &d.perception),
+            ("expectation", &d.expectation),
+        ] {
+            let Some(name) = name else { continue };
+            match attributes.iter().find(|a| &a.name == name) {
+                Some(a) if a.kind == AttributeKind::Number => {}
+                Some(_) => fail(
+                    errors,
+                    Code::TypeMismatch,
+                    format!(
+                        "dimension `{}`: `{what}` names `{name}`, which is not a number attribute",
+                        d.id
+                    ),
+                    None,
+                    name,
+                ),
+                None => fail(
+                    errors,
+                    Code::UnknownAttribute,
+                    format!(
+                        "dimension `{}`: `{what}` names `{name}`, which is not a customer attribute",
+                        d.id
+                    ),
+                    did_you_mean(name, attributes.iter().map(|a| a.name.as_str())),
+                    name,
+                ),
+            }
+        }
+        if let Some(p) = &d.preference
+            && !preferences.iter().any(|x| &x.name == p)
+        {
+            fail(
+                errors,
+                Code::UnknownPreference,
+                format!(
+                    "dimension `{}`: `preference` names `{p}`, which is not a customer preference",
+                    d.id
+                ),
+                did_you_mean(p, preferences.iter().map(|x| x.name.as_str())),
+                p,
+            );
+        }
+    }
+}
+
+/// The current satisfaction is where a gain starts from, so it must be a
+/// number attribute.
+fn check_current(catalog: &Catalog, errors: &mut Vec<ModelError>) {
+    if let Some(current) = &catalog.satisfaction.current
+        && !catalog
+            .customer
+            .attributes
+            .iter()
+            .any(|a| &a.name == current && a.kind == AttributeKind::Number)
+    {
+        fail(
+            errors,
+            Code::UnknownAttribute,
+            format!("`satisfaction.current` names `{current}`, which is not a number attribute"),
+            None,
+            current,
+        );
+    }
+}
+
+/// The weights come from exactly one source, given directly or derived by
+/// AHP; with both or neither the author's intent is unclear, so nothing is
+/// guessed. Returns the weights in the order of `ids` (empty on a problem)
+/// and the AHP figures when they were used.
+fn weigh(
+    s: &Satisfaction,
+    ids: &[&str],
+    errors: &mut Vec<ModelError>,
+) -> (Vec<f64>, Option<ahp::AhpResult>) {
+    match (&s.weights, &s.ahp) {
+        (Some(_), Some(_)) => {
+            fail(
+                errors,
+                Code::InvalidCatalog,
+                "`satisfaction` gives both `weights` and `ahp`".into(),
+                Some("keep one: explicit weights, or an AHP comparison matrix".into()),
+                "ahp",
+            );
+            (Vec::new(), None)
+        }
+        (None, None) => {
+            fail(
+                errors,
+                Code::InvalidCatalog,
+                "`satisfaction.dimensions` need weights".into(),
+                Some(
+                    "add `weights:` (one number per dimension) or an `ahp:` comparison matrix"
+                        .into(),
+                ),
+                "dimensions",
+            );
+            (Vec::new(), None)
+        }
+        (Some(given), None) => (given_weights(given, ids, errors), None),
+        (None, Some(matrix)) => match judge(matrix, ids) {
+            Ok(result) => (result.weights.clone(), Some(result)),
+            Err(e) => {
+                errors.push(e);
+                (Vec::new(), None)
+            }
+        },
+    }
+}
+
+/// Weights given directly may be written on any scale; they are normalised
+/// to sum to 1, which needs every dimension to have one and the sum to be
+/// positive.
+fn given_weights(
+    given: &BTreeMap<String, f64>,
+    ids: &[&str],
+    errors: &mut Vec<ModelError>,
+) -> Vec<f64> {
+    for key in given.keys() {
+        if !ids.contains(&key.as_str()) {
+            fail(
+                errors,
+                Code::UnknownDimension,
+                format!("`satisfaction.weights` has `{key}`, which is not a dimension"),
+                did_you_mean(key, ids.iter().copied()),
+                key,
+            );
+        }
+    }
+    let raw: Vec<f64> = ids
+        .iter()
+        .map(|id| given.get(*id).copied().unwrap_or(f64::NAN))
+        .collect();
+    if let Some(i) = raw.iter().position(|w| !(w.is_finite() && *w >= 0.0)) {
+        fail(
+            errors,
+            Code::InvalidCatalog,
+            format!(
+                "`satisfaction.weights` needs a number of 0 or more for `{}`",
+                ids[i]
+            ),
+            None,
+            "weights",
+        );
+    }
+    let sum: f64 = raw.iter().sum();
+    if sum.is_nan() || sum <= 0.0 {
+        fail(
+            errors,
+            Code::InvalidCatalog,
+            "the weights add up to 0".into(),
+            None,
+            "weights",
+        );
+    }
+    raw.iter().map(|w| w / sum).collect()
+}
+
+/// The loyalty graph is optional; when present its problems join the
+/// others rather than hiding them.
+fn loyalty_factors(s: &Satisfaction, errors: &mut Vec<ModelError>) -> Option<loyalty::Loyalty> {
+    match loyalty::factors(s.loyalty.as_ref()?) {
+        Ok(l) => Some(l),
+        Err(text) => {
+            errors.push(ModelError {
+                code: Code::InvalidCatalog,
+                text: format!("`satisfaction.loyalty`: {text}"),
+                help: None,
+                anchor: "loyalty".into(),
+            });
+            None
+        }
+    }
+}
+
+/// Weights from an AHP comparison matrix. Stops at the first problem: each
+/// step needs the one before it to have succeeded.
 fn judge(matrix: &[Vec<Judgement>], ids: &[&str]) -> Result<ahp::AhpResult, ModelError> {
-    let error = |text: String, help: Option<String>| ModelError {
+    let values = judgement_values(matrix)?;
+    if values.len() != ids.len() {
+        return Err(ahp_error(
+            format!(
+                "`ahp` has {} rows but there are {} dimensions",
+                values.len(),
+                ids.len()
+            ),
+            Some(format!(
+                "one row and one column per dimension, in this order: {}",
+                ids.join(", ")
+            )),
+        ));
+    }
+    let result = ahp::weights(&values).map_err(|e| explain_ahp_error(e, &values, ids))?;
+    if result.consistency_ratio >= ahp::MAX_CONSISTENCY_RATIO {
+        return Err(too_inconsistent(&result, &values, ids));
+    }
+    Ok(result)
+}
+
+/// A problem with the `ahp` matrix; all are anchored on its key.
+fn ahp_error(text: String, help: Option<String>) -> ModelError {
+    ModelError {
         code: Code::InvalidCatalog,
         text,
         help,
         anchor: "ahp".into(),
-    };
+    }
+}
+
+/// Judgements may be written as fractions ("1/3"); they are read as numbers
+/// first so the matrix checks can speak of values, naming the first cell
+/// that is neither.
+fn judgement_values(matrix: &[Vec<Judgement>]) -> Result<Vec<Vec<f64>>, ModelError> {
     let mut values = Vec::with_capacity(matrix.len());
     for (i, row) in matrix.iter().enumerate() {
         let mut out = Vec::with_capacity(row.len());
@@ -310,7 +402,7 @@ fn judge(matrix: &[Vec<Judgement>], ids: &[&str]) -> Result<ahp::AhpResult, Mode
             match judgement.value() {
                 Some(v) => out.push(v),
                 None => {
-                    return Err(error(
+                    return Err(ahp_error(
                         format!(
                             "`ahp` row {} column {}: {judgement:?} is not a number or a fraction like \"1/3\"",
                             i + 1,
@@ -323,23 +415,17 @@ fn judge(matrix: &[Vec<Judgement>], ids: &[&str]) -> Result<ahp::AhpResult, Mode
         }
         values.push(out);
     }
-    if values.len() != ids.len() {
-        return Err(error(
-            format!(
-                "`ahp` has {} rows but there are {} dimensions",
-                values.len(),
-                ids.len()
-            ),
-            Some(format!(
-                "one row and one column per dimension, in this order: {}",
-                ids.join(", ")
-            )),
-        ));
-    }
+    Ok(values)
+}
+
+/// The AHP module speaks of row and column indices; the author wrote
+/// dimension ids, so its errors are retold with those (and, for a missing
+/// reciprocal, the value to write where).
+fn explain_ahp_error(e: ahp::AhpError, values: &[Vec<f64>], ids: &[&str]) -> ModelError {
     let name = |i: usize| ids.get(i).copied().unwrap_or("?");
-    let result = ahp::weights(&values).map_err(|e| match e {
-        ahp::AhpError::Shape(text) => error(format!("`ahp`: {text}"), None),
-        ahp::AhpError::NotPositive(i, j) => error(
+    match e {
+        ahp::AhpError::Shape(text) => ahp_error(format!("`ahp`: {text}"), None),
+        ahp::AhpError::NotPositive(i, j) => ahp_error(
             format!(
                 "`ahp`: the judgement of {} against {} must be positive",
                 name(i),
@@ -348,9 +434,9 @@ fn judge(matrix: &[Vec<Judgement>], ids: &[&str]) -> Result<ahp::AhpResult, Mode
             None,
         ),
         ahp::AhpError::Diagonal(i) => {
-            error(format!("`ahp`: {} against itself must be 1", name(i)), None)
+            ahp_error(format!("`ahp`: {} against itself must be 1", name(i)), None)
         }
-        ahp::AhpError::NotReciprocal(i, j) => error(
+        ahp::AhpError::NotReciprocal(i, j) => ahp_error(
             format!(
                 "`ahp`: {} against {} is {}, so {} against {} must be its reciprocal",
                 name(i),
@@ -366,32 +452,35 @@ fn judge(matrix: &[Vec<Judgement>], ids: &[&str]) -> Result<ahp::AhpResult, Mode
                 i + 1
             )),
         ),
-    })?;
-    if result.consistency_ratio >= ahp::MAX_CONSISTENCY_RATIO {
-        let detail = result.most_inconsistent.map_or(String::new(), |(i, j, _)| {
-            let implied = result.weights[i] / result.weights[j];
-            format!(
-                "; the least consistent judgement is {} against {}: it says {}, the other judgements imply about {:.2}",
-                name(i),
-                name(j),
-                show(values[i][j]),
-                implied
-            )
-        });
-        return Err(ModelError {
-            code: Code::InconsistentJudgements,
-            text: format!(
-                "the AHP judgements are too inconsistent: consistency ratio {:.3}, it must be below 0.10{detail}",
-                result.consistency_ratio
-            ),
-            help: Some(
-                "revise that judgement (or ask the experts again) until the ratio is below 0.10"
-                    .into(),
-            ),
-            anchor: "ahp".into(),
-        });
     }
-    Ok(result)
+}
+
+/// A consistency ratio alone does not tell the experts what to revise, so
+/// the message names the least consistent judgement and what the others
+/// imply it should be.
+fn too_inconsistent(result: &ahp::AhpResult, values: &[Vec<f64>], ids: &[&str]) -> ModelError {
+    let name = |i: usize| ids.get(i).copied().unwrap_or("?");
+    let detail = result.most_inconsistent.map_or(String::new(), |(i, j, _)| {
+        let implied = result.weights[i] / result.weights[j];
+        format!(
+            "; the least consistent judgement is {} against {}: it says {}, the other judgements imply about {:.2}",
+            name(i),
+            name(j),
+            show(values[i][j]),
+            implied
+        )
+    });
+    ModelError {
+        code: Code::InconsistentJudgements,
+        text: format!(
+            "the AHP judgements are too inconsistent: consistency ratio {:.3}, it must be below 0.10{detail}",
+            result.consistency_ratio
+        ),
+        help: Some(
+            "revise that judgement (or ask the experts again) until the ratio is below 0.10".into(),
+        ),
+        anchor: "ahp".into(),
+    }
 }
 
 fn show(v: f64) -> String {

@@ -414,18 +414,48 @@ pub(crate) fn parse(
     Ok((catalog, problems))
 }
 
-fn validate(catalog: &Catalog, file: FileId, text: &str) -> Vec<Diagnostic> {
-    let mut problems = Vec::new();
-    let mut fail = |code: Code, message: String, help: Option<String>| {
-        let line = line_of_first_quoted(&message, text);
+/// The problems found in a catalog, each placed on the line of the first key
+/// or value its message quotes.
+struct Problems<'a> {
+    file: FileId,
+    text: &'a str,
+    found: Vec<Diagnostic>,
+}
+
+impl Problems<'_> {
+    fn fail(&mut self, code: Code, message: String, help: Option<String>) {
+        let line = line_of_first_quoted(&message, self.text);
         let mut d =
             Diagnostic::error_nowhere(code, format!("catalog.yaml: {message}")).with_help_opt(help);
-        d.position = Some((file, line, 1));
-        problems.push(d);
-    };
+        d.position = Some((self.file, line, 1));
+        self.found.push(d);
+    }
+}
 
+/// Checks the catalog's own sections. Diagnostics are later sorted stably
+/// by position, so problems on one line keep the order pushed here: the
+/// steps must keep running in this order.
+fn validate(catalog: &Catalog, file: FileId, text: &str) -> Vec<Diagnostic> {
+    let mut problems = Problems {
+        file,
+        text,
+        found: Vec::new(),
+    };
+    check_settings(catalog, &mut problems);
+    check_channel_fit(catalog, &mut problems);
+    check_services(catalog, &mut problems);
+    check_attributes(catalog, &mut problems);
+    check_customer_id(catalog, &mut problems);
+    check_preferences(catalog, &mut problems);
+    problems.found
+}
+
+/// The package-wide numbers are checked first: a bad one (no offers, an
+/// empty scale, a limit past its ceiling) makes every run wrong, whatever
+/// the services say.
+fn check_settings(catalog: &Catalog, problems: &mut Problems) {
     if catalog.max_offers == 0 {
-        fail(
+        problems.fail(
             Code::InvalidCatalog,
             "`max_offers` is 0, so nobody would ever get an offer".into(),
             Some("set `max_offers` to 1 or more".into()),
@@ -433,7 +463,7 @@ fn validate(catalog: &Catalog, file: FileId, text: &str) -> Vec<Diagnostic> {
     }
     let scale = &catalog.satisfaction;
     if !(scale.min.is_finite() && scale.max.is_finite() && scale.min < scale.max) {
-        fail(
+        problems.fail(
             Code::InvalidCatalog,
             format!(
                 "`satisfaction` runs from {} to {}; the minimum must be below the maximum",
@@ -452,7 +482,7 @@ fn validate(catalog: &Catalog, file: FileId, text: &str) -> Vec<Diagnostic> {
         .map(|(&(name, ceiling, why), value)| ("scripts", name, ceiling, why, value));
     for (section, name, ceiling, why, value) in limits.chain(scripts) {
         if value == 0 || value > ceiling {
-            fail(
+            problems.fail(
                 Code::InvalidCatalog,
                 format!("`{section}.{name}` is {value}; it must be between 1 and {ceiling}"),
                 Some(format!("the ceiling is there because {why}")),
@@ -462,67 +492,71 @@ fn validate(catalog: &Catalog, file: FileId, text: &str) -> Vec<Diagnostic> {
     if let Some(budget) = catalog.budget
         && !(budget.is_finite() && budget >= 0.0)
     {
-        fail(
+        problems.fail(
             Code::InvalidCatalog,
             format!("`budget` must be a number of 0 or more, not {budget}"),
             None,
         );
     }
-    if let Some(fit) = &catalog.channel_fit {
-        match catalog
-            .customer
-            .attributes
-            .iter()
-            .find(|a| a.name == fit.attribute)
-        {
-            Some(a) if a.kind == AttributeKind::Category => {
-                for value in fit.online.iter().chain(&fit.offline) {
-                    if !a.values.contains(value) {
-                        fail(
-                            Code::UnknownCategoryValue,
-                            format!(
-                                "`channel_fit` lists `{value}`, which is not a value of `{}`",
-                                a.name
-                            ),
-                            did_you_mean(value, a.values.iter().map(String::as_str)),
-                        );
-                    }
+}
+
+/// Channel fit reads one category attribute by its values; a misspelt
+/// value would silently fit nobody, so each listed value must exist.
+fn check_channel_fit(catalog: &Catalog, problems: &mut Problems) {
+    let Some(fit) = &catalog.channel_fit else {
+        return;
+    };
+    match catalog
+        .customer
+        .attributes
+        .iter()
+        .find(|a| a.name == fit.attribute)
+    {
+        Some(a) if a.kind == AttributeKind::Category => {
+            for value in fit.online.iter().chain(&fit.offline) {
+                if !a.values.contains(value) {
+                    problems.fail(
+                        Code::UnknownCategoryValue,
+                        format!(
+                            "`channel_fit` lists `{value}`, which is not a value of `{}`",
+                            a.name
+                        ),
+                        did_you_mean(value, a.values.iter().map(String::as_str)),
+                    );
                 }
             }
-            _ => fail(
-                Code::UnknownAttribute,
-                format!(
-                    "`channel_fit.attribute` names `{}`, which is not a category attribute",
-                    fit.attribute
-                ),
-                None,
-            ),
         }
+        _ => problems.fail(
+            Code::UnknownAttribute,
+            format!(
+                "`channel_fit.attribute` names `{}`, which is not a category attribute",
+                fit.attribute
+            ),
+            None,
+        ),
     }
+}
+
+/// Rules name services by id and reports group them by category, so each
+/// service needs a usable, unique id, a known category and sane numbers.
+fn check_services(catalog: &Catalog, problems: &mut Problems) {
     if catalog.services.is_empty() {
-        fail(
+        problems.fail(
             Code::InvalidCatalog,
             "`services` is empty; rules need at least one service to offer".into(),
             None,
         );
     }
-
     let categories: Vec<&str> = BUILTIN_CATEGORIES
         .iter()
         .copied()
         .chain(catalog.extra_categories.iter().map(String::as_str))
         .collect();
-    let attribute_names: Vec<&str> = catalog
-        .customer
-        .attributes
-        .iter()
-        .map(|a| a.name.as_str())
-        .collect();
     let mut seen = HashSet::new();
     for (i, service) in catalog.services.iter().enumerate() {
         let at = format!("services[{i}]");
         if !is_identifier(&service.id) {
-            fail(
+            problems.fail(
                 Code::InvalidCatalog,
                 format!(
                     "`{at}.id` is `{}`, which cannot be used in rules",
@@ -532,14 +566,14 @@ fn validate(catalog: &Catalog, file: FileId, text: &str) -> Vec<Diagnostic> {
             );
         }
         if !seen.insert(service.id.as_str()) {
-            fail(
+            problems.fail(
                 Code::DuplicateName,
                 format!("service `{}` is listed twice (`{at}`)", service.id),
                 Some("give each service its own id".into()),
             );
         }
         if !categories.contains(&service.category.as_str()) {
-            fail(
+            problems.fail(
                 Code::InvalidCatalog,
                 format!(
                     "`{at}.category` `{}` is not a known category",
@@ -554,7 +588,7 @@ fn validate(catalog: &Catalog, file: FileId, text: &str) -> Vec<Diagnostic> {
             );
         }
         if !(service.cost.is_finite() && service.cost >= 0.0) {
-            fail(
+            problems.fail(
                 Code::InvalidCatalog,
                 format!(
                     "`{at}.cost` must be a number of 0 or more, not {}",
@@ -566,39 +600,46 @@ fn validate(catalog: &Catalog, file: FileId, text: &str) -> Vec<Diagnostic> {
         if let Some(gain) = service.default_gain
             && !gain.is_finite()
         {
-            fail(
+            problems.fail(
                 Code::InvalidCatalog,
                 format!("`{at}.default_gain` must be a finite number"),
                 None,
             );
         }
         if let Some(attribute) = &service.in_use {
-            match catalog
-                .customer
-                .attributes
-                .iter()
-                .find(|a| &a.name == attribute)
-            {
-                None => fail(
-                    Code::UnknownAttribute,
-                    format!("`{at}.in_use` names `{attribute}`, which is not a customer attribute"),
-                    did_you_mean(attribute, attribute_names.iter().copied()),
-                ),
-                Some(a) if a.kind != AttributeKind::Bool => fail(
-                    Code::TypeMismatch,
-                    format!("`{at}.in_use` names `{attribute}`, which is not a bool attribute"),
-                    Some("`in_use` must name a yes/no attribute".into()),
-                ),
-                Some(_) => {}
-            }
+            check_in_use(catalog, &at, attribute, problems);
         }
     }
+}
 
+/// `uses(service)` in rules reads the `in_use` attribute as a yes/no, so it
+/// must exist and be a bool; anything else could never be true.
+fn check_in_use(catalog: &Catalog, at: &str, attribute: &str, problems: &mut Problems) {
+    let attributes = &catalog.customer.attributes;
+    match attributes.iter().find(|a| a.name == attribute) {
+        None => problems.fail(
+            Code::UnknownAttribute,
+            format!("`{at}.in_use` names `{attribute}`, which is not a customer attribute"),
+            did_you_mean(attribute, attributes.iter().map(|a| a.name.as_str())),
+        ),
+        Some(a) if a.kind != AttributeKind::Bool => problems.fail(
+            Code::TypeMismatch,
+            format!("`{at}.in_use` names `{attribute}`, which is not a bool attribute"),
+            Some("`in_use` must name a yes/no attribute".into()),
+        ),
+        Some(_) => {}
+    }
+}
+
+/// Rules and the customer reader both depend on each attribute's name and
+/// type; options that only fit another type are refused rather than ignored,
+/// since the author surely meant something by them.
+fn check_attributes(catalog: &Catalog, problems: &mut Problems) {
     let mut seen = HashSet::new();
     for (i, attribute) in catalog.customer.attributes.iter().enumerate() {
         let at = format!("customer.attributes[{i}]");
         if !is_identifier(&attribute.name) {
-            fail(
+            problems.fail(
                 Code::InvalidCatalog,
                 format!(
                     "`{at}.name` is `{}`, which cannot be used in rules",
@@ -608,7 +649,7 @@ fn validate(catalog: &Catalog, file: FileId, text: &str) -> Vec<Diagnostic> {
             );
         }
         if !seen.insert(attribute.name.as_str()) {
-            fail(
+            problems.fail(
                 Code::DuplicateName,
                 format!("attribute `{}` is listed twice (`{at}`)", attribute.name),
                 None,
@@ -616,14 +657,14 @@ fn validate(catalog: &Catalog, file: FileId, text: &str) -> Vec<Diagnostic> {
         }
         let is_category = attribute.kind == AttributeKind::Category;
         if is_category && attribute.values.is_empty() {
-            fail(
+            problems.fail(
                 Code::InvalidCatalog,
                 format!("category `{}` has no `values`", attribute.name),
                 Some("list the allowed values, e.g. `values: [gold, silver]`".into()),
             );
         }
         if !is_category && !attribute.values.is_empty() {
-            fail(
+            problems.fail(
                 Code::InvalidCatalog,
                 format!("`{at}.values` only applies to `type: category`"),
                 None,
@@ -633,26 +674,37 @@ fn validate(catalog: &Catalog, file: FileId, text: &str) -> Vec<Diagnostic> {
         let has_bool_tokens =
             !attribute.true_values.is_empty() || !attribute.false_values.is_empty();
         if !is_bool && has_bool_tokens {
-            fail(
+            problems.fail(
                 Code::InvalidCatalog,
                 format!("`{at}`: `true_values` and `false_values` only apply to `type: bool`"),
                 None,
             );
         }
     }
+}
+
+/// Reports and `explain` name customers by the id attribute, so it must be
+/// one of the declared attributes.
+fn check_customer_id(catalog: &Catalog, problems: &mut Problems) {
+    let attributes = &catalog.customer.attributes;
     if let Some(id) = &catalog.customer.id
-        && !attribute_names.contains(&id.as_str())
+        && !attributes.iter().any(|a| &a.name == id)
     {
-        fail(
+        problems.fail(
             Code::UnknownAttribute,
             format!("`customer.id` names `{id}`, which is not an attribute"),
-            did_you_mean(id, attribute_names.iter().copied()),
+            did_you_mean(id, attributes.iter().map(|a| a.name.as_str())),
         );
     }
+}
+
+/// Rules read preferences as `pref.NAME`, so each name must be writable
+/// there and mean one preference only.
+fn check_preferences(catalog: &Catalog, problems: &mut Problems) {
     let mut seen = HashSet::new();
     for (i, preference) in catalog.customer.preferences.iter().enumerate() {
         if !is_identifier(&preference.name) {
-            fail(
+            problems.fail(
                 Code::InvalidCatalog,
                 format!(
                     "`customer.preferences[{i}].name` is `{}`, which cannot be used in rules",
@@ -662,14 +714,13 @@ fn validate(catalog: &Catalog, file: FileId, text: &str) -> Vec<Diagnostic> {
             );
         }
         if !seen.insert(preference.name.as_str()) {
-            fail(
+            problems.fail(
                 Code::DuplicateName,
                 format!("preference `{}` is listed twice", preference.name),
                 None,
             );
         }
     }
-    problems
 }
 
 /// The line a validation message is about: the first line of the file (after

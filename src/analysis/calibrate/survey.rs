@@ -88,6 +88,33 @@ struct Found {
     column: String,
 }
 
+/// Where each part of a row is read from, found once from the header.
+struct Layout {
+    /// Per dimension: the perception attribute's slot and the header index.
+    ratings: Vec<(Slot, usize)>,
+    outcome: Found,
+    segment: Option<Found>,
+    /// The header index of the customer id, when the survey has it.
+    id: Option<usize>,
+}
+
+/// Turns the outcome column's texts into numbers, and keeps what it saw for
+/// the messages that may refuse the outcome once every row is read.
+struct OutcomeReader<'a> {
+    /// The attribute the outcome is read through, if any.
+    slot: Option<Slot>,
+    /// Whether that attribute is a bool, so its own true/false texts apply.
+    is_bool: bool,
+    /// The attribute's texts for "no value".
+    missing: &'a [String],
+    /// The label that counts as 1, when the outcome is binary by request.
+    positive: Option<&'a str>,
+    /// The first few distinct texts met, for messages.
+    seen: Vec<String>,
+    /// Whether a text was neither a number nor missing.
+    not_numeric: bool,
+}
+
 impl Survey {
     /// Reads a CSV survey through the catalog's column mapping.
     pub fn read(
@@ -97,54 +124,22 @@ impl Survey {
         input: impl std::io::Read,
     ) -> Result<Survey, CalibrationError> {
         let schema = &engine.schema();
-        let at = |line: u64, column: Option<usize>, message: String| DataError {
-            file: name.to_string(),
-            line,
-            column,
-            message,
-        };
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
             .has_headers(true)
             .from_reader(input);
-        let header = crate::package::input::header_names(
-            reader
-                .byte_headers()
-                .map_err(|e| at(1, None, format!("cannot read the header row: {e}")))?,
-        );
-        if header.iter().all(String::is_empty) {
-            return Err(CalibrationError::EmptySurvey {
-                file: name.to_string(),
-            });
-        }
-
+        let header = read_header(&mut reader, name)?;
         let columns = rating_columns(engine)?;
-        let mut rating_index = Vec::with_capacity(columns.len());
-        for c in &columns {
-            let Some(index) = find_column(&header, &c.column) else {
-                return Err(CalibrationError::UnknownColumn {
-                    file: name.to_string(),
-                    column: c.column.clone(),
-                    wanted_by: format!("dimension `{}` (attribute `{}`)", c.dimension, c.attribute),
-                    suggestion: closest(&c.column, header.iter().map(String::as_str))
-                        .map(str::to_string),
-                });
-            };
-            let slot = schema.attribute(&c.attribute).unwrap_or(u32::MAX);
-            rating_index.push((slot, index));
-        }
-        let outcome = locate(schema, &header, name, &spec.outcome, "the outcome")?;
-        let segment = match &spec.segment_by {
-            Some(s) => Some(locate(schema, &header, name, s, "the segment")?),
-            None => None,
+        let layout = map_columns(schema, spec, &header, name, &columns)?;
+        let outcome_field = layout.outcome.slot.and_then(|s| schema.field(s));
+        let mut outcome = OutcomeReader {
+            slot: layout.outcome.slot,
+            is_bool: matches!(outcome_field.map(|f| &f.kind), Some(FieldKind::Bool { .. })),
+            missing: outcome_field.map_or(&[], |f| &f.missing),
+            positive: spec.positive.as_deref(),
+            seen: Vec::new(),
+            not_numeric: false,
         };
-        let id = schema
-            .id_slot
-            .and_then(|slot| schema.field(slot))
-            .and_then(|field| find_column(&header, &field.column));
-        let outcome_field = outcome.slot.and_then(|s| schema.field(s));
-        let is_bool = matches!(outcome_field.map(|f| &f.kind), Some(FieldKind::Bool { .. }));
-        let missing_texts: &[String] = outcome_field.map_or(&[], |f| &f.missing);
 
         let mut survey = Survey {
             name: name.to_string(),
@@ -152,136 +147,32 @@ impl Survey {
             columns,
             outcome: Vec::new(),
             outcome_info: Outcome {
-                column: outcome.column.clone(),
+                column: layout.outcome.column.clone(),
                 attribute: outcome_field.map(|f| f.name.clone()),
                 kind: OutcomeKind::Numeric,
                 positive: spec.positive.clone(),
             },
-            segment_column: segment.as_ref().map(|s| s.column.clone()),
+            segment_column: layout.segment.as_ref().map(|s| s.column.clone()),
             segment_names: Vec::new(),
             segments: Vec::new(),
             keys: Vec::new(),
         };
-        let mut scratch = Customer::empty(schema);
-        let mut record = csv::ByteRecord::new();
-        let mut seen_texts: Vec<String> = Vec::new();
-        let mut not_numeric = false;
-        let mut row = 0u64;
-        loop {
-            match reader.read_byte_record(&mut record) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => {
-                    let line = e.position().map_or(0, |p| p.line());
-                    return Err(at(line, None, format!("cannot read the row: {e}")).into());
-                }
-            }
-            let line = record.position().map_or(0, |p| p.line());
-            if record.as_slice().len() > MAX_RECORD_BYTES {
-                let message = format!("the row is longer than {MAX_RECORD_BYTES} bytes");
-                return Err(at(line, None, message).into());
-            }
-            if record.len() != header.len() {
-                let message = format!(
-                    "the row has {} fields but the header has {}",
-                    record.len(),
-                    header.len()
-                );
-                return Err(at(line, None, message).into());
-            }
-            let text = |index: usize| {
-                std::str::from_utf8(record.get(index).unwrap_or(b""))
-                    .map(str::trim)
-                    .map_err(|_| at(line, Some(index + 1), "the value is not valid UTF-8".into()))
-            };
-            for (ratings, &(slot, index)) in survey.ratings.iter_mut().zip(&rating_index) {
-                let value = read_number(schema, &mut scratch, slot, text(index)?)
-                    .map_err(|e| at(line, Some(index + 1), e))?;
-                ratings.push(value);
-            }
-
-            let raw = text(outcome.index)?;
-            let value = if raw.is_empty() || missing_texts.iter().any(|m| m == raw) {
-                f64::NAN
-            } else if let Some(label) = &spec.positive {
-                remember(&mut seen_texts, raw);
-                if raw == label.trim() { 1.0 } else { 0.0 }
-            } else if let (true, Some(slot)) = (is_bool, outcome.slot) {
-                customer::parse_text(schema, &mut scratch, slot, raw)
-                    .map_err(|e| at(line, Some(outcome.index + 1), e.to_string()))?;
-                match scratch.get(slot) {
-                    Value::Bool(b) => f64::from(u8::from(b)),
-                    _ => f64::NAN,
-                }
-            } else if let Some(n) = raw.parse::<f64>().ok().filter(|n| n.is_finite()) {
-                n
-            } else {
-                remember(&mut seen_texts, raw);
-                not_numeric = true;
-                f64::NAN
-            };
-            survey.outcome.push(value);
-
-            if let Some(segment) = &segment {
-                let value = text(segment.index)?;
-                let id = if value.is_empty() {
-                    None
-                } else if let Some(i) = survey.segment_names.iter().position(|s| s == value) {
-                    u32::try_from(i).ok()
-                } else if survey.segment_names.len() >= MAX_SEGMENTS {
-                    return Err(CalibrationError::TooManySegments {
-                        column: segment.column.clone(),
-                        limit: MAX_SEGMENTS,
-                    });
-                } else {
-                    survey.segment_names.push(value.to_string());
-                    u32::try_from(survey.segment_names.len() - 1).ok()
-                };
-                survey.segments.push(id);
-            }
-            survey.keys.push(match id {
-                Some(index) => stats::text_key(text(index)?),
-                None => row,
-            });
-            row += 1;
-        }
+        read_rows(
+            &mut reader,
+            schema,
+            name,
+            header.len(),
+            &layout,
+            &mut outcome,
+            &mut survey,
+        )?;
         sort_segments(&mut survey);
-        if row == 0 {
+        if survey.rows() == 0 {
             return Err(CalibrationError::EmptySurvey {
                 file: name.to_string(),
             });
         }
-        if not_numeric {
-            return Err(CalibrationError::OutcomeNotNumeric {
-                column: outcome.column,
-                values: seen_texts,
-            });
-        }
-        survey.outcome_info.kind = classify(&survey.outcome, is_bool || spec.positive.is_some());
-        if let Some(label) = &spec.positive
-            && !survey.outcome.contains(&1.0)
-        {
-            return Err(CalibrationError::UnknownLabel {
-                column: outcome.column,
-                label: label.clone(),
-                values: seen_texts,
-            });
-        }
-        if is_bool && spec.positive.is_none() {
-            let catalog_attribute = engine
-                .catalog()
-                .customer
-                .attributes
-                .iter()
-                .find(|a| Some(&a.name) == survey.outcome_info.attribute.as_ref());
-            survey.outcome_info.positive = Some(
-                catalog_attribute
-                    .and_then(|a| a.true_values.first().cloned())
-                    .unwrap_or_else(|| "true".into()),
-            );
-        } else if survey.outcome_info.kind == OutcomeKind::Binary && spec.positive.is_none() {
-            survey.outcome_info.positive = Some("1".into());
-        }
+        settle_outcome(engine, spec, outcome, &mut survey)?;
         Ok(survey)
     }
 
@@ -304,6 +195,263 @@ impl Survey {
     pub fn outcome(&self) -> &Outcome {
         &self.outcome_info
     }
+}
+
+/// A problem at a place in the survey file.
+fn at(file: &str, line: u64, column: Option<usize>, message: String) -> DataError {
+    DataError {
+        file: file.to_string(),
+        line,
+        column,
+        message,
+    }
+}
+
+/// Columns are found by header name, so a file whose header is blank is
+/// refused as empty rather than with a "column not found" for each column.
+fn read_header<R: std::io::Read>(
+    reader: &mut csv::Reader<R>,
+    name: &str,
+) -> Result<Vec<String>, CalibrationError> {
+    let header = crate::package::input::header_names(
+        reader
+            .byte_headers()
+            .map_err(|e| at(name, 1, None, format!("cannot read the header row: {e}")))?,
+    );
+    if header.iter().all(String::is_empty) {
+        return Err(CalibrationError::EmptySurvey {
+            file: name.to_string(),
+        });
+    }
+    Ok(header)
+}
+
+/// Every column is looked up once, before any row, so a missing column is
+/// reported up front and rows are then read by index. The rating columns
+/// are looked up first, then the outcome, the segment and the id.
+fn map_columns(
+    schema: &Schema,
+    spec: &SurveySpec,
+    header: &[String],
+    name: &str,
+    columns: &[RatingColumn],
+) -> Result<Layout, CalibrationError> {
+    let mut ratings = Vec::with_capacity(columns.len());
+    for c in columns {
+        let Some(index) = find_column(header, &c.column) else {
+            return Err(CalibrationError::UnknownColumn {
+                file: name.to_string(),
+                column: c.column.clone(),
+                wanted_by: format!("dimension `{}` (attribute `{}`)", c.dimension, c.attribute),
+                suggestion: closest(&c.column, header.iter().map(String::as_str))
+                    .map(str::to_string),
+            });
+        };
+        let slot = schema.attribute(&c.attribute).unwrap_or(u32::MAX);
+        ratings.push((slot, index));
+    }
+    let outcome = locate(schema, header, name, &spec.outcome, "the outcome")?;
+    let segment = match &spec.segment_by {
+        Some(s) => Some(locate(schema, header, name, s, "the segment")?),
+        None => None,
+    };
+    let id = schema
+        .id_slot
+        .and_then(|slot| schema.field(slot))
+        .and_then(|field| find_column(header, &field.column));
+    Ok(Layout {
+        ratings,
+        outcome,
+        segment,
+        id,
+    })
+}
+
+/// Reads every row into `survey`. The first bad value stops the read, with
+/// its line and column: a fit on the rows that happened to parse would look
+/// fine and be wrong.
+fn read_rows<R: std::io::Read>(
+    reader: &mut csv::Reader<R>,
+    schema: &Schema,
+    name: &str,
+    width: usize,
+    layout: &Layout,
+    outcome: &mut OutcomeReader,
+    survey: &mut Survey,
+) -> Result<(), CalibrationError> {
+    let mut scratch = Customer::empty(schema);
+    let mut record = csv::ByteRecord::new();
+    let mut row = 0u64;
+    while let Some(line) = next_record(reader, &mut record, name, width)? {
+        let text = |index: usize| {
+            std::str::from_utf8(record.get(index).unwrap_or(b""))
+                .map(str::trim)
+                .map_err(|_| {
+                    at(
+                        name,
+                        line,
+                        Some(index + 1),
+                        "the value is not valid UTF-8".into(),
+                    )
+                })
+        };
+        for (ratings, &(slot, index)) in survey.ratings.iter_mut().zip(&layout.ratings) {
+            let value = read_number(schema, &mut scratch, slot, text(index)?)
+                .map_err(|e| at(name, line, Some(index + 1), e))?;
+            ratings.push(value);
+        }
+
+        let index = layout.outcome.index;
+        let value = outcome
+            .decode(schema, &mut scratch, text(index)?)
+            .map_err(|e| at(name, line, Some(index + 1), e))?;
+        survey.outcome.push(value);
+
+        if let Some(segment) = &layout.segment {
+            let id = segment_id(
+                &mut survey.segment_names,
+                &segment.column,
+                text(segment.index)?,
+            )?;
+            survey.segments.push(id);
+        }
+        survey.keys.push(match layout.id {
+            Some(index) => stats::text_key(text(index)?),
+            None => row,
+        });
+        row += 1;
+    }
+    Ok(())
+}
+
+/// The next row's line, or `None` at the end. A row that is too long or
+/// does not match the header is refused whole, since its values cannot be
+/// matched to columns safely.
+fn next_record<R: std::io::Read>(
+    reader: &mut csv::Reader<R>,
+    record: &mut csv::ByteRecord,
+    name: &str,
+    width: usize,
+) -> Result<Option<u64>, CalibrationError> {
+    match reader.read_byte_record(record) {
+        Ok(true) => {}
+        Ok(false) => return Ok(None),
+        Err(e) => {
+            let line = e.position().map_or(0, |p| p.line());
+            return Err(at(name, line, None, format!("cannot read the row: {e}")).into());
+        }
+    }
+    let line = record.position().map_or(0, |p| p.line());
+    if record.as_slice().len() > MAX_RECORD_BYTES {
+        let message = format!("the row is longer than {MAX_RECORD_BYTES} bytes");
+        return Err(at(name, line, None, message).into());
+    }
+    if record.len() != width {
+        let message = format!(
+            "the row has {} fields but the header has {}",
+            record.len(),
+            width
+        );
+        return Err(at(name, line, None, message).into());
+    }
+    Ok(Some(line))
+}
+
+impl OutcomeReader<'_> {
+    /// One row's outcome: `NaN` when missing or not a number (the caller
+    /// refuses the outcome after the last row, so the message can list the
+    /// texts seen); `Err` only for a bool attribute's unreadable text.
+    fn decode(
+        &mut self,
+        schema: &Schema,
+        scratch: &mut Customer,
+        raw: &str,
+    ) -> Result<f64, String> {
+        Ok(if raw.is_empty() || self.missing.iter().any(|m| m == raw) {
+            f64::NAN
+        } else if let Some(label) = self.positive {
+            remember(&mut self.seen, raw);
+            if raw == label.trim() { 1.0 } else { 0.0 }
+        } else if let (true, Some(slot)) = (self.is_bool, self.slot) {
+            customer::parse_text(schema, scratch, slot, raw).map_err(|e| e.to_string())?;
+            match scratch.get(slot) {
+                Value::Bool(b) => f64::from(u8::from(b)),
+                _ => f64::NAN,
+            }
+        } else if let Some(n) = raw.parse::<f64>().ok().filter(|n| n.is_finite()) {
+            n
+        } else {
+            remember(&mut self.seen, raw);
+            self.not_numeric = true;
+            f64::NAN
+        })
+    }
+}
+
+/// Segments are numbered as first met (`sort_segments` renumbers them at
+/// the end); their count is capped because each one is fitted and reported
+/// on its own.
+fn segment_id(
+    names: &mut Vec<String>,
+    column: &str,
+    value: &str,
+) -> Result<Option<u32>, CalibrationError> {
+    Ok(if value.is_empty() {
+        None
+    } else if let Some(i) = names.iter().position(|s| s == value) {
+        u32::try_from(i).ok()
+    } else if names.len() >= MAX_SEGMENTS {
+        return Err(CalibrationError::TooManySegments {
+            column: column.to_string(),
+            limit: MAX_SEGMENTS,
+        });
+    } else {
+        names.push(value.to_string());
+        u32::try_from(names.len() - 1).ok()
+    })
+}
+
+/// Whether the outcome is binary, and which label means yes, can only be
+/// told once every row is read; so can a label that never occurs.
+fn settle_outcome(
+    engine: &Engine,
+    spec: &SurveySpec,
+    outcome: OutcomeReader,
+    survey: &mut Survey,
+) -> Result<(), CalibrationError> {
+    if outcome.not_numeric {
+        return Err(CalibrationError::OutcomeNotNumeric {
+            column: survey.outcome_info.column.clone(),
+            values: outcome.seen,
+        });
+    }
+    survey.outcome_info.kind =
+        classify(&survey.outcome, outcome.is_bool || spec.positive.is_some());
+    if let Some(label) = &spec.positive
+        && !survey.outcome.contains(&1.0)
+    {
+        return Err(CalibrationError::UnknownLabel {
+            column: survey.outcome_info.column.clone(),
+            label: label.clone(),
+            values: outcome.seen,
+        });
+    }
+    if outcome.is_bool && spec.positive.is_none() {
+        let catalog_attribute = engine
+            .catalog()
+            .customer
+            .attributes
+            .iter()
+            .find(|a| Some(&a.name) == survey.outcome_info.attribute.as_ref());
+        survey.outcome_info.positive = Some(
+            catalog_attribute
+                .and_then(|a| a.true_values.first().cloned())
+                .unwrap_or_else(|| "true".into()),
+        );
+    } else if survey.outcome_info.kind == OutcomeKind::Binary && spec.positive.is_none() {
+        survey.outcome_info.positive = Some("1".into());
+    }
+    Ok(())
 }
 
 /// The catalog's dimensions and the columns their ratings are read from.
