@@ -130,8 +130,8 @@ fn describe(case: &Case) -> usize {
     let engine = &case.engine;
     let (segments, rules, _) = engine.counts();
     let mut per_segment = vec![0usize; segments];
-    for rule in 0..rules {
-        per_segment[engine.rule_segment(rule as u32) as usize] += 1;
+    for rule in engine.rule_ids() {
+        per_segment[engine.rule_segment(rule).index()] += 1;
     }
     let mut evaluator = engine.evaluator();
     let (mut members, mut applicable_sum, mut fired, mut offers) = (0, 0, 0, 0);
@@ -141,7 +141,7 @@ fn describe(case: &Case) -> usize {
         let applicable: usize = evaluator
             .memberships()
             .iter()
-            .map(|&s| per_segment[s as usize])
+            .map(|s| per_segment[s.index()])
             .sum();
         members += evaluator.memberships().len();
         applicable_sum += applicable;
@@ -159,7 +159,7 @@ fn describe(case: &Case) -> usize {
     let chosen_applicable: usize = evaluator
         .memberships()
         .iter()
-        .map(|&s| per_segment[s as usize])
+        .map(|s| per_segment[s.index()])
         .sum();
     eprintln!(
         "package {:>12}: {segments:>5} segments {rules:>6} rules | per customer (mean): \

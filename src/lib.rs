@@ -61,29 +61,131 @@ pub mod model;
 mod package;
 mod run;
 
-// The public module paths of before the layer folders (kept while the
-// curated API is built).
-pub use analysis::{calibrate, diff, funnel, report, testing, trace};
-pub use base::{diagnostic, render, source};
+// The public surface. The layer folders above are private: what
+// applications and the command line need is re-exported here, by name, so
+// an internal move never changes a public path. The common types sit at the
+// root; each analysis has a module of its own.
+
+pub use analysis::trace::{explain, explain_allocated};
+pub use base::diagnostic::{Code, Diagnostic, Severity};
+pub use engine::Engine;
 pub use engine::allocation::{Allocation, CapacityUse};
-pub use format::html;
-pub use package::catalog;
-pub use run::{batch, capacity, score};
+pub use engine::eval::Evaluator;
+pub use engine::live::LiveEngine;
+pub use engine::load::{CATALOG_FILE, LoadError};
+pub use engine::offer::{EvalError, EvalErrorKind, Offer};
+pub use lang::ids::{ProfileId, RuleId, SegmentId, ServiceId};
+pub use package::catalog::Catalog;
+pub use package::customer::{Customer, CustomerBuilder, FieldError, Input, Problem, Value};
+pub use package::input::{CustomerReader, DataError, InputFormat};
+pub use package::schema::Symbol;
+
+/// Source files and spans: where a diagnostic points.
+pub mod source {
+    pub use crate::base::source::{FileId, SourceFile, SourceMap, Span};
+}
+
+/// Diagnostics as values: a stable code, a severity, spans and help.
+pub mod diagnostic {
+    pub use crate::base::diagnostic::{Code, Diagnostic, Label, Severity};
+}
+
+/// Diagnostics rendered once, in one place: caret snippets or JSON.
+pub mod render {
+    pub use crate::base::render::{JsonDiagnostic, render, render_all, to_json};
+}
+
+/// The catalog as written in `catalog.yaml`: services, customer schema,
+/// satisfaction section, limits.
+pub mod catalog {
+    pub use crate::package::catalog::{
+        Attribute, AttributeKind, BUILTIN_CATEGORIES, Catalog, Channel, ChannelFit, CustomerSchema,
+        Limits, Participation, Preference, ScriptLimits, Service, Stage,
+    };
+    pub use crate::package::satisfaction::{Dimension, Judgement, Link, LoyaltySpec, Satisfaction};
+}
+
+/// Many customers at once: streaming batches over all cores, in input order.
+pub mod batch {
+    pub use crate::run::batch::{
+        CHUNK_ROWS, ChunkSink, Found, RowError, RowOutcome, RunError, find, open, read_all, run,
+        run_allocated,
+    };
+}
+
+/// Capacity's first pass: the demand for each limited service and its allocation.
+pub mod capacity {
+    pub use crate::engine::allocation::{Allocation, CapacityUse};
+    pub use crate::run::capacity::Demand;
+}
+
+/// Per-customer score records (JSON Lines or CSV), the form `vasrec score` writes.
+pub mod score {
+    pub use crate::run::score::{
+        CSV_HEADER, SCORE_SCHEMA_VERSION, ScoreFormat, ScoreFormatter, ScoreRecord, ScoredOffer,
+        score_record_schema,
+    };
+}
+
+/// The dry-run report: totals and tables by segment, service and rule.
+pub mod report {
+    pub use crate::analysis::report::{
+        CapacityLosses, CapacityRow, DimensionRow, DryRunReport, ErrorCount, LoyaltyRow,
+        NearMissRow, NoOfferRow, REPORT_SCHEMA_VERSION, RuleRow, SegmentRow, ServiceRow, Tally,
+        Totals,
+    };
+}
+
+/// Where each service and rule loses its audience, stage by stage.
+pub mod funnel {
+    pub use crate::analysis::funnel::{
+        Funnel, FunnelTally, Loss, PathLevel, RULE_STAGES, RuleFunnel, SERVICE_STAGES,
+        ServiceFunnel, StageCount,
+    };
+}
+
+/// Two versions of a package over the same customers.
+pub mod diff {
+    pub use crate::analysis::diff::{
+        BeforeAfter, Changes, CustomerChange, DIFF_SCHEMA_VERSION, DiffError, DiffReport,
+        FunnelChange, Modified, NamedBeforeAfter, PackageChanges, StageChange, diff,
+        package_changes,
+    };
+}
+
+/// One customer's result explained: segments, rules, conflicts, offers.
+pub mod trace {
+    pub use crate::analysis::trace::{
+        DerivedTerm, ExplainedOffer, Explanation, Failure, RuleStatus, RuleTrace, SeenValue,
+        SegmentStatus, SegmentTrace, evaluate_reference, explain, explain_allocated,
+    };
+}
+
+/// A package's YAML test cases, with coverage.
+pub mod testing {
+    pub use crate::analysis::testing::{
+        ActualOffer, CaseResult, ConditionCoverage, Counts, Coverage, DEFAULT_TOLERANCE, FileError,
+        PartCoverage, ProfileCoverage, RuleCoverage, SegmentCoverage, TESTS_FOLDER, TestError,
+        TestReport, run,
+    };
+}
+
+/// Dimension weights fitted on survey data, compared with the catalog's.
+pub mod calibrate {
+    pub use crate::analysis::calibrate::{
+        CalibrationError, CalibrationReport, DimensionFit, FuzzyReport, FuzzySegment, HeldOutFit,
+        MAX_SEGMENTS, Options, Outcome, OutcomeKind, RatingColumn, ReliabilityReport, RowCounts,
+        SCHEMA_VERSION, SegmentFit, SegmentResult, Survey, SurveySpec, WeightSource, calibrate,
+        render_error, stats,
+    };
+}
+
+/// Self-contained HTML pages of the dry-run and diff reports.
+pub mod html {
+    pub use crate::format::html::{PageMeta, diff_page, dry_run_page};
+}
 
 /// The README's code examples run as doc tests, so they stay true.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
-
-pub use analysis::trace::{explain, explain_allocated};
-pub use base::diagnostic::{Code, Diagnostic, Severity};
-pub use engine::Engine;
-pub use engine::eval::Evaluator;
-pub use engine::live::LiveEngine;
-pub use engine::load::{CATALOG_FILE, LoadError};
-pub use engine::offer::{EvalError, EvalErrorKind, Offer};
-pub use lang::ir::{RuleId, SegmentId, ServiceId};
-pub use package::catalog::Catalog;
-pub use package::customer::{Customer, CustomerBuilder, FieldError, Input, Problem, Value};
-pub use package::input::{CustomerReader, DataError, InputFormat};
-pub use package::schema::Symbol;

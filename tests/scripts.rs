@@ -83,9 +83,9 @@ rule inline for everyone { when script "spend > 100" offer callback }
         (50.0, 1.5, false),
     ] {
         let offers = engine.evaluate(&customer(&engine, spend)).unwrap();
-        let manager = offers.iter().find(|o| o.service == 1).unwrap();
+        let manager = offers.iter().find(|o| o.service.index() == 1).unwrap();
         assert_eq!(manager.gain, gain, "spend {spend}");
-        assert_eq!(offers.iter().any(|o| o.service == 2), callback);
+        assert_eq!(offers.iter().any(|o| o.service.index() == 2), callback);
     }
 }
 

@@ -8,7 +8,7 @@
 //! with any number of threads.
 
 use crate::analysis::funnel::{Funnel, FunnelTally, SERVICE_STAGES};
-use crate::analysis::report::round;
+use crate::base::number::round4;
 use crate::engine::Engine;
 use crate::engine::allocation::Allocation;
 use crate::engine::offer::Offer;
@@ -434,13 +434,14 @@ fn count_offers(engine: &Engine, offers: &[Offer], tally: &mut Tally, after: boo
 
 /// Why a diff run stopped.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum DiffError {
     /// The customers could not be read.
     Read(DataError),
     /// A row failed and the caller asked to stop at the first bad row.
     BadRow(RowError),
     /// The worker threads could not start.
-    Setup(String),
+    Setup(rayon::ThreadPoolBuildError),
 }
 
 impl std::fmt::Display for DiffError {
@@ -453,10 +454,20 @@ impl std::fmt::Display for DiffError {
     }
 }
 
+impl std::error::Error for DiffError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            DiffError::Read(e) => Some(e),
+            DiffError::BadRow(e) => Some(e),
+            DiffError::Setup(e) => Some(e),
+        }
+    }
+}
+
 /// Evaluates both packages over the same customers (one reader per package,
 /// over the same file) and builds the report.
 /// `allocations` give out the capacity-limited services of the base and the
-/// new package (see [`crate::run::capacity`]); None offers them without the limit.
+/// new package (see [`crate::capacity`]); None offers them without the limit.
 pub fn diff(
     base: &Engine,
     new: &Engine,
@@ -469,7 +480,7 @@ pub fn diff(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
         .build()
-        .map_err(|e| DiffError::Setup(e.to_string()))?;
+        .map_err(DiffError::Setup)?;
     let (base_columns, new_columns) = (base_reader.columns.clone(), new_reader.columns.clone());
     let name = new_reader.name().to_string();
     let mut total = Tally::new(base, new);
@@ -504,8 +515,8 @@ pub fn diff(
                         new.evaluator_with(allocations[1]),
                     );
                     let (mut ca, mut cb) = (
-                        Customer::empty(&base.schema()),
-                        Customer::empty(&new.schema()),
+                        Customer::empty(base.schema()),
+                        Customer::empty(new.schema()),
                     );
                     for (row_a, row_b) in a.iter().zip(b) {
                         tally.customers += 1;
@@ -585,7 +596,7 @@ fn compare_customer(
             let show = |offers: &[(String, f64)]| {
                 offers
                     .iter()
-                    .map(|(s, g)| format!("{s} ({})", round(*g)))
+                    .map(|(s, g)| format!("{s} ({})", round4(*g)))
                     .collect()
             };
             tally.examples.push(CustomerChange {
@@ -600,12 +611,12 @@ fn compare_customer(
 }
 
 fn finish(mut f: BeforeAfter) -> BeforeAfter {
-    f.gain_before = round(f.gain_before);
-    f.gain_after = round(f.gain_after);
-    f.gain_delta = round(f.gain_after - f.gain_before);
-    f.cost_before = round(f.cost_before);
-    f.cost_after = round(f.cost_after);
-    f.cost_delta = round(f.cost_after - f.cost_before);
+    f.gain_before = round4(f.gain_before);
+    f.gain_after = round4(f.gain_after);
+    f.gain_delta = round4(f.gain_after - f.gain_before);
+    f.cost_before = round4(f.cost_before);
+    f.cost_after = round4(f.cost_after);
+    f.cost_delta = round4(f.cost_after - f.cost_before);
     f
 }
 

@@ -14,9 +14,10 @@
 //! population.
 
 use crate::base::table::{Table, count};
+use crate::engine::Engine;
 use crate::engine::arbitrate::Verdict;
 use crate::engine::eval::{Evaluator, Fate};
-use crate::engine::{Engine, NO_PROFILE};
+use crate::lang::ir::{RuleId, ServiceId};
 use crate::lang::syntax::ast::ActionKind;
 use serde::Serialize;
 
@@ -108,13 +109,13 @@ impl FunnelTally {
                     continue;
                 }
                 self.pass(rule.id, rule.service, IN_SEGMENT);
-                if rule.profile == NO_PROFILE || evaluator.profile_held(rule.profile) {
+                if rule.profile.is_none_or(|p| evaluator.profile_held(p)) {
                     self.pass(rule.id, rule.service, IN_PROFILE);
                 }
             }
         }
         for &id in evaluator.fired_rules() {
-            if let Some(rule) = engine.rules().get(id as usize)
+            if let Some(rule) = engine.rules().get(id.index())
                 && rule.action == ActionKind::Offer
             {
                 self.pass(id, rule.service, CONDITION);
@@ -129,13 +130,13 @@ impl FunnelTally {
     }
 
     /// Rule `id` passed `stage`; its service too, once per customer.
-    fn pass(&mut self, id: u32, service: u32, stage: usize) {
-        if let Some(counts) = self.rules.get_mut(id as usize) {
+    fn pass(&mut self, id: RuleId, service: ServiceId, stage: usize) {
+        if let Some(counts) = self.rules.get_mut(id.index()) {
             counts[stage] += 1;
         }
         if let (Some(seen), Some(counts)) = (
-            self.seen.get_mut(service as usize),
-            self.services.get_mut(service as usize),
+            self.seen.get_mut(service.index()),
+            self.services.get_mut(service.index()),
         ) && seen[stage] != self.customer
         {
             seen[stage] = self.customer;
@@ -144,8 +145,8 @@ impl FunnelTally {
     }
 
     /// A winning rule passed every stage from `won` up to, not including, `end`.
-    fn passed_up_to(&mut self, id: u32, end: usize) {
-        if let Some(counts) = self.rules.get_mut(id as usize) {
+    fn passed_up_to(&mut self, id: RuleId, end: usize) {
+        if let Some(counts) = self.rules.get_mut(id.index()) {
             for count in &mut counts[WON..end] {
                 *count += 1;
             }
@@ -190,12 +191,11 @@ impl FunnelTally {
             })
             .collect();
         let mut rules = Vec::new();
-        for (id, counts) in self.rules.iter().enumerate() {
-            let id = u32::try_from(id).unwrap_or(u32::MAX);
+        for (id, counts) in engine.rule_ids().zip(&self.rules) {
             if !engine.rule_offers(id) {
                 continue;
             }
-            if let Some(service) = services.get_mut(engine.rule_service(id) as usize) {
+            if let Some(service) = services.get_mut((engine.rule_service(id)).index()) {
                 // From `not_suppressed` on, a service has one winner per
                 // customer, so its counts are the sums over its rules.
                 for (stage, count) in service.stages.iter_mut().zip(&counts[1..]).skip(3) {
@@ -209,11 +209,12 @@ impl FunnelTally {
                     .service(engine.rule_service(id))
                     .map_or(String::new(), |s| s.id.clone()),
                 segment: engine.segment_name(engine.rule_segment(id)).to_string(),
-                path: first_parent_path(engine, engine.rule_segment(id))
+                path: engine
+                    .segment_path_ids(engine.rule_segment(id))
                     .into_iter()
                     .map(|s| PathLevel {
                         segment: engine.segment_name(s).to_string(),
-                        customers: segment_members.get(s as usize).copied().unwrap_or(0),
+                        customers: segment_members.get(s.index()).copied().unwrap_or(0),
                     })
                     .collect(),
                 stages: RULE_STAGES
@@ -255,25 +256,6 @@ impl FunnelTally {
             rules,
         }
     }
-}
-
-/// Segments from a root down to `segment`, following first parents (a
-/// segment with several parents also needs the others; their counts are in
-/// the segment table).
-fn first_parent_path(engine: &Engine, segment: u32) -> Vec<u32> {
-    let mut path = vec![segment];
-    while let Some(&parent) = path
-        .last()
-        .and_then(|&s| engine.checked().segments.get(s as usize))
-        .and_then(|s| s.parents.first())
-    {
-        if path.len() > engine.checked().segments.len() {
-            break;
-        }
-        path.push(parent);
-    }
-    path.reverse();
-    path
 }
 
 impl Funnel {

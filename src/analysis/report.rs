@@ -5,7 +5,9 @@
 //! Tallies are counts and sums per chunk, merged in input order, so reports
 //! are byte-identical whatever the number of threads.
 
+use crate::base::number::round4;
 use crate::engine::Engine;
+use crate::lang::ir::{RuleId, SegmentId};
 use crate::run::batch::{ChunkSink, RowError, RowOutcome};
 use serde::Serialize;
 
@@ -16,7 +18,7 @@ pub const REPORT_SCHEMA_VERSION: u32 = 1;
 const ERROR_EXAMPLES: usize = 20;
 
 /// A near miss of customers left with nothing: (deepest segment, rule, failing part).
-type MissKey = (u32, u32, String);
+type MissKey = (SegmentId, RuleId, String);
 /// How many customers had it, and their shortfalls in hundredths of a unit.
 type MissTally = (u64, std::collections::BTreeMap<i64, u64>);
 
@@ -135,9 +137,9 @@ impl Tally {
         }
         for offer in offers {
             let (service, segment, rule) = (
-                offer.service as usize,
-                offer.segment as usize,
-                offer.rule as usize,
+                offer.service.index(),
+                offer.segment.index(),
+                offer.rule.index(),
             );
             self.offers += 1;
             self.gain += offer.gain;
@@ -149,9 +151,9 @@ impl Tally {
             bump(&mut self.rule_won, rule);
         }
         for &segment in outcome.evaluator.memberships() {
-            bump(&mut self.segment_members, segment as usize);
-            add(&mut self.segment_member_gain, segment as usize, total);
-            if let Some(counts) = self.segment_gain_counts.get_mut(segment as usize) {
+            bump(&mut self.segment_members, segment.index());
+            add(&mut self.segment_member_gain, segment.index(), total);
+            if let Some(counts) = self.segment_gain_counts.get_mut(segment.index()) {
                 *counts.entry(hundredths(total)).or_insert(0) += 1;
             }
         }
@@ -159,10 +161,10 @@ impl Tally {
             self.count_no_offer(outcome);
         }
         for &rule in outcome.evaluator.fired_rules() {
-            bump(&mut self.rule_fired, rule as usize);
+            bump(&mut self.rule_fired, rule.index());
         }
         for &(service, _) in outcome.evaluator.blocked() {
-            bump(&mut self.service_blocked, service as usize);
+            bump(&mut self.service_blocked, service.index());
         }
         self.funnel.add(outcome.evaluator);
         self.count_capacity_losses(outcome.evaluator.dropped());
@@ -240,12 +242,12 @@ impl Tally {
         let deepest = members
             .iter()
             .copied()
-            .fold(None, |best: Option<u32>, s| match best {
+            .fold(None, |best: Option<SegmentId>, s| match best {
                 Some(b) if engine.segment_depth(b) >= engine.segment_depth(s) => Some(b),
                 _ => Some(s),
             });
         let Some(deepest) = deepest else { return };
-        bump(&mut self.no_offer, deepest as usize);
+        bump(&mut self.no_offer, deepest.index());
         for miss in crate::analysis::trace::near_misses(engine, outcome.customer, members) {
             let entry = self
                 .misses
@@ -518,10 +520,11 @@ pub struct RuleRow {
 impl DryRunReport {
     /// Builds the report from a finished tally.
     pub fn new(engine: &Engine, tally: &Tally, customers_file: &str) -> DryRunReport {
-        let ratio = |a: f64, b: f64| if b > 0.0 { round(a / b) } else { 0.0 };
-        let segments = (0..engine.counts().0)
-            .map(|i| {
-                let id = u32::try_from(i).unwrap_or(u32::MAX);
+        let ratio = |a: f64, b: f64| if b > 0.0 { round4(a / b) } else { 0.0 };
+        let segments = engine
+            .segment_ids()
+            .map(|id| {
+                let i = id.index();
                 let members = tally.segment_members.get(i).copied().unwrap_or(0);
                 SegmentRow {
                     segment: engine.segment_name(id).to_string(),
@@ -566,15 +569,16 @@ impl DryRunReport {
                     service: s.id.clone(),
                     name: s.name.clone(),
                     offers,
-                    expected_gain: round(tally.service_gain.get(i).copied().unwrap_or(0.0)),
-                    cost: round(offers as f64 * s.cost),
+                    expected_gain: round4(tally.service_gain.get(i).copied().unwrap_or(0.0)),
+                    cost: round4(offers as f64 * s.cost),
                     blocked: tally.service_blocked.get(i).copied().unwrap_or(0),
                 }
             })
             .collect();
-        let rules: Vec<RuleRow> = (0..engine.counts().1)
-            .map(|i| {
-                let id = u32::try_from(i).unwrap_or(u32::MAX);
+        let rules: Vec<RuleRow> = engine
+            .rule_ids()
+            .map(|id| {
+                let i = id.index();
                 RuleRow {
                     rule: engine.rule_name(id).to_string(),
                     action: if engine.rule_offers(id) {
@@ -605,8 +609,8 @@ impl DryRunReport {
                     .iter()
                     .map(|(outcome, factor)| LoyaltyRow {
                         outcome: outcome.clone(),
-                        factor: round(*factor),
-                        uplift: round(tally.gain * factor),
+                        factor: round4(*factor),
+                        uplift: round4(tally.gain * factor),
                         mean_per_customer: ratio(tally.gain * factor, tally.evaluated as f64),
                     })
                     .collect()
@@ -619,7 +623,7 @@ impl DryRunReport {
                     .iter()
                     .zip(&tally.dimensions)
                     .map(|(d, &(rated, before, closed_rated, closed))| {
-                        let mean = |sum: f64| (rated > 0).then(|| round(sum / rated as f64));
+                        let mean = |sum: f64| (rated > 0).then(|| round4(sum / rated as f64));
                         let mean_points = if tally.evaluated > 0 {
                             closed / tally.evaluated as f64
                         } else {
@@ -628,12 +632,12 @@ impl DryRunReport {
                         DimensionRow {
                             dimension: d.id.clone(),
                             name: d.name.clone(),
-                            weight: round(d.weight),
+                            weight: round4(d.weight),
                             rated,
                             mean_before: mean(before),
                             mean_after: mean(before + closed_rated),
-                            mean_points: round(mean_points),
-                            weighted_points: round(d.weight * mean_points),
+                            mean_points: round4(mean_points),
+                            weighted_points: round4(d.weight * mean_points),
                         }
                     })
                     .collect()
@@ -650,9 +654,9 @@ impl DryRunReport {
                 evaluation_errors: tally.eval_errors,
                 customers_with_offers: tally.with_offers,
                 offers: tally.offers,
-                expected_gain: round(tally.gain),
+                expected_gain: round4(tally.gain),
                 mean_gain_per_customer: ratio(tally.gain, tally.evaluated as f64),
-                cost: round(tally.cost),
+                cost: round4(tally.cost),
                 gain_per_cost: ratio(tally.gain, tally.cost),
             },
             offers_per_customer: tally.offers_per_customer.clone(),
@@ -703,14 +707,14 @@ impl DryRunReport {
                 demand: u.demand,
                 allocated: u.allocated,
                 unmet: u.unmet,
-                allocated_gain: round(u.allocated_gain),
-                first_come_gain: round(u.first_come_gain),
+                allocated_gain: round4(u.allocated_gain),
+                first_come_gain: round4(u.first_come_gain),
             })
             .collect();
         self.capacity_losses = allocation.map(|_| CapacityLosses {
             customers: tally.capacity_losers,
-            gain_lost: round(tally.capacity_gain_lost),
-            replacement_bound: round(tally.capacity_replacement_bound),
+            gain_lost: round4(tally.capacity_gain_lost),
+            replacement_bound: round4(tally.capacity_replacement_bound),
         });
         self
     }
@@ -775,7 +779,7 @@ fn no_offer_rows(engine: &Engine, tally: &Tally) -> Vec<NoOfferRow> {
         if customers == 0 {
             continue;
         }
-        let segment = u32::try_from(i).unwrap_or(u32::MAX);
+        let segment = SegmentId::new(i);
         // Nearest: a threshold on a number first (something to loosen), then
         // the most customers, then the rule written first.
         let rank = |tally: &MissTally| (!tally.1.is_empty(), tally.0);
@@ -820,12 +824,6 @@ fn quantile(counts: &std::collections::BTreeMap<i64, u64>, q: f64) -> f64 {
         }
     }
     0.0
-}
-
-/// Reports show four decimals: enough for gains, and stable across platforms.
-pub(crate) fn round(v: f64) -> f64 {
-    let r = (v * 10_000.0).round() / 10_000.0;
-    if r == 0.0 { 0.0 } else { r }
 }
 
 #[cfg(test)]

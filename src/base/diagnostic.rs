@@ -19,6 +19,7 @@ pub enum Severity {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[allow(missing_docs)]
+#[non_exhaustive]
 pub enum Code {
     // files and package
     ReadError,
@@ -185,8 +186,8 @@ impl Diagnostic {
         } else if let Some((file, line, col)) = self.position {
             (
                 file.0,
-                u32::try_from(line).unwrap_or(u32::MAX),
-                u32::try_from(col).unwrap_or(u32::MAX),
+                crate::base::index::dense_u32(line),
+                crate::base::index::dense_u32(col),
                 self.severity,
             )
         } else {

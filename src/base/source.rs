@@ -24,8 +24,8 @@ impl Span {
     pub(crate) fn new(file: FileId, start: usize, end: usize) -> Span {
         Span {
             file,
-            start: clamp_u32(start),
-            end: clamp_u32(end.max(start)),
+            start: crate::base::index::dense_u32(start),
+            end: crate::base::index::dense_u32(end.max(start)),
         }
     }
 
@@ -37,10 +37,6 @@ impl Span {
             end: self.end.max(other.end),
         }
     }
-}
-
-fn clamp_u32(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// One loaded file: its display name and text.
@@ -122,7 +118,7 @@ impl SourceMap {
     /// Adds a file and returns its id.
     pub fn add(&mut self, file: SourceFile) -> FileId {
         self.files.push(file);
-        FileId(clamp_u32(self.files.len() - 1))
+        FileId(crate::base::index::dense_u32(self.files.len() - 1))
     }
 
     /// The file behind an id.
@@ -135,7 +131,7 @@ impl SourceMap {
         self.files
             .iter()
             .enumerate()
-            .map(|(i, f)| (FileId(clamp_u32(i)), f))
+            .map(|(i, f)| (FileId(crate::base::index::dense_u32(i)), f))
     }
 
     /// The text a span covers, or "" when the span is out of range.

@@ -1,6 +1,9 @@
 //! Plain-text tables whose columns line up, also with Chinese text.
 
 use crate::base::render::display_width;
+// Counts and decimals of cells are written by `base::number`, with the other
+// number texts; `table::count` stays for the code that still imports it here.
+pub(crate) use crate::base::number::count;
 
 /// A table: a header and rows of cells; numbers are right-aligned.
 pub(crate) struct Table {
@@ -59,24 +62,6 @@ impl Table {
     }
 }
 
-/// A number with thousands separators: 1234567 -> 1,234,567.
-pub(crate) fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// A decimal with two places.
-pub(crate) fn decimal(v: f64) -> String {
-    format!("{v:.2}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,7 +75,5 @@ mod tests {
             t.render(),
             "name          n\n--------  -----\n优先支持      5\nab        1,000\n"
         );
-        assert_eq!(count(1234567), "1,234,567");
-        assert_eq!(count(12), "12");
     }
 }

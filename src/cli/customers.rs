@@ -157,8 +157,9 @@ pub(super) fn allocate(
             eprintln!("error: {error}");
             Err(EXIT_USAGE)
         }
-        Err(RunError::Setup(error)) => {
-            eprintln!("error: cannot start worker threads: {error}");
+        Err(error) => {
+            // The worker threads could not start (the other ends are above).
+            eprintln!("error: {error}");
             Err(EXIT_USAGE)
         }
     }

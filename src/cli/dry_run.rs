@@ -109,8 +109,9 @@ pub(super) fn run(args: Args) -> u8 {
             eprintln!("error: {error}");
             return EXIT_USAGE;
         }
-        Err(RunError::Setup(error)) => {
-            eprintln!("error: cannot start worker threads: {error}");
+        Err(error) => {
+            // The worker threads could not start (the other ends are above).
+            eprintln!("error: {error}");
             return EXIT_USAGE;
         }
     }

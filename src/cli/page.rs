@@ -26,8 +26,7 @@ pub(super) fn add_names(meta: &mut PageMeta, engine: &Engine) {
         meta.service_names
             .insert(service.id.clone(), service.name.clone());
     }
-    for id in 0..engine.counts().0 {
-        let id = u32::try_from(id).unwrap_or(u32::MAX);
+    for id in engine.segment_ids() {
         meta.segment_labels.insert(
             engine.segment_name(id).to_string(),
             engine.segment_label(id).to_string(),

@@ -189,9 +189,10 @@ pub(super) fn run(args: Args) -> u8 {
             eprintln!("error: {error}");
             return EXIT_USAGE;
         }
-        Err(RunError::Setup(error)) => {
+        Err(error) => {
+            // The worker threads could not start (the other ends are above).
             output.abandon();
-            eprintln!("error: cannot start worker threads: {error}");
+            eprintln!("error: {error}");
             return EXIT_USAGE;
         }
     }

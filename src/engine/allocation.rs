@@ -57,7 +57,7 @@ impl Allocation {
 
     /// Whether the customer on `row` keeps its offer of `service` with `gain`.
     pub(crate) fn admits(&self, service: ServiceId, gain: f64, row: u64) -> bool {
-        match self.cutoff.get(service as usize) {
+        match self.cutoff.get(service.index()) {
             Some(Cutoff::From(worst)) => Candidate { gain, row } >= *worst,
             Some(Cutoff::Nobody) => false,
             _ => true,

@@ -7,6 +7,7 @@
 //! candidate was kept or dropped goes to a callback, for `explain`.
 
 use crate::engine::offer::Offer;
+use crate::lang::ir::ServiceId;
 use crate::package::catalog::{Catalog, Channel};
 use crate::package::customer::Value;
 use crate::package::schema::{Schema, Slot, Symbol};
@@ -21,7 +22,7 @@ pub(crate) enum Verdict {
     Channel,
     /// Another service of the same exclusive group was kept first.
     Group {
-        with: u32,
+        with: ServiceId,
     },
     /// It would take the offers' cost over the budget.
     Budget,
@@ -90,14 +91,14 @@ impl Arbitration {
         }
     }
 
-    fn fits(&self, service: u32, values: &[Value]) -> bool {
+    fn fits(&self, service: ServiceId, values: &[Value]) -> bool {
         let Some((slot, online, offline)) = &self.fit else {
             return true;
         };
         let Some(Value::Text(channel)) = values.get(*slot as usize) else {
             return true;
         };
-        match self.channels.get(service as usize) {
+        match self.channels.get(service.index()) {
             Some(Channel::Offline) => !online.contains(channel),
             Some(Channel::Online) => !offline.contains(channel),
             _ => true,
@@ -110,7 +111,7 @@ impl Arbitration {
         offers: &mut Vec<Offer>,
         values: &[Value],
         max_offers: usize,
-        taken: &mut Vec<(u32, u32)>,
+        taken: &mut Vec<(u32, ServiceId)>,
         mut verdict: impl FnMut(&Offer, Verdict),
     ) {
         if self.only_max_offers {
@@ -134,10 +135,10 @@ impl Arbitration {
         let mut spent = 0.0;
         for i in 0..offers.len() {
             let offer = offers[i];
-            let group = self.groups.get(offer.service as usize).copied().flatten();
+            let group = self.groups.get(offer.service.index()).copied().flatten();
             let cost = self
                 .costs
-                .get(offer.service as usize)
+                .get(offer.service.index())
                 .copied()
                 .unwrap_or(0.0);
             let decision = if kept >= max_offers {

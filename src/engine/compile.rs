@@ -9,7 +9,7 @@ use crate::base::diagnostic::Diagnostic;
 use crate::base::source::SourceMap;
 use crate::engine::lower::{cond, mentions_derived, num};
 use crate::engine::program::{Cond, Num, Tri};
-use crate::engine::{CompiledRule, CompiledSegment, Engine, NO_PROFILE, SegmentRule, Winner};
+use crate::engine::{CompiledRule, CompiledSegment, Engine, ScriptOwner, SegmentRule, Winner};
 use crate::lang::ir::{CheckedPackage, Gain, RuleId, SegmentId, TypedExpr, TypedKind};
 use crate::lang::syntax::ast::ActionKind;
 use crate::package::catalog::{Catalog, Service};
@@ -35,15 +35,15 @@ pub(crate) fn compile(
 ) -> Engine {
     let mut position = vec![0u32; checked.segments.len()];
     for (pos, &id) in checked.graph.order.iter().enumerate() {
-        if let Some(p) = position.get_mut(id as usize) {
-            *p = u32::try_from(pos).unwrap_or(u32::MAX);
+        if let Some(p) = position.get_mut(id.index()) {
+            *p = crate::base::index::dense_u32(pos);
         }
     }
-    let pos_of = |id: &u32| position.get(*id as usize).copied().unwrap_or(0);
+    let pos_of = |id: &SegmentId| position.get(id.index()).copied().unwrap_or(0);
     let mut rules_by_segment: Vec<Vec<RuleId>> = vec![Vec::new(); checked.segments.len()];
     for (i, rule) in checked.rules.iter().enumerate() {
-        if let Some(list) = rules_by_segment.get_mut(rule.segment as usize) {
-            list.push(u32::try_from(i).unwrap_or(u32::MAX));
+        if let Some(list) = rules_by_segment.get_mut(rule.segment.index()) {
+            list.push(RuleId::new(i));
         }
     }
     let segments: Vec<CompiledSegment> = checked
@@ -51,7 +51,7 @@ pub(crate) fn compile(
         .order
         .iter()
         .map(|&id| {
-            let segment = &checked.segments[id as usize];
+            let segment = &checked.segments[id.index()];
             CompiledSegment {
                 id,
                 predicate: segment
@@ -59,7 +59,7 @@ pub(crate) fn compile(
                     .as_ref()
                     .map_or(Cond::Const(Tri::True), |w| cond(w, &schema.symbols)),
                 parents: segment.parents.iter().map(pos_of).collect(),
-                children: checked.graph.children[id as usize]
+                children: checked.graph.children[id.index()]
                     .iter()
                     .map(pos_of)
                     .collect(),
@@ -71,7 +71,7 @@ pub(crate) fn compile(
         .iter()
         .enumerate()
         .filter(|(_, s)| s.parents.is_empty())
-        .map(|(pos, _)| u32::try_from(pos).unwrap_or(u32::MAX))
+        .map(|(pos, _)| crate::base::index::dense_u32(pos))
         .collect();
     let profiles = checked
         .profiles
@@ -116,11 +116,11 @@ pub(crate) fn compile(
                 checked
                     .graph
                     .depth
-                    .get(rule.segment as usize)
+                    .get(rule.segment.index())
                     .copied()
                     .unwrap_or(0),
                 rule.priority,
-                std::cmp::Reverse(u32::try_from(i).unwrap_or(u32::MAX)),
+                std::cmp::Reverse(RuleId::new(i)),
             ),
         })
         .collect();
@@ -165,12 +165,12 @@ fn lay_out_rules(
 ) -> (Vec<CompiledSegment>, Vec<Winner>) {
     let mut offers: Vec<RuleId> = (0..rules.len())
         .filter(|&i| rules[i].action == ActionKind::Offer)
-        .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
+        .map(RuleId::new)
         .collect();
-    offers.sort_by_key(|&id| code[id as usize].rank);
+    offers.sort_by_key(|&id| code[id.index()].rank);
     let mut order = vec![0u32; rules.len()];
     for (place, &id) in offers.iter().enumerate() {
-        order[id as usize] = u32::try_from(place + 1).unwrap_or(u32::MAX);
+        order[id.index()] = crate::base::index::dense_u32(place + 1);
     }
     // Each rule's condition goes to its segment and its gain to its place in
     // the conflict order: moved, not copied.
@@ -178,43 +178,37 @@ fn lay_out_rules(
     let mut gains: Vec<Option<(Num, bool, SegmentId)>> = vec![None; rules.len()];
     for segment in &mut segments {
         let ids = rules_by_segment
-            .get(segment.id as usize)
+            .get(segment.id.index())
             .map_or(&[][..], Vec::as_slice);
         segment.tests = ids
             .iter()
             .filter_map(|&id| {
-                let rule = rules.get(id as usize)?;
-                let RuleCode { when, gain, .. } = code.get_mut(id as usize)?.take()?;
-                gains[id as usize] = Some((gain, rule.uses_derived, segment.id));
+                let rule = rules.get(id.index())?;
+                let RuleCode { when, gain, .. } = code.get_mut(id.index())?.take()?;
+                gains[id.index()] = Some((gain, rule.uses_derived, segment.id));
                 Some(SegmentRule {
                     id,
-                    profile: rule.profile.unwrap_or(NO_PROFILE),
+                    profile: rule.profile,
                     service: rule.service,
-                    order: order[id as usize],
+                    order: order[id.index()],
                     when,
                 })
             })
             .collect();
     }
-    let unused = Winner {
-        rule: RuleId::MAX,
-        segment: SegmentId::MAX,
-        uses_derived: false,
-        gain: Num::Const(f64::NAN),
-    };
-    let by_order = std::iter::once(unused)
-        .chain(offers.iter().map(|&id| {
-            let (gain, uses_derived, segment) =
-                gains[id as usize]
-                    .take()
-                    .unwrap_or((Num::Const(f64::NAN), false, SegmentId::MAX));
-            Winner {
+    // Every offer rule's gain was taken above, unless its segment is missing
+    // from the graph, which a checked package never has.
+    let by_order = offers
+        .iter()
+        .filter_map(|&id| {
+            let (gain, uses_derived, segment) = gains[id.index()].take()?;
+            Some(Winner {
                 rule: id,
                 segment,
                 uses_derived,
                 gain,
-            }
-        }))
+            })
+        })
         .collect();
     (segments, by_order)
 }
@@ -236,10 +230,10 @@ fn scripts_in(expr: &TypedExpr, out: &mut Vec<u32>) {
 }
 
 /// Who owns each script, for the errors it raises.
-fn script_owners(checked: &CheckedPackage) -> Vec<(&'static str, String, RuleId)> {
-    let mut owners: Vec<(u32, (&'static str, String, RuleId))> = Vec::new();
+fn script_owners(checked: &CheckedPackage) -> Vec<ScriptOwner> {
+    let mut owners: Vec<(u32, ScriptOwner)> = Vec::new();
     let mut found = Vec::new();
-    let mut own = |expr: Option<&TypedExpr>, owner: (&'static str, &str, RuleId)| {
+    let mut own = |expr: Option<&TypedExpr>, owner: (&'static str, &str, Option<RuleId>)| {
         found.clear();
         if let Some(e) = expr {
             scripts_in(e, &mut found);
@@ -249,13 +243,13 @@ fn script_owners(checked: &CheckedPackage) -> Vec<(&'static str, String, RuleId)
         }
     };
     for s in &checked.segments {
-        own(s.when.as_ref(), ("segment", &s.name, RuleId::MAX));
+        own(s.when.as_ref(), ("segment", &s.name, None));
     }
     for p in &checked.profiles {
-        own(p.when.as_ref(), ("profile", &p.name, RuleId::MAX));
+        own(p.when.as_ref(), ("profile", &p.name, None));
     }
     for (i, r) in checked.rules.iter().enumerate() {
-        let id = u32::try_from(i).unwrap_or(u32::MAX);
+        let id = Some(RuleId::new(i));
         own(r.when.as_ref(), ("rule", &r.name, id));
         if let Some(Gain::Expr(e)) = &r.gain {
             own(Some(e), ("rule", &r.name, id));
@@ -270,7 +264,7 @@ fn rank_services(services: &[Service]) -> Vec<u32> {
     order.sort_by(|&a, &b| services[a].id.cmp(&services[b].id));
     let mut rank = vec![0u32; services.len()];
     for (r, i) in order.into_iter().enumerate() {
-        rank[i] = u32::try_from(r).unwrap_or(u32::MAX);
+        rank[i] = crate::base::index::dense_u32(r);
     }
     rank
 }

@@ -6,12 +6,12 @@
 //! lives in an [`Evaluator`] and is reused, so evaluating allocates nothing
 //! once its buffers have grown.
 
+use crate::engine::Engine;
 use crate::engine::allocation::Allocation;
 use crate::engine::arbitrate::Verdict;
 use crate::engine::offer::{EvalError, EvalErrorKind, Offer};
 use crate::engine::program::{Context, ScriptRun, Tri};
-use crate::engine::{Engine, NO_PROFILE};
-use crate::lang::ir::{RuleId, SegmentId, ServiceId};
+use crate::lang::ir::{ProfileId, RuleId, SegmentId, ServiceId};
 use crate::package::customer::Customer;
 
 /// A service's winning rule whose offer did not reach the final list, and why.
@@ -32,7 +32,6 @@ pub(crate) enum Fate {
     Cut(Verdict),
 }
 
-const NONE: u32 = u32::MAX;
 /// No offer yet: below every rule's place in the conflict order.
 const UNSET: u32 = 0;
 /// Customers an evaluator counts before its profile table starts over.
@@ -52,7 +51,7 @@ pub struct Evaluator<'e> {
     customer: u32,
     /// Per service, the conflict-order place of the best offer so far.
     best: Vec<u32>,
-    suppressed: Vec<u32>,
+    suppressed: Vec<Option<RuleId>>,
     touched: Vec<ServiceId>,
     members: Vec<SegmentId>,
     fired: Vec<RuleId>,
@@ -63,7 +62,7 @@ pub struct Evaluator<'e> {
     /// Per dimension, the headroom the offers so far have left open.
     remaining: Vec<f64>,
     /// Exclusive groups taken by the offers kept so far.
-    taken: Vec<(u32, u32)>,
+    taken: Vec<(u32, ServiceId)>,
     /// Offers of capacity-limited services the customer's own arbitration
     /// kept, with their gains before stacking: the demand for capacity.
     demand: Vec<(ServiceId, f64)>,
@@ -87,7 +86,7 @@ impl Engine {
             profile_cache: vec![0; self.profiles.len()],
             customer: 0,
             best: vec![UNSET; services],
-            suppressed: vec![NONE; services],
+            suppressed: vec![None; services],
             touched: Vec::with_capacity(services),
             members: Vec::with_capacity(self.segments.len()),
             fired: Vec::new(),
@@ -152,7 +151,7 @@ impl<'e> Evaluator<'e> {
         // Only the words of the segments the last customer was in are
         // cleared: a large package's set is not swept for each customer.
         for &id in &self.members {
-            let word = engine.positions.get(id as usize).map(|&pos| pos / 64);
+            let word = engine.positions.get(id.index()).map(|&pos| pos / 64);
             if let Some(word) = word.and_then(|w| self.member.get_mut(w as usize)) {
                 *word = 0;
             }
@@ -214,25 +213,27 @@ impl<'e> Evaluator<'e> {
             set_bit(&mut self.queued, child);
         }
         for rule in segment.tests.iter() {
-            if rule.profile != NO_PROFILE && self.profile(rule.profile, cx) != Tri::True {
+            if let Some(profile) = rule.profile
+                && self.profile(profile, cx) != Tri::True
+            {
                 continue;
             }
             if rule.when.eval_top(cx) != Tri::True {
                 continue;
             }
             self.fired.push(rule.id);
-            let service = rule.service as usize;
+            let service = rule.service.index();
             let (Some(best), Some(suppressed)) =
                 (self.best.get_mut(service), self.suppressed.get_mut(service))
             else {
                 continue;
             };
-            if *best == UNSET && *suppressed == NONE {
+            if *best == UNSET && suppressed.is_none() {
                 self.touched.push(rule.service);
             }
             if rule.order == 0 {
-                if *suppressed == NONE {
-                    *suppressed = rule.id;
+                if suppressed.is_none() {
+                    *suppressed = Some(rule.id);
                 }
             } else if rule.order > *best {
                 *best = rule.order;
@@ -240,9 +241,9 @@ impl<'e> Evaluator<'e> {
         }
     }
 
-    fn profile(&mut self, profile: u32, cx: &Context<'_>) -> Tri {
+    fn profile(&mut self, profile: ProfileId, cx: &Context<'_>) -> Tri {
         let stamp = self.customer << 2;
-        let Some(cached) = self.profile_cache.get_mut(profile as usize) else {
+        let Some(cached) = self.profile_cache.get_mut(profile.index()) else {
             return Tri::Unknown;
         };
         if *cached & !3 == stamp {
@@ -255,7 +256,7 @@ impl<'e> Evaluator<'e> {
         let result = self
             .engine
             .profiles
-            .get(profile as usize)
+            .get(profile.index())
             .map_or(Tri::Unknown, |p| p.eval_top(cx));
         *cached = stamp
             | match result {
@@ -270,18 +271,19 @@ impl<'e> Evaluator<'e> {
         let engine = self.engine;
         let mut error = None;
         for &service in &self.touched {
-            let s = service as usize;
+            let s = service.index();
             let (order, suppressed) = (self.best[s], self.suppressed[s]);
             self.best[s] = UNSET;
-            self.suppressed[s] = NONE;
+            self.suppressed[s] = None;
             if order == UNSET || error.is_some() {
                 continue;
             }
-            let Some(rule) = engine.by_order.get(order as usize) else {
+            // Places in the conflict order start at 1 (0 is UNSET).
+            let Some(rule) = engine.by_order.get(order.wrapping_sub(1) as usize) else {
                 continue;
             };
             let best = rule.rule;
-            if suppressed != NONE {
+            if suppressed.is_some() {
                 self.blocked.push((service, best));
                 self.dropped.push(Dropped {
                     service,
@@ -310,7 +312,7 @@ impl<'e> Evaluator<'e> {
                 }),
                 Some(gain) => {
                     error = Some(EvalError {
-                        rule: best,
+                        rule: Some(best),
                         rule_name: engine.rule_name(best).to_string(),
                         kind: EvalErrorKind::NonFiniteGain(gain),
                     });
@@ -338,13 +340,13 @@ impl<'e> Evaluator<'e> {
             b.gain
                 .total_cmp(&a.gain)
                 .then_with(|| {
-                    let pa = rules.get(a.rule as usize).map_or(0, |r| r.priority);
-                    let pb = rules.get(b.rule as usize).map_or(0, |r| r.priority);
+                    let pa = rules.get(a.rule.index()).map_or(0, |r| r.priority);
+                    let pb = rules.get(b.rule.index()).map_or(0, |r| r.priority);
                     pb.cmp(&pa)
                 })
                 .then_with(|| {
-                    rank.get(a.service as usize)
-                        .cmp(&rank.get(b.service as usize))
+                    rank.get(a.service.index())
+                        .cmp(&rank.get(b.service.index()))
                 })
         });
         let dropped = &mut self.dropped;
@@ -381,7 +383,7 @@ impl<'e> Evaluator<'e> {
             let limited = &self.engine.arbitration.limited;
             self.demand.clear();
             for offer in &self.offers {
-                if limited.get(offer.service as usize) == Some(&true) {
+                if limited.get(offer.service.index()) == Some(&true) {
                     self.demand.push((offer.service, offer.gain));
                 }
             }
@@ -448,8 +450,8 @@ impl<'e> Evaluator<'e> {
     /// Whether a profile held for the last customer. Profiles are evaluated
     /// for every rule of every segment the customer is in, so this is known
     /// for every rule the funnel looks at.
-    pub(crate) fn profile_held(&self, profile: u32) -> bool {
-        self.profile_cache.get(profile as usize) == Some(&(self.customer << 2 | 1))
+    pub(crate) fn profile_held(&self, profile: ProfileId) -> bool {
+        self.profile_cache.get(profile.index()) == Some(&(self.customer << 2 | 1))
     }
 }
 

@@ -17,6 +17,7 @@
 //! satisfaction is unknown), scaling every gain alike.
 
 use crate::engine::offer::Offer;
+use crate::lang::ir::ServiceId;
 use crate::model::Model;
 use crate::package::catalog::Catalog;
 use crate::package::customer::Value;
@@ -108,12 +109,12 @@ impl CompiledModel {
     /// The terms of a service for a customer (empty for a service without effects).
     pub(crate) fn terms<'a>(
         &'a self,
-        service: u32,
+        service: ServiceId,
         values: &'a [Value],
     ) -> impl Iterator<Item = Term> + 'a {
         let effects = self
             .effects
-            .get(service as usize)
+            .get(service.index())
             .map_or(&[][..], Vec::as_slice);
         effects.iter().filter_map(move |&(dimension, effect)| {
             let d = self.dimensions.get(dimension)?;
@@ -138,7 +139,7 @@ impl CompiledModel {
     }
 
     /// The gain derived from a service's effects for a customer.
-    pub(crate) fn derived(&self, service: u32, values: &[Value]) -> f64 {
+    pub(crate) fn derived(&self, service: ServiceId, values: &[Value]) -> f64 {
         self.terms(service, values).map(|t| t.scale * t.alone).sum()
     }
 
@@ -202,6 +203,7 @@ impl CompiledModel {
 mod tests {
     //! The worked example of README ("The satisfaction model"), and the edges.
     use super::*;
+    use crate::lang::ir::{RuleId, SegmentId};
 
     // Slots: 0 pref.personalization, 1 perception personalization,
     // 2 expectation personalization, 3 perception responsiveness, 4 current overall.
@@ -242,13 +244,17 @@ mod tests {
             .collect()
     }
 
-    fn offer(service: u32, gain: f64) -> Offer {
+    fn offer(service: usize, gain: f64) -> Offer {
         Offer {
-            service,
+            service: ServiceId::new(service),
             gain,
-            rule: service,
-            segment: 0,
+            rule: RuleId::new(service),
+            segment: SegmentId::new(0),
         }
+    }
+
+    fn id(service: usize) -> ServiceId {
+        ServiceId::new(service)
     }
 
     fn close(a: f64, b: f64) -> bool {
@@ -259,8 +265,8 @@ mod tests {
     fn worked_example_derived_gains() {
         let m = model();
         // 0.5 * (2 * 0.8) * (1 + 15/100) * min(10, 40) + 0.3 * 1 * 1 * min(4, 5)
-        assert!(close(m.derived(0, &customer(85.0)), 9.2 + 1.2));
-        assert!(close(m.derived(1, &customer(85.0)), 0.9));
+        assert!(close(m.derived(id(0), &customer(85.0)), 9.2 + 1.2));
+        assert!(close(m.derived(id(1), &customer(85.0)), 0.9));
     }
 
     #[test]
@@ -286,16 +292,16 @@ mod tests {
         let mut full = customer(0.0);
         full[1] = Value::Number(100.0);
         full[3] = Value::Number(100.0);
-        assert!(close(m.derived(0, &full), 0.0));
+        assert!(close(m.derived(id(0), &full), 0.0));
         // A positive gap (perception above expectation) adds nothing; only a negative one does.
         let mut pleased = customer(0.0);
         pleased[2] = Value::Number(10.0);
-        assert!(close(m.derived(0, &pleased), 0.5 * 1.6 * 10.0 + 1.2));
+        assert!(close(m.derived(id(0), &pleased), 0.5 * 1.6 * 10.0 + 1.2));
         // No preferences, perceptions or expectations: weights times effects.
         let blank = vec![Value::Missing; 5];
-        assert!(close(m.derived(0, &blank), 0.5 * 10.0 + 0.3 * 4.0));
+        assert!(close(m.derived(id(0), &blank), 0.5 * 10.0 + 0.3 * 4.0));
         // A service without effects derives nothing and is left alone by stacking.
-        assert!(close(m.derived(7, &blank), 0.0));
+        assert!(close(m.derived(id(7), &blank), 0.0));
         let mut offers = vec![offer(7, 3.0)];
         m.stack(&mut offers, &blank, &mut Vec::new());
         assert!(close(offers[0].gain, 3.0));
@@ -324,10 +330,10 @@ mod tests {
                 .collect();
             let mut offers: Vec<Offer> = (0..3)
                 .map(|k| {
-                    let service = (next() * 2.0) as u32;
+                    let service = (next() * 2.0) as usize;
                     offer(
                         service,
-                        m.derived(service, &values) * (0.5 + next()) + k as f64 * 0.0,
+                        m.derived(id(service), &values) * (0.5 + next()) + k as f64 * 0.0,
                     )
                 })
                 .collect();

@@ -16,7 +16,7 @@ pub(crate) mod program;
 use crate::base::diagnostic::Diagnostic;
 use crate::base::source::SourceMap;
 use crate::engine::program::{Cond, Num};
-use crate::lang::ir::{CheckedPackage, RuleId, SegmentId, ServiceId};
+use crate::lang::ir::{CheckedPackage, ProfileId, RuleId, SegmentId, ServiceId};
 use crate::lang::syntax::ast::ActionKind;
 use crate::package::catalog::{Catalog, Service};
 use crate::package::customer::{Customer, Value};
@@ -40,7 +40,7 @@ pub struct Engine {
     roots: Vec<u32>,
     profiles: Vec<Cond>,
     rules: Vec<CompiledRule>,
-    /// Offer rules by their place in the conflict order (index 0 unused).
+    /// Offer rules by their place in the conflict order (place 1 at index 0).
     by_order: Vec<Winner>,
     /// The satisfaction model, when the catalog declares dimensions.
     model: Option<crate::model::Model>,
@@ -54,13 +54,17 @@ pub struct Engine {
     has_scripts: bool,
     /// Per script: what it belongs to (`rule`, `segment`, `profile`), its
     /// name, and the rule id when it is a rule's.
-    script_owners: Vec<(&'static str, String, RuleId)>,
+    script_owners: Vec<ScriptOwner>,
 }
 
 const _: () = {
     const fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Engine>();
 };
+
+/// What a script belongs to (`rule`, `segment`, `profile`), its name, and
+/// the rule's id when it is a rule's.
+pub(crate) type ScriptOwner = (&'static str, String, Option<RuleId>);
 
 #[derive(Debug)]
 pub(crate) struct CompiledSegment {
@@ -80,15 +84,13 @@ pub(crate) struct CompiledSegment {
 #[derive(Debug)]
 pub(crate) struct SegmentRule {
     pub id: RuleId,
-    /// The profile the rule asks for, or [`NO_PROFILE`].
-    pub profile: u32,
+    /// The profile the rule asks for, if any.
+    pub profile: Option<ProfileId>,
     pub service: ServiceId,
     /// Place in the conflict order (higher wins), from 1; 0 for a suppression.
     pub order: u32,
     pub when: Cond,
 }
-
-pub(crate) const NO_PROFILE: u32 = u32::MAX;
 
 impl SegmentRule {
     /// Whether the rule offers its service (it suppresses it otherwise).
@@ -112,7 +114,7 @@ pub(crate) struct Winner {
 /// offers); conditions and gains live in [`SegmentRule`] and [`Winner`].
 #[derive(Debug)]
 pub(crate) struct CompiledRule {
-    pub profile: Option<u32>,
+    pub profile: Option<ProfileId>,
     pub action: ActionKind,
     pub service: ServiceId,
     pub priority: i64,
@@ -181,16 +183,31 @@ impl Engine {
         )
     }
 
+    /// Every rule's id, in file order.
+    pub fn rule_ids(&self) -> impl ExactSizeIterator<Item = RuleId> + use<> {
+        (0..self.checked.rules.len()).map(RuleId::new)
+    }
+
+    /// Every segment's id, in declaration order.
+    pub fn segment_ids(&self) -> impl ExactSizeIterator<Item = SegmentId> + use<> {
+        (0..self.checked.segments.len()).map(SegmentId::new)
+    }
+
+    /// Every service's id, in catalog order.
+    pub fn service_ids(&self) -> impl ExactSizeIterator<Item = ServiceId> + use<> {
+        (0..self.catalog.services.len()).map(ServiceId::new)
+    }
+
     /// A service by id.
     pub fn service(&self, id: ServiceId) -> Option<&Service> {
-        self.catalog.services.get(id as usize)
+        self.catalog.services.get(id.index())
     }
 
     /// A segment's name.
     pub fn segment_name(&self, id: SegmentId) -> &str {
         self.checked
             .segments
-            .get(id as usize)
+            .get(id.index())
             .map_or("", |s| s.name.as_str())
     }
 
@@ -198,23 +215,35 @@ impl Engine {
     pub fn segment_label(&self, id: SegmentId) -> &str {
         self.checked
             .segments
-            .get(id as usize)
+            .get(id.index())
             .map_or("", |s| s.label.as_deref().unwrap_or(&s.name))
     }
 
     /// Segment names from a root down to `id`, following each first parent.
     pub fn segment_path(&self, id: SegmentId) -> Vec<&str> {
+        self.segment_path_ids(id)
+            .into_iter()
+            .map(|s| self.segment_name(s))
+            .collect()
+    }
+
+    /// Segments from a root down to `id`, following each first parent (a
+    /// segment with several parents also needs the others). The one walk
+    /// up the graph that paths in reports, records and funnels share.
+    pub fn segment_path_ids(&self, id: SegmentId) -> Vec<SegmentId> {
+        let segments = &self.checked.segments;
         let mut path = Vec::new();
-        let mut current = Some(id);
+        let mut current = segments.get(id.index()).map(|_| id);
         while let Some(c) = current {
-            let Some(segment) = self.checked.segments.get(c as usize) else {
-                break;
-            };
-            path.push(segment.name.as_str());
-            current = segment.parents.first().copied();
-            if path.len() > self.checked.segments.len() {
+            path.push(c);
+            // A checked graph has no cycle; the bound only keeps a broken
+            // one from looping.
+            if path.len() > segments.len() {
                 break;
             }
+            current = segments
+                .get(c.index())
+                .and_then(|s| s.parents.first().copied());
         }
         path.reverse();
         path
@@ -225,7 +254,7 @@ impl Engine {
         self.checked
             .graph
             .depth
-            .get(id as usize)
+            .get(id.index())
             .copied()
             .unwrap_or(0)
     }
@@ -239,7 +268,7 @@ impl Engine {
         let (owner, name, rule) = self.script_owners.get(script as usize).cloned().unwrap_or((
             "rule",
             String::new(),
-            RuleId::MAX,
+            None,
         ));
         crate::engine::offer::EvalError {
             rule,
@@ -251,7 +280,7 @@ impl Engine {
     /// The rules written for a segment, in file order.
     pub(crate) fn rules_for(&self, id: SegmentId) -> &[SegmentRule] {
         self.positions
-            .get(id as usize)
+            .get(id.index())
             .and_then(|&pos| self.segments.get(pos as usize))
             .map_or(&[], |s| &s.tests)
     }
@@ -260,7 +289,7 @@ impl Engine {
     pub fn rule_name(&self, id: RuleId) -> &str {
         self.checked
             .rules
-            .get(id as usize)
+            .get(id.index())
             .map_or("", |r| r.name.as_str())
     }
 
@@ -268,7 +297,7 @@ impl Engine {
     pub fn rule_reason(&self, id: RuleId) -> Option<&str> {
         self.checked
             .rules
-            .get(id as usize)
+            .get(id.index())
             .and_then(|r| r.because.as_deref())
     }
 
@@ -276,23 +305,30 @@ impl Engine {
     pub fn rule_offers(&self, id: RuleId) -> bool {
         self.checked
             .rules
-            .get(id as usize)
+            .get(id.index())
             .is_some_and(|r| r.action == ActionKind::Offer)
     }
 
     /// The segment a rule is for.
+    ///
+    /// # Panics
+    /// When `id` was issued by another engine (ids index this engine's rules).
+    #[allow(clippy::indexing_slicing)]
     pub fn rule_segment(&self, id: RuleId) -> SegmentId {
-        self.checked.rules.get(id as usize).map_or(0, |r| r.segment)
+        self.checked.rules[id.index()].segment
     }
 
     /// The service a rule offers or suppresses.
+    ///
+    /// # Panics
+    /// When `id` was issued by another engine (ids index this engine's rules).
     pub fn rule_service(&self, id: RuleId) -> ServiceId {
-        self.checked.rules.get(id as usize).map_or(0, |r| r.service)
+        self.checked.rules[id.index()].service
     }
 
     /// Where a rule was written, as `file:line:col`.
     pub fn rule_location(&self, id: RuleId) -> String {
-        let Some(rule) = self.checked.rules.get(id as usize) else {
+        let Some(rule) = self.checked.rules.get(id.index()) else {
             return String::new();
         };
         self.sources

@@ -21,8 +21,8 @@ pub struct Offer {
 /// A customer could not be evaluated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvalError {
-    /// The rule at fault.
-    pub rule: RuleId,
+    /// The rule at fault; `None` when a segment's or profile's script failed.
+    pub rule: Option<RuleId>,
     /// Its name.
     pub rule_name: String,
     /// What went wrong.
@@ -31,6 +31,7 @@ pub struct EvalError {
 
 /// What went wrong while evaluating.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum EvalErrorKind {
     /// The gain came out as NaN or infinite (e.g. a division by zero).
     NonFiniteGain(f64),

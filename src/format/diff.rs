@@ -1,7 +1,8 @@
 //! A diff report as text for people, and as long-format CSV.
 
 use crate::analysis::diff::{Changes, DiffReport, NamedBeforeAfter};
-use crate::base::table::{Table, count, decimal};
+use crate::base::number::{count, decimal, percent};
+use crate::base::table::Table;
 use std::fmt::Write as _;
 
 impl DiffReport {
@@ -29,19 +30,12 @@ impl DiffReport {
             let _ = writeln!(out, "  ~ {setting}");
         }
 
-        let share = |n: u64| {
-            if self.customers > 0 {
-                format!("{:.1}%", 100.0 * n as f64 / self.customers as f64)
-            } else {
-                "-".into()
-            }
-        };
         let _ = writeln!(
             out,
             "\nCustomers: {} compared, {} affected ({})",
             count(self.customers),
             count(self.customers_affected),
-            share(self.customers_affected)
+            percent(self.customers_affected, self.customers)
         );
         let _ = writeln!(
             out,

@@ -1,7 +1,9 @@
 //! Text, CSV and HTML renderings of the analyses. Computes nothing of its
 //! own: every figure comes from an `analysis` value.
 
+pub(crate) mod calibrate;
 pub(crate) mod diff;
 pub mod html;
 pub(crate) mod report;
+pub(crate) mod testing;
 pub(crate) mod trace;

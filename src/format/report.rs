@@ -1,22 +1,42 @@
 //! Dry-run reports as text: a table for people, long-format CSV for
 //! spreadsheets. JSON comes straight from the serde form of the report.
+//!
+//! Both renderings are one step per section of the report, in the order
+//! they print; a section the run has nothing for (no capacity, no loyalty
+//! model, no errors) prints nothing.
 
-use crate::analysis::report::DryRunReport;
-use crate::base::table::{Table, count, decimal};
+use crate::analysis::report::{CAPACITY_COLUMNS, CAPACITY_COLUMNS_RIGHT, DryRunReport};
+use crate::base::number::{count, decimal, fixed, percent, shortest};
+use crate::base::table::Table;
 use std::fmt::Write as _;
 
 impl DryRunReport {
     /// The report as aligned text tables.
     pub fn to_table(&self) -> String {
-        let t = &self.totals;
-        let share = |n: u64| {
-            if t.evaluated > 0 {
-                format!("{:.1}%", 100.0 * n as f64 / t.evaluated as f64)
-            } else {
-                "-".into()
-            }
-        };
         let mut out = String::new();
+        self.totals_text(&mut out);
+        self.segments_table(&mut out);
+        self.services_table(&mut out);
+        self.rules_table(&mut out);
+        out.push_str(&self.funnel.to_table());
+        self.capacity_table(&mut out);
+        self.no_offer_table(&mut out);
+        self.loyalty_table(&mut out);
+        self.dimensions_table(&mut out);
+        self.never_fired_text(&mut out);
+        self.errors_text(&mut out);
+        out
+    }
+
+    /// `n` customers as a share of those evaluated.
+    fn share(&self, n: u64) -> String {
+        percent(n, self.totals.evaluated)
+    }
+
+    /// The headline: customers, offers, gain and cost, rows skipped, and how
+    /// many offers each customer got.
+    fn totals_text(&self, out: &mut String) {
+        let t = &self.totals;
         let _ = writeln!(
             out,
             "Dry run of `{}` over {}",
@@ -27,7 +47,7 @@ impl DryRunReport {
             "{} customers, {} with offers ({}), {} offers",
             count(t.customers),
             count(t.customers_with_offers),
-            share(t.customers_with_offers),
+            self.share(t.customers_with_offers),
             count(t.offers)
         );
         let _ = writeln!(
@@ -54,7 +74,10 @@ impl DryRunReport {
             .map(|(n, c)| format!("{n}: {}", count(*c)))
             .collect();
         let _ = writeln!(out, "offers per customer: {}", spread.join(", "));
+    }
 
+    /// One row per segment, indented under its parent.
+    fn segments_table(&self, out: &mut String) {
         out.push_str("\nSegments\n");
         let mut table = Table::new(
             &[
@@ -80,7 +103,9 @@ impl DryRunReport {
             ]);
         }
         out.push_str(&table.render());
+    }
 
+    fn services_table(&self, out: &mut String) {
         out.push_str("\nServices\n");
         let mut table = Table::new(
             &[
@@ -104,7 +129,9 @@ impl DryRunReport {
             ]);
         }
         out.push_str(&table.render());
+    }
 
+    fn rules_table(&self, out: &mut String) {
         out.push_str("\nRules\n");
         let mut table = Table::new(
             &["rule", "action", "service", "segment", "fired", "offers"],
@@ -121,133 +148,150 @@ impl DryRunReport {
             ]);
         }
         out.push_str(&table.render());
+    }
 
-        out.push_str(&self.funnel.to_table());
-        if !self.capacity.is_empty() {
-            out.push_str(
-                "\nCapacity (given to the highest expected gain per cost; a customer who \
-                 misses out gets no other offer instead)\n",
-            );
-            let mut table = Table::new(
-                &crate::analysis::report::CAPACITY_COLUMNS,
-                &crate::analysis::report::CAPACITY_COLUMNS_RIGHT,
-            );
-            for c in &self.capacity {
-                table.row(vec![
-                    c.service.clone(),
-                    count(c.capacity),
-                    count(c.demand),
-                    count(c.allocated),
-                    count(c.unmet),
-                    decimal(c.allocated_gain),
-                    decimal(c.first_come_gain),
-                ]);
-            }
-            out.push_str(&table.render());
-            if let Some(l) = &self.capacity_losses {
-                let _ = writeln!(
-                    out,
-                    "{} customers lost an offer to capacity ({} points of expected gain); \
-                     replacing each with its next candidate could add at most {} points",
-                    count(l.customers),
-                    decimal(l.gain_lost),
-                    decimal(l.replacement_bound)
-                );
-            }
+    /// Capacity-limited services: who got them, and what the limit cost.
+    fn capacity_table(&self, out: &mut String) {
+        if self.capacity.is_empty() {
+            return;
         }
-
-        if !self.no_offer.is_empty() {
-            let total: u64 = self.no_offer.iter().map(|r| r.customers).sum();
+        out.push_str(
+            "\nCapacity (given to the highest expected gain per cost; a customer who \
+             misses out gets no other offer instead)\n",
+        );
+        let mut table = Table::new(&CAPACITY_COLUMNS, &CAPACITY_COLUMNS_RIGHT);
+        for c in &self.capacity {
+            table.row(vec![
+                c.service.clone(),
+                count(c.capacity),
+                count(c.demand),
+                count(c.allocated),
+                count(c.unmet),
+                decimal(c.allocated_gain),
+                decimal(c.first_come_gain),
+            ]);
+        }
+        out.push_str(&table.render());
+        if let Some(l) = &self.capacity_losses {
             let _ = writeln!(
                 out,
-                "\nCustomers left with nothing: {} ({})",
-                count(total),
-                share(total)
+                "{} customers lost an offer to capacity ({} points of expected gain); \
+                 replacing each with its next candidate could add at most {} points",
+                count(l.customers),
+                decimal(l.gain_lost),
+                decimal(l.replacement_bound)
             );
-            let mut table = Table::new(
-                &[
-                    "deepest segment",
-                    "customers",
-                    "nearest miss",
-                    "fails only on",
-                    "for",
-                    "median shortfall",
-                ],
-                &[false, true, false, false, true, true],
-            );
-            for r in &self.no_offer {
-                let (rule, condition, customers, shortfall) = match &r.nearest_miss {
-                    Some(m) => (
-                        m.rule.clone(),
-                        format!("`{}`", m.condition),
-                        count(m.customers),
-                        m.median_shortfall.map_or("-".to_string(), decimal),
-                    ),
-                    None => ("-".into(), "-".into(), "-".into(), "-".into()),
-                };
-                table.row(vec![
-                    r.segment.clone(),
-                    count(r.customers),
-                    rule,
-                    condition,
-                    customers,
-                    shortfall,
-                ]);
-            }
-            out.push_str(&table.render());
         }
-        if !self.loyalty.is_empty() {
-            out.push_str("\nLoyalty (expected uplift from the expected gain)\n");
-            let mut table = Table::new(
-                &[
-                    "outcome",
-                    "per point of gain",
-                    "total uplift",
-                    "per customer",
-                ],
-                &[false, true, true, true],
-            );
-            for l in &self.loyalty {
-                table.row(vec![
-                    l.outcome.clone(),
-                    format!("{:.4}", l.factor),
-                    decimal(l.uplift),
-                    format!("{:.4}", l.mean_per_customer),
-                ]);
-            }
-            out.push_str(&table.render());
+    }
+
+    /// Customers with no offer, by deepest segment, with the rule they came
+    /// nearest to.
+    fn no_offer_table(&self, out: &mut String) {
+        if self.no_offer.is_empty() {
+            return;
         }
-        if !self.dimensions.is_empty() {
-            out.push_str(
-                "\nSatisfaction by dimension (points on the scale; before/after over the rated customers)\n",
-            );
-            let mut table = Table::new(
-                &[
-                    "dimension",
-                    "name",
-                    "weight",
-                    "rated",
-                    "before",
-                    "after",
-                    "points per customer",
-                    "weighted",
-                ],
-                &[false, false, true, true, true, true, true, true],
-            );
-            for d in &self.dimensions {
-                table.row(vec![
-                    d.dimension.clone(),
-                    d.name.clone(),
-                    format!("{:.4}", d.weight),
-                    count(d.rated),
-                    d.mean_before.map_or("-".to_string(), decimal),
-                    d.mean_after.map_or("-".to_string(), decimal),
-                    format!("{:.4}", d.mean_points),
-                    format!("{:.4}", d.weighted_points),
-                ]);
-            }
-            out.push_str(&table.render());
+        let total: u64 = self.no_offer.iter().map(|r| r.customers).sum();
+        let _ = writeln!(
+            out,
+            "\nCustomers left with nothing: {} ({})",
+            count(total),
+            self.share(total)
+        );
+        let mut table = Table::new(
+            &[
+                "deepest segment",
+                "customers",
+                "nearest miss",
+                "fails only on",
+                "for",
+                "median shortfall",
+            ],
+            &[false, true, false, false, true, true],
+        );
+        for r in &self.no_offer {
+            let (rule, condition, customers, shortfall) = match &r.nearest_miss {
+                Some(m) => (
+                    m.rule.clone(),
+                    format!("`{}`", m.condition),
+                    count(m.customers),
+                    m.median_shortfall.map_or("-".to_string(), decimal),
+                ),
+                None => ("-".into(), "-".into(), "-".into(), "-".into()),
+            };
+            table.row(vec![
+                r.segment.clone(),
+                count(r.customers),
+                rule,
+                condition,
+                customers,
+                shortfall,
+            ]);
         }
+        out.push_str(&table.render());
+    }
+
+    fn loyalty_table(&self, out: &mut String) {
+        if self.loyalty.is_empty() {
+            return;
+        }
+        out.push_str("\nLoyalty (expected uplift from the expected gain)\n");
+        let mut table = Table::new(
+            &[
+                "outcome",
+                "per point of gain",
+                "total uplift",
+                "per customer",
+            ],
+            &[false, true, true, true],
+        );
+        for l in &self.loyalty {
+            table.row(vec![
+                l.outcome.clone(),
+                fixed(l.factor, 4),
+                decimal(l.uplift),
+                fixed(l.mean_per_customer, 4),
+            ]);
+        }
+        out.push_str(&table.render());
+    }
+
+    /// Satisfaction before and after the offers, per dimension.
+    fn dimensions_table(&self, out: &mut String) {
+        if self.dimensions.is_empty() {
+            return;
+        }
+        out.push_str(
+            "\nSatisfaction by dimension (points on the scale; before/after over the rated customers)\n",
+        );
+        let mut table = Table::new(
+            &[
+                "dimension",
+                "name",
+                "weight",
+                "rated",
+                "before",
+                "after",
+                "points per customer",
+                "weighted",
+            ],
+            &[false, false, true, true, true, true, true, true],
+        );
+        for d in &self.dimensions {
+            table.row(vec![
+                d.dimension.clone(),
+                d.name.clone(),
+                fixed(d.weight, 4),
+                count(d.rated),
+                d.mean_before.map_or("-".to_string(), decimal),
+                d.mean_after.map_or("-".to_string(), decimal),
+                fixed(d.mean_points, 4),
+                fixed(d.weighted_points, 4),
+            ]);
+        }
+        out.push_str(&table.render());
+    }
+
+    fn never_fired_text(&self, out: &mut String) {
         if self.rules_never_fired.is_empty() {
             out.push_str("\nEvery rule fired at least once.\n");
         } else {
@@ -257,6 +301,11 @@ impl DryRunReport {
                 self.rules_never_fired.join(", ")
             );
         }
+    }
+
+    /// Evaluation errors by the rule that raised them, then the first rows
+    /// that failed.
+    fn errors_text(&self, out: &mut String) {
         if !self.evaluation_errors_by_source.is_empty() {
             out.push_str("\nEvaluation errors by rule\n");
             let mut table = Table::new(&["raised by", "customers"], &[false, true]);
@@ -271,12 +320,29 @@ impl DryRunReport {
                 let _ = writeln!(out, "  {e}");
             }
         }
-        out
     }
 
     /// The report as long-format CSV: `section,item,metric,value`.
+    ///
+    /// Counts are plain integers and other figures shortest round-trip texts, so a
+    /// program reads back exactly the report's values.
     pub fn to_csv(&self) -> String {
-        let mut rows: Vec<(String, String, &str, String)> = Vec::new();
+        let mut csv = LongCsv::new();
+        self.totals_csv(&mut csv);
+        self.segments_csv(&mut csv);
+        self.no_offer_csv(&mut csv);
+        self.services_csv(&mut csv);
+        self.rules_csv(&mut csv);
+        // The section order is the published one: capacity losses come
+        // before the dimensions, the capacity of each service after them.
+        self.capacity_losses_csv(&mut csv);
+        self.dimensions_csv(&mut csv);
+        self.capacity_csv(&mut csv);
+        self.funnel_csv(&mut csv);
+        csv.finish()
+    }
+
+    fn totals_csv(&self, csv: &mut LongCsv) {
         let t = &self.totals;
         for (metric, value) in [
             ("customers", t.customers.to_string()),
@@ -285,124 +351,84 @@ impl DryRunReport {
             ("evaluation_errors", t.evaluation_errors.to_string()),
             ("customers_with_offers", t.customers_with_offers.to_string()),
             ("offers", t.offers.to_string()),
-            ("expected_gain", t.expected_gain.to_string()),
-            (
-                "mean_gain_per_customer",
-                t.mean_gain_per_customer.to_string(),
-            ),
-            ("cost", t.cost.to_string()),
-            ("gain_per_cost", t.gain_per_cost.to_string()),
+            ("expected_gain", shortest(t.expected_gain)),
+            ("mean_gain_per_customer", shortest(t.mean_gain_per_customer)),
+            ("cost", shortest(t.cost)),
+            ("gain_per_cost", shortest(t.gain_per_cost)),
         ] {
-            rows.push(("totals".into(), String::new(), metric, value));
+            csv.row("totals", "", metric, &value);
         }
+    }
+
+    fn segments_csv(&self, csv: &mut LongCsv) {
         for s in &self.segments {
-            rows.push((
-                "segment".into(),
-                s.segment.clone(),
-                "customers",
-                s.customers.to_string(),
-            ));
-            rows.push((
-                "segment".into(),
-                s.segment.clone(),
-                "offers",
-                s.offers.to_string(),
-            ));
-            rows.push((
-                "segment".into(),
-                s.segment.clone(),
-                "mean_gain",
-                s.mean_gain.to_string(),
-            ));
-            for (metric, value) in [("median_gain", s.median_gain), ("p90_gain", s.p90_gain)] {
-                rows.push((
-                    "segment".into(),
-                    s.segment.clone(),
-                    metric,
-                    value.to_string(),
-                ));
+            for (metric, value) in [
+                ("customers", s.customers.to_string()),
+                ("offers", s.offers.to_string()),
+                ("mean_gain", shortest(s.mean_gain)),
+                ("median_gain", shortest(s.median_gain)),
+                ("p90_gain", shortest(s.p90_gain)),
+            ] {
+                csv.row("segment", &s.segment, metric, &value);
             }
         }
+    }
+
+    fn no_offer_csv(&self, csv: &mut LongCsv) {
         for r in &self.no_offer {
-            rows.push((
-                "no_offer".into(),
-                r.segment.clone(),
-                "customers",
-                r.customers.to_string(),
-            ));
+            let item = &r.segment;
+            csv.row("no_offer", item, "customers", &r.customers.to_string());
             if let Some(m) = &r.nearest_miss {
-                rows.push((
-                    "no_offer".into(),
-                    r.segment.clone(),
-                    "nearest_miss_rule",
-                    m.rule.clone(),
-                ));
-                rows.push((
-                    "no_offer".into(),
-                    r.segment.clone(),
-                    "nearest_miss_condition",
-                    m.condition.clone(),
-                ));
-                rows.push((
-                    "no_offer".into(),
-                    r.segment.clone(),
+                csv.row("no_offer", item, "nearest_miss_rule", &m.rule);
+                csv.row("no_offer", item, "nearest_miss_condition", &m.condition);
+                csv.row(
+                    "no_offer",
+                    item,
                     "nearest_miss_customers",
-                    m.customers.to_string(),
-                ));
+                    &m.customers.to_string(),
+                );
                 if let Some(v) = m.median_shortfall {
-                    rows.push((
-                        "no_offer".into(),
-                        r.segment.clone(),
-                        "median_shortfall",
-                        v.to_string(),
-                    ));
+                    csv.row("no_offer", item, "median_shortfall", &shortest(v));
                 }
             }
         }
+    }
+
+    fn services_csv(&self, csv: &mut LongCsv) {
         for s in &self.services {
-            rows.push((
-                "service".into(),
-                s.service.clone(),
-                "offers",
-                s.offers.to_string(),
-            ));
-            rows.push((
-                "service".into(),
-                s.service.clone(),
-                "expected_gain",
-                s.expected_gain.to_string(),
-            ));
-            rows.push((
-                "service".into(),
-                s.service.clone(),
-                "cost",
-                s.cost.to_string(),
-            ));
-            rows.push((
-                "service".into(),
-                s.service.clone(),
-                "blocked",
-                s.blocked.to_string(),
-            ));
+            for (metric, value) in [
+                ("offers", s.offers.to_string()),
+                ("expected_gain", shortest(s.expected_gain)),
+                ("cost", shortest(s.cost)),
+                ("blocked", s.blocked.to_string()),
+            ] {
+                csv.row("service", &s.service, metric, &value);
+            }
         }
+    }
+
+    fn rules_csv(&self, csv: &mut LongCsv) {
         for r in &self.rules {
-            rows.push(("rule".into(), r.rule.clone(), "fired", r.fired.to_string()));
-            rows.push((
-                "rule".into(),
-                r.rule.clone(),
-                "offers",
-                r.offers.to_string(),
-            ));
+            csv.row("rule", &r.rule, "fired", &r.fired.to_string());
+            csv.row("rule", &r.rule, "offers", &r.offers.to_string());
         }
+    }
+
+    fn capacity_losses_csv(&self, csv: &mut LongCsv) {
         if let Some(l) = &self.capacity_losses {
             for (metric, value) in [
+                // A count, but written as the other figures of the line are.
                 ("customers_losing_an_offer", l.customers as f64),
                 ("gain_lost", l.gain_lost),
                 ("replacement_bound", l.replacement_bound),
             ] {
-                rows.push(("capacity".into(), String::new(), metric, value.to_string()));
+                csv.row("capacity", "", metric, &shortest(value));
             }
         }
+    }
+
+    /// A dimension's means are left out when nobody was rated on it.
+    fn dimensions_csv(&self, csv: &mut LongCsv) {
         for d in &self.dimensions {
             for (metric, value) in [
                 ("weight", Some(d.weight)),
@@ -413,53 +439,62 @@ impl DryRunReport {
                 ("weighted_points", Some(d.weighted_points)),
             ] {
                 if let Some(v) = value {
-                    rows.push((
-                        "dimension".into(),
-                        d.dimension.clone(),
-                        metric,
-                        v.to_string(),
-                    ));
+                    csv.row("dimension", &d.dimension, metric, &shortest(v));
                 }
             }
         }
+    }
+
+    fn capacity_csv(&self, csv: &mut LongCsv) {
         for c in &self.capacity {
             for (metric, value) in [
                 ("capacity", c.capacity.to_string()),
                 ("demand", c.demand.to_string()),
                 ("allocated", c.allocated.to_string()),
                 ("unmet", c.unmet.to_string()),
-                ("allocated_gain", c.allocated_gain.to_string()),
-                ("first_come_gain", c.first_come_gain.to_string()),
+                ("allocated_gain", shortest(c.allocated_gain)),
+                ("first_come_gain", shortest(c.first_come_gain)),
             ] {
-                rows.push(("capacity".into(), c.service.clone(), metric, value));
+                csv.row("capacity", &c.service, metric, &value);
             }
         }
+    }
+
+    /// Customers left at each stage, per service and per offer rule.
+    fn funnel_csv(&self, csv: &mut LongCsv) {
         for s in &self.funnel.services {
             for stage in &s.stages {
-                rows.push((
-                    "funnel_service".into(),
-                    s.service.clone(),
-                    stage.stage,
-                    stage.customers.to_string(),
-                ));
+                let customers = stage.customers.to_string();
+                csv.row("funnel_service", &s.service, stage.stage, &customers);
             }
         }
         for r in &self.funnel.rules {
             for stage in &r.stages {
-                rows.push((
-                    "funnel_rule".into(),
-                    r.rule.clone(),
-                    stage.stage,
-                    stage.customers.to_string(),
-                ));
+                let customers = stage.customers.to_string();
+                csv.row("funnel_rule", &r.rule, stage.stage, &customers);
             }
         }
+    }
+}
+
+/// A long-format CSV being written: the `section,item,metric,value` header,
+/// then one row per figure.
+struct LongCsv(csv::Writer<Vec<u8>>);
+
+impl LongCsv {
+    fn new() -> LongCsv {
         let mut writer = csv::Writer::from_writer(Vec::new());
         let _ = writer.write_record(["section", "item", "metric", "value"]);
-        for (section, item, metric, value) in rows {
-            let _ = writer.write_record([section.as_str(), item.as_str(), metric, value.as_str()]);
-        }
-        writer
+        LongCsv(writer)
+    }
+
+    fn row(&mut self, section: &str, item: &str, metric: &str, value: &str) {
+        // Writing to memory cannot fail.
+        let _ = self.0.write_record([section, item, metric, value]);
+    }
+
+    fn finish(self) -> String {
+        self.0
             .into_inner()
             .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
             .unwrap_or_default()

@@ -1,7 +1,7 @@
 //! An explanation as text for people: segments, rules, then the offers.
 
-use crate::analysis::trace::{Explanation, Failure, RuleStatus, SegmentStatus};
-use crate::base::table::decimal;
+use crate::analysis::trace::{Explanation, Failure, RuleStatus, RuleTrace, SegmentStatus};
+use crate::base::number::decimal;
 use std::fmt::Write as _;
 
 impl Explanation {
@@ -10,7 +10,17 @@ impl Explanation {
         let mut out = String::new();
         let who = self.customer_id.as_deref().unwrap_or("this customer");
         let _ = writeln!(out, "Customer {who}");
+        self.segments_text(&mut out);
+        self.rules_text(&mut out);
+        self.offers_text(&mut out);
+        if let Some(error) = &self.error {
+            let _ = writeln!(out, "\nError: {error}");
+        }
+        out
+    }
 
+    /// Each segment, indented under its parent: in, or why not.
+    fn segments_text(&self, out: &mut String) {
         out.push_str("\nSegments\n");
         for s in &self.segments {
             let indent = "  ".repeat(s.depth as usize + 1);
@@ -35,66 +45,19 @@ impl Explanation {
                 }
             }
         }
+    }
 
+    /// One line per rule: what it offers and what became of it.
+    fn rules_text(&self, out: &mut String) {
         out.push_str("\nRules\n");
         for r in &self.rules {
             let what = format!("{} {}", r.action, r.service);
-            let status = match &r.status {
-                RuleStatus::SegmentNotMatched => {
-                    format!("not for this customer: not in segment {}", r.segment)
-                }
-                RuleStatus::ProfileNotMatched { profile } => {
-                    format!(
-                        "profile {profile} does not hold: {}",
-                        failure(r.failed.as_ref())
-                    )
-                }
-                RuleStatus::ConditionFalse | RuleStatus::ConditionUnknown => {
-                    format!("condition does not hold: {}", failure(r.failed.as_ref()))
-                }
-                RuleStatus::Offered { rank } => {
-                    format!("OFFERED, rank {rank}, gain {}", gain(r.gain))
-                }
-                RuleStatus::CutByMaxOffers => {
-                    format!("fired (gain {}), but cut by max_offers", gain(r.gain))
-                }
-                RuleStatus::CutByBudget => {
-                    format!("fired (gain {}), but over the budget", gain(r.gain))
-                }
-                RuleStatus::CutByCapacity => format!(
-                    "fired (gain {}), but {}'s capacity went to customers with a higher gain",
-                    gain(r.gain),
-                    r.service
-                ),
-                RuleStatus::ChannelMismatch => format!(
-                    "fired (gain {}), but {} does not fit the customer's channel",
-                    gain(r.gain),
-                    r.service
-                ),
-                RuleStatus::ExclusiveWith { service } => {
-                    format!(
-                        "fired (gain {}), but excluded by {service} (same group)",
-                        gain(r.gain)
-                    )
-                }
-                RuleStatus::LostTo { rule, reason } => {
-                    format!("fired, but lost to {rule} ({reason})")
-                }
-                RuleStatus::SuppressedBy { rule } => {
-                    format!("fired, but {rule} suppresses {}", r.service)
-                }
-                RuleStatus::Suppresses => format!("SUPPRESSES {}", r.service),
-                RuleStatus::GainMissing => format!(
-                    "fired and won, but its gain needs a missing value: {}",
-                    failure(r.failed.as_ref())
-                ),
-                RuleStatus::GainNotFinite => {
-                    "fired and won, but its gain is not a finite number".to_string()
-                }
-            };
-            let _ = writeln!(out, "  {:<32} {:<36} {status}", r.rule, what);
+            let _ = writeln!(out, "  {:<32} {:<36} {}", r.rule, what, rule_status(r));
         }
+    }
 
+    /// The offers, ranked, each with the terms its gain was derived from.
+    fn offers_text(&self, out: &mut String) {
         out.push_str("\nOffers\n");
         if self.offers.is_empty() {
             out.push_str("  none\n");
@@ -134,10 +97,64 @@ impl Explanation {
                 );
             }
         }
-        if let Some(error) = &self.error {
-            let _ = writeln!(out, "\nError: {error}");
+    }
+}
+
+/// What became of a rule, in words: why it did not fire, or what its offer
+/// met in arbitration.
+fn rule_status(r: &RuleTrace) -> String {
+    match &r.status {
+        RuleStatus::SegmentNotMatched => {
+            format!("not for this customer: not in segment {}", r.segment)
         }
-        out
+        RuleStatus::ProfileNotMatched { profile } => {
+            format!(
+                "profile {profile} does not hold: {}",
+                failure(r.failed.as_ref())
+            )
+        }
+        RuleStatus::ConditionFalse | RuleStatus::ConditionUnknown => {
+            format!("condition does not hold: {}", failure(r.failed.as_ref()))
+        }
+        RuleStatus::Offered { rank } => {
+            format!("OFFERED, rank {rank}, gain {}", gain(r.gain))
+        }
+        RuleStatus::CutByMaxOffers => {
+            format!("fired (gain {}), but cut by max_offers", gain(r.gain))
+        }
+        RuleStatus::CutByBudget => {
+            format!("fired (gain {}), but over the budget", gain(r.gain))
+        }
+        RuleStatus::CutByCapacity => format!(
+            "fired (gain {}), but {}'s capacity went to customers with a higher gain",
+            gain(r.gain),
+            r.service
+        ),
+        RuleStatus::ChannelMismatch => format!(
+            "fired (gain {}), but {} does not fit the customer's channel",
+            gain(r.gain),
+            r.service
+        ),
+        RuleStatus::ExclusiveWith { service } => {
+            format!(
+                "fired (gain {}), but excluded by {service} (same group)",
+                gain(r.gain)
+            )
+        }
+        RuleStatus::LostTo { rule, reason } => {
+            format!("fired, but lost to {rule} ({reason})")
+        }
+        RuleStatus::SuppressedBy { rule } => {
+            format!("fired, but {rule} suppresses {}", r.service)
+        }
+        RuleStatus::Suppresses => format!("SUPPRESSES {}", r.service),
+        RuleStatus::GainMissing => format!(
+            "fired and won, but its gain needs a missing value: {}",
+            failure(r.failed.as_ref())
+        ),
+        RuleStatus::GainNotFinite => {
+            "fired and won, but its gain is not a finite number".to_string()
+        }
     }
 }
 

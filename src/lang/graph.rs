@@ -4,6 +4,7 @@
 //! order, each segment's depth (its specificity) and children, or one
 //! diagnostic per cycle with the cycle's path.
 
+use crate::lang::ids::SegmentId;
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
@@ -11,32 +12,32 @@ use petgraph::graph::{DiGraph, NodeIndex};
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SegmentGraph {
     /// Segment ids, parents before children; ties keep declaration order.
-    pub order: Vec<u32>,
+    pub order: Vec<SegmentId>,
     /// Longest path from a root; roots are 0. Deeper means more specific.
     pub depth: Vec<u32>,
     /// Children of each segment, in declaration order.
-    pub children: Vec<Vec<u32>>,
+    pub children: Vec<Vec<SegmentId>>,
 }
 
 /// A cycle, as the segment ids along it (the first is repeated at the end).
-pub(crate) type Cycle = Vec<u32>;
+pub(crate) type Cycle = Vec<SegmentId>;
 
 /// Builds the graph; returns every cycle when there are any.
-pub(crate) fn build(parents: &[Vec<u32>]) -> Result<SegmentGraph, Vec<Cycle>> {
+pub(crate) fn build(parents: &[Vec<SegmentId>]) -> Result<SegmentGraph, Vec<Cycle>> {
     let count = parents.len();
-    let mut graph: DiGraph<u32, ()> = DiGraph::with_capacity(count, count);
+    let mut graph: DiGraph<SegmentId, ()> = DiGraph::with_capacity(count, count);
     let nodes: Vec<NodeIndex> = (0..count)
-        .map(|i| graph.add_node(u32::try_from(i).unwrap_or(u32::MAX)))
+        .map(|i| graph.add_node(SegmentId::new(i)))
         .collect();
     let mut children = vec![Vec::new(); count];
     for (child, list) in parents.iter().enumerate() {
         for &parent in list {
-            let (Some(&from), Some(&to)) = (nodes.get(parent as usize), nodes.get(child)) else {
+            let (Some(&from), Some(&to)) = (nodes.get(parent.index()), nodes.get(child)) else {
                 continue;
             };
             graph.add_edge(from, to, ());
-            if let Some(c) = children.get_mut(parent as usize) {
-                c.push(u32::try_from(child).unwrap_or(u32::MAX));
+            if let Some(c) = children.get_mut(parent.index()) {
+                c.push(SegmentId::new(child));
             }
         }
     }
@@ -49,19 +50,19 @@ pub(crate) fn build(parents: &[Vec<u32>]) -> Result<SegmentGraph, Vec<Cycle>> {
     // Kahn's algorithm, always taking the smallest ready id, so the order is
     // stable and follows declaration order where the graph allows.
     let mut indegree: Vec<usize> = parents.iter().map(Vec::len).collect();
-    let mut ready: std::collections::BTreeSet<u32> = indegree
+    let mut ready: std::collections::BTreeSet<SegmentId> = indegree
         .iter()
         .enumerate()
         .filter(|(_, d)| **d == 0)
-        .map(|(i, _)| u32::try_from(i).unwrap_or(u32::MAX))
+        .map(|(i, _)| SegmentId::new(i))
         .collect();
     let mut order = Vec::with_capacity(count);
     let mut depth = vec![0u32; count];
     while let Some(next) = ready.pop_first() {
         order.push(next);
-        let next_depth = depth.get(next as usize).copied().unwrap_or(0);
-        for &child in children.get(next as usize).map_or(&[][..], Vec::as_slice) {
-            let c = child as usize;
+        let next_depth = depth.get(next.index()).copied().unwrap_or(0);
+        for &child in children.get(next.index()).map_or(&[][..], Vec::as_slice) {
+            let c = child.index();
             if let Some(d) = depth.get_mut(c) {
                 *d = (*d).max(next_depth + 1);
             }
@@ -82,7 +83,7 @@ pub(crate) fn build(parents: &[Vec<u32>]) -> Result<SegmentGraph, Vec<Cycle>> {
 
 /// One cycle per strongly connected component with more than one segment
 /// (self-parents are reported before the graph is built).
-fn find_cycles(graph: &DiGraph<u32, ()>) -> Vec<Cycle> {
+fn find_cycles(graph: &DiGraph<SegmentId, ()>) -> Vec<Cycle> {
     let mut cycles = Vec::new();
     for component in tarjan_scc(graph) {
         if component.len() < 2 {
@@ -122,26 +123,34 @@ fn find_cycles(graph: &DiGraph<u32, ()>) -> Vec<Cycle> {
 mod tests {
     use super::*;
 
+    fn ids(list: &[usize]) -> Vec<SegmentId> {
+        list.iter().copied().map(SegmentId::new).collect()
+    }
+
+    fn graph(parents: &[&[usize]]) -> Result<SegmentGraph, Vec<Cycle>> {
+        build(&parents.iter().map(|p| ids(p)).collect::<Vec<_>>())
+    }
+
     #[test]
     fn order_depth_and_children() {
         // 0 root; 1 under 0; 2 under 0; 3 under 1 and 2; 4 under 3
-        let g = build(&[vec![], vec![0], vec![0], vec![1, 2], vec![3]]).unwrap();
-        assert_eq!(g.order, vec![0, 1, 2, 3, 4]);
+        let g = graph(&[&[], &[0], &[0], &[1, 2], &[3]]).unwrap();
+        assert_eq!(g.order, ids(&[0, 1, 2, 3, 4]));
         assert_eq!(g.depth, vec![0, 1, 1, 2, 3]);
-        assert_eq!(g.children[0], vec![1, 2]);
+        assert_eq!(g.children[0], ids(&[1, 2]));
     }
 
     #[test]
     fn declaration_order_kept_when_child_comes_first() {
-        let g = build(&[vec![1], vec![]]).unwrap();
-        assert_eq!(g.order, vec![1, 0]);
+        let g = graph(&[&[1], &[]]).unwrap();
+        assert_eq!(g.order, ids(&[1, 0]));
         assert_eq!(g.depth, vec![1, 0]);
     }
 
     #[test]
     fn cycles_are_reported_with_their_path() {
         // 0 root; 1 under 3; 2 under 1; 3 under 2
-        let cycles = build(&[vec![], vec![3], vec![1], vec![2]]).unwrap_err();
-        assert_eq!(cycles, vec![vec![1, 2, 3, 1]]);
+        let cycles = graph(&[&[], &[3], &[1], &[2]]).unwrap_err();
+        assert_eq!(cycles, vec![ids(&[1, 2, 3, 1])]);
     }
 }

@@ -7,14 +7,7 @@ use crate::base::source::Span;
 use crate::lang::syntax::ast::{ActionKind, BinaryOp, UnaryOp};
 use crate::package::schema::{Slot, Symbol};
 
-/// Dense id of a segment, in declaration order across files.
-pub type SegmentId = u32;
-/// Dense id of a profile.
-pub type ProfileId = u32;
-/// Dense id of a rule; also its file order.
-pub type RuleId = u32;
-/// Index of a service in the catalog.
-pub type ServiceId = u32;
+pub use crate::lang::ids::{ProfileId, RuleId, SegmentId, ServiceId};
 
 /// Value types of the rule language.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,6 +4,7 @@
 //! checked package ready to compile.
 
 pub(crate) mod graph;
+pub mod ids;
 pub(crate) mod ir;
 pub(crate) mod resolve;
 pub(crate) mod script;

@@ -340,7 +340,7 @@ mod with_rhai {
                 .engine
                 .compile_with_scope(&scope, text)
                 .map_err(|e| self.compile_error(&e, with_derived))?;
-            let id = u32::try_from(self.scripts.len()).unwrap_or(u32::MAX);
+            let id = crate::base::index::dense_u32(self.scripts.len());
             self.scripts.push(Script {
                 ast,
                 origin,

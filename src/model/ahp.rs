@@ -33,6 +33,7 @@ pub struct AhpResult {
 
 /// What is wrong with a comparison matrix.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum AhpError {
     /// Not square, or larger than the random index covers.
     Shape(String),

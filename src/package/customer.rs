@@ -154,6 +154,7 @@ pub struct FieldError {
 
 /// What was wrong with a value.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Problem {
     /// Not a number.
     NotANumber(String),
@@ -477,7 +478,7 @@ impl JsonKeys {
     pub(crate) fn new(schema: &Schema) -> JsonKeys {
         let mut by_key: std::collections::HashMap<String, Vec<(Slot, u8)>> = Default::default();
         for (slot, field) in schema.fields.iter().enumerate() {
-            let slot = u32::try_from(slot).unwrap_or(u32::MAX);
+            let slot = crate::base::index::dense_u32(slot);
             by_key
                 .entry(field.column.clone())
                 .or_default()
@@ -575,12 +576,7 @@ pub(crate) fn fill_from_json_text(
     deserializer.end().ok()?;
     for (slot, entry) in found.iter().enumerate() {
         if let Some((_, value)) = entry
-            && let Err(e) = parse_json(
-                schema,
-                customer,
-                u32::try_from(slot).unwrap_or(u32::MAX),
-                value,
-            )
+            && let Err(e) = parse_json(schema, customer, crate::base::index::dense_u32(slot), value)
         {
             return Some(Err(e));
         }
@@ -610,12 +606,7 @@ pub(crate) fn fill_from_json(
                     .flatten()
             });
         if let Some(value) = value {
-            parse_json(
-                schema,
-                customer,
-                u32::try_from(slot).unwrap_or(u32::MAX),
-                value,
-            )?;
+            parse_json(schema, customer, crate::base::index::dense_u32(slot), value)?;
         }
     }
     Ok(())

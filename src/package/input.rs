@@ -183,9 +183,7 @@ impl CustomerReader {
                             .position(|n| n.eq_ignore_ascii_case(&field.column))
                     });
                     match found {
-                        Some(i) => columns
-                            .slots
-                            .push((u32::try_from(slot).unwrap_or(u32::MAX), i)),
+                        Some(i) => columns.slots.push((crate::base::index::dense_u32(slot), i)),
                         None if field.required => {
                             let help = crate::base::diagnostic::closest(
                                 &field.column,

@@ -26,7 +26,7 @@ impl SymbolTable {
         if let Some(&id) = self.ids.get(text) {
             return Symbol(id);
         }
-        let id = u32::try_from(self.texts.len()).unwrap_or(u32::MAX);
+        let id = crate::base::index::dense_u32(self.texts.len());
         self.texts.push(text.into());
         self.ids.insert(text.into(), id);
         Symbol(id)
@@ -41,7 +41,7 @@ impl SymbolTable {
     }
 
     pub(crate) fn len(&self) -> u32 {
-        u32::try_from(self.texts.len()).unwrap_or(u32::MAX)
+        crate::base::index::dense_u32(self.texts.len())
     }
 }
 
@@ -113,7 +113,7 @@ impl Schema {
                     .collect(),
             });
         }
-        let attribute_count = u32::try_from(fields.len()).unwrap_or(u32::MAX);
+        let attribute_count = crate::base::index::dense_u32(fields.len());
         for preference in &catalog.customer.preferences {
             fields.push(Field {
                 name: preference.name.clone(),

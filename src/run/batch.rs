@@ -21,6 +21,7 @@ pub const CHUNK_ROWS: usize = 2048;
 
 /// Why a customer was not evaluated.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum RowError {
     /// The row could not be read.
     Data(DataError),
@@ -38,6 +39,15 @@ impl std::fmt::Display for RowError {
         match self {
             RowError::Data(e) => e.fmt(f),
             RowError::Eval { line, error } => write!(f, "line {line}: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for RowError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RowError::Data(e) => Some(e),
+            RowError::Eval { error, .. } => Some(error),
         }
     }
 }
@@ -82,7 +92,7 @@ pub fn open(
     reader: Box<dyn Read + Send>,
     format: InputFormat,
 ) -> Result<CustomerReader, DataError> {
-    CustomerReader::new(&engine.schema(), name, reader, format)
+    CustomerReader::new(engine.schema(), name, reader, format)
 }
 
 /// Receives the customers of one chunk, in order, on a worker thread.
@@ -120,7 +130,7 @@ pub fn run_allocated<S: ChunkSink, E>(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
-        .map_err(|e| RunError::Setup(e.to_string()))?;
+        .map_err(RunError::Setup)?;
     let chunks_per_batch = threads * 4;
     let columns = reader.columns.clone();
     let name = reader.name().to_string();
@@ -214,7 +224,7 @@ fn process_chunk<S: ChunkSink>(
 ) -> S {
     let mut sink = new_sink();
     let mut evaluator = engine.evaluator_with(allocation);
-    let mut customer = Customer::empty(&engine.schema());
+    let mut customer = Customer::empty(engine.schema());
     for row in chunk {
         let result = read_and_evaluate(&mut evaluator, columns, name, row, &mut customer)
             .map(|()| evaluator.offers());
@@ -239,7 +249,7 @@ pub(crate) fn read_and_evaluate(
     customer: &mut Customer,
 ) -> Result<(), RowError> {
     let engine = evaluator.engine();
-    decode(&engine.schema(), columns, name, row, customer).map_err(RowError::Data)?;
+    decode(engine.schema(), columns, name, row, customer).map_err(RowError::Data)?;
     evaluator.set_row(row.line());
     evaluator
         .evaluate(customer)
@@ -252,13 +262,34 @@ pub(crate) fn read_and_evaluate(
 
 /// Why a batch run ended early.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum RunError<E> {
-    /// The thread pool could not start.
-    Setup(String),
+    /// The worker threads could not start.
+    Setup(rayon::ThreadPoolBuildError),
     /// The input could not be read.
     Read(DataError),
     /// The consumer stopped the run.
     Stopped(E),
+}
+
+impl<E> std::fmt::Display for RunError<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Setup(e) => write!(f, "cannot start worker threads: {e}"),
+            RunError::Read(e) => e.fmt(f),
+            RunError::Stopped(_) => f.write_str("the run was stopped by its consumer"),
+        }
+    }
+}
+
+impl<E: std::fmt::Debug> std::error::Error for RunError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RunError::Setup(e) => Some(e),
+            RunError::Read(e) => Some(e),
+            RunError::Stopped(_) => None,
+        }
+    }
 }
 
 /// Reads a whole customer file into memory (for tests, benchmarks and small
@@ -279,8 +310,8 @@ pub fn read_all(
             return Ok(customers);
         }
         for row in &rows {
-            let mut customer = Customer::empty(&engine.schema());
-            decode(&engine.schema(), &columns, name, row, &mut customer)?;
+            let mut customer = Customer::empty(engine.schema());
+            decode(engine.schema(), &columns, name, row, &mut customer)?;
             customers.push(customer);
         }
     }
@@ -292,7 +323,7 @@ pub fn find(engine: &Engine, mut reader: CustomerReader, id: &str) -> Result<Fou
     let columns = reader.columns.clone();
     let name = reader.name().to_string();
     let mut rows = Vec::new();
-    let mut customer = Customer::empty(&engine.schema());
+    let mut customer = Customer::empty(engine.schema());
     let mut unreadable = Vec::new();
     loop {
         rows.clear();
@@ -300,7 +331,7 @@ pub fn find(engine: &Engine, mut reader: CustomerReader, id: &str) -> Result<Fou
             return Ok(Found::NotFound { unreadable });
         }
         for row in &rows {
-            match decode(&engine.schema(), &columns, &name, row, &mut customer) {
+            match decode(engine.schema(), &columns, &name, row, &mut customer) {
                 Ok(()) if engine.customer_id(&customer).as_deref() == Some(id) => {
                     return Ok(Found::Customer(Box::new(customer), row.line()));
                 }

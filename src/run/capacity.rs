@@ -62,18 +62,14 @@ impl Demand {
         }
     }
 
-    /// Whether any service of the engine is limited.
+    /// Whether any service of the engine is limited (arbitration's own answer).
     pub fn needed(engine: &Engine) -> bool {
-        engine
-            .catalog()
-            .services
-            .iter()
-            .any(|s| s.capacity.is_some())
+        engine.arbitration().any_limited
     }
 
     /// Counts a customer wanting `service`, and keeps it among the best.
     fn want(&mut self, service: ServiceId, candidate: Candidate) {
-        let s = service as usize;
+        let s = service.index();
         let (Some(Some(limit)), Some(first), Some(wanted)) = (
             self.capacity.get(s),
             self.first.get_mut(s),
@@ -145,7 +141,7 @@ impl Demand {
                 let first_gain: f64 = self.first.get(s)?.iter().sum();
                 let wanted = self.wanted.get(s).copied().unwrap_or(0);
                 Some(CapacityUse {
-                    service: u32::try_from(s).unwrap_or(u32::MAX),
+                    service: ServiceId::new(s),
                     capacity,
                     demand: wanted,
                     allocated: wanted.min(capacity),

@@ -1,12 +1,24 @@
 //! What can go wrong in a calibration, as values: a stable code, a message
-//! and a help text. `format::render_error` is the one place they become text.
+//! and a help text; [`render_error`] is the one place they become the
+//! command line's text (a few lines, so they stay beside the error).
 
 use super::stats::FitError;
 use crate::package::input::DataError;
 use std::fmt;
+use std::fmt::Write as _;
+
+/// An error as the command line shows it: code, message, help.
+pub fn render_error(error: &CalibrationError) -> String {
+    let mut out = format!("error[{}]: {error}\n", error.code());
+    if let Some(help) = error.help() {
+        let _ = writeln!(out, "  = help: {help}");
+    }
+    out
+}
 
 /// A calibration that could not be done.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum CalibrationError {
     /// The catalog declares no satisfaction dimensions.
     /// Triggered by a catalog without `satisfaction.dimensions`.

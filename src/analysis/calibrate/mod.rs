@@ -4,7 +4,8 @@
 //! and a survey read by [`Survey::read`]; optionally a second survey of
 //! held-out rows. Out: a [`CalibrationReport`], rendered by its `to_table`
 //! and serialised to JSON as it is; `weights_yaml` gives the fitted weights as
-//! a catalog fragment. Nothing here prints or writes files.
+//! a catalog fragment (both in `format::calibrate`). Nothing here prints or
+//! writes files.
 //!
 //! # How a survey maps to the dimensions
 //!
@@ -55,14 +56,12 @@
 //!   weights: see [`stats::fuzzy_evaluate`] and README.
 
 mod error;
-mod format;
 mod linalg;
 mod report;
 pub mod stats;
 mod survey;
 
-pub use error::CalibrationError;
-pub use format::render_error;
+pub use error::{CalibrationError, render_error};
 pub use report::{
     CalibrationReport, DimensionFit, FuzzyReport, FuzzySegment, HeldOutFit, ReliabilityReport,
     RowCounts, SegmentFit, SegmentResult, WeightSource,

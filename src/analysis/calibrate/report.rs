@@ -1,5 +1,6 @@
 //! The calibration report: what `calibrate` found, as plain serialisable
-//! data. `format` renders it as text; its serde form is the JSON report.
+//! data. `format::calibrate` renders it as text; its serde form is the JSON
+//! report.
 
 use super::stats;
 use super::survey::{Outcome, RatingColumn};

@@ -27,6 +27,7 @@ pub const Z_95: f64 = 1.959_963_984_540_054;
 /// Why a model could not be fitted.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum FitError {
     /// Fewer rows than parameters (plus one).
     TooFewRows {

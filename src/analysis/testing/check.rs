@@ -9,9 +9,11 @@
 
 use super::cases::{CaseSpec, Expect, GainDetail, GainSpec};
 use super::customers::{Names, Samples, build_customer};
-use super::render::{join, list, number};
+use super::words::{join, list};
 use super::{ActualOffer, CaseResult, DEFAULT_TOLERANCE};
+use crate::base::number::trimmed;
 use crate::engine::eval::Evaluator;
+use crate::lang::ir::ServiceId;
 use crate::package::customer::Customer;
 use std::fmt::Write as _;
 
@@ -29,7 +31,7 @@ pub(super) fn run_case(
         .evaluate(&customer)
         .map_err(|e| format!("evaluation failed: {e}"))?;
     let offers = evaluator.offers();
-    let service = |id: u32| engine.service(id).map_or("", |s| s.id.as_str());
+    let service = |id: ServiceId| engine.service(id).map_or("", |s| s.id.as_str());
     let got: Vec<&str> = offers.iter().map(|o| service(o.service)).collect();
     let shown = list(&got);
     let mut failures = Vec::new();
@@ -69,7 +71,7 @@ pub(super) fn run_case(
         if let Some(o) = offers.iter().find(|o| service(o.service) == unwanted) {
             failures.push(format!(
                 "excludes: {unwanted} was offered (gain {}, rule {})",
-                number(o.gain),
+                trimmed(o.gain),
                 engine.rule_name(o.rule)
             ));
         }
@@ -89,12 +91,12 @@ pub(super) fn run_case(
             GainSpec::Value(v) => (*v, DEFAULT_TOLERANCE),
             GainSpec::Detailed(d) => (d.value, d.tolerance.unwrap_or(DEFAULT_TOLERANCE)),
         };
-        let expected = format!("{} ± {}", number(value), number(tolerance));
+        let expected = format!("{} ± {}", trimmed(value), trimmed(tolerance));
         match offers.iter().find(|o| service(o.service) == wanted) {
             Some(o) if (o.gain - value).abs() <= tolerance + 1e-9 => {}
             Some(o) => failures.push(format!(
                 "gain of {wanted}: expected {expected}, got {} (rule {})",
-                number(o.gain),
+                trimmed(o.gain),
                 engine.rule_name(o.rule)
             )),
             None => failures.push(format!(

@@ -11,7 +11,7 @@ use crate::base::source::Span;
 use crate::engine::eval::Evaluator;
 use crate::engine::program::{Cond, Context, Tri};
 use crate::engine::{Engine, lower};
-use crate::lang::ir::{TypedExpr, TypedKind};
+use crate::lang::ir::{SegmentId, TypedExpr, TypedKind};
 use crate::lang::syntax::ast::BinaryOp;
 use crate::package::customer::Customer;
 use serde::Serialize;
@@ -117,7 +117,8 @@ impl Counts {
         }
     }
 
-    pub(super) fn reached(&self) -> bool {
+    /// Whether the condition was evaluated at all.
+    pub(crate) fn reached(&self) -> bool {
         self.seen_true + self.seen_false + self.unknown > 0
     }
 }
@@ -270,14 +271,14 @@ impl<'e> Tracker<'e> {
         };
         let mut member = vec![false; self.entered.len()];
         for &s in evaluator.memberships() {
-            if let Some(m) = member.get_mut(s as usize) {
+            if let Some(m) = member.get_mut(s.index()) {
                 *m = true;
             }
-            if let Some(n) = self.entered.get_mut(s as usize) {
+            if let Some(n) = self.entered.get_mut(s.index()) {
                 *n += 1;
             }
         }
-        let is_member = |s: u32| member.get(s as usize).copied().unwrap_or(false);
+        let is_member = |s: SegmentId| member.get(s.index()).copied().unwrap_or(false);
         for (segment, tracked) in engine.checked().segments.iter().zip(&mut self.segments) {
             if let Some(tracked) = tracked
                 && segment.parents.iter().all(|&p| is_member(p))
@@ -294,19 +295,19 @@ impl<'e> Tracker<'e> {
             *n += u32::from(*h);
         }
         for &r in evaluator.fired_rules() {
-            if let Some(n) = self.fired.get_mut(r as usize) {
+            if let Some(n) = self.fired.get_mut(r.index()) {
                 *n += 1;
             }
         }
         for offer in evaluator.offers() {
-            if let Some(n) = self.offered.get_mut(offer.rule as usize) {
+            if let Some(n) = self.offered.get_mut(offer.rule.index()) {
                 *n += 1;
             }
         }
         for (rule, tracked) in engine.checked().rules.iter().zip(&mut self.rules) {
             let profile_held = rule
                 .profile
-                .is_none_or(|p| held.get(p as usize).copied().unwrap_or(false));
+                .is_none_or(|p| held.get(p.index()).copied().unwrap_or(false));
             if let Some(tracked) = tracked
                 && is_member(rule.segment)
                 && profile_held
@@ -321,17 +322,18 @@ impl<'e> Tracker<'e> {
         let checked = &engine.checked();
         Coverage {
             cases: self.cases,
-            rules: (0u32..)
+            rules: engine
+                .rule_ids()
                 .zip(&checked.rules)
                 .map(|(id, rule)| RuleCoverage {
                     name: rule.name.clone(),
                     location: engine.rule_location(id),
                     offers: engine.rule_offers(id),
-                    fired: self.fired.get(id as usize).copied().unwrap_or(0),
-                    offered: self.offered.get(id as usize).copied().unwrap_or(0),
+                    fired: self.fired.get(id.index()).copied().unwrap_or(0),
+                    offered: self.offered.get(id.index()).copied().unwrap_or(0),
                     condition: self
                         .rules
-                        .get(id as usize)
+                        .get(id.index())
                         .and_then(Option::as_ref)
                         .map(|t| t.finish(engine)),
                 })

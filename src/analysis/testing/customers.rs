@@ -9,6 +9,7 @@
 use super::cases::{CaseSpec, LoadedCase};
 use crate::base::diagnostic::{closest, did_you_mean};
 use crate::engine::Engine;
+use crate::lang::ir::{RuleId, SegmentId, ServiceId};
 use crate::package::customer::Customer;
 use serde_json::{Map, Value as Json};
 use std::collections::{HashMap, HashSet};
@@ -17,9 +18,9 @@ use std::path::Path;
 /// Lookups from the names a case uses to the engine's ids.
 pub(super) struct Names<'e> {
     pub(super) engine: &'e Engine,
-    services: HashMap<&'e str, u32>,
-    segments: HashMap<&'e str, u32>,
-    rules: HashMap<&'e str, u32>,
+    services: HashMap<&'e str, ServiceId>,
+    segments: HashMap<&'e str, SegmentId>,
+    rules: HashMap<&'e str, RuleId>,
     /// Every accepted customer key (column, attribute name, `pref.NAME`) to its column.
     keys: Vec<(String, String)>,
     /// The id attribute's column.
@@ -29,14 +30,17 @@ pub(super) struct Names<'e> {
 impl<'e> Names<'e> {
     pub(super) fn new(engine: &'e Engine) -> Self {
         let catalog = engine.catalog();
-        let services = (0..)
+        let services = engine
+            .service_ids()
             .zip(&catalog.services)
             .map(|(i, s)| (s.id.as_str(), i))
             .collect();
-        let segments = (0..engine.checked().segments.len() as u32)
+        let segments = engine
+            .segment_ids()
             .map(|i| (engine.segment_name(i), i))
             .collect();
-        let rules = (0..engine.checked().rules.len() as u32)
+        let rules = engine
+            .rule_ids()
             .map(|i| (engine.rule_name(i), i))
             .collect();
         let mut keys = Vec::new();
@@ -73,7 +77,12 @@ impl<'e> Names<'e> {
         })
     }
 
-    fn check(&self, what: &str, name: &str, table: &HashMap<&str, u32>) -> Result<u32, String> {
+    fn check<Id: Copy>(
+        &self,
+        what: &str,
+        name: &str,
+        table: &HashMap<&str, Id>,
+    ) -> Result<Id, String> {
         table.get(name).copied().ok_or_else(|| {
             let hint = closest(name, table.keys().copied())
                 .map_or(String::new(), |c| format!(" (did you mean `{c}`?)"));
@@ -81,15 +90,15 @@ impl<'e> Names<'e> {
         })
     }
 
-    pub(super) fn service(&self, name: &str) -> Result<u32, String> {
+    pub(super) fn service(&self, name: &str) -> Result<ServiceId, String> {
         self.check("service", name, &self.services)
     }
 
-    pub(super) fn segment(&self, name: &str) -> Result<u32, String> {
+    pub(super) fn segment(&self, name: &str) -> Result<SegmentId, String> {
         self.check("segment", name, &self.segments)
     }
 
-    pub(super) fn rule(&self, name: &str) -> Result<u32, String> {
+    pub(super) fn rule(&self, name: &str) -> Result<RuleId, String> {
         self.check("rule", name, &self.rules)
     }
 }

@@ -11,14 +11,15 @@
 //!
 //! This module holds the report types and [`run`], which strings the steps
 //! together: `cases` reads the YAML files, `customers` turns a case into a
-//! customer, `check` evaluates it and checks the expectations, `coverage`
-//! counts what the cases exercised, and `render` writes the report as text.
+//! customer, `check` evaluates it and checks the expectations (writing lists
+//! in its messages with `words`), and `coverage` counts what the cases
+//! exercised. `format::testing` writes the report as text.
 
 mod cases;
 mod check;
 mod coverage;
 mod customers;
-mod render;
+pub(crate) mod words;
 
 pub use coverage::{
     ConditionCoverage, Counts, Coverage, PartCoverage, ProfileCoverage, RuleCoverage,
@@ -43,6 +44,7 @@ pub const DEFAULT_TOLERANCE: f64 = 0.01;
 
 /// Why no test could be run at all.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum TestError {
     /// The package has no `tests/` folder, or it holds no `.yaml` file.
     /// Triggered by `vasrec test` on a package without tests.
@@ -86,8 +88,18 @@ pub struct TestReport {
     pub filtered_out: usize,
     /// What the cases that ran exercised.
     pub coverage: Coverage,
+    /// The test files read, for the diagnostics of those that failed.
     #[serde(skip)]
-    sources: SourceMap,
+    pub(crate) sources: SourceMap,
+}
+
+impl TestReport {
+    /// Whether the run is a success: every case passed, every file was read,
+    /// and at least one case ran (a filter that matches nothing is a failure,
+    /// so that a mistyped filter cannot pass in CI).
+    pub fn success(&self) -> bool {
+        self.failed == 0 && self.file_errors.is_empty() && !self.cases.is_empty()
+    }
 }
 
 /// One case's outcome.
@@ -135,10 +147,12 @@ pub struct FileError {
     pub message: String,
     /// A suggestion.
     pub help: Option<String>,
+    /// The diagnostic's code (YAML syntax when none).
     #[serde(skip)]
-    code: Option<Code>,
+    pub(crate) code: Option<Code>,
+    /// The file in [`TestReport::sources`], when it could be read.
     #[serde(skip)]
-    source: Option<FileId>,
+    pub(crate) source: Option<FileId>,
 }
 
 /// Runs the test cases in `dir/tests/*.yaml` (and `.yml`), in file-name order.

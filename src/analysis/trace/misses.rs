@@ -9,14 +9,14 @@
 
 use super::reference::{Reference, V};
 use crate::engine::Engine;
-use crate::lang::ir::{TypedExpr, TypedKind};
+use crate::lang::ir::{RuleId, SegmentId, TypedExpr, TypedKind};
 use crate::lang::syntax::ast::{ActionKind, BinaryOp};
 use crate::package::customer::{Customer, Value};
 
 /// One rule that failed on a single part of its condition.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct NearMiss {
-    pub rule: u32,
+    pub rule: RuleId,
     /// The failing part, as written.
     pub condition: String,
     /// Distance from the threshold, for `attribute <op> number`.
@@ -34,7 +34,11 @@ fn conjuncts<'e>(expr: &'e TypedExpr, out: &mut Vec<&'e TypedExpr>) {
 }
 
 /// The near misses of a customer (see the module header).
-pub(crate) fn near_misses(engine: &Engine, customer: &Customer, members: &[u32]) -> Vec<NearMiss> {
+pub(crate) fn near_misses(
+    engine: &Engine,
+    customer: &Customer,
+    members: &[SegmentId],
+) -> Vec<NearMiss> {
     let script_failure = std::cell::Cell::new(None);
     let r = Reference {
         engine,
@@ -53,7 +57,7 @@ pub(crate) fn near_misses(engine: &Engine, customer: &Customer, members: &[u32])
                 engine
                     .checked()
                     .profiles
-                    .get(p as usize)
+                    .get(p.index())
                     .and_then(|p| p.when.as_ref()),
             ) != Some(true)
         {
@@ -70,7 +74,7 @@ pub(crate) fn near_misses(engine: &Engine, customer: &Customer, members: &[u32])
             continue;
         }
         misses.push(NearMiss {
-            rule: u32::try_from(i).unwrap_or(u32::MAX),
+            rule: RuleId::new(i),
             condition: engine.sources().slice(part.span).to_string(),
             shortfall: shortfall(part, customer),
         });

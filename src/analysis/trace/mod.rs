@@ -12,7 +12,7 @@
 use crate::engine::Engine;
 use crate::engine::arbitrate::Verdict;
 use crate::engine::offer::{EvalError, EvalErrorKind, Offer};
-use crate::lang::ir::{Gain, RuleId, SegmentId};
+use crate::lang::ir::{Gain, RuleId, SegmentId, ServiceId};
 use crate::lang::syntax::ast::ActionKind;
 use crate::package::customer::Customer;
 use serde::Serialize;
@@ -50,6 +50,7 @@ pub struct SegmentTrace {
 /// Whether a customer is in a segment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
+#[non_exhaustive]
 pub enum SegmentStatus {
     /// In the segment.
     Member,
@@ -108,6 +109,7 @@ pub struct RuleTrace {
 /// What became of a rule for this customer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
+#[non_exhaustive]
 pub enum RuleStatus {
     /// The customer is not in the rule's segment.
     SegmentNotMatched,
@@ -262,11 +264,11 @@ fn trace(
     let mut member = vec![false; package.segments.len()];
     let mut segment_traces: Vec<(SegmentId, SegmentTrace)> = Vec::new();
     for &id in &package.graph.order {
-        let segment = &package.segments[id as usize];
+        let segment = &package.segments[id.index()];
         let missing: Vec<String> = segment
             .parents
             .iter()
-            .filter(|&&p| !member[p as usize])
+            .filter(|&&p| !member[p.index()])
             .map(|&p| engine.segment_name(p).to_string())
             .collect();
         let (status, failed) = if !missing.is_empty() {
@@ -284,7 +286,7 @@ fn trace(
                 ),
             }
         };
-        member[id as usize] = status == SegmentStatus::Member;
+        member[id.index()] = status == SegmentStatus::Member;
         segment_traces.push((
             id,
             SegmentTrace {
@@ -304,18 +306,18 @@ fn trace(
     let key = |j: usize| {
         let rule = &package.rules[j];
         (
-            package.graph.depth[rule.segment as usize],
+            package.graph.depth[rule.segment.index()],
             rule.priority,
             std::cmp::Reverse(j),
         )
     };
     for (i, rule) in package.rules.iter().enumerate() {
-        if !member[rule.segment as usize] {
+        if !member[rule.segment.index()] {
             statuses.push((RuleStatus::SegmentNotMatched, None));
             continue;
         }
         if let Some(p) = rule.profile {
-            let profile = &package.profiles[p as usize];
+            let profile = &package.profiles[p.index()];
             if r.test(profile.when.as_ref()) != Some(true) {
                 let status = RuleStatus::ProfileNotMatched {
                     profile: profile.name.clone(),
@@ -336,7 +338,7 @@ fn trace(
                 continue;
             }
         }
-        let service = rule.service as usize;
+        let service = rule.service.index();
         match rule.action {
             ActionKind::Suppress => {
                 suppressor[service].get_or_insert(i);
@@ -360,7 +362,7 @@ fn trace(
         if rule.action != ActionKind::Offer || statuses[i].0 != RuleStatus::GainMissing {
             continue;
         }
-        let service = rule.service as usize;
+        let service = rule.service.index();
         let Some(winner) = best[service] else {
             continue;
         };
@@ -408,7 +410,7 @@ fn trace(
             Some(g) if !g.is_finite() => {
                 statuses[i].0 = RuleStatus::GainNotFinite;
                 error.get_or_insert(EvalError {
-                    rule: i as RuleId,
+                    rule: Some(RuleId::new(i)),
                     rule_name: rule.name.clone(),
                     kind: EvalErrorKind::NonFiniteGain(g),
                 });
@@ -417,7 +419,7 @@ fn trace(
                 Offer {
                     service: rule.service,
                     gain: g,
-                    rule: i as RuleId,
+                    rule: RuleId::new(i),
                     segment: rule.segment,
                 },
                 rule.priority,
@@ -426,9 +428,9 @@ fn trace(
     }
     candidates.sort_by(|(a, pa), (b, pb)| {
         b.gain.total_cmp(&a.gain).then(pb.cmp(pa)).then_with(|| {
-            engine.catalog().services[a.service as usize]
+            engine.catalog().services[a.service.index()]
                 .id
-                .cmp(&engine.catalog().services[b.service as usize].id)
+                .cmp(&engine.catalog().services[b.service.index()].id)
         })
     });
     let mut offers: Vec<Offer> = candidates.into_iter().map(|(o, _)| o).collect();
@@ -439,7 +441,7 @@ fn trace(
         engine.catalog().max_offers,
         &mut Vec::new(),
         |offer, verdict| {
-            statuses[offer.rule as usize].0 = match verdict {
+            statuses[offer.rule.index()].0 = match verdict {
                 Verdict::Kept => {
                     rank += 1;
                     RuleStatus::Offered { rank }
@@ -449,7 +451,7 @@ fn trace(
                 Verdict::Capacity => RuleStatus::CutByCapacity,
                 Verdict::Channel => RuleStatus::ChannelMismatch,
                 Verdict::Group { with } => RuleStatus::ExclusiveWith {
-                    service: engine.catalog().services[with as usize].id.clone(),
+                    service: engine.catalog().services[with.index()].id.clone(),
                 },
             };
         },
@@ -460,12 +462,12 @@ fn trace(
         offers.retain(|o| {
             let admitted = allocation.admits(o.service, o.gain, row);
             if !admitted {
-                statuses[o.rule as usize].0 = RuleStatus::CutByCapacity;
+                statuses[o.rule.index()].0 = RuleStatus::CutByCapacity;
             }
             admitted
         });
         for (i, o) in offers.iter().enumerate() {
-            statuses[o.rule as usize].0 = RuleStatus::Offered { rank: i + 1 };
+            statuses[o.rule.index()].0 = RuleStatus::Offered { rank: i + 1 };
         }
     }
     if let Some((script, message)) = script_failure.take() {
@@ -492,9 +494,9 @@ fn trace(
                 "suppress"
             }
             .to_string(),
-            service: engine.catalog().services[rule.service as usize].id.clone(),
+            service: engine.catalog().services[rule.service.index()].id.clone(),
             segment: engine.segment_name(rule.segment).to_string(),
-            location: engine.rule_location(i as RuleId),
+            location: engine.rule_location(RuleId::new(i)),
             status,
             failed,
             gain: gains[i],
@@ -504,7 +506,7 @@ fn trace(
         .iter()
         .enumerate()
         .map(|(rank, o)| {
-            let service = &engine.catalog().services[o.service as usize];
+            let service = &engine.catalog().services[o.service.index()];
             ExplainedOffer {
                 rank: rank + 1,
                 service: service.id.clone(),
@@ -516,7 +518,7 @@ fn trace(
                 // Shown where the rule's gain is the derived one (it may scale it).
                 derivation: if engine
                     .rules()
-                    .get(o.rule as usize)
+                    .get(o.rule.index())
                     .is_some_and(|r| r.uses_derived)
                 {
                     derivation(engine, o.service, customer)
@@ -544,7 +546,7 @@ fn trace(
 }
 
 /// The per-dimension terms of a service's derived gain for a customer.
-fn derivation(engine: &Engine, service: u32, customer: &Customer) -> Vec<DerivedTerm> {
+fn derivation(engine: &Engine, service: ServiceId, customer: &Customer) -> Vec<DerivedTerm> {
     let (Some(model), Some(compiled)) = (engine.model(), engine.compiled_model()) else {
         return Vec::new();
     };

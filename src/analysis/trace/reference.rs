@@ -29,7 +29,7 @@ pub(super) struct Reference<'a> {
 
 impl Reference<'_> {
     fn text(&self, symbol: Symbol) -> &str {
-        self.customer.text(&self.engine.schema(), symbol)
+        self.customer.text(self.engine.schema(), symbol)
     }
 
     pub(super) fn eval(&self, expr: &TypedExpr) -> Option<V> {

@@ -264,6 +264,7 @@ fn fast_evaluator_agrees_with_reference() {
 #[test]
 fn funnel_agrees_with_reference_and_never_increases() {
     use crate::analysis::funnel::{FunnelTally, RULE_STAGES};
+    use crate::lang::ir::RuleId;
     for seed in 0..300u64 {
         let mut rng = Rng(seed ^ 0xF00D);
         let rules = package(&mut rng);
@@ -305,7 +306,7 @@ fn funnel_agrees_with_reference_and_never_increases() {
                 for count in &mut by_rule[i][..passed] {
                     *count += 1;
                 }
-                let service = engine.rule_service(i as u32) as usize;
+                let service = (engine.rule_service(RuleId::new(i))).index();
                 for (stage, flag) in reached[service].iter_mut().enumerate() {
                     *flag |= passed > stage;
                 }
@@ -318,7 +319,7 @@ fn funnel_agrees_with_reference_and_never_increases() {
         }
         let members = vec![0; engine.counts().0];
         let funnel = fast.report(&engine, &members);
-        let mut offer_rules = (0..rule_count).filter(|&i| engine.rule_offers(i as u32));
+        let mut offer_rules = (0..rule_count).filter(|&i| engine.rule_offers(RuleId::new(i)));
         for row in &funnel.rules {
             let i = offer_rules.next().unwrap();
             let counts: Vec<u64> = row.stages.iter().map(|s| s.customers).collect();
@@ -376,7 +377,7 @@ fn capacity_is_never_exceeded() {
             if evaluator.evaluate(c).is_ok() {
                 demand.add(&evaluator, row as u64);
                 for &(s, gain) in evaluator.demand() {
-                    wanted[s as usize].push((gain, row as u64));
+                    wanted[s.index()].push((gain, row as u64));
                 }
             }
         }
@@ -387,7 +388,7 @@ fn capacity_is_never_exceeded() {
             evaluator.set_row(row as u64);
             if let Ok(offers) = evaluator.evaluate(c) {
                 for o in offers {
-                    got[o.service as usize].push(row as u64);
+                    got[o.service.index()].push(row as u64);
                 }
                 // `explain` with the allocation agrees with the evaluator.
                 let explained = super::explain_allocated(&engine, c, &allocation, row as u64);
@@ -395,7 +396,7 @@ fn capacity_is_never_exceeded() {
                     .iter()
                     .map(|o| {
                         (
-                            engine.catalog().services[o.service as usize].id.clone(),
+                            engine.catalog().services[o.service.index()].id.clone(),
                             o.gain,
                         )
                     })

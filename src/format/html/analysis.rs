@@ -2,13 +2,10 @@
 //! capacity, customers left with nothing, satisfaction and loyalty, the
 //! rules and the rows that failed.
 
-use super::{
-    Cell, end_section, escape, name_cell, section, segment_labels, service_names, share, table,
-};
+use super::{Cell, end_section, escape, name_cell, section, segment_labels, service_names, table};
 use crate::analysis::funnel::{Loss, SERVICE_STAGES, heading};
 use crate::analysis::report::DryRunReport;
-use crate::base::number::ratio;
-use crate::base::table::{count, decimal};
+use crate::base::number::{count, decimal, fixed, percent, ratio};
 use std::fmt::Write as _;
 
 fn loss_text(loss: Option<Loss>) -> String {
@@ -150,7 +147,7 @@ pub(super) fn no_offer(out: &mut String, report: &DryRunReport) {
             "{} customers ({}) got no offer. By the deepest segment they reached, with the \
              rule that missed them on a single part of its condition.",
             count(total),
-            share(total, report.totals.evaluated)
+            percent(total, report.totals.evaluated)
         ),
     );
     let labels = segment_labels(report);
@@ -215,9 +212,9 @@ pub(super) fn model(out: &mut String, report: &DryRunReport) {
             .map(|l| {
                 vec![
                     Cell::text(l.outcome.clone()),
-                    Cell::number(format!("{:.4}", l.factor)),
+                    Cell::number(fixed(l.factor, 4)),
                     Cell::number(decimal(l.uplift)).key(format!("loyalty.{}.uplift", l.outcome)),
-                    Cell::number(format!("{:.4}", l.mean_per_customer)),
+                    Cell::number(fixed(l.mean_per_customer, 4)),
                 ]
             })
             .collect();
@@ -246,12 +243,12 @@ pub(super) fn model(out: &mut String, report: &DryRunReport) {
             .map(|d| {
                 vec![
                     name_cell(&d.name, &d.dimension),
-                    Cell::number(format!("{:.4}", d.weight)),
+                    Cell::number(fixed(d.weight, 4)),
                     Cell::number(count(d.rated)),
                     Cell::number(d.mean_before.map_or("-".to_string(), decimal)),
                     Cell::number(d.mean_after.map_or("-".to_string(), decimal)),
-                    Cell::number(format!("{:.4}", d.mean_points)),
-                    Cell::number(format!("{:.4}", d.weighted_points)),
+                    Cell::number(fixed(d.mean_points, 4)),
+                    Cell::number(fixed(d.weighted_points, 4)),
                 ]
             })
             .collect();

@@ -4,11 +4,11 @@
 use super::svg::{self, Label};
 use super::{
     Card, Cell, PageMeta, Tone, cards, document, end_section, escape, footer, header, name_cell,
-    section, share, signed, signed_count, table,
+    section, signed, signed_count, table,
 };
 use crate::analysis::diff::{Changes, DiffReport, NamedBeforeAfter};
 use crate::analysis::funnel::{SERVICE_STAGES, heading};
-use crate::base::table::{count, decimal};
+use crate::base::number::{count, decimal, percent};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -103,7 +103,7 @@ fn summary(out: &mut String, report: &DiffReport) {
                 value: count(report.customers_affected),
                 note: format!(
                     "{} of the customers",
-                    share(report.customers_affected, report.customers)
+                    percent(report.customers_affected, report.customers)
                 ),
                 tone: Tone::Plain,
             },
@@ -365,34 +365,7 @@ fn figures(
         return;
     }
     let name = |id: &str| names.get(id).cloned().unwrap_or_default();
-    let changed: Vec<&&NamedBeforeAfter> = shown
-        .iter()
-        .filter(|i| i.figures.offers_before != i.figures.offers_after)
-        .collect();
-    if changed.is_empty() {
-        out.push_str("<p class=\"callout ok\">The number of offers did not change anywhere.</p>\n");
-    } else {
-        let labels: Vec<Label> = changed
-            .iter()
-            .map(|i| Label {
-                name: name(&i.name),
-                id: i.name.clone(),
-            })
-            .collect();
-        let values: Vec<f64> = changed
-            .iter()
-            .map(|i| i.figures.offers_after as f64 - i.figures.offers_before as f64)
-            .collect();
-        let texts: Vec<String> = changed
-            .iter()
-            .map(|i| signed_count(i.figures.offers_before, i.figures.offers_after))
-            .collect();
-        let _ = writeln!(
-            out,
-            "<figure class=\"bars\"><div class=\"scroll\">{}</div></figure>",
-            svg::changes(&labels, &values, &texts, title)
-        );
-    }
+    offer_changes(out, &shown, &name, title);
     let rows = shown
         .iter()
         .map(|i| {
@@ -449,6 +422,43 @@ fn figures(
         rows,
     );
     end_section(out);
+}
+
+/// A bar per item whose number of offers changed, or a note that none did.
+fn offer_changes(
+    out: &mut String,
+    shown: &[&NamedBeforeAfter],
+    name: &dyn Fn(&str) -> String,
+    title: &str,
+) {
+    let changed: Vec<&&NamedBeforeAfter> = shown
+        .iter()
+        .filter(|i| i.figures.offers_before != i.figures.offers_after)
+        .collect();
+    if changed.is_empty() {
+        out.push_str("<p class=\"callout ok\">The number of offers did not change anywhere.</p>\n");
+        return;
+    }
+    let labels: Vec<Label> = changed
+        .iter()
+        .map(|i| Label {
+            name: name(&i.name),
+            id: i.name.clone(),
+        })
+        .collect();
+    let values: Vec<f64> = changed
+        .iter()
+        .map(|i| i.figures.offers_after as f64 - i.figures.offers_before as f64)
+        .collect();
+    let texts: Vec<String> = changed
+        .iter()
+        .map(|i| signed_count(i.figures.offers_before, i.figures.offers_after))
+        .collect();
+    let _ = writeln!(
+        out,
+        "<figure class=\"bars\"><div class=\"scroll\">{}</div></figure>",
+        svg::changes(&labels, &values, &texts, title)
+    );
 }
 
 fn funnel(out: &mut String, report: &DiffReport, names: &BTreeMap<String, String>) {

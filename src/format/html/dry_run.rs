@@ -5,11 +5,10 @@ use super::analysis::{capacity, errors, funnel, model, no_offer, rules};
 use super::svg::{self, Label, Panel, Range};
 use super::{
     Card, Cell, PageMeta, Tone, cards, document, end_section, escape, footer, header, name_cell,
-    section, segment_labels, share, table,
+    section, segment_labels, table,
 };
 use crate::analysis::report::DryRunReport;
-use crate::base::number::ratio;
-use crate::base::table::{count, decimal};
+use crate::base::number::{count, decimal, percent, ratio};
 use std::fmt::Write as _;
 
 /// The dry-run report as a self-contained HTML page.
@@ -109,7 +108,7 @@ fn summary(out: &mut String, report: &DryRunReport) {
                 value: count(t.customers_with_offers),
                 note: format!(
                     "{} of those evaluated",
-                    share(t.customers_with_offers, t.evaluated)
+                    percent(t.customers_with_offers, t.evaluated)
                 ),
                 tone: Tone::Plain,
             },
@@ -150,6 +149,12 @@ fn summary(out: &mut String, report: &DryRunReport) {
             },
         ],
     );
+    offers_per_customer(out, report);
+    end_section(out);
+}
+
+/// How many customers got no offer, one offer, two...
+fn offers_per_customer(out: &mut String, report: &DryRunReport) {
     out.push_str("<h3>Offers per customer</h3>\n");
     let most = report
         .offers_per_customer
@@ -172,7 +177,7 @@ fn summary(out: &mut String, report: &DryRunReport) {
                     .key(format!("offers_per_customer.{n}"))
                     .bar(ratio(customers, most))
                     .class("bar-cell"),
-                Cell::number(share(customers, report.totals.evaluated)),
+                Cell::number(percent(customers, report.totals.evaluated)),
             ]
         })
         .collect();
@@ -183,7 +188,6 @@ fn summary(out: &mut String, report: &DryRunReport) {
         &[false, true, true],
         rows,
     );
-    end_section(out);
 }
 
 fn segments(out: &mut String, report: &DryRunReport) {

@@ -285,7 +285,6 @@ fn name_cell(name: &str, id: &str) -> Cell {
     ))
 }
 
-/// `n` as a share of `of`, as the table report writes it.
 /// Display names of the report's services, by id.
 fn service_names(
     report: &crate::analysis::report::DryRunReport,
@@ -308,14 +307,6 @@ fn segment_labels(
         .collect()
 }
 
-fn share(n: u64, of: u64) -> String {
-    if of > 0 {
-        format!("{:.1}%", 100.0 * n as f64 / of as f64)
-    } else {
-        "-".into()
-    }
-}
-
 /// A change with its sign, two places.
 fn signed(v: f64) -> String {
     format!("{v:+.2}")
@@ -323,7 +314,7 @@ fn signed(v: f64) -> String {
 
 /// A change in a count with its sign.
 fn signed_count(before: u64, after: u64) -> String {
-    use crate::base::table::count;
+    use crate::base::number::count;
     if after == before {
         "0".to_string()
     } else if after > before {

@@ -5,7 +5,7 @@
 
 use super::escape;
 use crate::analysis::report::SegmentRow;
-use crate::base::table::{count, decimal};
+use crate::base::number::{count, decimal};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
@@ -309,23 +309,14 @@ fn blue(t: f64) -> String {
     )
 }
 
-/// The segment graph, one layer per depth: a circle per segment, its area
-/// proportional to its customers and its colour to their mean expected gain,
-/// and a line from each parent to each child.
-pub(super) fn segment_graph(segments: &[SegmentRow]) -> String {
-    const LAYER: f64 = 172.0;
-    const TOP: f64 = 78.0;
-    const R_MAX: f64 = 34.0;
-    const R_MIN: f64 = 6.0;
-    if segments.is_empty() {
-        return String::new();
-    }
-    let index: HashMap<&str, usize> = segments
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.segment.as_str(), i))
-        .collect();
-    let depth = segments.iter().map(|s| s.depth).max().unwrap_or(0) as usize;
+/// Where each segment sits across its layer, from 0 to 1, and how many
+/// segments the widest layer holds. Each layer is in the order of its
+/// parents' mean position (fewer crossings), declaration order among equals.
+fn arrange(
+    segments: &[SegmentRow],
+    index: &HashMap<&str, usize>,
+    depth: usize,
+) -> (Vec<f64>, usize) {
     let mut layers: Vec<Vec<usize>> = vec![Vec::new(); depth + 1];
     for (i, s) in segments.iter().enumerate() {
         if let Some(layer) = layers.get_mut(s.depth as usize) {
@@ -333,9 +324,6 @@ pub(super) fn segment_graph(segments: &[SegmentRow]) -> String {
         }
     }
     let widest = layers.iter().map(Vec::len).max().unwrap_or(1);
-    let width = WIDTH.max(widest as f64 * 176.0);
-    // Each layer in the order of its parents' mean position (fewer crossings),
-    // declaration order among equals.
     let mut across = vec![0.5; segments.len()];
     for layer in &mut layers {
         let key = |i: &usize| {
@@ -358,6 +346,86 @@ pub(super) fn segment_graph(segments: &[SegmentRow]) -> String {
             across[i] = (k as f64 + 0.5) / layer.len() as f64;
         }
     }
+    (across, widest)
+}
+
+/// The segment graph's legend: the colour scale from the lowest to the
+/// highest mean gain (`range`, none when no segment has customers), and a
+/// circle of `key_radius` for the biggest segment's customers.
+fn graph_legend(out: &mut String, range: Option<(f64, f64)>, biggest: u64, key_radius: f64) {
+    let _ = writeln!(
+        out,
+        "<defs><linearGradient id=\"gain-scale\">\
+         <stop offset=\"0\" stop-color=\"{}\"/><stop offset=\"0.5\" stop-color=\"{}\"/>\
+         <stop offset=\"1\" stop-color=\"{}\"/></linearGradient></defs>\
+         <g class=\"legend\"><text x=\"0\" y=\"16\">Mean expected gain per customer</text>\
+         <rect x=\"0\" y=\"24\" width=\"200\" height=\"10\" fill=\"url(#gain-scale)\"/>\
+         <text x=\"0\" y=\"50\">{}</text><text x=\"200\" y=\"50\" text-anchor=\"end\">{}</text>\
+         <circle class=\"size-key\" cx=\"262\" cy=\"30\" r=\"{key_radius:.0}\"/>\
+         <text x=\"306\" y=\"26\">Circle area: customers</text>\
+         <text x=\"306\" y=\"42\">(largest: {})</text></g>",
+        blue(0.0),
+        blue(0.5),
+        blue(1.0),
+        range.map_or("-".into(), |(low, _)| decimal(low)),
+        range.map_or("-".into(), |(_, high)| decimal(high)),
+        count(biggest)
+    );
+}
+
+/// One segment of the graph: its circle at `(cx, cy)` with radius `r`, its
+/// label below from `label_y`, its id when the label differs, and its figures.
+fn node(out: &mut String, s: &SegmentRow, (cx, cy, r): (f64, f64, f64), fill: &str, label_y: f64) {
+    let _ = write!(
+        out,
+        "<g class=\"node\" data-segment=\"{}\"><title>{} ({}): {} customers, {} offers, \
+         mean expected gain {}</title>\
+         <circle cx=\"{cx:.1}\" cy=\"{cy:.1}\" r=\"{r:.1}\" fill=\"{fill}\"/>\
+         <text class=\"node-label\" x=\"{cx:.1}\" y=\"{label_y:.1}\">{}</text>",
+        escape(&s.segment),
+        escape(&s.label),
+        escape(&s.segment),
+        count(s.customers),
+        count(s.offers),
+        decimal(s.mean_gain),
+        escape(&s.label)
+    );
+    let mut next = label_y + 15.0;
+    if s.label != s.segment {
+        let _ = write!(
+            out,
+            "<text class=\"node-id\" x=\"{cx:.1}\" y=\"{next:.1}\">{}</text>",
+            escape(&s.segment)
+        );
+        next += 15.0;
+    }
+    let _ = writeln!(
+        out,
+        "<text class=\"node-figures\" x=\"{cx:.1}\" y=\"{next:.1}\">{} · gain {}</text></g>",
+        count(s.customers),
+        decimal(s.mean_gain)
+    );
+}
+
+/// The segment graph, one layer per depth: a circle per segment, its area
+/// proportional to its customers and its colour to their mean expected gain,
+/// and a line from each parent to each child.
+pub(super) fn segment_graph(segments: &[SegmentRow]) -> String {
+    const LAYER: f64 = 172.0;
+    const TOP: f64 = 78.0;
+    const R_MAX: f64 = 34.0;
+    const R_MIN: f64 = 6.0;
+    if segments.is_empty() {
+        return String::new();
+    }
+    let index: HashMap<&str, usize> = segments
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.segment.as_str(), i))
+        .collect();
+    let depth = segments.iter().map(|s| s.depth).max().unwrap_or(0) as usize;
+    let (across, widest) = arrange(segments, &index, depth);
+    let width = WIDTH.max(widest as f64 * 176.0);
     let biggest = segments.iter().map(|s| s.customers).max().unwrap_or(0);
     let gains: Vec<f64> = segments
         .iter()
@@ -391,32 +459,8 @@ pub(super) fn segment_graph(segments: &[SegmentRow]) -> String {
     let height = TOP + (depth as f64 + 1.0) * LAYER - 20.0;
     let mut out = String::new();
     open(&mut out, width, height, "The segment graph");
-    let _ = writeln!(
-        out,
-        "<defs><linearGradient id=\"gain-scale\">\
-         <stop offset=\"0\" stop-color=\"{}\"/><stop offset=\"0.5\" stop-color=\"{}\"/>\
-         <stop offset=\"1\" stop-color=\"{}\"/></linearGradient></defs>\
-         <g class=\"legend\"><text x=\"0\" y=\"16\">Mean expected gain per customer</text>\
-         <rect x=\"0\" y=\"24\" width=\"200\" height=\"10\" fill=\"url(#gain-scale)\"/>\
-         <text x=\"0\" y=\"50\">{}</text><text x=\"200\" y=\"50\" text-anchor=\"end\">{}</text>\
-         <circle class=\"size-key\" cx=\"262\" cy=\"30\" r=\"{R_MAX:.0}\"/>\
-         <text x=\"306\" y=\"26\">Circle area: customers</text>\
-         <text x=\"306\" y=\"42\">(largest: {})</text></g>",
-        blue(0.0),
-        blue(0.5),
-        blue(1.0),
-        if gains.is_empty() {
-            "-".into()
-        } else {
-            decimal(low)
-        },
-        if gains.is_empty() {
-            "-".into()
-        } else {
-            decimal(high)
-        },
-        count(biggest)
-    );
+    let range = (!gains.is_empty()).then_some((low, high));
+    graph_legend(&mut out, range, biggest, R_MAX);
     out.push_str("<g class=\"edges\">\n");
     for (i, s) in segments.iter().enumerate() {
         let (cx, cy, r) = place(i);
@@ -442,35 +486,7 @@ pub(super) fn segment_graph(segments: &[SegmentRow]) -> String {
             "#e5e7eb".to_string()
         };
         let label_y = TOP + s.depth as f64 * LAYER + 2.0 * R_MAX + 18.0;
-        let _ = write!(
-            out,
-            "<g class=\"node\" data-segment=\"{}\"><title>{} ({}): {} customers, {} offers, \
-             mean expected gain {}</title>\
-             <circle cx=\"{cx:.1}\" cy=\"{cy:.1}\" r=\"{r:.1}\" fill=\"{fill}\"/>\
-             <text class=\"node-label\" x=\"{cx:.1}\" y=\"{label_y:.1}\">{}</text>",
-            escape(&s.segment),
-            escape(&s.label),
-            escape(&s.segment),
-            count(s.customers),
-            count(s.offers),
-            decimal(s.mean_gain),
-            escape(&s.label)
-        );
-        let mut next = label_y + 15.0;
-        if s.label != s.segment {
-            let _ = write!(
-                out,
-                "<text class=\"node-id\" x=\"{cx:.1}\" y=\"{next:.1}\">{}</text>",
-                escape(&s.segment)
-            );
-            next += 15.0;
-        }
-        let _ = writeln!(
-            out,
-            "<text class=\"node-figures\" x=\"{cx:.1}\" y=\"{next:.1}\">{} · gain {}</text></g>",
-            count(s.customers),
-            decimal(s.mean_gain)
-        );
+        node(&mut out, s, (cx, cy, r), &fill, label_y);
     }
     out.push_str("</svg>\n");
     out

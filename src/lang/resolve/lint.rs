@@ -4,7 +4,7 @@
 
 use crate::base::diagnostic::{Code, Diagnostic};
 use crate::base::source::{SourceMap, Span};
-use crate::lang::ir::{CheckedPackage, Gain, TypedExpr, TypedKind};
+use crate::lang::ir::{CheckedPackage, Gain, SegmentId, TypedExpr, TypedKind};
 use crate::lang::syntax::ast::{ActionKind, BinaryOp, UnaryOp};
 use crate::package::catalog::Catalog;
 use crate::package::schema::{Slot, Symbol};
@@ -24,47 +24,43 @@ pub(super) fn lint(
 }
 
 /// `ancestors[s]` lists every segment a member of `s` must also be in (not `s` itself).
-fn ancestors(package: &CheckedPackage) -> Vec<Vec<u32>> {
-    let mut result: Vec<Vec<u32>> = vec![Vec::new(); package.segments.len()];
+fn ancestors(package: &CheckedPackage) -> Vec<Vec<SegmentId>> {
+    let mut result: Vec<Vec<SegmentId>> = vec![Vec::new(); package.segments.len()];
     for &id in &package.graph.order {
-        let mut set: Vec<u32> = Vec::new();
+        let mut set: Vec<SegmentId> = Vec::new();
         for &parent in package
             .segments
-            .get(id as usize)
+            .get(id.index())
             .map_or(&[][..], |s| &s.parents)
         {
             set.push(parent);
-            set.extend(
-                result
-                    .get(parent as usize)
-                    .map_or(&[][..], |a| a.as_slice()),
-            );
+            set.extend(result.get(parent.index()).map_or(&[][..], |a| a.as_slice()));
         }
         set.sort_unstable();
         set.dedup();
-        if let Some(slot) = result.get_mut(id as usize) {
+        if let Some(slot) = result.get_mut(id.index()) {
             *slot = set;
         }
     }
     result
 }
 
-fn unused(package: &CheckedPackage, ancestors: &[Vec<u32>], out: &mut Vec<Diagnostic>) {
+fn unused(package: &CheckedPackage, ancestors: &[Vec<SegmentId>], out: &mut Vec<Diagnostic>) {
     let mut used = vec![false; package.segments.len()];
     let mut profile_used = vec![false; package.profiles.len()];
     for rule in &package.rules {
-        if let Some(u) = used.get_mut(rule.segment as usize) {
+        if let Some(u) = used.get_mut(rule.segment.index()) {
             *u = true;
         }
         for &a in ancestors
-            .get(rule.segment as usize)
+            .get(rule.segment.index())
             .map_or(&[][..], |a| a.as_slice())
         {
-            if let Some(u) = used.get_mut(a as usize) {
+            if let Some(u) = used.get_mut(a.index()) {
                 *u = true;
             }
         }
-        if let Some(p) = rule.profile.and_then(|p| profile_used.get_mut(p as usize)) {
+        if let Some(p) = rule.profile.and_then(|p| profile_used.get_mut(p.index())) {
             *p = true;
         }
     }
@@ -244,22 +240,22 @@ fn flip(op: BinaryOp) -> Option<BinaryOp> {
 
 fn contradictions(
     package: &CheckedPackage,
-    ancestors: &[Vec<u32>],
+    ancestors: &[Vec<SegmentId>],
     sources: &SourceMap,
     out: &mut Vec<Diagnostic>,
 ) {
-    let path_facts = |segment: u32| {
+    let path_facts = |segment: SegmentId| {
         let mut facts = Facts::default();
         let own = std::iter::once(segment);
         let chain = ancestors
-            .get(segment as usize)
+            .get(segment.index())
             .into_iter()
             .flatten()
             .copied();
         for id in chain.chain(own) {
             if let Some(when) = package
                 .segments
-                .get(id as usize)
+                .get(id.index())
                 .and_then(|s| s.when.as_ref())
             {
                 facts.add(when);
@@ -269,7 +265,7 @@ fn contradictions(
     };
     let mut empty = vec![false; package.segments.len()];
     for (id, segment) in package.segments.iter().enumerate() {
-        let facts = path_facts(u32::try_from(id).unwrap_or(u32::MAX));
+        let facts = path_facts(SegmentId::new(id));
         if let Some(d) = explain_conflict(&facts, sources, segment.name_span, || {
             format!("segment `{}` can never contain anyone", segment.name)
         }) {
@@ -282,7 +278,7 @@ fn contradictions(
         }
     }
     for rule in &package.rules {
-        if empty.get(rule.segment as usize).copied().unwrap_or(false) {
+        if empty.get(rule.segment.index()).copied().unwrap_or(false) {
             continue;
         }
         let mut facts = path_facts(rule.segment);
@@ -325,7 +321,7 @@ fn explain_conflict(
 fn shadowed(
     package: &CheckedPackage,
     catalog: &Catalog,
-    ancestors: &[Vec<u32>],
+    ancestors: &[Vec<SegmentId>],
     out: &mut Vec<Diagnostic>,
 ) {
     let unconditional = |r: &crate::lang::ir::Rule| r.when.is_none() && r.profile.is_none();
@@ -334,7 +330,7 @@ fn shadowed(
     let mut blockers: Vec<Vec<usize>> = vec![Vec::new(); catalog.services.len()];
     for (j, other) in package.rules.iter().enumerate() {
         if unconditional(other)
-            && let Some(list) = blockers.get_mut(other.service as usize)
+            && let Some(list) = blockers.get_mut(other.service.index())
         {
             list.push(j);
         }
@@ -345,13 +341,13 @@ fn shadowed(
         }
         let service = catalog
             .services
-            .get(rule.service as usize)
+            .get(rule.service.index())
             .map_or("", |s| s.id.as_str());
         let path = ancestors
-            .get(rule.segment as usize)
+            .get(rule.segment.index())
             .map_or(&[][..], |a| a.as_slice());
         let candidates = blockers
-            .get(rule.service as usize)
+            .get(rule.service.index())
             .map_or(&[][..], Vec::as_slice);
         let blocker = candidates
             .iter()

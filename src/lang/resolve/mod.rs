@@ -10,7 +10,7 @@ mod types;
 use crate::base::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::base::source::{SourceMap, Span};
 use crate::lang::graph;
-use crate::lang::ir::{self, CheckedPackage, Gain, Type};
+use crate::lang::ir::{self, CheckedPackage, Gain, ProfileId, RuleId, SegmentId, ServiceId, Type};
 use crate::lang::syntax::ast::{self, ActionKind, Item};
 use crate::package::catalog::Catalog;
 use crate::package::schema::Schema;
@@ -20,7 +20,7 @@ pub(crate) struct Resolver<'a> {
     pub catalog: &'a Catalog,
     pub schema: &'a mut Schema,
     pub sources: &'a SourceMap,
-    pub services: HashMap<&'a str, u32>,
+    pub services: HashMap<&'a str, ServiceId>,
     pub diagnostics: Vec<Diagnostic>,
     /// Declarations that failed to parse: references to them are not errors again.
     pub broken: &'a [String],
@@ -47,7 +47,7 @@ pub(crate) fn resolve(
         .services
         .iter()
         .enumerate()
-        .map(|(i, s)| (s.id.as_str(), u32::try_from(i).unwrap_or(u32::MAX)))
+        .map(|(i, s)| (s.id.as_str(), ServiceId::new(i)))
         .collect();
     let tracked: Vec<(String, Option<u32>)> = catalog
         .services
@@ -101,9 +101,17 @@ impl Resolver<'_> {
             return None;
         }
 
-        let segment_ids = self.index_names("segment", segment_decls.iter().map(|s| &s.name));
-        let profile_ids = self.index_names("profile", profile_decls.iter().map(|p| &p.name));
-        self.index_names("rule", rule_decls.iter().map(|r| &r.name));
+        let segment_ids = self.index_names(
+            "segment",
+            segment_decls.iter().map(|s| &s.name),
+            SegmentId::new,
+        );
+        let profile_ids = self.index_names(
+            "profile",
+            profile_decls.iter().map(|p| &p.name),
+            ProfileId::new,
+        );
+        self.index_names("rule", rule_decls.iter().map(|r| &r.name), RuleId::new);
 
         // Segments: parents first, so the graph can be checked before anything else.
         let mut parents = Vec::with_capacity(segment_decls.len());
@@ -193,18 +201,15 @@ impl Resolver<'_> {
     }
 
     /// Maps names to dense ids; reports duplicates against the first declaration.
-    fn index_names<'n>(
+    fn index_names<'n, Id: Copy>(
         &mut self,
         what: &str,
         names: impl Iterator<Item = &'n ast::Name>,
-    ) -> HashMap<&'n str, u32> {
-        let mut ids: HashMap<&str, u32> = HashMap::new();
-        let mut spans: Vec<Span> = Vec::new();
-        for name in names {
-            let id = u32::try_from(spans.len()).unwrap_or(u32::MAX);
-            spans.push(name.span);
-            if let Some(&first) = ids.get(name.text.as_str()) {
-                let first_span = spans.get(first as usize).copied().unwrap_or_default();
+        id_of: impl Fn(usize) -> Id,
+    ) -> HashMap<&'n str, Id> {
+        let mut ids: HashMap<&str, (Id, Span)> = HashMap::new();
+        for (i, name) in names.enumerate() {
+            if let Some(&(_, first_span)) = ids.get(name.text.as_str()) {
                 self.error(
                     Diagnostic::error(
                         Code::DuplicateName,
@@ -217,19 +222,19 @@ impl Resolver<'_> {
                     )),
                 );
             } else {
-                ids.insert(name.text.as_str(), id);
+                ids.insert(name.text.as_str(), (id_of(i), name.span));
             }
         }
-        ids
+        ids.into_iter().map(|(name, (id, _))| (name, id)).collect()
     }
 
-    fn cycle_error(&mut self, decls: &[ast::SegmentDecl], cycle: &[u32]) {
+    fn cycle_error(&mut self, decls: &[ast::SegmentDecl], cycle: &[SegmentId]) {
         let names: Vec<&str> = cycle
             .iter()
-            .filter_map(|&id| decls.get(id as usize))
+            .filter_map(|id| decls.get(id.index()))
             .map(|d| d.name.text.as_str())
             .collect();
-        let Some(first) = cycle.first().and_then(|&id| decls.get(id as usize)) else {
+        let Some(first) = cycle.first().and_then(|id| decls.get(id.index())) else {
             return;
         };
         let mut diagnostic = Diagnostic::error(
@@ -244,9 +249,10 @@ impl Resolver<'_> {
             "a segment cannot be (indirectly) its own parent; remove one of the `under` links",
         );
         for window in cycle.windows(2) {
-            let (Some(parent), Some(child)) =
-                (decls.get(window[0] as usize), decls.get(window[1] as usize))
-            else {
+            let (Some(parent), Some(child)) = (
+                decls.get((window[0]).index()),
+                decls.get((window[1]).index()),
+            ) else {
                 continue;
             };
             if let Some(link) = child.parents.iter().find(|p| p.text == parent.name.text) {
@@ -262,8 +268,8 @@ impl Resolver<'_> {
     fn rule(
         &mut self,
         decl: &ast::RuleDecl,
-        segment_ids: &HashMap<&str, u32>,
-        profile_ids: &HashMap<&str, u32>,
+        segment_ids: &HashMap<&str, SegmentId>,
+        profile_ids: &HashMap<&str, ProfileId>,
     ) -> Option<ir::Rule> {
         let segment = segment_ids.get(decl.segment.text.as_str()).copied();
         if segment.is_none() && !self.broken.contains(&decl.segment.text) {
@@ -327,7 +333,7 @@ impl Resolver<'_> {
                 Some(Gain::Expr(typed))
             }
             (ActionKind::Offer, None, Some(service)) => {
-                let entry = self.catalog.services.get(service as usize)?;
+                let entry = self.catalog.services.get(service.index())?;
                 match entry.default_gain {
                     Some(gain) => Some(Gain::Default(gain)),
                     None if self.has_effects(service) => Some(Gain::Derived),
@@ -365,16 +371,16 @@ impl Resolver<'_> {
     }
 
     /// Whether the satisfaction model can derive a gain for this service.
-    fn has_effects(&self, service: u32) -> bool {
+    fn has_effects(&self, service: ServiceId) -> bool {
         !self.catalog.satisfaction.dimensions.is_empty()
             && self
                 .catalog
                 .services
-                .get(service as usize)
+                .get(service.index())
                 .is_some_and(|s| !s.effects.is_empty())
     }
 
-    pub(crate) fn service(&mut self, name: &ast::Name) -> Option<u32> {
+    pub(crate) fn service(&mut self, name: &ast::Name) -> Option<ServiceId> {
         if let Some(&id) = self.services.get(name.text.as_str()) {
             return Some(id);
         }

@@ -375,7 +375,7 @@ impl Resolver<'_> {
             }
         };
         let service = self.service(&name)?;
-        let entry = self.catalog.services.get(service as usize)?;
+        let entry = self.catalog.services.get(service.index())?;
         let Some(slot) = entry
             .in_use
             .as_deref()

@@ -1,24 +1,19 @@
-//! The test report as text.
+//! The rule test report as text.
 //!
 //! In: a [`TestReport`] or a [`Coverage`].
-//! Out: the text a test runner prints (one line per case, the failures with
+//! Out: the text a test runner prints: one line per case, the failures with
 //! actual offers and segments, diagnostics for bad files, the coverage
-//! section and the final verdict), and the helpers that write lists and
-//! numbers the same way in failure messages.
+//! section and the final verdict. Lists and numbers are written as in the
+//! failure messages (`testing::words`, `number::trimmed`).
 
-use super::{Coverage, FileError, TestReport};
+use crate::analysis::testing::words::list;
+use crate::analysis::testing::{Coverage, FileError, TestReport};
 use crate::base::diagnostic::{Code, Diagnostic};
+use crate::base::number::trimmed;
 use std::collections::HashSet;
 use std::fmt::Write as _;
 
 impl TestReport {
-    /// Whether the run is a success: every case passed, every file was read,
-    /// and at least one case ran (a filter that matches nothing is a failure,
-    /// so that a mistyped filter cannot pass in CI).
-    pub fn success(&self) -> bool {
-        self.failed == 0 && self.file_errors.is_empty() && !self.cases.is_empty()
-    }
-
     /// The report as a test runner prints it; with `coverage`, the coverage
     /// section before the final line. `color` paints diagnostics of bad files.
     pub fn to_text(&self, coverage: bool, color: bool) -> String {
@@ -50,7 +45,7 @@ impl TestReport {
                 let offers: Vec<String> = case
                     .offers
                     .iter()
-                    .map(|o| format!("{} {} ({})", o.service, number(o.gain), o.rule))
+                    .map(|o| format!("{} {} ({})", o.service, trimmed(o.gain), o.rule))
                     .collect();
                 let _ = writeln!(out, "      actual offers: {}", list(&offers));
                 let _ = writeln!(out, "      actual segments: {}", list(&case.segments));
@@ -128,21 +123,15 @@ impl Coverage {
             count(matched, self.profiles.len())
         );
 
-        let mut section = |title: &str, lines: Vec<String>| {
-            if !lines.is_empty() {
-                let _ = writeln!(out, "  {title}:");
-                for line in lines {
-                    let _ = writeln!(out, "    {line}");
-                }
-            }
-        };
         section(
+            &mut out,
             "rules never fired",
             (self.rules.iter().filter(|r| r.fired == 0))
                 .map(|r| format!("{}  ({})", r.name, r.location))
                 .collect(),
         );
         section(
+            &mut out,
             "offer rules that fired but never made an offer (overridden, suppressed or cut)",
             (self
                 .rules
@@ -152,17 +141,40 @@ impl Coverage {
             .collect(),
         );
         section(
+            &mut out,
             "segments never entered",
             (self.segments.iter().filter(|s| s.entered == 0))
                 .map(|s| format!("{}  ({})", s.name, s.location))
                 .collect(),
         );
         section(
+            &mut out,
             "profiles never matched",
             (self.profiles.iter().filter(|p| p.matched == 0))
                 .map(|p| p.name.clone())
                 .collect(),
         );
+        let (never_true, never_false) = self.conditions_never_seen();
+        let everything = never_true.is_empty() && never_false.is_empty();
+        section(&mut out, "conditions never seen true", never_true);
+        section(&mut out, "conditions never seen false", never_false);
+        let all = |n: usize, total: usize| n == total;
+        if everything
+            && all(fired, self.rules.len())
+            && all(entered, self.segments.len())
+            && all(matched, self.profiles.len())
+            && self.rules.iter().all(|r| !r.offers || r.offered > 0)
+        {
+            out.push_str("  every rule made an offer or suppressed one, every segment and profile held, every condition was seen true and false\n");
+        }
+        out
+    }
+
+    /// The conditions and `and`/`or` parts of the segments, then the rules,
+    /// that were evaluated but never seen true, and never seen false, one
+    /// line each. A whole condition never true is left out: that is already
+    /// a rule never fired or a segment never entered.
+    fn conditions_never_seen(&self) -> (Vec<String>, Vec<String>) {
         let owners = (self.segments.iter())
             .map(|s| ("segment", &s.name, &s.condition))
             .chain(self.rules.iter().map(|r| ("rule", &r.name, &r.condition)));
@@ -171,7 +183,6 @@ impl Coverage {
             let Some(c) = condition.as_ref().filter(|c| c.counts.reached()) else {
                 continue;
             };
-            // "never true" of a whole condition is already "never fired/entered".
             if c.counts.seen_false == 0 {
                 never_false.push(format!("{kind} {name}: `{}`  ({})", c.text, c.location));
             }
@@ -185,45 +196,20 @@ impl Coverage {
                 }
             }
         }
-        let everything = never_true.is_empty() && never_false.is_empty();
-        section("conditions never seen true", never_true);
-        section("conditions never seen false", never_false);
-        let all = |n: usize, total: usize| n == total;
-        if everything
-            && all(fired, self.rules.len())
-            && all(entered, self.segments.len())
-            && all(matched, self.profiles.len())
-            && self.rules.iter().all(|r| !r.offers || r.offered > 0)
-        {
-            out.push_str("  every rule made an offer or suppressed one, every segment and profile held, every condition was seen true and false\n");
+        (never_true, never_false)
+    }
+}
+
+/// A titled list of the coverage section; nothing when it is empty.
+fn section(out: &mut String, title: &str, lines: Vec<String>) {
+    if !lines.is_empty() {
+        let _ = writeln!(out, "  {title}:");
+        for line in lines {
+            let _ = writeln!(out, "    {line}");
         }
-        out
     }
 }
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
-}
-
-pub(super) fn list<T: AsRef<str>>(items: &[T]) -> String {
-    format!("[{}]", join(items))
-}
-
-pub(super) fn join<T: AsRef<str>>(items: &[T]) -> String {
-    items
-        .iter()
-        .map(AsRef::as_ref)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// A number as people write it: at most four decimals, no trailing zeros.
-pub(super) fn number(x: f64) -> String {
-    let text = format!("{x:.4}");
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    if text == "-0" {
-        "0".into()
-    } else {
-        text.into()
-    }
 }

@@ -1,30 +1,17 @@
-//! The calibration report as text tables and as a catalog fragment, and
-//! calibration errors as text (the JSON form is the report's serde shape).
+//! The calibration report as text tables and as a catalog fragment (the
+//! JSON form is the report's serde shape; an error's text is
+//! `calibrate::render_error`, beside the error).
 
-use super::error::CalibrationError;
-use super::{CalibrationReport, HeldOutFit, OutcomeKind, SegmentFit, WeightSource};
-use crate::base::table::{Table, count};
+use crate::analysis::calibrate::{
+    CalibrationReport, HeldOutFit, OutcomeKind, SegmentFit, WeightSource,
+};
+use crate::base::number::{count, fixed_or_dash};
+use crate::base::table::Table;
 use std::fmt::Write as _;
 
-/// An error as the command line shows it: code, message, help.
-pub fn render_error(error: &CalibrationError) -> String {
-    let mut out = format!("error[{}]: {error}\n", error.code());
-    if let Some(help) = error.help() {
-        let _ = writeln!(out, "  = help: {help}");
-    }
-    out
-}
-
-fn number(v: f64, places: usize) -> String {
-    if v.is_finite() {
-        format!("{v:.places$}")
-    } else {
-        "-".into()
-    }
-}
-
+/// An optional statistic: `-` when there is none (or it is not finite).
 fn maybe(v: Option<f64>, places: usize) -> String {
-    v.map_or_else(|| "-".into(), |v| number(v, places))
+    v.map_or_else(|| "-".into(), |v| fixed_or_dash(v, places))
 }
 
 impl WeightSource {
@@ -43,22 +30,35 @@ impl CalibrationReport {
     /// The report as readable text tables.
     pub fn to_table(&self) -> String {
         let mut out = String::new();
+        self.heading(&mut out);
+        self.weights_table(&mut out);
+        self.held_out_text(&mut out);
+        if !self.segments.is_empty() {
+            self.segment_weights_table(&mut out);
+            self.segment_held_out_table(&mut out);
+        }
+        self.reliability_table(&mut out);
+        self.fuzzy_tables(&mut out);
+        for note in &self.notes {
+            let _ = writeln!(out, "note: {note}");
+        }
+        out
+    }
+
+    /// What was fitted on what: the survey, the outcome and the method, the
+    /// held-out rows, the rows used, and where the catalog's weights come from.
+    fn heading(&self, out: &mut String) {
         let o = &self.outcome;
         let through = o
             .attribute
             .as_ref()
             .map_or(String::new(), |a| format!(" (attribute `{a}`)"));
-        let (kind, method, effect) = match o.kind {
+        let (kind, method) = match o.kind {
             OutcomeKind::Binary => (
                 format!("binary, 1 = `{}`", o.positive.as_deref().unwrap_or("1")),
                 "logistic regression (Newton/IRLS)",
-                "change in log-odds",
             ),
-            OutcomeKind::Numeric => (
-                "numeric".to_string(),
-                "least squares",
-                "change in the outcome",
-            ),
+            OutcomeKind::Numeric => ("numeric".to_string(), "least squares"),
         };
         let _ = writeln!(
             out,
@@ -83,8 +83,13 @@ impl CalibrationReport {
             count(r.test_complete as u64),
         );
         let _ = writeln!(out, "catalog weights: {}", self.catalog_weights);
+    }
 
+    /// The fit over all rows: each dimension's coefficient, interval and
+    /// weights, beside the catalog's.
+    fn weights_table(&self, out: &mut String) {
         let all = &self.overall;
+        let r = &self.rows;
         let positives = all.positives.map_or(String::new(), |p| {
             format!(", {} with outcome 1", count(p as u64))
         });
@@ -111,16 +116,24 @@ impl CalibrationReport {
             t.row(vec![
                 d.dimension.clone(),
                 count(r.missing.get(i).copied().unwrap_or(0) as u64),
-                number(d.coefficient, 3),
-                number(d.std_error, 3),
-                format!("{} .. {}", number(d.ci_low, 3), number(d.ci_high, 3)),
-                number(d.fitted_weight, 3),
-                number(d.catalog_weight, 3),
+                fixed_or_dash(d.coefficient, 3),
+                fixed_or_dash(d.std_error, 3),
+                format!(
+                    "{} .. {}",
+                    fixed_or_dash(d.ci_low, 3),
+                    fixed_or_dash(d.ci_high, 3)
+                ),
+                fixed_or_dash(d.fitted_weight, 3),
+                fixed_or_dash(d.catalog_weight, 3),
                 maybe(d.correlation, 3),
-                number(d.correlation_weight, 3),
+                fixed_or_dash(d.correlation_weight, 3),
             ]);
         }
         out.push_str(&t.render());
+        let effect = match self.outcome.kind {
+            OutcomeKind::Binary => "change in log-odds",
+            OutcomeKind::Numeric => "change in the outcome",
+        };
         let _ = writeln!(
             out,
             "missing: training rows not rated or blank; outcome missing on {}",
@@ -134,7 +147,11 @@ impl CalibrationReport {
             out,
             "fitted = max(coef, 0) / sum of max(coef, 0); r = Pearson correlation with the outcome; from r = max(r, 0) / sum of max(r, 0)"
         );
+    }
 
+    /// How well the model and each set of weights predict the held-out rows.
+    fn held_out_text(&self, out: &mut String) {
+        let all = &self.overall;
         let _ = writeln!(
             out,
             "\nHeld-out fit ({} complete rows)",
@@ -144,23 +161,13 @@ impl CalibrationReport {
         let _ = writeln!(
             out,
             "an index scores a row as sum of weight × standardised rating; {}",
-            match o.kind {
+            match self.outcome.kind {
                 OutcomeKind::Binary =>
                     "accuracy: positive at probability 0.5, from a one-variable logistic fit of the index on the training rows",
                 OutcomeKind::Numeric =>
                     "R²: of a one-variable least squares fit of the index on the training rows",
             }
         );
-
-        if !self.segments.is_empty() {
-            self.segment_tables(&mut out);
-        }
-        self.reliability_table(&mut out);
-        self.fuzzy_tables(&mut out);
-        for note in &self.notes {
-            let _ = writeln!(out, "note: {note}");
-        }
-        out
     }
 
     fn held_out_table(&self, fits: &[HeldOutFit]) -> String {
@@ -191,14 +198,23 @@ impl CalibrationReport {
         }
     }
 
-    fn segment_tables(&self, out: &mut String) {
-        let by = self.segment_by.as_deref().unwrap_or("segment");
-        let fitted: Vec<&SegmentFit> = self
-            .segments
+    /// The column the segments come from, as the headings name it.
+    fn segment_column(&self) -> &str {
+        self.segment_by.as_deref().unwrap_or("segment")
+    }
+
+    /// The segments that could be fitted.
+    fn fitted_segments(&self) -> Vec<&SegmentFit> {
+        self.segments
             .iter()
             .filter_map(|s| s.fit.as_ref())
-            .collect();
-        let _ = writeln!(out, "\nFitted weights by `{by}`");
+            .collect()
+    }
+
+    /// The fitted weights of all rows and of each fitted segment, side by side.
+    fn segment_weights_table(&self, out: &mut String) {
+        let fitted = self.fitted_segments();
+        let _ = writeln!(out, "\nFitted weights by `{}`", self.segment_column());
         let mut header = vec!["dimension".to_string(), "all".to_string()];
         header.extend(fitted.iter().map(|f| f.segment.clone()));
         header.push("catalog".into());
@@ -207,20 +223,25 @@ impl CalibrationReport {
         right[0] = false;
         let mut t = Table::new(&names, &right);
         for (i, d) in self.overall.dimensions.iter().enumerate() {
-            let mut row = vec![d.dimension.clone(), number(d.fitted_weight, 3)];
+            let mut row = vec![d.dimension.clone(), fixed_or_dash(d.fitted_weight, 3)];
             for f in &fitted {
                 row.push(
                     f.dimensions
                         .get(i)
-                        .map_or("-".into(), |x| number(x.fitted_weight, 3)),
+                        .map_or("-".into(), |x| fixed_or_dash(x.fitted_weight, 3)),
                 );
             }
-            row.push(number(d.catalog_weight, 3));
+            row.push(fixed_or_dash(d.catalog_weight, 3));
             t.row(row);
         }
         out.push_str(&t.render());
+    }
 
-        let _ = writeln!(out, "\nHeld-out fit by `{by}`");
+    /// The held-out fit of all rows and of each fitted segment, then the
+    /// segments that could not be fitted, and why.
+    fn segment_held_out_table(&self, out: &mut String) {
+        let fitted = self.fitted_segments();
+        let _ = writeln!(out, "\nHeld-out fit by `{}`", self.segment_column());
         let binary = self.outcome.kind == OutcomeKind::Binary;
         let columns: &[&str] = if binary {
             &[
@@ -327,7 +348,7 @@ impl CalibrationReport {
 
     fn fuzzy_tables(&self, out: &mut String) {
         let Some(f) = &self.fuzzy else { return };
-        let grades: Vec<String> = f.grades.iter().map(|g| number(*g, 0)).collect();
+        let grades: Vec<String> = f.grades.iter().map(|g| fixed_or_dash(*g, 0)).collect();
         let _ = writeln!(
             out,
             "\nFuzzy comprehensive evaluation, catalog weights, grades {}",
@@ -345,8 +366,8 @@ impl CalibrationReport {
             right[0] = false;
             let mut t = Table::new(&names, &right);
             for (d, row) in self.overall.dimensions.iter().zip(&all.membership) {
-                let mut cells = vec![d.dimension.clone(), number(d.catalog_weight, 3)];
-                cells.extend(row.iter().map(|m| number(*m, 3)));
+                let mut cells = vec![d.dimension.clone(), fixed_or_dash(d.catalog_weight, 3)];
+                cells.extend(row.iter().map(|m| fixed_or_dash(*m, 3)));
                 t.row(cells);
             }
             out.push_str(&t.render());
@@ -367,9 +388,9 @@ impl CalibrationReport {
                 ("M(∧,∨)", &s.evaluation.max_min),
             ] {
                 let mut cells = vec![s.segment.clone(), count(s.rows as u64), operator.into()];
-                cells.extend(result.memberships.iter().map(|m| number(*m, 3)));
-                cells.push(result.grade.map_or("tie".into(), |g| number(g, 0)));
-                cells.push(number(result.score, 3));
+                cells.extend(result.memberships.iter().map(|m| fixed_or_dash(*m, 3)));
+                cells.push(result.grade.map_or("tie".into(), |g| fixed_or_dash(g, 0)));
+                cells.push(fixed_or_dash(result.score, 3));
                 t.row(cells);
             }
         }
