@@ -336,7 +336,7 @@ impl<'e> Evaluator<'e> {
         }
         let rules = &engine.rules;
         let rank = &engine.service_rank;
-        self.offers.sort_unstable_by(|a, b| {
+        insertion_sort(&mut self.offers, |a, b| {
             b.gain
                 .total_cmp(&a.gain)
                 .then_with(|| {
@@ -452,6 +452,21 @@ impl<'e> Evaluator<'e> {
     /// for every rule the funnel looks at.
     pub(crate) fn profile_held(&self, profile: ProfileId) -> bool {
         self.profile_cache.get(profile.index()) == Some(&(self.customer << 2 | 1))
+    }
+}
+
+/// Sorts a customer's offers in place. They are few (one per service that
+/// won a rule), and no two compare equal (ties end at the service), so a
+/// plain insertion sort gives the one possible order; written out, it stays
+/// inlined here whatever the library's sort chooses for its small-slice path.
+#[inline]
+fn insertion_sort(offers: &mut [Offer], order: impl Fn(&Offer, &Offer) -> std::cmp::Ordering) {
+    for i in 1..offers.len() {
+        let mut j = i;
+        while j > 0 && order(&offers[j - 1], &offers[j]) == std::cmp::Ordering::Greater {
+            offers.swap(j - 1, j);
+            j -= 1;
+        }
     }
 }
 
