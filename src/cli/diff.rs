@@ -3,7 +3,6 @@
 use super::customers::{CustomerArgs, allocate, open_customers};
 use super::{EXIT_OK, EXIT_RULES, EXIT_USAGE, default_rules_dir, load, output, page, stderr_color};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use vasrec::Engine;
 use vasrec::diff::{DiffError, diff};
 
@@ -31,8 +30,8 @@ pub(super) struct Args {
     /// Exit 1 when more than N customers are affected.
     #[arg(long, value_name = "N")]
     max_affected: Option<u64>,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
+    /// Worker threads (1 to 256; default: all cores).
+    #[arg(long, value_parser = super::thread_count)]
     threads: Option<usize>,
     /// Stop at the first row that cannot be read or evaluated (default: count and go on).
     #[arg(long)]
@@ -156,7 +155,7 @@ fn diff_meta(args: &Args, base: &Engine, new: &Engine) -> vasrec::html::PageMeta
     meta.base = Some(args.base.clone());
     meta.base_revision = match args.base.strip_prefix("git:") {
         Some(revision) => Some(revision.to_string()),
-        None => page::revision(Path::new(&args.base)),
+        None => super::git::revision(Path::new(&args.base)),
     };
     meta.customers_file = args
         .customers
@@ -173,43 +172,18 @@ fn diff_meta(args: &Args, base: &Engine, new: &Engine) -> vasrec::html::PageMeta
 }
 
 /// Reads the package folder as it was at a git revision, through git's object
-/// store only (`git ls-tree`, `git show`), so the working tree is untouched.
+/// store only (see `git.rs`), so the working tree is untouched.
 fn load_from_git(dir: &Path, revision: &str) -> Result<Engine, u8> {
-    let git = |args: &[&str]| -> Result<Vec<u8>, String> {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .output()
-            .map_err(|e| format!("cannot run git: {e}"))?;
-        if out.status.success() {
-            Ok(out.stdout)
-        } else {
-            Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
-        }
-    };
-    let listing = git(&["ls-tree", "-r", "--name-only", revision, "--", "."]).map_err(|e| {
+    let listed = super::git::package_files(dir, revision).map_err(|e| {
         eprintln!(
             "error: cannot read `{}` at git revision `{revision}`: {e}",
             dir.display()
         );
         super::EXIT_USAGE
     })?;
-    let names: Vec<String> = String::from_utf8_lossy(&listing)
-        .lines()
-        .filter(|n| {
-            *n == vasrec::CATALOG_FILE
-                || (n.ends_with(".vas") && !n.starts_with("tests/") && !n.starts_with('.'))
-        })
-        .map(str::to_string)
-        .collect();
     let mut catalog = None;
     let mut files = Vec::new();
-    for name in names {
-        let text = git(&["show", &format!("{revision}:./{name}")]).map_err(|e| {
-            eprintln!("error: cannot read `{name}` at git revision `{revision}`: {e}");
-            super::EXIT_USAGE
-        })?;
+    for (name, text) in listed {
         let text = String::from_utf8_lossy(&text).into_owned();
         if name == vasrec::CATALOG_FILE {
             catalog = Some(text);

@@ -7,6 +7,7 @@ mod customers;
 mod diff;
 mod dry_run;
 mod explain;
+mod git;
 mod output;
 mod page;
 mod score;
@@ -16,6 +17,23 @@ use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+/// Most worker threads a command starts: past the cores, threads only add
+/// contention, and a typo such as `--threads 100000` must not spawn threads
+/// until the system refuses.
+pub const MAX_THREADS: usize = 256;
+
+/// `--threads N`: a whole number from 1 to [`MAX_THREADS`] (0 is refused,
+/// not read as one).
+fn thread_count(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_THREADS).contains(&n) => Ok(n),
+        Ok(_) => Err(format!("give between 1 and {MAX_THREADS} worker threads")),
+        Err(_) => Err(format!(
+            "`{text}` is not a number of threads (1 to {MAX_THREADS})"
+        )),
+    }
+}
 
 /// Exit code: everything fine.
 pub const EXIT_OK: u8 = 0;

@@ -3,7 +3,6 @@
 //! library's renderer takes the answers as a value.
 
 use std::path::Path;
-use std::process::Command;
 use vasrec::Engine;
 use vasrec::html::PageMeta;
 
@@ -12,7 +11,7 @@ pub(super) fn meta(engine: &Engine, dir: &Path) -> PageMeta {
     let mut meta = PageMeta {
         package: engine.catalog().package.clone(),
         package_dir: dir.display().to_string(),
-        revision: revision(dir),
+        revision: super::git::revision(dir),
         generator: format!("vasrec {}", env!("CARGO_PKG_VERSION")),
         ..PageMeta::default()
     };
@@ -32,22 +31,4 @@ pub(super) fn add_names(meta: &mut PageMeta, engine: &Engine) {
             engine.segment_label(id).to_string(),
         );
     }
-}
-
-/// The short git revision of the commit `dir` is at, with `-dirty` when the
-/// folder has uncommitted changes; None outside a repository or without git.
-pub(super) fn revision(dir: &Path) -> Option<String> {
-    let git = |args: &[&str]| {
-        Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .output()
-            .ok()
-            .filter(|out| out.status.success())
-            .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string())
-    };
-    let head = git(&["rev-parse", "--short", "HEAD"]).filter(|h| !h.is_empty())?;
-    let dirty = git(&["status", "--porcelain", "--", "."]).is_some_and(|s| !s.is_empty());
-    Some(if dirty { format!("{head}-dirty") } else { head })
 }

@@ -1,0 +1,202 @@
+//! `diff --base git:REV` and the HTML pages' revision on a repository from
+//! someone else: no program named in the repository's config runs, a
+//! revision cannot pass an option to git, and the package read from git is
+//! the package the folder loader reads (non-ASCII names included, `tests/`
+//! and hidden folders left out).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn vasrec(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vasrec"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("vasrec runs")
+}
+
+fn git(dir: &Path, args: &[&str]) -> bool {
+    Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.org"])
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// A fresh repository holding a copy of `rules/` as `pkg/`, committed; None
+/// where git is missing.
+fn repository(name: &str) -> Option<PathBuf> {
+    let root = std::env::temp_dir().join(format!("vasrec-git-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&root);
+    let pkg = root.join("pkg");
+    fs::create_dir_all(&pkg).unwrap();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    copy_dir(&source, &pkg);
+    if !git(&root, &["init", "-q"]) {
+        eprintln!("skipping: git is not available");
+        return None;
+    }
+    assert!(git(&root, &["add", "-A"]));
+    assert!(git(&root, &["commit", "-q", "-m", "package"]));
+    Some(root)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Config that runs `marker`-writing programs if git ever reads it while
+/// working on the repository's files.
+fn plant_config(root: &Path, marker: &Path) {
+    let script = root.join("evil.sh");
+    fs::write(
+        &script,
+        format!("#!/bin/sh\necho ran >> '{}'\ncat\n", marker.display()),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let program = script.display().to_string();
+    assert!(git(root, &["config", "core.fsmonitor", &program]));
+    assert!(git(root, &["config", "filter.evil.clean", &program]));
+    assert!(git(root, &["config", "filter.evil.smudge", &program]));
+    fs::write(root.join(".gitattributes"), "* filter=evil\n").unwrap();
+    let hooks = root.join(".git/hooks");
+    fs::create_dir_all(&hooks).unwrap();
+    for hook in ["post-checkout", "pre-commit", "post-index-change"] {
+        fs::copy(&script, hooks.join(hook)).unwrap();
+    }
+}
+
+#[test]
+fn no_program_from_the_repository_config_runs() {
+    let Some(root) = repository("config") else {
+        return;
+    };
+    let marker = root.join("marker");
+    plant_config(&root, &marker);
+    let pkg = root.join("pkg");
+    // Touch a package file so a status-like command would have to look at it.
+    let rules = pkg.join("rules.vas");
+    let text = fs::read_to_string(&rules).unwrap();
+    fs::write(&rules, text + "\n# edited\n").unwrap();
+
+    let page = root.join("page.html");
+    let out = vasrec(
+        &pkg,
+        &[
+            "dry-run",
+            "--rules",
+            ".",
+            "--format",
+            "html",
+            "--out",
+            page.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains("-dirty"),
+        "an edited package file shows as -dirty"
+    );
+
+    let out = vasrec(
+        &pkg,
+        &[
+            "diff", "--base", "git:HEAD", "--rules", ".", "--format", "html",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !marker.exists(),
+        "a program named in the repository's config ran: {}",
+        fs::read_to_string(&marker).unwrap_or_default()
+    );
+    let _ = fs::remove_dir_all(&root);
+}
+
+#[test]
+fn a_revision_cannot_be_an_option() {
+    let Some(root) = repository("option") else {
+        return;
+    };
+    let pkg = root.join("pkg");
+    let written = root.join("written");
+    let revision = format!("git:--output={}", written.display());
+    let out = vasrec(&pkg, &["diff", "--base", &revision, "--rules", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("is not a revision"), "{stderr}");
+    assert!(!written.exists(), "git wrote a file named by the revision");
+    let _ = fs::remove_dir_all(&root);
+}
+
+#[test]
+fn the_git_base_is_the_package_the_folder_loader_reads() {
+    let Some(root) = repository("same") else {
+        return;
+    };
+    let pkg = root.join("pkg");
+    // A rule file with a non-ASCII name (git quotes such names without -z),
+    // and files the folder loader leaves out.
+    fs::create_dir_all(pkg.join("更多")).unwrap();
+    fs::write(
+        pkg.join("更多/客户规则.vas"),
+        "rule extra_rule for everyone {\n  offer feedback_callback_24h\n  gain 0.5\n}\n",
+    )
+    .unwrap();
+    fs::create_dir_all(pkg.join(".drafts")).unwrap();
+    fs::write(pkg.join(".drafts/draft.vas"), "this is not valid {\n").unwrap();
+    fs::create_dir_all(pkg.join("target")).unwrap();
+    fs::write(pkg.join("target/old.vas"), "this is not valid {\n").unwrap();
+    assert!(git(&root, &["add", "-A"]));
+    assert!(git(&root, &["commit", "-q", "-m", "more"]));
+
+    let out = vasrec(
+        &pkg,
+        &[
+            "diff", "--base", "git:HEAD", "--rules", ".", "--format", "json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let changes = &report["package"];
+    for kind in ["added", "removed", "modified"] {
+        for part in ["rules", "segments", "profiles", "services"] {
+            let list = &changes[part][kind];
+            assert!(
+                list.as_array().is_none_or(Vec::is_empty),
+                "identical packages differ: {part} {kind}: {list}"
+            );
+        }
+    }
+    assert_eq!(report["customers_affected"].as_u64(), Some(0));
+    let _ = fs::remove_dir_all(&root);
+}
