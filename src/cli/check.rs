@@ -1,6 +1,6 @@
 //! `vasrec check [DIR]`
 
-use super::{EXIT_OK, EXIT_RULES, default_rules_dir, stderr_color};
+use super::{EXIT_OK, EXIT_RULES, EXIT_USAGE, default_rules_dir, stderr_color};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -45,12 +45,13 @@ pub(super) fn run(args: Args) -> u8 {
     };
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;
-    match args.format {
+    // A reader that stops early (`| head`) is not an error (`output::write`
+    // says so); output that cannot be written is.
+    let written = match args.format {
         Format::Json => {
             let json = vasrec::render::to_json(&diagnostics, &sources);
             let text = serde_json::to_string_pretty(&json).unwrap_or_default() + "\n";
-            // A reader that stops early (`| head`) is not an error.
-            let _ = super::output::write(None, &text);
+            super::output::write(None, &text)
         }
         Format::Text => {
             eprint!(
@@ -58,21 +59,26 @@ pub(super) fn run(args: Args) -> u8 {
                 vasrec::render::render_all(&diagnostics, &sources, stderr_color())
             );
             match &summary {
-                Some(s) if warnings == 0 => {
-                    let _ = super::output::write(None, &format!("{s}\n"));
-                }
+                Some(s) if warnings == 0 => super::output::write(None, &format!("{s}\n")),
                 Some(s) => {
                     let text = format!("{s} ({warnings} warning{})\n", plural(warnings));
-                    let _ = super::output::write(None, &text);
+                    super::output::write(None, &text)
                 }
-                None => eprintln!(
-                    "{}: {errors} error{}, {warnings} warning{}",
-                    dir.display(),
-                    plural(errors),
-                    plural(warnings)
-                ),
+                None => {
+                    eprintln!(
+                        "{}: {errors} error{}, {warnings} warning{}",
+                        dir.display(),
+                        plural(errors),
+                        plural(warnings)
+                    );
+                    Ok(())
+                }
             }
         }
+    };
+    if let Err(error) = written {
+        eprintln!("error: {error}");
+        return EXIT_USAGE;
     }
     if errors > 0 || (args.deny_warnings && warnings > 0) {
         EXIT_RULES

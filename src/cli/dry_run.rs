@@ -20,8 +20,8 @@ pub(super) struct Args {
     /// Write the report to a file instead of standard output.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
+    /// Worker threads (1 to 256; default: all cores).
+    #[arg(long, value_parser = super::thread_count)]
     threads: Option<usize>,
     /// What to do with a row that cannot be read or evaluated.
     #[arg(long, value_enum, default_value = "fail")]

@@ -20,8 +20,8 @@ pub(super) struct Args {
     /// Output format: one JSON object per customer, or one CSV row per offer.
     #[arg(long, value_enum, default_value = "jsonl")]
     format: Format,
-    /// Worker threads (default: all cores); the output order is the input order.
-    #[arg(long)]
+    /// Worker threads (1 to 256; default: all cores); the output order is the input order.
+    #[arg(long, value_parser = super::thread_count)]
     threads: Option<usize>,
     /// A row that cannot be read or evaluated: stop (fail), count it (skip),
     /// or count it and write it to the rejects file with the reason (report).

@@ -23,6 +23,12 @@ pub struct Loyalty {
     pub factors: Vec<(String, f64)>,
 }
 
+/// Largest coefficient of one link, in absolute value.
+pub const MAX_COEFFICIENT: f64 = 1e6;
+/// Largest factor of an outcome (the product of coefficients along its
+/// paths, summed), in absolute value, so reports stay finite.
+pub const MAX_FACTOR: f64 = 1e12;
+
 /// Checks the graph and computes each outcome's factor.
 pub fn factors(spec: &LoyaltySpec) -> Result<Loyalty, String> {
     fn node<'a>(
@@ -40,6 +46,12 @@ pub fn factors(spec: &LoyaltySpec) -> Result<Loyalty, String> {
             return Err(format!(
                 "the link {} -> {} needs a finite coefficient",
                 link.from, link.to
+            ));
+        }
+        if link.coefficient.abs() > MAX_COEFFICIENT {
+            return Err(format!(
+                "the link {} -> {} has coefficient {}; a coefficient is outcome points per point of `{}` and must lie between -{MAX_COEFFICIENT} and {MAX_COEFFICIENT}",
+                link.from, link.to, link.coefficient, link.from
             ));
         }
         if link.to == SATISFACTION {
@@ -86,7 +98,15 @@ pub fn factors(spec: &LoyaltySpec) -> Result<Loyalty, String> {
             .node_indices()
             .find(|n| graph[*n] == outcome.as_str())
             .ok_or_else(|| format!("outcome `{outcome}` appears in no link"))?;
-        factors.push((outcome.clone(), value[index.index()]));
+        let factor = value[index.index()];
+        // Long chains of large coefficients multiply; a factor past this
+        // would turn every report's figure into `inf`.
+        if !factor.is_finite() || factor.abs() > MAX_FACTOR {
+            return Err(format!(
+                "outcome `{outcome}` moves by {factor:e} points per point of satisfaction along its links; keep it within ±{MAX_FACTOR:e}"
+            ));
+        }
+        factors.push((outcome.clone(), factor));
     }
     Ok(Loyalty { factors })
 }
@@ -141,5 +161,36 @@ mod tests {
             factors(&spec).unwrap_err(),
             "outcome `loyalty` appears in no link"
         );
+    }
+
+    #[test]
+    fn coefficients_that_would_overflow_a_report_are_refused() {
+        let spec = |c: f64| LoyaltySpec {
+            links: vec![
+                link("satisfaction", "trust", c),
+                link("trust", "repurchase", c),
+            ],
+            outcomes: vec!["repurchase".to_string()],
+        };
+        assert!(
+            factors(&spec(1e308))
+                .unwrap_err()
+                .contains("must lie between")
+        );
+        assert!(
+            factors(&spec(-2e6))
+                .unwrap_err()
+                .contains("must lie between")
+        );
+        let chained = LoyaltySpec {
+            links: vec![
+                link("satisfaction", "a", 1e6),
+                link("a", "b", 1e6),
+                link("b", "repurchase", 1e6),
+            ],
+            outcomes: vec!["repurchase".to_string()],
+        };
+        assert!(factors(&chained).unwrap_err().contains("keep it within"));
+        assert!(factors(&spec(0.5)).is_ok());
     }
 }

@@ -1,0 +1,106 @@
+//! Command-line limits that hold whatever the input: worker threads within a
+//! documented range, output that cannot be written is a failure, loyalty
+//! coefficients that would overflow a report are refused at check time.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn vasrec(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vasrec"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .expect("vasrec runs")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A copy of the bundled package whose catalog went through `edit`.
+fn package(name: &str, edit: impl Fn(String) -> String) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("vasrec-cli-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    for entry in fs::read_dir(&rules).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+        }
+    }
+    let catalog = dir.join("catalog.yaml");
+    let text = fs::read_to_string(&catalog).unwrap();
+    fs::write(&catalog, edit(text)).unwrap();
+    dir
+}
+
+#[test]
+fn worker_threads_stay_within_the_documented_range() {
+    for command in ["dry-run", "score", "diff"] {
+        for threads in ["0", "257", "100000", "two"] {
+            let mut args = vec![command, "--threads", threads];
+            if command == "diff" {
+                args.extend(["--base", "rules"]);
+            }
+            let out = vasrec(&args);
+            assert_eq!(out.status.code(), Some(2), "{command} --threads {threads}");
+            assert!(
+                stderr(&out).contains("1 and 256") || stderr(&out).contains("(1 to 256)"),
+                "{command} --threads {threads}: {}",
+                stderr(&out)
+            );
+        }
+    }
+    let out = vasrec(&[
+        "dry-run",
+        "--threads",
+        "256",
+        "--format",
+        "json",
+        "--out",
+        "/dev/null",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn check_fails_when_its_output_cannot_be_written() {
+    if !Path::new("/dev/full").exists() {
+        eprintln!("skipping: no /dev/full on this system");
+        return;
+    }
+    for format in ["text", "json"] {
+        let full = fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_vasrec"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["check", "rules", "--format", format])
+            .stdout(full)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "check --format {format}");
+        assert!(stderr(&out).contains("cannot write to standard output"));
+    }
+}
+
+#[test]
+fn loyalty_coefficients_that_would_overflow_are_refused_at_check_time() {
+    let dir = package("loyalty", |text| {
+        text.replace(
+            "{ from: trust, to: repurchase, coefficient: 0.5 }",
+            "{ from: trust, to: repurchase, coefficient: 1e308 }",
+        )
+    });
+    let out = vasrec(&["check", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("must lie between"),
+        "{}",
+        stderr(&out)
+    );
+    let _ = fs::remove_dir_all(&dir);
+}
