@@ -62,6 +62,18 @@ pub(super) fn run(args: Args) -> u8 {
             Err(code) => return code,
         },
     };
+    let input = args
+        .customers
+        .customers
+        .clone()
+        .or_else(|| new.catalog().sample.as_ref().map(|s| args.rules.join(s)));
+    if let Err(e) = super::output::check_distinct(
+        &[("--out", args.out.as_deref())],
+        &[("--customers", input.as_deref())],
+    ) {
+        eprintln!("error: {e}");
+        return EXIT_USAGE;
+    }
     if args
         .customers
         .customers

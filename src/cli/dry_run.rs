@@ -58,6 +58,18 @@ pub(super) fn run(args: Args) -> u8 {
             args.rules.display()
         );
     }
+    let input = args
+        .customers
+        .customers
+        .clone()
+        .or_else(|| engine.catalog().sample.as_ref().map(|s| args.rules.join(s)));
+    if let Err(e) = super::output::check_distinct(
+        &[("--out", args.out.as_deref())],
+        &[("--customers", input.as_deref())],
+    ) {
+        eprintln!("error: {e}");
+        return EXIT_USAGE;
+    }
     let batch = match open_batch(&engine, &args.rules, &args.customers, args.threads) {
         Ok(batch) => batch,
         Err(code) => return code,

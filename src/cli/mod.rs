@@ -85,6 +85,7 @@ pub fn run() -> ExitCode {
             });
         }
     };
+    output::remove_pending_on_signals();
     let code = match cli.command {
         Command::Check(args) => check::run(args),
         Command::DryRun(args) => dry_run::run(args),

@@ -3,7 +3,8 @@
 //! half-written report where a good one was.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 pub(super) fn write(out: Option<&Path>, text: &str) -> Result<(), String> {
     let Some(path) = out.filter(|p| p.as_os_str() != "-") else {
@@ -21,30 +22,150 @@ pub(super) fn write(out: Option<&Path>, text: &str) -> Result<(), String> {
         return std::fs::write(path, text)
             .map_err(|e| format!("cannot write `{}`: {e}", path.display()));
     }
-    let temp = temp_path(path);
-    let result = std::fs::write(&temp, text).and_then(|()| std::fs::rename(&temp, path));
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&temp);
-        return Err(format!("cannot write `{}`: {e}", path.display()));
+    let mut pending = Pending::create(path)?;
+    pending
+        .file()
+        .write_all(text.as_bytes())
+        .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+    pending.persist()
+}
+
+/// A file being written beside its target, renamed over it at the end.
+///
+/// The temporary file gets a random name and is created exclusively
+/// (`tempfile`), so nobody can plant a link under its name in a shared
+/// folder; it is removed when the run fails, when `Pending` is dropped, and
+/// on SIGINT or SIGTERM (see [`remove_pending_on_signals`]). The target's
+/// permissions are kept; a new target gets what a plain create would give.
+pub(super) struct Pending {
+    file: tempfile::NamedTempFile,
+    target: PathBuf,
+    _registered: Registered,
+}
+
+/// Temporary files still being written, for the signal handler.
+static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// A path in [`PENDING`] for as long as this lives.
+struct Registered(PathBuf);
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        forget(&self.0);
+    }
+}
+
+impl Pending {
+    pub(super) fn create(target: &Path) -> Result<Pending, String> {
+        let cannot = |e: std::io::Error| format!("cannot write `{}`: {e}", target.display());
+        let dir = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let name = target
+            .file_name()
+            .map(|n| format!(".{}.", n.to_string_lossy()))
+            .unwrap_or_else(|| ".vasrec.".to_string());
+        let kept = std::fs::metadata(target).ok().map(|m| m.permissions());
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&name).suffix(".tmp");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // As `File::create` would: the umask still applies.
+            builder.permissions(std::fs::Permissions::from_mode(0o666));
+        }
+        let file = builder.tempfile_in(dir).map_err(cannot)?;
+        if let Some(permissions) = kept {
+            std::fs::set_permissions(file.path(), permissions).map_err(cannot)?;
+        }
+        let registered = Registered(file.path().to_path_buf());
+        if let Ok(mut pending) = PENDING.lock() {
+            pending.push(registered.0.clone());
+        }
+        Ok(Pending {
+            file,
+            target: target.to_path_buf(),
+            _registered: registered,
+        })
+    }
+
+    pub(super) fn file(&mut self) -> &mut std::fs::File {
+        self.file.as_file_mut()
+    }
+
+    /// Flushes the file to disk and renames it over the target. Dropped
+    /// instead, the temporary file is removed.
+    pub(super) fn persist(self) -> Result<(), String> {
+        let Pending { file, target, .. } = self;
+        let cannot = |e: std::io::Error| format!("cannot write `{}`: {e}", target.display());
+        file.as_file().sync_all().map_err(cannot)?;
+        file.persist(&target).map(drop).map_err(|e| cannot(e.error))
+    }
+}
+
+impl Write for Pending {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.file.write(bytes)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+fn forget(temp: &Path) {
+    if let Ok(mut pending) = PENDING.lock() {
+        pending.retain(|p| p != temp);
+    }
+}
+
+/// Removes the temporary files of unfinished outputs when the run is
+/// interrupted (SIGINT, SIGTERM), then exits as the signal would (130).
+pub(super) fn remove_pending_on_signals() {
+    let _ = ctrlc::try_set_handler(|| {
+        if let Ok(pending) = PENDING.lock() {
+            for path in pending.iter() {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+        std::process::exit(130);
+    });
+}
+
+/// Refuses outputs that would overwrite an input or each other: each is a
+/// `(flag, path)`; `-` and devices never clash.
+pub(super) fn check_distinct(
+    outputs: &[(&str, Option<&Path>)],
+    inputs: &[(&str, Option<&Path>)],
+) -> Result<(), String> {
+    let file = |p: Option<&Path>| {
+        p.filter(|p| p.as_os_str() != "-" && !written_in_place(p))
+            .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| absolute(p)))
+    };
+    for (i, (flag, path)) in outputs.iter().enumerate() {
+        let Some(out) = file(*path) else { continue };
+        let earlier = outputs[..i].iter().chain(inputs);
+        for (other, other_path) in earlier {
+            if file(*other_path).as_ref() == Some(&out) {
+                return Err(format!(
+                    "{flag} and {other} name the same file `{}`; give {flag} another path",
+                    out.display()
+                ));
+            }
+        }
     }
     Ok(())
+}
+
+/// A path made absolute against the current folder, for paths that do not
+/// exist yet.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// Devices and pipes (`/dev/null`, `/dev/stdout`, a fifo) are written as they
 /// are: renaming a temporary file over them would replace them.
 pub(super) fn written_in_place(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| !m.is_file())
-}
-
-/// A temporary file beside `path`, in the same folder so that rename is atomic.
-pub(super) fn temp_path(path: &Path) -> std::path::PathBuf {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    dir.join(format!(".{file_name}.{}.tmp", std::process::id()))
 }

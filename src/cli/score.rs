@@ -108,6 +108,21 @@ pub(super) fn run(args: Args) -> u8 {
                 _ => PathBuf::from("rejects.csv"),
             })
     });
+    let input = args
+        .customers
+        .customers
+        .clone()
+        .or_else(|| engine.catalog().sample.as_ref().map(|s| args.rules.join(s)));
+    if let Err(e) = super::output::check_distinct(
+        &[
+            ("--out", args.out.as_deref().filter(|_| !to_stdout)),
+            ("--rejects", rejects_path.as_deref()),
+        ],
+        &[("--customers", input.as_deref())],
+    ) {
+        eprintln!("error: {e}");
+        return EXIT_USAGE;
+    }
     let format = match args.format {
         Format::Jsonl => ScoreFormat::Jsonl,
         Format::Csv => ScoreFormat::Csv,
@@ -228,11 +243,7 @@ fn write_rejects(path: &Path, rejects: &[(u64, String, String)]) -> Result<(), S
 enum Output {
     Stdout(std::io::BufWriter<std::io::Stdout>),
     Device(std::io::BufWriter<std::fs::File>),
-    File {
-        writer: std::io::BufWriter<std::fs::File>,
-        temp: PathBuf,
-        target: PathBuf,
-    },
+    File(std::io::BufWriter<super::output::Pending>),
 }
 
 impl Output {
@@ -253,21 +264,18 @@ impl Output {
                 file,
             )));
         }
-        let temp = super::output::temp_path(target);
-        let file = std::fs::File::create(&temp)
-            .map_err(|e| format!("cannot write `{}`: {e}", target.display()))?;
-        Ok(Output::File {
-            writer: std::io::BufWriter::with_capacity(1 << 16, file),
-            temp,
-            target: target.to_path_buf(),
-        })
+        let pending = super::output::Pending::create(target)?;
+        Ok(Output::File(std::io::BufWriter::with_capacity(
+            1 << 16,
+            pending,
+        )))
     }
 
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         match self {
             Output::Stdout(w) => w.write_all(bytes),
             Output::Device(w) => w.write_all(bytes),
-            Output::File { writer, .. } => writer.write_all(bytes),
+            Output::File(w) => w.write_all(bytes),
         }
     }
 
@@ -282,27 +290,15 @@ impl Output {
             Output::Device(mut w) => w
                 .flush()
                 .map_err(|e| format!("cannot write the output: {e}")),
-            Output::File {
-                writer,
-                temp,
-                target,
-            } => {
-                let result = writer
-                    .into_inner()
-                    .map_err(|e| e.into_error())
-                    .and_then(|f| f.sync_all())
-                    .and_then(|()| std::fs::rename(&temp, &target));
-                result.map_err(|e| {
-                    let _ = std::fs::remove_file(&temp);
-                    format!("cannot write `{}`: {e}", target.display())
-                })
-            }
+            Output::File(w) => w
+                .into_inner()
+                .map_err(|e| format!("cannot write the output: {}", e.error()))?
+                .persist(),
         }
     }
 
+    /// Gives up the output: a pending file is removed, the target untouched.
     fn abandon(self) {
-        if let Output::File { temp, .. } = self {
-            let _ = std::fs::remove_file(temp);
-        }
+        drop(self);
     }
 }
