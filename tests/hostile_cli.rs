@@ -104,3 +104,27 @@ fn loyalty_coefficients_that_would_overflow_are_refused_at_check_time() {
     );
     let _ = fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn csv_cells_a_spreadsheet_would_run_are_neutralised() {
+    let dir = package("formula", |text| {
+        text.replacen(
+            "name: 专属客户经理",
+            "name: \"=HYPERLINK(\\\"http://example.org\\\")\"",
+            1,
+        )
+    });
+    let rules = dir.to_str().unwrap();
+    let out = vasrec(&["score", "--rules", rules, "--format", "csv"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        csv.contains("\"'=HYPERLINK("),
+        "the formula cell is not neutralised"
+    );
+    assert!(!csv.contains(",=HYPERLINK(") && !csv.contains(",\"=HYPERLINK("));
+    let out = vasrec(&["score", "--rules", rules, "--format", "csv", "--raw-csv"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"=HYPERLINK("));
+    let _ = fs::remove_dir_all(&dir);
+}

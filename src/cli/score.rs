@@ -20,6 +20,12 @@ pub(super) struct Args {
     /// Output format: one JSON object per customer, or one CSV row per offer.
     #[arg(long, value_enum, default_value = "jsonl")]
     format: Format,
+    /// CSV cells exactly as they are. By default a text cell that starts with
+    /// `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so a
+    /// spreadsheet does not run it as a formula; use this only when a program
+    /// reads the file.
+    #[arg(long)]
+    raw_csv: bool,
     /// Worker threads (1 to 256; default: all cores); the output order is the input order.
     #[arg(long, value_parser = super::thread_count)]
     threads: Option<usize>,
@@ -125,6 +131,7 @@ pub(super) fn run(args: Args) -> u8 {
     }
     let format = match args.format {
         Format::Jsonl => ScoreFormat::Jsonl,
+        Format::Csv if args.raw_csv => ScoreFormat::RawCsv,
         Format::Csv => ScoreFormat::Csv,
     };
     let formatter = ScoreFormatter::new(&engine, format);

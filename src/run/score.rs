@@ -66,8 +66,14 @@ pub struct ScoredOffer {
 pub enum ScoreFormat {
     /// One JSON object per customer and line.
     Jsonl,
-    /// One row per offer, with a header; customers without offers have no rows.
+    /// One row per offer, with a header; customers without offers have no
+    /// rows. A text cell that starts with `=`, `+`, `-`, `@`, a tab or a
+    /// carriage return gets a leading `'`, so a spreadsheet shows it as text
+    /// instead of running it as a formula (OWASP's advice on CSV injection).
     Csv,
+    /// As `Csv`, with every cell written as it is: for programs, never for
+    /// a spreadsheet.
+    RawCsv,
 }
 
 /// Writes per-customer records; build once per engine, share across threads.
@@ -80,6 +86,8 @@ pub struct ScoreFormatter {
     /// Loyalty outcomes: the escaped JSON key and the factor.
     loyalty: Vec<(String, f64)>,
     header: String,
+    /// Whether text cells are neutralised for spreadsheets.
+    neutralise: bool,
 }
 
 /// The CSV header line (followed by one `loyalty_OUTCOME` column per loyalty
@@ -90,6 +98,8 @@ pub const CSV_HEADER: &str =
 impl ScoreFormatter {
     /// Prepares the fixed parts of every rule's offers.
     pub fn new(engine: &Engine, format: ScoreFormat) -> ScoreFormatter {
+        let neutralise = format == ScoreFormat::Csv;
+        let cell = |text: &str| csv_field(text, neutralise);
         let rules = engine.counts().1;
         let mut head = Vec::with_capacity(rules);
         let mut tail = Vec::with_capacity(rules);
@@ -117,15 +127,15 @@ impl ScoreFormatter {
                         reason.map_or("null".to_string(), json_string),
                     ));
                 }
-                ScoreFormat::Csv => {
-                    head.push(format!("{},{},", csv_field(service_id), csv_field(name)));
+                ScoreFormat::Csv | ScoreFormat::RawCsv => {
+                    head.push(format!("{},{},", cell(service_id), cell(name)));
                     tail.push(format!(
                         ",{},{},{},{},{}",
                         number(cost),
-                        csv_field(engine.rule_name(rule)),
-                        csv_field(engine.segment_name(segment)),
-                        csv_field(&path.join(" > ")),
-                        csv_field(reason.unwrap_or("")),
+                        cell(engine.rule_name(rule)),
+                        cell(engine.segment_name(segment)),
+                        cell(&path.join(" > ")),
+                        cell(reason.unwrap_or("")),
                     ));
                 }
             }
@@ -137,10 +147,10 @@ impl ScoreFormatter {
             .unwrap_or_default();
         let header = match format {
             ScoreFormat::Jsonl => String::new(),
-            ScoreFormat::Csv => {
+            ScoreFormat::Csv | ScoreFormat::RawCsv => {
                 let mut h = CSV_HEADER.trim_end().to_string();
                 for (outcome, _) in &loyalty {
-                    h.push_str(&format!(",{}", csv_field(&format!("loyalty_{outcome}"))));
+                    h.push_str(&format!(",{}", cell(&format!("loyalty_{outcome}"))));
                 }
                 h + "\n"
             }
@@ -149,7 +159,7 @@ impl ScoreFormatter {
             .into_iter()
             .map(|(o, f)| match format {
                 ScoreFormat::Jsonl => (json_string(&o), f),
-                ScoreFormat::Csv => (o, f),
+                ScoreFormat::Csv | ScoreFormat::RawCsv => (o, f),
             })
             .collect();
         ScoreFormatter {
@@ -158,6 +168,7 @@ impl ScoreFormatter {
             tail,
             loyalty,
             header,
+            neutralise,
         }
     }
 
@@ -210,8 +221,8 @@ impl ScoreFormatter {
                 }
                 out.push_str("]}\n");
             }
-            ScoreFormat::Csv => {
-                let id = csv_field(id.unwrap_or(""));
+            ScoreFormat::Csv | ScoreFormat::RawCsv => {
+                let id = csv_field(id.unwrap_or(""), self.neutralise);
                 for (rank, offer) in offers.iter().enumerate() {
                     let rule = offer.rule.index();
                     let _ = write!(out, "{id},{line},{},", rank + 1);
@@ -295,11 +306,18 @@ impl std::io::Write for StringWriter<'_> {
 }
 
 /// A CSV field, quoted when it holds a comma, quote or line break.
-fn csv_field(text: &str) -> String {
+/// A CSV cell: quoted when it must be, and, when `neutralise`, with a
+/// leading `'` on text a spreadsheet would run as a formula.
+fn csv_field(text: &str, neutralise: bool) -> String {
+    let text = if neutralise && text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    };
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
-        text.to_string()
+        text.into_owned()
     }
 }
 
@@ -317,9 +335,21 @@ mod tests {
     fn escaping() {
         assert_eq!(json_string("a\"b\\c\n高"), "\"a\\\"b\\\\c\\n高\"");
         assert_eq!(json_string("\u{1}"), "\"\\u0001\"");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b", true), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\"", true), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("plain", true), "plain");
+        // Formula injection (OWASP): neutralised unless raw output is asked for.
+        assert_eq!(
+            csv_field("=HYPERLINK(\"x\")", true),
+            "\"'=HYPERLINK(\"\"x\"\")\""
+        );
+        assert_eq!(csv_field("+cmd|' /C calc'!A0", true), "'+cmd|' /C calc'!A0");
+        assert_eq!(csv_field("@SUM(A1)", true), "'@SUM(A1)");
+        assert_eq!(csv_field("-2+3", true), "'-2+3");
+        assert_eq!(csv_field("\tx", true), "'\tx");
+        assert_eq!(csv_field("\rx", true), "\"'\rx\"");
+        assert_eq!(csv_field("=1+1", false), "=1+1");
+        assert_eq!(csv_field("a=b", true), "a=b");
     }
 
     /// splitmix64: a fixed-seed generator, so the random test needs no
