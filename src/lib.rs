@@ -92,7 +92,7 @@ pub mod diagnostic {
 
 /// Diagnostics rendered once, in one place: caret snippets or JSON.
 pub mod render {
-    pub use crate::base::render::{JsonDiagnostic, render, render_all, to_json};
+    pub use crate::base::render::{JsonDiagnostic, printable, render, render_all, to_json};
 }
 
 /// The catalog as written in `catalog.yaml`: services, customer schema,

@@ -128,3 +128,25 @@ fn csv_cells_a_spreadsheet_would_run_are_neutralised() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"=HYPERLINK("));
     let _ = fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn escape_sequences_in_a_package_never_reach_the_terminal_in_diagnostics() {
+    let dir = package("escape", |text| text);
+    // An unknown attribute on a line that also carries a screen-clearing
+    // sequence and an OSC 52 clipboard write.
+    fs::write(
+        dir.join("zz_escape.vas"),
+        "rule clear_screen for everyone {\n  when tenur_months > 1 # \u{1b}[2J\u{1b}]52;c;aGk=\u{7}\n  offer feedback_callback_24h\n  gain 1\n  because \"\u{1b}[31mred\"\n}\n",
+    )
+    .unwrap();
+    let out = vasrec(&["check", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("tenur_months"), "{err}");
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
+    assert!(
+        err.contains('\u{241b}'),
+        "the escape shows as a visible picture: {err}"
+    );
+    let _ = fs::remove_dir_all(&dir);
+}

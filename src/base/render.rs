@@ -47,7 +47,7 @@ pub fn render(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
     let mut out = format!(
         "{}{}\n",
         paint.wrap(style, &format!("{word}[{}]", d.code.as_str())),
-        paint.wrap(BOLD, &format!(": {}", d.message))
+        paint.wrap(BOLD, &format!(": {}", printable(&d.message)))
     );
     let gutter = gutter_width(d, sources);
     let pad = " ".repeat(gutter);
@@ -60,7 +60,7 @@ pub fn render(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
             out,
             "{pad}{} {}:{line}:{col}",
             paint.wrap(BLUE, "-->"),
-            f.name
+            printable(&f.name)
         );
         let text = f.line_text(line);
         if !text.is_empty() {
@@ -95,10 +95,20 @@ pub fn render(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
         );
     }
     for note in &d.notes {
-        let _ = writeln!(out, "{pad} {} note: {note}", paint.wrap(BLUE, "="));
+        let _ = writeln!(
+            out,
+            "{pad} {} note: {}",
+            paint.wrap(BLUE, "="),
+            printable(note)
+        );
     }
     if let Some(help) = &d.help {
-        let _ = writeln!(out, "{pad} {} help: {help}", paint.wrap(BLUE, "="));
+        let _ = writeln!(
+            out,
+            "{pad} {} help: {}",
+            paint.wrap(BLUE, "="),
+            printable(help)
+        );
     }
     out
 }
@@ -133,7 +143,7 @@ fn snippet(
         out,
         "{pad}{} {}:{line}:{col}",
         paint.wrap(BLUE, "-->"),
-        file.name
+        printable(&file.name)
     );
     let text = file.line_text(line);
     let _ = writeln!(out, "{pad} {}", paint.wrap(BLUE, "|"));
@@ -160,7 +170,7 @@ fn snippet(
     let tail = if message.is_empty() {
         String::new()
     } else {
-        format!(" {message}")
+        format!(" {}", printable(message))
     };
     let _ = writeln!(
         out,
@@ -171,8 +181,32 @@ fn snippet(
     );
 }
 
+/// A source line as shown in a snippet: tabs as four spaces, control
+/// characters as visible pictures (one column each, so carets still line up).
 fn expand_tabs(text: &str) -> String {
-    text.replace('\t', "    ")
+    printable(&text.replace('\t', "    ")).into_owned()
+}
+
+/// Text that is safe to print to a terminal: control characters (an escape
+/// sequence could clear the screen, set the title or write the clipboard)
+/// become their visible Unicode pictures (`␛` for ESC), C1 controls become
+/// `�`; newlines and tabs stay. Texts without controls are returned as they
+/// are, without copying.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\t' => c,
+            '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
+            '\u{7f}' => '\u{2421}',
+            c if c.is_control() => '\u{fffd}',
+            c => c,
+        })
+        .collect::<String>()
+        .into()
 }
 
 /// Terminal columns a text takes: wide (CJK) characters count twice.
@@ -296,5 +330,22 @@ mod tests {
         let rendered = render(&d, &sources, false);
         let expected = "error[UNKNOWN_ATTRIBUTE]: no `spnd`\n --> a.vas:1:20\n  |\n1 | segment 高价值 { when spnd > 1 }\n  |                       ^^^^\n  = help: did you mean `spend`?\n";
         assert_eq!(rendered, expected);
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        assert_eq!(
+            printable("plain 中文\tand\nlines"),
+            "plain 中文\tand\nlines"
+        );
+        assert!(matches!(printable("plain"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(
+            printable("\u{1b}]52;c;aGk=\u{7}"),
+            "\u{241b}]52;c;aGk=\u{2407}"
+        );
+        assert_eq!(
+            printable("a\u{1b}[2Jb\rc\u{7f}\u{9b}"),
+            "a\u{241b}[2Jb\u{240d}c\u{2421}\u{fffd}"
+        );
     }
 }

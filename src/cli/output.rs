@@ -9,6 +9,13 @@ use std::sync::Mutex;
 pub(super) fn write(out: Option<&Path>, text: &str) -> Result<(), String> {
     let Some(path) = out.filter(|p| p.as_os_str() != "-") else {
         let mut stdout = std::io::stdout().lock();
+        // On a terminal, data (labels, reasons, customer values) must not
+        // carry escape sequences; files and pipes get the bytes as they are.
+        let text = if std::io::IsTerminal::is_terminal(&stdout) {
+            vasrec::render::printable(text)
+        } else {
+            std::borrow::Cow::Borrowed(text)
+        };
         return match stdout
             .write_all(text.as_bytes())
             .and_then(|()| stdout.flush())
