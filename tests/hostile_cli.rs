@@ -150,3 +150,36 @@ fn escape_sequences_in_a_package_never_reach_the_terminal_in_diagnostics() {
     );
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// A package with a chain of `levels` segments under `everyone`.
+fn chain(name: &str, levels: usize) -> PathBuf {
+    let dir = package(name, |text| text);
+    let mut vas = String::from("segment level_1 under everyone { when true }\n");
+    for i in 2..=levels {
+        vas.push_str(&format!(
+            "segment level_{i} under level_{} {{ when tenure_months >= 0 }}\n",
+            i - 1
+        ));
+    }
+    fs::write(dir.join("zz_chain.vas"), vas).unwrap();
+    dir
+}
+
+#[test]
+fn segment_chains_are_bounded_in_depth() {
+    // `everyone` is at depth 0, so level_64 is 64 levels down: allowed.
+    let dir = chain("depth-ok", 64);
+    let out = vasrec(&["check", dir.to_str().unwrap()]);
+    assert_ne!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("TOO_DEEP"), "{}", stderr(&out));
+    let _ = fs::remove_dir_all(&dir);
+    // A long chain is refused once, quickly, at the first segment too deep.
+    let dir = chain("depth-long", 20_000);
+    let out = vasrec(&["check", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("error[TOO_DEEP]"), "{err}");
+    assert!(err.contains("`level_65`"), "{err}");
+    assert_eq!(err.matches("error[TOO_DEEP]").count(), 1, "{err}");
+    let _ = fs::remove_dir_all(&dir);
+}

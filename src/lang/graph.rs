@@ -5,8 +5,13 @@
 //! diagnostic per cycle with the cycle's path.
 
 use crate::lang::ids::SegmentId;
-use petgraph::algo::tarjan_scc;
+use petgraph::algo::kosaraju_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
+
+/// How deep segments may nest below a root. Deeper chains are refused: no
+/// real segmentation needs them, and the checks that follow each segment's
+/// ancestors would grow with the square of the chain.
+pub(crate) const MAX_SEGMENT_DEPTH: u32 = 64;
 
 /// Shape of the segment graph that evaluation relies on.
 #[derive(Debug, Clone, Default)]
@@ -85,7 +90,9 @@ pub(crate) fn build(parents: &[Vec<SegmentId>]) -> Result<SegmentGraph, Vec<Cycl
 /// (self-parents are reported before the graph is built).
 fn find_cycles(graph: &DiGraph<SegmentId, ()>) -> Vec<Cycle> {
     let mut cycles = Vec::new();
-    for component in tarjan_scc(graph) {
+    // Kosaraju with petgraph's iterative walks: a chain of any length cannot
+    // overflow the stack (Tarjan there recurses once per node).
+    for component in kosaraju_scc(graph) {
         if component.len() < 2 {
             continue;
         }
@@ -95,7 +102,8 @@ fn find_cycles(graph: &DiGraph<SegmentId, ()>) -> Vec<Cycle> {
         // Walk inside the component until we come back to the start.
         let mut path = vec![graph[start]];
         let mut current = start;
-        let mut visited = vec![start];
+        let mut visited = vec![false; graph.node_count()];
+        visited[start.index()] = true;
         loop {
             let mut next_nodes: Vec<NodeIndex> = graph
                 .neighbors(current)
@@ -106,10 +114,10 @@ fn find_cycles(graph: &DiGraph<SegmentId, ()>) -> Vec<Cycle> {
                 path.push(graph[start]);
                 break;
             }
-            let Some(&next) = next_nodes.iter().find(|n| !visited.contains(n)) else {
+            let Some(&next) = next_nodes.iter().find(|n| !visited[n.index()]) else {
                 break;
             };
-            visited.push(next);
+            visited[next.index()] = true;
             path.push(graph[next]);
             current = next;
         }

@@ -8,7 +8,7 @@
 //! The graph is checked with petgraph: unknown outcomes and cycles are errors.
 
 use crate::package::satisfaction::LoyaltySpec;
-use petgraph::algo::{tarjan_scc, toposort};
+use petgraph::algo::{kosaraju_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -69,7 +69,7 @@ pub fn factors(spec: &LoyaltySpec) -> Result<Loyalty, String> {
     let order = match toposort(&graph, None) {
         Ok(order) => order,
         Err(_) => {
-            let cycle = tarjan_scc(&graph)
+            let cycle = kosaraju_scc(&graph)
                 .into_iter()
                 .find(|c| c.len() > 1)
                 .map(|c| {

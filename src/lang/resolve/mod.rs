@@ -150,7 +150,7 @@ impl Resolver<'_> {
             parents.push(list);
         }
         let graph = match graph::build(&parents) {
-            Ok(graph) => Some(graph),
+            Ok(graph) => self.depth_error(&segment_decls, &graph).then_some(graph),
             Err(cycles) => {
                 for cycle in cycles {
                     self.cycle_error(&segment_decls, &cycle);
@@ -226,6 +226,36 @@ impl Resolver<'_> {
             }
         }
         ids.into_iter().map(|(name, (id, _))| (name, id)).collect()
+    }
+
+    /// Whether every segment is within [`graph::MAX_SEGMENT_DEPTH`] levels of
+    /// a root; reports the first one that is not.
+    fn depth_error(&mut self, decls: &[ast::SegmentDecl], graph: &graph::SegmentGraph) -> bool {
+        let too_deep = graph.order.iter().find(|id| {
+            graph
+                .depth
+                .get(id.index())
+                .is_some_and(|&d| d > graph::MAX_SEGMENT_DEPTH)
+        });
+        let Some(decl) = too_deep.and_then(|id| decls.get(id.index())) else {
+            return true;
+        };
+        self.error(
+            Diagnostic::error(
+                Code::TooDeep,
+                decl.name.span,
+                format!(
+                    "segment `{}` lies more than {} levels below its root segment",
+                    decl.name.text,
+                    graph::MAX_SEGMENT_DEPTH
+                ),
+            )
+            .with_help(format!(
+                "segments may nest at most {} levels; place it under a segment nearer the root",
+                graph::MAX_SEGMENT_DEPTH
+            )),
+        );
+        false
     }
 
     fn cycle_error(&mut self, decls: &[ast::SegmentDecl], cycle: &[SegmentId]) {
