@@ -26,8 +26,80 @@ pub(crate) struct YamlError {
 
 /// Reads `text` as a `T`; `what` names the file's kind in messages ("the catalog").
 pub(crate) fn parse<T: DeserializeOwned>(text: &str, what: &str) -> Result<T, YamlError> {
+    let expanded = expanded_size(text);
+    if expanded > MAX_EXPANDED_BYTES {
+        return Err(YamlError {
+            code: Code::Yaml,
+            path: None,
+            message: format!(
+                "{what} repeats its anchors (`*name`) into more than {} MiB of text, or defines more than {MAX_ANCHORS} anchors",
+                MAX_EXPANDED_BYTES >> 20
+            ),
+            help: Some("write the repeated values out, or repeat fewer of them".to_string()),
+            line: None,
+            column: None,
+        });
+    }
     let deserializer = serde_yaml::Deserializer::from_str(text);
     serde_path_to_error::deserialize(deserializer).map_err(|error| translate(error, what))
+}
+
+/// Most text a YAML file may stand for once its aliases are expanded. serde_yaml
+/// refuses nested alias bombs itself, but one large value aliased thousands
+/// of times is read in full, thousands of times.
+const MAX_EXPANDED_BYTES: usize = 16 << 20;
+/// Most anchors (`&name`) a YAML file may define.
+const MAX_ANCHORS: usize = 100;
+
+/// The size of `text` with every alias (`*name`) replaced by the node its
+/// anchor (`&name`) names: a node runs from the anchor to the end of its
+/// line, and on over the following lines indented deeper than that line.
+/// Quoted texts and comments are skipped. An estimate on the safe side.
+fn expanded_size(text: &str) -> usize {
+    let lines: Vec<&str> = text.lines().collect();
+    let indent = |line: &str| line.len() - line.trim_start().len();
+    let mut anchors: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut total = text.len();
+    for (i, line) in lines.iter().enumerate() {
+        let mut quote = None;
+        let bytes = line.as_bytes();
+        let mut at = 0;
+        while at < bytes.len() {
+            let c = bytes[at];
+            match (quote, c) {
+                (Some(q), _) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, b'"' | b'\'') => quote = Some(c),
+                (None, b'#') if at == 0 || bytes[at - 1] == b' ' => break,
+                (None, b'&' | b'*') => {
+                    let name_end = line[at + 1..]
+                        .find(|ch: char| ch.is_whitespace() || ",[]{}".contains(ch))
+                        .map_or(line.len(), |n| at + 1 + n);
+                    let name = &line[at + 1..name_end];
+                    if c == b'&' {
+                        // Each anchor's node is measured by a scan of the
+                        // lines below it; many anchors would make that slow.
+                        if anchors.len() >= MAX_ANCHORS {
+                            return usize::MAX;
+                        }
+                        let deeper: usize = lines[i + 1..]
+                            .iter()
+                            .take_while(|l| l.trim().is_empty() || indent(l) > indent(line))
+                            .map(|l| l.len() + 1)
+                            .sum();
+                        anchors.insert(name, line.len() - at + deeper);
+                    } else {
+                        total = total.saturating_add(anchors.get(name).copied().unwrap_or(0));
+                    }
+                    at = name_end;
+                    continue;
+                }
+                _ => {}
+            }
+            at += 1;
+        }
+    }
+    total
 }
 
 fn translate(error: serde_path_to_error::Error<serde_yaml::Error>, what: &str) -> YamlError {
@@ -143,5 +215,25 @@ mod tests {
         assert_eq!(e.message, "`size` is not a key the test knows here");
         let e = parse::<Shape>("items: []\n", "the test").unwrap_err();
         assert_eq!(e.message, "missing key `name`");
+    }
+
+    #[test]
+    fn one_large_value_aliased_many_times_is_refused_quickly() {
+        let big = "x".repeat(1 << 20);
+        let mut text = format!("anchor: &big \"{big}\"\nlist:\n");
+        for _ in 0..5000 {
+            text.push_str("  - *big\n");
+        }
+        let error = parse::<serde_yaml::Value>(&text, "the catalog").unwrap_err();
+        assert!(
+            error.message.contains("repeats its anchors"),
+            "{}",
+            error.message
+        );
+        // A few aliases of small values are fine, and so are `&` and `*` in
+        // quoted texts and comments.
+        let text = "a: &x {k: 1}\nb: *x\nc: *x\nd: \"*x *x &y\" # *x\n";
+        assert!(parse::<serde_yaml::Value>(text, "the catalog").is_ok());
+        assert!(expanded_size(text) < 200);
     }
 }
