@@ -36,7 +36,13 @@ pub(super) fn open_customers(
     args: &CustomerArgs,
     spool: Option<&Spool>,
 ) -> Result<(CustomerReader, String), u8> {
-    let sample = engine.catalog().sample.as_ref().map(|s| rules.join(s));
+    let sample = match (&args.customers, engine.sample_path(rules)) {
+        (None, Some(Err(problem))) => {
+            eprintln!("error: {problem}");
+            return Err(EXIT_USAGE);
+        }
+        (_, sample) => sample.and_then(Result::ok),
+    };
     let Some(path) = args.customers.clone().or(sample) else {
         eprintln!(
             "error: no customers to evaluate: give --customers FILE (the package names no `sample:`)"

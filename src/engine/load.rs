@@ -21,6 +21,9 @@ pub const CATALOG_FILE: &str = "catalog.yaml";
 /// Largest rule or catalog file read, in bytes.
 pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 
+/// The folder of test cases inside a package (as `analysis::testing` reads it).
+const TESTS_FOLDER: &str = "tests";
+
 /// A package that did not load: every diagnostic, and the files they point into.
 #[derive(Debug, Clone)]
 pub struct LoadError {
@@ -68,6 +71,59 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// The catalog's `sample:` file in the package folder `dir`: `None` when
+    /// the catalog names none, and an error (a sentence naming the key) when
+    /// it is an absolute path, leads outside the folder (`..`, or a symbolic
+    /// link) or is not a regular file.
+    pub fn sample_path(&self, dir: &Path) -> Option<Result<PathBuf, String>> {
+        let sample = self.catalog().sample.as_deref()?;
+        Some(file_inside(dir, sample).map_err(|why| {
+            format!(
+                "`sample: {sample}` in {CATALOG_FILE}: the sample must be a file inside the package folder; {why}"
+            )
+        }))
+    }
+}
+
+/// `relative` inside the package folder `dir`, refused (with the reason) when
+/// it is absolute, climbs out with `..`, resolves outside through a link or,
+/// when it exists, is not a regular file. A missing file inside is returned
+/// as is, for the caller's own "cannot open" message.
+pub(crate) fn file_inside(dir: &Path, relative: &str) -> Result<PathBuf, String> {
+    use std::path::Component;
+    let given = Path::new(relative);
+    let mut depth = 0usize;
+    for part in given.components() {
+        match part {
+            Component::Prefix(_) | Component::RootDir => {
+                return Err("this is an absolute path".into());
+            }
+            Component::ParentDir if depth == 0 => {
+                return Err("this path leads outside it".into());
+            }
+            Component::ParentDir => depth -= 1,
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+        }
+    }
+    let path = dir.join(given);
+    if std::fs::symlink_metadata(&path).is_err() {
+        return Ok(path);
+    }
+    let inside = match (dir.canonicalize(), path.canonicalize()) {
+        (Ok(root), Ok(target)) => target.starts_with(root),
+        _ => false,
+    };
+    if !inside {
+        return Err("this path leads outside it (through a symbolic link)".into());
+    }
+    if !path.metadata().is_ok_and(|m| m.is_file()) {
+        return Err("this is not a regular file".into());
+    }
+    Ok(path)
+}
+
 fn build(
     sources: SourceMap,
     diagnostics: &mut Vec<Diagnostic>,
@@ -80,8 +136,15 @@ fn build(
             diagnostics: std::mem::take(diagnostics),
         })
     };
+    // Files that are not UTF-8 are kept without their text: not parsed.
+    let unreadable: Vec<_> = diagnostics
+        .iter()
+        .filter(|d| d.code == Code::InvalidUtf8)
+        .filter_map(|d| d.position.map(|p| p.0))
+        .collect();
     let catalog_id = sources.find(CATALOG_FILE);
-    let catalog = match catalog_id.and_then(|id| sources.get(id).map(|f| (id, f))) {
+    let readable_catalog = catalog_id.filter(|id| !unreadable.contains(id));
+    let catalog = match readable_catalog.and_then(|id| sources.get(id).map(|f| (id, f))) {
         Some((id, file)) => match catalog::parse(id, file) {
             Ok((catalog, mut problems)) => {
                 let model = match Model::new(&catalog) {
@@ -101,7 +164,10 @@ fn build(
             }
         },
         None => {
-            if !diagnostics.iter().any(|d| d.code == Code::ReadError) {
+            if !diagnostics
+                .iter()
+                .any(|d| matches!(d.code, Code::ReadError | Code::InvalidUtf8))
+            {
                 diagnostics.push(
                     Diagnostic::error_nowhere(Code::MissingCatalog, format!("the package has no `{CATALOG_FILE}`"))
                         .with_help("every rule package needs a catalog.yaml listing its services and customer schema"),
@@ -113,11 +179,6 @@ fn build(
 
     let mut items = Vec::new();
     let mut broken = Vec::new();
-    let unreadable: Vec<_> = diagnostics
-        .iter()
-        .filter(|d| d.code == Code::InvalidUtf8)
-        .filter_map(|d| d.position.map(|p| p.0))
-        .collect();
     for (id, file) in sources.iter() {
         if Some(id) == catalog_id || unreadable.contains(&id) {
             continue;
@@ -160,33 +221,75 @@ fn build(
 
 /// Reads `catalog.yaml` and every `.vas` file under `dir` (sorted by path,
 /// hidden folders and `tests/` skipped, symbolic links to folders not followed).
+///
+/// The package is confined to its folder: a symbolic link that leads outside
+/// it (to a rule file, the catalog, a folder or the `tests` folder) is
+/// refused and never followed, only regular files are opened, and no file is
+/// read past [`MAX_FILE_BYTES`].
 fn read_dir(dir: &Path) -> (SourceMap, Vec<Diagnostic>) {
     let mut sources = SourceMap::default();
     let mut diagnostics = Vec::new();
-    if !dir.is_dir() {
-        diagnostics.push(
-            Diagnostic::error_nowhere(
-                Code::ReadError,
-                format!("`{}` is not a folder", dir.display()),
-            )
-            .with_help("give the folder that holds catalog.yaml and the .vas files"),
-        );
-        return (sources, diagnostics);
-    }
+    let canon = match dir.canonicalize() {
+        Ok(canon) if canon.is_dir() => canon,
+        _ => {
+            diagnostics.push(
+                Diagnostic::error_nowhere(
+                    Code::ReadError,
+                    format!("`{}` is not a folder", dir.display()),
+                )
+                .with_help("give the folder that holds catalog.yaml and the .vas files"),
+            );
+            return (sources, diagnostics);
+        }
+    };
+    let package = Package { dir, canon };
     let mut files = Vec::new();
-    collect_rule_files(dir, 0, &mut files, &mut diagnostics);
+    collect_rule_files(&package, dir, 0, &mut files, &mut diagnostics);
+    check_tests_folder(&package, &mut diagnostics);
     files.sort();
     let catalog = dir.join(CATALOG_FILE);
-    if catalog.is_file() {
-        read_one(dir, &catalog, &mut sources, &mut diagnostics);
+    if std::fs::symlink_metadata(&catalog).is_ok() {
+        read_one(&package, &catalog, &mut sources, &mut diagnostics);
     }
     for file in files {
-        read_one(dir, &file, &mut sources, &mut diagnostics);
+        read_one(&package, &file, &mut sources, &mut diagnostics);
     }
     (sources, diagnostics)
 }
 
+/// The package folder as given (for names) and canonical (for confinement).
+struct Package<'a> {
+    dir: &'a Path,
+    canon: PathBuf,
+}
+
+impl Package<'_> {
+    /// The file's name inside the package, e.g. `sub/a.vas`.
+    fn name(&self, path: &Path) -> String {
+        display_name(self.dir, path)
+    }
+
+    /// Whether a canonical path lies inside the package folder.
+    fn holds(&self, canonical: &Path) -> bool {
+        canonical.starts_with(&self.canon)
+    }
+
+    fn outside(&self, path: &Path) -> Diagnostic {
+        Diagnostic::error_nowhere(
+            Code::ReadError,
+            format!(
+                "`{}` is a symbolic link that leads outside the package folder; it was not read",
+                self.name(path)
+            ),
+        )
+        .with_help(
+            "a package may only link to files inside its own folder; copy the file in instead",
+        )
+    }
+}
+
 fn collect_rule_files(
+    package: &Package<'_>,
     dir: &Path,
     depth: usize,
     out: &mut Vec<PathBuf>,
@@ -201,7 +304,7 @@ fn collect_rule_files(
         Err(error) => {
             diagnostics.push(Diagnostic::error_nowhere(
                 Code::ReadError,
-                format!("cannot read folder `{}`: {error}", dir.display()),
+                format!("cannot read folder `{}`: {error}", package.name(dir)),
             ));
             return;
         }
@@ -212,42 +315,202 @@ fn collect_rule_files(
         let Ok(kind) = entry.file_type() else {
             continue;
         };
-        if kind.is_dir() {
-            if !name.starts_with('.') && name != "tests" && name != "target" {
-                collect_rule_files(&path, depth + 1, out, diagnostics);
+        let skipped_folder = name.starts_with('.') || name == "tests" || name == "target";
+        let rule_file = name.ends_with(".vas");
+        if kind.is_symlink() {
+            // Links to folders are never followed (no loops); links to rule
+            // files are read when they stay inside the package.
+            match path.canonicalize() {
+                Ok(target) if !package.holds(&target) => {
+                    // (the top `tests` folder is checked by `check_tests_folder`)
+                    if rule_file || (target.is_dir() && !skipped_folder) {
+                        diagnostics.push(package.outside(&path));
+                    }
+                }
+                Ok(target) => {
+                    if rule_file && !target.is_dir() {
+                        out.push(path);
+                    }
+                }
+                // A dangling link: `read_one` says so.
+                Err(_) => {
+                    if rule_file {
+                        out.push(path);
+                    }
+                }
             }
-        } else if name.ends_with(".vas") {
+        } else if kind.is_dir() {
+            if !skipped_folder {
+                collect_rule_files(package, &path, depth + 1, out, diagnostics);
+            }
+        } else if rule_file {
+            // `read_one` refuses what is not a regular file.
             out.push(path);
         }
     }
 }
 
-fn read_one(root: &Path, path: &Path, sources: &mut SourceMap, diagnostics: &mut Vec<Diagnostic>) {
-    let name = display_name(root, path);
-    let bytes = match std::fs::metadata(path) {
-        Ok(meta) if meta.len() > MAX_FILE_BYTES => {
-            diagnostics.push(
-                Diagnostic::error_nowhere(
-                    Code::ReadError,
-                    format!(
-                        "`{name}` is {} bytes; files are limited to {MAX_FILE_BYTES} bytes",
-                        meta.len()
-                    ),
-                )
-                .with_help("split the rules over several files"),
-            );
-            return;
-        }
-        _ => match std::fs::read(path) {
-            Ok(bytes) => bytes,
-            Err(error) => {
-                diagnostics.push(Diagnostic::error_nowhere(
-                    Code::ReadError,
-                    format!("cannot read `{name}`: {error}"),
-                ));
+/// The folder of test cases that `vasrec test` reads (`tests/*.yaml`): it
+/// must not lead outside the package, nor hold links that do.
+fn check_tests_folder(package: &Package<'_>, diagnostics: &mut Vec<Diagnostic>) {
+    let tests = package.dir.join(TESTS_FOLDER);
+    let Ok(meta) = std::fs::symlink_metadata(&tests) else {
+        return;
+    };
+    if meta.file_type().is_symlink() {
+        match tests.canonicalize() {
+            Ok(target) if package.holds(&target) => {}
+            Ok(_) => {
+                diagnostics.push(package.outside(&tests));
                 return;
             }
-        },
+            Err(_) => return,
+        }
+    }
+    let Ok(entries) = std::fs::read_dir(&tests) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let case_file = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
+        let link = entry.file_type().is_ok_and(|k| k.is_symlink());
+        if case_file
+            && link
+            && path
+                .canonicalize()
+                .is_ok_and(|target| !package.holds(&target))
+        {
+            diagnostics.push(package.outside(&path));
+        }
+    }
+}
+
+/// Why a package file was not read.
+enum Refusal {
+    /// Leads outside the package folder.
+    Outside,
+    /// A link to nothing.
+    Dangling,
+    /// Not a regular file: a folder, fifo, socket or device.
+    NotRegular(&'static str),
+    /// Larger than [`MAX_FILE_BYTES`].
+    TooBig,
+    /// Replaced by something else between the check and the open.
+    Changed,
+    /// The system refused it.
+    Io(std::io::Error),
+}
+
+/// Opens and reads one package file, refusing links that lead outside the
+/// package and anything but a regular file, and reading at most
+/// [`MAX_FILE_BYTES`] whatever the file claims its size is.
+fn read_confined(package: &Package<'_>, path: &Path) -> Result<Vec<u8>, Refusal> {
+    use std::io::Read;
+    let link = std::fs::symlink_metadata(path).map_err(Refusal::Io)?;
+    let target = if link.file_type().is_symlink() {
+        let target = path.canonicalize().map_err(|_| Refusal::Dangling)?;
+        if !package.holds(&target) {
+            return Err(Refusal::Outside);
+        }
+        target
+    } else {
+        path.to_path_buf()
+    };
+    // Checked before opening: opening a fifo blocks, a device never ends.
+    let checked = std::fs::symlink_metadata(&target).map_err(Refusal::Io)?;
+    if !checked.file_type().is_file() {
+        return Err(Refusal::NotRegular(kind_of(&checked)));
+    }
+    if checked.len() > MAX_FILE_BYTES {
+        return Err(Refusal::TooBig);
+    }
+    let file = std::fs::File::open(&target).map_err(Refusal::Io)?;
+    let opened = file.metadata().map_err(Refusal::Io)?;
+    if !opened.file_type().is_file() || !same_file(&checked, &opened) {
+        return Err(Refusal::Changed);
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(Refusal::Io)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Refusal::TooBig);
+    }
+    Ok(bytes)
+}
+
+/// What a file that is not a regular file is, in words.
+fn kind_of(meta: &std::fs::Metadata) -> &'static str {
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        return "a folder";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a fifo";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+        if kind.is_block_device() || kind.is_char_device() {
+            return "a device";
+        }
+    }
+    "not a regular file"
+}
+
+/// Whether the file opened is the one checked (same device and inode).
+#[cfg(unix)]
+fn same_file(checked: &std::fs::Metadata, opened: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    (checked.dev(), checked.ino()) == (opened.dev(), opened.ino())
+}
+
+#[cfg(not(unix))]
+fn same_file(checked: &std::fs::Metadata, opened: &std::fs::Metadata) -> bool {
+    checked.len() == opened.len()
+}
+
+fn read_one(
+    package: &Package<'_>,
+    path: &Path,
+    sources: &mut SourceMap,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let name = package.name(path);
+    let bytes = match read_confined(package, path) {
+        Ok(bytes) => bytes,
+        Err(refusal) => {
+            let d = match refusal {
+                Refusal::Outside => package.outside(path),
+                Refusal::Dangling => Diagnostic::error_nowhere(
+                    Code::ReadError,
+                    format!("cannot read `{name}`: it is a symbolic link that leads nowhere"),
+                ),
+                Refusal::NotRegular(kind) => Diagnostic::error_nowhere(
+                    Code::ReadError,
+                    format!("`{name}` is {kind}, not a regular file; it was not read"),
+                )
+                .with_help("a package holds only regular files"),
+                Refusal::TooBig => Diagnostic::error_nowhere(
+                    Code::ReadError,
+                    format!("`{name}` is larger than the limit of {MAX_FILE_BYTES} bytes"),
+                )
+                .with_help("split the rules over several files"),
+                Refusal::Changed => Diagnostic::error_nowhere(
+                    Code::ReadError,
+                    format!("`{name}` changed while it was read; it was not read"),
+                ),
+                Refusal::Io(error) => Diagnostic::error_nowhere(
+                    Code::ReadError,
+                    format!("cannot read `{name}`: {error}"),
+                ),
+            };
+            diagnostics.push(d);
+            return;
+        }
     };
     match String::from_utf8(bytes) {
         Ok(text) => {
@@ -256,13 +519,15 @@ fn read_one(root: &Path, path: &Path, sources: &mut SourceMap, diagnostics: &mut
         Err(error) => {
             let valid = error.utf8_error().valid_up_to();
             let bytes = error.into_bytes();
-            let prefix = String::from_utf8_lossy(&bytes[..valid]).into_owned();
+            let prefix = String::from_utf8_lossy(&bytes[..valid]);
             let line = prefix.matches('\n').count() + 1;
             let column = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            // The file is kept without its text, so that no message shows
+            // any of it (it may not be text at all).
             let id = sources.add(SourceFile::new(
                 name.clone(),
                 Some(path.to_path_buf()),
-                String::from_utf8_lossy(&bytes).into_owned(),
+                String::new(),
             ));
             let mut d = Diagnostic::error_nowhere(
                 Code::InvalidUtf8,

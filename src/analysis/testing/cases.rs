@@ -88,7 +88,7 @@ pub(super) fn load_file(
         code: Some(code),
         source: None,
     };
-    let bytes = std::fs::read(path)
+    let bytes = read_bounded(path)
         .map_err(|e| error(Code::ReadError, format!("{name}: cannot read: {e}")))?;
     let text = String::from_utf8(bytes)
         .map_err(|_| error(Code::InvalidUtf8, format!("{name}: not UTF-8 text")))?;
@@ -168,4 +168,21 @@ fn yaml_error(name: &str, file: FileId, error: crate::base::yaml::YamlError) -> 
         code: Some(error.code),
         source: Some(file),
     }
+}
+
+/// A test file's bytes, refused past the limit rule files have, whatever
+/// size the file reports.
+fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let limit = crate::engine::load::MAX_FILE_BYTES;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::other(format!(
+            "the file is larger than {limit} bytes"
+        )));
+    }
+    Ok(bytes)
 }

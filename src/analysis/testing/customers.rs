@@ -142,7 +142,12 @@ impl Samples {
         let Some(id_column) = &names.id_column else {
             return Err("`sample:` needs the catalog's `customer.id` attribute".into());
         };
-        let path = dir.join(sample);
+        // The sample must stay inside the package (see `Engine::sample_path`).
+        let path = match engine.sample_path(dir) {
+            Some(Ok(path)) => path,
+            Some(Err(why)) => return Err(why),
+            None => dir.join(sample),
+        };
         let text = std::fs::read_to_string(&path)
             .map_err(|e| format!("cannot read the sample `{sample}`: {e}"))?;
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
