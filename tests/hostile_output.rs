@@ -178,3 +178,55 @@ fn an_interrupted_run_leaves_no_temporary_file() {
     );
     let _ = fs::remove_dir_all(&dir);
 }
+
+#[cfg(unix)]
+#[test]
+fn the_spool_of_standard_input_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = folder("spool");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vasrec"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("TMPDIR", &tmp)
+        .args([
+            "dry-run",
+            "--customers",
+            "-",
+            "--format",
+            "json",
+            "--out",
+            "/dev/null",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let sample =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/customers.csv"))
+            .unwrap();
+    stdin.write_all(sample.as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    // While standard input is still open, the spool exists: look at it.
+    let spool = || {
+        fs::read_dir(&tmp)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .next()
+    };
+    let start = Instant::now();
+    while spool().is_none() && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let path = spool().expect("the spool was created in TMPDIR");
+    let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    assert_eq!(
+        mode, 0o600,
+        "the spool of standard input is readable by others"
+    );
+    assert!(spool().is_none(), "the spool was left behind");
+    let _ = fs::remove_dir_all(&tmp);
+}

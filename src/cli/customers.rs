@@ -56,12 +56,12 @@ pub(super) fn open_customers(
     };
     let display = path.display().to_string();
     let input: Box<dyn std::io::Read + Send> = if let Some(spool) = spool {
-        match std::fs::File::open(&spool.0) {
+        match std::fs::File::open(spool.path()) {
             Ok(file) => Box::new(file),
             Err(e) => {
                 eprintln!(
                     "error: cannot read back standard input from `{}`: {e}",
-                    spool.0.display()
+                    spool.path().display()
                 );
                 return Err(EXIT_USAGE);
             }
@@ -90,29 +90,23 @@ pub(super) fn open_customers(
     Ok((reader, display))
 }
 
-/// Standard input copied to a temporary file so that it can be read twice;
-/// the file is removed when this is dropped.
-pub(super) struct Spool(PathBuf);
+/// Standard input copied to a temporary file so that it can be read twice.
+/// The file is private to the user (0600, a random name created exclusively
+/// by `tempfile`) and removed when this is dropped.
+pub(super) struct Spool(tempfile::NamedTempFile);
 
 impl Spool {
     fn from_stdin() -> std::io::Result<Spool> {
-        let path = std::env::temp_dir().join(format!(
-            "vasrec-stdin-{}-{}.tmp",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos())
-        ));
-        let spool = Spool(path);
-        let mut file = std::fs::File::create(&spool.0)?;
-        std::io::copy(&mut std::io::stdin().lock(), &mut file)?;
-        Ok(spool)
+        let mut file = tempfile::Builder::new()
+            .prefix("vasrec-stdin-")
+            .suffix(".tmp")
+            .tempfile()?;
+        std::io::copy(&mut std::io::stdin().lock(), file.as_file_mut())?;
+        Ok(Spool(file))
     }
-}
 
-impl Drop for Spool {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+    fn path(&self) -> &Path {
+        self.0.path()
     }
 }
 
