@@ -177,6 +177,8 @@ pub enum Problem {
     UnknownField(Option<String>),
     /// The JSON value has the wrong shape (an array, an object...).
     WrongJsonType(String),
+    /// A JSON object has the key twice (JSON Lines input).
+    DuplicateKey,
 }
 
 impl fmt::Display for FieldError {
@@ -214,6 +216,11 @@ impl fmt::Display for FieldError {
                 Ok(())
             }
             Problem::WrongJsonType(got) => write!(f, "{at}: expected a single value, found {got}"),
+            Problem::DuplicateKey => write!(
+                f,
+                "the key `{}` is in the object twice (keep one: which value is meant is not clear)",
+                self.column
+            ),
         }
     }
 }
@@ -520,15 +527,18 @@ impl<'de> serde::Deserialize<'de> for JsonKey<'de> {
     }
 }
 
-/// Per slot, the value of the key of highest precedence (the last one when
-/// a key repeats, as in a JSON map), read from the object's keys in one pass.
+/// Per slot, the value of the key of highest precedence, read from the
+/// object's keys in one pass, with the ranks seen (a bit each) to find a key
+/// the schema reads given twice; the first such key is returned too.
 struct SlotValues<'k> {
     keys: &'k JsonKeys,
-    found: Vec<Option<(u8, serde_json::Value)>>,
+    found: Vec<(u8, Option<(u8, serde_json::Value)>)>,
 }
 
+type Found = (Vec<(u8, Option<(u8, serde_json::Value)>)>, Option<String>);
+
 impl<'de> serde::de::Visitor<'de> for SlotValues<'_> {
-    type Value = Vec<Option<(u8, serde_json::Value)>>;
+    type Value = Found;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
@@ -538,6 +548,7 @@ impl<'de> serde::de::Visitor<'de> for SlotValues<'_> {
         mut self,
         mut map: A,
     ) -> Result<Self::Value, A::Error> {
+        let mut twice = None;
         while let Some(JsonKey(key)) = map.next_key::<JsonKey<'de>>()? {
             let Some(targets) = self.keys.by_key.get(key.as_ref()) else {
                 map.next_value::<serde::de::IgnoredAny>()?;
@@ -545,14 +556,19 @@ impl<'de> serde::de::Visitor<'de> for SlotValues<'_> {
             };
             let value: serde_json::Value = map.next_value()?;
             for &(slot, rank) in targets {
-                if let Some(entry) = self.found.get_mut(slot as usize)
-                    && entry.as_ref().is_none_or(|(held, _)| rank <= *held)
-                {
-                    *entry = Some((rank, value.clone()));
+                if let Some((seen, entry)) = self.found.get_mut(slot as usize) {
+                    let bit = 1u8 << rank;
+                    if *seen & bit != 0 && twice.is_none() {
+                        twice = Some(key.to_string());
+                    }
+                    *seen |= bit;
+                    if entry.as_ref().is_none_or(|(held, _)| rank <= *held) {
+                        *entry = Some((rank, value.clone()));
+                    }
                 }
             }
         }
-        Ok(self.found)
+        Ok((self.found, twice))
     }
 }
 
@@ -570,11 +586,18 @@ pub(crate) fn fill_from_json_text(
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let visitor = SlotValues {
         keys,
-        found: vec![None; schema.fields.len()],
+        found: vec![(0, None); schema.fields.len()],
     };
-    let found = deserializer.deserialize_map(visitor).ok()?;
+    let (found, twice) = deserializer.deserialize_map(visitor).ok()?;
     deserializer.end().ok()?;
-    for (slot, entry) in found.iter().enumerate() {
+    if let Some(key) = twice {
+        return Some(Err(FieldError {
+            field: key.clone(),
+            column: key,
+            problem: Problem::DuplicateKey,
+        }));
+    }
+    for (slot, (_, entry)) in found.iter().enumerate() {
         if let Some((_, value)) = entry
             && let Err(e) = parse_json(schema, customer, crate::base::index::dense_u32(slot), value)
         {

@@ -7,7 +7,7 @@
 use crate::package::customer::{self, Customer, FieldError};
 use crate::package::schema::{Schema, Slot};
 use std::fmt;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
 /// Format of a customer file.
@@ -37,6 +37,151 @@ impl InputFormat {
 /// Longest line accepted in a JSON Lines file, and largest CSV record, unless
 /// the catalog sets `limits.max_row_bytes`.
 pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
+
+/// Bytes the CSV reader asks for at a time (its buffer).
+const CSV_CHUNK: usize = 1 << 16;
+
+/// The reader under a CSV reader. It hands out no byte past `allow`, which
+/// is set before each record to the record's start plus the longest row
+/// accepted plus one buffer: a record without end (`/dev/zero`) is refused
+/// instead of buffered without bound. It also keeps a copy of the last chunk
+/// handed out, to find the line a record starts on (see [`Guarded::leading`]).
+struct Guarded {
+    inner: Box<dyn Read + Send>,
+    /// Bytes handed out so far.
+    read: u64,
+    /// Offset past which no byte is handed out.
+    allow: u64,
+    /// Set when a read was refused for going past `allow`.
+    tripped: bool,
+    /// The last chunk handed out, and its offset in the file.
+    last: Vec<u8>,
+    last_start: u64,
+}
+
+impl Guarded {
+    fn new(inner: Box<dyn Read + Send>) -> Guarded {
+        Guarded {
+            inner,
+            read: 0,
+            allow: u64::MAX,
+            tripped: false,
+            last: Vec::with_capacity(CSV_CHUNK),
+            last_start: 0,
+        }
+    }
+
+    /// The byte at `offset`, if it is in the last chunk.
+    fn byte_at(&self, offset: u64) -> Option<u8> {
+        let index = usize::try_from(offset.checked_sub(self.last_start)?).ok()?;
+        self.last.get(index).copied()
+    }
+
+    /// How many line feeds the CSV reader skips from `offset` before the
+    /// next record starts: it skips the `\n` of a CRLF whose `\r` ended the
+    /// record before, and empty lines, without counting them in the record's
+    /// position. None when that is not known from the last chunk.
+    fn leading(&self, offset: u64) -> Option<u64> {
+        let index = usize::try_from(offset.checked_sub(self.last_start)?).ok()?;
+        let rest = self.last.get(index..)?;
+        let run = rest.iter().position(|&b| b != b'\r' && b != b'\n')?;
+        Some(rest[..run].iter().filter(|&&b| b == b'\n').count() as u64)
+    }
+}
+
+impl Read for Guarded {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let room = self.allow.saturating_sub(self.read);
+        if room == 0 {
+            self.tripped = true;
+            return Err(io::Error::other("the record is too long"));
+        }
+        let want = buf.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        if n > 0 {
+            self.last.clear();
+            self.last.extend_from_slice(&buf[..n]);
+            self.last_start = self.read;
+            self.read += n as u64;
+        }
+        Ok(n)
+    }
+}
+
+/// A CSV reader that reads through a [`Guarded`] reader and counts lines
+/// right for LF and CRLF files alike.
+struct CsvRows {
+    reader: csv::Reader<Guarded>,
+    /// Line feeds skipped before the next record, when known.
+    next_leading: Option<u64>,
+    max_row_bytes: usize,
+}
+
+/// What went wrong reading a CSV record.
+enum CsvReadError {
+    /// Longer than the limit; the line it starts on.
+    TooLong(u64),
+    /// Anything else, from the CSV reader.
+    Csv(csv::Error),
+}
+
+impl CsvRows {
+    fn new(inner: Box<dyn Read + Send>, max_row_bytes: usize) -> CsvRows {
+        let reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(false)
+            .buffer_capacity(CSV_CHUNK)
+            .from_reader(Guarded::new(inner));
+        CsvRows {
+            reader,
+            next_leading: None,
+            max_row_bytes,
+        }
+    }
+
+    /// Reads the next record into `record`; returns the line it starts on,
+    /// or None at the end of the file.
+    fn read(&mut self, record: &mut csv::ByteRecord) -> Result<Option<u64>, CsvReadError> {
+        let start = self.reader.position().clone();
+        let leading = self.next_leading.take();
+        let allow = start
+            .byte()
+            .saturating_add(self.max_row_bytes as u64)
+            .saturating_add(CSV_CHUNK as u64);
+        self.reader.get_mut().allow = allow;
+        match self.reader.read_byte_record(record) {
+            Ok(false) => Ok(None),
+            Ok(true) => {
+                let end = self.reader.position();
+                let guarded = self.reader.get_ref();
+                let line = match leading {
+                    Some(n) => start.line() + n,
+                    // From the end: the line reached, less the line feeds in
+                    // quoted values and the one ending the record.
+                    None => {
+                        let inside = record.as_slice().iter().filter(|&&b| b == b'\n').count();
+                        let ended = guarded.byte_at(end.byte().wrapping_sub(1)) == Some(b'\n');
+                        end.line()
+                            .saturating_sub(inside as u64 + u64::from(ended))
+                            .max(start.line())
+                    }
+                };
+                self.next_leading = guarded.leading(end.byte());
+                if record.as_slice().len() > self.max_row_bytes {
+                    return Err(CsvReadError::TooLong(line));
+                }
+                Ok(Some(line))
+            }
+            Err(e) => {
+                if self.reader.get_ref().tripped {
+                    Err(CsvReadError::TooLong(start.line() + leading.unwrap_or(0)))
+                } else {
+                    Err(CsvReadError::Csv(e))
+                }
+            }
+        }
+    }
+}
 
 /// The column names of a CSV header row: trimmed, without a byte-order mark
 /// before the first (spreadsheets write one).
@@ -118,7 +263,7 @@ pub struct CustomerReader {
 }
 
 enum ReaderKind {
-    Csv(csv::Reader<Box<dyn Read + Send>>),
+    Csv(Box<CsvRows>),
     Jsonl {
         lines: BufReader<Box<dyn Read + Send>>,
         line: u64,
@@ -151,23 +296,50 @@ impl CustomerReader {
                 max_row_bytes: schema.max_row_bytes,
             }),
             InputFormat::Csv => {
-                let mut csv = csv::ReaderBuilder::new()
-                    .flexible(true)
-                    .has_headers(true)
-                    .buffer_capacity(1 << 16)
-                    .from_reader(reader);
-                let error = |message: String| DataError {
+                let max = schema.max_row_bytes;
+                let mut csv = Box::new(CsvRows::new(reader, max));
+                let error = |line: u64, column: Option<usize>, message: String| DataError {
                     file: name.to_string(),
-                    line: 1,
-                    column: None,
+                    line,
+                    column,
                     message,
                 };
-                let header = csv
-                    .byte_headers()
-                    .map_err(|e| error(format!("cannot read the header row: {e}")))?
-                    .clone();
+                let mut header = csv::ByteRecord::new();
+                let line = match csv.read(&mut header) {
+                    Ok(Some(line)) => line,
+                    Ok(None) => {
+                        return Err(error(
+                            1,
+                            None,
+                            "the file is empty; a header row is needed".into(),
+                        ));
+                    }
+                    Err(CsvReadError::TooLong(line)) => {
+                        return Err(error(
+                            line,
+                            None,
+                            format!(
+                                "the header row is longer than {max} bytes (`limits.max_row_bytes`); is this a CSV file?"
+                            ),
+                        ));
+                    }
+                    Err(CsvReadError::Csv(e)) => {
+                        return Err(error(1, None, format!("cannot read the header row: {e}")));
+                    }
+                };
                 if header.is_empty() {
-                    return Err(error("the file is empty; a header row is needed".into()));
+                    return Err(error(
+                        line,
+                        None,
+                        "the file is empty; a header row is needed".into(),
+                    ));
+                }
+                if let Some(i) = header.iter().position(|h| std::str::from_utf8(h).is_err()) {
+                    return Err(error(
+                        line,
+                        Some(i + 1),
+                        "the column name is not valid UTF-8 (save the file as UTF-8)".into(),
+                    ));
                 }
                 let names = header_names(&header);
                 let mut columns = ColumnMap {
@@ -176,6 +348,20 @@ impl CustomerReader {
                     json: None,
                 };
                 let mut absent = Vec::new();
+                for field in &schema.fields {
+                    if let Some((first, second)) = duplicate(&names, &field.column) {
+                        return Err(error(
+                            line,
+                            Some(second + 1),
+                            format!(
+                                "the header names the column `{}` twice, as columns {} and {} (keep one: which is meant is not clear)",
+                                names[second],
+                                first + 1,
+                                second + 1
+                            ),
+                        ));
+                    }
+                }
                 for (slot, field) in schema.fields.iter().enumerate() {
                     let found = names.iter().position(|n| *n == field.column).or_else(|| {
                         names
@@ -193,10 +379,14 @@ impl CustomerReader {
                                 format!(" (did you mean `{c}`? set `column:` in catalog.yaml)")
                             })
                             .unwrap_or_default();
-                            return Err(error(format!(
-                                "the header has no column `{}`, which the required attribute `{}` is read from{help}",
-                                field.column, field.name
-                            )));
+                            return Err(error(
+                                line,
+                                None,
+                                format!(
+                                    "the header has no column `{}`, which the required attribute `{}` is read from{help}",
+                                    field.column, field.name
+                                ),
+                            ));
                         }
                         None => absent.push(field.column.clone()),
                     }
@@ -243,24 +433,21 @@ impl CustomerReader {
                 ReaderKind::Csv(reader) => {
                     // Reuse the buffers of rows already processed: no allocation per row.
                     let mut record = self.spare.pop().unwrap_or_default();
-                    match reader.read_byte_record(&mut record) {
-                        Ok(false) => None,
-                        Ok(true) => {
-                            let line = record.position().map_or(0, |p| p.line());
-                            if record.as_slice().len() > self.max_row_bytes {
-                                return Err(DataError {
-                                    file: self.name.clone(),
-                                    line,
-                                    column: None,
-                                    message: format!(
-                                        "the row is longer than {} bytes (`limits.max_row_bytes`)",
-                                        self.max_row_bytes
-                                    ),
-                                });
-                            }
-                            Some(RawRow::Csv { record, line })
+                    match reader.read(&mut record) {
+                        Ok(None) => None,
+                        Ok(Some(line)) => Some(RawRow::Csv { record, line }),
+                        Err(CsvReadError::TooLong(line)) => {
+                            return Err(DataError {
+                                file: self.name.clone(),
+                                line,
+                                column: None,
+                                message: format!(
+                                    "the row is longer than {} bytes (`limits.max_row_bytes`)",
+                                    self.max_row_bytes
+                                ),
+                            });
                         }
-                        Err(e) => {
+                        Err(CsvReadError::Csv(e)) => {
                             let line = e.position().map_or(0, |p| p.line());
                             return Err(DataError {
                                 file: self.name.clone(),
@@ -315,6 +502,33 @@ impl CustomerReader {
         }
         Ok(count)
     }
+}
+
+/// The first two columns of `names` that a schema column would be read
+/// from: the same name twice, or, when no column has the exact name, two
+/// that match it ignoring case.
+fn duplicate(names: &[String], column: &str) -> Option<(usize, usize)> {
+    let two = |same: &dyn Fn(&str) -> bool| {
+        let mut found = names
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| same(n))
+            .map(|(i, _)| i);
+        Some((found.next()?, found.next()))
+    };
+    match two(&|n| n == column)? {
+        (first, Some(second)) => Some((first, second)),
+        (_, None) => None,
+    }
+    .or_else(|| {
+        if names.iter().any(|n| n == column) {
+            return None;
+        }
+        match two(&|n| n.eq_ignore_ascii_case(column))? {
+            (first, Some(second)) => Some((first, second)),
+            (_, None) => None,
+        }
+    })
 }
 
 /// Reads one line into `buffer`, refusing lines longer than `limit` bytes.
@@ -424,7 +638,62 @@ fn column_of(columns: &ColumnMap, schema: &Schema, error: &FieldError) -> Option
 
 #[cfg(test)]
 mod tests {
-    use super::{ColumnMap, RawRow, decode};
+    use super::{ColumnMap, CsvReadError, CsvRows, RawRow, decode};
+
+    /// Hands out at most `step` bytes a read.
+    struct Trickle(std::io::Cursor<Vec<u8>>, usize);
+
+    impl std::io::Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.1);
+            self.0.read(&mut buf[..n])
+        }
+    }
+
+    /// Every record's line is the line its first byte is on, for LF, CRLF
+    /// and mixed line ends, empty lines, line ends in quoted values and a
+    /// last line without an end, however the bytes arrive.
+    #[test]
+    fn csv_lines_are_where_records_start() {
+        let files: [(&str, &[u64]); 7] = [
+            ("h,i\na,b\nc,d\n", &[1, 2, 3]),
+            ("h,i\r\na,b\r\nc,d\r\n", &[1, 2, 3]),
+            ("h,i\r\na,b\nc,d\r\ne,f", &[1, 2, 3, 4]),
+            ("\r\nh,i\r\n\r\n\r\na,b\r\n\nc,d", &[2, 5, 7]),
+            ("h,i\n\"a\nx\",b\nc,\"d\r\ny\r\nz\"\ne,f\n", &[1, 2, 4, 7]),
+            ("h,i\r\n\"a\r\nx\",b\r\nc,d\r\n", &[1, 2, 4]),
+            ("h\r\n\"\"\r\n\"\"\r\nx\r\n", &[1, 2, 3, 4]),
+        ];
+        for (text, expected) in files {
+            for step in [1, 2, 3, 5, 1 << 16] {
+                let reader = Trickle(std::io::Cursor::new(text.as_bytes().to_vec()), step);
+                let mut rows = CsvRows::new(Box::new(reader), 1 << 20);
+                let mut record = csv::ByteRecord::new();
+                let mut lines = Vec::new();
+                while let Some(line) = rows.read(&mut record).ok().flatten() {
+                    lines.push(line);
+                }
+                assert_eq!(lines, expected, "{text:?} read {step} bytes at a time");
+            }
+        }
+    }
+
+    /// A record is refused once it is past the limit, having read at most
+    /// the limit and one buffer more.
+    #[test]
+    fn csv_records_are_bounded() {
+        let mut text = b"h\nshort\n".to_vec();
+        text.extend(std::iter::repeat_n(b'x', 10_000_000));
+        let mut rows = CsvRows::new(Box::new(std::io::Cursor::new(text)), 1000);
+        let mut record = csv::ByteRecord::new();
+        assert_eq!(rows.read(&mut record).ok().flatten(), Some(1));
+        assert_eq!(rows.read(&mut record).ok().flatten(), Some(2));
+        assert!(matches!(
+            rows.read(&mut record),
+            Err(CsvReadError::TooLong(3))
+        ));
+        assert!(rows.reader.get_ref().read <= 1000 + (1 << 16) + 16);
+    }
     use crate::package::customer::{Customer, JsonKeys};
 
     /// A JSON Lines row read key by key into its slots gives exactly what the
@@ -443,7 +712,6 @@ mod tests {
         let slow = ColumnMap::default();
         let rows = [
             r#"{"customerID":"A1","tenure":5,"MonthlyCharges":70.5,"InternetService":"Fiber optic","Contract":"Month-to-month","SeniorCitizen":1,"Partner":"Yes"}"#,
-            r#"{"customerID":"A2","tenure":5,"tenure":7,"MonthlyCharges":1}"#,
             r#"{"customerID":"A3","tenure_months":9,"tenure":4,"MonthlyCharges":1}"#,
             r#"{"customerID":"A3b","tenure_months":9,"MonthlyCharges":1}"#,
             r#"{"customerID":"A4","tenure":1,"MonthlyCharges":1,"pref.price":0.5}"#,
@@ -481,5 +749,34 @@ mod tests {
             }
         }
         assert!(fast_ok >= 8, "most rows above are valid: {fast_ok}");
+
+        // A key the schema reads, given twice, is an error naming it (the
+        // parsed object would silently keep the last value).
+        for text in [
+            r#"{"customerID":"A2","tenure":5,"tenure":7,"MonthlyCharges":1}"#,
+            r#"{"customerID":"A2","tenure":5,"MonthlyCharges":1,"tenure":5}"#,
+            r#"{"customer\u0049D":"A2","customerID":"A2","tenure":5,"MonthlyCharges":1}"#,
+        ] {
+            let row = RawRow::Json {
+                text: text.to_string(),
+                line: 7,
+            };
+            let error =
+                decode(schema, &fast, "c.jsonl", &row, &mut Customer::default()).expect_err(text);
+            assert_eq!(error.line, 7);
+            assert!(error.message.contains("is in the object twice"), "{error}");
+        }
+        // Keys the schema does not read may repeat, and a column and an
+        // attribute name for one slot are two keys.
+        for text in [
+            r#"{"customerID":"A2","x":1,"x":2,"tenure":5,"MonthlyCharges":1}"#,
+            r#"{"customerID":"A3","tenure_months":9,"tenure":4,"MonthlyCharges":1}"#,
+        ] {
+            let row = RawRow::Json {
+                text: text.to_string(),
+                line: 7,
+            };
+            decode(schema, &fast, "c.jsonl", &row, &mut Customer::default()).expect(text);
+        }
     }
 }
