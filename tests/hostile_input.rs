@@ -264,3 +264,21 @@ fn invalid_utf8_in_the_csv_header_is_refused() {
         )],
     );
 }
+
+#[test]
+fn escape_sequences_in_a_bad_value_never_reach_the_terminal() {
+    // `tenure` is the 6th column; put a screen-clearing sequence in it.
+    let mut lines = sample(3);
+    let mut cells: Vec<String> = lines[2].split(',').map(str::to_string).collect();
+    cells[5] = "\u{1b}[2J\u{1b}]52;c;aGk=\u{7}".to_string();
+    lines[2] = cells.join(",");
+    let file = TempFile::new("escape.csv", &join(&lines, "\n"));
+    let out = dry_run(file.path());
+    assert_refused(&out, &["expected a number"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains('\u{7}'),
+        "{stderr:?}"
+    );
+    assert!(stderr.contains('\u{241b}'), "{stderr}");
+}

@@ -182,7 +182,18 @@ pub enum Problem {
 }
 
 impl fmt::Display for FieldError {
+    /// The message, with control characters of the data shown as pictures
+    /// (see `render::printable`): it quotes what the customer file holds.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut text = String::new();
+        self.write_plain(&mut text)?;
+        f.write_str(&crate::base::render::printable(&text))
+    }
+}
+
+impl FieldError {
+    fn write_plain(&self, f: &mut String) -> fmt::Result {
+        use std::fmt::Write as _;
         let at = if self.column == self.field {
             format!("`{}`", self.field)
         } else {

@@ -4,6 +4,7 @@
 //! to read on one thread) that workers decode into [`Customer`]s, with a
 //! [`DataError`] naming file, line and column for every value that is wrong.
 
+use crate::base::render::printable;
 use crate::package::customer::{self, Customer, FieldError};
 use crate::package::schema::{Schema, Slot};
 use std::fmt;
@@ -216,9 +217,12 @@ pub struct DataError {
 
 impl fmt::Display for DataError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Messages quote the data; a control character in it must not act
+        // on the terminal that shows the error.
+        let (file, message) = (printable(&self.file), printable(&self.message));
         match self.column {
-            Some(c) => write!(f, "{}:{}:{c}: {}", self.file, self.line, self.message),
-            None => write!(f, "{}:{}: {}", self.file, self.line, self.message),
+            Some(c) => write!(f, "{file}:{}:{c}: {message}", self.line),
+            None => write!(f, "{file}:{}: {message}", self.line),
         }
     }
 }
