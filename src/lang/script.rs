@@ -3,8 +3,10 @@
 //!
 //! Scripts are compiled once, when the package loads, and run per customer
 //! in a sandbox: no file, network, process or module access, no `eval`, no
-//! printing, and limits on operations, call depth, expression depth and the
-//! size of strings, arrays and maps (from the catalog's `scripts:`). A script
+//! printing, no `sleep`, and limits on operations, wall-clock time per run,
+//! call depth, expression depth and the size of strings, arrays and maps
+//! (from the catalog's `scripts:`). A builtin call counts as one operation
+//! whatever it costs; the clock bounds what those cost. A script
 //! sees the customer's attributes and `pref` (the preferences, as a map)
 //! read-only, `derived` in a gain, and the helpers `uses(service)`,
 //! `clamp(x, lo, hi)`, `present(x)` and `value_or(x, default)`. A missing
@@ -237,9 +239,25 @@ mod with_rhai {
     use super::{CompileError, Key, Returns, Schema, ScriptInput, ScriptLimits, identifiers};
     use crate::package::customer::Value;
     use crate::package::schema::Slot;
+    use rhai::packages::Package;
     use rhai::{Dynamic, EvalAltResult, Scope};
-    use std::cell::RefCell;
+    use std::cell::{Cell, RefCell};
     use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    /// The clock is read once every so many operations: reading it costs
+    /// about as much as an operation. Few enough that a loop of costly
+    /// builtin calls (each one operation) overshoots the budget by little.
+    const CLOCK_EVERY: u64 = 32;
+
+    /// How much longer an unoptimised build may run a script than the
+    /// budget says: it runs scripts ten to fifty times slower, and its test
+    /// threads share the cores, so that an honest script in a test would
+    /// otherwise fail at random. Errors still name the budget as set.
+    const DEBUG_SLACK: u32 = if cfg!(debug_assertions) { 10 } else { 1 };
+
+    /// The most `scripts.max_milliseconds` is taken as.
+    const MAX_MILLISECONDS: u64 = 60_000;
 
     thread_local! {
         /// Per thread, a scope reused by every script run.
@@ -247,6 +265,8 @@ mod with_rhai {
         /// The in-use flags of the customer whose script is running, per
         /// service, for `uses(service)`.
         static IN_USE: RefCell<Vec<Option<bool>>> = const { RefCell::new(Vec::new()) };
+        /// When the script running on this thread started; None between runs.
+        static STARTED: Cell<Option<Instant>> = const { Cell::new(None) };
     }
 
     struct Script {
@@ -499,21 +519,77 @@ mod with_rhai {
                     };
                     scope.push_constant_dynamic("derived", derived);
                 }
-                let result = self
-                    .engine
-                    .eval_ast_with_scope::<Dynamic>(&mut scope, &script.ast)
-                    .map_err(|e| runtime_error(&e, &script.origin));
+                // A run past the clock budget runs once more before it
+                // counts as a failure: a thread the system set aside for a
+                // while (a busy machine) would otherwise fail an honest
+                // script at random. A runaway script fails both times.
+                let inputs = scope.len();
+                let mut result = self.timed_run(&mut scope, &script.ast);
+                if matches!(&result, Err(e) if matches!(**e, EvalAltResult::ErrorTerminated(..))) {
+                    scope.rewind(inputs);
+                    result = self.timed_run(&mut scope, &script.ast);
+                }
                 scope.clear();
-                result
+                result.map_err(|e| runtime_error(&e, &script.origin))
             })
         }
     }
 
+    impl Scripts {
+        /// One run of a script against the clock budget.
+        fn timed_run(
+            &self,
+            scope: &mut Scope<'static>,
+            ast: &rhai::AST,
+        ) -> Result<Dynamic, Box<EvalAltResult>> {
+            STARTED.with(|started| started.set(Some(Instant::now())));
+            let result = self.engine.eval_ast_with_scope::<Dynamic>(scope, ast);
+            STARTED.with(|started| started.set(None));
+            result
+        }
+    }
+
     /// A rhai engine with no way out: no modules, no `eval`, no printing,
-    /// strict variables, and the limits from the catalog.
+    /// no function that blocks (`sleep`), strict variables, and the limits
+    /// from the catalog, wall-clock time included.
+    ///
+    /// The engine starts raw and gets rhai's standard packages except the
+    /// language core one (`sleep`, `exit`, `take`, tags, `parse_json`) and
+    /// blobs; `sleep` is then defined to fail, so that a script calling it
+    /// gets a plain error rather than "function not found".
     fn sandbox(limits: &ScriptLimits, ids: Vec<String>) -> rhai::Engine {
-        let mut engine = rhai::Engine::new();
+        use rhai::packages::{
+            ArithmeticPackage, BasicArrayPackage, BasicFnPackage, BasicIteratorPackage,
+            BasicMapPackage, BasicMathPackage, BasicStringPackage, BitFieldPackage, LogicPackage,
+            MoreStringPackage,
+        };
+        let mut engine = rhai::Engine::new_raw();
+        for package in [
+            ArithmeticPackage::new().as_shared_module(),
+            BasicStringPackage::new().as_shared_module(),
+            BasicIteratorPackage::new().as_shared_module(),
+            BasicFnPackage::new().as_shared_module(),
+            BitFieldPackage::new().as_shared_module(),
+            LogicPackage::new().as_shared_module(),
+            BasicMathPackage::new().as_shared_module(),
+            BasicArrayPackage::new().as_shared_module(),
+            BasicMapPackage::new().as_shared_module(),
+            MoreStringPackage::new().as_shared_module(),
+        ] {
+            engine.register_global_module(package);
+        }
+        let milliseconds = limits.max_milliseconds.clamp(1, MAX_MILLISECONDS);
+        let budget = Duration::from_millis(milliseconds) * DEBUG_SLACK;
         engine
+            .set_max_strings_interned(256)
+            .on_progress(move |operations| {
+                if operations % CLOCK_EVERY != 0 {
+                    return None;
+                }
+                let started = STARTED.with(Cell::get)?;
+                (started.elapsed() > budget)
+                    .then(|| Dynamic::from_int(i64::try_from(milliseconds).unwrap_or(i64::MAX)))
+            })
             .set_max_operations(limits.max_operations)
             .set_max_call_levels(limits.max_call_depth)
             .set_max_expr_depths(limits.max_expression_depth, limits.max_expression_depth)
@@ -527,6 +603,9 @@ mod with_rhai {
             .on_print(|_| {})
             .on_debug(|_, _, _| {});
         engine.disable_symbol("eval");
+        engine.register_fn("sleep", |_: Dynamic| -> Result<(), Box<EvalAltResult>> {
+            Err("sleep is not available in rule scripts".into())
+        });
         let ids = Arc::new(ids);
         engine.register_fn(
             "uses",
@@ -550,6 +629,7 @@ mod with_rhai {
                 Ok(x.max(lo).min(hi))
             },
         );
+        register_safe_padding(&mut engine, limits);
         engine.register_fn("present", |x: Dynamic| !x.is_unit());
         engine.register_fn(
             "value_or",
@@ -558,6 +638,101 @@ mod with_rhai {
             },
         );
         engine
+    }
+
+    /// `pad` on arrays and `pad` with a string, in place of rhai's: its array
+    /// `pad` checks the size it would reach with arithmetic that overflows on
+    /// a huge length (a panic, or an allocation that aborts), and its `pad`
+    /// with an empty string loops forever. Both are checked before anything
+    /// is allocated; rhai checks the padded value against the limits again
+    /// after the call.
+    fn register_safe_padding(engine: &mut rhai::Engine, limits: &ScriptLimits) {
+        let too_large = |what: &str| -> Box<EvalAltResult> {
+            EvalAltResult::ErrorDataTooLarge(what.to_string(), rhai::Position::NONE).into()
+        };
+        let limit = |n: usize| if n == 0 { usize::MAX } else { n };
+        let (max_array, max_map, max_string) = (
+            limit(limits.max_array_size),
+            limit(limits.max_map_size),
+            limit(limits.max_string_size),
+        );
+        engine.register_fn(
+            "pad",
+            move |array: &mut rhai::Array,
+                  len: rhai::INT,
+                  item: Dynamic|
+                  -> Result<(), Box<EvalAltResult>> {
+                let Ok(len) = usize::try_from(len) else {
+                    return Ok(());
+                };
+                if len <= array.len() {
+                    return Ok(());
+                }
+                let pad = len - array.len();
+                let (arrays, maps, strings) = data_size(&item);
+                let items = pad.saturating_mul(arrays.saturating_add(1));
+                if len > max_array || array.len().saturating_add(items) > max_array {
+                    return Err(too_large("Size of array"));
+                }
+                if pad.saturating_mul(maps) > max_map {
+                    return Err(too_large("Size of object map"));
+                }
+                if pad.saturating_mul(strings) > max_string {
+                    return Err(too_large("Length of string"));
+                }
+                array.resize(len, item);
+                Ok(())
+            },
+        );
+        engine.register_fn(
+            "pad",
+            move |string: &mut rhai::ImmutableString,
+                  len: rhai::INT,
+                  padding: &str|
+                  -> Result<(), Box<EvalAltResult>> {
+                let Ok(len) = usize::try_from(len) else {
+                    return Ok(());
+                };
+                if len > max_string {
+                    return Err(too_large("Length of string"));
+                }
+                let have = string.chars().count();
+                if padding.is_empty() || len <= have {
+                    return Ok(());
+                }
+                let text = string.make_mut();
+                text.extend(padding.chars().cycle().take(len - have));
+                Ok(())
+            },
+        );
+    }
+
+    /// Items in the arrays, entries in the maps and bytes in the strings of
+    /// a value, counted through nested values, saturating.
+    fn data_size(value: &Dynamic) -> (usize, usize, usize) {
+        if let Some(array) = value.read_lock::<rhai::Array>() {
+            array.iter().fold((array.len(), 0, 0), |(a, m, s), item| {
+                let (ia, im, is) = data_size(item);
+                (
+                    a.saturating_add(ia),
+                    m.saturating_add(im),
+                    s.saturating_add(is),
+                )
+            })
+        } else if let Some(map) = value.read_lock::<rhai::Map>() {
+            map.values().fold((0, map.len(), 0), |(a, m, s), item| {
+                let (ia, im, is) = data_size(item);
+                (
+                    a.saturating_add(ia),
+                    m.saturating_add(im),
+                    s.saturating_add(is),
+                )
+            })
+        } else if let Some(string) = value.read_lock::<rhai::ImmutableString>() {
+            (0, 0, string.len())
+        } else {
+            (0, 0, 0)
+        }
     }
 
     /// Whether rhai can name a variable so: an ASCII identifier that is not
@@ -670,6 +845,10 @@ mod with_rhai {
             ),
             EvalAltResult::ErrorDataTooLarge(what, p) => format!(
                 "the script built too large a value: {what} (`scripts.max_string_size`, `max_array_size`, `max_map_size`){}",
+                at(*p)
+            ),
+            EvalAltResult::ErrorTerminated(milliseconds, p) => format!(
+                "the script took longer than {milliseconds} ms (`scripts.max_milliseconds`){}",
                 at(*p)
             ),
             EvalAltResult::ErrorTooManyVariables(p) => {

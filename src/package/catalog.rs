@@ -145,6 +145,11 @@ pub struct ScriptLimits {
     pub max_array_size: usize,
     /// Entries in a map.
     pub max_map_size: usize,
+    /// Wall-clock milliseconds per run (1 to 60,000; 50 by default): the
+    /// bound on what operations do not count, such as one builtin call on a
+    /// large array. The clock is read every 32 operations; a run past the
+    /// budget runs once more before it fails (a busy machine may pause it).
+    pub max_milliseconds: u64,
 }
 
 impl ScriptLimits {
@@ -203,6 +208,7 @@ impl Default for ScriptLimits {
             max_string_size: 4096,
             max_array_size: 1024,
             max_map_size: 256,
+            max_milliseconds: 50,
         }
     }
 }
