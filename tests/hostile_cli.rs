@@ -192,3 +192,30 @@ fn segment_chains_are_bounded_in_depth() {
     assert_eq!(err.matches("error[TOO_DEEP]").count(), 1, "{err}");
     let _ = fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn escape_sequences_in_customer_data_never_reach_a_terminal() {
+    // `script` gives the command a terminal as its standard output.
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipping: no `script` command to give vasrec a terminal");
+        return;
+    }
+    let customer =
+        r#"{"customerID": "X-\u001b[2J\u001b]52;c;aGk=\u0007", "tenure": 3, "MonthlyCharges": 50}"#;
+    let command = format!(
+        "{} explain --json '{customer}'",
+        env!("CARGO_BIN_EXE_vasrec")
+    );
+    let out = Command::new("script")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["-qec", &command, "/dev/null"])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("Customer X-"), "{shown}");
+    assert!(
+        !shown.contains('\u{1b}') && !shown.contains('\u{7}'),
+        "{shown:?}"
+    );
+    assert!(shown.contains('\u{241b}'), "{shown}");
+}
