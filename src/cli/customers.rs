@@ -21,6 +21,17 @@ pub(super) struct CustomerArgs {
     pub ignore_capacity: bool,
 }
 
+impl CustomerArgs {
+    /// The customers file a run reads: `--customers`, or the package's
+    /// sample. Only for comparing paths (outputs must not overwrite it);
+    /// reading goes through `open_customers`, which checks the sample.
+    pub(super) fn input_path(&self, engine: &Engine, rules: &Path) -> Option<PathBuf> {
+        self.customers
+            .clone()
+            .or_else(|| engine.catalog().sample.as_ref().map(|s| rules.join(s)))
+    }
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub(super) enum InputArg {
     Csv,

@@ -62,11 +62,7 @@ pub(super) fn run(args: Args) -> u8 {
             Err(code) => return code,
         },
     };
-    let input = args
-        .customers
-        .customers
-        .clone()
-        .or_else(|| new.catalog().sample.as_ref().map(|s| args.rules.join(s)));
+    let input = args.customers.input_path(&new, &args.rules);
     if let Err(e) = super::output::check_distinct(
         &[("--out", args.out.as_deref())],
         &[("--customers", input.as_deref())],

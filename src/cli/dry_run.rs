@@ -58,11 +58,7 @@ pub(super) fn run(args: Args) -> u8 {
             args.rules.display()
         );
     }
-    let input = args
-        .customers
-        .customers
-        .clone()
-        .or_else(|| engine.catalog().sample.as_ref().map(|s| args.rules.join(s)));
+    let input = args.customers.input_path(&engine, &args.rules);
     if let Err(e) = super::output::check_distinct(
         &[("--out", args.out.as_deref())],
         &[("--customers", input.as_deref())],
