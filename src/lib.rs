@@ -147,8 +147,8 @@ pub mod funnel {
 /// Two versions of a package over the same customers.
 pub mod diff {
     pub use crate::analysis::diff::{
-        BeforeAfter, Changes, CustomerChange, DIFF_SCHEMA_VERSION, DiffError, DiffReport,
-        FunnelChange, Modified, NamedBeforeAfter, PackageChanges, StageChange, diff,
+        BadRows, BeforeAfter, Changes, CustomerChange, DIFF_SCHEMA_VERSION, DiffError, DiffReport,
+        FunnelChange, Modified, NamedBeforeAfter, PackageChanges, RejectedRow, StageChange, diff,
         package_changes,
     };
 }
@@ -164,9 +164,9 @@ pub mod trace {
 /// A package's YAML test cases, with coverage.
 pub mod testing {
     pub use crate::analysis::testing::{
-        ActualOffer, CaseResult, ConditionCoverage, Counts, Coverage, DEFAULT_TOLERANCE, FileError,
-        PartCoverage, ProfileCoverage, RuleCoverage, SegmentCoverage, TESTS_FOLDER, TestError,
-        TestReport, run,
+        ActualOffer, CaseResult, ConditionCoverage, Counts, Coverage, CoverageSummary,
+        DEFAULT_TOLERANCE, FileError, PartCoverage, ProfileCoverage, RuleCoverage, SegmentCoverage,
+        Share, TESTS_FOLDER, TestError, TestReport, run,
     };
 }
 

@@ -171,7 +171,7 @@ fn a_bad_row_stops_the_run_with_file_line_and_column() {
     assert_eq!(
         stderr,
         "error: bad.csv:3:6: `tenure` (attribute `tenure_months`): expected a number, found `abc`\n\
-         (use --on-error skip to count bad rows and go on)\n"
+         (use --on-error skip or --on-error report to set bad rows aside and go on)\n"
     );
 }
 
@@ -259,8 +259,8 @@ fn usage_errors_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("cannot open customers file `missing.csv`"));
     let out = vasrec(&["check", "no-such-folder"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("`no-such-folder` is not a folder"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("there is no folder `no-such-folder`"));
 }
 
 /// The real IBM telco file, read as it is, when the shared data is present.

@@ -189,7 +189,7 @@ fn skipped_and_reported_rows_are_counted_so_nothing_is_lost() {
         text(&out.stderr)
     );
     assert!(
-        text(&out.stderr).contains(": 97 scored, 3 rejected (written to"),
+        text(&out.stderr).contains(": 97 scored, 3 rejected; offers written to"),
         "{}",
         text(&out.stderr)
     );

@@ -56,6 +56,11 @@ pub struct DiffReport {
     pub examples: Vec<CustomerChange>,
     /// The funnel before and after, for each service whose funnel changed.
     pub funnel: Vec<FunnelChange>,
+    /// The bad rows, when [`diff`] was asked to keep them ([`BadRows::Collect`]);
+    /// not part of the JSON report (a file of them can be large), written
+    /// aside by the caller.
+    #[serde(skip)]
+    pub rejected_rows: Vec<RejectedRow>,
     /// Arbitration stages neither package uses.
     pub unused_stages: Vec<&'static str>,
 }
@@ -350,12 +355,14 @@ struct Tally {
     segments: BTreeMap<String, BeforeAfter>,
     examples: Vec<CustomerChange>,
     first_error: Option<RowError>,
+    /// Every bad row, kept only when the caller asked for them.
+    rejected: Option<Vec<RejectedRow>>,
     funnel_before: FunnelTally,
     funnel_after: FunnelTally,
 }
 
 impl Tally {
-    fn new(base: &Engine, new: &Engine) -> Tally {
+    fn new(base: &Engine, new: &Engine, keep_rejected: bool) -> Tally {
         Tally {
             customers: 0,
             affected: 0,
@@ -369,6 +376,7 @@ impl Tally {
             segments: BTreeMap::new(),
             examples: Vec::new(),
             first_error: None,
+            rejected: keep_rejected.then(Vec::new),
             funnel_before: FunnelTally::new(base),
             funnel_after: FunnelTally::new(new),
         }
@@ -395,6 +403,9 @@ impl Tally {
         self.examples.extend(other.examples.into_iter().take(room));
         if self.first_error.is_none() {
             self.first_error = other.first_error;
+        }
+        if let (Some(all), Some(more)) = (&mut self.rejected, other.rejected) {
+            all.extend(more);
         }
     }
 }
@@ -474,16 +485,17 @@ pub fn diff(
     mut base_reader: CustomerReader,
     mut new_reader: CustomerReader,
     threads: usize,
-    stop_at_bad_row: bool,
+    bad_rows: BadRows,
     allocations: [Option<&Allocation>; 2],
 ) -> Result<DiffReport, DiffError> {
+    let keep_rejected = bad_rows == BadRows::Collect;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
         .build()
         .map_err(DiffError::Setup)?;
     let (base_columns, new_columns) = (base_reader.columns.clone(), new_reader.columns.clone());
     let name = new_reader.name().to_string();
-    let mut total = Tally::new(base, new);
+    let mut total = Tally::new(base, new, keep_rejected);
     loop {
         let mut pairs: Vec<(Vec<RawRow>, Vec<RawRow>)> = Vec::new();
         for _ in 0..threads.max(1) * 4 {
@@ -509,7 +521,7 @@ pub fn diff(
             pairs
                 .par_iter()
                 .map(|(a, b)| {
-                    let mut tally = Tally::new(base, new);
+                    let mut tally = Tally::new(base, new, keep_rejected);
                     let (mut eval_a, mut eval_b) = (
                         base.evaluator_with(allocations[0]),
                         new.evaluator_with(allocations[1]),
@@ -529,6 +541,13 @@ pub fn diff(
                             (Ok(()), Ok(())) => (eval_a.offers(), eval_b.offers()),
                             (Err(e), _) | (_, Err(e)) => {
                                 tally.failed += 1;
+                                if let Some(rejected) = &mut tally.rejected {
+                                    rejected.push(RejectedRow {
+                                        line,
+                                        reason: e.to_string(),
+                                        row: row_b.text(),
+                                    });
+                                }
                                 tally.first_error.get_or_insert(e);
                                 continue;
                             }
@@ -544,13 +563,42 @@ pub fn diff(
                 .collect()
         });
         for tally in tallies {
-            if stop_at_bad_row && let Some(error) = tally.first_error.clone() {
+            if bad_rows == BadRows::Stop
+                && let Some(error) = tally.first_error.clone()
+            {
                 return Err(DiffError::BadRow(error));
             }
             total.merge(tally);
         }
     }
-    Ok(report(base, new, total))
+    let rejected = total.rejected.take().unwrap_or_default();
+    let mut report = report(base, new, total);
+    report.rejected_rows = rejected;
+    Ok(report)
+}
+
+/// What [`diff`] does with a customer row that either package cannot read
+/// or evaluate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BadRows {
+    /// Stop the run with [`DiffError::BadRow`].
+    Stop,
+    /// Count it (`customers_failed`) and go on.
+    Count,
+    /// Count it, go on, and keep it in [`DiffReport::rejected_rows`].
+    Collect,
+}
+
+/// A customer row set aside by [`BadRows::Collect`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RejectedRow {
+    /// Its line in the customers file.
+    pub line: u64,
+    /// Why: the first error of the base package, else of the new one.
+    pub reason: String,
+    /// The row as it was in the file.
+    pub row: String,
 }
 
 fn compare_customer(
@@ -656,6 +704,7 @@ fn report(base: &Engine, new: &Engine, tally: Tally) -> DiffReport {
             .collect()
     };
     DiffReport {
+        rejected_rows: Vec::new(),
         schema_version: DIFF_SCHEMA_VERSION,
         package: package_changes(base, new),
         customers: tally.customers,

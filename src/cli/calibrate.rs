@@ -1,11 +1,15 @@
 //! `vasrec calibrate --survey FILE --outcome NAME`: dimension weights from a
 //! survey, beside the catalog's.
 
-use super::{EXIT_OK, EXIT_USAGE, default_rules_dir, load, output};
+use super::{EXIT_OK, EXIT_USAGE, PackageArg, load, output};
 use std::path::{Path, PathBuf};
 use vasrec::calibrate::{self, CalibrationError, Options, Survey, SurveySpec, render_error};
 
 #[derive(clap::Args)]
+#[command(after_help = "Examples:
+  vasrec calibrate examples/airline --survey examples/airline/survey-sample.csv --outcome satisfied
+  vasrec calibrate examples/airline --survey train.csv --test test.csv --outcome satisfied --segment-by class
+  vasrec calibrate examples/airline --survey train.csv --outcome satisfied --write-weights weights.yaml")]
 pub(super) struct Args {
     /// Survey (CSV); the catalog's dimensions name the columns with their ratings.
     #[arg(long)]
@@ -16,9 +20,9 @@ pub(super) struct Args {
     /// The outcome value that counts as 1 (makes a text outcome binary).
     #[arg(long)]
     positive: Option<String>,
-    /// Rule package folder whose catalog maps the survey.
-    #[arg(long, default_value_os_t = default_rules_dir())]
-    rules: PathBuf,
+    /// The rule package whose catalog maps the survey's columns.
+    #[command(flatten)]
+    package: PackageArg,
     /// Held-out survey with the same columns (default: hold out a share of --survey).
     #[arg(long, conflicts_with = "holdout")]
     test: Option<PathBuf>,
@@ -49,11 +53,15 @@ enum Format {
 }
 
 pub(super) fn run(args: Args) -> u8 {
-    let engine = match load(&args.rules) {
+    let rules = match args.package.folder() {
+        Ok(dir) => dir,
+        Err(code) => return code,
+    };
+    let engine = match load(&rules) {
         Ok(engine) => engine,
         Err(code) => return code,
     };
-    let catalog = args.rules.join(vasrec::CATALOG_FILE);
+    let catalog = rules.join(vasrec::CATALOG_FILE);
     if let Some(path) = &args.write_weights
         && same_file(path, &catalog)
     {

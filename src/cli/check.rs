@@ -1,12 +1,15 @@
 //! `vasrec check [DIR]`
 
-use super::{EXIT_OK, EXIT_RULES, EXIT_USAGE, default_rules_dir, stderr_color};
-use std::path::PathBuf;
+use super::{EXIT_OK, EXIT_RULES, EXIT_USAGE, PackageArg, stderr_color};
 
 #[derive(clap::Args)]
+#[command(after_help = "Examples:
+  vasrec check                      check the package in ./rules
+  vasrec check my-rules --deny-warnings
+  vasrec check --format json        diagnostics for an editor or CI")]
 pub(super) struct Args {
-    /// Rule package folder (default: ./rules).
-    dir: Option<PathBuf>,
+    #[command(flatten)]
+    package: PackageArg,
     /// Output: readable text, or JSON diagnostics for tools.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
@@ -22,15 +25,24 @@ enum Format {
 }
 
 pub(super) fn run(args: Args) -> u8 {
-    let dir = args.dir.unwrap_or_else(default_rules_dir);
+    let dir = match args.package.folder() {
+        Ok(dir) => dir,
+        Err(code) => return code,
+    };
     let (diagnostics, sources, summary) = match vasrec::Engine::load(&dir) {
         Ok(engine) => {
             let (segments, rules, profiles) = engine.counts();
+            let warnings = engine.warnings().len();
+            let verdict = match warnings {
+                0 => "is fine".to_string(),
+                n => format!("has no errors and {n} warning{} (above)", plural(n)),
+            };
             let mut summary = format!(
-                "{}: package `{}` is fine: {} services, {segments} segments, {profiles} profiles, {rules} rules",
+                "{}: package `{}` {verdict}: {} services, {segments} segments, {profiles} profile{}, {rules} rules",
                 dir.display(),
                 engine.catalog().package,
                 engine.catalog().services.len(),
+                plural(profiles),
             );
             if let Some(model) = engine.model() {
                 summary.push_str(&model_summary(model));
@@ -59,11 +71,7 @@ pub(super) fn run(args: Args) -> u8 {
                 vasrec::render::render_all(&diagnostics, &sources, stderr_color())
             );
             match &summary {
-                Some(s) if warnings == 0 => super::output::write(None, &format!("{s}\n")),
-                Some(s) => {
-                    let text = format!("{s} ({warnings} warning{})\n", plural(warnings));
-                    super::output::write(None, &text)
-                }
+                Some(s) => super::output::write(None, &format!("{s}\n")),
                 None => {
                     eprintln!(
                         "{}: {errors} error{}, {warnings} warning{}",

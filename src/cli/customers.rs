@@ -32,6 +32,87 @@ impl CustomerArgs {
     }
 }
 
+/// What a batch command does with a row that cannot be read or evaluated:
+/// the same flag, values and default for every command that reads customers.
+#[derive(clap::Args)]
+pub(super) struct ErrorArgs {
+    /// A row that cannot be read or evaluated: stop at it (fail, the default),
+    /// count it and go on (skip), or count it and write it with the reason to
+    /// the rejects file (report).
+    #[arg(long, value_enum, value_name = "WHAT")]
+    on_error: Option<OnError>,
+    /// The rejects file of `--on-error report` (implies it). Default: next to
+    /// --out as OUT.rejects.csv, or rejects.csv when there is no --out.
+    #[arg(long, value_name = "FILE")]
+    rejects: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(super) enum OnError {
+    /// Stop at the first bad row (exit 2).
+    Fail,
+    /// Count bad rows, show the first ones, and go on.
+    Skip,
+    /// Like skip, and write every bad row with its reason to the rejects file.
+    Report,
+}
+
+impl ErrorArgs {
+    /// The policy, checked against `--rejects`.
+    pub(super) fn policy(&self) -> Result<OnError, u8> {
+        match (self.on_error, &self.rejects) {
+            (None, Some(_)) | (Some(OnError::Report), _) => Ok(OnError::Report),
+            (Some(other), Some(_)) => {
+                eprintln!(
+                    "error: --rejects goes with --on-error report, not --on-error {}",
+                    if other == OnError::Fail {
+                        "fail"
+                    } else {
+                        "skip"
+                    }
+                );
+                Err(EXIT_USAGE)
+            }
+            (policy, None) => Ok(policy.unwrap_or(OnError::Fail)),
+        }
+    }
+
+    /// Where `--on-error report` writes the bad rows; `None` for the other policies.
+    pub(super) fn rejects_path(&self, out: Option<&Path>) -> Result<Option<PathBuf>, u8> {
+        if self.policy()? != OnError::Report {
+            return Ok(None);
+        }
+        Ok(Some(self.rejects.clone().unwrap_or_else(
+            || match out.filter(|p| p.as_os_str() != "-") {
+                Some(out) => PathBuf::from(format!("{}.rejects.csv", out.display())),
+                None => PathBuf::from("rejects.csv"),
+            },
+        )))
+    }
+}
+
+/// A row set aside by `--on-error report`.
+pub(super) struct Reject {
+    /// Its line in the customers file.
+    pub line: u64,
+    /// Why it was set aside.
+    pub reason: String,
+    /// The row as it was read.
+    pub row: String,
+}
+
+/// Writes the rejects file: line, reason, row, one bad row per record, in input order.
+pub(super) fn write_rejects(path: &Path, rejects: &[Reject]) -> Result<(), String> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut record = |fields: [&str; 3]| writer.write_record(fields).map_err(|e| e.to_string());
+    record(["line", "reason", "row"])?;
+    for reject in rejects {
+        record([&reject.line.to_string(), &reject.reason, &reject.row])?;
+    }
+    let bytes = writer.into_inner().map_err(|e| e.to_string())?;
+    super::output::write(Some(path), &String::from_utf8_lossy(&bytes))
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub(super) enum InputArg {
     Csv,
@@ -46,6 +127,7 @@ pub(super) fn open_customers(
     rules: &Path,
     args: &CustomerArgs,
     spool: Option<&Spool>,
+    announce: bool,
 ) -> Result<(CustomerReader, String), u8> {
     let sample = match (&args.customers, engine.sample_path(rules)) {
         (None, Some(Err(problem))) => {
@@ -92,7 +174,9 @@ pub(super) fn open_customers(
         eprintln!("error: {e}");
         EXIT_USAGE
     })?;
-    if !reader.absent.is_empty() {
+    // Only the pass whose results are shown says it: a note per pass
+    // (capacity's first pass, diff's two packages) reads like several problems.
+    if announce && !reader.absent.is_empty() {
         eprintln!(
             "note: {display} has no column for {}; those values are treated as missing",
             reader.absent.join(", ")
@@ -150,7 +234,7 @@ pub(super) fn allocate(
     } else {
         None
     };
-    let (reader, _) = open_customers(engine, rules, args, spool.as_ref())?;
+    let (reader, _) = open_customers(engine, rules, args, spool.as_ref(), false)?;
     let mut demand = Demand::new(engine);
     let result = batch::run(
         engine,
@@ -198,7 +282,7 @@ pub(super) fn open_batch(
     let threads =
         threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let (allocation, spool) = allocate(engine, rules, args, threads)?;
-    let (reader, display) = open_customers(engine, rules, args, spool.as_ref())?;
+    let (reader, display) = open_customers(engine, rules, args, spool.as_ref(), true)?;
     Ok(Batch {
         reader,
         display,

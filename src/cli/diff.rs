@@ -1,21 +1,28 @@
 //! `vasrec diff`: what a rule change does, before it ships.
 
-use super::customers::{CustomerArgs, allocate, open_customers};
-use super::{EXIT_OK, EXIT_RULES, EXIT_USAGE, default_rules_dir, load, output, page, stderr_color};
+use super::customers::{
+    CustomerArgs, ErrorArgs, OnError, Reject, allocate, open_customers, write_rejects,
+};
+use super::{EXIT_OK, EXIT_RULES, EXIT_USAGE, PackageArg, load, output, page, stderr_color};
 use std::path::{Path, PathBuf};
 use vasrec::Engine;
-use vasrec::diff::{DiffError, diff};
+use vasrec::diff::{BadRows, DiffError, diff};
 
 #[derive(clap::Args)]
+#[command(after_help = "Examples:
+  vasrec diff --base git:HEAD                  rules/ now against its last commit
+  vasrec diff --base old-rules new-rules --customers q3.csv
+  vasrec diff --base git:main --format html --out change.html
+  vasrec diff --base git:main --max-affected 500   exit 1 when more customers change")]
 pub(super) struct Args {
-    /// The package before the change: a folder, or `git:REV` for the --rules
-    /// folder as it was at a git revision (e.g. `git:HEAD`, `git:main`), read
-    /// without touching the working tree.
-    #[arg(long)]
+    /// The package before the change: a folder, or `git:REV` for the new
+    /// package's folder as it was at a git revision (e.g. `git:HEAD`,
+    /// `git:main`), read without touching the working tree.
+    #[arg(long, value_name = "OLD")]
     base: String,
     /// The package after the change.
-    #[arg(long, default_value_os_t = default_rules_dir())]
-    rules: PathBuf,
+    #[command(flatten)]
+    package: PackageArg,
     #[command(flatten)]
     customers: CustomerArgs,
     /// Report format.
@@ -33,9 +40,8 @@ pub(super) struct Args {
     /// Worker threads (1 to 256; default: all cores).
     #[arg(long, value_parser = super::thread_count)]
     threads: Option<usize>,
-    /// Stop at the first row that cannot be read or evaluated (default: count and go on).
-    #[arg(long)]
-    strict: bool,
+    #[command(flatten)]
+    errors: ErrorArgs,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -48,23 +54,39 @@ enum Format {
 }
 
 pub(super) fn run(args: Args) -> u8 {
-    let new = match load(&args.rules) {
+    let rules = match args.package.folder() {
+        Ok(dir) => dir,
+        Err(code) => return code,
+    };
+    let (policy, rejects_path) = match (
+        args.errors.policy(),
+        args.errors.rejects_path(args.out.as_deref()),
+    ) {
+        (Ok(policy), Ok(path)) => (policy, path),
+        (Err(code), _) | (_, Err(code)) => return code,
+    };
+    let new = match load(&rules) {
         Ok(engine) => engine,
         Err(code) => return code,
     };
     let base = match args.base.strip_prefix("git:") {
-        Some(revision) => match load_from_git(&args.rules, revision) {
+        Some(revision) => match load_from_git(&rules, revision) {
             Ok(engine) => engine,
             Err(code) => return code,
         },
-        None => match load(Path::new(&args.base)) {
+        None => match super::package_folder(Path::new(&args.base))
+            .and_then(|()| load(Path::new(&args.base)))
+        {
             Ok(engine) => engine,
             Err(code) => return code,
         },
     };
-    let input = args.customers.input_path(&new, &args.rules);
+    let input = args.customers.input_path(&new, &rules);
     if let Err(e) = super::output::check_distinct(
-        &[("--out", args.out.as_deref())],
+        &[
+            ("--out", args.out.as_deref()),
+            ("--rejects", rejects_path.as_deref()),
+        ],
         &[("--customers", input.as_deref())],
     ) {
         eprintln!("error: {e}");
@@ -79,7 +101,7 @@ pub(super) fn run(args: Args) -> u8 {
         eprintln!("error: diff reads the customers twice (once per package); give a file, not `-`");
         return EXIT_USAGE;
     }
-    let (new_reader, _) = match open_customers(&new, &args.rules, &args.customers, None) {
+    let (new_reader, _) = match open_customers(&new, &rules, &args.customers, None, true) {
         Ok(opened) => opened,
         Err(code) => return code,
     };
@@ -89,11 +111,11 @@ pub(super) fn run(args: Args) -> u8 {
             .customers
             .customers
             .clone()
-            .or_else(|| new.catalog().sample.as_ref().map(|s| args.rules.join(s))),
+            .or_else(|| new.catalog().sample.as_ref().map(|s| rules.join(s))),
         input_format: args.customers.input_format,
         ignore_capacity: args.customers.ignore_capacity,
     };
-    let (base_reader, _) = match open_customers(&base, &args.rules, &same_file, None) {
+    let (base_reader, _) = match open_customers(&base, &rules, &same_file, None, false) {
         Ok(opened) => opened,
         Err(code) => return code,
     };
@@ -101,8 +123,8 @@ pub(super) fn run(args: Args) -> u8 {
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let (base_allocation, new_allocation) = match (
-        allocate(&base, &args.rules, &same_file, threads),
-        allocate(&new, &args.rules, &args.customers, threads),
+        allocate(&base, &rules, &same_file, threads),
+        allocate(&new, &rules, &args.customers, threads),
     ) {
         // The same file was opened twice above, so it is not standard input.
         (Ok((b, _)), Ok((n, _))) => (b, n),
@@ -115,12 +137,21 @@ pub(super) fn run(args: Args) -> u8 {
         base_reader,
         new_reader,
         threads,
-        args.strict,
+        match policy {
+            OnError::Fail => BadRows::Stop,
+            OnError::Skip => BadRows::Count,
+            OnError::Report => BadRows::Collect,
+        },
         allocations,
     ) {
         Ok(report) => report,
         Err(DiffError::Setup(e)) => {
             eprintln!("error: cannot start worker threads: {e}");
+            return EXIT_USAGE;
+        }
+        Err(DiffError::BadRow(e)) => {
+            eprintln!("error: {e}");
+            eprintln!("(use --on-error skip or --on-error report to set bad rows aside and go on)");
             return EXIT_USAGE;
         }
         Err(e) => {
@@ -132,11 +163,33 @@ pub(super) fn run(args: Args) -> u8 {
         Format::Table => report.to_table(),
         Format::Csv => report.to_csv(),
         Format::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
-        Format::Html => vasrec::html::diff_page(&report, &diff_meta(&args, &base, &new)),
+        Format::Html => vasrec::html::diff_page(&report, &diff_meta(&args, &rules, &base, &new)),
     };
     if let Err(e) = output::write(args.out.as_deref(), &text) {
         eprintln!("error: {e}");
         return EXIT_USAGE;
+    }
+    super::wrote(
+        args.out.as_deref(),
+        &format!("the diff over {} customers", report.customers),
+    );
+    if let Some(path) = &rejects_path {
+        let rejects: Vec<Reject> = (report.rejected_rows.iter())
+            .map(|r| Reject {
+                line: r.line,
+                reason: r.reason.clone(),
+                row: r.row.clone(),
+            })
+            .collect();
+        if let Err(e) = write_rejects(path, &rejects) {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+        eprintln!(
+            "wrote {} rejected rows to {}",
+            rejects.len(),
+            path.display()
+        );
     }
     if args.fail_on_change && report.has_changes() {
         eprintln!("diff: changes found (--fail-on-change)");
@@ -156,8 +209,8 @@ pub(super) fn run(args: Args) -> u8 {
 
 /// Page metadata for a diff: both packages' places and revisions, the
 /// customers file, and display names from both (the new package's win).
-fn diff_meta(args: &Args, base: &Engine, new: &Engine) -> vasrec::html::PageMeta {
-    let mut meta = page::meta(new, &args.rules);
+fn diff_meta(args: &Args, rules: &Path, base: &Engine, new: &Engine) -> vasrec::html::PageMeta {
+    let mut meta = page::meta(new, rules);
     page::add_names(&mut meta, base);
     page::add_names(&mut meta, new);
     meta.base = Some(args.base.clone());
@@ -174,7 +227,7 @@ fn diff_meta(args: &Args, base: &Engine, new: &Engine) -> vasrec::html::PageMeta
             new.catalog()
                 .sample
                 .as_ref()
-                .map(|s| args.rules.join(s).display().to_string())
+                .map(|s| rules.join(s).display().to_string())
         });
     meta
 }

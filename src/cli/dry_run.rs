@@ -1,17 +1,21 @@
 //! `vasrec dry-run`: evaluate customers and summarise.
 
-use super::customers::{CustomerArgs, open_batch};
-use super::{EXIT_OK, EXIT_USAGE, default_rules_dir, load, output, page};
+use super::customers::{CustomerArgs, ErrorArgs, OnError, Reject, open_batch, write_rejects};
+use super::{EXIT_OK, EXIT_USAGE, PackageArg, load, output, page};
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use vasrec::batch::{self, RunError};
+use vasrec::batch::{self, ChunkSink, RowOutcome, RunError};
 use vasrec::report::{DryRunReport, Tally};
 
 #[derive(clap::Args)]
+#[command(after_help = "Examples:
+  vasrec dry-run                                   the bundled package over its sample customers
+  vasrec dry-run my-rules --customers q3.csv
+  vasrec dry-run --format html --out report.html   a page to share
+  vasrec dry-run --customers q3.csv --on-error report --rejects bad-rows.csv")]
 pub(super) struct Args {
-    /// Rule package folder.
-    #[arg(long, default_value_os_t = default_rules_dir())]
-    rules: PathBuf,
+    #[command(flatten)]
+    package: PackageArg,
     #[command(flatten)]
     customers: CustomerArgs,
     /// Report format.
@@ -23,9 +27,8 @@ pub(super) struct Args {
     /// Worker threads (1 to 256; default: all cores).
     #[arg(long, value_parser = super::thread_count)]
     threads: Option<usize>,
-    /// What to do with a row that cannot be read or evaluated.
-    #[arg(long, value_enum, default_value = "fail")]
-    on_error: OnError,
+    #[command(flatten)]
+    errors: ErrorArgs,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -37,16 +40,38 @@ enum Format {
     Html,
 }
 
-#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
-enum OnError {
-    /// Stop at the first bad row (exit 2).
-    Fail,
-    /// Count bad rows, report the first ones, and go on.
-    Skip,
+/// A chunk's tally, and with `--on-error report` its bad rows.
+struct Chunk {
+    tally: Tally,
+    rejects: Option<Vec<Reject>>,
+}
+
+impl ChunkSink for Chunk {
+    fn row(&mut self, outcome: RowOutcome<'_>) {
+        if let (Some(rejects), Err(error)) = (&mut self.rejects, &outcome.result) {
+            rejects.push(Reject {
+                line: outcome.line,
+                reason: error.to_string(),
+                row: outcome.raw_text(),
+            });
+        }
+        self.tally.row(outcome);
+    }
 }
 
 pub(super) fn run(args: Args) -> u8 {
-    let engine = match load(&args.rules) {
+    let rules = match args.package.folder() {
+        Ok(dir) => dir,
+        Err(code) => return code,
+    };
+    let (policy, rejects_path) = match (
+        args.errors.policy(),
+        args.errors.rejects_path(args.out.as_deref()),
+    ) {
+        (Ok(policy), Ok(path)) => (policy, path),
+        (Err(code), _) | (_, Err(code)) => return code,
+    };
+    let engine = match load(&rules) {
         Ok(engine) => engine,
         Err(code) => return code,
     };
@@ -55,18 +80,21 @@ pub(super) fn run(args: Args) -> u8 {
         eprintln!(
             "note: the package has {warnings} warning{}; `vasrec check {}` shows them",
             if warnings == 1 { "" } else { "s" },
-            args.rules.display()
+            rules.display()
         );
     }
-    let input = args.customers.input_path(&engine, &args.rules);
+    let input = args.customers.input_path(&engine, &rules);
     if let Err(e) = super::output::check_distinct(
-        &[("--out", args.out.as_deref())],
+        &[
+            ("--out", args.out.as_deref()),
+            ("--rejects", rejects_path.as_deref()),
+        ],
         &[("--customers", input.as_deref())],
     ) {
         eprintln!("error: {e}");
         return EXIT_USAGE;
     }
-    let batch = match open_batch(&engine, &args.rules, &args.customers, args.threads) {
+    let batch = match open_batch(&engine, &rules, &args.customers, args.threads) {
         Ok(batch) => batch,
         Err(code) => return code,
     };
@@ -77,23 +105,38 @@ pub(super) fn run(args: Args) -> u8 {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.set_style(
             indicatif::ProgressStyle::with_template(
-                "{spinner} {human_pos} customers evaluated ({per_sec})",
+                "{spinner} {human_pos} customers evaluated ({rate})",
             )
+            .map(|style| {
+                // indicatif's own {per_sec} prints four decimals of a rate.
+                style.with_key(
+                    "rate",
+                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{}", rate(state.per_sec()));
+                    },
+                )
+            })
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
         );
         bar
     });
     let mut total = Tally::new(&engine);
-    let fail_fast = args.on_error == OnError::Fail;
+    let mut rejects = Vec::new();
+    let fail_fast = policy == OnError::Fail;
+    let keep_rejects = policy == OnError::Report;
     let result = batch::run_allocated(
         &engine,
         reader,
         threads,
         allocation.as_ref(),
-        || Tally::new(&engine),
-        |chunk: Tally, rows| {
-            let failed = chunk.first_error().cloned();
-            total.merge(chunk);
+        || Chunk {
+            tally: Tally::new(&engine),
+            rejects: keep_rejects.then(Vec::new),
+        },
+        |chunk: Chunk, rows| {
+            let failed = chunk.tally.first_error().cloned();
+            total.merge(chunk.tally);
+            rejects.extend(chunk.rejects.into_iter().flatten());
             if let Some(bar) = &progress {
                 bar.inc(rows as u64);
             }
@@ -110,7 +153,7 @@ pub(super) fn run(args: Args) -> u8 {
         Ok(()) => {}
         Err(RunError::Stopped(error)) => {
             eprintln!("error: {error}");
-            eprintln!("(use --on-error skip to count bad rows and go on)");
+            eprintln!("(use --on-error skip or --on-error report to set bad rows aside and go on)");
             return EXIT_USAGE;
         }
         Err(RunError::Read(error)) => {
@@ -133,17 +176,54 @@ pub(super) fn run(args: Args) -> u8 {
         Format::Table => report.to_table(),
         Format::Csv => report.to_csv(),
         Format::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
-        Format::Html => vasrec::html::dry_run_page(&report, &page::meta(&engine, &args.rules)),
+        Format::Html => vasrec::html::dry_run_page(&report, &page::meta(&engine, &rules)),
     };
     if let Err(e) = output::write(args.out.as_deref(), &text) {
         eprintln!("error: {e}");
         return EXIT_USAGE;
     }
+    super::wrote(
+        args.out.as_deref(),
+        &format!("the dry-run report of {} customers", total.customers()),
+    );
     if total.errors() > 0 {
         eprintln!(
             "note: {} rows could not be evaluated; see the report",
             total.errors()
         );
     }
+    if let Some(path) = &rejects_path {
+        if let Err(e) = write_rejects(path, &rejects) {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+        eprintln!(
+            "wrote {} rejected rows to {}",
+            rejects.len(),
+            path.display()
+        );
+    }
     EXIT_OK
+}
+
+/// Customers per second for the spinner: whole numbers with thousands separators.
+fn rate(per_second: f64) -> String {
+    if per_second.is_finite() && per_second >= 0.0 {
+        format!("{}/s", indicatif::HumanCount(per_second.round() as u64))
+    } else {
+        "starting".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rate;
+
+    #[test]
+    fn the_spinner_rate_is_a_whole_number_with_separators() {
+        assert_eq!(rate(117_387.6364), "117,388/s");
+        assert_eq!(rate(0.0), "0/s");
+        assert_eq!(rate(f64::NAN), "starting");
+        assert_eq!(rate(f64::INFINITY), "starting");
+    }
 }

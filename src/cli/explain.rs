@@ -1,11 +1,15 @@
 //! `vasrec explain`: why one customer got what it got.
 
 use super::customers::{CustomerArgs, allocate, open_customers};
-use super::{EXIT_OK, EXIT_USAGE, default_rules_dir, load, output};
-use std::path::PathBuf;
+use super::{EXIT_OK, EXIT_USAGE, PackageArg, load, output};
 use vasrec::batch::{self, Found};
 
 #[derive(clap::Args)]
+#[command(after_help = "Examples:
+  vasrec explain --customer 7590-VHVEG                 a customer of the package's sample
+  vasrec explain my-rules --customer C-17 --customers q3.csv
+  vasrec explain --json '{\"customerID\": \"X-1\", \"tenure\": 3}'
+  vasrec explain --customer 7590-VHVEG --format json")]
 pub(super) struct Args {
     /// Id of the customer to explain (the catalog's `customer.id` attribute).
     #[arg(long, required_unless_present = "json")]
@@ -13,9 +17,8 @@ pub(super) struct Args {
     /// The customer given inline as a JSON object (keys: input columns or attribute names).
     #[arg(long, conflicts_with = "customer")]
     json: Option<String>,
-    /// Rule package folder.
-    #[arg(long, default_value_os_t = default_rules_dir())]
-    rules: PathBuf,
+    #[command(flatten)]
+    package: PackageArg,
     #[command(flatten)]
     customers: CustomerArgs,
     /// Output: readable text, or the trace as JSON.
@@ -30,7 +33,11 @@ enum Format {
 }
 
 pub(super) fn run(args: Args) -> u8 {
-    let engine = match load(&args.rules) {
+    let rules = match args.package.folder() {
+        Ok(dir) => dir,
+        Err(code) => return code,
+    };
+    let engine = match load(&rules) {
         Ok(engine) => engine,
         Err(code) => return code,
     };
@@ -55,11 +62,11 @@ pub(super) fn run(args: Args) -> u8 {
         // A limited service goes to the best of all customers: allocate over
         // the file first, as a dry-run does, so the answer is the same.
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let (allocation, spool) = match allocate(&engine, &args.rules, &args.customers, threads) {
+        let (allocation, spool) = match allocate(&engine, &rules, &args.customers, threads) {
             Ok(allocated) => allocated,
             Err(code) => return code,
         };
-        let opened = open_customers(&engine, &args.rules, &args.customers, spool.as_ref());
+        let opened = open_customers(&engine, &rules, &args.customers, spool.as_ref(), true);
         let (reader, display) = match opened {
             Ok(opened) => opened,
             Err(code) => return code,

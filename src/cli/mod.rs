@@ -8,14 +8,15 @@ mod diff;
 mod dry_run;
 mod explain;
 mod git;
+mod init;
 mod output;
 mod page;
 mod score;
 mod test;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Most worker threads a command starts: past the cores, threads only add
@@ -37,7 +38,7 @@ fn thread_count(text: &str) -> Result<usize, String> {
 
 /// Exit code: everything fine.
 pub const EXIT_OK: u8 = 0;
-/// Exit code: the rule package has errors.
+/// Exit code: the rule package has errors (or its test cases fail).
 pub const EXIT_RULES: u8 = 1;
 /// Exit code: wrong usage, or customer data that cannot be read.
 pub const EXIT_USAGE: u8 = 2;
@@ -47,7 +48,14 @@ pub const EXIT_USAGE: u8 = 2;
     name = "vasrec",
     version,
     about = "Recommend value-added services from declarative rules, and report the expected satisfaction gain",
-    after_help = "Exit codes: 0 fine, 1 rule errors, 2 usage or data errors."
+    after_help = "Every command that reads a rule package takes its folder as DIR or --rules DIR (default: rules).\n\
+                  Exit codes: 0 fine, 1 rule errors or failed test cases, 2 usage or data errors.\n\
+                  \n\
+                  Start here:\n  \
+                  vasrec init my-rules      create a small working package\n  \
+                  vasrec check my-rules     check it\n  \
+                  vasrec test my-rules      run its test cases\n  \
+                  vasrec dry-run my-rules   evaluate its sample customers"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -66,10 +74,24 @@ enum Command {
     Explain(explain::Args),
     /// Write every customer's ranked offers (JSON Lines or CSV), in input order.
     Score(score::Args),
-    /// Run the package's YAML test cases; report failures and rule coverage.
+    /// Run the package's YAML test cases; report failures and coverage.
     Test(test::Args),
     /// Fit dimension weights from a survey and compare them with the catalog's.
     Calibrate(calibrate::Args),
+    /// Create a small, working, commented rule package to start from.
+    Init(init::Args),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(after_help = "Examples:\n  \
+        vasrec completions bash > ~/.local/share/bash-completion/completions/vasrec\n  \
+        vasrec completions zsh > ~/.zfunc/_vasrec\n  \
+        vasrec completions fish > ~/.config/fish/completions/vasrec.fish")]
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `vasrec man > vasrec.1 && man ./vasrec.1`.
+    Man,
 }
 
 /// Runs the command line and returns the process exit code.
@@ -94,13 +116,84 @@ pub fn run() -> ExitCode {
         Command::Explain(args) => explain::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Calibrate(args) => calibrate::run(args),
+        Command::Init(args) => init::run(args),
+        Command::Completions { shell } => {
+            let mut text = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "vasrec", &mut text);
+            write_or_usage(&String::from_utf8_lossy(&text))
+        }
+        Command::Man => {
+            let mut text = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut text) {
+                Ok(()) => write_or_usage(&String::from_utf8_lossy(&text)),
+                Err(e) => {
+                    eprintln!("error: cannot write the manual page: {e}");
+                    EXIT_USAGE
+                }
+            }
+        }
     };
     ExitCode::from(code)
 }
 
-/// The bundled example package, used when no folder is given.
-fn default_rules_dir() -> PathBuf {
-    PathBuf::from("rules")
+fn write_or_usage(text: &str) -> u8 {
+    match output::write(None, text) {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_USAGE
+        }
+    }
+}
+
+/// The rule package a command reads: a folder given as the first argument or
+/// with `--rules`, the same thing two ways (`vasrec check rules` reads
+/// naturally; `--rules` reads well in scripts with many options).
+#[derive(clap::Args)]
+pub(super) struct PackageArg {
+    /// Rule package folder (default: rules).
+    #[arg(value_name = "DIR", conflicts_with = "rules")]
+    dir: Option<PathBuf>,
+    /// Rule package folder, the same as giving DIR (default: rules).
+    #[arg(long, value_name = "DIR")]
+    rules: Option<PathBuf>,
+}
+
+impl PackageArg {
+    /// The folder, checked to be there: a folder that does not exist, or
+    /// holds no catalog, is a usage error (exit 2), not a rule error.
+    fn folder(&self) -> Result<PathBuf, u8> {
+        let dir = self
+            .dir
+            .clone()
+            .or_else(|| self.rules.clone())
+            .unwrap_or_else(|| PathBuf::from("rules"));
+        package_folder(&dir)?;
+        Ok(dir)
+    }
+}
+
+/// Checks that `dir` is a package folder, and says what to do when not.
+fn package_folder(dir: &Path) -> Result<(), u8> {
+    let shown = vasrec::render::printable(&dir.display().to_string()).into_owned();
+    let problem = if !dir.exists() {
+        format!("there is no folder `{shown}`")
+    } else if !dir.is_dir() {
+        format!("`{shown}` is a file, not a rule package folder")
+    } else if !dir.join(vasrec::CATALOG_FILE).exists() {
+        format!(
+            "`{shown}` is not a rule package: it has no {}",
+            vasrec::CATALOG_FILE
+        )
+    } else {
+        return Ok(());
+    };
+    eprintln!("error: {problem}");
+    eprintln!(
+        "help: give the package folder as the first argument or with --rules DIR \
+         (default: rules); `vasrec init DIR` creates a new one"
+    );
+    Err(EXIT_USAGE)
 }
 
 /// Colour on stderr only for a terminal, and never when NO_COLOR is set.
@@ -123,4 +216,12 @@ fn load(dir: &std::path::Path) -> Result<vasrec::Engine, u8> {
         );
         EXIT_RULES
     })
+}
+
+/// Tells where a report went when it went to a file: a command that prints
+/// nothing on success leaves the user wondering whether it ran.
+fn wrote(path: Option<&Path>, what: &str) {
+    if let Some(path) = path.filter(|p| p.as_os_str() != "-") {
+        eprintln!("wrote {what} to {}", path.display());
+    }
 }

@@ -1,17 +1,21 @@
 //! `vasrec score`: every customer's ranked offers, streamed in input order.
 
-use super::{EXIT_OK, EXIT_USAGE, default_rules_dir, load};
-use crate::cli::customers::{CustomerArgs, open_batch};
+use super::customers::{CustomerArgs, ErrorArgs, OnError, Reject, open_batch, write_rejects};
+use super::{EXIT_OK, EXIT_USAGE, PackageArg, load};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use vasrec::batch::{self, ChunkSink, RowError, RowOutcome, RunError};
 use vasrec::score::{ScoreFormat, ScoreFormatter};
 
 #[derive(clap::Args)]
+#[command(after_help = "Examples:
+  vasrec score --out offers.jsonl                 every sample customer's ranked offers
+  vasrec score my-rules --customers q3.csv --format csv --out offers.csv
+  cat q3.jsonl | vasrec score --customers - --input-format jsonl | head
+  vasrec score --customers q3.csv --on-error report --out offers.jsonl")]
 pub(super) struct Args {
-    /// Rule package folder.
-    #[arg(long, default_value_os_t = default_rules_dir())]
-    rules: PathBuf,
+    #[command(flatten)]
+    package: PackageArg,
     #[command(flatten)]
     customers: CustomerArgs,
     /// Where to write the records; `-` or nothing is standard output.
@@ -29,14 +33,8 @@ pub(super) struct Args {
     /// Worker threads (1 to 256; default: all cores); the output order is the input order.
     #[arg(long, value_parser = super::thread_count)]
     threads: Option<usize>,
-    /// A row that cannot be read or evaluated: stop (fail), count it (skip),
-    /// or count it and write it to the rejects file with the reason (report).
-    #[arg(long, value_enum, default_value = "fail")]
-    on_error: OnError,
-    /// Rejects file for `--on-error report` (default: OUT.rejects.csv, or
-    /// rejects.csv when writing to standard output).
-    #[arg(long)]
-    rejects: Option<PathBuf>,
+    #[command(flatten)]
+    errors: ErrorArgs,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -45,19 +43,12 @@ enum Format {
     Csv,
 }
 
-#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
-enum OnError {
-    Fail,
-    Skip,
-    Report,
-}
-
 /// One chunk's output, formatted on a worker thread.
 struct Chunk<'a> {
     engine: &'a vasrec::Engine,
     formatter: &'a ScoreFormatter,
     text: String,
-    rejects: Vec<(u64, String, String)>,
+    rejects: Vec<Reject>,
     scored: u64,
     first_error: Option<RowError>,
     keep_rejects: bool,
@@ -78,8 +69,11 @@ impl ChunkSink for Chunk<'_> {
             }
             Err(error) => {
                 if self.keep_rejects {
-                    self.rejects
-                        .push((outcome.line, error.to_string(), outcome.raw_text()));
+                    self.rejects.push(Reject {
+                        line: outcome.line,
+                        reason: error.to_string(),
+                        row: outcome.raw_text(),
+                    });
                 }
                 if self.first_error.is_none() {
                     self.first_error = Some(error.clone());
@@ -95,26 +89,29 @@ enum Stop {
 }
 
 pub(super) fn run(args: Args) -> u8 {
-    let engine = match load(&args.rules) {
+    let rules = match args.package.folder() {
+        Ok(dir) => dir,
+        Err(code) => return code,
+    };
+    let (policy, rejects_path) = match (
+        args.errors.policy(),
+        args.errors.rejects_path(args.out.as_deref()),
+    ) {
+        (Ok(policy), Ok(path)) => (policy, path),
+        (Err(code), _) | (_, Err(code)) => return code,
+    };
+    let engine = match load(&rules) {
         Ok(engine) => engine,
         Err(code) => return code,
     };
-    let batch = match open_batch(&engine, &args.rules, &args.customers, args.threads) {
+    let batch = match open_batch(&engine, &rules, &args.customers, args.threads) {
         Ok(batch) => batch,
         Err(code) => return code,
     };
     let (reader, display, threads) = (batch.reader, batch.display, batch.threads);
     let allocation = batch.allocation;
     let to_stdout = args.out.as_ref().is_none_or(|p| p.as_os_str() == "-");
-    let rejects_path = (args.on_error == OnError::Report).then(|| {
-        args.rejects
-            .clone()
-            .unwrap_or_else(|| match (&args.out, to_stdout) {
-                (Some(out), false) => PathBuf::from(format!("{}.rejects.csv", out.display())),
-                _ => PathBuf::from("rejects.csv"),
-            })
-    });
-    let input = args.customers.input_path(&engine, &args.rules);
+    let input = args.customers.input_path(&engine, &rules);
     if let Err(e) = super::output::check_distinct(
         &[
             ("--out", args.out.as_deref().filter(|_| !to_stdout)),
@@ -141,10 +138,10 @@ pub(super) fn run(args: Args) -> u8 {
 
     let mut rows = 0u64;
     let mut scored = 0u64;
-    let mut rejects: Vec<(u64, String, String)> = Vec::new();
+    let mut rejects: Vec<Reject> = Vec::new();
     let mut rejected = 0u64;
-    let fail_fast = args.on_error == OnError::Fail;
-    let keep_rejects = args.on_error == OnError::Report;
+    let fail_fast = policy == OnError::Fail;
+    let keep_rejects = policy == OnError::Report;
     let mut started = false;
     let result = batch::run_allocated(
         &engine,
@@ -220,25 +217,18 @@ pub(super) fn run(args: Args) -> u8 {
     }
     let mut summary =
         format!("score: {rows} rows read from {display}: {scored} scored, {rejected} rejected");
+    if let Some(out) = args.out.as_deref().filter(|_| !to_stdout) {
+        summary.push_str(&format!("; offers written to {}", out.display()));
+    }
     if let Some(path) = &rejects_path {
         if let Err(e) = write_rejects(path, &rejects) {
             eprintln!("error: {e}");
             return EXIT_USAGE;
         }
-        summary.push_str(&format!(" (written to {})", path.display()));
+        summary.push_str(&format!("; rejected rows written to {}", path.display()));
     }
     eprintln!("{summary}");
     EXIT_OK
-}
-
-fn write_rejects(path: &Path, rejects: &[(u64, String, String)]) -> Result<(), String> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let _ = writer.write_record(["line", "reason", "row"]);
-    for (line, reason, raw) in rejects {
-        let _ = writer.write_record([line.to_string().as_str(), reason, raw]);
-    }
-    let bytes = writer.into_inner().map_err(|e| e.to_string())?;
-    super::output::write(Some(path), &String::from_utf8_lossy(&bytes))
 }
 
 /// Standard output, or a temporary file renamed into place at the end, so a

@@ -97,7 +97,6 @@ impl Coverage {
     /// conditions never seen true or false, as text.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
-        let count = |n: usize, total: usize| format!("{n} of {total}");
         let fired = self.rules.iter().filter(|r| r.fired > 0).count();
         let entered = self.segments.iter().filter(|s| s.entered > 0).count();
         let matched = self.profiles.iter().filter(|p| p.matched > 0).count();
@@ -107,21 +106,15 @@ impl Coverage {
             self.cases,
             plural(self.cases)
         );
-        let _ = writeln!(
-            out,
-            "  rules fired        {}",
-            count(fired, self.rules.len())
-        );
-        let _ = writeln!(
-            out,
-            "  segments entered   {}",
-            count(entered, self.segments.len())
-        );
-        let _ = writeln!(
-            out,
-            "  profiles matched   {}",
-            count(matched, self.profiles.len())
-        );
+        for (name, share) in self.summary.named() {
+            let _ = writeln!(
+                out,
+                "  {name:<36} {:>3} of {:<3} {:>5.1}%",
+                share.covered,
+                share.total,
+                share.percent()
+            );
+        }
 
         section(
             &mut out,

@@ -69,19 +69,7 @@ impl RowOutcome<'_> {
     /// The row as it was in the input (a CSV record re-quoted, or the JSON line),
     /// for writing rejected rows aside.
     pub fn raw_text(&self) -> String {
-        match self.raw {
-            RawRow::Json { text, .. } => text.clone(),
-            RawRow::Csv { record, .. } => {
-                let mut writer = csv::WriterBuilder::new()
-                    .terminator(csv::Terminator::Any(b'\n'))
-                    .from_writer(Vec::new());
-                let _ = writer.write_byte_record(record);
-                let bytes = writer.into_inner().unwrap_or_default();
-                String::from_utf8_lossy(&bytes)
-                    .trim_end_matches('\n')
-                    .to_string()
-            }
-        }
+        self.raw.text()
     }
 }
 

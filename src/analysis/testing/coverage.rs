@@ -27,6 +27,103 @@ pub struct Coverage {
     pub segments: Vec<SegmentCoverage>,
     /// Every profile, in declaration order.
     pub profiles: Vec<ProfileCoverage>,
+    /// The four shares `vasrec test --min-coverage` holds a package to.
+    pub summary: CoverageSummary,
+}
+
+/// Coverage as four shares, each "so many of so many": rules that fired,
+/// segments entered, profiles matched, and condition parts seen both true
+/// and false. A part is one test joined by `and`/`or` (a condition with one
+/// test is one part); seeing it both ways is what shows that the test
+/// decides something.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct CoverageSummary {
+    /// Rules (offer and suppress) that fired in at least one case.
+    pub rules: Share,
+    /// Segments at least one case was in.
+    pub segments: Share,
+    /// Profiles at least one case matched.
+    pub profiles: Share,
+    /// Condition parts of segments and rules seen true in one case and
+    /// false in another.
+    pub condition_parts: Share,
+}
+
+/// So many covered out of so many.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Share {
+    /// Covered.
+    pub covered: usize,
+    /// Out of.
+    pub total: usize,
+}
+
+impl Share {
+    /// The share in percent; nothing to cover counts as fully covered.
+    pub fn percent(&self) -> f64 {
+        if self.total == 0 {
+            100.0
+        } else {
+            self.covered as f64 * 100.0 / self.total as f64
+        }
+    }
+}
+
+impl CoverageSummary {
+    fn of(
+        rules: &[RuleCoverage],
+        segments: &[SegmentCoverage],
+        profiles: &[ProfileCoverage],
+    ) -> Self {
+        let share = |covered: usize, total: usize| Share { covered, total };
+        let conditions = (segments.iter().map(|s| &s.condition))
+            .chain(rules.iter().map(|r| &r.condition))
+            .flatten();
+        let (mut parts, mut decided) = (0, 0);
+        for condition in conditions {
+            let counts: Vec<Counts> = if condition.parts.is_empty() {
+                vec![condition.counts]
+            } else {
+                condition.parts.iter().map(|p| p.counts).collect()
+            };
+            parts += counts.len();
+            decided += counts
+                .iter()
+                .filter(|c| c.seen_true > 0 && c.seen_false > 0)
+                .count();
+        }
+        CoverageSummary {
+            rules: share(rules.iter().filter(|r| r.fired > 0).count(), rules.len()),
+            segments: share(
+                segments.iter().filter(|s| s.entered > 0).count(),
+                segments.len(),
+            ),
+            profiles: share(
+                profiles.iter().filter(|p| p.matched > 0).count(),
+                profiles.len(),
+            ),
+            condition_parts: share(decided, parts),
+        }
+    }
+
+    /// The four shares with their names, in the order reports list them.
+    pub fn named(&self) -> [(&'static str, Share); 4] {
+        [
+            ("rules fired", self.rules),
+            ("segments entered", self.segments),
+            ("profiles matched", self.profiles),
+            ("condition parts seen true and false", self.condition_parts),
+        ]
+    }
+
+    /// The shares below `percent` (0 to 100), named; empty when all reach it.
+    pub fn below(&self, percent: f64) -> Vec<(&'static str, Share)> {
+        // covered/total < percent/100, without the rounding of a division.
+        self.named()
+            .into_iter()
+            .filter(|(_, s)| (s.covered as f64) * 100.0 < percent * s.total as f64)
+            .collect()
+    }
 }
 
 /// How often a rule fired.
@@ -320,8 +417,9 @@ impl<'e> Tracker<'e> {
     pub(super) fn finish(self) -> Coverage {
         let engine = self.engine;
         let checked = &engine.checked();
-        Coverage {
+        let mut coverage = Coverage {
             cases: self.cases,
+            summary: CoverageSummary::default(),
             rules: engine
                 .rule_ids()
                 .zip(&checked.rules)
@@ -357,6 +455,9 @@ impl<'e> Tracker<'e> {
                     matched,
                 })
                 .collect(),
-        }
+        };
+        coverage.summary =
+            CoverageSummary::of(&coverage.rules, &coverage.segments, &coverage.profiles);
+        coverage
     }
 }

@@ -22,8 +22,8 @@ mod customers;
 pub(crate) mod words;
 
 pub use coverage::{
-    ConditionCoverage, Counts, Coverage, PartCoverage, ProfileCoverage, RuleCoverage,
-    SegmentCoverage,
+    ConditionCoverage, Counts, Coverage, CoverageSummary, PartCoverage, ProfileCoverage,
+    RuleCoverage, SegmentCoverage, Share,
 };
 
 use crate::base::diagnostic::Code;
