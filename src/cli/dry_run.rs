@@ -221,7 +221,7 @@ mod tests {
 
     #[test]
     fn the_spinner_rate_is_a_whole_number_with_separators() {
-        assert_eq!(rate(117_387.6364), "117,388/s");
+        assert_eq!(rate(117_387.636_4), "117,388/s");
         assert_eq!(rate(0.0), "0/s");
         assert_eq!(rate(f64::NAN), "starting");
         assert_eq!(rate(f64::INFINITY), "starting");
