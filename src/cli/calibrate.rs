@@ -107,6 +107,7 @@ pub(super) fn run(args: Args) -> u8 {
         eprintln!("error: {e}");
         return EXIT_USAGE;
     }
+    super::wrote(args.out.as_deref(), "the calibration report");
     if let Some(path) = &args.write_weights {
         let Some(fragment) = report.weights_yaml() else {
             eprintln!("error: no coefficient is positive, so there are no weights to write");
