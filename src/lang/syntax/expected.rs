@@ -6,6 +6,14 @@ use crate::base::diagnostic::{Code, Diagnostic};
 use crate::base::source::{FileId, SourceFile, Span};
 use pest::error::{Error, ErrorVariant, InputLocation};
 
+/// Where in the parsed text pest stopped.
+pub(super) fn stop_position(error: &Error<Rule>) -> usize {
+    match error.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((start, _)) => start,
+    }
+}
+
 /// Builds the diagnostic for a failed parse.
 pub(super) fn syntax_error(
     file: FileId,
@@ -13,11 +21,7 @@ pub(super) fn syntax_error(
     base: usize,
     error: &Error<Rule>,
 ) -> Diagnostic {
-    let position = base
-        + match error.location {
-            InputLocation::Pos(p) => p,
-            InputLocation::Span((start, _)) => start,
-        };
+    let position = base + stop_position(error);
     let found = describe_found(&source.text, position);
     let (expected, help) = match &error.variant {
         ErrorVariant::ParsingError { positives, .. } => expected_words(positives),

@@ -5,6 +5,7 @@
 //! `grammar/vas.pest`; `expected` puts pest's failures into plain words.
 
 pub(crate) mod ast;
+mod delimiters;
 mod expected;
 mod lower;
 
@@ -94,20 +95,32 @@ fn parse_part(
             .next()
             .map(|pair| lower::lower_file(file, base, pair, limits.max_operators))
             .unwrap_or_default()),
-        Err(error) => Err(expected::syntax_error(file, source, base, &error)),
+        Err(error) => Err(delimiters::explain(
+            file,
+            &source.text,
+            base,
+            text,
+            expected::stop_position(&error),
+        )
+        .unwrap_or_else(|| expected::syntax_error(file, source, base, &error))),
     }
 }
 
 /// Byte ranges of top-level declarations: each starts on a line whose first
-/// word is `segment`, `profile` or `rule`, outside any braces, string or comment.
+/// word is `segment`, `profile` or `rule`, outside any braces, string or
+/// comment, or at the very start of a line even inside braces, so that one
+/// missing `}` does not swallow the declarations after it (unless the line
+/// before ends with `,`: `for x,` continued by `profile y`).
 fn split_declarations(text: &str) -> Vec<(usize, usize)> {
     let mut starts = vec![0];
     let mut depth = 0usize;
     let mut in_string = false;
     let mut line_start = true;
+    let mut last_char = '\n';
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
-        if line_start && depth == 0 && !in_string && i > 0 {
+        let unclosed_before = depth > 0 && !c.is_whitespace() && last_char != ',';
+        if line_start && (depth == 0 || unclosed_before) && !in_string && i > 0 {
             let rest = &text[i..];
             let trimmed = rest.trim_start_matches([' ', '\t']);
             if ["segment", "profile", "rule"].iter().any(|k| {
@@ -115,9 +128,13 @@ fn split_declarations(text: &str) -> Vec<(usize, usize)> {
                     && trimmed[k.len()..].starts_with(|ch: char| ch.is_whitespace())
             }) {
                 starts.push(i);
+                depth = 0;
             }
         }
         line_start = c == '\n';
+        if !c.is_whitespace() {
+            last_char = c;
+        }
         match c {
             '"' => in_string = !in_string,
             '\\' if in_string => {
