@@ -100,7 +100,7 @@ fn check_agreement(
             .iter()
             .map(|o| {
                 (
-                    engine.service(o.service).map_or("", |s| s.id.as_str()),
+                    engine.get_service(o.service).map_or("", |s| s.id.as_str()),
                     o.gain,
                 )
             })

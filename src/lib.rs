@@ -38,11 +38,26 @@
 //!     .set("tenure_months", 3)
 //!     .set("pref.responsiveness", 0.8)
 //!     .build()?;
-//! let offers = engine.evaluate(&customer)?;
-//! assert_eq!(engine.service(offers[0].service).unwrap().id, "priority_support");
+//! let offers = engine.recommend(&customer)?;
+//! assert_eq!(offers[0].service.id, "priority_support");
+//! assert_eq!(offers[0].service.name, "优先技术支持");
 //! assert!((offers[0].gain - 4.4).abs() < 1e-9);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! The entry points, from the most convenient to the fastest:
+//!
+//! - [`Engine::evaluate_json`] (and [`Engine::evaluate_json_str`]): a
+//!   customer as a JSON object in, `{"customer", "offers": [...]}` out.
+//! - [`Engine::recommend`]: a [`Customer`] in, [`Recommendation`]s out, each
+//!   with its service's catalog entry, rule and reason by name.
+//! - [`Engine::evaluator`] and [`Evaluator::evaluate`]: reusable buffers,
+//!   lean [`Offer`]s (ids and a gain) that allocate nothing per customer;
+//!   name the ones you show with [`Offer::named`] or [`Engine::service`].
+//!
+//! A package that does not load is a [`LoadError`], whose `Debug` is the
+//! rendered diagnostics, so `?` in `main` prints them readably; see
+//! `examples/load_errors.rs` for colour on a terminal.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -66,14 +81,37 @@ mod run;
 // an internal move never changes a public path. The common types sit at the
 // root; each analysis has a module of its own.
 
-pub use analysis::trace::{explain, explain_allocated};
+/// An example of asking why a customer got (or did not get) an offer:
+///
+/// ```
+/// let engine = vasrec::Engine::load("rules")?;
+/// let customer = engine
+///     .customer()
+///     .set("customer_id", "C-1")
+///     .set("tenure_months", 3)
+///     .set("monthly_charges", 70)
+///     .build()?;
+/// let explanation = vasrec::explain(&engine, &customer);
+/// for rule in &explanation.rules {
+///     println!("{} ({}): {:?}", rule.rule, rule.location, rule.status);
+/// }
+/// let offered: Vec<&str> = explanation.offers.iter().map(|o| o.service.as_str()).collect();
+/// let evaluated = engine.recommend(&customer)?;
+/// assert_eq!(offered, evaluated.iter().map(|r| r.service.id.as_str()).collect::<Vec<_>>());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub use analysis::trace::explain;
+pub use analysis::trace::explain_allocated;
 pub use base::diagnostic::{Code, Diagnostic, Severity};
 pub use engine::Engine;
 pub use engine::allocation::{Allocation, CapacityUse};
 pub use engine::eval::Evaluator;
+pub use engine::json::JsonError;
 pub use engine::live::LiveEngine;
-pub use engine::load::{CATALOG_FILE, LoadError};
+pub use engine::load::CATALOG_FILE;
+pub use engine::load_error::LoadError;
 pub use engine::offer::{EvalError, EvalErrorKind, Offer};
+pub use engine::recommend::Recommendation;
 pub use lang::ids::{ProfileId, RuleId, SegmentId, ServiceId};
 pub use package::catalog::Catalog;
 pub use package::customer::{Customer, CustomerBuilder, FieldError, Input, Problem, Value};

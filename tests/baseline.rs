@@ -39,7 +39,7 @@ fn hand_written_baseline_matches_the_engine_on_every_sample_customer() {
             .iter()
             .map(|o| {
                 let id = engine
-                    .service(o.service)
+                    .get_service(o.service)
                     .expect("known service")
                     .id
                     .as_str();

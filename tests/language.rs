@@ -74,7 +74,7 @@ fn evaluation_cases() {
                         .map(|o| {
                             format!(
                                 "{} {}",
-                                engine.service(o.service).unwrap().id,
+                                engine.service(o.service).id,
                                 (o.gain * 1e9).round() / 1e9
                             )
                         })

@@ -421,7 +421,7 @@ fn add_figures(into: &mut BeforeAfter, from: &BeforeAfter) {
 
 fn count_offers(engine: &Engine, offers: &[Offer], tally: &mut Tally, after: bool) {
     for offer in offers {
-        let Some(service) = engine.service(offer.service) else {
+        let Some(service) = engine.get_service(offer.service) else {
             continue;
         };
         let segment = engine.segment_name(offer.segment).to_string();
@@ -616,7 +616,7 @@ fn compare_customer(
             .map(|o| {
                 (
                     engine
-                        .service(o.service)
+                        .get_service(o.service)
                         .map_or(String::new(), |s| s.id.clone()),
                     o.gain,
                 )

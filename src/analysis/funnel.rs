@@ -206,7 +206,7 @@ impl FunnelTally {
             rules.push(RuleFunnel {
                 rule: engine.rule_name(id).to_string(),
                 service: engine
-                    .service(engine.rule_service(id))
+                    .get_service(engine.rule_service(id))
                     .map_or(String::new(), |s| s.id.clone()),
                 segment: engine.segment_name(engine.rule_segment(id)).to_string(),
                 path: engine

@@ -588,7 +588,7 @@ impl DryRunReport {
                     }
                     .to_string(),
                     service: engine
-                        .service(engine.rule_service(id))
+                        .get_service(engine.rule_service(id))
                         .map_or(String::new(), |s| s.id.clone()),
                     segment: engine.segment_name(engine.rule_segment(id)).to_string(),
                     fired: tally.rule_fired.get(i).copied().unwrap_or(0),
@@ -701,7 +701,7 @@ impl DryRunReport {
             .iter()
             .map(|u| CapacityRow {
                 service: engine
-                    .service(u.service)
+                    .get_service(u.service)
                     .map_or(String::new(), |s| s.id.clone()),
                 capacity: u.capacity,
                 demand: u.demand,

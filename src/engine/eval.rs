@@ -75,7 +75,25 @@ pub struct Evaluator<'e> {
 }
 
 impl Engine {
-    /// A fresh evaluator for this engine.
+    /// A fresh evaluator for this engine: the working memory of evaluating,
+    /// reused from one customer to the next. Make one per thread and keep it.
+    ///
+    /// ```
+    /// let engine = vasrec::Engine::load("rules")?;
+    /// let mut evaluator = engine.evaluator();
+    /// let mut offered = 0;
+    /// for months in 0..72 {
+    ///     let customer = engine
+    ///         .customer()
+    ///         .set("customer_id", format!("C-{months}"))
+    ///         .set("tenure_months", months)
+    ///         .set("monthly_charges", 80)
+    ///         .build()?;
+    ///     offered += evaluator.evaluate(&customer)?.len();
+    /// }
+    /// assert!(offered > 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn evaluator(&self) -> Evaluator<'_> {
         let words = self.segments.len().div_ceil(64);
         let services = self.catalog.services.len();
@@ -111,7 +129,26 @@ impl Engine {
     }
 
     /// Evaluates one customer (allocates an evaluator; prefer
-    /// [`Engine::evaluator`] when evaluating many).
+    /// [`Engine::evaluator`] when evaluating many, and
+    /// [`Engine::recommend`] for offers with names).
+    ///
+    /// ```
+    /// let engine = vasrec::Engine::load("rules")?;
+    /// let customer = engine
+    ///     .customer()
+    ///     .set("customer_id", "C-1")
+    ///     .set("tenure_months", 2)
+    ///     .set("monthly_charges", 99)
+    ///     .build()?;
+    /// for offer in engine.evaluate(&customer)? {
+    ///     println!("{} +{:.2}", engine.service(offer.service).name, offer.gain);
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// An [`EvalError`] naming the rule (or script) that could not be
+    /// evaluated for this customer, e.g. a gain divided by zero.
     pub fn evaluate(&self, customer: &Customer) -> Result<Vec<Offer>, EvalError> {
         self.evaluator().evaluate(customer).map(<[Offer]>::to_vec)
     }
@@ -130,6 +167,32 @@ impl<'e> Evaluator<'e> {
     }
 
     /// Evaluates one customer; the offers stay valid until the next call.
+    /// Allocates nothing once the buffers have grown: offers are ids and a
+    /// gain; name the ones you show with [`Offer::named`] or
+    /// [`Evaluator::recommendations`].
+    ///
+    /// ```
+    /// let engine = vasrec::Engine::load("rules")?;
+    /// let mut evaluator = engine.evaluator();
+    /// let customer = engine
+    ///     .customer()
+    ///     .set("customer_id", "C-1")
+    ///     .set("tenure_months", 2)
+    ///     .set("monthly_charges", 99)
+    ///     .build()?;
+    /// let offers = evaluator.evaluate(&customer)?;
+    /// // Best first.
+    /// assert!(offers.windows(2).all(|pair| pair[0].gain >= pair[1].gain));
+    /// for offer in offers {
+    ///     let service = &engine[offer.service];
+    ///     println!("{} ({}) +{:.2} by {}", service.name, service.id, offer.gain, engine.rule_name(offer.rule));
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// An [`EvalError`] naming the rule (or script) that could not be
+    /// evaluated for this customer, e.g. a gain divided by zero.
     pub fn evaluate(&mut self, customer: &Customer) -> Result<&[Offer], EvalError> {
         let engine = self.engine;
         // The cache moves out of `self` for the run, as `visit` borrows `self`.

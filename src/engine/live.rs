@@ -6,11 +6,31 @@
 //! during a reload keeps the engine it started with (the old one, complete).
 
 use crate::engine::Engine;
-use crate::engine::load::LoadError;
+use crate::engine::load_error::LoadError;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 /// The engine of a package folder, swapped atomically on reload.
+///
+/// ```
+/// let live = vasrec::LiveEngine::load("rules")?;
+/// let engine = live.current(); // hold it for one request
+/// let customer = engine
+///     .customer()
+///     .set("customer_id", "C-1")
+///     .set("tenure_months", 3)
+///     .set("monthly_charges", 70)
+///     .build()?;
+/// let offers = engine.recommend(&customer)?;
+///
+/// // Later, after the files changed (a watcher, a signal, an admin call):
+/// if let Err(errors) = live.reload() {
+///     // The engine in use stays; report what is wrong with the new files.
+///     eprintln!("{errors}");
+/// }
+/// # drop(offers);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct LiveEngine {
     dir: PathBuf,

@@ -4,15 +4,14 @@
 //! holding every diagnostic of the package together with its sources.
 
 use crate::base::diagnostic::{self, Code, Diagnostic};
-use crate::base::render;
 use crate::base::source::{FileId, SourceFile, SourceMap, display_name};
+use crate::engine::load_error::LoadError;
 use crate::engine::{Engine, compile::compile};
 use crate::lang::resolve;
 use crate::lang::syntax;
 use crate::model::{Model, ModelError};
 use crate::package::catalog;
 use crate::package::schema::Schema;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// Name of the catalog file inside a package folder.
@@ -24,32 +23,24 @@ pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 /// The folder of test cases inside a package (as `analysis::testing` reads it).
 const TESTS_FOLDER: &str = "tests";
 
-/// A package that did not load: every diagnostic, and the files they point into.
-#[derive(Debug, Clone)]
-pub struct LoadError {
-    /// The files read.
-    pub sources: SourceMap,
-    /// Errors and warnings, sorted by file and position.
-    pub diagnostics: Vec<Diagnostic>,
-}
-
-impl LoadError {
-    /// Number of errors (warnings not counted).
-    pub fn error_count(&self) -> usize {
-        self.diagnostics.iter().filter(|d| d.is_error()).count()
-    }
-}
-
-impl fmt::Display for LoadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&render::render_all(&self.diagnostics, &self.sources, false))
-    }
-}
-
-impl std::error::Error for LoadError {}
-
 impl Engine {
-    /// Loads, checks and compiles the package in a folder.
+    /// Loads, checks and compiles the package in a folder: `catalog.yaml`
+    /// and every `.vas` file under it. Do it once and share the engine.
+    ///
+    /// ```
+    /// let engine = vasrec::Engine::load("rules")?;
+    /// assert_eq!(engine.catalog().package, "telecom-vas");
+    /// # Ok::<(), vasrec::LoadError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A [`LoadError`] with every diagnostic of the package (not only the
+    /// first), which prints as the command line shows them:
+    ///
+    /// ```
+    /// let error = vasrec::Engine::load("no/such/folder").unwrap_err();
+    /// assert!(format!("{error:?}").contains("is not a folder"));
+    /// ```
     pub fn load(dir: impl AsRef<Path>) -> Result<Engine, LoadError> {
         let dir = dir.as_ref();
         let (sources, mut diagnostics) = read_dir(dir);
@@ -58,7 +49,25 @@ impl Engine {
 
     /// Builds a package from texts: the catalog and `(file name, text)` pairs.
     /// Files are taken in order of their names, as [`Engine::load`] takes a
-    /// folder's files, so "file order" means the same either way.
+    /// folder's files, so "file order" means the same either way. For tests,
+    /// and for applications that keep their rules elsewhere than in files.
+    ///
+    /// ```
+    /// let catalog = r#"
+    /// package: demo
+    /// services:
+    ///   - { id: welcome_call, name: Welcome call, category: technical_support,
+    ///       stage: after_sale, channel: offline, participation: passive }
+    /// customer:
+    ///   attributes:
+    ///     - { name: tenure_months, type: number }
+    /// "#;
+    /// let rules = "segment new { when tenure_months < 6 }\n\
+    ///              rule call_new for new { offer welcome_call gain 1.5 }";
+    /// let engine = vasrec::Engine::from_sources(catalog, &[("new.vas", rules)])?;
+    /// assert_eq!(engine.counts(), (1, 1, 0)); // segments, rules, profiles
+    /// # Ok::<(), vasrec::LoadError>(())
+    /// ```
     pub fn from_sources(catalog: &str, rule_files: &[(&str, &str)]) -> Result<Engine, LoadError> {
         let mut sources = SourceMap::default();
         sources.add(SourceFile::new(CATALOG_FILE, None, catalog));

@@ -1,17 +1,21 @@
 //! The compiled product: the immutable [`Engine`], the loader that builds
 //! it from a package folder, the compiler from checked IR to flat records,
-//! the evaluator, arbitration and derived gains, and live reloading.
+//! the evaluator, arbitration and derived gains, offers named for people
+//! and JSON, and live reloading.
 
 pub mod allocation;
 pub(crate) mod arbitrate;
 pub(crate) mod compile;
 pub mod eval;
 pub(crate) mod gain;
+pub(crate) mod json;
 pub(crate) mod live;
 pub(crate) mod load;
+pub(crate) mod load_error;
 pub(crate) mod lower;
 pub mod offer;
 pub(crate) mod program;
+pub(crate) mod recommend;
 
 use crate::base::diagnostic::Diagnostic;
 use crate::base::source::SourceMap;
@@ -25,8 +29,25 @@ use crate::package::schema::Schema;
 /// A compiled rule package: immutable, shared freely between threads.
 ///
 /// Build one with [`Engine::load`] or [`Engine::from_sources`], then evaluate
-/// customers through [`Engine::evaluator`].
-#[derive(Debug)]
+/// customers with [`Engine::recommend`] (named offers),
+/// [`Engine::evaluate_json`] (JSON in and out) or, for many customers, one
+/// [`Engine::evaluator`] per thread.
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// let engine = Arc::new(vasrec::Engine::load("rules")?);
+/// let worker = {
+///     let engine = Arc::clone(&engine);
+///     std::thread::spawn(move || {
+///         let customer = serde_json::json!({"customerID": "C-1", "tenure": 3, "MonthlyCharges": 70});
+///         engine.evaluate_json(&customer).map(|answer| answer["offers"].clone())
+///     })
+/// };
+/// let offers = worker.join().expect("the worker does not panic")?;
+/// assert!(offers.is_array());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Engine {
     catalog: Catalog,
     schema: Schema,
@@ -198,8 +219,37 @@ impl Engine {
         (0..self.catalog.services.len()).map(ServiceId::new)
     }
 
-    /// A service by id.
-    pub fn service(&self, id: ServiceId) -> Option<&Service> {
+    /// The catalog entry of a service, by an id this engine gave out (in an
+    /// [`Offer`](crate::engine::offer::Offer), from [`Engine::service_ids`] or
+    /// [`Engine::rule_service`]). Ids are dense indexes into this engine's
+    /// tables and only an engine makes them, so the lookup cannot miss and
+    /// callers need no `Option`; `engine[id]` does the same.
+    ///
+    /// ```
+    /// let engine = vasrec::Engine::load("rules")?;
+    /// for id in engine.service_ids() {
+    ///     assert_eq!(engine.service(id).id, engine[id].id);
+    /// }
+    /// # Ok::<(), vasrec::LoadError>(())
+    /// ```
+    ///
+    /// # Panics
+    /// When `id` came from another engine with more services (the same
+    /// programming error as indexing a `Vec` out of range, never a matter of
+    /// customer or package data). Use [`Engine::get_service`] for ids that
+    /// may come from another engine, e.g. while comparing two packages.
+    #[track_caller]
+    pub fn service(&self, id: ServiceId) -> &Service {
+        match self.catalog.services.get(id.index()) {
+            Some(service) => service,
+            None => foreign_id("ServiceId", id.index(), self.catalog.services.len()),
+        }
+    }
+
+    /// A service by an id that may come from another engine: `None` when it
+    /// is out of this engine's range (like `slice::get`). An id this engine
+    /// gave out is always found; [`Engine::service`] spares the `Option`.
+    pub fn get_service(&self, id: ServiceId) -> Option<&Service> {
         self.catalog.services.get(id.index())
     }
 
@@ -312,18 +362,27 @@ impl Engine {
     /// The segment a rule is for.
     ///
     /// # Panics
-    /// When `id` was issued by another engine (ids index this engine's rules).
-    #[allow(clippy::indexing_slicing)]
+    /// When `id` was issued by another engine with more rules (ids index
+    /// this engine's rules), as [`Engine::service`] does.
+    #[track_caller]
     pub fn rule_segment(&self, id: RuleId) -> SegmentId {
-        self.checked.rules[id.index()].segment
+        match self.checked.rules.get(id.index()) {
+            Some(rule) => rule.segment,
+            None => foreign_id("RuleId", id.index(), self.checked.rules.len()),
+        }
     }
 
     /// The service a rule offers or suppresses.
     ///
     /// # Panics
-    /// When `id` was issued by another engine (ids index this engine's rules).
+    /// When `id` was issued by another engine with more rules (ids index
+    /// this engine's rules), as [`Engine::service`] does.
+    #[track_caller]
     pub fn rule_service(&self, id: RuleId) -> ServiceId {
-        self.checked.rules[id.index()].service
+        match self.checked.rules.get(id.index()) {
+            Some(rule) => rule.service,
+            None => foreign_id("RuleId", id.index(), self.checked.rules.len()),
+        }
     }
 
     /// Where a rule was written, as `file:line:col`.
@@ -341,7 +400,27 @@ impl Engine {
 }
 
 impl Engine {
-    /// Starts building a customer by attribute name.
+    /// Starts building a customer by attribute name (`pref.NAME` for a
+    /// preference), with values typed as Rust values; each is checked
+    /// against the schema, and [`build`](crate::CustomerBuilder::build)
+    /// reports the first that does not fit or a required one left out.
+    ///
+    /// ```
+    /// let engine = vasrec::Engine::load("rules")?;
+    /// let customer = engine
+    ///     .customer()
+    ///     .set("customer_id", "C-1")
+    ///     .set("tenure_months", 30)
+    ///     .set("monthly_charges", 95.5)
+    ///     .set("contract", "Month-to-month")
+    ///     .set("pref.personalization", 0.9)
+    ///     .build()?;
+    /// assert_eq!(engine.customer_id(&customer).as_deref(), Some("C-1"));
+    ///
+    /// let typo = engine.customer().set("contract", "Monthly").build().unwrap_err();
+    /// assert_eq!(typo.field, "contract");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn customer(&self) -> crate::package::customer::CustomerBuilder<'_> {
         crate::package::customer::CustomerBuilder::new(&self.schema)
     }
@@ -350,6 +429,21 @@ impl Engine {
     /// name, or `pref.NAME`), e.g. a `HashMap<String, String>` from a request.
     /// Texts are read as the schema says (numbers, yes/no, categories); keys
     /// the schema does not know are ignored.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    ///
+    /// let engine = vasrec::Engine::load("rules")?;
+    /// let form = HashMap::from([
+    ///     ("customerID", "C-1"),
+    ///     ("tenure", "3"),
+    ///     ("MonthlyCharges", "70.35"),
+    ///     ("utm_source", "newsletter"), // not in the schema: ignored
+    /// ]);
+    /// let customer = engine.customer_from_map(form)?;
+    /// assert_eq!(engine.customer_id(&customer).as_deref(), Some("C-1"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn customer_from_map<K, V>(
         &self,
         pairs: impl IntoIterator<Item = (K, V)>,
@@ -371,6 +465,20 @@ impl Engine {
     }
 
     /// Builds a customer from a JSON object keyed by input column (or attribute name).
+    /// [`Engine::evaluate_json`] does this and the evaluation in one call.
+    ///
+    /// ```
+    /// let engine = vasrec::Engine::load("rules")?;
+    /// let customer = engine.customer_from_json(&serde_json::json!({
+    ///     "customerID": "C-1",
+    ///     "tenure_months": 3,          // an attribute's name works as well as its column
+    ///     "MonthlyCharges": "70.35",   // numbers may come as texts
+    ///     "pref.personalization": 0.9,
+    /// }))?;
+    /// assert_eq!(engine.customer_id(&customer).as_deref(), Some("C-1"));
+    /// let offers = engine.recommend(&customer)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn customer_from_json(
         &self,
         object: &serde_json::Value,
@@ -389,6 +497,49 @@ impl Engine {
             Value::Bool(b) => Some(b.to_string()),
             Value::Text(symbol) => Some(customer.text(&self.schema, symbol).to_string()),
         }
+    }
+}
+
+/// `engine[id]` is [`Engine::service`]: the catalog entry of a service this
+/// engine gave the id of, and the same panic for an id of another engine.
+impl std::ops::Index<ServiceId> for Engine {
+    type Output = Service;
+
+    #[track_caller]
+    fn index(&self, id: ServiceId) -> &Service {
+        self.service(id)
+    }
+}
+
+/// The panic of a lookup by an id that another engine gave out: a
+/// programming error (ids are dense indexes that only an engine makes, so
+/// no package or customer can cause it), reported like a `Vec` index out of
+/// range but naming the mistake.
+#[cold]
+#[track_caller]
+#[allow(clippy::panic)]
+fn foreign_id(kind: &str, index: usize, len: usize) -> ! {
+    panic!(
+        "{kind}({index}) was not issued by this engine, which has {len} of them; \
+         ids index one engine's tables (use `Engine::get_service` for ids that may come from another engine)"
+    )
+}
+
+/// Short on purpose: `{:?}` of an engine (in a `dbg!`, a panic message or a
+/// struct that holds one) names the package and its size instead of
+/// printing every source file and compiled table.
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (segments, rules, profiles) = self.counts();
+        f.debug_struct("Engine")
+            .field("package", &self.catalog.package)
+            .field("root", &self.root)
+            .field("services", &self.catalog.services.len())
+            .field("segments", &segments)
+            .field("rules", &rules)
+            .field("profiles", &profiles)
+            .field("warnings", &self.warnings.len())
+            .finish()
     }
 }
 

@@ -5,7 +5,20 @@ use crate::lang::ir::{RuleId, SegmentId, ServiceId};
 use serde::Serialize;
 use std::fmt;
 
-/// One recommended service for one customer.
+/// One recommended service for one customer, as the evaluator makes it:
+/// ids and a gain.
+///
+/// Lean on purpose: four numbers and `Copy`, so that [`Evaluator::evaluate`]
+/// fills a reused buffer and allocates nothing per customer (a benchmark
+/// guards it). Names are one call away when you need them:
+/// [`Offer::named`] gives a [`Recommendation`] with the service's catalog
+/// entry, the rule's name and reason; [`Engine::service`] (or
+/// `engine[offer.service]`) gives the service alone. Both are infallible for
+/// offers of the same engine.
+///
+/// [`Evaluator::evaluate`]: crate::Evaluator::evaluate
+/// [`Recommendation`]: crate::Recommendation
+/// [`Engine::service`]: crate::Engine::service
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Offer {
     /// The service (index into the catalog's services).

@@ -104,7 +104,7 @@ impl ScoreFormatter {
         let mut head = Vec::with_capacity(rules);
         let mut tail = Vec::with_capacity(rules);
         for rule in engine.rule_ids() {
-            let service = engine.service(engine.rule_service(rule));
+            let service = engine.get_service(engine.rule_service(rule));
             let (service_id, name, cost) =
                 service.map_or(("", "", 0.0), |s| (s.id.as_str(), s.name.as_str(), s.cost));
             let segment = engine.rule_segment(rule);

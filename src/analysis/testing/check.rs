@@ -31,7 +31,7 @@ pub(super) fn run_case(
         .evaluate(&customer)
         .map_err(|e| format!("evaluation failed: {e}"))?;
     let offers = evaluator.offers();
-    let service = |id: ServiceId| engine.service(id).map_or("", |s| s.id.as_str());
+    let service = |id: ServiceId| engine.get_service(id).map_or("", |s| s.id.as_str());
     let got: Vec<&str> = offers.iter().map(|o| service(o.service)).collect();
     let shown = list(&got);
     let mut failures = Vec::new();
@@ -226,7 +226,7 @@ pub(super) fn describe_actual(evaluator: &Evaluator<'_>, result: &mut CaseResult
         .iter()
         .map(|o| ActualOffer {
             service: engine
-                .service(o.service)
+                .get_service(o.service)
                 .map_or(String::new(), |s| s.id.clone()),
             gain: o.gain,
             rule: engine.rule_name(o.rule).to_string(),
