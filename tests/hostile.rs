@@ -96,8 +96,9 @@ fn byte_order_marks_crlf_and_tabs_are_read_as_text() {
 fn unterminated_strings_and_blocks() {
     let found = one("a.vas", "segment everyone \"all { when true }\n");
     assert_eq!(found[0].0, Code::Syntax);
+    // The caret goes where the missing `}` belongs: just after `true`.
     let found = one("a.vas", "segment everyone { when true\n");
-    assert_eq!(found, vec![(Code::Syntax, "a.vas:2:1".to_string())]);
+    assert_eq!(found, vec![(Code::Syntax, "a.vas:1:29".to_string())]);
 }
 
 #[test]

@@ -138,7 +138,13 @@ pub(super) fn explain(
     let at = match (next, following) {
         (Some(token), _) => position(token),
         (None, Some(_)) => text.len() + (after_part.len() - after_part.trim_start().len()),
-        (None, None) => last,
+        // The end of the file: point just after the last text, where the closer belongs.
+        (None, None) => {
+            last + text
+                .get(last..)
+                .and_then(|t| t.chars().next())
+                .map_or(0, char::len_utf8)
+        }
     };
     let message = format!("expected `{}` to close {what}, found {found}", closer(open));
     let diagnostic = Diagnostic::error(Code::Syntax, span(at, at + 1), message)
