@@ -80,3 +80,34 @@ fn errors_come_sorted_by_file_and_position() {
     // Files in order of their names (as a folder is read), positions in order within a file.
     assert_eq!(lines, ["a.vas:2", "a.vas:3", "b.vas:1"]);
 }
+
+/// `derived` in the gain of a service without effects names the service and
+/// what to add, instead of saying it is not in a gain.
+#[test]
+fn derived_for_a_service_without_effects_names_the_service() {
+    let catalog = r#"
+package: t
+satisfaction:
+  min: 0
+  max: 100
+  dimensions: [{ id: speed }]
+  weights: { speed: 1 }
+services:
+  - { id: plain, name: P, category: convenience, stage: after_sale, channel: online, participation: passive, cost: 1 }
+customer:
+  id: id
+  attributes:
+    - { name: id, type: text, required: true }
+"#;
+    let rules =
+        "segment everyone { when true }\nrule r for everyone { offer plain gain derived }\n";
+    let error = Engine::from_sources(catalog, &[("rules.vas", rules)]).unwrap_err();
+    let rendered = vasrec::render::render_all(&error.diagnostics, &error.sources, false);
+    assert_eq!(error.diagnostics.len(), 1, "{rendered}");
+    assert!(
+        rendered.contains("but `plain` has no `effects:` in catalog.yaml"),
+        "{rendered}"
+    );
+    assert!(rendered.contains("effects: { speed: 3 }"), "{rendered}");
+    assert!(rendered.contains("rules.vas:2:40"), "{rendered}");
+}

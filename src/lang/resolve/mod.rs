@@ -26,8 +26,9 @@ pub(crate) struct Resolver<'a> {
     pub broken: &'a [String],
     /// Whether an earlier phase already failed (then no lints, no "empty package").
     pub earlier_errors: bool,
-    /// Set while typing the gain of a rule whose service has effects: `derived` is allowed.
-    pub derived_allowed: bool,
+    /// Whether `derived` may be used in the expression being typed, and if
+    /// not, why: its message depends on where it is.
+    pub derived: Derived,
     /// What a script being typed must return: a condition, or a gain.
     pub script_returns: crate::lang::script::Returns,
     /// The package's scripts, compiled as they are met.
@@ -66,7 +67,7 @@ pub(crate) fn resolve(
         diagnostics: Vec::new(),
         broken,
         earlier_errors,
-        derived_allowed: false,
+        derived: Derived::NotAGain,
         script_returns: crate::lang::script::Returns::Bool,
         scripts,
     };
@@ -340,11 +341,15 @@ impl Resolver<'_> {
         let gain = match (decl.action, &decl.gain, service) {
             (ActionKind::Suppress, _, _) => None,
             (ActionKind::Offer, Some(expr), service) => {
-                self.derived_allowed = service.is_some_and(|s| self.has_effects(s));
+                self.derived = match service {
+                    Some(s) if self.has_effects(s) => Derived::Allowed,
+                    Some(s) => Derived::NoEffects(s),
+                    None => Derived::UnknownService,
+                };
                 self.script_returns = crate::lang::script::Returns::Number;
                 let typed = self.typed(expr);
                 self.script_returns = crate::lang::script::Returns::Bool;
-                self.derived_allowed = false;
+                self.derived = Derived::NotAGain;
                 let typed = typed?;
                 if typed.ty != Type::Number {
                     self.error(
@@ -401,6 +406,43 @@ impl Resolver<'_> {
     }
 
     /// Whether the satisfaction model can derive a gain for this service.
+    /// The words for `derived` where it cannot be worked out, or `None`
+    /// where nothing more should be said (the rule's service is unknown,
+    /// which is already an error).
+    pub(crate) fn derived_refused(&self, at: crate::base::source::Span) -> Option<Diagnostic> {
+        let error = |message: String, help: String| {
+            Some(Diagnostic::error(Code::TypeMismatch, at, message).with_help(help))
+        };
+        match self.derived {
+            Derived::Allowed | Derived::UnknownService => None,
+            Derived::NotAGain => error(
+                "`derived` is the gain worked out from the service's effects, so it only works in a `gain`".into(),
+                "use it in the gain of a rule whose service has `effects:` in catalog.yaml (and the catalog has satisfaction dimensions)".into(),
+            ),
+            Derived::NoEffects(_) if self.catalog.satisfaction.dimensions.is_empty() => error(
+                "`derived` works the gain out from the satisfaction model, but catalog.yaml declares no `satisfaction: dimensions:`".into(),
+                "write the gain as a number (e.g. `gain 2.5`), or declare the dimensions and the service's `effects:`".into(),
+            ),
+            Derived::NoEffects(service) => {
+                let id = self
+                    .catalog
+                    .services
+                    .get(service.index())
+                    .map_or("", |s| s.id.as_str());
+                let dimension = self
+                    .catalog
+                    .satisfaction
+                    .dimensions
+                    .first()
+                    .map_or("a_dimension", |d| d.id.as_str());
+                error(
+                    format!("`derived` works the gain out from the service's effects, but `{id}` has no `effects:` in catalog.yaml"),
+                    format!("give `{id}` its effects in catalog.yaml (e.g. `effects: {{ {dimension}: 3 }}`), or write the gain as a number"),
+                )
+            }
+        }
+    }
+
     fn has_effects(&self, service: ServiceId) -> bool {
         !self.catalog.satisfaction.dimensions.is_empty()
             && self
@@ -447,4 +489,17 @@ impl Resolver<'_> {
         }
         Some(typed)
     }
+}
+/// Where `derived` is being typed, for what to say about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Derived {
+    /// Not in a gain: a condition, a segment, a profile.
+    NotAGain,
+    /// In the gain of a rule whose service has effects.
+    Allowed,
+    /// In the gain of a rule whose service does not exist (already an error).
+    UnknownService,
+    /// In the gain of a rule whose service has no effects, or of a catalog
+    /// with no satisfaction dimensions.
+    NoEffects(ServiceId),
 }

@@ -112,10 +112,12 @@ impl Resolver<'_> {
             let (line, column) = f.line_col(start);
             (f.name.clone(), line, column)
         });
-        match self
-            .scripts
-            .compile(text, returns, self.derived_allowed, origin)
-        {
+        match self.scripts.compile(
+            text,
+            returns,
+            self.derived == super::Derived::Allowed,
+            origin,
+        ) {
             Ok(id) => Some(TypedExpr {
                 kind: TypedKind::Script(id),
                 ty: match returns {
@@ -141,21 +143,16 @@ impl Resolver<'_> {
 
     fn attribute(&mut self, expr: &Expr, name: &str) -> Option<TypedExpr> {
         if name == "derived" && self.schema.attribute(name).is_none() {
-            if self.derived_allowed {
+            if self.derived == super::Derived::Allowed {
                 return Some(TypedExpr {
                     kind: TypedKind::Derived,
                     ty: Type::Number,
                     span: expr.span,
                 });
             }
-            self.error(
-                Diagnostic::error(
-                    Code::TypeMismatch,
-                    expr.span,
-                    "`derived` is the gain worked out from the service's effects, so it only works in a `gain`",
-                )
-                .with_help("use it in the gain of a rule whose service has `effects:` in catalog.yaml (and the catalog has satisfaction dimensions)"),
-            );
+            if let Some(refused) = self.derived_refused(expr.span) {
+                self.error(refused);
+            }
             return None;
         }
         let Some(slot) = self.schema.attribute(name) else {
