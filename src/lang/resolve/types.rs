@@ -480,13 +480,22 @@ impl Resolver<'_> {
                         text(self, rhs_expr),
                         rhs.ty.describe()
                     );
-                    self.error(Diagnostic::error(Code::TypeMismatch, expr.span, message).with_help(
-                        if lhs.ty == Type::Bool || rhs.ty == Type::Bool {
-                            "a yes/no attribute is a condition by itself: write `senior` or `not senior`"
-                        } else {
-                            "compare values of the same kind"
-                        },
-                    ));
+                    let help = match (lhs.ty == Type::Bool, rhs.ty == Type::Bool) {
+                        (true, false) => yes_no_help(
+                            &text(self, lhs_expr),
+                            &text(self, rhs_expr),
+                            op == BinaryOp::Ne,
+                        ),
+                        (false, true) => yes_no_help(
+                            &text(self, rhs_expr),
+                            &text(self, lhs_expr),
+                            op == BinaryOp::Ne,
+                        ),
+                        _ => "compare values of the same kind".to_string(),
+                    };
+                    self.error(
+                        Diagnostic::error(Code::TypeMismatch, expr.span, message).with_help(help),
+                    );
                     return None;
                 }
                 self.check_category_literal(&lhs.ty, &rhs, rhs_expr)?;
@@ -571,4 +580,18 @@ fn quoted(names: &[&str]) -> String {
 /// Whether two types can be compared with `==`.
 fn compatible(a: &Type, b: &Type) -> bool {
     a == b || (a.is_textual() && b.is_textual())
+}
+
+/// The help for a yes/no attribute compared with a text or number, naming the
+/// attribute: `streaming_tv == "Yes"` is written `streaming_tv`.
+fn yes_no_help(condition: &str, other: &str, negated: bool) -> String {
+    let value = other.trim_matches('"').trim().to_lowercase();
+    let yes = ["yes", "true", "y", "1", "是"].contains(&value.as_str());
+    let no = ["no", "false", "n", "0", "否"].contains(&value.as_str());
+    let write = match (yes || no, yes != negated) {
+        (true, true) => format!("`{condition}`"),
+        (true, false) => format!("`not {condition}`"),
+        (false, _) => format!("`{condition}` or `not {condition}`"),
+    };
+    format!("a yes/no attribute is a condition by itself: write {write}")
 }
