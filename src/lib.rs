@@ -194,8 +194,9 @@ pub mod diff {
 /// One customer's result explained: segments, rules, conflicts, offers.
 pub mod trace {
     pub use crate::analysis::trace::{
-        DerivedTerm, ExplainedOffer, Explanation, Failure, RuleStatus, RuleTrace, SeenValue,
-        SegmentStatus, SegmentTrace, evaluate_reference, explain, explain_allocated,
+        DerivedTerm, ExplainedOffer, Explanation, Failure, NotGiven, RuleStatus, RuleTrace,
+        SeenValue, SegmentStatus, SegmentTrace, SlotHolder, evaluate_reference, explain,
+        explain_allocated,
     };
 }
 

@@ -1,9 +1,6 @@
 //! Plain-text tables whose columns line up, also with Chinese text.
 
 use crate::base::render::display_width;
-// Counts and decimals of cells are written by `base::number`, with the other
-// number texts; `table::count` stays for the code that still imports it here.
-pub(crate) use crate::base::number::count;
 
 /// A table: a header and rows of cells; numbers are right-aligned.
 pub(crate) struct Table {

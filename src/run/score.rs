@@ -205,7 +205,7 @@ impl ScoreFormatter {
                     let rule = offer.rule.index();
                     let _ = write!(out, r#"{{"rank":{},"#, rank + 1);
                     out.push_str(self.head.get(rule).map_or("", String::as_str));
-                    let _ = write!(out, "{}", offer.gain);
+                    write_number(out, offer.gain);
                     out.push_str(self.tail.get(rule).map_or("", String::as_str));
                     if !self.loyalty.is_empty() {
                         out.push_str(r#","loyalty":{"#);
@@ -213,7 +213,8 @@ impl ScoreFormatter {
                             if i > 0 {
                                 out.push(',');
                             }
-                            let _ = write!(out, "{key}:{}", offer.gain * factor);
+                            let _ = write!(out, "{key}:");
+                            write_number(out, offer.gain * factor);
                         }
                         out.push('}');
                     }
@@ -227,15 +228,56 @@ impl ScoreFormatter {
                     let rule = offer.rule.index();
                     let _ = write!(out, "{id},{line},{},", rank + 1);
                     out.push_str(self.head.get(rule).map_or("", String::as_str));
-                    let _ = write!(out, "{}", offer.gain);
+                    write_number(out, offer.gain);
                     out.push_str(self.tail.get(rule).map_or("", String::as_str));
                     for (_, factor) in &self.loyalty {
-                        let _ = write!(out, ",{}", offer.gain * factor);
+                        out.push(',');
+                        write_number(out, offer.gain * factor);
                     }
                     out.push('\n');
                 }
             }
         }
+    }
+}
+
+/// The significant digits a number of the records keeps: 15 is as many as
+/// any decimal keeps through an f64 and back, so the noise of binary
+/// arithmetic (`4.5 * 0.36` is `1.6199999999999999`) sits in the 16th
+/// and 17th, and cutting them writes the number a person would (`1.62`).
+const SIGNIFICANT: usize = 15;
+
+/// `v` without the noise of binary arithmetic: the f64 nearest to `v` rounded
+/// to 15 significant digits, so that it prints as `1.62`, not
+/// `1.6199999999999999`. The change is below one part in 10^15, far below
+/// any gain, weight or statistic a report shows; NaN and the infinities stay.
+///
+/// For every number that programs read (score records, and the JSON of the
+/// explain, calibrate, dry-run and diff reports). It belongs with the other
+/// number texts in `base::number`, which this module does not own.
+pub(crate) fn without_noise(v: f64) -> f64 {
+    if !v.is_finite() || v == 0.0 {
+        return v;
+    }
+    format!("{v:.prec$e}", prec = SIGNIFICANT - 1)
+        .parse()
+        .unwrap_or(v)
+}
+
+/// Appends `v` as the shortest text that reads back as [`without_noise`]`(v)`.
+/// Most numbers need no rounding (their shortest text has at most 15
+/// significant digits), so they are written once, without the slower round trip.
+fn write_number(out: &mut String, v: f64) {
+    let start = out.len();
+    let _ = write!(out, "{v}");
+    let digits = out[start..]
+        .bytes()
+        .skip_while(|b| matches!(b, b'-' | b'0' | b'.'))
+        .filter(u8::is_ascii_digit)
+        .count();
+    if digits > SIGNIFICANT {
+        out.truncate(start);
+        let _ = write!(out, "{}", without_noise(v));
     }
 }
 
@@ -330,6 +372,29 @@ pub fn score_record_schema() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_written_without_binary_noise() {
+        let written = |v: f64| {
+            let mut out = String::new();
+            write_number(&mut out, v);
+            out
+        };
+        assert_eq!(written(4.5 * 0.36), "1.62");
+        assert_eq!(written(0.1 + 0.2), "0.3");
+        assert_eq!(written(0.8999999999999999), "0.9");
+        assert_eq!(written(-0.8999999999999999), "-0.9");
+        assert_eq!(written(5.958915651723869), "5.95891565172387");
+        assert_eq!(written(2.5), "2.5");
+        assert_eq!(written(40.0), "40");
+        assert_eq!(written(1e-7 * 3.0), "0.0000003");
+        assert_eq!(written(f64::NAN), "NaN");
+        assert_eq!(written(-0.0), "-0");
+        for v in [1.0 / 3.0, 123_456.789_012_345_67, 1e21, 7e-300] {
+            let back: f64 = written(v).parse().unwrap();
+            assert!((back - v).abs() <= v.abs() * 1e-14, "{v} -> {back}");
+        }
+    }
 
     #[test]
     fn escaping() {

@@ -295,11 +295,11 @@ fn funnel_agrees_with_reference_and_never_increases() {
                     RuleStatus::LostTo { .. } => 3,
                     RuleStatus::SuppressedBy { .. } => 4,
                     RuleStatus::GainMissing => 5,
-                    RuleStatus::CutByMaxOffers => 6,
+                    RuleStatus::CutByMaxOffers { .. } => 6,
                     RuleStatus::ChannelMismatch => 7,
                     RuleStatus::ExclusiveWith { .. } => 8,
                     RuleStatus::CutByBudget => 9,
-                    RuleStatus::CutByCapacity => 10,
+                    RuleStatus::CutByCapacity { .. } => 10,
                     RuleStatus::Offered { .. } => RULE_STAGES.len(),
                     other => panic!("seed {seed}: unexpected status {other:?}"),
                 };
@@ -412,6 +412,20 @@ fn capacity_is_never_exceeded() {
         for (service, limit) in [(0usize, 5usize), (2, 11), (4, 0)] {
             let mut best = wanted[service].clone();
             best.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            // `explain` finds the last admitted gain from the allocation alone.
+            let cutoff = super::capacity::competition(&allocation, ServiceId::new(service));
+            let expected_cutoff = if best.len() > limit && limit > 0 {
+                Some(best[limit - 1].0)
+            } else {
+                None
+            };
+            assert_eq!(
+                cutoff.cutoff_gain.map(f64::to_bits),
+                expected_cutoff.map(f64::to_bits),
+                "seed {seed}: s{service}"
+            );
+            assert_eq!(cutoff.capacity, Some(limit as u64));
+            assert_eq!(cutoff.wanted, Some(best.len() as u64));
             let mut expected: Vec<u64> = best.iter().take(limit).map(|&(_, r)| r).collect();
             expected.sort_unstable();
             assert!(got[service].len() <= limit, "seed {seed}: s{service}");
