@@ -241,7 +241,7 @@ fn diff_text_fits_100_columns_and_shows_only_what_changed() {
         "  ~ service dedicated_account_manager\n      cost: 40.0 -> 30.0\n",
         "      before: … dedicated_account_manager gain derived priority 10 …\n",
         "      after:  … dedicated_account_manager gain 1.5 + 3.8 * pref.personalization priority 10 …\n",
-        "  home_installation          in segment, profile 424 -> 517\n",
+        "  home_installation          segment, profile 424 -> 517\n",
         "Next steps",
         "vasrec explain --customer S000001-AMBGQ --rules DIR",
     ] {

@@ -279,14 +279,60 @@ pub(crate) fn shown_stages(unused: &[&str]) -> Vec<usize> {
         .collect()
 }
 
+/// A stage's words as a column heading: short, and the same in every
+/// report (dry-run, diff, HTML).
 pub(crate) fn heading(stage: &str) -> &'static str {
     match stage {
-        "in_segment" => "in segment",
+        "in_segment" => "segment",
+        "in_profile" => "profile",
+        "condition" => "fired",
+        "won" => "won",
+        "not_suppressed" => "allowed",
+        "gain_known" => "gain known",
+        "max_offers" => "max_offers",
+        "channel_fit" => "channel",
+        "exclusive_group" => "group",
+        "budget" => "budget",
+        "capacity" => "capacity",
+        _ => "?",
+    }
+}
+
+/// What a stage's heading means, for the legend under a table.
+pub(crate) fn meaning(stage: &str) -> Option<&'static str> {
+    Some(match stage {
+        "in_segment" => "segment: in a segment of its rules",
+        "in_profile" => "profile: and a rule's profile holds",
+        "condition" => "fired: and a rule's condition",
+        "not_suppressed" => "allowed: no suppress rule blocks it",
+        "gain_known" => "gain known: its gain could be computed",
+        "max_offers" => "max_offers: within the best max_offers",
+        "channel_fit" => "channel: fits the customer's channel",
+        "exclusive_group" => "group: no better offer of its group",
+        "budget" => "budget: within the budget",
+        "capacity" => "capacity: given one of its limited slots",
+        _ => return None,
+    })
+}
+
+/// The legend of a funnel table with these stages, one sentence.
+pub(crate) fn legend(shown: &[usize]) -> String {
+    let parts: Vec<&str> = shown
+        .iter()
+        .filter_map(|&i| meaning(SERVICE_STAGES[i]))
+        .collect();
+    parts.join("; ")
+}
+
+/// The check that stops the customers lost at a stage, for "most lost at".
+pub(crate) fn stopped_by(stage: &str) -> &'static str {
+    match stage {
+        "in_segment" => "segment",
         "in_profile" => "profile",
         "condition" => "condition",
-        "won" => "won",
-        "not_suppressed" => "not suppressed",
-        "gain_known" => "gain known",
+        "won" => "other rule",
+        "not_suppressed" => "suppressed",
+        "gain_known" => "gain unknown",
         "max_offers" => "max_offers",
         "channel_fit" => "channel",
         "exclusive_group" => "group",

@@ -5,7 +5,7 @@
 //! with `#[serde(serialize_with = "tidy")]`, so that `explain --format json`
 //! writes `0.2` where the arithmetic left `0.19999999999999998`.
 
-use crate::run::score::without_noise;
+use crate::base::number::without_noise;
 use serde::{Serialize, Serializer};
 
 /// A value whose numbers can be written without noise.
@@ -65,7 +65,8 @@ mod tests {
         );
     }
 
-    /// The report types themselves use it: a calibration result and a trace.
+    /// The report types themselves use it: a calibration result, a trace and
+    /// a rule test's offer.
     #[test]
     fn report_types_are_written_without_noise() {
         let fuzzy = crate::analysis::calibrate::stats::FuzzyResult {
@@ -86,6 +87,15 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&holder).unwrap(),
             r#"{"service":"s","rule":"r","gain":1.62,"withdrawn_for_capacity":false}"#
+        );
+        let offer = crate::analysis::testing::ActualOffer {
+            service: "s".into(),
+            gain: 4.5 * 0.36,
+            rule: "r".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&offer).unwrap(),
+            r#"{"service":"s","gain":1.62,"rule":"r"}"#
         );
     }
 }

@@ -59,6 +59,32 @@ impl Table {
     }
 }
 
+/// The width the text is wrapped to: a terminal of 100 columns.
+pub(crate) const WIDTH: usize = 100;
+
+/// Writes `text` after `lead`, wrapped at spaces to [`WIDTH`], the
+/// following lines indented as far as `lead`.
+pub(crate) fn wrapped(out: &mut String, lead: &str, text: &str) {
+    let indent = " ".repeat(display_width(lead));
+    let mut line = lead.to_string();
+    let mut empty = true;
+    for word in text.split(' ') {
+        if !empty && display_width(&line) + 1 + display_width(word) > WIDTH {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line.clone_from(&indent);
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    out.push_str(line.trim_end());
+    out.push('\n');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -174,8 +174,8 @@ impl Receiver<'_> {
                 for (i, c) in line.char_indices() {
                     let comment = c == '#' && line[..i].ends_with([' ', '\t']);
                     let flow_end = flow && matches!(c, ',' | ']' | '}');
-                    let key_end = c == ':'
-                        && (i + 1 == line.len() || line[i + 1..].starts_with([' ', '\t']));
+                    let key_end =
+                        c == ':' && (i + 1 == line.len() || line[i + 1..].starts_with([' ', '\t']));
                     if comment || flow_end || key_end {
                         end = i;
                         break;

@@ -7,7 +7,8 @@
 
 use crate::analysis::diff::{Changes, DiffReport, NamedBeforeAfter};
 use crate::base::number::{count, decimal, percent};
-use crate::base::table::Table;
+use crate::base::render::display_width;
+use crate::base::table::{Table, wrapped};
 use std::fmt::Write as _;
 
 impl DiffReport {
@@ -58,20 +59,27 @@ impl DiffReport {
             );
         }
         let t = &self.totals;
-        wrapped(
-            &mut out,
-            "  ",
-            &format!(
-                "offers {} -> {}, expected gain {} -> {} ({:+.2}), cost {} -> {} ({:+.2})",
-                count(t.offers_before),
-                count(t.offers_after),
-                decimal(t.gain_before),
-                decimal(t.gain_after),
-                t.gain_delta,
-                decimal(t.cost_before),
-                decimal(t.cost_after),
-                t.cost_delta
-            ),
+        // One figure per line: a wrapped line would split a figure from its
+        // change.
+        let _ = writeln!(
+            out,
+            "  offers         {} -> {}",
+            count(t.offers_before),
+            count(t.offers_after)
+        );
+        let _ = writeln!(
+            out,
+            "  expected gain  {} -> {} ({:+.2})",
+            decimal(t.gain_before),
+            decimal(t.gain_after),
+            t.gain_delta
+        );
+        let _ = writeln!(
+            out,
+            "  cost           {} -> {} ({:+.2})",
+            decimal(t.cost_before),
+            decimal(t.cost_after),
+            t.cost_delta
         );
 
         out.push_str("\nBy service\n");
@@ -98,9 +106,9 @@ impl DiffReport {
         out
     }
 
-    /// The funnels of the services whose funnel changed, one line each
-    /// with only the stages that moved (`before -> after`); stages that
-    /// moved alike are named together.
+    /// The funnels of the services whose funnel changed, with only the
+    /// stages that moved (`before -> after`); stages that moved alike are
+    /// named together, on one line.
     fn funnel_text(&self) -> String {
         if self.funnel.is_empty() {
             return "\nFunnel: no service's funnel changed\n".to_string();
@@ -131,16 +139,23 @@ impl DiffReport {
             if runs.is_empty() {
                 continue;
             }
-            let text: Vec<String> = runs
-                .iter()
-                .map(|(names, b, a)| format!("{} {} -> {}", names.join(", "), count(*b), count(*a)))
-                .collect();
-            wrapped(
-                &mut out,
-                &format!("  {:<width$}  ", f.service),
-                &text.join("; "),
-            );
+            // One run per line: a run never wraps between its numbers.
+            for (n, (names, b, a)) in runs.iter().enumerate() {
+                let service = if n == 0 { f.service.as_str() } else { "" };
+                let _ = writeln!(
+                    out,
+                    "  {service:<width$}  {} {} -> {}",
+                    names.join(", "),
+                    count(*b),
+                    count(*a)
+                );
+            }
         }
+        wrapped(
+            &mut out,
+            "",
+            &format!("{}.", crate::analysis::funnel::legend(&shown)),
+        );
         out
     }
 
@@ -271,7 +286,14 @@ fn changes_text(out: &mut String, kind: &str, changes: &Changes) {
                 }
             }
             None => {
-                let (before, after) = changed_words(&m.before, &m.after);
+                // Whole when both fit on a line; else the words that changed.
+                let lead = display_width("      before: ");
+                let fits = |t: &str| lead + display_width(t) <= crate::base::table::WIDTH;
+                let (before, after) = if fits(&m.before) && fits(&m.after) {
+                    (m.before.clone(), m.after.clone())
+                } else {
+                    changed_words(&m.before, &m.after)
+                };
                 wrapped(out, "      before: ", &before);
                 wrapped(out, "      after:  ", &after);
             }
@@ -281,33 +303,6 @@ fn changes_text(out: &mut String, kind: &str, changes: &Changes) {
 
 /// How many example customers the text shows (the JSON has them all).
 const EXAMPLES_SHOWN: usize = 5;
-
-/// The width the text is wrapped to: a terminal of 100 columns.
-const WIDTH: usize = 100;
-
-/// Writes `text` after `lead`, wrapped at spaces to [`WIDTH`], the
-/// following lines indented as far as `lead`.
-fn wrapped(out: &mut String, lead: &str, text: &str) {
-    use crate::base::render::display_width;
-    let indent = " ".repeat(display_width(lead));
-    let mut line = lead.to_string();
-    let mut empty = true;
-    for word in text.split(' ') {
-        if !empty && display_width(&line) + 1 + display_width(word) > WIDTH {
-            out.push_str(line.trim_end());
-            out.push('\n');
-            line.clone_from(&indent);
-            empty = true;
-        }
-        if !empty {
-            line.push(' ');
-        }
-        line.push_str(word);
-        empty = false;
-    }
-    out.push_str(line.trim_end());
-    out.push('\n');
-}
 
 /// For two JSON objects (a service before and after), the keys whose
 /// values differ, with both values (`(none)` where absent); None when

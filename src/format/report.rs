@@ -12,10 +12,12 @@
 //! segment path and per-stage counts) are left to the JSON, CSV and HTML
 //! forms, which have everything.
 
-use crate::analysis::funnel::{SERVICE_STAGES, shown_stages};
+use crate::analysis::funnel::{
+    SERVICE_STAGES, heading, legend as funnel_legend, shown_stages, stopped_by,
+};
 use crate::analysis::report::{CAPACITY_COLUMNS, CAPACITY_COLUMNS_RIGHT, DryRunReport};
 use crate::base::number::{count, decimal, fixed, percent};
-use crate::base::table::Table;
+use crate::base::table::{Table, wrapped};
 use std::fmt::Write as _;
 
 impl DryRunReport {
@@ -137,7 +139,7 @@ impl DryRunReport {
             .collect();
         out.push_str("\nServices: customers left at each stage, in the engine's order\n");
         let mut header = vec!["service"];
-        header.extend(shown.iter().map(|&i| stage_heading(SERVICE_STAGES[i])));
+        header.extend(shown.iter().map(|&i| heading(SERVICE_STAGES[i])));
         header.extend(["gain", "cost"]);
         let mut right = vec![true; header.len()];
         right[0] = false;
@@ -153,15 +155,11 @@ impl DryRunReport {
             table.row(row);
         }
         out.push_str(&table.render());
-        let words: Vec<&str> = shown
-            .iter()
-            .filter_map(|&i| stage_meaning(SERVICE_STAGES[i]))
-            .collect();
         legend(
             out,
             &format!(
                 "{}; the last stage is the offers made; gain, cost: of those offers",
-                words.join("; ")
+                funnel_legend(&shown)
             ),
         );
     }
@@ -436,79 +434,7 @@ impl DryRunReport {
     }
 }
 
-/// The words of the funnel stages in the text tables: short, as column
-/// headings.
-fn stage_heading(stage: &str) -> &'static str {
-    match stage {
-        "in_segment" => "segment",
-        "in_profile" => "profile",
-        "condition" => "fired",
-        "won" => "won",
-        "not_suppressed" => "allowed",
-        "gain_known" => "gain known",
-        "max_offers" => "max_offers",
-        "channel_fit" => "channel",
-        "exclusive_group" => "group",
-        "budget" => "budget",
-        "capacity" => "capacity",
-        _ => "?",
-    }
-}
-
-/// The check that stops the customers lost at a stage, for "most lost at".
-fn stopped_by(stage: &str) -> &'static str {
-    match stage {
-        "in_segment" => "segment",
-        "in_profile" => "profile",
-        "condition" => "condition",
-        "won" => "other rule",
-        "not_suppressed" => "suppressed",
-        "gain_known" => "gain unknown",
-        "max_offers" => "max_offers",
-        "channel_fit" => "channel",
-        "exclusive_group" => "group",
-        "budget" => "budget",
-        "capacity" => "capacity",
-        _ => "?",
-    }
-}
-
-/// What a stage heading means, for the legend.
-fn stage_meaning(stage: &str) -> Option<&'static str> {
-    Some(match stage {
-        "in_segment" => "segment: in a segment of its rules",
-        "in_profile" => "profile: and a rule's profile holds",
-        "condition" => "fired: and a rule's condition",
-        "not_suppressed" => "allowed: no suppress rule blocks it",
-        "gain_known" => "gain known: its gain could be computed",
-        "max_offers" => "max_offers: within the best max_offers",
-        "channel_fit" => "channel: fits the customer's channel",
-        "exclusive_group" => "group: no better offer of its group",
-        "budget" => "budget: within the budget",
-        "capacity" => "capacity: given one of its limited slots",
-        _ => return None,
-    })
-}
-
-/// The width legends are wrapped to: a terminal of 100 columns.
-const WIDTH: usize = 100;
-
-/// A legend under a table, wrapped at word boundaries to [`WIDTH`].
+/// A legend under a table, wrapped at word boundaries to 100 columns.
 fn legend(out: &mut String, text: &str) {
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && line.len() + 1 + word.len() > WIDTH {
-            out.push_str(&line);
-            out.push('\n');
-            line.clear();
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        out.push_str(&line);
-        out.push('\n');
-    }
+    wrapped(out, "", text);
 }
