@@ -24,6 +24,14 @@ pub struct Catalog {
     /// Most offers a customer receives.
     #[serde(default = "default_max_offers")]
     pub max_offers: usize,
+    /// The order of a customer's offers across services: keys compared in
+    /// turn; offers still tied keep the catalog's order.
+    #[serde(default = "RankKey::default_order")]
+    pub ranking: Vec<RankKey>,
+    /// Decimal places gains are rounded to when computed, so that gains
+    /// equal as written compare equal; none: full binary precision.
+    #[serde(default)]
+    pub gain_precision: Option<u32>,
     /// Sample customers file, relative to the package folder.
     #[serde(default)]
     pub sample: Option<String>,
@@ -126,6 +134,44 @@ impl Limits {
 fn default_max_offers() -> usize {
     3
 }
+
+/// One key of the order of offers across services (`ranking:`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RankKey {
+    /// Higher expected gain first.
+    Gain,
+    /// Higher priority of the winning rule first.
+    Priority,
+    /// Lower cost first.
+    Cost,
+    /// The service listed earlier in the catalog first.
+    CatalogOrder,
+    /// The service id first in alphabetical (byte) order.
+    ServiceId,
+}
+
+impl RankKey {
+    /// The order before `ranking:` existed, and still the default.
+    pub fn default_order() -> Vec<RankKey> {
+        vec![RankKey::Gain, RankKey::Priority, RankKey::ServiceId]
+    }
+
+    /// The word in `catalog.yaml`.
+    pub fn word(self) -> &'static str {
+        match self {
+            RankKey::Gain => "gain",
+            RankKey::Priority => "priority",
+            RankKey::Cost => "cost",
+            RankKey::CatalogOrder => "catalog_order",
+            RankKey::ServiceId => "service_id",
+        }
+    }
+}
+
+/// The most decimal places `gain_precision` may ask for: beyond 12, an f64
+/// gain of a few hundred points has no decimal digits left to round.
+pub const MAX_GAIN_PRECISION: u32 = 12;
 
 /// Limits on what one run of a rule's script may do; a script that passes
 /// one stops with an error for that customer. The defaults let an honest
@@ -607,6 +653,32 @@ fn check_settings(catalog: &Catalog, problems: &mut Problems) {
             Some("set `max_offers` to 1 or more".into()),
         );
     }
+    for (i, key) in catalog.ranking.iter().enumerate() {
+        if let Some(first) = catalog.ranking[..i].iter().position(|k| k == key) {
+            problems.fail_twice(
+                &format!("ranking[{i}]"),
+                &format!("ranking[{first}]"),
+                format!("`ranking` names `{}` twice", key.word()),
+                Some("each key once: a second time could never break a tie".into()),
+            );
+        }
+    }
+    if let Some(places) = catalog.gain_precision
+        && places > MAX_GAIN_PRECISION
+    {
+        problems.fail(
+            "gain_precision",
+            Code::InvalidCatalog,
+            format!(
+                "`gain_precision` is {places}; gains keep at most {MAX_GAIN_PRECISION} \
+                 decimal places"
+            ),
+            Some(format!(
+                "use 0 to {MAX_GAIN_PRECISION} (4 keeps what authors write), or leave it out \
+                 for full precision"
+            )),
+        );
+    }
     let scale = &catalog.satisfaction;
     if !(scale.min.is_finite() && scale.max.is_finite() && scale.min < scale.max) {
         problems.fail(
@@ -712,7 +784,7 @@ fn check_services(catalog: &Catalog, problems: &mut Problems) {
     let mut seen = HashMap::new();
     for (i, service) in catalog.services.iter().enumerate() {
         let at = format!("services[{i}]");
-        if !is_identifier(&service.id) {
+        if !is_service_id(&service.id) {
             problems.fail(
                 &format!("{at}.id"),
                 Code::InvalidCatalog,
@@ -720,7 +792,11 @@ fn check_services(catalog: &Catalog, problems: &mut Problems) {
                     "`{at}.id` is `{}`, which cannot be used in rules",
                     service.id
                 ),
-                Some("use letters, digits and `_`, starting with a letter".into()),
+                Some(
+                    "use letters, digits and `_`, starting with a letter, `_`, or digits \
+                     and then a letter or `_` (`24h_reply`)"
+                        .into(),
+                ),
             );
         }
         if let Some(first) = seen.insert(service.id.as_str(), i) {
@@ -810,7 +886,11 @@ fn check_attributes(catalog: &Catalog, problems: &mut Problems) {
                     "`{at}.name` is `{}`, which cannot be used in rules",
                     attribute.name
                 ),
-                Some("use letters, digits and `_`, starting with a letter".into()),
+                Some(
+                    "use letters, digits and `_`, starting with a letter or `_` (an \
+                     attribute is read in expressions, where a leading digit is a number)"
+                        .into(),
+                ),
             );
         }
         if let Some(first) = seen.insert(attribute.name.as_str(), i) {
@@ -881,7 +961,7 @@ fn check_preferences(catalog: &Catalog, problems: &mut Problems) {
                     "`customer.preferences[{i}].name` is `{}`, which cannot be used in rules",
                     preference.name
                 ),
-                None,
+                Some("use letters, digits and `_`, starting with a letter or `_`".into()),
             );
         }
         if let Some(first) = seen.insert(preference.name.as_str(), i) {
@@ -917,6 +997,13 @@ fn line_of_first_quoted(message: &str, text: &str) -> usize {
 }
 
 /// Whether a name can be written in a rule file.
+/// A service id: an identifier, or digits and then an identifier
+/// (`24h_reply`), as the grammar's `name` reads it where services are named.
+pub(crate) fn is_service_id(id: &str) -> bool {
+    let rest = id.trim_start_matches(|c: char| c.is_ascii_digit());
+    is_identifier(rest)
+}
+
 pub(crate) fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')

@@ -14,6 +14,7 @@ use crate::engine::arbitrate::Verdict;
 use crate::engine::offer::{EvalError, EvalErrorKind, Offer};
 use crate::lang::ir::{Gain, RuleId, SegmentId, ServiceId};
 use crate::lang::syntax::ast::ActionKind;
+use crate::package::catalog::RankKey;
 use crate::package::customer::Customer;
 use serde::Serialize;
 
@@ -263,6 +264,42 @@ mod capacity;
 mod misses;
 pub(crate) use misses::near_misses;
 mod reference;
+/// The catalog's `ranking:` read directly, the way README states it: this
+/// reference is written apart from the evaluator's compiled `Ranking`, so
+/// that the differential tests compare two readings of the setting.
+fn reference_order(
+    engine: &Engine,
+    (a, priority_a): &(Offer, i64),
+    (b, priority_b): &(Offer, i64),
+) -> std::cmp::Ordering {
+    let services = &engine.catalog().services;
+    let (sa, sb) = (&services[a.service.index()], &services[b.service.index()]);
+    let mut keys = engine.catalog().ranking.clone();
+    keys.push(RankKey::CatalogOrder);
+    keys.iter()
+        .map(|key| match key {
+            RankKey::Gain => b.gain.total_cmp(&a.gain),
+            RankKey::Priority => priority_b.cmp(priority_a),
+            RankKey::Cost => sa.cost.total_cmp(&sb.cost),
+            RankKey::CatalogOrder => a.service.index().cmp(&b.service.index()),
+            RankKey::ServiceId => sa.id.cmp(&sb.id),
+        })
+        .find(|o| o.is_ne())
+        .unwrap_or(std::cmp::Ordering::Equal)
+}
+
+/// A gain rounded to the catalog's `gain_precision`, as README states it.
+fn reference_round(engine: &Engine, gain: f64) -> f64 {
+    match engine.catalog().gain_precision {
+        Some(places) => {
+            let scale = 10f64.powi(places as i32);
+            let rounded = (gain * scale).round() / scale;
+            if rounded.is_finite() { rounded } else { gain }
+        }
+        None => gain,
+    }
+}
+
 #[cfg(test)]
 mod tests;
 
@@ -456,6 +493,7 @@ fn trace(
             },
             None => None,
         };
+        let gain = gain.map(|g| reference_round(engine, g));
         gains[i] = gain;
         match gain {
             None => {
@@ -482,13 +520,7 @@ fn trace(
             )),
         }
     }
-    candidates.sort_by(|(a, pa), (b, pb)| {
-        b.gain.total_cmp(&a.gain).then(pb.cmp(pa)).then_with(|| {
-            engine.catalog().services[a.service.index()]
-                .id
-                .cmp(&engine.catalog().services[b.service.index()].id)
-        })
-    });
+    candidates.sort_by(|a, b| reference_order(engine, a, b));
     let mut offers: Vec<Offer> = candidates.into_iter().map(|(o, _)| o).collect();
     let mut rank = 0;
     // The offers kept so far (rule, gain), and for each offer cut by
@@ -573,6 +605,9 @@ fn trace(
     let unstacked: Vec<f64> = offers.iter().map(|o| o.gain).collect();
     if let Some(model) = engine.compiled_model() {
         model.stack(&mut offers, &customer.values, &mut Vec::new());
+        for offer in &mut offers {
+            offer.gain = reference_round(engine, offer.gain);
+        }
     }
 
     let rules = package
