@@ -133,6 +133,14 @@ pub mod render {
     pub use crate::base::render::{JsonDiagnostic, printable, render, render_all, to_json};
 }
 
+/// Rule files in one canonical layout, as `vasrec fmt` writes them: the
+/// same tokens and comments, so reviews show what changed, not who indented.
+pub mod layout {
+    pub use crate::lang::layout::{
+        FormatError, MAX_WIDTH, catalog_limits, format_file, format_source,
+    };
+}
+
 /// The catalog as written in `catalog.yaml`: services, customer schema,
 /// satisfaction section, limits.
 pub mod catalog {

@@ -7,6 +7,7 @@ mod customers;
 mod diff;
 mod dry_run;
 mod explain;
+mod fmt;
 mod git;
 mod init;
 mod output;
@@ -76,6 +77,8 @@ enum Command {
     Score(score::Args),
     /// Run the package's YAML test cases; report failures and coverage.
     Test(test::Args),
+    /// Lay out the package's rule files one canonical way (--check for CI).
+    Fmt(fmt::Args),
     /// Fit dimension weights from a survey and compare them with the catalog's.
     Calibrate(calibrate::Args),
     /// Create a small, working, commented rule package to start from.
@@ -117,6 +120,7 @@ pub fn run() -> ExitCode {
         Command::Diff(args) => diff::run(args),
         Command::Calibrate(args) => calibrate::run(args),
         Command::Init(args) => init::run(args),
+        Command::Fmt(args) => fmt::run(args),
         Command::Completions { shell } => {
             let mut text = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "vasrec", &mut text);

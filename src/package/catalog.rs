@@ -92,7 +92,7 @@ impl Default for Limits {
 
 impl Limits {
     /// The most each limit may be raised to, with the reason.
-    const CEILINGS: [(&'static str, usize, &'static str); 5] = [
+    pub(crate) const CEILINGS: [(&'static str, usize, &'static str); 5] = [
         (
             "max_nesting",
             256,
