@@ -151,18 +151,18 @@ fn every_customer_command_skips_or_reports_bad_rows_the_same_way() {
 
 #[test]
 fn every_help_ends_with_examples() {
-    let commands = [
-        "check",
-        "dry-run",
-        "diff",
-        "explain",
-        "score",
-        "test",
-        "calibrate",
-        "init",
-        "completions",
-    ];
-    for command in commands {
+    // Every command `vasrec --help` lists, so a new one cannot be forgotten.
+    let overview = text(&vasrec(&["--help"]).stdout);
+    let commands: Vec<String> = overview
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .filter(|c| c != "help")
+        .collect();
+    assert!(commands.len() >= 11, "{overview}");
+    for command in &commands {
         let out = vasrec(&[command, "--help"]);
         assert_eq!(out.status.code(), Some(0));
         let help = text(&out.stdout);

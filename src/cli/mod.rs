@@ -93,7 +93,10 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff), e.g. `vasrec man > vasrec.1 && man ./vasrec.1`.
+    /// Print the manual page (roff).
+    #[command(after_help = "Examples:\n  \
+        vasrec man > vasrec.1 && man ./vasrec.1               read it now\n  \
+        vasrec man > ~/.local/share/man/man1/vasrec.1         for `man vasrec`")]
     Man,
 }
 
