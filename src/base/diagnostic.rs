@@ -68,6 +68,8 @@ pub enum Code {
     ShadowedRule,
     NeverFires,
     UnusedProfile,
+    /// An AHP judgement off Saaty's 1-9 scale.
+    OffScaleJudgement,
 }
 
 impl Code {

@@ -103,8 +103,10 @@ fn plural(n: usize) -> &'static str {
 fn model_summary(model: &vasrec::model::Model) -> String {
     let source = match &model.ahp {
         Some(ahp) => format!(
-            "weights from AHP: lambda max {:.3}, CI {:.3}, CR {:.3} (below 0.10: consistent)",
-            ahp.lambda_max, ahp.consistency_index, ahp.consistency_ratio
+            "weights from AHP: lambda max {:.3}, CI {:.3}, CR {} (below 0.10: consistent)",
+            ahp.lambda_max,
+            ahp.consistency_index,
+            vasrec::model::ahp::ratio_text(ahp.consistency_ratio)
         ),
         None => "weights given directly".to_string(),
     };

@@ -159,12 +159,14 @@ fn build(
                 let model = match Model::new(&catalog) {
                     Ok(model) => model,
                     Err(errors) => {
-                        problems.extend(model_diagnostics(errors, id, &file.text));
+                        problems.extend(model_diagnostics(errors, id, &file.text, false));
                         None
                     }
                 };
                 let sound = problems.is_empty();
                 diagnostics.extend(problems);
+                let off_scale = crate::model::off_scale_judgements(&catalog.satisfaction);
+                diagnostics.extend(model_diagnostics(off_scale, id, &file.text, true));
                 sound.then_some((catalog, model))
             }
             Err(errors) => {
@@ -549,23 +551,37 @@ fn read_one(
     }
 }
 
-/// The satisfaction model's errors as diagnostics of the catalog file, each
-/// at the key or value its path names.
-fn model_diagnostics(errors: Vec<ModelError>, file: FileId, text: &str) -> Vec<Diagnostic> {
+/// The satisfaction model's errors (or warnings) as diagnostics of the
+/// catalog file, each at the key or value its path names.
+fn model_diagnostics(
+    errors: Vec<ModelError>,
+    file: FileId,
+    text: &str,
+    warning: bool,
+) -> Vec<Diagnostic> {
+    if errors.is_empty() {
+        return Vec::new();
+    }
     let positions = crate::base::yaml_positions::Positions::of(text);
     errors
         .into_iter()
         .map(|error| {
             let message = format!("catalog.yaml: {}", error.text);
             let d = match positions.nearest(&error.path, error.key) {
-                Some(range) => Diagnostic::error(
-                    error.code,
-                    crate::base::source::Span::new(file, range.start, range.end),
-                    message,
-                ),
+                Some(range) => {
+                    let span = crate::base::source::Span::new(file, range.start, range.end);
+                    if warning {
+                        Diagnostic::warning(error.code, span, message)
+                    } else {
+                        Diagnostic::error(error.code, span, message)
+                    }
+                }
                 None => {
                     let mut d = Diagnostic::error_nowhere(error.code, message);
                     d.position = Some((file, 1, 1));
+                    if warning {
+                        d.severity = crate::base::diagnostic::Severity::Warning;
+                    }
                     d
                 }
             };

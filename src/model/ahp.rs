@@ -7,8 +7,10 @@
 //! CR = CI / RI with Saaty's random index, and the comparison that deviates
 //! most from the derived weights.
 
-/// Saaty's random consistency index for n = 1..=15.
-const RANDOM_INDEX: [f64; 15] = [
+/// Saaty's random consistency index for n = 1..=15 (T. L. Saaty, *The
+/// Analytic Hierarchy Process*, McGraw-Hill, 1980): the mean CI of random
+/// reciprocal matrices of that size. It stops at 15, and so do dimensions.
+pub const RANDOM_INDEX: [f64; 15] = [
     0.0, 0.0, 0.58, 0.90, 1.12, 1.24, 1.32, 1.41, 1.45, 1.49, 1.51, 1.48, 1.56, 1.57, 1.59,
 ];
 
@@ -43,6 +45,31 @@ pub enum AhpError {
     NotReciprocal(usize, usize),
     /// The diagonal is not 1.
     Diagonal(usize),
+}
+
+/// A consistency ratio as text, with as many decimals as it takes (3 at
+/// least) for the text to be on the same side of
+/// [`MAX_CONSISTENCY_RATIO`] as the value, and not equal to it unless the
+/// value is: 0.0999 is not shown as "0.100" next to "below 0.10", nor
+/// 0.1003 as "0.100" in a refusal.
+pub fn ratio_text(ratio: f64) -> String {
+    let accepted = ratio < MAX_CONSISTENCY_RATIO;
+    for decimals in 3..=17 {
+        let text = format!("{ratio:.decimals$}");
+        let shown: f64 = text.parse().unwrap_or(ratio);
+        let at_threshold = shown == MAX_CONSISTENCY_RATIO && ratio != MAX_CONSISTENCY_RATIO;
+        if (shown < MAX_CONSISTENCY_RATIO) == accepted && !at_threshold {
+            return text;
+        }
+    }
+    format!("{ratio}")
+}
+
+/// Whether a judgement is on Saaty's 1-9 scale: a whole number from 1 to 9,
+/// or the reciprocal of one.
+pub fn on_saaty_scale(judgement: f64) -> bool {
+    let larger = judgement.max(1.0 / judgement);
+    (1.0..=9.0).contains(&larger) && (larger - larger.round()).abs() < 1e-6
 }
 
 /// Weights from a comparison matrix.
@@ -196,5 +223,32 @@ mod tests {
             Err(AhpError::Shape(_))
         ));
         assert_eq!(weights(&[vec![1.0]]).unwrap().weights, vec![1.0]);
+    }
+
+    #[test]
+    fn ratio_text_never_contradicts_the_decision() {
+        assert_eq!(ratio_text(0.033), "0.033");
+        assert_eq!(ratio_text(0.0999), "0.0999");
+        assert_eq!(ratio_text(0.1003), "0.1003");
+        assert_eq!(ratio_text(0.09999999), "0.09999999");
+        assert_eq!(ratio_text(0.1), "0.100");
+        for ratio in [0.0995, 0.09996, 0.100004, 0.1049] {
+            let shown: f64 = ratio_text(ratio).parse().unwrap();
+            assert_eq!(
+                shown < MAX_CONSISTENCY_RATIO,
+                ratio < MAX_CONSISTENCY_RATIO,
+                "{ratio}"
+            );
+        }
+    }
+
+    #[test]
+    fn saaty_scale_is_whole_numbers_to_nine_and_their_reciprocals() {
+        for on in [1.0, 3.0, 9.0, 1.0 / 3.0, 1.0 / 9.0, 0.2] {
+            assert!(on_saaty_scale(on), "{on}");
+        }
+        for off in [2.5, 20.0, 0.4, 1.0 / 20.0, 10.0] {
+            assert!(!on_saaty_scale(off), "{off}");
+        }
     }
 }

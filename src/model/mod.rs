@@ -497,18 +497,18 @@ fn too_inconsistent(result: &ahp::AhpResult, values: &[Vec<f64>], ids: &[&str]) 
     let detail = result.most_inconsistent.map_or(String::new(), |(i, j, _)| {
         let implied = result.weights[i] / result.weights[j];
         format!(
-            "; the least consistent judgement is {} against {}: it says {}, the other judgements imply about {:.2}",
+            "; the least consistent judgement is {} against {}: it says {}, the other judgements imply about {}",
             name(i),
             name(j),
             show(values[i][j]),
-            implied
+            implied_text(implied)
         )
     });
     ModelError {
         code: Code::InconsistentJudgements,
         text: format!(
-            "the AHP judgements are too inconsistent: consistency ratio {:.3}, it must be below 0.10{detail}",
-            result.consistency_ratio
+            "the AHP judgements are too inconsistent: consistency ratio {}, it must be below 0.10{detail}",
+            ahp::ratio_text(result.consistency_ratio)
         ),
         help: Some(
             "revise that judgement (or ask the experts again) until the ratio is below 0.10".into(),
@@ -520,6 +520,64 @@ fn too_inconsistent(result: &ahp::AhpResult, values: &[Vec<f64>], ids: &[&str]) 
             }),
         key: false,
     }
+}
+
+/// A judgement the others imply, written as judgements are: `1/13`, not
+/// `0.08`; whole above 3 (where a tenth means nothing to the experts), to a
+/// tenth below.
+fn implied_text(v: f64) -> String {
+    let larger = v.max(1.0 / v);
+    let rounded = if larger >= 3.0 {
+        larger.round()
+    } else {
+        (larger * 10.0).round() / 10.0
+    };
+    if v >= 1.0 || rounded == 1.0 {
+        format!("{rounded}")
+    } else {
+        format!("1/{rounded}")
+    }
+}
+
+/// Judgements off Saaty's 1-9 scale (20, 2.5): allowed, but the random
+/// index behind the consistency ratio assumes the scale, so each is named,
+/// once per pair, at the cell above the diagonal.
+pub(crate) fn off_scale_judgements(satisfaction: &Satisfaction) -> Vec<ModelError> {
+    let Some(matrix) = &satisfaction.ahp else {
+        return Vec::new();
+    };
+    let ids: Vec<&str> = satisfaction
+        .dimensions
+        .iter()
+        .map(|d| d.id.as_str())
+        .collect();
+    let name = |i: usize| ids.get(i).copied().unwrap_or("?");
+    let mut found = Vec::new();
+    for (i, row) in matrix.iter().enumerate() {
+        for (j, judgement) in row.iter().enumerate().skip(i + 1) {
+            let Some(v) = judgement.value() else { continue };
+            if !(v.is_finite() && v > 0.0) || ahp::on_saaty_scale(v) {
+                continue;
+            }
+            found.push(ModelError {
+                code: Code::OffScaleJudgement,
+                text: format!(
+                    "`ahp`: {} against {} is {}, which is not on Saaty's 1-9 scale",
+                    name(i),
+                    name(j),
+                    show(v)
+                ),
+                help: Some(
+                    "use a whole number from 1 to 9 or its reciprocal (1/3); the consistency \
+                     ratio's random index assumes that scale"
+                        .into(),
+                ),
+                path: format!("satisfaction.ahp[{i}][{j}]"),
+                key: false,
+            });
+        }
+    }
+    found
 }
 
 fn show(v: f64) -> String {

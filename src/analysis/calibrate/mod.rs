@@ -230,7 +230,10 @@ pub fn calibrate(
         );
     }
     let catalog_weights = match &model.ahp {
-        Some(ahp) => format!("AHP, consistency ratio {:.3}", ahp.consistency_ratio),
+        Some(ahp) => format!(
+            "AHP, consistency ratio {}",
+            crate::model::ahp::ratio_text(ahp.consistency_ratio)
+        ),
         None => "given in the catalog".into(),
     };
     Ok(CalibrationReport {
