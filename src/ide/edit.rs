@@ -1,0 +1,162 @@
+//! Edits an editor applies for the user: renames and quick fixes.
+//!
+//! In: the index (or the diagnostics) and what the user asked. Out: text
+//! edits by file and byte range. A rename changes the declaration and every
+//! use, in rule files and in the catalog; it refuses words of the language,
+//! names that are not names, and a name already taken. A quick fix puts the
+//! name a "did you mean" help suggests in place of the misspelt one.
+
+use crate::base::diagnostic::Code;
+use crate::ide::check::FileDiagnostic;
+use crate::ide::names::Location;
+use crate::ide::symbols::Index;
+use std::fmt;
+use std::ops::Range;
+
+/// Replace the text at a location with new text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextEdit {
+    /// Where.
+    pub location: Location,
+    /// The new text.
+    pub new_text: String,
+}
+
+/// A fix for one diagnostic, offered as a code action.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuickFix {
+    /// What the editor shows: "Change to `high_value`".
+    pub title: String,
+    /// The diagnostic's code.
+    pub code: Code,
+    /// The edit that fixes it.
+    pub edit: TextEdit,
+}
+
+/// Why a rename was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RenameError {
+    /// The cursor is on nothing that can be renamed (a keyword, a number).
+    NothingToRename,
+    /// The new name is a word of the language, such as `when`.
+    Keyword(String),
+    /// The new name is not a name: empty, starting with a digit, with spaces.
+    InvalidName(String),
+    /// Something of the same kind already has that name.
+    Taken(String),
+}
+
+impl fmt::Display for RenameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RenameError::NothingToRename => f.write_str(
+                "there is nothing to rename here: put the cursor on the name of a \
+                 segment, profile, rule, service, attribute or preference",
+            ),
+            RenameError::Keyword(name) => {
+                write!(
+                    f,
+                    "`{name}` is a word of the rule language; choose another name"
+                )
+            }
+            RenameError::InvalidName(name) => write!(
+                f,
+                "`{name}` is not a name: use letters, digits and `_`, not starting with a digit"
+            ),
+            RenameError::Taken(name) => write!(f, "`{name}` is already taken"),
+        }
+    }
+}
+
+impl std::error::Error for RenameError {}
+
+/// The words of the rule language (grammar/vas.pest's `keyword`), which
+/// cannot be names.
+const KEYWORDS: [&str; 18] = [
+    "segment", "profile", "rule", "under", "for", "when", "offer", "suppress", "gain", "priority",
+    "because", "and", "or", "not", "in", "true", "false", "pref",
+];
+
+/// Whether `name` can be written as a name in a rule file.
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// The edits renaming what is at `offset` in `file` to `new_name`.
+pub(crate) fn rename(
+    index: &Index,
+    file: &str,
+    offset: usize,
+    new_name: &str,
+) -> Result<Vec<TextEdit>, RenameError> {
+    let at = index.at(file, offset).ok_or(RenameError::NothingToRename)?;
+    if KEYWORDS.contains(&new_name) || new_name == "script" {
+        return Err(RenameError::Keyword(new_name.to_string()));
+    }
+    if !valid_name(new_name) {
+        return Err(RenameError::InvalidName(new_name.to_string()));
+    }
+    if new_name != at.name && index.definition(at.kind, new_name).is_some() {
+        return Err(RenameError::Taken(format!(
+            "{} `{new_name}`",
+            at.kind.word()
+        )));
+    }
+    let mut edits: Vec<TextEdit> = index
+        .occurrences_of(at.kind, &at.name)
+        .into_iter()
+        .map(|o| TextEdit {
+            location: o.location.clone(),
+            new_text: new_name.to_string(),
+        })
+        .collect();
+    edits.sort_by(|a, b| {
+        (&a.location.file, a.location.range.start).cmp(&(&b.location.file, b.location.range.start))
+    });
+    edits.dedup();
+    Ok(edits)
+}
+
+/// The quick fixes of the diagnostics in `file` that touch `range`.
+pub(crate) fn quick_fixes(
+    diagnostics: &[FileDiagnostic],
+    file: &str,
+    range: &Range<usize>,
+) -> Vec<QuickFix> {
+    diagnostics
+        .iter()
+        .filter(|d| d.file == file && d.range.start <= range.end && range.start <= d.range.end)
+        .filter_map(|d| {
+            let fix = d.fix.as_ref()?;
+            Some(QuickFix {
+                title: format!("Change to `{}`", fix.trim_matches('"')),
+                code: d.code,
+                edit: TextEdit {
+                    location: Location {
+                        file: d.file.clone(),
+                        range: d.range.clone(),
+                    },
+                    new_text: fix.clone(),
+                },
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_the_grammar() {
+        assert!(valid_name("high_value"));
+        assert!(valid_name("高价值"));
+        assert!(valid_name("_x1"));
+        assert!(!valid_name("1x"));
+        assert!(!valid_name("a b"));
+        assert!(!valid_name(""));
+        assert!(!valid_name("a-b"));
+    }
+}

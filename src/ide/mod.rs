@@ -1,0 +1,216 @@
+//! What an editor asks about a package, answered from texts in memory.
+//!
+//! In: the package's files as `(name, text)` pairs: the folder's files with
+//! the open, unsaved buffers laid over them ([`files`] reads a folder). Out:
+//! an [`Analysis`] that answers, in byte offsets: the checker's diagnostics
+//! per file, the outline, definitions and references, hovers, completions,
+//! renames and quick fixes. [`position::LineIndex`] converts to the line and
+//! UTF-16 columns editors count in. `vasrec lsp` is a thin transport over
+//! this; nothing here knows about JSON-RPC.
+//!
+//! An analysis is a snapshot: build a new one after an edit. Building it
+//! runs the real checker over the whole package (a few milliseconds for the
+//! bundled one; `benches/ide.rs` measures it) and parses each rule file once
+//! more for the index.
+//!
+//! ```
+//! use vasrec::ide::{Analysis, files};
+//!
+//! let mut package = files::read_package(std::path::Path::new("rules"));
+//! let rules = package["rules.vas"].replacen("for high_value", "for high_valu", 1);
+//! package.insert("rules.vas".into(), rules);
+//! let analysis = Analysis::new(package);
+//! let typo = analysis
+//!     .diagnostics()
+//!     .iter()
+//!     .find(|d| d.code == vasrec::Code::UnknownSegment)
+//!     .unwrap();
+//! assert_eq!(typo.file, "rules.vas");
+//! assert_eq!(typo.fix.as_deref(), Some("high_value"));
+//! ```
+//
+// Unlike the other layers, this folder is itself the public module (its
+// name is the one applications use): its parts are private and what they
+// offer is re-exported here, by name.
+
+mod catalog_scan;
+mod check;
+mod complete;
+mod edit;
+pub mod files;
+mod hover;
+mod names;
+mod position;
+mod symbols;
+
+pub use check::FileDiagnostic;
+pub use complete::{Completion, CompletionKind};
+pub use edit::{QuickFix, RenameError, TextEdit};
+pub use names::{Location, SymbolKind};
+pub use position::{LineIndex, LinePosition};
+pub use symbols::{Occurrence, Symbol};
+
+use crate::base::source::{FileId, SourceFile};
+use crate::engine::load::CATALOG_FILE;
+use crate::package::catalog::{self, Catalog};
+use std::ops::Range;
+use symbols::Index;
+
+/// A hover: Markdown about the name under the cursor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hover {
+    /// The name hovered.
+    pub range: Range<usize>,
+    /// What it is, in Markdown.
+    pub markdown: String,
+}
+
+/// One snapshot of a package, checked and indexed.
+#[derive(Debug)]
+pub struct Analysis {
+    files: Vec<(String, SourceFile)>,
+    catalog: Option<Catalog>,
+    index: Index,
+    diagnostics: Vec<FileDiagnostic>,
+}
+
+impl Analysis {
+    /// Checks and indexes a package given as `(name, text)` pairs, named
+    /// relative to the package folder (`catalog.yaml`, `rules.vas`,
+    /// `more/x.vas`).
+    pub fn new<N: Into<String>, T: Into<String>>(
+        files: impl IntoIterator<Item = (N, T)>,
+    ) -> Analysis {
+        let mut files: Vec<(String, SourceFile)> = files
+            .into_iter()
+            .map(|(name, text)| {
+                let name = name.into();
+                let source = SourceFile::new(name.clone(), None, text);
+                (name, source)
+            })
+            .collect();
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        files.dedup_by(|a, b| a.0 == b.0);
+        let catalog = files
+            .iter()
+            .find(|(name, _)| name == CATALOG_FILE)
+            .and_then(|(_, source)| catalog::parse(FileId::default(), source).ok())
+            .map(|(catalog, _)| catalog);
+        let index = Index::build(&files, CATALOG_FILE);
+        let diagnostics = check::check(&files);
+        Analysis {
+            files,
+            catalog,
+            index,
+            diagnostics,
+        }
+    }
+
+    /// The names of the files analysed, sorted.
+    pub fn files(&self) -> impl Iterator<Item = &str> {
+        self.files.iter().map(|(name, _)| name.as_str())
+    }
+
+    /// A file's text (without a byte-order mark), as analysed.
+    pub fn text(&self, file: &str) -> Option<&str> {
+        self.source(file).map(|s| s.text.as_str())
+    }
+
+    fn source(&self, file: &str) -> Option<&SourceFile> {
+        self.files
+            .iter()
+            .find(|(name, _)| name == file)
+            .map(|(_, source)| source)
+    }
+
+    /// Every diagnostic of the package, sorted by file and position.
+    pub fn diagnostics(&self) -> &[FileDiagnostic] {
+        &self.diagnostics
+    }
+
+    /// The declarations in one file, in text order: its outline.
+    pub fn symbols(&self, file: &str) -> Vec<&Symbol> {
+        let mut found: Vec<&Symbol> = self
+            .index
+            .symbols
+            .iter()
+            .filter(|s| s.location.file == file)
+            .collect();
+        found.sort_by_key(|s| s.location.range.start);
+        found
+    }
+
+    /// Where the name at `offset` is declared.
+    pub fn definition(&self, file: &str, offset: usize) -> Option<Location> {
+        let at = self.index.at(file, offset)?;
+        let symbol = self.index.definition(at.kind, &at.name)?;
+        Some(symbol.location.clone())
+    }
+
+    /// Every place the name at `offset` is written, its declaration only
+    /// when asked for.
+    pub fn references(&self, file: &str, offset: usize, declaration: bool) -> Vec<Location> {
+        let Some(at) = self.index.at(file, offset) else {
+            return Vec::new();
+        };
+        self.index
+            .occurrences_of(at.kind, &at.name)
+            .into_iter()
+            .filter(|o| declaration || !o.definition)
+            .map(|o| o.location.clone())
+            .collect()
+    }
+
+    /// What the name at `offset` is.
+    pub fn hover(&self, file: &str, offset: usize) -> Option<Hover> {
+        let at = self.index.at(file, offset)?;
+        let text_of = |name: &str| self.text(name).map(str::to_owned);
+        let markdown = hover::describe(
+            at.kind,
+            &at.name,
+            &self.index,
+            self.catalog.as_ref(),
+            &text_of,
+        )?;
+        Some(Hover {
+            range: at.location.range.clone(),
+            markdown,
+        })
+    }
+
+    /// What may be written at `offset` in a rule file (none in the catalog).
+    pub fn completions(&self, file: &str, offset: usize) -> Vec<Completion> {
+        if file == CATALOG_FILE {
+            return Vec::new();
+        }
+        let Some(text) = self.text(file) else {
+            return Vec::new();
+        };
+        complete::complete(text, offset, &self.index, self.catalog.as_ref())
+    }
+
+    /// The edits that rename the name at `offset` everywhere.
+    ///
+    /// # Errors
+    /// A [`RenameError`] when there is no name at `offset`, or `new_name` is
+    /// a keyword, not a name, or already taken.
+    ///
+    /// Renaming an attribute or preference also renames the input column it
+    /// is read from when the catalog gives no `column:`.
+    pub fn rename(
+        &self,
+        file: &str,
+        offset: usize,
+        new_name: &str,
+    ) -> Result<Vec<TextEdit>, RenameError> {
+        edit::rename(&self.index, file, offset, new_name)
+    }
+
+    /// The fixes offered for the diagnostics of `file` that touch `range`.
+    pub fn quick_fixes(&self, file: &str, range: Range<usize>) -> Vec<QuickFix> {
+        edit::quick_fixes(&self.diagnostics, file, &range)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,232 @@
+//! What a package declares and where each name is used.
+//!
+//! In: the package's files. Out: an [`Index`] of symbols (segments,
+//! profiles, rules, services, attributes, preferences, dimensions) with the
+//! span of their name, and every occurrence of every name: rule targets,
+//! `under` parents, `offer`/`suppress` services, attributes, `pref.x` and
+//! `uses(x)` in expressions, and the names the catalog gives or refers to.
+//! Rule files are read with the checker's own parser, which recovers per
+//! declaration, so a file with one broken declaration still has an outline.
+
+use crate::base::source::{FileId, SourceFile};
+use crate::ide::catalog_scan;
+use crate::ide::names::{Location, SymbolKind};
+use crate::lang::syntax::{
+    self,
+    ast::{Expr, ExprKind, Item},
+};
+use crate::package::catalog::Limits;
+use std::ops::Range;
+
+/// A declared name, for outlines and "go to definition".
+#[derive(Debug, Clone, PartialEq)]
+pub struct Symbol {
+    /// What it is.
+    pub kind: SymbolKind,
+    /// The name.
+    pub name: String,
+    /// Where the name is written in its declaration.
+    pub location: Location,
+    /// The whole declaration (the name alone for catalog entries).
+    pub extent: Range<usize>,
+    /// A line shown beside the name in an outline (a label, a service's
+    /// display name).
+    pub detail: Option<String>,
+}
+
+/// One place a name is written: its declaration or a use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Occurrence {
+    /// What the name names.
+    pub kind: SymbolKind,
+    /// The name.
+    pub name: String,
+    /// Where it is written.
+    pub location: Location,
+    /// The declaration itself rather than a use.
+    pub definition: bool,
+}
+
+/// The declarations and name occurrences of a whole package.
+#[derive(Debug, Default)]
+pub(crate) struct Index {
+    pub symbols: Vec<Symbol>,
+    pub occurrences: Vec<Occurrence>,
+    /// The rule files' declarations, by file name, for hovers.
+    pub items: Vec<(String, Item)>,
+}
+
+impl Index {
+    /// Indexes `files` (name and text); the one named `catalog_file` is
+    /// scanned as the catalog, the others parsed as rule files.
+    pub fn build(files: &[(String, SourceFile)], catalog_file: &str) -> Index {
+        let mut index = Index::default();
+        for (i, (name, source)) in files.iter().enumerate() {
+            if name == catalog_file {
+                index.add_catalog(name, &source.text);
+            } else {
+                let id = FileId(crate::base::index::dense_u32(i));
+                let parsed = syntax::parse_file(id, source, &Limits::default());
+                for item in parsed.items {
+                    index.add_item(name, &item);
+                    index.items.push((name.clone(), item));
+                }
+            }
+        }
+        index
+    }
+
+    /// The occurrence whose name covers `offset` (its end included, so a
+    /// cursor just after a name still finds it).
+    pub fn at(&self, file: &str, offset: usize) -> Option<&Occurrence> {
+        self.occurrences.iter().find(|o| {
+            o.location.file == file
+                && o.location.range.start <= offset
+                && offset <= o.location.range.end
+        })
+    }
+
+    /// The declaration of a name.
+    pub fn definition(&self, kind: SymbolKind, name: &str) -> Option<&Symbol> {
+        self.symbols
+            .iter()
+            .find(|s| s.kind == kind && s.name == name)
+    }
+
+    /// Every occurrence of a name, declaration included.
+    pub fn occurrences_of(&self, kind: SymbolKind, name: &str) -> Vec<&Occurrence> {
+        self.occurrences
+            .iter()
+            .filter(|o| o.kind == kind && o.name == name)
+            .collect()
+    }
+
+    fn add_catalog(&mut self, file: &str, text: &str) {
+        for written in catalog_scan::scan(text) {
+            let location = Location {
+                file: file.to_string(),
+                range: written.range.clone(),
+            };
+            if written.definition {
+                self.symbols.push(Symbol {
+                    kind: written.kind,
+                    name: written.name.clone(),
+                    location: location.clone(),
+                    extent: written.range,
+                    detail: None,
+                });
+            }
+            self.occurrences.push(Occurrence {
+                kind: written.kind,
+                name: written.name,
+                location,
+                definition: written.definition,
+            });
+        }
+    }
+
+    fn add_item(&mut self, file: &str, item: &Item) {
+        let mut add = |kind, name: &syntax::ast::Name, definition| {
+            self.occurrences.push(Occurrence {
+                kind,
+                name: name.text.clone(),
+                location: Location {
+                    file: file.to_string(),
+                    range: name.span.start as usize..name.span.end as usize,
+                },
+                definition,
+            });
+        };
+        let (kind, name, span, detail, exprs) = match item {
+            Item::Segment(s) => {
+                add(SymbolKind::Segment, &s.name, true);
+                for parent in &s.parents {
+                    add(SymbolKind::Segment, parent, false);
+                }
+                (
+                    SymbolKind::Segment,
+                    &s.name,
+                    s.span,
+                    s.label.clone(),
+                    vec![&s.when],
+                )
+            }
+            Item::Profile(p) => {
+                add(SymbolKind::Profile, &p.name, true);
+                (SymbolKind::Profile, &p.name, p.span, None, vec![&p.when])
+            }
+            Item::Rule(r) => {
+                add(SymbolKind::Rule, &r.name, true);
+                add(SymbolKind::Segment, &r.segment, false);
+                if let Some(profile) = &r.profile {
+                    add(SymbolKind::Profile, profile, false);
+                }
+                add(SymbolKind::Service, &r.service, false);
+                let detail = format!("for {}: {}", r.segment.text, r.service.text);
+                (
+                    SymbolKind::Rule,
+                    &r.name,
+                    r.span,
+                    Some(detail),
+                    vec![&r.when, &r.gain],
+                )
+            }
+        };
+        self.symbols.push(Symbol {
+            kind,
+            name: name.text.clone(),
+            location: Location {
+                file: file.to_string(),
+                range: name.span.start as usize..name.span.end as usize,
+            },
+            extent: span.start as usize..span.end as usize,
+            detail,
+        });
+        for expr in exprs.into_iter().flatten() {
+            self.add_expr(file, expr, false);
+        }
+    }
+
+    /// The names in an expression; `services` is true inside `uses(...)`.
+    fn add_expr(&mut self, file: &str, expr: &Expr, services: bool) {
+        let mut add = |kind, name: &str, span: crate::base::source::Span| {
+            self.occurrences.push(Occurrence {
+                kind,
+                name: name.to_string(),
+                location: Location {
+                    file: file.to_string(),
+                    range: span.start as usize..span.end as usize,
+                },
+                definition: false,
+            });
+        };
+        match &expr.kind {
+            ExprKind::Name(name) if services => add(SymbolKind::Service, name, expr.span),
+            // `derived` in a gain is a word of the language unless an
+            // attribute of that name exists; `resolve` decides, and an
+            // occurrence that names nothing is harmless here.
+            ExprKind::Name(name) => add(SymbolKind::Attribute, name, expr.span),
+            ExprKind::Preference(name) => add(SymbolKind::Preference, &name.text, name.span),
+            ExprKind::List(items) => {
+                for item in items {
+                    self.add_expr(file, item, false);
+                }
+            }
+            ExprKind::Call { function, args } => {
+                let uses = function.text == "uses";
+                for arg in args {
+                    self.add_expr(file, arg, uses);
+                }
+            }
+            ExprKind::Unary { operand, .. } => self.add_expr(file, operand, false),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                self.add_expr(file, lhs, false);
+                self.add_expr(file, rhs, false);
+            }
+            ExprKind::Number(_)
+            | ExprKind::Text(_)
+            | ExprKind::Bool(_)
+            | ExprKind::Script { .. } => {}
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! The analysis over the bundled package, in byte offsets.
+
+use super::*;
+use crate::ide::complete::CompletionKind;
+use crate::ide::names::SymbolKind;
+use std::collections::BTreeMap;
+
+fn bundled() -> BTreeMap<String, String> {
+    files::read_package(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"))
+}
+
+fn offset_of(text: &str, needle: &str) -> usize {
+    text.find(needle)
+        .unwrap_or_else(|| panic!("`{needle}` not found"))
+}
+
+#[test]
+fn the_bundled_package_has_no_errors() {
+    let analysis = Analysis::new(bundled());
+    let errors: Vec<_> = analysis
+        .diagnostics()
+        .iter()
+        .filter(|d| d.severity == crate::base::diagnostic::Severity::Error)
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
+#[test]
+fn a_misspelt_segment_is_reported_where_it_is_written_with_a_fix() {
+    let mut files = bundled();
+    let rules = files["rules.vas"].replacen("for high_value,", "for high_valu,", 1);
+    let at = offset_of(&rules, "high_valu,");
+    files.insert("rules.vas".into(), rules);
+    let analysis = Analysis::new(files);
+    let typo = analysis
+        .diagnostics()
+        .iter()
+        .find(|d| d.code == crate::base::diagnostic::Code::UnknownSegment)
+        .expect("an UNKNOWN_SEGMENT diagnostic");
+    assert_eq!(typo.file, "rules.vas");
+    assert_eq!(typo.range, at..at + "high_valu".len());
+    assert_eq!(typo.help.as_deref(), Some("did you mean `high_value`?"));
+    let fixes = analysis.quick_fixes("rules.vas", at + 2..at + 2);
+    assert_eq!(fixes.len(), 1);
+    assert_eq!(fixes[0].edit.new_text, "high_value");
+    assert_eq!(fixes[0].edit.location.range, typo.range);
+    assert_eq!(fixes[0].title, "Change to `high_value`");
+}
+
+#[test]
+fn definitions_and_references_cross_files() {
+    let files = bundled();
+    let rules = files["rules.vas"].clone();
+    let segments = files["segments.vas"].clone();
+    let analysis = Analysis::new(files);
+    let use_at = offset_of(&rules, "high_value,") + 3;
+    let definition = analysis.definition("rules.vas", use_at).unwrap();
+    assert_eq!(definition.file, "segments.vas");
+    let declared = offset_of(&segments, "segment high_value ") + "segment ".len();
+    assert_eq!(definition.range, declared..declared + "high_value".len());
+    let references = analysis.references("rules.vas", use_at, true);
+    let files_with: std::collections::BTreeSet<&str> =
+        references.iter().map(|l| l.file.as_str()).collect();
+    assert!(files_with.contains("segments.vas") && files_with.contains("support.vas"));
+    assert!(references.iter().all(|l| {
+        let text = analysis.text(&l.file).unwrap();
+        &text[l.range.clone()] == "high_value"
+    }));
+    let without = analysis.references("rules.vas", use_at, false);
+    assert_eq!(without.len() + 1, references.len());
+    // A service used in a rule is declared in the catalog.
+    let offer = offset_of(&rules, "offer dedicated_account_manager") + "offer ".len();
+    let service = analysis.definition("rules.vas", offer).unwrap();
+    assert_eq!(service.file, "catalog.yaml");
+    let catalog = analysis.text("catalog.yaml").unwrap();
+    assert_eq!(&catalog[service.range], "dedicated_account_manager");
+}
+
+#[test]
+fn hovers_say_what_a_name_is() {
+    let files = bundled();
+    let rules = files["rules.vas"].clone();
+    let analysis = Analysis::new(files);
+    let hover = |needle: &str| {
+        let at = offset_of(&rules, needle);
+        analysis.hover("rules.vas", at).unwrap().markdown
+    };
+    let segment = hover("high_value,");
+    assert!(segment.contains("高价值老客户"), "{segment}");
+    assert!(segment.contains("under `established`"), "{segment}");
+    assert!(segment.contains("when monthly_charges >= 80"), "{segment}");
+    let service = hover("dedicated_account_manager\n");
+    assert!(service.contains("专属客户经理"), "{service}");
+    assert!(service.contains("cost 40"), "{service}");
+    assert!(service.contains("personalization +8"), "{service}");
+    let attribute = hover("contract in");
+    assert!(attribute.contains("category"), "{attribute}");
+    assert!(attribute.contains("\"Month-to-month\""), "{attribute}");
+    let preference = hover("price, 0.5");
+    assert!(preference.contains("pref.price"), "{preference}");
+    let profile = hover("personal_touch");
+    assert!(profile.contains("**profile**"), "{profile}");
+    assert!(profile.contains("when "), "{profile}");
+}
+
+fn labels(analysis: &Analysis, file: &str, offset: usize) -> Vec<String> {
+    analysis
+        .completions(file, offset)
+        .into_iter()
+        .map(|c| c.label)
+        .collect()
+}
+
+#[test]
+fn completion_follows_the_context() {
+    let mut files = bundled();
+    let text = "rule typing for high_value, profile  {\n  when contract in [\"One year\", \n  when internet == \"Fi\"\n  when pref.\n  when monthly_charges > 3 and \n  offer \n  \n}\nsegment x under everyone, new_customer { }\n";
+    files.insert("typing.vas".into(), text.into());
+    let analysis = Analysis::new(files);
+    let at = |needle: &str| offset_of(text, needle) + needle.len();
+    let has = |labels: &[String], want: &str| labels.iter().any(|l| l == want);
+
+    let profiles = labels(&analysis, "typing.vas", at("profile "));
+    assert!(has(&profiles, "personal_touch"), "{profiles:?}");
+    let segments = labels(&analysis, "typing.vas", at("for "));
+    assert!(has(&segments, "high_value") && !has(&segments, "personal_touch"));
+    let parents = labels(&analysis, "typing.vas", at("everyone, "));
+    assert!(has(&parents, "established"), "{parents:?}");
+
+    let values = analysis.completions("typing.vas", at("\"One year\", "));
+    assert!(
+        values.iter().any(|c| c.insert == "\"Two year\""),
+        "{values:?}"
+    );
+    assert!(values.iter().all(|c| c.kind == CompletionKind::Value));
+
+    let quoted = analysis.completions("typing.vas", at("== \"Fi"));
+    let fiber = quoted.iter().find(|c| c.label == "Fiber optic").unwrap();
+    assert_eq!(fiber.insert, "\"Fiber optic\"");
+    // The typed quote, the typed letters and the closing quote are replaced.
+    let open = offset_of(text, "\"Fi\"");
+    assert_eq!(fiber.replace, open..open + 4);
+
+    let prefs = labels(&analysis, "typing.vas", at("pref."));
+    assert!(
+        has(&prefs, "price") && has(&prefs, "personalization"),
+        "{prefs:?}"
+    );
+
+    let expression = analysis.completions("typing.vas", at("> 3 and "));
+    let kinds = |kind| expression.iter().any(|c| c.kind == kind);
+    assert!(kinds(CompletionKind::Attribute) && kinds(CompletionKind::Function));
+    assert!(expression.iter().any(|c| c.label == "pref.responsiveness"));
+
+    let services = analysis.completions("typing.vas", at("offer "));
+    assert!(services.iter().any(|c| c.label == "cloud_backup"));
+    assert!(services.iter().all(|c| c.kind == CompletionKind::Service));
+
+    let clauses = labels(&analysis, "typing.vas", at("offer \n  "));
+    assert!(
+        has(&clauses, "because") && has(&clauses, "gain"),
+        "{clauses:?}"
+    );
+    let top = labels(&analysis, "typing.vas", text.len());
+    assert_eq!(top, ["segment", "profile", "rule"]);
+}
+
+#[test]
+fn rename_changes_every_file_and_refuses_bad_names() {
+    let files = bundled();
+    let rules = files["rules.vas"].clone();
+    let analysis = Analysis::new(files);
+    let at = offset_of(&rules, "high_value,");
+    let edits = analysis.rename("rules.vas", at, "高价值").unwrap();
+    let changed: std::collections::BTreeSet<&str> =
+        edits.iter().map(|e| e.location.file.as_str()).collect();
+    assert_eq!(
+        changed.into_iter().collect::<Vec<_>>(),
+        ["rules.vas", "segments.vas", "support.vas"]
+    );
+    assert!(edits.iter().all(|e| e.new_text == "高价值"));
+    assert_eq!(
+        analysis.rename("rules.vas", at, "when"),
+        Err(RenameError::Keyword("when".into()))
+    );
+    assert!(matches!(
+        analysis.rename("rules.vas", at, "2x"),
+        Err(RenameError::InvalidName(_))
+    ));
+    assert!(matches!(
+        analysis.rename("rules.vas", at, "everyone"),
+        Err(RenameError::Taken(_))
+    ));
+    // A service renamed in a rule is renamed in the catalog too.
+    let offer = offset_of(&rules, "offer dedicated_account_manager") + "offer ".len();
+    let edits = analysis
+        .rename("rules.vas", offer, "account_manager")
+        .unwrap();
+    assert!(edits.iter().any(|e| e.location.file == "catalog.yaml"));
+}
+
+#[test]
+fn the_outline_lists_declarations_in_order() {
+    let analysis = Analysis::new(bundled());
+    let outline = analysis.symbols("segments.vas");
+    assert_eq!(outline[0].name, "everyone");
+    assert_eq!(outline[0].detail.as_deref(), Some("全部客户"));
+    assert!(outline.iter().all(|s| s.kind == SymbolKind::Segment));
+    let catalog = analysis.symbols("catalog.yaml");
+    assert!(
+        catalog
+            .iter()
+            .any(|s| s.kind == SymbolKind::Service && s.name == "cloud_backup")
+    );
+    assert!(
+        catalog
+            .iter()
+            .any(|s| s.kind == SymbolKind::Attribute && s.name == "tenure_months")
+    );
+}
+
+#[test]
+fn positions_in_chinese_text_round_trip() {
+    let text = "segment 高价值 under everyone \"高价值客户\" { when x }";
+    let index = LineIndex::new(text);
+    for (offset, _) in text.char_indices() {
+        assert_eq!(index.offset(index.position(offset)), offset);
+    }
+    let x = offset_of(text, "x }");
+    // 8 + 3 + 16 + 7 characters before `x`, all in the Basic Plane.
+    assert_eq!(
+        index.position(x).character as usize,
+        text[..x].chars().count()
+    );
+}
