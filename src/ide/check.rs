@@ -8,7 +8,7 @@
 use crate::base::diagnostic::{Code, Diagnostic, Severity};
 use crate::base::source::{SourceFile, SourceMap};
 use crate::engine::Engine;
-use crate::engine::load::CATALOG_FILE;
+use crate::engine::load::{CATALOG_FILE, MAX_FILE_BYTES};
 use crate::ide::names::Location;
 use crate::ide::position::floor_char_boundary;
 use std::ops::Range;
@@ -39,19 +39,34 @@ pub struct FileDiagnostic {
 }
 
 /// Checks the package made of `files` with the real checker.
-pub(crate) fn check(files: &[(String, SourceFile)]) -> Vec<FileDiagnostic> {
+pub(crate) fn check(files: &[(&str, &SourceFile)]) -> Vec<FileDiagnostic> {
     let catalog = files
         .iter()
-        .find(|(name, _)| name == CATALOG_FILE)
+        .find(|(name, _)| *name == CATALOG_FILE)
         .map_or("", |(_, source)| source.text.as_str());
     let rule_files: Vec<(&str, &str)> = files
         .iter()
-        .filter(|(name, _)| name != CATALOG_FILE)
-        .map(|(name, source)| (name.as_str(), source.text.as_str()))
+        .filter(|(name, _)| *name != CATALOG_FILE)
+        .map(|(name, source)| (*name, source.text.as_str()))
         .collect();
     match Engine::from_sources(catalog, &rule_files) {
         Ok(engine) => place_all(engine.warnings(), engine.sources()),
         Err(error) => place_all(&error.diagnostics, &error.sources),
+    }
+}
+
+/// The error for a file too large to be read, as `vasrec check` says it.
+pub(crate) fn too_big(file: &str) -> FileDiagnostic {
+    FileDiagnostic {
+        file: file.to_string(),
+        range: 0..0,
+        code: Code::ReadError,
+        severity: Severity::Error,
+        message: format!("`{file}` is larger than the limit of {MAX_FILE_BYTES} bytes"),
+        help: Some("split the rules over several files".into()),
+        notes: Vec::new(),
+        related: Vec::new(),
+        fix: None,
     }
 }
 

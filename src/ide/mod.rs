@@ -51,7 +51,7 @@ pub use position::{LineIndex, LinePosition};
 pub use symbols::{Occurrence, Symbol};
 
 use crate::base::source::{FileId, SourceFile};
-use crate::engine::load::CATALOG_FILE;
+use crate::engine::load::{CATALOG_FILE, MAX_FILE_BYTES};
 use crate::package::catalog::{self, Catalog};
 use std::ops::Range;
 use symbols::Index;
@@ -69,6 +69,8 @@ pub struct Hover {
 #[derive(Debug)]
 pub struct Analysis {
     files: Vec<(String, SourceFile)>,
+    /// Each file's line index, in the order of `files`.
+    lines: Vec<LineIndex>,
     catalog: Option<Catalog>,
     index: Index,
     diagnostics: Vec<FileDiagnostic>,
@@ -78,6 +80,11 @@ impl Analysis {
     /// Checks and indexes a package given as `(name, text)` pairs, named
     /// relative to the package folder (`catalog.yaml`, `rules.vas`,
     /// `more/x.vas`).
+    ///
+    /// Any text is accepted. A file larger than the checker reads from a
+    /// folder (8 MiB) is reported and left out, as `vasrec check` leaves it
+    /// out; rule files are read under the catalog's `limits` (nesting,
+    /// expression length, name and text sizes), as the checker reads them.
     pub fn new<N: Into<String>, T: Into<String>>(
         files: impl IntoIterator<Item = (N, T)>,
     ) -> Analysis {
@@ -91,15 +98,30 @@ impl Analysis {
             .collect();
         files.sort_by(|a, b| a.0.cmp(&b.0));
         files.dedup_by(|a, b| a.0 == b.0);
-        let catalog = files
+        let (kept, too_big): (Vec<_>, Vec<_>) = files
             .iter()
-            .find(|(name, _)| name == CATALOG_FILE)
+            .map(|(name, source)| (name.as_str(), source))
+            .partition(|(_, source)| source.text.len() as u64 <= MAX_FILE_BYTES);
+        let catalog = kept
+            .iter()
+            .find(|(name, _)| *name == CATALOG_FILE)
             .and_then(|(_, source)| catalog::parse(FileId::default(), source).ok())
             .map(|(catalog, _)| catalog);
-        let index = Index::build(&files, CATALOG_FILE);
-        let diagnostics = check::check(&files);
+        let limits = catalog
+            .as_ref()
+            .map(|c| c.limits.clone())
+            .unwrap_or_default();
+        let index = Index::build(&kept, CATALOG_FILE, &limits);
+        let mut diagnostics = check::check(&kept);
+        diagnostics.extend(too_big.iter().map(|(name, _)| check::too_big(name)));
+        diagnostics.sort_by(|a, b| (&a.file, a.range.start).cmp(&(&b.file, b.range.start)));
+        let lines = files
+            .iter()
+            .map(|(_, source)| LineIndex::new(&source.text))
+            .collect();
         Analysis {
             files,
+            lines,
             catalog,
             index,
             diagnostics,
@@ -121,6 +143,13 @@ impl Analysis {
             .iter()
             .find(|(name, _)| name == file)
             .map(|(_, source)| source)
+    }
+
+    /// A file's line index, to convert its byte offsets to editor positions
+    /// and back.
+    pub fn line_index(&self, file: &str) -> Option<&LineIndex> {
+        let i = self.files.iter().position(|(name, _)| name == file)?;
+        self.lines.get(i)
     }
 
     /// Every diagnostic of the package, sorted by file and position.

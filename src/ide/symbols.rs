@@ -58,18 +58,19 @@ pub(crate) struct Index {
 
 impl Index {
     /// Indexes `files` (name and text); the one named `catalog_file` is
-    /// scanned as the catalog, the others parsed as rule files.
-    pub fn build(files: &[(String, SourceFile)], catalog_file: &str) -> Index {
+    /// scanned as the catalog, the others parsed as rule files under
+    /// `limits`.
+    pub fn build(files: &[(&str, &SourceFile)], catalog_file: &str, limits: &Limits) -> Index {
         let mut index = Index::default();
         for (i, (name, source)) in files.iter().enumerate() {
-            if name == catalog_file {
+            if *name == catalog_file {
                 index.add_catalog(name, &source.text);
             } else {
                 let id = FileId(crate::base::index::dense_u32(i));
-                let parsed = syntax::parse_file(id, source, &Limits::default());
+                let parsed = syntax::parse_file(id, source, limits);
                 for item in parsed.items {
                     index.add_item(name, &item);
-                    index.items.push((name.clone(), item));
+                    index.items.push((name.to_string(), item));
                 }
             }
         }

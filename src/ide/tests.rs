@@ -1,6 +1,7 @@
 //! The analysis over the bundled package, in byte offsets.
 
 use super::*;
+use crate::engine::load::MAX_FILE_BYTES;
 use crate::ide::complete::CompletionKind;
 use crate::ide::names::SymbolKind;
 use std::collections::BTreeMap;
@@ -232,4 +233,164 @@ fn positions_in_chinese_text_round_trip() {
         index.position(x).character as usize,
         text[..x].chars().count()
     );
+}
+
+/// A seeded generator (splitmix64), so a failure names its round.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Tokens that reach the corners of the grammar, the scanners and the
+/// position arithmetic: brackets, quotes, comments, multi-byte text.
+const TOKENS: [&str; 24] = [
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    "\"",
+    "\\",
+    "#",
+    ",",
+    ".",
+    "==",
+    "in [",
+    "pref.",
+    "uses(",
+    "高价值",
+    "😀",
+    "\r\n",
+    "\t",
+    "- ",
+    ": ",
+    "{ id: ",
+    "\u{feff}",
+    "\u{0}",
+];
+
+/// The text with a few random cuts, insertions and duplications.
+fn mutate(rng: &mut Rng, text: &str) -> String {
+    let mut text = text.to_string();
+    for _ in 0..1 + rng.below(4) {
+        let at = floor_char_boundary(&text, rng.below(text.len() + 1));
+        match rng.below(3) {
+            0 => {
+                let end = floor_char_boundary(&text, at + rng.below(40));
+                text.replace_range(at..end.max(at), "");
+            }
+            1 => text.insert_str(at, TOKENS[rng.below(TOKENS.len())]),
+            _ => {
+                let end = floor_char_boundary(&text, at + rng.below(200));
+                let copy = text[at..end.max(at)].to_string();
+                text.insert_str(at, &copy);
+            }
+        }
+    }
+    text
+}
+
+use crate::ide::position::floor_char_boundary;
+
+/// Asks everything an editor may ask, at offsets in and past the text
+/// (and inside multi-byte characters): nothing may panic.
+fn ask_everything(analysis: &Analysis, file: &str, rng: &mut Rng) {
+    let len = analysis.text(file).map_or(0, str::len);
+    let _ = analysis.symbols(file);
+    for _ in 0..40 {
+        let offset = rng.below(len + 10);
+        let _ = analysis.hover(file, offset);
+        let _ = analysis.definition(file, offset);
+        let _ = analysis.references(file, offset, true);
+        let _ = analysis.completions(file, offset);
+        let _ = analysis.rename(file, offset, "renamed");
+        let _ = analysis.quick_fixes(file, offset..offset + rng.below(50));
+        let _ = analysis.quick_fixes(file, offset..offset.saturating_sub(5));
+        if let Some(lines) = analysis.line_index(file) {
+            let position = lines.position(offset);
+            assert!(lines.offset(position) <= len);
+            let _ = lines.offset(LinePosition {
+                line: rng.next() as u32,
+                character: rng.next() as u32,
+            });
+        }
+    }
+}
+
+#[test]
+fn mutated_packages_never_panic_any_question() {
+    let package = bundled();
+    let names: Vec<String> = package.keys().cloned().collect();
+    let mut rng = Rng(21);
+    // `VASREC_FUZZ_ITERATIONS=5000 cargo test --release --lib ide::` runs longer.
+    let rounds = std::env::var("VASREC_FUZZ_ITERATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40);
+    for round in 0..rounds {
+        let mut files = package.clone();
+        let name = &names[rng.below(names.len())];
+        let mutated = mutate(&mut rng, &files[name]);
+        files.insert(name.clone(), mutated.clone());
+        let outcome = std::panic::catch_unwind(|| {
+            let analysis = Analysis::new(files);
+            let mut rng = Rng(round);
+            ask_everything(&analysis, name, &mut rng);
+            ask_everything(&analysis, "rules.vas", &mut rng);
+        });
+        assert!(outcome.is_ok(), "round {round}, {name}:\n{mutated}");
+    }
+}
+
+#[test]
+fn deep_nesting_is_refused_not_followed() {
+    let mut files = bundled();
+    let deep = format!(
+        "segment deep under everyone {{ when {}tenure_months > 1{} }}\n",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
+    files.insert("deep.vas".into(), deep.clone());
+    let analysis = Analysis::new(files);
+    let deep_errors: Vec<_> = analysis
+        .diagnostics()
+        .iter()
+        .filter(|d| d.file == "deep.vas")
+        .collect();
+    assert!(!deep_errors.is_empty());
+    let mut rng = Rng(7);
+    ask_everything(&analysis, "deep.vas", &mut rng);
+    let _ = analysis.completions("deep.vas", deep.len() / 2);
+}
+
+#[test]
+fn a_file_over_the_size_limit_is_reported_and_left_out() {
+    let mut files = bundled();
+    let line = "segment s under everyone { when tenure_months > 1 }\n";
+    let huge = line.repeat((MAX_FILE_BYTES as usize / line.len()) + 1);
+    files.insert("huge.vas".into(), huge);
+    let analysis = Analysis::new(files);
+    let huge: Vec<_> = analysis
+        .diagnostics()
+        .iter()
+        .filter(|d| d.file == "huge.vas")
+        .collect();
+    assert_eq!(huge.len(), 1, "{huge:#?}");
+    assert_eq!(huge[0].code, crate::base::diagnostic::Code::ReadError);
+    assert!(huge[0].message.contains("larger than the limit"));
+    // Left out: its thousands of duplicate segments are not reported.
+    assert!(analysis.symbols("huge.vas").is_empty());
+    assert!(analysis.line_index("huge.vas").is_some());
 }
