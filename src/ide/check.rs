@@ -9,6 +9,7 @@ use crate::base::diagnostic::{Code, Diagnostic, Severity};
 use crate::base::source::{SourceFile, SourceMap};
 use crate::engine::Engine;
 use crate::engine::load::{CATALOG_FILE, MAX_FILE_BYTES};
+use crate::ide::files::is_case_file;
 use crate::ide::names::Location;
 use crate::ide::position::floor_char_boundary;
 use std::ops::Range;
@@ -38,7 +39,8 @@ pub struct FileDiagnostic {
     pub fix: Option<String>,
 }
 
-/// Checks the package made of `files` with the real checker.
+/// Checks the package made of `files` with the real checker (test case
+/// files are `vasrec test`'s, not the checker's: they are left out).
 pub(crate) fn check(files: &[(&str, &SourceFile)]) -> Vec<FileDiagnostic> {
     let catalog = files
         .iter()
@@ -46,7 +48,7 @@ pub(crate) fn check(files: &[(&str, &SourceFile)]) -> Vec<FileDiagnostic> {
         .map_or("", |(_, source)| source.text.as_str());
     let rule_files: Vec<(&str, &str)> = files
         .iter()
-        .filter(|(name, _)| *name != CATALOG_FILE)
+        .filter(|(name, _)| *name != CATALOG_FILE && !is_case_file(name))
         .map(|(name, source)| (*name, source.text.as_str()))
         .collect();
     match Engine::from_sources(catalog, &rule_files) {

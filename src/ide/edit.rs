@@ -2,14 +2,17 @@
 //!
 //! In: the index (or the diagnostics) and what the user asked. Out: text
 //! edits by file and byte range. A rename changes the declaration and every
-//! use, in rule files and in the catalog; it refuses words of the language,
-//! names that are not names, and a name already taken. A quick fix puts the
+//! use, in rule files, the catalog and the test cases; it refuses words of
+//! the language, names that are not names, a name already taken, and an
+//! attribute or preference whose input column is its name (the customer
+//! files would no longer match). A quick fix puts the
 //! name a "did you mean" help suggests in place of the misspelt one.
 
 use crate::base::diagnostic::Code;
 use crate::ide::check::FileDiagnostic;
-use crate::ide::names::Location;
+use crate::ide::names::{Location, SymbolKind};
 use crate::ide::symbols::Index;
+use crate::package::catalog::Catalog;
 use std::fmt;
 use std::ops::Range;
 
@@ -38,12 +41,25 @@ pub struct QuickFix {
 pub enum RenameError {
     /// The cursor is on nothing that can be renamed (a keyword, a number).
     NothingToRename,
+    /// The name is declared nowhere in the package (a misspelt use, or a
+    /// word of a script that is not an attribute): there is nothing to
+    /// rename it with.
+    Undeclared(String),
     /// The new name is a word of the language, such as `when`.
     Keyword(String),
     /// The new name is not a name: empty, starting with a digit, with spaces.
     InvalidName(String),
     /// Something of the same kind already has that name.
     Taken(String),
+    /// An attribute or preference read from the input column its name
+    /// gives (the catalog has no `column:` for it): renaming it would
+    /// change the column every customer file must have.
+    ColumnFollowsName {
+        /// What is renamed (`preference `price``).
+        what: String,
+        /// The column it is read from now (`pref_price`).
+        column: String,
+    },
 }
 
 impl fmt::Display for RenameError {
@@ -52,6 +68,11 @@ impl fmt::Display for RenameError {
             RenameError::NothingToRename => f.write_str(
                 "there is nothing to rename here: put the cursor on the name of a \
                  segment, profile, rule, service, attribute or preference",
+            ),
+            RenameError::Undeclared(name) => write!(
+                f,
+                "`{name}` is declared nowhere in the package, so it cannot be renamed; \
+                 correct it instead"
             ),
             RenameError::Keyword(name) => {
                 write!(
@@ -64,6 +85,12 @@ impl fmt::Display for RenameError {
                 "`{name}` is not a name: use letters, digits and `_`, not starting with a digit"
             ),
             RenameError::Taken(name) => write!(f, "`{name}` is already taken"),
+            RenameError::ColumnFollowsName { what, column } => write!(
+                f,
+                "{what} is read from the input column `{column}`, named after it: renaming it \
+                 would change the column every customer file must have. Add `column: {column}` \
+                 to it in catalog.yaml first, then rename"
+            ),
         }
     }
 }
@@ -87,11 +114,21 @@ fn valid_name(name: &str) -> bool {
 /// The edits renaming what is at `offset` in `file` to `new_name`.
 pub(crate) fn rename(
     index: &Index,
+    catalog: Option<&Catalog>,
     file: &str,
     offset: usize,
     new_name: &str,
 ) -> Result<Vec<TextEdit>, RenameError> {
     let at = index.at(file, offset).ok_or(RenameError::NothingToRename)?;
+    if index.definition(at.kind, &at.name).is_none() {
+        return Err(RenameError::Undeclared(at.name.clone()));
+    }
+    if let Some(column) = implicit_column(catalog, at.kind, &at.name) {
+        return Err(RenameError::ColumnFollowsName {
+            what: format!("{} `{}`", at.kind.word(), at.name),
+            column,
+        });
+    }
     if KEYWORDS.contains(&new_name) || new_name == "script" {
         return Err(RenameError::Keyword(new_name.to_string()));
     }
@@ -117,6 +154,25 @@ pub(crate) fn rename(
     });
     edits.dedup();
     Ok(edits)
+}
+
+/// The input column of an attribute or preference whose column is its
+/// name (no `column:` in the catalog).
+fn implicit_column(catalog: Option<&Catalog>, kind: SymbolKind, name: &str) -> Option<String> {
+    let customer = &catalog?.customer;
+    match kind {
+        SymbolKind::Attribute => customer
+            .attributes
+            .iter()
+            .find(|a| a.name == name && a.column.is_none())
+            .map(|a| a.column().to_string()),
+        SymbolKind::Preference => customer
+            .preferences
+            .iter()
+            .find(|p| p.name == name && p.column.is_none())
+            .map(|p| p.column()),
+        _ => None,
+    }
 }
 
 /// The quick fixes of the diagnostics in `file` that touch `range`.

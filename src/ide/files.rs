@@ -69,12 +69,22 @@ pub fn is_package_file(name: &str) -> bool {
     name.ends_with(".vas") && !skipped && parts.len() <= MAX_DEPTH + 1
 }
 
+/// Whether a file of this name is one of the package's test cases
+/// (`tests/*.yaml` or `.yml`), which `vasrec test` reads: they name
+/// services, rules and segments, so a rename changes them too.
+pub fn is_case_file(name: &str) -> bool {
+    name.strip_prefix("tests/").is_some_and(|file| {
+        !file.contains('/') && (file.ends_with(".yaml") || file.ends_with(".yml"))
+    })
+}
+
 fn skipped_folder(name: &str) -> bool {
     name.starts_with('.') || name == "tests" || name == "target"
 }
 
 /// The package's files as they are on disk: the catalog and every `.vas`
-/// file below the folder, as `Engine::load` finds them. Files that cannot
+/// file below the folder, as `Engine::load` finds them, and the test case
+/// files, as `vasrec test` finds them. Files that cannot
 /// or may not be read (outside links, fifos, too large, not UTF-8) are
 /// left out: the editor shows what it can.
 pub fn read_package(root: &Path) -> BTreeMap<String, String> {
@@ -99,10 +109,12 @@ pub fn read_package(root: &Path) -> BTreeMap<String, String> {
             };
             let last = name.rsplit('/').next().unwrap_or("");
             if kind.is_dir() {
-                if depth < MAX_DEPTH && !skipped_folder(last) {
+                // The top `tests` folder holds test cases, nothing below it.
+                let rules_below = depth < MAX_DEPTH && !skipped_folder(last);
+                if name == "tests" || rules_below && !name.starts_with("tests/") {
                     folders.push((path, depth + 1));
                 }
-            } else if is_package_file(&name)
+            } else if (is_package_file(&name) || is_case_file(&name))
                 && let Some(text) = read_confined(&canonical_root, &path, kind.is_symlink())
             {
                 files.insert(name, text);
@@ -153,6 +165,9 @@ mod tests {
         assert!(!is_package_file("target/x.vas"));
         assert!(!is_package_file("more/catalog.yaml"));
         assert!(is_package_file(".x.vas"));
+        assert!(is_case_file("tests/a.yaml") && is_case_file("tests/b.yml"));
+        assert!(!is_case_file("tests/more/a.yaml") && !is_case_file("a.yaml"));
+        assert!(!is_package_file("tests/a.yaml"));
     }
 
     #[test]
@@ -165,7 +180,12 @@ mod tests {
         let files = read_package(&rules);
         assert!(files.contains_key("catalog.yaml"));
         assert!(files.contains_key("segments.vas"));
-        assert!(files.keys().all(|name| is_package_file(name)));
+        assert!(files.contains_key("tests/segments.yaml"));
+        assert!(
+            files
+                .keys()
+                .all(|name| is_package_file(name) || is_case_file(name))
+        );
     }
 
     #[cfg(unix)]

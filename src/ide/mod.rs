@@ -1,10 +1,11 @@
 //! What an editor asks about a package, answered from texts in memory.
 //!
 //! In: the package's files as `(name, text)` pairs: the folder's files with
-//! the open, unsaved buffers laid over them ([`files`] reads a folder). Out:
-//! an [`Analysis`] that answers, in byte offsets: the checker's diagnostics
-//! per file, the outline, definitions and references, hovers, completions,
-//! renames and quick fixes. [`position::LineIndex`] converts to the line and
+//! the open, unsaved buffers laid over them ([`files`] reads a folder); its
+//! test case files (`tests/*.yaml`) may be among them. Out: an [`Analysis`]
+//! that answers, in byte offsets: the checker's diagnostics per file, the
+//! outline, definitions and references, hovers, completions, renames (in
+//! rule files, the catalog and the test cases) and quick fixes. [`position::LineIndex`] converts to the line and
 //! UTF-16 columns editors count in. `vasrec lsp` is a thin transport over
 //! this; nothing here knows about JSON-RPC.
 //!
@@ -33,7 +34,6 @@
 // name is the one applications use): its parts are private and what they
 // offer is re-exported here, by name.
 
-mod catalog_scan;
 mod check;
 mod complete;
 mod edit;
@@ -42,6 +42,8 @@ mod hover;
 mod names;
 mod position;
 mod symbols;
+mod yaml_names;
+mod yaml_scan;
 
 pub use check::FileDiagnostic;
 pub use complete::{Completion, CompletionKind};
@@ -79,7 +81,8 @@ pub struct Analysis {
 impl Analysis {
     /// Checks and indexes a package given as `(name, text)` pairs, named
     /// relative to the package folder (`catalog.yaml`, `rules.vas`,
-    /// `more/x.vas`).
+    /// `more/x.vas`, `tests/cases.yaml`). Test case files are not checked,
+    /// only read for the names they use.
     ///
     /// Any text is accepted. A file larger than the checker reads from a
     /// folder (8 MiB) is reported and left out, as `vasrec check` leaves it
@@ -207,9 +210,10 @@ impl Analysis {
         })
     }
 
-    /// What may be written at `offset` in a rule file (none in the catalog).
+    /// What may be written at `offset` in a rule file (none in the catalog
+    /// and test case files).
     pub fn completions(&self, file: &str, offset: usize) -> Vec<Completion> {
-        if file == CATALOG_FILE {
+        if file == CATALOG_FILE || files::is_case_file(file) {
             return Vec::new();
         }
         let Some(text) = self.text(file) else {
@@ -222,17 +226,16 @@ impl Analysis {
     ///
     /// # Errors
     /// A [`RenameError`] when there is no name at `offset`, or `new_name` is
-    /// a keyword, not a name, or already taken.
-    ///
-    /// Renaming an attribute or preference also renames the input column it
-    /// is read from when the catalog gives no `column:`.
+    /// a keyword, not a name, or already taken, or the name is an attribute
+    /// or preference read from a column named after it (renaming it would
+    /// rename the column customer files must have).
     pub fn rename(
         &self,
         file: &str,
         offset: usize,
         new_name: &str,
     ) -> Result<Vec<TextEdit>, RenameError> {
-        edit::rename(&self.index, file, offset, new_name)
+        edit::rename(&self.index, self.catalog.as_ref(), file, offset, new_name)
     }
 
     /// The fixes offered for the diagnostics of `file` that touch `range`.

@@ -9,8 +9,9 @@
 //! declaration, so a file with one broken declaration still has an outline.
 
 use crate::base::source::{FileId, SourceFile};
-use crate::ide::catalog_scan;
+use crate::ide::files::is_case_file;
 use crate::ide::names::{Location, SymbolKind};
+use crate::ide::yaml_names::{self, Found};
 use crate::lang::syntax::{
     self,
     ast::{Expr, ExprKind, Item},
@@ -57,14 +58,16 @@ pub(crate) struct Index {
 }
 
 impl Index {
-    /// Indexes `files` (name and text); the one named `catalog_file` is
-    /// scanned as the catalog, the others parsed as rule files under
-    /// `limits`.
+    /// Indexes `files` (name and text): the one named `catalog_file` is
+    /// scanned as the catalog, test case files (`tests/*.yaml`) for the
+    /// names they use, the others parsed as rule files under `limits`.
     pub fn build(files: &[(&str, &SourceFile)], catalog_file: &str, limits: &Limits) -> Index {
         let mut index = Index::default();
         for (i, (name, source)) in files.iter().enumerate() {
             if *name == catalog_file {
-                index.add_catalog(name, &source.text);
+                index.add_yaml(name, yaml_names::catalog(&source.text));
+            } else if is_case_file(name) {
+                index.add_yaml(name, yaml_names::cases(&source.text));
             } else {
                 let id = FileId(crate::base::index::dense_u32(i));
                 let parsed = syntax::parse_file(id, source, limits);
@@ -102,8 +105,8 @@ impl Index {
             .collect()
     }
 
-    fn add_catalog(&mut self, file: &str, text: &str) {
-        for written in catalog_scan::scan(text) {
+    fn add_yaml(&mut self, file: &str, found: Vec<Found>) {
+        for written in found {
             let location = Location {
                 file: file.to_string(),
                 range: written.range.clone(),
@@ -224,10 +227,118 @@ impl Index {
                 self.add_expr(file, lhs, false);
                 self.add_expr(file, rhs, false);
             }
-            ExprKind::Number(_)
-            | ExprKind::Text(_)
-            | ExprKind::Bool(_)
-            | ExprKind::Script { .. } => {}
+            ExprKind::Script { text, start } => {
+                for (kind, range) in script_names(text) {
+                    let at = *start as usize;
+                    self.occurrences.push(Occurrence {
+                        kind,
+                        name: text[range.clone()].to_string(),
+                        location: Location {
+                            file: file.to_string(),
+                            range: at + range.start..at + range.end,
+                        },
+                        definition: false,
+                    });
+                }
+            }
+            ExprKind::Number(_) | ExprKind::Text(_) | ExprKind::Bool(_) => {}
         }
+    }
+}
+
+/// The names a rhai script may read the customer by: each identifier
+/// outside strings and comments, as an attribute (a local variable or a
+/// word of rhai is one too, but names nothing declared), and `pref.x` as a
+/// preference. A property after a dot is not a name.
+fn script_names(text: &str) -> Vec<(SymbolKind, Range<usize>)> {
+    let mut found = Vec::new();
+    let bytes = text.as_bytes();
+    let mut chars = text.char_indices().peekable();
+    // The identifier before a `.`, when the `.` came right after it.
+    let mut before_dot: Option<&str> = None;
+    let mut after_dot = false;
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' | '\'' | '`' => {
+                let mut escaped = false;
+                for (_, d) in chars.by_ref() {
+                    if d == c && !escaped {
+                        break;
+                    }
+                    escaped = d == '\\' && !escaped;
+                }
+                (before_dot, after_dot) = (None, false);
+            }
+            '/' if bytes.get(i + 1) == Some(&b'/') => {
+                for (_, d) in chars.by_ref() {
+                    if d == '\n' {
+                        break;
+                    }
+                }
+            }
+            '/' if bytes.get(i + 1) == Some(&b'*') => {
+                chars.next();
+                let mut star = false;
+                for (_, d) in chars.by_ref() {
+                    if star && d == '/' {
+                        break;
+                    }
+                    star = d == '*';
+                }
+            }
+            '.' => after_dot = true,
+            c if c.is_alphabetic() || c == '_' => {
+                let mut end = i + c.len_utf8();
+                while let Some(&(j, d)) = chars.peek() {
+                    if !(d.is_alphanumeric() || d == '_') {
+                        break;
+                    }
+                    end = j + d.len_utf8();
+                    chars.next();
+                }
+                let word = &text[i..end];
+                if !after_dot {
+                    found.push((SymbolKind::Attribute, i..end));
+                } else if before_dot == Some("pref") {
+                    found.push((SymbolKind::Preference, i..end));
+                }
+                before_dot = Some(word).filter(|_| text[end..].starts_with('.'));
+                after_dot = false;
+            }
+            c if c.is_whitespace() => {}
+            _ => (before_dot, after_dot) = (None, false),
+        }
+    }
+    // `pref` itself is the preferences' map, not an attribute.
+    found.retain(|(kind, range)| *kind != SymbolKind::Attribute || &text[range.clone()] != "pref");
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts_read_attributes_and_preferences_by_name() {
+        let text = "let x = tenure_months + pref.price; // monthly_charges\n\
+                    /* internet */ if x.len() > \"senior\" { 高价值 } else { `a${b}` }";
+        let names: Vec<(SymbolKind, &str)> = script_names(text)
+            .into_iter()
+            .map(|(kind, range)| (kind, &text[range]))
+            .collect();
+        use SymbolKind::{Attribute, Preference};
+        assert_eq!(
+            names,
+            [
+                (Attribute, "let"),
+                (Attribute, "x"),
+                (Attribute, "tenure_months"),
+                (Preference, "price"),
+                (Attribute, "if"),
+                (Attribute, "x"),
+                (Attribute, "高价值"),
+                (Attribute, "else"),
+            ]
+        );
     }
 }

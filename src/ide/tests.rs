@@ -177,7 +177,12 @@ fn rename_changes_every_file_and_refuses_bad_names() {
         edits.iter().map(|e| e.location.file.as_str()).collect();
     assert_eq!(
         changed.into_iter().collect::<Vec<_>>(),
-        ["rules.vas", "segments.vas", "support.vas"]
+        [
+            "rules.vas",
+            "segments.vas",
+            "support.vas",
+            "tests/segments.yaml"
+        ]
     );
     assert!(edits.iter().all(|e| e.new_text == "高价值"));
     assert_eq!(
@@ -393,4 +398,110 @@ fn a_file_over_the_size_limit_is_reported_and_left_out() {
     // Left out: its thousands of duplicate segments are not reported.
     assert!(analysis.symbols("huge.vas").is_empty());
     assert!(analysis.line_index("huge.vas").is_some());
+}
+
+/// The texts with the edits applied (edits in one file do not overlap).
+fn apply(files: &mut BTreeMap<String, String>, edits: &[TextEdit]) {
+    let mut edits = edits.to_vec();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.location.range.start));
+    for edit in edits {
+        let text = files.get_mut(&edit.location.file).unwrap();
+        text.replace_range(edit.location.range.clone(), &edit.new_text);
+    }
+}
+
+/// Renames the name at the first `needle` (plus `skip` bytes) in `file`.
+fn rename_in(
+    files: &mut BTreeMap<String, String>,
+    file: &str,
+    needle: &str,
+    skip: usize,
+    to: &str,
+) {
+    let at = offset_of(&files[file], needle) + skip;
+    let edits = Analysis::new(files.clone()).rename(file, at, to).unwrap();
+    apply(files, &edits);
+}
+
+#[test]
+fn renames_keep_the_package_checking_and_its_test_cases_passing() {
+    let mut files = bundled();
+    let vip_cases = files["tests/personalization.yaml"]
+        .matches("vip_manager")
+        .count();
+    // A service, a rule, a segment, a profile and an attribute read from a
+    // column of its own, each from a use of it in a rule file.
+    rename_in(
+        &mut files,
+        "rules.vas",
+        "offer dedicated_account_manager",
+        6,
+        "account_manager",
+    );
+    rename_in(
+        &mut files,
+        "rules.vas",
+        "rule vip_manager ",
+        5,
+        "vip_manager_short",
+    );
+    rename_in(&mut files, "rules.vas", "high_value,", 0, "valuable");
+    rename_in(&mut files, "rules.vas", "personal_touch", 0, "personal");
+    rename_in(
+        &mut files,
+        "segments.vas",
+        "tenure_months",
+        0,
+        "months_with_us",
+    );
+    assert!(
+        files["catalog.yaml"]
+            .contains("- name: months_with_us\n      type: number\n      column: tenure\n")
+    );
+    // A preference read from `pref_price` is not renamed: the customer
+    // files would have to change.
+    let rules = &files["rules.vas"];
+    let refused = Analysis::new(files.clone()).rename(
+        "rules.vas",
+        offset_of(rules, "pref.price") + 5,
+        "cost",
+    );
+    assert_eq!(
+        refused,
+        Err(RenameError::ColumnFollowsName {
+            what: "preference `price`".into(),
+            column: "pref_price".into()
+        })
+    );
+    assert!(
+        refused
+            .unwrap_err()
+            .to_string()
+            .contains("Add `column: pref_price`")
+    );
+    let cases = &files["tests/personalization.yaml"];
+    assert!(
+        cases.contains("made_by: { account_manager: vip_manager_short }"),
+        "{cases}"
+    );
+    assert_eq!(cases.matches("vip_manager").count(), vip_cases);
+    assert!(files["tests/segments.yaml"].contains("valuable"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    std::fs::create_dir(dir.path().join("tests")).unwrap();
+    std::fs::copy(
+        source.join("customers.csv"),
+        dir.path().join("customers.csv"),
+    )
+    .unwrap();
+    for (name, text) in &files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let engine = match crate::Engine::load(dir.path()) {
+        Ok(engine) => engine,
+        Err(error) => panic!("{error:?}"),
+    };
+    let report = crate::analysis::testing::run(&engine, dir.path(), None).unwrap();
+    assert!(report.success(), "{report:#?}");
 }
