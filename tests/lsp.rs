@@ -6,10 +6,11 @@
 
 mod common;
 
-use common::{TempDir, copy_rules};
+use common::{TempDir, copy_rules, root};
 use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
@@ -93,6 +94,41 @@ impl Client {
             .unwrap_or_else(|_| panic!("no answer to {waiting_for} within {WAIT:?}"))
     }
 
+    /// Shuts the server down as an editor does and returns its exit code.
+    fn shut_down(mut self) -> Option<i32> {
+        self.result("shutdown", Value::Null);
+        self.notify("exit", Value::Null);
+        self.exit_code()
+    }
+
+    fn exit_code(&mut self) -> Option<i32> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            assert!(Instant::now() < deadline, "the server did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Opens a document with the given text.
+    fn open(&mut self, uri: &str, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": uri, "languageId": "vas", "version": 1, "text": text } }),
+        );
+    }
+
+    /// Replaces a document's whole text.
+    fn replace(&mut self, uri: &str, version: i64, text: &str) {
+        self.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": uri, "version": version },
+                    "contentChanges": [{ "text": text }] }),
+        );
+    }
+
     /// Waits for the diagnostics of `uri` that satisfy `wanted`.
     fn diagnostics(&mut self, uri: &str, wanted: impl Fn(&[Value]) -> bool) -> Vec<Value> {
         let deadline = Instant::now() + WAIT;
@@ -155,11 +191,68 @@ fn at(uri: &str, position: Value) -> Value {
     json!({ "textDocument": { "uri": uri }, "position": position })
 }
 
+/// A copy of the bundled package with its test cases, canonical path.
+fn bundled_copy(dir: &TempDir) -> PathBuf {
+    copy_rules(dir.path());
+    let tests = dir.path().join("tests");
+    std::fs::create_dir(&tests).unwrap();
+    for entry in std::fs::read_dir(root().join("rules/tests")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, tests.join(path.file_name().unwrap())).unwrap();
+    }
+    dir.path().canonicalize().unwrap()
+}
+
+/// Every file below `dir` with its bytes, to show that nothing was written.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                files.insert(path.clone(), std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+fn labels(items: &Value) -> Vec<String> {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The file names (last part of the URI) of a rename's or quick fix's edits.
+fn edited_files(edit: &Value) -> Vec<String> {
+    edit["changes"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|uri| {
+            uri.rsplit_once(if uri.contains("/tests/") {
+                "/tests/"
+            } else {
+                "/"
+            })
+            .unwrap()
+            .1
+        })
+        .map(|name| name.to_string())
+        .collect()
+}
+
 #[test]
 fn an_editor_session_on_the_bundled_package() {
     let dir = TempDir::new("lsp");
-    copy_rules(dir.path());
-    let root = dir.path().canonicalize().unwrap();
+    let root = bundled_copy(&dir);
+    let before = snapshot(&root);
     let rules_uri = uri(&root.join("rules.vas"));
     let segments_uri = uri(&root.join("segments.vas"));
     let rules = std::fs::read_to_string(root.join("rules.vas")).unwrap();
@@ -185,17 +278,14 @@ fn an_editor_session_on_the_bundled_package() {
         capabilities["textDocumentSync"],
         json!({ "openClose": true, "change": 2, "save": true })
     );
-    assert_eq!(init["serverInfo"]["name"], "vasrec");
+    assert_eq!(capabilities["positionEncoding"], "utf-16");
     assert_eq!(
         capabilities["completionProvider"]["triggerCharacters"],
         json!([".", "[", "\""])
     );
-    assert!(capabilities.get("documentFormattingProvider").is_none());
+    assert_eq!(init["serverInfo"]["name"], "vasrec");
     client.notify("initialized", json!({}));
-    client.notify(
-        "textDocument/didOpen",
-        json!({ "textDocument": { "uri": rules_uri, "languageId": "vas", "version": 1, "text": rules } }),
-    );
+    client.open(&rules_uri, &rules);
 
     // Type a new segment with a Chinese name under a misspelt parent, at the
     // end of the file: the column after Chinese text counts UTF-16 units.
@@ -243,17 +333,36 @@ fn an_editor_session_on_the_bundled_package() {
     assert_eq!(edit["newText"], "new_customer");
     assert_eq!(edit["range"], typo["range"]);
 
-    // Undo the typing: the error is cleared.
-    client.notify(
-        "textDocument/didChange",
-        json!({ "textDocument": { "uri": rules_uri, "version": 3 },
-                "contentChanges": [{ "text": rules }] }),
+    // A second mistake in another file: a duplicate rule id, with the first
+    // declaration as a related place.
+    let support_uri = uri(&root.join("support.vas"));
+    let support = std::fs::read_to_string(root.join("support.vas")).unwrap();
+    let duplicate = format!("{support}\nrule vip_manager for everyone {{ offer cloud_backup }}\n");
+    client.open(&support_uri, &duplicate);
+    let found = client.diagnostics(&support_uri, |list| {
+        list.iter().any(|d| d["code"] == "DUPLICATE_NAME")
+    });
+    let twice = found
+        .iter()
+        .find(|d| d["code"] == "DUPLICATE_NAME")
+        .unwrap();
+    let related = &twice["relatedInformation"][0]["location"];
+    assert_eq!(related["uri"], rules_uri, "{twice}");
+    assert_eq!(
+        related["range"]["start"],
+        position(&rules, "vip_manager {", 0)
     );
+    client.replace(&support_uri, 2, &support);
+    client.diagnostics(&support_uri, |list| list.is_empty());
+
+    // Undo the typing: the error is cleared.
+    client.replace(&rules_uri, 3, &rules);
     client.diagnostics(&rules_uri, |list| {
         list.iter().all(|d| d["code"] != "UNKNOWN_SEGMENT")
     });
 
-    // Hover: a segment (label, parents, condition), a service, an attribute.
+    // Hover: a segment (label, parents, condition), a service (display
+    // name, cost, effects), an attribute (type, values), a profile.
     let hover = |client: &mut Client, needle: &str| {
         let result = client.result(
             "textDocument/hover",
@@ -275,13 +384,20 @@ fn an_editor_session_on_the_bundled_package() {
         service.contains("专属客户经理") && service.contains("cost 40"),
         "{service}"
     );
+    assert!(service.contains("personalization +8"), "{service}");
     let attribute = hover(&mut client, "contract in");
     assert!(
         attribute.contains("category") && attribute.contains("\"Two year\""),
         "{attribute}"
     );
+    let profile = hover(&mut client, "personal_touch");
+    assert!(
+        profile.contains("when pref.personalization >= 0.7"),
+        "{profile}"
+    );
 
-    // Definition of a segment: its declaration in segments.vas.
+    // Definition of a segment: its declaration in segments.vas; of a
+    // service: its entry in the catalog.
     let definition = client.result(
         "textDocument/definition",
         at(&rules_uri, position(&rules, "high_value,", 2)),
@@ -291,74 +407,114 @@ fn an_editor_session_on_the_bundled_package() {
         definition["range"]["start"],
         position(&segments, "segment high_value ", "segment ".len())
     );
+    let definition = client.result(
+        "textDocument/definition",
+        at(&rules_uri, position(&rules, "offer dedicated", 8)),
+    );
+    assert_eq!(definition["uri"], uri(&root.join("catalog.yaml")));
+    let catalog = std::fs::read_to_string(root.join("catalog.yaml")).unwrap();
+    assert_eq!(
+        definition["range"]["start"],
+        position(&catalog, "dedicated_account_manager", 0)
+    );
 
-    // References: in the three files that name it.
+    // References: in the rule files that name it, and in a test case.
     let references = client.result(
         "textDocument/references",
         json!({ "textDocument": { "uri": rules_uri }, "position": position(&rules, "high_value,", 0),
                 "context": { "includeDeclaration": true } }),
     );
-    let files: std::collections::BTreeSet<String> = references
+    let files: BTreeSet<String> = references
         .as_array()
         .unwrap()
         .iter()
-        .map(|l| {
-            l["uri"]
-                .as_str()
-                .unwrap()
-                .rsplit('/')
-                .next()
-                .unwrap()
-                .to_string()
-        })
+        .map(|l| l["uri"].as_str().unwrap().replacen(&uri(&root), "", 1))
         .collect();
     assert_eq!(
         files.into_iter().collect::<Vec<_>>(),
-        ["rules.vas", "segments.vas", "support.vas"]
+        [
+            "/rules.vas",
+            "/segments.vas",
+            "/support.vas",
+            "/tests/segments.yaml"
+        ]
     );
 
     // Completion after `offer ` lists services; after `pref.` preferences.
-    let labels = |client: &mut Client, needle: &str, skip: usize| -> Vec<String> {
-        let items = client.result(
+    let complete = |client: &mut Client, uri: &str, text: &str, needle: &str| {
+        client.result(
             "textDocument/completion",
-            at(&rules_uri, position(&rules, needle, skip)),
-        );
-        items
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["label"].as_str().unwrap().to_string())
-            .collect()
+            at(uri, position(text, needle, needle.len())),
+        )
     };
-    let services = labels(&mut client, "offer dedicated", "offer ".len());
+    let services = labels(&complete(&mut client, &rules_uri, &rules, "offer "));
     assert!(
-        services.contains(&"cloud_backup".to_string()),
+        services.contains(&"cloud_backup".to_string())
+            && services.contains(&"loyalty_membership".to_string()),
         "{services:?}"
     );
+    let preferences = labels(&complete(&mut client, &rules_uri, &rules, "(pref."));
     assert!(
-        services.contains(&"loyalty_membership".to_string()),
-        "{services:?}"
-    );
-    let preferences = labels(&mut client, "pref.price", "pref.".len());
-    assert!(
-        preferences.contains(&"personalization".to_string()),
+        preferences.contains(&"personalization".to_string())
+            && preferences.contains(&"responsiveness".to_string()),
         "{preferences:?}"
     );
-    assert!(
-        preferences.contains(&"responsiveness".to_string()),
-        "{preferences:?}"
+    // Typing a condition: category values after `==` and inside `in [`,
+    // quoted, and segments after `for`.
+    // (Spaced apart from anything in rules.vas, so each needle is the typed one.)
+    let typing = format!(
+        "{rules}rule typing for everyone {{\n  when internet  == \"Fi\"\n  when contract in [ \"One year\",  \n}}\n"
     );
+    client.replace(&rules_uri, 4, &typing);
+    let values = complete(&mut client, &rules_uri, &typing, "internet  == \"Fi");
+    let fiber = values
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["label"] == "Fiber optic")
+        .unwrap_or_else(|| panic!("{values}"));
+    assert_eq!(fiber["textEdit"]["newText"], "\"Fiber optic\"");
+    assert_eq!(fiber["filterText"], "\"Fiber optic\"");
+    // The typed quote, the typed letters and the closing quote are replaced.
+    assert_eq!(
+        fiber["textEdit"]["range"],
+        json!({ "start": position(&typing, "internet  == ", 13),
+                "end": position(&typing, "internet  == ", 17) })
+    );
+    let listed = labels(&complete(
+        &mut client,
+        &rules_uri,
+        &typing,
+        "[ \"One year\",  ",
+    ));
+    assert!(
+        listed.contains(&"Two year".to_string()) && listed.contains(&"Month-to-month".to_string()),
+        "{listed:?}"
+    );
+    let targets = labels(&complete(
+        &mut client,
+        &rules_uri,
+        &typing,
+        "rule typing for ",
+    ));
+    assert!(targets.contains(&"high_value".to_string()), "{targets:?}");
+    client.replace(&rules_uri, 5, &rules);
 
-    // Rename a segment: edits in every file that names it.
+    // Rename a segment: edits in every file that names it, the package's
+    // test cases included.
     let rename = client.result(
         "textDocument/rename",
         json!({ "textDocument": { "uri": rules_uri }, "position": position(&rules, "high_value,", 0),
                 "newName": "valuable" }),
     );
-    let changes = rename["changes"].as_object().unwrap();
-    assert_eq!(changes.len(), 3, "{rename}");
+    assert_eq!(
+        edited_files(&rename),
+        ["rules.vas", "segments.vas", "support.vas", "segments.yaml"]
+    );
     assert!(
-        changes
+        rename["changes"]
+            .as_object()
+            .unwrap()
             .values()
             .flat_map(|e| e.as_array().unwrap())
             .all(|e| e["newText"] == "valuable")
@@ -395,17 +551,171 @@ fn an_editor_session_on_the_bundled_package() {
     let odd = client.request("textDocument/hover", json!({ "nonsense": [1, 2] }));
     assert_eq!(odd["result"], Value::Null);
     let unknown = client.request("workspace/nothing", json!({}));
-    assert!(unknown.get("result").is_some() || unknown.get("error").is_some());
+    assert_eq!(unknown["error"]["code"], json!(-32601), "{unknown}");
 
-    client.result("shutdown", Value::Null);
-    client.notify("exit", Value::Null);
-    let deadline = Instant::now() + WAIT;
-    let status = loop {
-        if let Some(status) = client.child.try_wait().unwrap() {
-            break status;
+    assert_eq!(client.shut_down(), Some(0));
+    // Renames and quick fixes are edits for the editor: nothing was written.
+    assert!(snapshot(&root) == before, "the server wrote to the package");
+}
+
+#[test]
+fn hostile_buffers_and_positions_get_answers_not_crashes() {
+    let dir = TempDir::new("lsp-hostile");
+    let root = bundled_copy(&dir);
+    // A link to a rule file outside the package: never read.
+    let outside = TempDir::new("lsp-outside");
+    std::fs::write(
+        outside.path().join("secret.vas"),
+        "segment leaked_secret under everyone { when true }\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(outside.path().join("secret.vas"), root.join("linked.vas")).unwrap();
+    let before = snapshot(&root);
+    let rules_uri = uri(&root.join("rules.vas"));
+    let rules = std::fs::read_to_string(root.join("rules.vas")).unwrap();
+
+    let mut client = Client::start();
+    // A request before `initialize` is refused, not answered.
+    let early = client.request(
+        "textDocument/hover",
+        at(&rules_uri, json!({ "line": 0, "character": 0 })),
+    );
+    assert_eq!(early["error"]["code"], json!(-32002), "{early}");
+    client.result("initialize", json!({ "capabilities": {} }));
+    client.notify("initialized", json!({}));
+    client.open(&rules_uri, &rules);
+
+    let segments = labels(&client.result(
+        "textDocument/completion",
+        at(&rules_uri, position(&rules, "for high_value", 4)),
+    ));
+    assert!(segments.contains(&"high_value".to_string()), "{segments:?}");
+    assert!(
+        !segments.contains(&"leaked_secret".to_string()),
+        "{segments:?}"
+    );
+
+    // Deep nesting, NUL, a lone surrogate's worth of emoji, broken UTF-16
+    // positions, then a buffer over the size limit.
+    let deep = format!(
+        "{rules}\nsegment deep under everyone {{ when {}x{} }}\n\u{0}😀\"",
+        "(".repeat(50_000),
+        ")".repeat(50_000)
+    );
+    client.replace(&rules_uri, 2, &deep);
+    client.diagnostics(&rules_uri, |list| !list.is_empty());
+    let impossible = [
+        json!({ "line": 0, "character": 4_000_000_000u32 }),
+        json!({ "line": 4_000_000_000u32, "character": 0 }),
+        json!({ "line": deep.matches('\n').count(), "character": 2 }),
+        json!({ "line": -1, "character": "x" }),
+    ];
+    for (i, place) in impossible.iter().enumerate() {
+        for method in [
+            "textDocument/hover",
+            "textDocument/definition",
+            "textDocument/completion",
+            "textDocument/references",
+        ] {
+            let answer = client.request(method, at(&rules_uri, place.clone()));
+            assert!(
+                answer.get("result").is_some(),
+                "{method} at {place}: {answer}"
+            );
         }
-        assert!(Instant::now() < deadline, "the server did not exit");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    assert!(status.success(), "{status}");
+        let rename = client.request(
+            "textDocument/rename",
+            json!({ "textDocument": { "uri": rules_uri }, "position": place, "newName": "x" }),
+        );
+        assert!(rename.get("result").is_some() || rename.get("error").is_some());
+        client.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": rules_uri, "version": 3 + i },
+                    "contentChanges": [{ "range": { "start": place, "end": { "line": 0, "character": 1 } },
+                                         "text": "" }] }),
+        );
+    }
+    let huge = "# filler line of a very large rule file\n".repeat(9 * 1024 * 1024 / 40);
+    client.replace(&rules_uri, 20, &huge);
+    let found = client.diagnostics(&rules_uri, |list| {
+        list.iter().any(|d| d["code"] == "READ_ERROR")
+    });
+    assert!(
+        found[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("larger than the limit")
+    );
+
+    // Back to the real text: the server is still well.
+    client.replace(&rules_uri, 21, &rules);
+    client.diagnostics(&rules_uri, |list| list.is_empty());
+    let hover = client.result(
+        "textDocument/hover",
+        at(&rules_uri, position(&rules, "high_value,", 1)),
+    );
+    assert!(
+        hover["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("高价值老客户")
+    );
+    assert_eq!(client.shut_down(), Some(0));
+    assert!(snapshot(&root) == before, "the server wrote to the package");
+}
+
+#[test]
+fn two_packages_are_served_at_once() {
+    let dir = TempDir::new("lsp-two");
+    let telecom = dir.path().join("telecom");
+    let airline = dir.path().join("airline");
+    for (from, to) in [
+        (root().join("rules"), &telecom),
+        (root().join("examples/airline"), &airline),
+    ] {
+        std::fs::create_dir(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                std::fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+    let telecom_uri = uri(&telecom.canonicalize().unwrap().join("rules.vas"));
+    let airline_uri = uri(&airline.canonicalize().unwrap().join("rules.vas"));
+    let telecom_rules = std::fs::read_to_string(telecom.join("rules.vas")).unwrap();
+    let airline_rules = std::fs::read_to_string(airline.join("rules.vas")).unwrap();
+
+    let mut client = Client::start();
+    client.result("initialize", json!({ "capabilities": {} }));
+    client.notify("initialized", json!({}));
+    client.open(&telecom_uri, &telecom_rules);
+    client.open(
+        &airline_uri,
+        &format!("{airline_rules}\nrule broken for nobody_here {{ offer x }}\n"),
+    );
+    client.diagnostics(&airline_uri, |list| {
+        list.iter().any(|d| d["code"] == "UNKNOWN_SEGMENT")
+    });
+    // An edit in the first package is still seen: each keeps its buffers.
+    let typo = telecom_rules.replacen("for high_value,", "for high_valu,", 1);
+    client.replace(&telecom_uri, 2, &typo);
+    let found = client.diagnostics(&telecom_uri, |list| {
+        list.iter().any(|d| d["code"] == "UNKNOWN_SEGMENT")
+    });
+    assert!(found[0]["message"].as_str().unwrap().contains("high_valu"));
+    // Each package's names are its own.
+    let services = labels(&client.result(
+        "textDocument/completion",
+        at(&airline_uri, position(&airline_rules, "offer ", 6)),
+    ));
+    assert!(
+        !services.is_empty() && !services.contains(&"cloud_backup".to_string()),
+        "{services:?}"
+    );
+
+    // `exit` without `shutdown` is an error exit, as the protocol says.
+    client.notify("exit", Value::Null);
+    assert_eq!(client.exit_code(), Some(1));
 }

@@ -278,12 +278,13 @@ struct Server {
 }
 
 /// The package folder and the name in it of a document, when it is a file
-/// the checker reads.
+/// the checker reads or one of the package's test case files.
 fn locate(uri: &str) -> Option<(PathBuf, String)> {
     let path = uri_to_path(uri)?;
     let root = ide::files::package_root(&path)?;
     let name = ide::files::package_name(&root, &path)?;
-    ide::files::is_package_file(&name).then_some((root, name))
+    let known = ide::files::is_package_file(&name) || ide::files::is_case_file(&name);
+    known.then_some((root, name))
 }
 
 fn document_uri(params: &Value) -> &str {
