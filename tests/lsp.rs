@@ -636,6 +636,19 @@ fn hostile_buffers_and_positions_get_answers_not_crashes() {
                                          "text": "" }] }),
         );
     }
+    // Thousands of warnings: the first thousand are shown, and a line says
+    // how many more there are.
+    let unused: String = (0..1100)
+        .map(|i| format!("segment unused_{i} under everyone {{ when true }}\n"))
+        .collect();
+    client.replace(&rules_uri, 10, &format!("{rules}{unused}"));
+    let shown = client.diagnostics(&rules_uri, |list| list.len() > 100);
+    assert_eq!(shown.len(), 1001);
+    assert_eq!(shown[999]["code"], "UNUSED_SEGMENT");
+    assert_eq!(
+        shown[1000]["message"],
+        "100 more problems in this file are not shown; `vasrec check` lists them all"
+    );
     let huge = "# filler line of a very large rule file\n".repeat(9 * 1024 * 1024 / 40);
     client.replace(&rules_uri, 20, &huge);
     let found = client.diagnostics(&rules_uri, |list| {

@@ -32,6 +32,11 @@ use vasrec::ide::{self, Analysis, LineIndex};
 /// the last keystroke, inside the 50 ms the issue asks for.
 const DEBOUNCE: Duration = Duration::from_millis(25);
 
+/// The most diagnostics shown for one file; one more line says how many
+/// were left out. A generated file with thousands of warnings must not
+/// flood the editor with megabytes of JSON on every edit.
+const MAX_DIAGNOSTICS_PER_FILE: usize = 1000;
+
 /// How long the server sleeps when nothing is waiting to be checked.
 const IDLE: Duration = Duration::from_secs(3600);
 
@@ -239,9 +244,24 @@ impl Package {
         }
         let analysis = Analysis::new(files);
         let mut by_file: BTreeMap<&str, Vec<lsp::Diagnostic>> = BTreeMap::new();
+        let mut left_out: BTreeMap<&str, usize> = BTreeMap::new();
         for d in analysis.diagnostics() {
-            let converted = lsp_diagnostic(&analysis, d, |name| self.uri(name));
-            by_file.entry(&d.file).or_default().push(converted);
+            let list = by_file.entry(&d.file).or_default();
+            if list.len() < MAX_DIAGNOSTICS_PER_FILE {
+                list.push(lsp_diagnostic(&analysis, d, |name| self.uri(name)));
+            } else {
+                *left_out.entry(&d.file).or_default() += 1;
+            }
+        }
+        for (name, more) in left_out {
+            by_file.entry(name).or_default().push(lsp::Diagnostic {
+                severity: Some(lsp::DiagnosticSeverity::INFORMATION),
+                source: Some("vasrec".into()),
+                message: format!(
+                    "{more} more problems in this file are not shown; `vasrec check` lists them all"
+                ),
+                ..lsp::Diagnostic::default()
+            });
         }
         let mut published = BTreeMap::new();
         for (name, uri) in std::mem::take(&mut self.published) {
