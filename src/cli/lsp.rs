@@ -189,7 +189,7 @@ struct Buffer {
 /// the last analysis.
 struct Package {
     root: PathBuf,
-    disk: BTreeMap<String, String>,
+    disk: ide::files::Folder,
     /// Open buffers by package name.
     open: BTreeMap<String, Buffer>,
     analysis: Option<Analysis>,
@@ -204,7 +204,7 @@ impl Package {
     fn load(root: PathBuf) -> Package {
         eprintln!("vasrec lsp: package {}", root.display());
         Package {
-            disk: ide::files::read_package(&root),
+            disk: ide::files::read_folder(&root),
             root,
             open: BTreeMap::new(),
             analysis: None,
@@ -216,7 +216,7 @@ impl Package {
     /// Reads the folder again (after a save, or a close that dropped
     /// unsaved edits) and marks the package for checking.
     fn reread(&mut self) {
-        self.disk = ide::files::read_package(&self.root);
+        self.disk = ide::files::read_folder(&self.root);
         self.changed();
     }
 
@@ -238,11 +238,11 @@ impl Package {
         if self.dirty_since.take().is_none() {
             return;
         }
-        let mut files = self.disk.clone();
+        let mut files = self.disk.files.clone();
         for (name, buffer) in &self.open {
             files.insert(name.clone(), buffer.text.clone());
         }
-        let analysis = Analysis::new(files);
+        let analysis = Analysis::with_unread(files, &self.disk.unread);
         let mut by_file: BTreeMap<&str, Vec<lsp::Diagnostic>> = BTreeMap::new();
         let mut left_out: BTreeMap<&str, usize> = BTreeMap::new();
         for d in analysis.diagnostics() {

@@ -9,7 +9,7 @@ use crate::base::diagnostic::{Code, Diagnostic, Severity};
 use crate::base::source::{SourceFile, SourceMap};
 use crate::engine::Engine;
 use crate::engine::load::{CATALOG_FILE, MAX_FILE_BYTES};
-use crate::ide::files::is_case_file;
+use crate::ide::files::{Unread, is_case_file};
 use crate::ide::names::Location;
 use crate::ide::position::floor_char_boundary;
 use std::ops::Range;
@@ -66,6 +66,21 @@ pub(crate) fn too_big(file: &str) -> FileDiagnostic {
         severity: Severity::Error,
         message: format!("`{file}` is larger than the limit of {MAX_FILE_BYTES} bytes"),
         help: Some("split the rules over several files".into()),
+        notes: Vec::new(),
+        related: Vec::new(),
+        fix: None,
+    }
+}
+
+/// The error for a package file the folder reader left out.
+pub(crate) fn unread(u: &Unread) -> FileDiagnostic {
+    FileDiagnostic {
+        file: u.name.clone(),
+        range: 0..0,
+        code: u.code,
+        severity: Severity::Error,
+        message: u.message.clone(),
+        help: u.help.clone(),
         notes: Vec::new(),
         related: Vec::new(),
         fix: None,

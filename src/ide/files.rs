@@ -11,6 +11,7 @@
 //! only regular files are opened (a fifo would block), and no file is read
 //! past 8 MiB. Nothing here writes.
 
+use crate::base::diagnostic::Code;
 use crate::engine::load::{CATALOG_FILE, MAX_FILE_BYTES};
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -82,25 +83,55 @@ fn skipped_folder(name: &str) -> bool {
     name.starts_with('.') || name == "tests" || name == "target"
 }
 
+/// A package file that was not read, with what `vasrec check` says about
+/// it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unread {
+    /// The file's name in the package.
+    pub name: String,
+    /// `READ_ERROR`, or `INVALID_UTF8` for a file that is not UTF-8 text.
+    pub code: Code,
+    /// Why it was not read.
+    pub message: String,
+    /// What to do about it.
+    pub help: Option<String>,
+}
+
+/// A package folder as read: the texts, and the package files that could
+/// not or may not be read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Folder {
+    /// `(name, text)` of every file read.
+    pub files: BTreeMap<String, String>,
+    /// The catalog and rule files left out (test case files left out are
+    /// `vasrec test`'s to report, not listed).
+    pub unread: Vec<Unread>,
+}
+
 /// The package's files as they are on disk: the catalog and every `.vas`
 /// file below the folder, as `Engine::load` finds them, and the test case
-/// files, as `vasrec test` finds them. Files that cannot
-/// or may not be read (outside links, fifos, too large, not UTF-8) are
-/// left out: the editor shows what it can.
+/// files, as `vasrec test` finds them. Files that cannot or may not be
+/// read (links outside, fifos, too large, not UTF-8) are left out;
+/// [`read_folder`] says which.
 pub fn read_package(root: &Path) -> BTreeMap<String, String> {
-    let mut files = BTreeMap::new();
+    read_folder(root).files
+}
+
+/// [`read_package`], with the files left out and why.
+pub fn read_folder(root: &Path) -> Folder {
+    let mut folder = Folder::default();
     let Ok(canonical_root) = root.canonicalize() else {
-        return files;
+        return folder;
     };
     let mut entries_left = MAX_ENTRIES;
     let mut folders = vec![(root.to_path_buf(), 0usize)];
-    while let Some((folder, depth)) = folders.pop() {
-        let Ok(entries) = std::fs::read_dir(&folder) else {
+    while let Some((dir, depth)) = folders.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
         for entry in entries.flatten() {
             if entries_left == 0 {
-                return files;
+                return folder;
             }
             entries_left -= 1;
             let path = entry.path();
@@ -114,40 +145,121 @@ pub fn read_package(root: &Path) -> BTreeMap<String, String> {
                 if name == "tests" || rules_below && !name.starts_with("tests/") {
                     folders.push((path, depth + 1));
                 }
-            } else if (is_package_file(&name) || is_case_file(&name))
-                && let Some(text) = read_confined(&canonical_root, &path, kind.is_symlink())
-            {
-                files.insert(name, text);
+                continue;
+            }
+            let package_file = is_package_file(&name);
+            if !package_file && !is_case_file(&name) {
+                continue;
+            }
+            match read_confined(&canonical_root, &path, kind.is_symlink()) {
+                Ok(text) => {
+                    folder.files.insert(name, text);
+                }
+                Err(why) if package_file => folder.unread.push(why.unread(name)),
+                Err(_) => {}
             }
         }
     }
-    files
+    folder
+}
+
+/// Why a file was not read.
+enum Refusal {
+    Outside,
+    Dangling,
+    NotRegular(&'static str),
+    TooBig,
+    NotUtf8(usize),
+    Io(std::io::Error),
+}
+
+impl Refusal {
+    /// In the words of `vasrec check`.
+    fn unread(self, name: String) -> Unread {
+        let (code, message, help) = match self {
+            Refusal::Outside => (
+                Code::ReadError,
+                format!(
+                    "`{name}` is a symbolic link that leads outside the package folder; it was not read"
+                ),
+                Some(
+                    "a package may only link to files inside its own folder; copy the file in instead",
+                ),
+            ),
+            Refusal::Dangling => (
+                Code::ReadError,
+                format!("cannot read `{name}`: it is a symbolic link that leads nowhere"),
+                None,
+            ),
+            Refusal::NotRegular(kind) => (
+                Code::ReadError,
+                format!("`{name}` is {kind}, not a regular file; it was not read"),
+                Some("a package holds only regular files"),
+            ),
+            Refusal::TooBig => (
+                Code::ReadError,
+                format!("`{name}` is larger than the limit of {MAX_FILE_BYTES} bytes"),
+                Some("split the rules over several files"),
+            ),
+            Refusal::NotUtf8(valid) => (
+                Code::InvalidUtf8,
+                format!("`{name}` is not valid UTF-8 text (byte {valid})"),
+                Some("save the file as UTF-8"),
+            ),
+            Refusal::Io(error) => (
+                Code::ReadError,
+                format!("cannot read `{name}`: {error}"),
+                None,
+            ),
+        };
+        Unread {
+            name,
+            code,
+            message,
+            help: help.map(str::to_owned),
+        }
+    }
 }
 
 /// One file's text, when it is a regular file inside the package (through
 /// a link or not), at most [`MAX_FILE_BYTES`] long and UTF-8.
-fn read_confined(canonical_root: &Path, path: &Path, link: bool) -> Option<String> {
+fn read_confined(canonical_root: &Path, path: &Path, link: bool) -> Result<String, Refusal> {
     let target = if link {
-        let target = path.canonicalize().ok()?;
-        target.starts_with(canonical_root).then_some(target)?
+        let target = path.canonicalize().map_err(|_| Refusal::Dangling)?;
+        if !target.starts_with(canonical_root) {
+            return Err(Refusal::Outside);
+        }
+        target
     } else {
         path.to_path_buf()
     };
     // Checked before opening: opening a fifo blocks, a device never ends.
-    let checked = std::fs::symlink_metadata(&target).ok()?;
-    if !checked.file_type().is_file() || checked.len() > MAX_FILE_BYTES {
-        return None;
+    let checked = std::fs::symlink_metadata(&target).map_err(Refusal::Io)?;
+    if checked.is_dir() {
+        return Err(Refusal::NotRegular("a folder"));
     }
-    let file = std::fs::File::open(&target).ok()?;
-    if !file.metadata().ok()?.file_type().is_file() {
-        return None;
+    if !checked.file_type().is_file() {
+        return Err(Refusal::NotRegular(
+            "a special file (a fifo, socket or device)",
+        ));
+    }
+    if checked.len() > MAX_FILE_BYTES {
+        return Err(Refusal::TooBig);
+    }
+    let file = std::fs::File::open(&target).map_err(Refusal::Io)?;
+    if !file.metadata().map_err(Refusal::Io)?.file_type().is_file() {
+        return Err(Refusal::NotRegular(
+            "a special file (a fifo, socket or device)",
+        ));
     }
     let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).ok()?;
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(Refusal::Io)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return None;
+        return Err(Refusal::TooBig);
     }
-    String::from_utf8(bytes).ok()
+    String::from_utf8(bytes).map_err(|e| Refusal::NotUtf8(e.utf8_error().valid_up_to()))
 }
 
 #[cfg(test)]
@@ -205,11 +317,33 @@ mod tests {
         symlink(outside.join("secret.vas"), package.join("linked.vas")).unwrap();
         symlink(&outside, package.join("folder")).unwrap();
         symlink(package.join("sub/a.vas"), package.join("inside.vas")).unwrap();
-        let files = read_package(&package);
+        std::fs::write(package.join("gbk.vas"), b"segment \xb8\xdf { when true }\n").unwrap();
+        let folder = read_folder(&package);
         assert_eq!(
-            files.keys().map(String::as_str).collect::<Vec<_>>(),
+            folder.files.keys().map(String::as_str).collect::<Vec<_>>(),
             ["catalog.yaml", "inside.vas", "sub/a.vas"]
         );
-        assert!(files.values().all(|text| !text.contains("secret")));
+        assert!(folder.files.values().all(|text| !text.contains("secret")));
+        let mut unread: Vec<(&str, Code, &str)> = folder
+            .unread
+            .iter()
+            .map(|u| (u.name.as_str(), u.code, u.message.as_str()))
+            .collect();
+        unread.sort();
+        assert_eq!(
+            unread,
+            [
+                (
+                    "gbk.vas",
+                    Code::InvalidUtf8,
+                    "`gbk.vas` is not valid UTF-8 text (byte 8)"
+                ),
+                (
+                    "linked.vas",
+                    Code::ReadError,
+                    "`linked.vas` is a symbolic link that leads outside the package folder; it was not read"
+                ),
+            ]
+        );
     }
 }

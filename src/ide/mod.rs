@@ -91,6 +91,17 @@ impl Analysis {
     pub fn new<N: Into<String>, T: Into<String>>(
         files: impl IntoIterator<Item = (N, T)>,
     ) -> Analysis {
+        Analysis::with_unread(files, &[])
+    }
+
+    /// [`Analysis::new`], with the package files that could not be read
+    /// from the folder ([`files::read_folder`]) reported as `vasrec check`
+    /// reports them; one that is among `files` (an editor's buffer) was
+    /// read after all, and is not reported.
+    pub fn with_unread<N: Into<String>, T: Into<String>>(
+        files: impl IntoIterator<Item = (N, T)>,
+        unread: &[files::Unread],
+    ) -> Analysis {
         let mut files: Vec<(String, SourceFile)> = files
             .into_iter()
             .map(|(name, text)| {
@@ -116,6 +127,15 @@ impl Analysis {
             .unwrap_or_default();
         let index = Index::build(&kept, CATALOG_FILE, &limits);
         let mut diagnostics = check::check(&kept);
+        let unread: Vec<&files::Unread> = unread
+            .iter()
+            .filter(|u| files.iter().all(|(name, _)| *name != u.name))
+            .collect();
+        if unread.iter().any(|u| u.name == CATALOG_FILE) {
+            // Not "the catalog is empty" too: it was not read.
+            diagnostics.retain(|d| d.file != CATALOG_FILE);
+        }
+        diagnostics.extend(unread.into_iter().map(check::unread));
         diagnostics.extend(too_big.iter().map(|(name, _)| check::too_big(name)));
         diagnostics.sort_by(|a, b| (&a.file, a.range.start).cmp(&(&b.file, b.range.start)));
         let lines = files
