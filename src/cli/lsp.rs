@@ -27,7 +27,7 @@ use vasrec::ide::{self, Analysis, LineIndex};
 
 /// How long the server waits after the last edit before checking again.
 /// Edits that come in a burst (typing, a paste sent as many changes) are
-/// checked once. A check of the bundled package takes about 3 ms
+/// checked once. A check of the bundled package takes about 6 ms
 /// (`cargo bench --bench ide`), so diagnostics come back about 30 ms after
 /// the last keystroke, inside the 50 ms the issue asks for.
 const DEBOUNCE: Duration = Duration::from_millis(25);

@@ -74,7 +74,11 @@ fn declaration(
             out.push_str(&condition(file, s.when.as_ref(), text_of));
         }
         Item::Profile(p) => {
-            let _ = writeln!(out, "**profile** `{name}`\n");
+            let _ = write!(out, "**profile** `{name}`");
+            if let Some(label) = index.definition(kind, name).and_then(|s| s.detail.as_ref()) {
+                let _ = write!(out, " — {label}");
+            }
+            out.push_str("\n\n");
             out.push_str(&condition(file, p.when.as_ref(), text_of));
         }
         Item::Rule(r) => {

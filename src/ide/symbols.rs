@@ -72,7 +72,7 @@ impl Index {
                 let id = FileId(crate::base::index::dense_u32(i));
                 let parsed = syntax::parse_file(id, source, limits);
                 for item in parsed.items {
-                    index.add_item(name, &item);
+                    index.add_item(name, &source.text, &item);
                     index.items.push((name.to_string(), item));
                 }
             }
@@ -129,7 +129,7 @@ impl Index {
         }
     }
 
-    fn add_item(&mut self, file: &str, item: &Item) {
+    fn add_item(&mut self, file: &str, text: &str, item: &Item) {
         let mut add = |kind, name: &syntax::ast::Name, definition| {
             self.occurrences.push(Occurrence {
                 kind,
@@ -157,7 +157,9 @@ impl Index {
             }
             Item::Profile(p) => {
                 add(SymbolKind::Profile, &p.name, true);
-                (SymbolKind::Profile, &p.name, p.span, None, vec![&p.when])
+                // The syntax tree keeps no profile label: read it from the text.
+                let label = label_after(text, p.name.span.end as usize);
+                (SymbolKind::Profile, &p.name, p.span, label, vec![&p.when])
             }
             Item::Rule(r) => {
                 add(SymbolKind::Rule, &r.name, true);
@@ -246,6 +248,21 @@ impl Index {
     }
 }
 
+/// The label written after a declaration's name (`profile a "重视个性化" {`).
+fn label_after(text: &str, name_end: usize) -> Option<String> {
+    let rest = text.get(name_end..)?.trim_start().strip_prefix('"')?;
+    let mut escaped = false;
+    for (i, c) in rest.char_indices() {
+        match c {
+            '"' if !escaped => return Some(rest[..i].to_string()),
+            '\\' => escaped = !escaped,
+            '\n' => return None,
+            _ => escaped = false,
+        }
+    }
+    None
+}
+
 /// The names a rhai script may read the customer by: each identifier
 /// outside strings and comments, as an attribute (a local variable or a
 /// word of rhai is one too, but names nothing declared), and `pref.x` as a
@@ -317,6 +334,15 @@ fn script_names(text: &str) -> Vec<(SymbolKind, Range<usize>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_label_is_the_text_in_quotes_after_the_name() {
+        let text = "profile a \"重视 \\\"个性化\\\"\" { when x }\nprofile b { when \"y\" }";
+        assert_eq!(label_after(text, 9).as_deref(), Some("重视 \\\"个性化\\\""));
+        let b = text.find("b {").unwrap() + 1;
+        assert_eq!(label_after(text, b), None);
+        assert_eq!(label_after(text, 999), None);
+    }
 
     #[test]
     fn scripts_read_attributes_and_preferences_by_name() {

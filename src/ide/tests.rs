@@ -100,7 +100,10 @@ fn hovers_say_what_a_name_is() {
     let preference = hover("price, 0.5");
     assert!(preference.contains("pref.price"), "{preference}");
     let profile = hover("personal_touch");
-    assert!(profile.contains("**profile**"), "{profile}");
+    assert!(
+        profile.contains("**profile** `personal_touch` — 重视个性化"),
+        "{profile}"
+    );
     assert!(profile.contains("when "), "{profile}");
 }
 
