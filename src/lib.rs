@@ -134,6 +134,14 @@ pub mod render {
     pub use crate::base::render::{JsonDiagnostic, printable, render, render_all, to_json};
 }
 
+/// Rule files in one canonical layout, as `vasrec fmt` writes them: the
+/// same tokens and comments, so reviews show what changed, not who indented.
+pub mod layout {
+    pub use crate::lang::layout::{
+        FormatError, MAX_WIDTH, catalog_limits, format_file, format_source,
+    };
+}
+
 /// The catalog as written in `catalog.yaml`: services, customer schema,
 /// satisfaction section, limits.
 pub mod catalog {
@@ -195,8 +203,9 @@ pub mod diff {
 /// One customer's result explained: segments, rules, conflicts, offers.
 pub mod trace {
     pub use crate::analysis::trace::{
-        DerivedTerm, ExplainedOffer, Explanation, Failure, RuleStatus, RuleTrace, SeenValue,
-        SegmentStatus, SegmentTrace, evaluate_reference, explain, explain_allocated,
+        DerivedTerm, ExplainedOffer, Explanation, Failure, NotGiven, RuleStatus, RuleTrace,
+        SeenValue, SegmentStatus, SegmentTrace, SlotHolder, evaluate_reference, explain,
+        explain_allocated,
     };
 }
 

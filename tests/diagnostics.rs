@@ -111,3 +111,17 @@ customer:
     assert!(rendered.contains("effects: { speed: 3 }"), "{rendered}");
     assert!(rendered.contains("rules.vas:2:40"), "{rendered}");
 }
+
+/// A NUL byte in the catalog is reported where it is, not at 1:1.
+#[test]
+fn a_nul_byte_in_the_catalog_is_placed_where_it_is() {
+    let catalog = "package: test\nservices:\n  - { id: a\0b, name: x }\n";
+    let error = Engine::from_sources(catalog, &[("rules.vas", "")]).unwrap_err();
+    let json = vasrec::render::to_json(&error.diagnostics, &error.sources);
+    let first = serde_json::to_value(&json[0]).unwrap();
+    assert_eq!(
+        (first["line"].as_u64(), first["column"].as_u64()),
+        (Some(3), Some(12)),
+        "{first}"
+    );
+}

@@ -209,3 +209,42 @@ fn diff_against_a_git_revision_leaves_the_working_tree_alone() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("at git revision `no-such-rev`"));
 }
+
+/// The diff text reads in a terminal of 100 columns: a changed service shows
+/// the keys that changed, a changed rule the words, and it says what to run next.
+#[test]
+fn diff_text_fits_100_columns_and_shows_only_what_changed() {
+    let out = vasrec(&[
+        "diff",
+        "--base",
+        "rules",
+        "--rules",
+        V2,
+        "--customers",
+        "rules/customers.csv",
+    ]);
+    let text = stdout(&out);
+    let columns = |line: &str| -> usize {
+        line.chars()
+            .map(|c| {
+                if ('\u{2E80}'..='\u{FFE6}').contains(&c) {
+                    2
+                } else {
+                    1
+                }
+            })
+            .sum()
+    };
+    let wide: Vec<&str> = text.lines().filter(|l| columns(l) > 100).collect();
+    assert!(wide.is_empty(), "lines wider than 100 columns: {wide:#?}");
+    for expected in [
+        "  ~ service dedicated_account_manager\n      cost: 40.0 -> 30.0\n",
+        "      before: … dedicated_account_manager gain derived priority 10 …\n",
+        "      after:  … dedicated_account_manager gain 1.5 + 3.8 * pref.personalization priority 10 …\n",
+        "  home_installation          segment, profile 424 -> 517\n",
+        "Next steps",
+        "vasrec explain --customer S000001-AMBGQ --rules DIR",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+    }
+}

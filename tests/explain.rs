@@ -4,7 +4,7 @@ mod common;
 
 use common::{golden, root, vasrec};
 use vasrec::Engine;
-use vasrec::trace::{RuleStatus, SegmentStatus};
+use vasrec::trace::{RuleStatus, SegmentStatus, SlotHolder};
 
 #[test]
 fn explain_a_sample_customer_as_text_and_json() {
@@ -71,6 +71,102 @@ fn explain_an_inline_customer() {
         .find(|s| s["segment"] == "at_risk")
         .unwrap();
     assert_eq!(at_risk["status"]["kind"], "member");
+}
+
+/// The README's own example leaves out `MonthlyCharges`, which the catalog
+/// marks required: a hand-typed customer is not a row of a file, so explain
+/// answers, treating it as missing, and says which values were left out.
+#[test]
+fn an_inline_customer_without_a_required_value_is_explained_and_told_so() {
+    let json = r#"{"customerID": "X-1", "tenure": 3, "InternetService": "Fiber optic"}"#;
+    let out = vasrec(&["explain", "--json", json]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(
+            "Not given (required in a customer file, missing here): MonthlyCharges (monthly_charges)\n"
+        ),
+        "{stdout}"
+    );
+    let out = vasrec(&["explain", "--json", json, "--format", "json"]);
+    let trace: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        trace["not_given"],
+        serde_json::json!([{"attribute": "monthly_charges", "column": "MonthlyCharges"}])
+    );
+
+    // Given, but empty: that is still the error a file row gets.
+    let json = r#"{"customerID": "X-1", "tenure": 3, "MonthlyCharges": ""}"#;
+    let out = vasrec(&["explain", "--json", json]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: --json: `MonthlyCharges` (attribute `monthly_charges`): a value is required but the field is empty\n"
+    );
+}
+
+/// S000002 wanted the dedicated account manager, but its capacity went to
+/// customers with a higher gain; the slot it had taken stays empty, and the
+/// offers max_offers cut say so instead of a bare "cut by max_offers".
+#[test]
+fn a_capacity_loss_says_who_got_the_service_and_what_became_of_the_slot() {
+    let out = vasrec(&["explain", "--customer", "S000002-WZIRA", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let trace: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rule = |name: &str| {
+        trace["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["rule"] == name)
+            .unwrap()
+            .clone()
+    };
+    let manager = rule("vip_manager");
+    assert_eq!(manager["status"]["kind"], "cut_by_capacity");
+    assert_eq!(manager["status"]["capacity"], 200);
+    let wanted = manager["status"]["wanted"].as_u64().unwrap();
+    assert!(wanted > 200, "{manager}");
+    let cutoff = manager["status"]["cutoff_gain"].as_f64().unwrap();
+    assert!(cutoff > manager["gain"].as_f64().unwrap(), "{manager}");
+
+    let support = rule("fiber_priority_support");
+    assert_eq!(support["status"]["kind"], "cut_by_max_offers");
+    assert_eq!(support["status"]["max_offers"], 3);
+    let holders = support["status"]["taken_by"].as_array().unwrap();
+    let summary: Vec<(&str, bool)> = holders
+        .iter()
+        .map(|h| {
+            (
+                h["service"].as_str().unwrap(),
+                h["withdrawn_for_capacity"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("dedicated_account_manager", true),
+            ("device_protection_plus", false),
+            ("loyalty_membership", false),
+        ]
+    );
+
+    let out = vasrec(&["explain", "--customer", "S000002-WZIRA"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    for expected in [
+        format!("      capacity 200, wanted by {wanted} customers: the 200 with the highest expected gain got it; the last got it at gain {cutoff:.2}, this customer's is 5.96\n"),
+        "      slots taken by: dedicated_account_manager 5.96 (then withdrawn for capacity; its slot stays empty), device_protection_plus 4.87, loyalty_membership 4.00\n".to_string(),
+        "  withdrawn: dedicated_account_manager (gain 5.96, rule vip_manager): its capacity went to customers with a higher gain\n".to_string(),
+        "  its slot stays empty (capacity does not replace a lost offer); max_offers had cut: priority_support 3.04, remote_diagnostics 1.50\n".to_string(),
+    ] {
+        assert!(text.contains(&expected), "missing {expected:?} in\n{text}");
+    }
 }
 
 #[test]
@@ -203,7 +299,23 @@ fn every_decision_is_explained() {
     assert_eq!(e.offers.len(), 2);
     assert_eq!(
         e.rules.iter().find(|r| r.rule == "general").unwrap().status,
-        RuleStatus::CutByMaxOffers
+        RuleStatus::CutByMaxOffers {
+            max_offers: 2,
+            taken_by: vec![
+                SlotHolder {
+                    service: "b".into(),
+                    rule: "high".into(),
+                    gain: 4.0,
+                    withdrawn_for_capacity: false
+                },
+                SlotHolder {
+                    service: "c".into(),
+                    rule: "first".into(),
+                    gain: 3.0,
+                    withdrawn_for_capacity: false
+                },
+            ]
+        }
     );
 }
 

@@ -113,9 +113,64 @@ fn funnel_table_leaves_out_stages_the_package_does_not_use() {
     let text = String::from_utf8_lossy(&out.stdout);
     let header = text
         .lines()
-        .skip_while(|l| !l.starts_with("Funnel by service"))
+        .skip_while(|l| !l.starts_with("Services: customers left at each stage"))
         .nth(1)
         .unwrap();
     assert!(header.contains("budget") && header.contains("group"));
     assert!(!header.contains("capacity"), "{header}");
+}
+
+/// How many terminal columns a line takes: CJK characters take two.
+pub fn columns(line: &str) -> usize {
+    line.chars()
+        .map(|c| match c as u32 {
+            0x1100..=0x115F
+            | 0x2E80..=0x303E
+            | 0x3041..=0x33FF
+            | 0x3400..=0x4DBF
+            | 0x4E00..=0x9FFF
+            | 0xA000..=0xA4CF
+            | 0xAC00..=0xD7A3
+            | 0xF900..=0xFAFF
+            | 0xFE30..=0xFE4F
+            | 0xFF00..=0xFF60
+            | 0xFFE0..=0xFFE6 => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+/// The table report of the bundled package reads in a terminal of 100
+/// columns, explains its column words, and says what to run next.
+#[test]
+fn dry_run_table_fits_100_columns_explains_itself_and_suggests_next_steps() {
+    let out = vasrec(&["dry-run"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let wide: Vec<&str> = text.lines().filter(|l| columns(l) > 100).collect();
+    assert!(wide.is_empty(), "lines wider than 100 columns: {wide:#?}");
+    let lines = text.lines().count();
+    assert!(lines <= 130, "{lines} lines (it was 164)");
+    for expected in [
+        // A legend under the tables whose words need one.
+        "lost at: the check that stopped the most customers",
+        "allowed: no suppress rule blocks it",
+        "shortfall: how far their value is from the number compared",
+        // Next steps, with a customer of this run: the first who lost an
+        // offer to capacity.
+        "Next steps (with this run's --rules and --customers)\n",
+        "  vasrec explain --customer S000002-WZIRA         why this customer lost an offer to capacity\n",
+        "  vasrec dry-run --format html --out report.html",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+    }
+    // What the table leaves out is in the JSON.
+    let out = vasrec(&["dry-run", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["explain_example"],
+        serde_json::json!({"customer_id": "S000002-WZIRA", "why": "capacity_loss"})
+    );
+    assert_eq!(report["services"][0]["name"], "优先技术支持");
+    assert!(report["funnel"]["rules"][0]["path"].is_array());
 }

@@ -291,7 +291,7 @@ fn dry_run_page_shows_the_json_reports_numbers() {
     }
     // The graph: a node per segment, an edge per parent.
     let segments = json["segments"].as_array().unwrap();
-    assert_eq!(html.matches("<g class=\"node\"").count(), segments.len());
+    assert_eq!(html.matches("<g class=\"node").count(), segments.len());
     let edges: usize = segments
         .iter()
         .map(|s| s["parents"].as_array().unwrap().len())
@@ -482,6 +482,99 @@ fn check_in_browser(
     }
 }
 
+/// A script, added to a copy of a page only (the page itself has none),
+/// that measures the laid-out page and writes what it found into the DOM:
+/// `overflow` lines for the body or a scrolling box wider than its room,
+/// `contrast` lines with the contrast of each kind of bar, line and box
+/// against white and against the striped rows (WCAG 2.1 1.4.11 asks 3:1).
+const MEASURE: &str = r#"<script>
+window.addEventListener('load', () => {
+  const out = [];
+  const de = document.documentElement;
+  if (de.scrollWidth > de.clientWidth) out.push('overflow body ' + de.scrollWidth + ' px in ' + de.clientWidth);
+  for (const el of document.querySelectorAll('.scroll')) {
+    if (el.scrollWidth > el.clientWidth + 1) {
+      const id = el.closest('section') ? el.closest('section').id : '';
+      out.push('overflow ' + id + ' ' + el.scrollWidth + ' px in ' + el.clientWidth);
+    }
+  }
+  const rgb = (text) => (text.match(/rgba?\(([^)]*)\)/) || ['', '255,255,255'])[1].split(',').map(Number);
+  const lum = (c) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
+  };
+  const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
+  const backgrounds = [[255, 255, 255], [0xf6, 0xf8, 0xfa], [0xfa, 0xfb, 0xfc]];
+  const seen = new Set();
+  const check = (what, colour) => {
+    if (seen.has(what)) return;
+    seen.add(what);
+    const worst = Math.min(...backgrounds.map((b) => ratio(rgb(colour), b)));
+    out.push('contrast ' + what + ' ' + worst.toFixed(2));
+  };
+  for (const el of document.querySelectorAll('td.bar-cell')) check('td.bar-cell', getComputedStyle(el).backgroundImage);
+  for (const sel of ['rect.bar-offers', 'rect.bar-gain', 'rect.bar-cost', 'rect.gain', 'rect.loss', 'rect.median-bar', '.whisker']) {
+    for (const el of document.querySelectorAll(sel)) {
+      const style = getComputedStyle(el);
+      check(sel, sel === '.whisker' ? style.stroke : style.fill);
+    }
+  }
+  for (const el of document.querySelectorAll('.edges path')) check('.edges path', getComputedStyle(el).stroke);
+  for (const el of document.querySelectorAll('.node .box')) check('.node .box (border)', getComputedStyle(el).stroke);
+  const pre = document.createElement('pre');
+  pre.id = 'measure';
+  pre.textContent = out.join('\n');
+  document.body.appendChild(pre);
+});
+</script>"#;
+
+/// Lays a page out in a window 1280 pixels wide: the body and every
+/// scrolling box (the funnel table's, the graph's) must fit, and every
+/// kind of bar, line and box border must have 3:1 contrast with the page.
+fn check_layout(browser: &Path, name: &str, html: &str) -> Vec<String> {
+    let dir = output_dir();
+    let page = dir.join(format!("{name}.measure.html"));
+    std::fs::write(&page, html.replace("</body>", &format!("{MEASURE}</body>"))).unwrap();
+    let dom = dir.join(format!("{name}.measure.dom.html"));
+    let log = dir.join(format!("{name}.measure.chromium.log"));
+    chromium(
+        browser,
+        &page,
+        &["--window-size=1280,4200".into(), "--dump-dom".into()],
+        Some(&dom),
+        &log,
+    );
+    let text = std::fs::read_to_string(&dom).unwrap();
+    let found = text
+        .split("<pre id=\"measure\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</pre>").next())
+        .unwrap_or_else(|| {
+            panic!(
+                "{name}: the measuring script did not run (see {})",
+                log.display()
+            )
+        });
+    let lines: Vec<String> = found.lines().map(str::to_string).collect();
+    let overflow: Vec<&String> = lines.iter().filter(|l| l.starts_with("overflow")).collect();
+    assert!(overflow.is_empty(), "{name} at 1280 px: {overflow:?}");
+    let faint: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.starts_with("contrast"))
+        .filter(|l| {
+            l.rsplit(' ')
+                .next()
+                .and_then(|r| r.parse::<f64>().ok())
+                .is_none_or(|r| r < 3.0)
+        })
+        .collect();
+    assert!(
+        faint.is_empty(),
+        "{name}: graphics under 3:1 contrast: {faint:?}"
+    );
+    lines
+}
+
 #[test]
 fn pages_open_in_a_browser_without_errors() {
     let Some(browser) = browser() else {
@@ -494,14 +587,30 @@ fn pages_open_in_a_browser_without_errors() {
     };
     let json = report(&["dry-run"]);
     let names = chinese_names(&json);
+    let dry_run = page(&["dry-run"]);
     check_in_browser(
         &browser,
         "dry-run",
-        &page(&["dry-run"]),
+        &dry_run,
         &dry_run_numbers(&json),
         &names,
     );
+    let measured = check_layout(&browser, "dry-run", &dry_run);
+    for kind in [
+        "td.bar-cell",
+        ".edges path",
+        "rect.bar-cost",
+        "rect.median-bar",
+    ] {
+        assert!(
+            measured
+                .iter()
+                .any(|l| l.starts_with(&format!("contrast {kind} "))),
+            "{kind} was not measured: {measured:?}"
+        );
+    }
     let json = report(&DIFF);
+    check_layout(&browser, "diff", &page(&DIFF));
     check_in_browser(
         &browser,
         "diff",

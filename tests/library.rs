@@ -364,10 +364,16 @@ fn evaluate_json_errors_say_which_step_failed() {
         "{shown}"
     );
 
-    let missing = engine
+    // A required value left out is read as missing and listed; given
+    // empty, it is an error.
+    let partial = engine
         .evaluate_json(&json!({"customerID": "C-1"}))
-        .expect_err("tenure is required");
-    assert_eq!(missing.kind(), "customer");
+        .expect("a required value left out is a missing value");
+    assert_eq!(partial["not_given"], json!(["tenure"]));
+    let empty = engine
+        .evaluate_json(&json!({"customerID": "C-1", "tenure": null}))
+        .expect_err("a required value given empty");
+    assert_eq!(empty.kind(), "customer");
 
     // 1 / tenure_months for a customer of 0 months is not a finite gain.
     let failed = engine

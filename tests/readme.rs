@@ -46,6 +46,10 @@ const NOT_RUN: &[(&str, &str)] = &[
     ),
     ("cargo test", "set-up: the test suite itself"),
     ("cargo install --path .", "set-up: installs vasrec"),
+    (
+        "cd editors/vscode && npm ci && npm run package",
+        "set-up: packages the VS Code extension; .ci/run runs it",
+    ),
     ("cargo bench", "performance: minutes of measurement"),
     (
         "cargo run --release --example",

@@ -338,3 +338,92 @@ fn real_telco_customers_all_get_a_record() {
     assert_eq!(stdout.lines().count(), 7043);
     assert!(stdout.starts_with("{\"schema_version\":1,\"customer_id\":\"7590-VHVEG\",\"line\":2,"));
 }
+
+/// A JSON Lines row without a required key is told apart from one whose
+/// value is empty: what to fix differs (add the key, or fill the value).
+#[test]
+fn a_required_key_left_out_is_not_given_not_empty() {
+    let dir = TempDir::new("score-not-given");
+    let file = dir.path().join("rows.jsonl");
+    std::fs::write(
+        &file,
+        concat!(
+            r#"{"customerID": "A", "tenure": 3, "MonthlyCharges": 70}"#,
+            "\n",
+            r#"{"customerID": "B", "tenure": 3}"#,
+            "\n",
+            r#"{"customerID": "C", "tenure": 3, "MonthlyCharges": null}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let target = dir.path().join("out.jsonl");
+    let out = vasrec(&[
+        "score",
+        "--customers",
+        file.to_str().unwrap(),
+        "--on-error",
+        "report",
+        "--out",
+        target.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let rejects_path = format!("{}.rejects.csv", target.display());
+    let mut rejects = csv::Reader::from_path(&rejects_path).unwrap();
+    let rejected: Vec<csv::StringRecord> = rejects.records().map(Result::unwrap).collect();
+    let reasons: Vec<&str> = rejected
+        .iter()
+        .map(|r| r.get(1).unwrap().split_once(": ").unwrap().1)
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "`MonthlyCharges` (attribute `monthly_charges`): a value is required but was not given (add `MonthlyCharges` to the customer)",
+            "`MonthlyCharges` (attribute `monthly_charges`): a value is required but the field is empty",
+        ]
+    );
+}
+
+/// No number in the records carries the noise of binary arithmetic
+/// (`"recommendation":1.7531999999999999`): at most 15 significant digits.
+#[test]
+fn numbers_in_the_records_have_no_float_noise() {
+    for format in ["jsonl", "csv"] {
+        let out = vasrec(&["score", "--format", format]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let noisy = noisy_numbers(&text(&out.stdout));
+        assert!(
+            noisy.is_empty(),
+            "{format}: {:?}",
+            &noisy[..noisy.len().min(5)]
+        );
+    }
+}
+
+/// The decimal numbers of `text` with more than 15 significant digits.
+pub fn noisy_numbers(text: &str) -> Vec<String> {
+    let mut noisy = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let starts = bytes[i].is_ascii_digit() && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric());
+        if !starts {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
+            i += 1;
+        }
+        let number = &text[start..i];
+        let significant = number
+            .trim_start_matches(['0', '.'])
+            .chars()
+            .filter(char::is_ascii_digit)
+            .count();
+        if number.contains('.') && significant > 15 {
+            noisy.push(number.to_string());
+        }
+    }
+    noisy
+}

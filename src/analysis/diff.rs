@@ -180,16 +180,22 @@ pub struct BeforeAfter {
     /// Offers after.
     pub offers_after: u64,
     /// Expected gain before.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub gain_before: f64,
     /// Expected gain after.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub gain_after: f64,
     /// Change in expected gain.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub gain_delta: f64,
     /// Cost before.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub cost_before: f64,
     /// Cost after.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub cost_after: f64,
     /// Change in cost.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub cost_delta: f64,
 }
 

@@ -13,7 +13,6 @@
 //! budget), and capacity comes last because it is decided over the whole
 //! population.
 
-use crate::base::table::{Table, count};
 use crate::engine::Engine;
 use crate::engine::arbitrate::Verdict;
 use crate::engine::eval::{Evaluator, Fate};
@@ -258,57 +257,6 @@ impl FunnelTally {
     }
 }
 
-impl Funnel {
-    /// The funnel as text tables: one per service, one per offer rule.
-    /// Stages the package does not use are left out.
-    pub(crate) fn to_table(&self) -> String {
-        let shown = shown_stages(&self.unused_stages);
-        let mut header = vec!["service"];
-        header.extend(shown.iter().map(|&i| heading(SERVICE_STAGES[i])));
-        header.push("most lost at");
-        let mut right = vec![false];
-        right.extend(shown.iter().map(|_| true));
-        right.push(false);
-        let mut table = Table::new(&header, &right);
-        for s in &self.services {
-            let mut row = vec![s.service.clone()];
-            row.extend(shown.iter().map(|&i| {
-                s.stages
-                    .get(i)
-                    .map_or(String::new(), |c| count(c.customers))
-            }));
-            row.push(loss_text(s.biggest_loss));
-            table.row(row);
-        }
-        let mut out = String::from(
-            "\nFunnel by service (customers passing each stage, in the engine's order)\n",
-        );
-        out.push_str(&table.render());
-
-        let mut table = Table::new(&RULE_COLUMNS, &RULE_COLUMNS_RIGHT);
-        let at = |r: &RuleFunnel, stage: usize| r.stages.get(stage).map_or(0, |c| c.customers);
-        for r in &self.rules {
-            let path: Vec<String> = r
-                .path
-                .iter()
-                .map(|l| format!("{} {}", l.segment, count(l.customers)))
-                .collect();
-            table.row(vec![
-                r.rule.clone(),
-                path.join(" > "),
-                count(at(r, IN_PROFILE)),
-                count(at(r, CONDITION)),
-                count(at(r, WON)),
-                count(r.offered),
-                loss_text(r.biggest_loss),
-            ]);
-        }
-        out.push_str("\nFunnel by rule\n");
-        out.push_str(&table.render());
-        out
-    }
-}
-
 /// The columns of the rule funnel's table, and which are numbers.
 pub(crate) const RULE_COLUMNS: [&str; 7] = [
     "rule",
@@ -331,13 +279,15 @@ pub(crate) fn shown_stages(unused: &[&str]) -> Vec<usize> {
         .collect()
 }
 
+/// A stage's words as a column heading: short, and the same in every
+/// report (dry-run, diff, HTML).
 pub(crate) fn heading(stage: &str) -> &'static str {
     match stage {
-        "in_segment" => "in segment",
+        "in_segment" => "segment",
         "in_profile" => "profile",
-        "condition" => "condition",
+        "condition" => "fired",
         "won" => "won",
-        "not_suppressed" => "not suppressed",
+        "not_suppressed" => "allowed",
         "gain_known" => "gain known",
         "max_offers" => "max_offers",
         "channel_fit" => "channel",
@@ -348,10 +298,48 @@ pub(crate) fn heading(stage: &str) -> &'static str {
     }
 }
 
-fn loss_text(loss: Option<Loss>) -> String {
-    loss.map_or("-".to_string(), |l| {
-        format!("{} (-{})", heading(l.stage), count(l.customers))
+/// What a stage's heading means, for the legend under a table.
+pub(crate) fn meaning(stage: &str) -> Option<&'static str> {
+    Some(match stage {
+        "in_segment" => "segment: in a segment of its rules",
+        "in_profile" => "profile: and a rule's profile holds",
+        "condition" => "fired: and a rule's condition",
+        "not_suppressed" => "allowed: no suppress rule blocks it",
+        "gain_known" => "gain known: its gain could be computed",
+        "max_offers" => "max_offers: within the best max_offers",
+        "channel_fit" => "channel: fits the customer's channel",
+        "exclusive_group" => "group: no better offer of its group",
+        "budget" => "budget: within the budget",
+        "capacity" => "capacity: given one of its limited slots",
+        _ => return None,
     })
+}
+
+/// The legend of a funnel table with these stages, one sentence.
+pub(crate) fn legend(shown: &[usize]) -> String {
+    let parts: Vec<&str> = shown
+        .iter()
+        .filter_map(|&i| meaning(SERVICE_STAGES[i]))
+        .collect();
+    parts.join("; ")
+}
+
+/// The check that stops the customers lost at a stage, for "most lost at".
+pub(crate) fn stopped_by(stage: &str) -> &'static str {
+    match stage {
+        "in_segment" => "segment",
+        "in_profile" => "profile",
+        "condition" => "condition",
+        "won" => "other rule",
+        "not_suppressed" => "suppressed",
+        "gain_known" => "gain unknown",
+        "max_offers" => "max_offers",
+        "channel_fit" => "channel",
+        "exclusive_group" => "group",
+        "budget" => "budget",
+        "capacity" => "capacity",
+        _ => "?",
+    }
 }
 
 /// The stage that lost the most customers, and how many.

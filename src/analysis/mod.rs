@@ -8,4 +8,5 @@ pub mod diff;
 pub mod funnel;
 pub mod report;
 pub mod testing;
+mod tidy;
 pub mod trace;

@@ -65,6 +65,10 @@ pub struct Tally {
     eval_errors_by_source: std::collections::BTreeMap<String, u64>,
     examples: Vec<RowError>,
     costs: Vec<f64>,
+    /// The first customer (in input order) with an id who lost an offer to
+    /// capacity, who got no offer, and who got offers: whom the report
+    /// suggests to `explain`.
+    explain_examples: [Option<String>; 3],
 }
 
 impl Tally {
@@ -102,6 +106,7 @@ impl Tally {
             eval_errors_by_source: std::collections::BTreeMap::new(),
             examples: Vec::new(),
             costs: engine.catalog().services.iter().map(|s| s.cost).collect(),
+            explain_examples: [None, None, None],
         }
     }
 
@@ -167,7 +172,17 @@ impl Tally {
             bump(&mut self.service_blocked, service.index());
         }
         self.funnel.add(outcome.evaluator);
-        self.count_capacity_losses(outcome.evaluator.dropped());
+        let lost_to_capacity = self.count_capacity_losses(outcome.evaluator.dropped());
+        let kind = if lost_to_capacity {
+            0
+        } else if offers.is_empty() {
+            1
+        } else {
+            2
+        };
+        if let Some(example @ None) = self.explain_examples.get_mut(kind) {
+            *example = outcome.evaluator.engine().customer_id(outcome.customer);
+        }
         if let Some(points) = outcome.evaluator.dimension_points(outcome.customer) {
             for (tally, (perception, closed)) in self.dimensions.iter_mut().zip(points) {
                 if let Some(p) = perception {
@@ -230,6 +245,12 @@ impl Tally {
                 *entry.1.entry(value).or_insert(0) += n;
             }
         }
+        // This chunk comes first in the input: its examples stay.
+        for (mine, theirs) in self.explain_examples.iter_mut().zip(other.explain_examples) {
+            if mine.is_none() {
+                *mine = theirs;
+            }
+        }
         let room = ERROR_EXAMPLES.saturating_sub(self.examples.len());
         self.examples.extend(other.examples.into_iter().take(room));
     }
@@ -263,7 +284,7 @@ impl Tally {
     /// A customer whose offers capacity cut: the gain lost, and at most what
     /// the best candidates cut by `max_offers` could have given instead (an
     /// upper bound on replacing them: it ignores budget, groups and stacking).
-    fn count_capacity_losses(&mut self, dropped: &[crate::engine::eval::Dropped]) {
+    fn count_capacity_losses(&mut self, dropped: &[crate::engine::eval::Dropped]) -> bool {
         use crate::engine::arbitrate::Verdict;
         use crate::engine::eval::Fate;
         let lost: Vec<f64> = dropped
@@ -272,7 +293,7 @@ impl Tally {
             .map(|d| d.gain)
             .collect();
         if lost.is_empty() {
-            return;
+            return false;
         }
         self.capacity_losers += 1;
         self.capacity_gain_lost += lost.iter().sum::<f64>();
@@ -283,6 +304,7 @@ impl Tally {
             .collect();
         next.sort_by(|a, b| b.total_cmp(a));
         self.capacity_replacement_bound += next.iter().take(lost.len()).sum::<f64>();
+        true
     }
 
     /// Rows that failed (data or evaluation errors).
@@ -371,6 +393,20 @@ pub struct DryRunReport {
     pub evaluation_errors_by_source: Vec<ErrorCount>,
     /// The first rows that failed, in input order.
     pub errors: Vec<String>,
+    /// A customer of this run worth a look with `vasrec explain`, which the
+    /// table suggests as a next step.
+    pub explain_example: Option<ExplainExample>,
+}
+
+/// A customer to explain, and why that one.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExplainExample {
+    /// The customer's id.
+    pub customer_id: String,
+    /// `capacity_loss` (the first customer who lost an offer to capacity),
+    /// `no_offer` (else the first left with nothing) or `offers` (else the
+    /// first with offers).
+    pub why: &'static str,
 }
 
 /// Totals of a dry-run.
@@ -389,12 +425,16 @@ pub struct Totals {
     /// Offers made.
     pub offers: u64,
     /// Sum of expected gains.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub expected_gain: f64,
     /// Mean expected gain per evaluated customer.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub mean_gain_per_customer: f64,
     /// Sum of offer costs.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub cost: f64,
     /// Expected gain per unit of cost (0 when nothing costs anything).
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub gain_per_cost: f64,
 }
 
@@ -404,10 +444,13 @@ pub struct LoyaltyRow {
     /// Outcome name (e.g. `repurchase`).
     pub outcome: String,
     /// Points of the outcome per point of satisfaction gain.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub factor: f64,
     /// Factor times the total expected gain.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub uplift: f64,
     /// Per evaluated customer.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub mean_per_customer: f64,
 }
 
@@ -421,17 +464,22 @@ pub struct DimensionRow {
     /// Display name.
     pub name: String,
     /// Model weight.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub weight: f64,
     /// Customers with a perception score on the dimension.
     pub rated: u64,
     /// Their mean perception before the offers (None when nobody is rated).
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub mean_before: Option<f64>,
     /// Their mean perception with the offers' points added.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub mean_after: Option<f64>,
     /// Mean points the offers close on the dimension, over all evaluated customers.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub mean_points: f64,
     /// Weight times mean points: the dimension's part of the index change
     /// before personalisation by preferences and gaps.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub weighted_points: f64,
 }
 
@@ -457,6 +505,7 @@ pub struct NearMissRow {
     /// For how many of the group it was the only failing part.
     pub customers: u64,
     /// Median distance to the threshold, for `attribute <op> number` parts.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub median_shortfall: Option<f64>,
 }
 
@@ -476,10 +525,13 @@ pub struct SegmentRow {
     /// Offers made by rules for this segment.
     pub offers: u64,
     /// Mean total expected gain of the segment's customers (all their offers).
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub mean_gain: f64,
     /// Median of the same, to 0.01 point.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub median_gain: f64,
     /// 90th percentile of the same, to 0.01 point.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub p90_gain: f64,
 }
 
@@ -493,8 +545,10 @@ pub struct ServiceRow {
     /// Offers made.
     pub offers: u64,
     /// Sum of expected gains.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub expected_gain: f64,
     /// Offers times cost.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub cost: f64,
     /// Times a winning offer was dropped (suppressed, or its gain lacked a value).
     pub blocked: u64,
@@ -683,6 +737,15 @@ impl DryRunReport {
                 counts
             },
             errors: tally.examples.iter().map(ToString::to_string).collect(),
+            explain_example: ["capacity_loss", "no_offer", "offers"]
+                .into_iter()
+                .zip(&tally.explain_examples)
+                .find_map(|(why, id)| {
+                    id.as_ref().map(|id| ExplainExample {
+                        customer_id: id.clone(),
+                        why,
+                    })
+                }),
         }
     }
 }
@@ -735,10 +798,12 @@ pub struct CapacityLosses {
     /// Customers who lost at least one offer to capacity.
     pub customers: u64,
     /// The expected gain of the offers they lost (before stacking).
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub gain_lost: f64,
     /// At most what their next candidates (cut by `max_offers`) could add
     /// if the lost offers were replaced: an upper bound on what a
     /// replacement-aware optimum could recover over this allocation.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub replacement_bound: f64,
 }
 
@@ -768,8 +833,10 @@ pub struct CapacityRow {
     /// Customers who wanted it and did not get it.
     pub unmet: u64,
     /// Expected gain of the offers given out, before stacking.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub allocated_gain: f64,
     /// The same had the first customers in the file been served instead.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub first_come_gain: f64,
 }
 

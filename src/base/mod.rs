@@ -9,3 +9,4 @@ pub mod render;
 pub mod source;
 pub(crate) mod table;
 pub(crate) mod yaml;
+pub(crate) mod yaml_positions;

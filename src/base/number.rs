@@ -19,6 +19,8 @@
 //! customers; [`round4`] and [`ratio`] compute numbers rather than texts:
 //! the figures the reports store.
 
+use std::fmt::Write as _;
+
 /// `n / of`, or 0 when `of` is 0 (a share of nobody is no share).
 pub(crate) fn ratio(n: u64, of: u64) -> f64 {
     if of == 0 { 0.0 } else { n as f64 / of as f64 }
@@ -120,6 +122,45 @@ pub(crate) fn percent(n: u64, of: u64) -> String {
         format!("{:.1}%", 100.0 * n as f64 / of as f64)
     } else {
         "-".into()
+    }
+}
+
+/// The significant digits a number of the records keeps: 15 is as many as
+/// any decimal keeps through an f64 and back, so the noise of binary
+/// arithmetic (`4.5 * 0.36` is `1.6199999999999999`) sits in the 16th
+/// and 17th, and cutting them writes the number a person would (`1.62`).
+pub(crate) const SIGNIFICANT: usize = 15;
+
+/// `v` without the noise of binary arithmetic: the f64 nearest to `v` rounded
+/// to 15 significant digits, so that it prints as `1.62`, not
+/// `1.6199999999999999`. The change is below one part in 10^15, far below
+/// any gain, weight or statistic a report shows; NaN and the infinities stay.
+///
+/// For every number that programs read (score records, and the JSON of the
+/// explain, calibrate, dry-run and diff reports).
+pub(crate) fn without_noise(v: f64) -> f64 {
+    if !v.is_finite() || v == 0.0 {
+        return v;
+    }
+    format!("{v:.prec$e}", prec = SIGNIFICANT - 1)
+        .parse()
+        .unwrap_or(v)
+}
+
+/// Appends `v` as the shortest text that reads back as [`without_noise`]`(v)`.
+/// Most numbers need no rounding (their shortest text has at most 15
+/// significant digits), so they are written once, without the slower round trip.
+pub(crate) fn write_number(out: &mut String, v: f64) {
+    let start = out.len();
+    let _ = write!(out, "{v}");
+    let digits = out[start..]
+        .bytes()
+        .skip_while(|b| matches!(b, b'-' | b'0' | b'.'))
+        .filter(u8::is_ascii_digit)
+        .count();
+    if digits > SIGNIFICANT {
+        out.truncate(start);
+        let _ = write!(out, "{}", without_noise(v));
     }
 }
 

@@ -1,9 +1,6 @@
 //! Plain-text tables whose columns line up, also with Chinese text.
 
 use crate::base::render::display_width;
-// Counts and decimals of cells are written by `base::number`, with the other
-// number texts; `table::count` stays for the code that still imports it here.
-pub(crate) use crate::base::number::count;
 
 /// A table: a header and rows of cells; numbers are right-aligned.
 pub(crate) struct Table {
@@ -60,6 +57,32 @@ impl Table {
         }
         out
     }
+}
+
+/// The width the text is wrapped to: a terminal of 100 columns.
+pub(crate) const WIDTH: usize = 100;
+
+/// Writes `text` after `lead`, wrapped at spaces to [`WIDTH`], the
+/// following lines indented as far as `lead`.
+pub(crate) fn wrapped(out: &mut String, lead: &str, text: &str) {
+    let indent = " ".repeat(display_width(lead));
+    let mut line = lead.to_string();
+    let mut empty = true;
+    for word in text.split(' ') {
+        if !empty && display_width(&line) + 1 + display_width(word) > WIDTH {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line.clone_from(&indent);
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    out.push_str(line.trim_end());
+    out.push('\n');
 }
 
 #[cfg(test)]

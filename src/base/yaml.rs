@@ -158,10 +158,11 @@ fn friendly(raw: &str, what: &str) -> (Code, String, Option<String>) {
             .nth(1)
             .unwrap_or("")
             .replace("one of ", "");
+        let words: Vec<&str> = allowed.split('`').skip(1).step_by(2).collect();
         return (
             Code::Yaml,
             format!("`{got}` is not allowed here; use {allowed}"),
-            None,
+            did_you_mean(got, words.iter().copied()),
         );
     }
     let message = if raw.starts_with("invalid type") {

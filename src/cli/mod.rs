@@ -7,6 +7,7 @@ mod customers;
 mod diff;
 mod dry_run;
 mod explain;
+mod fmt;
 mod git;
 mod init;
 #[cfg(feature = "lsp")]
@@ -78,6 +79,8 @@ enum Command {
     Score(score::Args),
     /// Run the package's YAML test cases; report failures and coverage.
     Test(test::Args),
+    /// Lay out the package's rule files one canonical way (--check for CI).
+    Fmt(fmt::Args),
     /// Fit dimension weights from a survey and compare them with the catalog's.
     Calibrate(calibrate::Args),
     /// Create a small, working, commented rule package to start from.
@@ -126,6 +129,7 @@ pub fn run() -> ExitCode {
         Command::Diff(args) => diff::run(args),
         Command::Calibrate(args) => calibrate::run(args),
         Command::Init(args) => init::run(args),
+        Command::Fmt(args) => fmt::run(args),
         #[cfg(feature = "lsp")]
         Command::Lsp(args) => lsp::run(args),
         Command::Completions { shell } => {

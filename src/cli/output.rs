@@ -82,13 +82,15 @@ impl Pending {
             // As `File::create` would: the umask still applies.
             builder.permissions(std::fs::Permissions::from_mode(0o666));
         }
+        // Created and registered under the lock: a signal handled in
+        // between waits for it, and so finds the file to remove.
+        let mut pending = PENDING.lock().unwrap_or_else(|e| e.into_inner());
         let file = builder.tempfile_in(dir).map_err(cannot)?;
+        let registered = Registered(file.path().to_path_buf());
+        pending.push(registered.0.clone());
+        drop(pending);
         if let Some(permissions) = kept {
             std::fs::set_permissions(file.path(), permissions).map_err(cannot)?;
-        }
-        let registered = Registered(file.path().to_path_buf());
-        if let Ok(mut pending) = PENDING.lock() {
-            pending.push(registered.0.clone());
         }
         Ok(Pending {
             file,
@@ -122,19 +124,17 @@ impl Write for Pending {
 }
 
 fn forget(temp: &Path) {
-    if let Ok(mut pending) = PENDING.lock() {
-        pending.retain(|p| p != temp);
-    }
+    let mut pending = PENDING.lock().unwrap_or_else(|e| e.into_inner());
+    pending.retain(|p| p != temp);
 }
 
 /// Removes the temporary files of unfinished outputs when the run is
 /// interrupted (SIGINT, SIGTERM), then exits as the signal would (130).
 pub(super) fn remove_pending_on_signals() {
     let _ = ctrlc::try_set_handler(|| {
-        if let Ok(pending) = PENDING.lock() {
-            for path in pending.iter() {
-                let _ = std::fs::remove_file(path);
-            }
+        let pending = PENDING.lock().unwrap_or_else(|e| e.into_inner());
+        for path in pending.iter() {
+            let _ = std::fs::remove_file(path);
         }
         std::process::exit(130);
     });

@@ -12,7 +12,7 @@ use crate::engine::program::{Cond, Num, Tri};
 use crate::engine::{CompiledRule, CompiledSegment, Engine, ScriptOwner, SegmentRule, Winner};
 use crate::lang::ir::{CheckedPackage, Gain, RuleId, SegmentId, TypedExpr, TypedKind};
 use crate::lang::syntax::ast::ActionKind;
-use crate::package::catalog::{Catalog, Service};
+use crate::package::catalog::Catalog;
 use crate::package::schema::Schema;
 
 /// A rule's compiled condition and gain and its conflict order, until
@@ -125,7 +125,7 @@ pub(crate) fn compile(
         })
         .collect();
     let (segments, by_order) = lay_out_rules(segments, &rules, code, rules_by_segment);
-    let service_rank = rank_services(&catalog.services);
+    let ranking = crate::engine::rank::Ranking::new(&catalog);
     let compiled_model = model
         .as_ref()
         .map(|m| crate::engine::gain::CompiledModel::new(m, &catalog, &schema));
@@ -144,7 +144,7 @@ pub(crate) fn compile(
         profiles,
         rules,
         by_order,
-        service_rank,
+        ranking,
         model,
         compiled_model,
         arbitration,
@@ -257,14 +257,4 @@ fn script_owners(checked: &CheckedPackage) -> Vec<ScriptOwner> {
     }
     owners.sort_by_key(|(id, _)| *id);
     owners.into_iter().map(|(_, owner)| owner).collect()
-}
-
-fn rank_services(services: &[Service]) -> Vec<u32> {
-    let mut order: Vec<usize> = (0..services.len()).collect();
-    order.sort_by(|&a, &b| services[a].id.cmp(&services[b].id));
-    let mut rank = vec![0u32; services.len()];
-    for (r, i) in order.into_iter().enumerate() {
-        rank[i] = crate::base::index::dense_u32(r);
-    }
-    rank
 }

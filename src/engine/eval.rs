@@ -369,7 +369,7 @@ impl<'e> Evaluator<'e> {
             match gain {
                 Some(gain) if gain.is_finite() => self.offers.push(Offer {
                     service,
-                    gain,
+                    gain: engine.ranking.round(gain),
                     rule: best,
                     segment: rule.segment,
                 }),
@@ -398,19 +398,10 @@ impl<'e> Evaluator<'e> {
             return Err(error);
         }
         let rules = &engine.rules;
-        let rank = &engine.service_rank;
         insertion_sort(&mut self.offers, |a, b| {
-            b.gain
-                .total_cmp(&a.gain)
-                .then_with(|| {
-                    let pa = rules.get(a.rule.index()).map_or(0, |r| r.priority);
-                    let pb = rules.get(b.rule.index()).map_or(0, |r| r.priority);
-                    pb.cmp(&pa)
-                })
-                .then_with(|| {
-                    rank.get(a.service.index())
-                        .cmp(&rank.get(b.service.index()))
-                })
+            engine.ranking.compare(a, b, |o| {
+                rules.get(o.rule.index()).map_or(0, |r| r.priority)
+            })
         });
         let dropped = &mut self.dropped;
         engine.arbitration.select(
@@ -434,6 +425,11 @@ impl<'e> Evaluator<'e> {
         }
         if let Some(model) = &engine.compiled_model {
             model.stack(&mut self.offers, cx.values, &mut self.remaining);
+            if engine.ranking.rounds() {
+                for offer in &mut self.offers {
+                    offer.gain = engine.ranking.round(offer.gain);
+                }
+            }
         }
         Ok(())
     }

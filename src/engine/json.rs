@@ -142,6 +142,12 @@ impl Engine {
     /// ```
     ///
     /// - `customer`: the catalog's `customer.id` attribute as text, or `null`.
+    /// - `not_given`: the input columns of required attributes the object
+    ///   left out, which were read as missing values (the object is a
+    ///   customer typed by a caller, not a row of a file: leaving a required
+    ///   value out asks what such a customer would get); present only when
+    ///   there are any. A required value given empty (`""`, `null`) is an
+    ///   error.
     /// - `offers`: best first, possibly empty. `service` is the id rules
     ///   use, `name` the catalog's display name, `gain` the expected
     ///   satisfaction gain rounded to four decimals, `rule` the rule that
@@ -178,12 +184,19 @@ impl Engine {
     pub fn evaluate_json(&self, customer: &Value) -> Result<Value, JsonError> {
         let customer = self.customer_from_json(customer)?;
         let offers = self.recommend(&customer)?;
-        let mut answer = Map::with_capacity(2);
+        let mut answer = Map::with_capacity(3);
         answer.insert(
             "customer".into(),
             self.customer_id(&customer)
                 .map_or(Value::Null, Value::String),
         );
+        let not_given: Vec<Value> = customer
+            .missing_required(self.schema())
+            .map(|(_, column)| Value::String(column.to_string()))
+            .collect();
+        if !not_given.is_empty() {
+            answer.insert("not_given".into(), Value::Array(not_given));
+        }
         answer.insert(
             "offers".into(),
             offers.iter().map(Recommendation::to_json).collect(),

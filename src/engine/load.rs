@@ -550,20 +550,26 @@ fn read_one(
 }
 
 /// The satisfaction model's errors as diagnostics of the catalog file, each
-/// at the first line that mentions the key at fault.
+/// at the key or value its path names.
 fn model_diagnostics(errors: Vec<ModelError>, file: FileId, text: &str) -> Vec<Diagnostic> {
+    let positions = crate::base::yaml_positions::Positions::of(text);
     errors
         .into_iter()
-        .map(|message| {
-            let mut d =
-                Diagnostic::error_nowhere(message.code, format!("catalog.yaml: {}", message.text))
-                    .with_help_opt(message.help);
-            let line = text
-                .lines()
-                .position(|l| l.contains(&message.anchor))
-                .map_or(1, |i| i + 1);
-            d.position = Some((file, line, 1));
-            d
+        .map(|error| {
+            let message = format!("catalog.yaml: {}", error.text);
+            let d = match positions.nearest(&error.path, error.key) {
+                Some(range) => Diagnostic::error(
+                    error.code,
+                    crate::base::source::Span::new(file, range.start, range.end),
+                    message,
+                ),
+                None => {
+                    let mut d = Diagnostic::error_nowhere(error.code, message);
+                    d.position = Some((file, 1, 1));
+                    d
+                }
+            };
+            d.with_help_opt(error.help)
         })
         .collect()
 }

@@ -15,6 +15,7 @@ pub(crate) mod load_error;
 pub(crate) mod lower;
 pub mod offer;
 pub(crate) mod program;
+pub(crate) mod rank;
 pub(crate) mod recommend;
 
 use crate::base::diagnostic::Diagnostic;
@@ -67,8 +68,8 @@ pub struct Engine {
     model: Option<crate::model::Model>,
     compiled_model: Option<crate::engine::gain::CompiledModel>,
     arbitration: crate::engine::arbitrate::Arbitration,
-    /// Each service's place in id order, for ranking ties.
-    service_rank: Vec<u32>,
+    /// The order of offers across services, and the rounding of gains.
+    ranking: crate::engine::rank::Ranking,
     /// Per segment id, its position in `segments`.
     positions: Vec<u32>,
     /// Whether any condition or gain is a script.

@@ -5,5 +5,6 @@ pub(crate) mod calibrate;
 pub(crate) mod diff;
 pub mod html;
 pub(crate) mod report;
+mod report_csv;
 pub(crate) mod testing;
 pub(crate) mod trace;

@@ -1,13 +1,23 @@
-//! Dry-run reports as text: a table for people, long-format CSV for
-//! spreadsheets. JSON comes straight from the serde form of the report.
+//! Dry-run reports as text tables for people (the long-format CSV is in
+//! `report_csv`; JSON comes straight from the serde form of the report).
 //!
-//! Both renderings are one step per section of the report, in the order
-//! they print; a section the run has nothing for (no capacity, no loyalty
-//! model, no errors) prints nothing.
+//! The rendering is one step per section of the report, in the order they
+//! print; a section the run has nothing for (no capacity, no loyalty model,
+//! no errors) prints nothing.
+//!
+//! The table is for a person in a terminal: it fits in 100 columns for the
+//! bundled package, a short legend follows each table whose column words
+//! need one, and it ends with what to run next. Columns that few readers
+//! need (service names, how often a winning offer was blocked, every rule's
+//! segment path and per-stage counts) are left to the JSON, CSV and HTML
+//! forms, which have everything.
 
+use crate::analysis::funnel::{
+    SERVICE_STAGES, heading, legend as funnel_legend, shown_stages, stopped_by,
+};
 use crate::analysis::report::{CAPACITY_COLUMNS, CAPACITY_COLUMNS_RIGHT, DryRunReport};
-use crate::base::number::{count, decimal, fixed, percent, shortest};
-use crate::base::table::Table;
+use crate::base::number::{count, decimal, fixed, percent};
+use crate::base::table::{Table, wrapped};
 use std::fmt::Write as _;
 
 impl DryRunReport {
@@ -18,13 +28,13 @@ impl DryRunReport {
         self.segments_table(&mut out);
         self.services_table(&mut out);
         self.rules_table(&mut out);
-        out.push_str(&self.funnel.to_table());
         self.capacity_table(&mut out);
         self.no_offer_table(&mut out);
         self.loyalty_table(&mut out);
         self.dimensions_table(&mut out);
         self.never_fired_text(&mut out);
         self.errors_text(&mut out);
+        self.next_steps_text(&mut out);
         out
     }
 
@@ -103,51 +113,102 @@ impl DryRunReport {
             ]);
         }
         out.push_str(&table.render());
+        legend(
+            out,
+            "offers: made by the segment's rules; mean gain, median, p90: the expected gain \
+             of a member's offers",
+        );
     }
 
+    /// Per service, the funnel: customers left at each stage, from being in
+    /// a segment of its rules to being offered it, then the gain and cost.
+    /// Stages no customer was lost at are left out (they repeat a column).
     fn services_table(&self, out: &mut String) {
-        out.push_str("\nServices\n");
-        let mut table = Table::new(
-            &[
-                "service",
-                "name",
-                "offers",
-                "expected gain",
-                "cost",
-                "blocked",
-            ],
-            &[false, false, true, true, true, true],
-        );
-        for s in &self.services {
-            table.row(vec![
-                s.service.clone(),
-                s.name.clone(),
-                count(s.offers),
-                decimal(s.expected_gain),
-                decimal(s.cost),
-                count(s.blocked),
-            ]);
+        let shown: Vec<usize> = shown_stages(&self.funnel.unused_stages)
+            .into_iter()
+            .enumerate()
+            .filter(|&(n, i)| {
+                // The first stage always shows; a later one when it loses someone.
+                n == 0
+                    || self.funnel.services.iter().any(|s| {
+                        let at = |j: usize| s.stages.get(j).map(|c| c.customers);
+                        i.checked_sub(1).map(at) != Some(at(i))
+                    })
+            })
+            .map(|(_, i)| i)
+            .collect();
+        out.push_str("\nServices: customers left at each stage, in the engine's order\n");
+        let mut header = vec!["service"];
+        header.extend(shown.iter().map(|&i| heading(SERVICE_STAGES[i])));
+        header.extend(["gain", "cost"]);
+        let mut right = vec![true; header.len()];
+        right[0] = false;
+        let mut table = Table::new(&header, &right);
+        for (s, f) in self.services.iter().zip(&self.funnel.services) {
+            let mut row = vec![s.service.clone()];
+            row.extend(shown.iter().map(|&i| {
+                f.stages
+                    .get(i)
+                    .map_or(String::new(), |c| count(c.customers))
+            }));
+            row.extend([decimal(s.expected_gain), decimal(s.cost)]);
+            table.row(row);
         }
         out.push_str(&table.render());
+        legend(
+            out,
+            &format!(
+                "{}; the last stage is the offers made; gain, cost: of those offers",
+                funnel_legend(&shown)
+            ),
+        );
     }
 
+    /// Per rule: how many it fired for, won and offered to, and the stage
+    /// of its funnel that lost the most customers.
     fn rules_table(&self, out: &mut String) {
         out.push_str("\nRules\n");
         let mut table = Table::new(
-            &["rule", "action", "service", "segment", "fired", "offers"],
-            &[false, false, false, false, true, true],
+            &["rule", "service", "fired", "won", "offers", "most lost at"],
+            &[false, false, true, true, true, false],
         );
+        let mut funnels = self.funnel.rules.iter().peekable();
         for r in &self.rules {
+            let funnel = funnels.next_if(|f| f.rule == r.rule);
+            let (won, lost) = match funnel {
+                Some(f) => (
+                    f.stages
+                        .iter()
+                        .find(|s| s.stage == "won")
+                        .map_or("-".to_string(), |s| count(s.customers)),
+                    f.biggest_loss.map_or("-".to_string(), |l| {
+                        format!("{} -{}", stopped_by(l.stage), count(l.customers))
+                    }),
+                ),
+                None if r.action == "suppress" => ("-".to_string(), "(suppress rule)".to_string()),
+                None => ("-".to_string(), "-".to_string()),
+            };
+            let offers = if r.action == "suppress" {
+                "-".to_string()
+            } else {
+                count(r.offers)
+            };
             table.row(vec![
                 r.rule.clone(),
-                r.action.clone(),
                 r.service.clone(),
-                r.segment.clone(),
                 count(r.fired),
-                count(r.offers),
+                won,
+                offers,
+                lost,
             ]);
         }
         out.push_str(&table.render());
+        legend(
+            out,
+            "fired: its segment, profile and condition held; won: it beat the other rules \
+             for its service; most lost at: the check that stopped the most customers, and how \
+             many",
+        );
     }
 
     /// Capacity-limited services: who got them, and what the limit cost.
@@ -155,10 +216,7 @@ impl DryRunReport {
         if self.capacity.is_empty() {
             return;
         }
-        out.push_str(
-            "\nCapacity (given to the highest expected gain per cost; a customer who \
-             misses out gets no other offer instead)\n",
-        );
+        out.push_str("\nCapacity\n");
         let mut table = Table::new(&CAPACITY_COLUMNS, &CAPACITY_COLUMNS_RIGHT);
         for c in &self.capacity {
             table.row(vec![
@@ -172,14 +230,23 @@ impl DryRunReport {
             ]);
         }
         out.push_str(&table.render());
+        legend(
+            out,
+            "given to the highest expected gain per cost; demand: customers whose own offers \
+             kept it; unmet: demand beyond the capacity; first come, first served: the gain \
+             had the first rows of the file got it",
+        );
         if let Some(l) = &self.capacity_losses {
-            let _ = writeln!(
+            legend(
                 out,
-                "{} customers lost an offer to capacity ({} points of expected gain); \
-                 replacing each with its next candidate could add at most {} points",
-                count(l.customers),
-                decimal(l.gain_lost),
-                decimal(l.replacement_bound)
+                &format!(
+                    "{} customers lost an offer to capacity ({} points of expected gain) and \
+                     got no other offer instead; replacing each with its next candidate could \
+                     add at most {} points",
+                    count(l.customers),
+                    decimal(l.gain_lost),
+                    decimal(l.replacement_bound)
+                ),
             );
         }
     }
@@ -228,6 +295,12 @@ impl DryRunReport {
             ]);
         }
         out.push_str(&table.render());
+        legend(
+            out,
+            "nearest miss: the offer rule that failed on one part only; for: the customers \
+             it failed for; median shortfall: how far their value is from the number compared \
+             with (0: equal to it, where the comparison is strict)",
+        );
     }
 
     fn loyalty_table(&self, out: &mut String) {
@@ -289,6 +362,11 @@ impl DryRunReport {
             ]);
         }
         out.push_str(&table.render());
+        legend(
+            out,
+            "rated: customers with a perception score; points per customer: what the offers \
+             close, over everyone; weighted: weight x points",
+        );
     }
 
     fn never_fired_text(&self, out: &mut String) {
@@ -322,181 +400,41 @@ impl DryRunReport {
         }
     }
 
-    /// The report as long-format CSV: `section,item,metric,value`.
-    ///
-    /// Counts are plain integers and other figures shortest round-trip texts, so a
-    /// program reads back exactly the report's values.
-    pub fn to_csv(&self) -> String {
-        let mut csv = LongCsv::new();
-        self.totals_csv(&mut csv);
-        self.segments_csv(&mut csv);
-        self.no_offer_csv(&mut csv);
-        self.services_csv(&mut csv);
-        self.rules_csv(&mut csv);
-        // The section order is the published one: capacity losses come
-        // before the dimensions, the capacity of each service after them.
-        self.capacity_losses_csv(&mut csv);
-        self.dimensions_csv(&mut csv);
-        self.capacity_csv(&mut csv);
-        self.funnel_csv(&mut csv);
-        csv.finish()
-    }
-
-    fn totals_csv(&self, csv: &mut LongCsv) {
-        let t = &self.totals;
-        for (metric, value) in [
-            ("customers", t.customers.to_string()),
-            ("evaluated", t.evaluated.to_string()),
-            ("data_errors", t.data_errors.to_string()),
-            ("evaluation_errors", t.evaluation_errors.to_string()),
-            ("customers_with_offers", t.customers_with_offers.to_string()),
-            ("offers", t.offers.to_string()),
-            ("expected_gain", shortest(t.expected_gain)),
-            ("mean_gain_per_customer", shortest(t.mean_gain_per_customer)),
-            ("cost", shortest(t.cost)),
-            ("gain_per_cost", shortest(t.gain_per_cost)),
-        ] {
-            csv.row("totals", "", metric, &value);
+    /// What to run next: explain one of this run's customers, and the forms
+    /// of the report that have what the table leaves out.
+    fn next_steps_text(&self, out: &mut String) {
+        out.push_str("\nNext steps (with this run's --rules and --customers)\n");
+        let mut table = Table::new(&["", ""], &[false, false]);
+        if let Some(e) = &self.explain_example {
+            let why = match e.why {
+                "capacity_loss" => "why this customer lost an offer to capacity",
+                "no_offer" => "why this customer got no offer",
+                _ => "why this customer got its offers",
+            };
+            table.row(vec![
+                format!(
+                    "vasrec explain --customer {}",
+                    crate::base::render::printable(&e.customer_id)
+                ),
+                why.to_string(),
+            ]);
         }
-    }
-
-    fn segments_csv(&self, csv: &mut LongCsv) {
-        for s in &self.segments {
-            for (metric, value) in [
-                ("customers", s.customers.to_string()),
-                ("offers", s.offers.to_string()),
-                ("mean_gain", shortest(s.mean_gain)),
-                ("median_gain", shortest(s.median_gain)),
-                ("p90_gain", shortest(s.p90_gain)),
-            ] {
-                csv.row("segment", &s.segment, metric, &value);
-            }
-        }
-    }
-
-    fn no_offer_csv(&self, csv: &mut LongCsv) {
-        for r in &self.no_offer {
-            let item = &r.segment;
-            csv.row("no_offer", item, "customers", &r.customers.to_string());
-            if let Some(m) = &r.nearest_miss {
-                csv.row("no_offer", item, "nearest_miss_rule", &m.rule);
-                csv.row("no_offer", item, "nearest_miss_condition", &m.condition);
-                csv.row(
-                    "no_offer",
-                    item,
-                    "nearest_miss_customers",
-                    &m.customers.to_string(),
-                );
-                if let Some(v) = m.median_shortfall {
-                    csv.row("no_offer", item, "median_shortfall", &shortest(v));
-                }
-            }
-        }
-    }
-
-    fn services_csv(&self, csv: &mut LongCsv) {
-        for s in &self.services {
-            for (metric, value) in [
-                ("offers", s.offers.to_string()),
-                ("expected_gain", shortest(s.expected_gain)),
-                ("cost", shortest(s.cost)),
-                ("blocked", s.blocked.to_string()),
-            ] {
-                csv.row("service", &s.service, metric, &value);
-            }
-        }
-    }
-
-    fn rules_csv(&self, csv: &mut LongCsv) {
-        for r in &self.rules {
-            csv.row("rule", &r.rule, "fired", &r.fired.to_string());
-            csv.row("rule", &r.rule, "offers", &r.offers.to_string());
-        }
-    }
-
-    fn capacity_losses_csv(&self, csv: &mut LongCsv) {
-        if let Some(l) = &self.capacity_losses {
-            for (metric, value) in [
-                // A count, but written as the other figures of the line are.
-                ("customers_losing_an_offer", l.customers as f64),
-                ("gain_lost", l.gain_lost),
-                ("replacement_bound", l.replacement_bound),
-            ] {
-                csv.row("capacity", "", metric, &shortest(value));
-            }
-        }
-    }
-
-    /// A dimension's means are left out when nobody was rated on it.
-    fn dimensions_csv(&self, csv: &mut LongCsv) {
-        for d in &self.dimensions {
-            for (metric, value) in [
-                ("weight", Some(d.weight)),
-                ("rated", Some(d.rated as f64)),
-                ("mean_before", d.mean_before),
-                ("mean_after", d.mean_after),
-                ("mean_points", Some(d.mean_points)),
-                ("weighted_points", Some(d.weighted_points)),
-            ] {
-                if let Some(v) = value {
-                    csv.row("dimension", &d.dimension, metric, &shortest(v));
-                }
-            }
-        }
-    }
-
-    fn capacity_csv(&self, csv: &mut LongCsv) {
-        for c in &self.capacity {
-            for (metric, value) in [
-                ("capacity", c.capacity.to_string()),
-                ("demand", c.demand.to_string()),
-                ("allocated", c.allocated.to_string()),
-                ("unmet", c.unmet.to_string()),
-                ("allocated_gain", shortest(c.allocated_gain)),
-                ("first_come_gain", shortest(c.first_come_gain)),
-            ] {
-                csv.row("capacity", &c.service, metric, &value);
-            }
-        }
-    }
-
-    /// Customers left at each stage, per service and per offer rule.
-    fn funnel_csv(&self, csv: &mut LongCsv) {
-        for s in &self.funnel.services {
-            for stage in &s.stages {
-                let customers = stage.customers.to_string();
-                csv.row("funnel_service", &s.service, stage.stage, &customers);
-            }
-        }
-        for r in &self.funnel.rules {
-            for stage in &r.stages {
-                let customers = stage.customers.to_string();
-                csv.row("funnel_rule", &r.rule, stage.stage, &customers);
-            }
+        table.row(vec![
+            "vasrec dry-run --format html --out report.html".into(),
+            "this report as a page, with the segment graph".into(),
+        ]);
+        table.row(vec![
+            "vasrec dry-run --format json   (or csv)".into(),
+            "every figure, also those this table leaves out".into(),
+        ]);
+        // The table's header and rule lines are blank here: only its rows.
+        for line in table.render().lines().skip(2) {
+            let _ = writeln!(out, "  {line}");
         }
     }
 }
 
-/// A long-format CSV being written: the `section,item,metric,value` header,
-/// then one row per figure.
-struct LongCsv(csv::Writer<Vec<u8>>);
-
-impl LongCsv {
-    fn new() -> LongCsv {
-        let mut writer = csv::Writer::from_writer(Vec::new());
-        let _ = writer.write_record(["section", "item", "metric", "value"]);
-        LongCsv(writer)
-    }
-
-    fn row(&mut self, section: &str, item: &str, metric: &str, value: &str) {
-        // Writing to memory cannot fail.
-        let _ = self.0.write_record([section, item, metric, value]);
-    }
-
-    fn finish(self) -> String {
-        self.0
-            .into_inner()
-            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-            .unwrap_or_default()
-    }
+/// A legend under a table, wrapped at word boundaries to 100 columns.
+fn legend(out: &mut String, text: &str) {
+    wrapped(out, "", text);
 }

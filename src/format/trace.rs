@@ -1,7 +1,7 @@
 //! An explanation as text for people: segments, rules, then the offers.
 
 use crate::analysis::trace::{Explanation, Failure, RuleStatus, RuleTrace, SegmentStatus};
-use crate::base::number::decimal;
+use crate::base::number::{count, decimal};
 use std::fmt::Write as _;
 
 impl Explanation {
@@ -10,6 +10,7 @@ impl Explanation {
         let mut out = String::new();
         let who = self.customer_id.as_deref().unwrap_or("this customer");
         let _ = writeln!(out, "Customer {who}");
+        self.not_given_text(&mut out);
         self.segments_text(&mut out);
         self.rules_text(&mut out);
         self.offers_text(&mut out);
@@ -17,6 +18,31 @@ impl Explanation {
             let _ = writeln!(out, "\nError: {error}");
         }
         out
+    }
+
+    /// The required values the customer was given without, so that an
+    /// `unknown` below is not a surprise.
+    fn not_given_text(&self, out: &mut String) {
+        if self.not_given.is_empty() {
+            return;
+        }
+        let names: Vec<String> = self
+            .not_given
+            .iter()
+            .map(|n| {
+                if n.column == n.attribute {
+                    n.column.clone()
+                } else {
+                    format!("{} ({})", n.column, n.attribute)
+                }
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "\nNot given (required in a customer file, missing here): {}",
+            names.join(", ")
+        );
+        out.push_str("  Tests that read them are unknown; add them to see the full answer.\n");
     }
 
     /// Each segment, indented under its parent: in, or why not.
@@ -53,6 +79,9 @@ impl Explanation {
         for r in &self.rules {
             let what = format!("{} {}", r.action, r.service);
             let _ = writeln!(out, "  {:<32} {:<36} {}", r.rule, what, rule_status(r));
+            if let Some(detail) = rule_detail(r) {
+                let _ = writeln!(out, "      {detail}");
+            }
         }
     }
 
@@ -97,6 +126,49 @@ impl Explanation {
                 );
             }
         }
+        self.withdrawn_text(out);
+    }
+}
+
+impl Explanation {
+    /// The offers capacity withdrew, and what their slots could have held:
+    /// the offers max_offers had cut (capacity does not replace a lost offer).
+    fn withdrawn_text(&self, out: &mut String) {
+        let withdrawn: Vec<&RuleTrace> = self
+            .rules
+            .iter()
+            .filter(|r| matches!(r.status, RuleStatus::CutByCapacity { .. }))
+            .collect();
+        if withdrawn.is_empty() {
+            return;
+        }
+        let cut: Vec<String> = self
+            .rules
+            .iter()
+            .filter(|r| matches!(&r.status, RuleStatus::CutByMaxOffers { taken_by, .. } if taken_by.iter().any(|h| h.withdrawn_for_capacity)))
+            .map(|r| format!("{} {}", r.service, gain(r.gain)))
+            .collect();
+        let slots = if withdrawn.len() == 1 {
+            "its slot stays"
+        } else {
+            "their slots stay"
+        };
+        for r in withdrawn {
+            let _ = writeln!(
+                out,
+                "  withdrawn: {} (gain {}, rule {}): its capacity went to customers with a higher gain",
+                r.service,
+                gain(r.gain),
+                r.rule
+            );
+        }
+        if !cut.is_empty() {
+            let _ = writeln!(
+                out,
+                "  {slots} empty (capacity does not replace a lost offer); max_offers had cut: {}",
+                cut.join(", ")
+            );
+        }
     }
 }
 
@@ -119,13 +191,16 @@ fn rule_status(r: &RuleTrace) -> String {
         RuleStatus::Offered { rank } => {
             format!("OFFERED, rank {rank}, gain {}", gain(r.gain))
         }
-        RuleStatus::CutByMaxOffers => {
-            format!("fired (gain {}), but cut by max_offers", gain(r.gain))
+        RuleStatus::CutByMaxOffers { max_offers, .. } => {
+            format!(
+                "fired (gain {}), but cut by max_offers ({max_offers}): better offers took the slots",
+                gain(r.gain)
+            )
         }
         RuleStatus::CutByBudget => {
             format!("fired (gain {}), but over the budget", gain(r.gain))
         }
-        RuleStatus::CutByCapacity => format!(
+        RuleStatus::CutByCapacity { .. } => format!(
             "fired (gain {}), but {}'s capacity went to customers with a higher gain",
             gain(r.gain),
             r.service
@@ -155,6 +230,62 @@ fn rule_status(r: &RuleTrace) -> String {
         RuleStatus::GainNotFinite => {
             "fired and won, but its gain is not a finite number".to_string()
         }
+    }
+}
+
+/// The second line of a rule cut for room: which offers took the slots,
+/// or how the capacity was shared out.
+fn rule_detail(r: &RuleTrace) -> Option<String> {
+    match &r.status {
+        RuleStatus::CutByMaxOffers { taken_by, .. } if !taken_by.is_empty() => {
+            let holders: Vec<String> = taken_by
+                .iter()
+                .map(|h| {
+                    if h.withdrawn_for_capacity {
+                        format!(
+                            "{} {} (then withdrawn for capacity; its slot stays empty)",
+                            h.service,
+                            decimal(h.gain)
+                        )
+                    } else {
+                        format!("{} {}", h.service, decimal(h.gain))
+                    }
+                })
+                .collect();
+            Some(format!("slots taken by: {}", holders.join(", ")))
+        }
+        RuleStatus::CutByCapacity {
+            capacity,
+            wanted,
+            cutoff_gain,
+        } => {
+            let mut text = match (capacity, wanted) {
+                (Some(c), Some(w)) => format!(
+                    "capacity {}, wanted by {} customers: the {} with the highest expected gain got it",
+                    count(*c),
+                    count(*w),
+                    count(*c)
+                ),
+                (Some(c), None) => format!(
+                    "capacity {}: it went to the customers with the highest expected gain",
+                    count(*c)
+                ),
+                _ => "it went to the customers with the highest expected gain".to_string(),
+            };
+            if let Some(cutoff) = cutoff_gain {
+                let _ = write!(
+                    text,
+                    "; the last got it at gain {}, this customer's is {}",
+                    decimal(*cutoff),
+                    gain(r.gain)
+                );
+                if r.gain == Some(*cutoff) {
+                    text.push_str(" (a tie: earlier rows in the file go first)");
+                }
+            }
+            Some(text)
+        }
+        _ => None,
     }
 }
 

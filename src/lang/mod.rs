@@ -6,6 +6,7 @@
 pub(crate) mod graph;
 pub mod ids;
 pub(crate) mod ir;
+pub(crate) mod layout;
 pub(crate) mod resolve;
 pub(crate) mod script;
 pub(crate) mod syntax;

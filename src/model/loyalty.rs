@@ -29,8 +29,22 @@ pub const MAX_COEFFICIENT: f64 = 1e6;
 /// paths, summed), in absolute value, so reports stay finite.
 pub const MAX_FACTOR: f64 = 1e12;
 
+/// A problem with the loyalty graph, and the link or outcome at fault.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoyaltyError {
+    /// What is wrong.
+    pub text: String,
+    /// The key path below `satisfaction.loyalty` at fault (`links[3]`,
+    /// `outcomes[1]`), for the diagnostic to point at.
+    pub at: Option<String>,
+}
+
+fn fault(text: String, at: String) -> LoyaltyError {
+    LoyaltyError { text, at: Some(at) }
+}
+
 /// Checks the graph and computes each outcome's factor.
-pub fn factors(spec: &LoyaltySpec) -> Result<Loyalty, String> {
+pub fn factors(spec: &LoyaltySpec) -> Result<Loyalty, LoyaltyError> {
     fn node<'a>(
         graph: &mut DiGraph<&'a str, f64>,
         nodes: &mut BTreeMap<&'a str, NodeIndex>,
@@ -41,23 +55,33 @@ pub fn factors(spec: &LoyaltySpec) -> Result<Loyalty, String> {
     let mut graph: DiGraph<&str, f64> = DiGraph::new();
     let mut nodes: BTreeMap<&str, NodeIndex> = BTreeMap::new();
     let root = node(&mut graph, &mut nodes, SATISFACTION);
-    for link in &spec.links {
+    for (k, link) in spec.links.iter().enumerate() {
+        let at = format!("links[{k}].coefficient");
         if !link.coefficient.is_finite() {
-            return Err(format!(
-                "the link {} -> {} needs a finite coefficient",
-                link.from, link.to
+            return Err(fault(
+                format!(
+                    "the link {} -> {} needs a finite coefficient",
+                    link.from, link.to
+                ),
+                at,
             ));
         }
         if link.coefficient.abs() > MAX_COEFFICIENT {
-            return Err(format!(
-                "the link {} -> {} has coefficient {}; a coefficient is outcome points per point of `{}` and must lie between -{MAX_COEFFICIENT} and {MAX_COEFFICIENT}",
-                link.from, link.to, link.coefficient, link.from
+            return Err(fault(
+                format!(
+                    "the link {} -> {} has coefficient {}; a coefficient is outcome points per point of `{}` and must lie between -{MAX_COEFFICIENT} and {MAX_COEFFICIENT}",
+                    link.from, link.to, link.coefficient, link.from
+                ),
+                at,
             ));
         }
         if link.to == SATISFACTION {
-            return Err(format!(
-                "the link {} -> satisfaction points back at the start",
-                link.from
+            return Err(fault(
+                format!(
+                    "the link {} -> satisfaction points back at the start",
+                    link.from
+                ),
+                format!("links[{k}].to"),
             ));
         }
         let (a, b) = (
@@ -69,18 +93,24 @@ pub fn factors(spec: &LoyaltySpec) -> Result<Loyalty, String> {
     let order = match toposort(&graph, None) {
         Ok(order) => order,
         Err(_) => {
-            let cycle = kosaraju_scc(&graph)
-                .into_iter()
-                .find(|c| c.len() > 1)
-                .map(|c| {
-                    c.iter()
-                        .rev()
-                        .map(|n| graph[*n])
-                        .collect::<Vec<_>>()
-                        .join(" -> ")
-                })
-                .unwrap_or_default();
-            return Err(format!("the loyalty links go round in a circle: {cycle}"));
+            let circle = kosaraju_scc(&graph).into_iter().find(|c| c.len() > 1);
+            let names: Vec<&str> = circle
+                .iter()
+                .flat_map(|c| c.iter().rev().map(|n| graph[*n]))
+                .collect();
+            // Point at the circle's last link in the file: reading down, it closes the circle.
+            let closing = spec
+                .links
+                .iter()
+                .rposition(|l| names.contains(&l.from.as_str()) && names.contains(&l.to.as_str()));
+            return Err(LoyaltyError {
+                text: format!(
+                    "the loyalty links go round in a circle: {} -> {}",
+                    names.join(" -> "),
+                    names.first().unwrap_or(&"")
+                ),
+                at: closing.map(|k| format!("links[{k}]")),
+            });
         }
     };
     let mut value = vec![0.0; graph.node_count()];
@@ -93,17 +123,26 @@ pub fn factors(spec: &LoyaltySpec) -> Result<Loyalty, String> {
         }
     }
     let mut factors = Vec::new();
-    for outcome in &spec.outcomes {
+    for (k, outcome) in spec.outcomes.iter().enumerate() {
+        let at = format!("outcomes[{k}]");
         let index = graph
             .node_indices()
             .find(|n| graph[*n] == outcome.as_str())
-            .ok_or_else(|| format!("outcome `{outcome}` appears in no link"))?;
+            .ok_or_else(|| {
+                fault(
+                    format!("outcome `{outcome}` appears in no link"),
+                    at.clone(),
+                )
+            })?;
         let factor = value[index.index()];
         // Long chains of large coefficients multiply; a factor past this
         // would turn every report's figure into `inf`.
         if !factor.is_finite() || factor.abs() > MAX_FACTOR {
-            return Err(format!(
-                "outcome `{outcome}` moves by {factor:e} points per point of satisfaction along its links; keep it within ±{MAX_FACTOR:e}"
+            return Err(fault(
+                format!(
+                    "outcome `{outcome}` moves by {factor:e} points per point of satisfaction along its links; keep it within ±{MAX_FACTOR:e}"
+                ),
+                at,
             ));
         }
         factors.push((outcome.clone(), factor));
@@ -152,13 +191,13 @@ mod tests {
             ],
             outcomes: vec!["trust".into()],
         };
-        assert!(factors(&spec).unwrap_err().contains("circle"));
+        assert!(factors(&spec).unwrap_err().text.contains("circle"));
         let spec = LoyaltySpec {
             links: vec![link("satisfaction", "trust", 1.0)],
             outcomes: vec!["loyalty".into()],
         };
         assert_eq!(
-            factors(&spec).unwrap_err(),
+            factors(&spec).unwrap_err().text,
             "outcome `loyalty` appears in no link"
         );
     }
@@ -175,11 +214,13 @@ mod tests {
         assert!(
             factors(&spec(1e308))
                 .unwrap_err()
+                .text
                 .contains("must lie between")
         );
         assert!(
             factors(&spec(-2e6))
                 .unwrap_err()
+                .text
                 .contains("must lie between")
         );
         let chained = LoyaltySpec {
@@ -190,7 +231,12 @@ mod tests {
             ],
             outcomes: vec!["repurchase".to_string()],
         };
-        assert!(factors(&chained).unwrap_err().contains("keep it within"));
+        assert!(
+            factors(&chained)
+                .unwrap_err()
+                .text
+                .contains("keep it within")
+        );
         assert!(factors(&spec(0.5)).is_ok());
     }
 }

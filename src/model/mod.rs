@@ -26,8 +26,12 @@ pub struct ModelError {
     pub text: String,
     /// What to do.
     pub help: Option<String>,
-    /// A text to find the line at fault by.
-    pub anchor: String,
+    /// The key path of the value at fault in catalog.yaml
+    /// (`satisfaction.ahp[2][0]`, `services[3].effects.speed`).
+    pub path: String,
+    /// Whether the key itself is at fault (a name that does not exist),
+    /// rather than its value.
+    pub key: bool,
 }
 
 /// One dimension, checked.
@@ -74,7 +78,13 @@ impl Model {
                     Code::InvalidCatalog,
                     "`satisfaction` has weights or loyalty links but no `dimensions`".into(),
                     Some("list the dimensions under `satisfaction.dimensions`".into()),
-                    "weights",
+                    if s.weights.is_some() {
+                        "satisfaction.weights"
+                    } else if s.ahp.is_some() {
+                        "satisfaction.ahp"
+                    } else {
+                        "satisfaction.loyalty"
+                    },
                 );
             }
             return if errors.is_empty() {
@@ -114,29 +124,39 @@ impl Model {
 
 /// Records one problem; every step keeps going after a problem so that an
 /// author sees all of them at once.
-fn fail(
-    errors: &mut Vec<ModelError>,
-    code: Code,
-    text: String,
-    help: Option<String>,
-    anchor: &str,
-) {
+fn fail(errors: &mut Vec<ModelError>, code: Code, text: String, help: Option<String>, path: &str) {
     errors.push(ModelError {
         code,
         text,
         help,
-        anchor: anchor.to_string(),
+        path: path.to_string(),
+        key: false,
     });
+}
+
+/// Like [`fail`], for a key that names something that does not exist.
+fn fail_key(
+    errors: &mut Vec<ModelError>,
+    code: Code,
+    text: String,
+    help: Option<String>,
+    path: &str,
+) {
+    fail(errors, code, text, help, path);
+    if let Some(last) = errors.last_mut() {
+        last.key = true;
+    }
 }
 
 /// Services' effects are checked even when the catalog has no dimensions,
 /// since an effect on an undeclared dimension would otherwise be dropped
 /// without a word.
 fn check_effects(catalog: &Catalog, ids: &[&str], errors: &mut Vec<ModelError>) {
-    for service in &catalog.services {
+    for (i, service) in catalog.services.iter().enumerate() {
         for (dimension, effect) in &service.effects {
+            let path = format!("services[{i}].effects.{dimension}");
             if !ids.contains(&dimension.as_str()) {
-                fail(
+                fail_key(
                     errors,
                     Code::UnknownDimension,
                     format!(
@@ -145,7 +165,7 @@ fn check_effects(catalog: &Catalog, ids: &[&str], errors: &mut Vec<ModelError>) 
                     ),
                     did_you_mean(dimension, ids.iter().copied())
                         .or_else(|| Some("declare it under `satisfaction.dimensions`".into())),
-                    dimension,
+                    &path,
                 );
             }
             if !(effect.is_finite() && *effect >= 0.0) {
@@ -157,7 +177,7 @@ fn check_effects(catalog: &Catalog, ids: &[&str], errors: &mut Vec<ModelError>) 
                         service.id
                     ),
                     None,
-                    dimension,
+                    &path,
                 );
             }
         }
@@ -171,14 +191,15 @@ fn check_dimensions(catalog: &Catalog, errors: &mut Vec<ModelError>) {
     let attributes = &catalog.customer.attributes;
     let preferences = &catalog.customer.preferences;
     let mut seen = Vec::new();
-    for d in &catalog.satisfaction.dimensions {
+    for (k, d) in catalog.satisfaction.dimensions.iter().enumerate() {
+        let at = format!("satisfaction.dimensions[{k}]");
         if seen.contains(&d.id.as_str()) {
             fail(
                 errors,
                 Code::DuplicateName,
                 format!("dimension `{}` is listed twice", d.id),
                 None,
-                &d.id,
+                &format!("{at}.id"),
             );
         }
         seen.push(&d.id);
@@ -197,7 +218,7 @@ fn check_dimensions(catalog: &Catalog, errors: &mut Vec<ModelError>) {
                         d.id
                     ),
                     None,
-                    name,
+                    &format!("{at}.{what}"),
                 ),
                 None => fail(
                     errors,
@@ -207,7 +228,7 @@ fn check_dimensions(catalog: &Catalog, errors: &mut Vec<ModelError>) {
                         d.id
                     ),
                     did_you_mean(name, attributes.iter().map(|a| a.name.as_str())),
-                    name,
+                    &format!("{at}.{what}"),
                 ),
             }
         }
@@ -222,7 +243,7 @@ fn check_dimensions(catalog: &Catalog, errors: &mut Vec<ModelError>) {
                     d.id
                 ),
                 did_you_mean(p, preferences.iter().map(|x| x.name.as_str())),
-                p,
+                &format!("{at}.preference"),
             );
         }
     }
@@ -243,7 +264,7 @@ fn check_current(catalog: &Catalog, errors: &mut Vec<ModelError>) {
             Code::UnknownAttribute,
             format!("`satisfaction.current` names `{current}`, which is not a number attribute"),
             None,
-            current,
+            "satisfaction.current",
         );
     }
 }
@@ -264,7 +285,7 @@ fn weigh(
                 Code::InvalidCatalog,
                 "`satisfaction` gives both `weights` and `ahp`".into(),
                 Some("keep one: explicit weights, or an AHP comparison matrix".into()),
-                "ahp",
+                "satisfaction.ahp",
             );
             (Vec::new(), None)
         }
@@ -277,7 +298,7 @@ fn weigh(
                     "add `weights:` (one number per dimension) or an `ahp:` comparison matrix"
                         .into(),
                 ),
-                "dimensions",
+                "satisfaction.dimensions",
             );
             (Vec::new(), None)
         }
@@ -302,12 +323,12 @@ fn given_weights(
 ) -> Vec<f64> {
     for key in given.keys() {
         if !ids.contains(&key.as_str()) {
-            fail(
+            fail_key(
                 errors,
                 Code::UnknownDimension,
                 format!("`satisfaction.weights` has `{key}`, which is not a dimension"),
                 did_you_mean(key, ids.iter().copied()),
-                key,
+                &format!("satisfaction.weights.{key}"),
             );
         }
     }
@@ -324,7 +345,7 @@ fn given_weights(
                 ids[i]
             ),
             None,
-            "weights",
+            &format!("satisfaction.weights.{}", ids[i]),
         );
     }
     let sum: f64 = raw.iter().sum();
@@ -334,7 +355,7 @@ fn given_weights(
             Code::InvalidCatalog,
             "the weights add up to 0".into(),
             None,
-            "weights",
+            "satisfaction.weights",
         );
     }
     raw.iter().map(|w| w / sum).collect()
@@ -345,12 +366,15 @@ fn given_weights(
 fn loyalty_factors(s: &Satisfaction, errors: &mut Vec<ModelError>) -> Option<loyalty::Loyalty> {
     match loyalty::factors(s.loyalty.as_ref()?) {
         Ok(l) => Some(l),
-        Err(text) => {
+        Err(error) => {
             errors.push(ModelError {
                 code: Code::InvalidCatalog,
-                text: format!("`satisfaction.loyalty`: {text}"),
+                text: format!("`satisfaction.loyalty`: {}", error.text),
                 help: None,
-                anchor: "loyalty".into(),
+                path: error.at.map_or("satisfaction.loyalty".into(), |at| {
+                    format!("satisfaction.loyalty.{at}")
+                }),
+                key: false,
             });
             None
         }
@@ -372,6 +396,7 @@ fn judge(matrix: &[Vec<Judgement>], ids: &[&str]) -> Result<ahp::AhpResult, Mode
                 "one row and one column per dimension, in this order: {}",
                 ids.join(", ")
             )),
+            None,
         ));
     }
     let result = ahp::weights(&values).map_err(|e| explain_ahp_error(e, &values, ids))?;
@@ -381,13 +406,17 @@ fn judge(matrix: &[Vec<Judgement>], ids: &[&str]) -> Result<ahp::AhpResult, Mode
     Ok(result)
 }
 
-/// A problem with the `ahp` matrix; all are anchored on its key.
-fn ahp_error(text: String, help: Option<String>) -> ModelError {
+/// A problem with the `ahp` matrix, at the cell in row `i`, column `j`
+/// (both from 0), or at the whole matrix.
+fn ahp_error(text: String, help: Option<String>, cell: Option<(usize, usize)>) -> ModelError {
     ModelError {
         code: Code::InvalidCatalog,
         text,
         help,
-        anchor: "ahp".into(),
+        path: cell.map_or("satisfaction.ahp".into(), |(i, j)| {
+            format!("satisfaction.ahp[{i}][{j}]")
+        }),
+        key: false,
     }
 }
 
@@ -409,6 +438,7 @@ fn judgement_values(matrix: &[Vec<Judgement>]) -> Result<Vec<Vec<f64>>, ModelErr
                             j + 1
                         ),
                         None,
+                        Some((i, j)),
                     ));
                 }
             }
@@ -424,7 +454,7 @@ fn judgement_values(matrix: &[Vec<Judgement>]) -> Result<Vec<Vec<f64>>, ModelErr
 fn explain_ahp_error(e: ahp::AhpError, values: &[Vec<f64>], ids: &[&str]) -> ModelError {
     let name = |i: usize| ids.get(i).copied().unwrap_or("?");
     match e {
-        ahp::AhpError::Shape(text) => ahp_error(format!("`ahp`: {text}"), None),
+        ahp::AhpError::Shape(text) => ahp_error(format!("`ahp`: {text}"), None, None),
         ahp::AhpError::NotPositive(i, j) => ahp_error(
             format!(
                 "`ahp`: the judgement of {} against {} must be positive",
@@ -432,10 +462,13 @@ fn explain_ahp_error(e: ahp::AhpError, values: &[Vec<f64>], ids: &[&str]) -> Mod
                 name(j)
             ),
             None,
+            Some((i, j)),
         ),
-        ahp::AhpError::Diagonal(i) => {
-            ahp_error(format!("`ahp`: {} against itself must be 1", name(i)), None)
-        }
+        ahp::AhpError::Diagonal(i) => ahp_error(
+            format!("`ahp`: {} against itself must be 1", name(i)),
+            None,
+            Some((i, i)),
+        ),
         ahp::AhpError::NotReciprocal(i, j) => ahp_error(
             format!(
                 "`ahp`: {} against {} is {}, so {} against {} must be its reciprocal",
@@ -451,6 +484,7 @@ fn explain_ahp_error(e: ahp::AhpError, values: &[Vec<f64>], ids: &[&str]) -> Mod
                 j + 1,
                 i + 1
             )),
+            Some((j, i)),
         ),
     }
 }
@@ -479,7 +513,12 @@ fn too_inconsistent(result: &ahp::AhpResult, values: &[Vec<f64>], ids: &[&str]) 
         help: Some(
             "revise that judgement (or ask the experts again) until the ratio is below 0.10".into(),
         ),
-        anchor: "ahp".into(),
+        path: result
+            .most_inconsistent
+            .map_or("satisfaction.ahp".into(), |(i, j, _)| {
+                format!("satisfaction.ahp[{i}][{j}]")
+            }),
+        key: false,
     }
 }
 

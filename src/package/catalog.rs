@@ -5,11 +5,12 @@
 //! the one module that touches serde_yaml.
 
 use crate::base::diagnostic::{Code, Diagnostic, did_you_mean};
-use crate::base::source::{FileId, SourceFile};
+use crate::base::source::{FileId, SourceFile, Span};
 use crate::base::yaml;
+use crate::base::yaml_positions::Positions;
 pub use crate::package::satisfaction::Satisfaction;
 use serde::Deserialize;
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 /// The whole catalog as written.
 #[derive(Debug, Clone, Deserialize)]
@@ -23,6 +24,14 @@ pub struct Catalog {
     /// Most offers a customer receives.
     #[serde(default = "default_max_offers")]
     pub max_offers: usize,
+    /// The order of a customer's offers across services: keys compared in
+    /// turn; offers still tied keep the catalog's order.
+    #[serde(default = "RankKey::default_order")]
+    pub ranking: Vec<RankKey>,
+    /// Decimal places gains are rounded to when computed, so that gains
+    /// equal as written compare equal; none: full binary precision.
+    #[serde(default)]
+    pub gain_precision: Option<u32>,
     /// Sample customers file, relative to the package folder.
     #[serde(default)]
     pub sample: Option<String>,
@@ -83,7 +92,7 @@ impl Default for Limits {
 
 impl Limits {
     /// The most each limit may be raised to, with the reason.
-    const CEILINGS: [(&'static str, usize, &'static str); 5] = [
+    pub(crate) const CEILINGS: [(&'static str, usize, &'static str); 5] = [
         (
             "max_nesting",
             256,
@@ -125,6 +134,44 @@ impl Limits {
 fn default_max_offers() -> usize {
     3
 }
+
+/// One key of the order of offers across services (`ranking:`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RankKey {
+    /// Higher expected gain first.
+    Gain,
+    /// Higher priority of the winning rule first.
+    Priority,
+    /// Lower cost first.
+    Cost,
+    /// The service listed earlier in the catalog first.
+    CatalogOrder,
+    /// The service id first in alphabetical (byte) order.
+    ServiceId,
+}
+
+impl RankKey {
+    /// The order before `ranking:` existed, and still the default.
+    pub fn default_order() -> Vec<RankKey> {
+        vec![RankKey::Gain, RankKey::Priority, RankKey::ServiceId]
+    }
+
+    /// The word in `catalog.yaml`.
+    pub fn word(self) -> &'static str {
+        match self {
+            RankKey::Gain => "gain",
+            RankKey::Priority => "priority",
+            RankKey::Cost => "cost",
+            RankKey::CatalogOrder => "catalog_order",
+            RankKey::ServiceId => "service_id",
+        }
+    }
+}
+
+/// The most decimal places `gain_precision` may ask for: beyond 12, an f64
+/// gain of a few hundred points has no decimal digits left to round.
+pub const MAX_GAIN_PRECISION: u32 = 12;
 
 /// Limits on what one run of a rule's script may do; a script that passes
 /// one stops with an error for that customer. The defaults let an honest
@@ -399,42 +446,179 @@ pub(crate) fn parse(
 ) -> Result<(Catalog, Vec<Diagnostic>), Vec<Diagnostic>> {
     let catalog: Catalog = match yaml::parse(&source.text, "the catalog") {
         Ok(catalog) => catalog,
-        Err(error) => {
-            let located = error
-                .path
-                .as_ref()
-                .map_or(String::new(), |p| format!(" at `{p}`"));
-            let mut diagnostic = Diagnostic::error_nowhere(
-                error.code,
-                format!("catalog.yaml{located}: {}", error.message),
-            )
-            .with_help_opt(error.help);
-            diagnostic.position = match (error.line, error.column) {
-                (Some(line), Some(column)) => Some((file, line, column)),
-                _ => Some((file, 1, 1)),
-            };
-            return Err(vec![diagnostic]);
-        }
+        Err(error) => return Err(read_error(file, &source.text, error)),
     };
     let problems = validate(&catalog, file, &source.text);
     Ok((catalog, problems))
 }
 
-/// The problems found in a catalog, each placed on the line of the first key
-/// or value its message quotes.
+/// Keys and values that take one of a few words, by list and key: serde
+/// stops at the first wrong one, and these are checked over the whole list
+/// so that a typo made in four services is reported four times.
+const WORD_VALUES: [(&str, &str, &[&str]); 4] = [
+    ("services", "stage", &["pre_sale", "in_sale", "after_sale"]),
+    ("services", "channel", &["online", "offline", "omni"]),
+    ("services", "participation", &["passive", "active"]),
+    (
+        "customer.attributes",
+        "type",
+        &["number", "bool", "text", "category"],
+    ),
+];
+
+/// The diagnostics of a catalog serde could not read, each at the key or
+/// value at fault.
+fn read_error(file: FileId, text: &str, error: yaml::YamlError) -> Vec<Diagnostic> {
+    let positions = Positions::of(text);
+    let span = |range: std::ops::Range<usize>| Span::new(file, range.start, range.end);
+    // A key given twice: serde_yaml places it at the start of the mapping.
+    if error.message.contains("duplicate") && !positions.duplicates.is_empty() {
+        return (positions.duplicates.iter())
+            .map(|(path, first, again)| {
+                let key = path.rsplit('.').next().unwrap_or(path);
+                Diagnostic::error(
+                    Code::Yaml,
+                    span(again.clone()),
+                    format!("catalog.yaml: `{path}` is given twice"),
+                )
+                .with_label(span(first.clone()), format!("`{key}` is first given here"))
+                .with_help("keep one of them; which one was meant cannot be guessed")
+            })
+            .collect();
+    }
+    let words = wrong_words(&positions, text, &span);
+    if !words.is_empty() {
+        return words;
+    }
+    let located = error
+        .path
+        .as_ref()
+        .map_or(String::new(), |p| format!(" at `{p}`"));
+    let message = format!("catalog.yaml{located}: {}", error.message);
+    let at = error.path.as_deref().and_then(|path| {
+        if error.code == Code::UnknownKey {
+            positions.key(path)
+        } else {
+            positions.value(path)
+        }
+    });
+    let mut diagnostic = match at {
+        Some(range) => Diagnostic::error(error.code, span(range), message),
+        None => {
+            let mut d = Diagnostic::error_nowhere(error.code, message);
+            d.position = Some(syntax_position(file, text, error.line, error.column));
+            d
+        }
+    };
+    diagnostic = diagnostic.with_help_opt(error.help);
+    vec![diagnostic]
+}
+
+/// Every value of [`WORD_VALUES`] that is not one of its words.
+fn wrong_words(
+    positions: &Positions,
+    text: &str,
+    span: &dyn Fn(std::ops::Range<usize>) -> Span,
+) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    for (list, key, words) in WORD_VALUES {
+        for i in 0.. {
+            if positions.value(&format!("{list}[{i}]")).is_none() {
+                break;
+            }
+            let path = format!("{list}[{i}].{key}");
+            let Some(range) = positions.value(&path) else {
+                continue;
+            };
+            let written = text
+                .get(range.clone())
+                .unwrap_or("")
+                .trim_matches(['"', '\'']);
+            if words.contains(&written) {
+                continue;
+            }
+            let help = did_you_mean(written, words.iter().copied())
+                .unwrap_or_else(|| format!("use one of {}", words.join(", ")));
+            found.push(
+                Diagnostic::error(
+                    Code::Yaml,
+                    span(range),
+                    format!(
+                        "catalog.yaml: `{path}` is `{written}`, which is not one of {}",
+                        words.join(", ")
+                    ),
+                )
+                .with_help(help),
+            );
+        }
+    }
+    found
+}
+
+/// The line and column of a syntax error, kept inside the text: a NUL is
+/// placed where it is, and a position past the last line (an error at the
+/// end of a file without a final newline) at the end of the last line.
+fn syntax_position(
+    file: FileId,
+    text: &str,
+    line: Option<usize>,
+    column: Option<usize>,
+) -> (FileId, usize, usize) {
+    if let Some(nul) = text.find('\0') {
+        let before = &text[..nul];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        return (file, line, column);
+    }
+    let lines = text.lines().count().max(1);
+    match (line, column) {
+        (Some(line), _) if line > lines => {
+            let last = text.lines().last().unwrap_or("");
+            (file, lines, last.chars().count() + 1)
+        }
+        (Some(line), Some(column)) => (file, line, column),
+        _ => (file, 1, 1),
+    }
+}
+
+/// The problems found in a catalog, each placed at the value its key path
+/// names (`services[3].cost`), found in the text on the first problem.
 struct Problems<'a> {
     file: FileId,
     text: &'a str,
+    positions: Option<Positions>,
     found: Vec<Diagnostic>,
 }
 
 impl Problems<'_> {
-    fn fail(&mut self, code: Code, message: String, help: Option<String>) {
-        let line = line_of_first_quoted(&message, self.text);
-        let mut d =
-            Diagnostic::error_nowhere(code, format!("catalog.yaml: {message}")).with_help_opt(help);
-        d.position = Some((self.file, line, 1));
-        self.found.push(d);
+    /// Records a problem with the value at `path`; a path the text does not
+    /// have (a default left out) falls back to its nearest written parent.
+    fn fail(&mut self, path: &str, code: Code, message: String, help: Option<String>) {
+        let d = match self.value_span(path) {
+            Some(span) => Diagnostic::error(code, span, format!("catalog.yaml: {message}")),
+            None => {
+                let line = line_of_first_quoted(&message, self.text);
+                let mut d = Diagnostic::error_nowhere(code, format!("catalog.yaml: {message}"));
+                d.position = Some((self.file, line, 1));
+                d
+            }
+        };
+        self.found.push(d.with_help_opt(help));
+    }
+
+    /// A name given twice: the error at the second, a label at the first.
+    fn fail_twice(&mut self, path: &str, first: &str, message: String, help: Option<String>) {
+        self.fail(path, Code::DuplicateName, message, help);
+        if let (Some(span), Some(last)) = (self.value_span(first), self.found.pop()) {
+            self.found.push(last.with_label(span, "first listed here"));
+        }
+    }
+
+    fn value_span(&mut self, path: &str) -> Option<Span> {
+        let text = self.text;
+        let positions = self.positions.get_or_insert_with(|| Positions::of(text));
+        let range = positions.nearest(path, false)?;
+        Some(Span::new(self.file, range.start, range.end))
     }
 }
 
@@ -445,6 +629,7 @@ fn validate(catalog: &Catalog, file: FileId, text: &str) -> Vec<Diagnostic> {
     let mut problems = Problems {
         file,
         text,
+        positions: None,
         found: Vec::new(),
     };
     check_settings(catalog, &mut problems);
@@ -462,14 +647,42 @@ fn validate(catalog: &Catalog, file: FileId, text: &str) -> Vec<Diagnostic> {
 fn check_settings(catalog: &Catalog, problems: &mut Problems) {
     if catalog.max_offers == 0 {
         problems.fail(
+            "max_offers",
             Code::InvalidCatalog,
             "`max_offers` is 0, so nobody would ever get an offer".into(),
             Some("set `max_offers` to 1 or more".into()),
         );
     }
+    for (i, key) in catalog.ranking.iter().enumerate() {
+        if let Some(first) = catalog.ranking[..i].iter().position(|k| k == key) {
+            problems.fail_twice(
+                &format!("ranking[{i}]"),
+                &format!("ranking[{first}]"),
+                format!("`ranking` names `{}` twice", key.word()),
+                Some("each key once: a second time could never break a tie".into()),
+            );
+        }
+    }
+    if let Some(places) = catalog.gain_precision
+        && places > MAX_GAIN_PRECISION
+    {
+        problems.fail(
+            "gain_precision",
+            Code::InvalidCatalog,
+            format!(
+                "`gain_precision` is {places}; gains keep at most {MAX_GAIN_PRECISION} \
+                 decimal places"
+            ),
+            Some(format!(
+                "use 0 to {MAX_GAIN_PRECISION} (4 keeps what authors write), or leave it out \
+                 for full precision"
+            )),
+        );
+    }
     let scale = &catalog.satisfaction;
     if !(scale.min.is_finite() && scale.max.is_finite() && scale.min < scale.max) {
         problems.fail(
+            "satisfaction.max",
             Code::InvalidCatalog,
             format!(
                 "`satisfaction` runs from {} to {}; the minimum must be below the maximum",
@@ -489,6 +702,7 @@ fn check_settings(catalog: &Catalog, problems: &mut Problems) {
     for (section, name, ceiling, why, value) in limits.chain(scripts) {
         if value == 0 || value > ceiling {
             problems.fail(
+                &format!("{section}.{name}"),
                 Code::InvalidCatalog,
                 format!("`{section}.{name}` is {value}; it must be between 1 and {ceiling}"),
                 Some(format!("the ceiling is there because {why}")),
@@ -499,6 +713,7 @@ fn check_settings(catalog: &Catalog, problems: &mut Problems) {
         && !(budget.is_finite() && budget >= 0.0)
     {
         problems.fail(
+            "budget",
             Code::InvalidCatalog,
             format!("`budget` must be a number of 0 or more, not {budget}"),
             None,
@@ -519,9 +734,15 @@ fn check_channel_fit(catalog: &Catalog, problems: &mut Problems) {
         .find(|a| a.name == fit.attribute)
     {
         Some(a) if a.kind == AttributeKind::Category => {
-            for value in fit.online.iter().chain(&fit.offline) {
+            let lists = [("online", &fit.online), ("offline", &fit.offline)];
+            let listed = lists.iter().flat_map(|(list, values)| {
+                (values.iter().enumerate())
+                    .map(move |(k, v)| (format!("channel_fit.{list}[{k}]"), v))
+            });
+            for (path, value) in listed {
                 if !a.values.contains(value) {
                     problems.fail(
+                        &path,
                         Code::UnknownCategoryValue,
                         format!(
                             "`channel_fit` lists `{value}`, which is not a value of `{}`",
@@ -533,6 +754,7 @@ fn check_channel_fit(catalog: &Catalog, problems: &mut Problems) {
             }
         }
         _ => problems.fail(
+            "channel_fit.attribute",
             Code::UnknownAttribute,
             format!(
                 "`channel_fit.attribute` names `{}`, which is not a category attribute",
@@ -548,6 +770,7 @@ fn check_channel_fit(catalog: &Catalog, problems: &mut Problems) {
 fn check_services(catalog: &Catalog, problems: &mut Problems) {
     if catalog.services.is_empty() {
         problems.fail(
+            "services",
             Code::InvalidCatalog,
             "`services` is empty; rules need at least one service to offer".into(),
             None,
@@ -558,28 +781,35 @@ fn check_services(catalog: &Catalog, problems: &mut Problems) {
         .copied()
         .chain(catalog.extra_categories.iter().map(String::as_str))
         .collect();
-    let mut seen = HashSet::new();
+    let mut seen = HashMap::new();
     for (i, service) in catalog.services.iter().enumerate() {
         let at = format!("services[{i}]");
-        if !is_identifier(&service.id) {
+        if !is_service_id(&service.id) {
             problems.fail(
+                &format!("{at}.id"),
                 Code::InvalidCatalog,
                 format!(
                     "`{at}.id` is `{}`, which cannot be used in rules",
                     service.id
                 ),
-                Some("use letters, digits and `_`, starting with a letter".into()),
+                Some(
+                    "use letters, digits and `_`, starting with a letter, `_`, or digits \
+                     and then a letter or `_` (`24h_reply`)"
+                        .into(),
+                ),
             );
         }
-        if !seen.insert(service.id.as_str()) {
-            problems.fail(
-                Code::DuplicateName,
+        if let Some(first) = seen.insert(service.id.as_str(), i) {
+            problems.fail_twice(
+                &format!("{at}.id"),
+                &format!("services[{first}].id"),
                 format!("service `{}` is listed twice (`{at}`)", service.id),
                 Some("give each service its own id".into()),
             );
         }
         if !categories.contains(&service.category.as_str()) {
             problems.fail(
+                &format!("{at}.category"),
                 Code::InvalidCatalog,
                 format!(
                     "`{at}.category` `{}` is not a known category",
@@ -595,6 +825,7 @@ fn check_services(catalog: &Catalog, problems: &mut Problems) {
         }
         if !(service.cost.is_finite() && service.cost >= 0.0) {
             problems.fail(
+                &format!("{at}.cost"),
                 Code::InvalidCatalog,
                 format!(
                     "`{at}.cost` must be a number of 0 or more, not {}",
@@ -607,6 +838,7 @@ fn check_services(catalog: &Catalog, problems: &mut Problems) {
             && !gain.is_finite()
         {
             problems.fail(
+                &format!("{at}.default_gain"),
                 Code::InvalidCatalog,
                 format!("`{at}.default_gain` must be a finite number"),
                 None,
@@ -624,11 +856,13 @@ fn check_in_use(catalog: &Catalog, at: &str, attribute: &str, problems: &mut Pro
     let attributes = &catalog.customer.attributes;
     match attributes.iter().find(|a| a.name == attribute) {
         None => problems.fail(
+            &format!("{at}.in_use"),
             Code::UnknownAttribute,
             format!("`{at}.in_use` names `{attribute}`, which is not a customer attribute"),
             did_you_mean(attribute, attributes.iter().map(|a| a.name.as_str())),
         ),
         Some(a) if a.kind != AttributeKind::Bool => problems.fail(
+            &format!("{at}.in_use"),
             Code::TypeMismatch,
             format!("`{at}.in_use` names `{attribute}`, which is not a bool attribute"),
             Some("`in_use` must name a yes/no attribute".into()),
@@ -641,22 +875,28 @@ fn check_in_use(catalog: &Catalog, at: &str, attribute: &str, problems: &mut Pro
 /// type; options that only fit another type are refused rather than ignored,
 /// since the author surely meant something by them.
 fn check_attributes(catalog: &Catalog, problems: &mut Problems) {
-    let mut seen = HashSet::new();
+    let mut seen = HashMap::new();
     for (i, attribute) in catalog.customer.attributes.iter().enumerate() {
         let at = format!("customer.attributes[{i}]");
         if !is_identifier(&attribute.name) {
             problems.fail(
+                &format!("{at}.name"),
                 Code::InvalidCatalog,
                 format!(
                     "`{at}.name` is `{}`, which cannot be used in rules",
                     attribute.name
                 ),
-                Some("use letters, digits and `_`, starting with a letter".into()),
+                Some(
+                    "use letters, digits and `_`, starting with a letter or `_` (an \
+                     attribute is read in expressions, where a leading digit is a number)"
+                        .into(),
+                ),
             );
         }
-        if !seen.insert(attribute.name.as_str()) {
-            problems.fail(
-                Code::DuplicateName,
+        if let Some(first) = seen.insert(attribute.name.as_str(), i) {
+            problems.fail_twice(
+                &format!("{at}.name"),
+                &format!("customer.attributes[{first}].name"),
                 format!("attribute `{}` is listed twice (`{at}`)", attribute.name),
                 None,
             );
@@ -664,6 +904,7 @@ fn check_attributes(catalog: &Catalog, problems: &mut Problems) {
         let is_category = attribute.kind == AttributeKind::Category;
         if is_category && attribute.values.is_empty() {
             problems.fail(
+                &format!("{at}.type"),
                 Code::InvalidCatalog,
                 format!("category `{}` has no `values`", attribute.name),
                 Some("list the allowed values, e.g. `values: [gold, silver]`".into()),
@@ -671,6 +912,7 @@ fn check_attributes(catalog: &Catalog, problems: &mut Problems) {
         }
         if !is_category && !attribute.values.is_empty() {
             problems.fail(
+                &format!("{at}.values"),
                 Code::InvalidCatalog,
                 format!("`{at}.values` only applies to `type: category`"),
                 None,
@@ -681,6 +923,7 @@ fn check_attributes(catalog: &Catalog, problems: &mut Problems) {
             !attribute.true_values.is_empty() || !attribute.false_values.is_empty();
         if !is_bool && has_bool_tokens {
             problems.fail(
+                &format!("{at}.true_values"),
                 Code::InvalidCatalog,
                 format!("`{at}`: `true_values` and `false_values` only apply to `type: bool`"),
                 None,
@@ -697,6 +940,7 @@ fn check_customer_id(catalog: &Catalog, problems: &mut Problems) {
         && !attributes.iter().any(|a| &a.name == id)
     {
         problems.fail(
+            "customer.id",
             Code::UnknownAttribute,
             format!("`customer.id` names `{id}`, which is not an attribute"),
             did_you_mean(id, attributes.iter().map(|a| a.name.as_str())),
@@ -707,21 +951,23 @@ fn check_customer_id(catalog: &Catalog, problems: &mut Problems) {
 /// Rules read preferences as `pref.NAME`, so each name must be writable
 /// there and mean one preference only.
 fn check_preferences(catalog: &Catalog, problems: &mut Problems) {
-    let mut seen = HashSet::new();
+    let mut seen = HashMap::new();
     for (i, preference) in catalog.customer.preferences.iter().enumerate() {
         if !is_identifier(&preference.name) {
             problems.fail(
+                &format!("customer.preferences[{i}].name"),
                 Code::InvalidCatalog,
                 format!(
                     "`customer.preferences[{i}].name` is `{}`, which cannot be used in rules",
                     preference.name
                 ),
-                None,
+                Some("use letters, digits and `_`, starting with a letter or `_`".into()),
             );
         }
-        if !seen.insert(preference.name.as_str()) {
-            problems.fail(
-                Code::DuplicateName,
+        if let Some(first) = seen.insert(preference.name.as_str(), i) {
+            problems.fail_twice(
+                &format!("customer.preferences[{i}].name"),
+                &format!("customer.preferences[{first}].name"),
                 format!("preference `{}` is listed twice", preference.name),
                 None,
             );
@@ -751,6 +997,13 @@ fn line_of_first_quoted(message: &str, text: &str) -> usize {
 }
 
 /// Whether a name can be written in a rule file.
+/// A service id: an identifier, or digits and then an identifier
+/// (`24h_reply`), as the grammar's `name` reads it where services are named.
+pub(crate) fn is_service_id(id: &str) -> bool {
+    let rest = id.trim_start_matches(|c: char| c.is_ascii_digit());
+    is_identifier(rest)
+}
+
 pub(crate) fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
@@ -790,7 +1043,9 @@ mod tests {
             errors[0].help.as_deref(),
             Some("did you mean `max_offers`?")
         );
-        assert_eq!(errors[0].position.map(|p| p.1), Some(2));
+        // The caret is on the key itself.
+        let start = errors[0].primary.map_or(0, |s| s.start as usize);
+        assert_eq!(text.get(start..start + 9), Some("max_ofers"));
     }
 
     #[test]

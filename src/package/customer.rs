@@ -128,16 +128,45 @@ impl Customer {
 
     /// Checks that every required attribute has a value.
     pub(crate) fn check_required(&self, schema: &Schema) -> Result<(), FieldError> {
+        self.check_required_given(schema, |_| true)
+    }
+
+    /// Checks that every required attribute has a value: an empty one is
+    /// [`Problem::MissingRequired`], one whose slot `given` says was never
+    /// given is [`Problem::NotGiven`].
+    fn check_required_given(
+        &self,
+        schema: &Schema,
+        given: impl Fn(usize) -> bool,
+    ) -> Result<(), FieldError> {
         for (slot, field) in schema.fields.iter().enumerate() {
             if field.required && self.values.get(slot) == Some(&Value::Missing) {
                 return Err(FieldError {
                     field: field.name.clone(),
                     column: field.column.clone(),
-                    problem: Problem::MissingRequired,
+                    problem: if given(slot) {
+                        Problem::MissingRequired
+                    } else {
+                        Problem::NotGiven
+                    },
                 });
             }
         }
         Ok(())
+    }
+
+    /// The required attributes without a value, as (attribute, column):
+    /// only a hand-typed customer (see [`from_json_object`]) can have any.
+    pub(crate) fn missing_required<'s>(
+        &self,
+        schema: &'s Schema,
+    ) -> impl Iterator<Item = (&'s str, &'s str)> {
+        schema
+            .fields
+            .iter()
+            .zip(&self.values)
+            .filter(|(f, v)| f.required && **v == Value::Missing)
+            .map(|(f, _)| (f.name.as_str(), f.column.as_str()))
     }
 }
 
@@ -171,8 +200,12 @@ pub enum Problem {
         /// All allowed values.
         allowed: Vec<String>,
     },
-    /// A required attribute had no value.
+    /// A required attribute's value is empty (an empty CSV cell, `""` or `null`).
     MissingRequired,
+    /// A required attribute was not given at all (no such key in a JSON
+    /// Lines row, never set on a builder): said apart from an empty value,
+    /// because what to fix differs (add the key, not fill the cell).
+    NotGiven,
     /// The attribute name is not in the schema (builder and JSON input).
     UnknownField(Option<String>),
     /// The JSON value has the wrong shape (an array, an object...).
@@ -219,6 +252,11 @@ impl FieldError {
             Problem::MissingRequired => {
                 write!(f, "{at}: a value is required but the field is empty")
             }
+            Problem::NotGiven => write!(
+                f,
+                "{at}: a value is required but was not given (add `{}` to the customer)",
+                self.column
+            ),
             Problem::UnknownField(suggestion) => {
                 write!(f, "{at}: the schema has no such attribute")?;
                 if let Some(s) = suggestion {
@@ -410,6 +448,8 @@ impl From<String> for Input {
 pub struct CustomerBuilder<'e> {
     schema: &'e Schema,
     customer: Customer,
+    /// Per slot, whether `set` was called for it.
+    given: Vec<bool>,
     error: Option<FieldError>,
 }
 
@@ -418,6 +458,7 @@ impl<'e> CustomerBuilder<'e> {
         CustomerBuilder {
             schema,
             customer: Customer::empty(schema),
+            given: vec![false; schema.fields.len()],
             error: None,
         }
     }
@@ -441,6 +482,9 @@ impl<'e> CustomerBuilder<'e> {
             });
             return self;
         };
+        if let Some(given) = self.given.get_mut(slot as usize) {
+            *given = true;
+        }
         let result = match value.into() {
             Input::Text(t) => parse_text(self.schema, &mut self.customer, slot, &t),
             Input::Number(n) => parse_json(
@@ -466,20 +510,41 @@ impl<'e> CustomerBuilder<'e> {
         if let Some(error) = self.error {
             return Err(error);
         }
-        self.customer.check_required(self.schema)?;
+        let given = &self.given;
+        self.customer
+            .check_required_given(self.schema, |slot| given.get(slot) == Some(&true))?;
         Ok(self.customer)
     }
 }
 
 /// Reads a customer from a JSON object keyed by input column; attribute names
 /// (and `pref.NAME` for preferences) are accepted too. Keys the schema does not know are ignored.
+///
+/// The object is a customer typed by hand (`explain --json`, a rule test
+/// case, a request to the library), not a row of a customer file: a
+/// required attribute it leaves out is a missing value, as an optional one
+/// is, so a few keys are enough to ask what such a customer would get
+/// (`explain` lists the required ones left out). A required attribute given
+/// with an empty value (`""`, `null`) is still an error, as in a file.
 pub(crate) fn from_json_object(
     schema: &Schema,
     object: &serde_json::Value,
 ) -> Result<Customer, FieldError> {
     let mut customer = Customer::empty(schema);
-    fill_from_json(schema, &mut customer, object)?;
-    customer.check_required(schema)?;
+    let given = fill_json_object(schema, &mut customer, object)?;
+    let empty = schema
+        .fields
+        .iter()
+        .zip(&customer.values)
+        .zip(&given)
+        .find(|((f, v), given)| f.required && **given && **v == Value::Missing);
+    if let Some(((field, _), _)) = empty {
+        return Err(FieldError {
+            field: field.name.clone(),
+            column: field.column.clone(),
+            problem: Problem::MissingRequired,
+        });
+    }
     Ok(customer)
 }
 
@@ -615,14 +680,31 @@ pub(crate) fn fill_from_json_text(
             return Some(Err(e));
         }
     }
-    Some(Ok(()))
+    Some(customer.check_required_given(schema, |slot| {
+        found.get(slot).is_some_and(|(_, entry)| entry.is_some())
+    }))
 }
 
+/// Fills `customer` from one JSON Lines row, a parsed object, and checks
+/// that it has every required attribute: a required key the row lacks is
+/// [`Problem::NotGiven`], one with an empty value [`Problem::MissingRequired`].
 pub(crate) fn fill_from_json(
     schema: &Schema,
     customer: &mut Customer,
     object: &serde_json::Value,
 ) -> Result<(), FieldError> {
+    let given = fill_json_object(schema, customer, object)?;
+    customer.check_required_given(schema, |slot| given.get(slot) == Some(&true))
+}
+
+/// Reads the values of a JSON object into `customer`; per slot, whether
+/// the object has a key for it.
+fn fill_json_object(
+    schema: &Schema,
+    customer: &mut Customer,
+    object: &serde_json::Value,
+) -> Result<Vec<bool>, FieldError> {
+    let mut given = vec![false; schema.fields.len()];
     let Some(map) = object.as_object() else {
         return Err(FieldError {
             field: String::new(),
@@ -640,8 +722,9 @@ pub(crate) fn fill_from_json(
                     .flatten()
             });
         if let Some(value) = value {
+            given[slot] = true;
             parse_json(schema, customer, crate::base::index::dense_u32(slot), value)?;
         }
     }
-    Ok(())
+    Ok(given)
 }

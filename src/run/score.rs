@@ -8,7 +8,7 @@
 //! keeps `schemas/score-record.schema.json` generated from it.
 
 // Costs are written as the shortest text that reads back as the same f64.
-use crate::base::number::shortest as number;
+use crate::base::number::{shortest as number, write_number};
 use crate::engine::Engine;
 use crate::engine::offer::Offer;
 use crate::package::customer::{Customer, Value};
@@ -205,7 +205,7 @@ impl ScoreFormatter {
                     let rule = offer.rule.index();
                     let _ = write!(out, r#"{{"rank":{},"#, rank + 1);
                     out.push_str(self.head.get(rule).map_or("", String::as_str));
-                    let _ = write!(out, "{}", offer.gain);
+                    write_number(out, offer.gain);
                     out.push_str(self.tail.get(rule).map_or("", String::as_str));
                     if !self.loyalty.is_empty() {
                         out.push_str(r#","loyalty":{"#);
@@ -213,7 +213,8 @@ impl ScoreFormatter {
                             if i > 0 {
                                 out.push(',');
                             }
-                            let _ = write!(out, "{key}:{}", offer.gain * factor);
+                            let _ = write!(out, "{key}:");
+                            write_number(out, offer.gain * factor);
                         }
                         out.push('}');
                     }
@@ -227,10 +228,11 @@ impl ScoreFormatter {
                     let rule = offer.rule.index();
                     let _ = write!(out, "{id},{line},{},", rank + 1);
                     out.push_str(self.head.get(rule).map_or("", String::as_str));
-                    let _ = write!(out, "{}", offer.gain);
+                    write_number(out, offer.gain);
                     out.push_str(self.tail.get(rule).map_or("", String::as_str));
                     for (_, factor) in &self.loyalty {
-                        let _ = write!(out, ",{}", offer.gain * factor);
+                        out.push(',');
+                        write_number(out, offer.gain * factor);
                     }
                     out.push('\n');
                 }
@@ -330,6 +332,29 @@ pub fn score_record_schema() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_written_without_binary_noise() {
+        let written = |v: f64| {
+            let mut out = String::new();
+            write_number(&mut out, v);
+            out
+        };
+        assert_eq!(written(4.5 * 0.36), "1.62");
+        assert_eq!(written(0.1 + 0.2), "0.3");
+        assert_eq!(written(0.8999999999999999), "0.9");
+        assert_eq!(written(-0.8999999999999999), "-0.9");
+        assert_eq!(written(5.958915651723869), "5.95891565172387");
+        assert_eq!(written(2.5), "2.5");
+        assert_eq!(written(40.0), "40");
+        assert_eq!(written(1e-7 * 3.0), "0.0000003");
+        assert_eq!(written(f64::NAN), "NaN");
+        assert_eq!(written(-0.0), "-0");
+        for v in [1.0 / 3.0, 123_456.789_012_345_67, 1e21, 7e-300] {
+            let back: f64 = written(v).parse().unwrap();
+            assert!((back - v).abs() <= v.abs() * 1e-14, "{v} -> {back}");
+        }
+    }
 
     #[test]
     fn escaping() {

@@ -70,10 +70,12 @@ pub struct SegmentFit {
     /// Training rows with outcome 1 (binary outcomes).
     pub positives: Option<usize>,
     /// Intercept of the fit.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub intercept: f64,
     /// Newton iterations (1 for least squares).
     pub iterations: usize,
     /// R² on the training rows (numeric outcomes).
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub training_r_squared: Option<f64>,
     /// One entry per dimension.
     pub dimensions: Vec<DimensionFit>,
@@ -87,24 +89,34 @@ pub struct DimensionFit {
     /// The dimension's id.
     pub dimension: String,
     /// Mean rating on the training rows.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub mean: f64,
     /// Standard deviation of the rating on the training rows.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub sd: f64,
     /// Coefficient per standard deviation of the rating.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub coefficient: f64,
     /// Its standard error.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub std_error: f64,
     /// Lower end of the 95% Wald interval.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub ci_low: f64,
     /// Upper end of the 95% Wald interval.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub ci_high: f64,
     /// `max(coef, 0) / Σ max(coef, 0)`.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub fitted_weight: f64,
     /// The catalog's weight.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub catalog_weight: f64,
     /// Pearson's correlation of the rating with the outcome.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub correlation: Option<f64>,
     /// `max(r, 0) / Σ max(r, 0)`.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub correlation_weight: f64,
 }
 
@@ -130,10 +142,13 @@ pub struct HeldOutFit {
     /// Which weights.
     pub weights: WeightSource,
     /// Area under the ROC curve (binary).
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub auc: Option<f64>,
     /// Share predicted right at probability 0.5 (binary).
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub accuracy: Option<f64>,
     /// R² on the held-out rows (numeric).
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub r_squared: Option<f64>,
 }
 
@@ -156,6 +171,7 @@ pub struct ReliabilityReport {
     /// Survey rows with every rating present.
     pub rows: usize,
     /// Cronbach's alpha.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub alpha: f64,
     /// Its usual reading (acceptable from 0.7).
     pub reading: String,
@@ -167,6 +183,7 @@ pub struct ReliabilityReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct FuzzyReport {
     /// The grades: the distinct rating values.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub grades: Vec<f64>,
     /// One evaluation per segment, "all" first.
     pub segments: Vec<FuzzySegment>,
@@ -180,6 +197,7 @@ pub struct FuzzySegment {
     /// Survey rows in the segment.
     pub rows: usize,
     /// The membership matrix R, one row per dimension.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub membership: Vec<Vec<f64>>,
     /// B with both operators.
     pub evaluation: stats::FuzzyEvaluation,

@@ -68,12 +68,15 @@ impl std::fmt::Display for FitError {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Fit {
     /// Intercept, then one coefficient per column of the design.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub coefficients: Vec<f64>,
     /// Standard error of each coefficient (same order).
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub std_errors: Vec<f64>,
     /// Newton iterations (logistic) or 1 (least squares).
     pub iterations: usize,
     /// Coefficient of determination on the rows fitted (least squares only).
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub r_squared: Option<f64>,
 }
 
@@ -330,6 +333,7 @@ pub fn r_squared(predicted: &[f64], actual: &[f64]) -> Option<f64> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Reliability {
     /// Cronbach's alpha: `k/(k-1) × (1 - Σ var(item) / var(total))`.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub alpha: f64,
     /// Per item: alpha of the other items, and the corrected item-total
     /// correlation (the item against the sum of the other items).
@@ -340,8 +344,10 @@ pub struct Reliability {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ItemReliability {
     /// Alpha of the set without this item (`None` with fewer than three items).
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub alpha_if_deleted: Option<f64>,
     /// Correlation of the item with the sum of the other items.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub item_total: Option<f64>,
 }
 
@@ -440,11 +446,14 @@ pub fn membership(ratings: &[Vec<f64>], grades: &[f64]) -> Vec<Vec<f64>> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FuzzyResult {
     /// `B`, normalised to sum 1, one membership per grade.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub memberships: Vec<f64>,
     /// The grade of largest membership (the maximum membership principle);
     /// `None` when several grades share it, so the principle decides nothing.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub grade: Option<f64>,
     /// `Σ_j b_j × grade_j` with the normalised `B`.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub score: f64,
 }
 

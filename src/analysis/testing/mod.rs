@@ -127,6 +127,7 @@ pub struct ActualOffer {
     /// Service id.
     pub service: String,
     /// Expected gain.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub gain: f64,
     /// The rule that made it.
     pub rule: String,

@@ -14,6 +14,7 @@ use crate::engine::arbitrate::Verdict;
 use crate::engine::offer::{EvalError, EvalErrorKind, Offer};
 use crate::lang::ir::{Gain, RuleId, SegmentId, ServiceId};
 use crate::lang::syntax::ast::ActionKind;
+use crate::package::catalog::RankKey;
 use crate::package::customer::Customer;
 use serde::Serialize;
 
@@ -22,6 +23,11 @@ use serde::Serialize;
 pub struct Explanation {
     /// The customer's id, when the catalog names an id attribute.
     pub customer_id: Option<String>,
+    /// Attributes the catalog marks required that this customer has no
+    /// value for: only a hand-typed customer (`explain --json`) can lack
+    /// them, and then the tests reading them are unknown, so the reader
+    /// should know which were left out.
+    pub not_given: Vec<NotGiven>,
     /// Every segment, in graph order.
     pub segments: Vec<SegmentTrace>,
     /// Every rule, in file order.
@@ -30,6 +36,15 @@ pub struct Explanation {
     pub offers: Vec<ExplainedOffer>,
     /// Set when evaluation failed (e.g. a gain that is not a finite number).
     pub error: Option<String>,
+}
+
+/// A required attribute the customer has no value for.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NotGiven {
+    /// Attribute name, as rules read it.
+    pub attribute: String,
+    /// Input column (the key to add to the customer).
+    pub column: String,
 }
 
 /// One segment and whether the customer is in it.
@@ -103,6 +118,7 @@ pub struct RuleTrace {
     /// For a failed profile or condition: the part that failed and its values.
     pub failed: Option<Failure>,
     /// The gain, when it was computed.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub gain: Option<f64>,
 }
 
@@ -127,13 +143,29 @@ pub enum RuleStatus {
         /// 1 for the best offer.
         rank: usize,
     },
-    /// It won its service but fell below `max_offers`.
-    CutByMaxOffers,
+    /// It won its service but fell below `max_offers`: better offers took
+    /// every slot.
+    CutByMaxOffers {
+        /// The catalog's `max_offers`.
+        max_offers: usize,
+        /// The offers that took the slots, best first; one withdrawn later
+        /// for capacity left its slot empty.
+        taken_by: Vec<SlotHolder>,
+    },
     /// It won its service, but the customer's budget was spent by better offers.
     CutByBudget,
     /// It won its service, but the service's capacity went to customers with
     /// a higher expected gain.
-    CutByCapacity,
+    CutByCapacity {
+        /// How many customers can get the service.
+        capacity: Option<u64>,
+        /// How many customers' own arbitration kept it.
+        wanted: Option<u64>,
+        /// The gain of the last customer who got it (this customer's gain
+        /// is the rule's `gain`); a tie goes to the earlier row.
+        #[serde(serialize_with = "crate::analysis::tidy::tidy")]
+        cutoff_gain: Option<f64>,
+    },
     /// It won its service, but its channel does not fit the customer.
     ChannelMismatch,
     /// It won its service, but a better offer of the same exclusive group was kept.
@@ -161,6 +193,22 @@ pub enum RuleStatus {
     GainNotFinite,
 }
 
+/// An offer that took one of a customer's `max_offers` slots.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SlotHolder {
+    /// Service id.
+    pub service: String,
+    /// The rule that made the offer.
+    pub rule: String,
+    /// Its gain.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
+    pub gain: f64,
+    /// Whether it was withdrawn afterwards because the service's capacity
+    /// went to others: the slot then stays empty, as capacity does not
+    /// replace a lost offer.
+    pub withdrawn_for_capacity: bool,
+}
+
 /// One final offer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExplainedOffer {
@@ -171,6 +219,7 @@ pub struct ExplainedOffer {
     /// Service display name.
     pub name: String,
     /// Expected gain.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub gain: f64,
     /// The rule that made it.
     pub rule: String,
@@ -182,6 +231,7 @@ pub struct ExplainedOffer {
     /// customer, per dimension (empty unless the rule's gain uses `derived`).
     pub derivation: Vec<DerivedTerm>,
     /// The gain before stacking and the headroom cap, when they changed it.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub before_stacking: Option<f64>,
 }
 
@@ -191,22 +241,65 @@ pub struct DerivedTerm {
     /// Dimension id.
     pub dimension: String,
     /// Model weight `W_d`.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub weight: f64,
     /// Preference factor `f_d = 2 * preference` (1 when unknown).
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub preference_factor: f64,
     /// Gap factor `g_d` (1 when perception or expectation is unknown).
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub gap_factor: f64,
     /// The service's effect `e_d`.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub effect: f64,
     /// Headroom `H_d`.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub headroom: f64,
     /// The points this dimension contributes.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub points: f64,
 }
 
+mod capacity;
 mod misses;
 pub(crate) use misses::near_misses;
 mod reference;
+/// The catalog's `ranking:` read directly, the way README states it: this
+/// reference is written apart from the evaluator's compiled `Ranking`, so
+/// that the differential tests compare two readings of the setting.
+fn reference_order(
+    engine: &Engine,
+    (a, priority_a): &(Offer, i64),
+    (b, priority_b): &(Offer, i64),
+) -> std::cmp::Ordering {
+    let services = &engine.catalog().services;
+    let (sa, sb) = (&services[a.service.index()], &services[b.service.index()]);
+    let mut keys = engine.catalog().ranking.clone();
+    keys.push(RankKey::CatalogOrder);
+    keys.iter()
+        .map(|key| match key {
+            RankKey::Gain => b.gain.total_cmp(&a.gain),
+            RankKey::Priority => priority_b.cmp(priority_a),
+            RankKey::Cost => sa.cost.total_cmp(&sb.cost),
+            RankKey::CatalogOrder => a.service.index().cmp(&b.service.index()),
+            RankKey::ServiceId => sa.id.cmp(&sb.id),
+        })
+        .find(|o| o.is_ne())
+        .unwrap_or(std::cmp::Ordering::Equal)
+}
+
+/// A gain rounded to the catalog's `gain_precision`, as README states it.
+fn reference_round(engine: &Engine, gain: f64) -> f64 {
+    match engine.catalog().gain_precision {
+        Some(places) => {
+            let scale = 10f64.powi(places as i32);
+            let rounded = (gain * scale).round() / scale;
+            if rounded.is_finite() { rounded } else { gain }
+        }
+        None => gain,
+    }
+}
+
 #[cfg(test)]
 mod tests;
 
@@ -400,6 +493,7 @@ fn trace(
             },
             None => None,
         };
+        let gain = gain.map(|g| reference_round(engine, g));
         gains[i] = gain;
         match gain {
             None => {
@@ -426,15 +520,13 @@ fn trace(
             )),
         }
     }
-    candidates.sort_by(|(a, pa), (b, pb)| {
-        b.gain.total_cmp(&a.gain).then(pb.cmp(pa)).then_with(|| {
-            engine.catalog().services[a.service.index()]
-                .id
-                .cmp(&engine.catalog().services[b.service.index()].id)
-        })
-    });
+    candidates.sort_by(|a, b| reference_order(engine, a, b));
     let mut offers: Vec<Offer> = candidates.into_iter().map(|(o, _)| o).collect();
     let mut rank = 0;
+    // The offers kept so far (rule, gain), and for each offer cut by
+    // max_offers the ones that held the slots then.
+    let mut kept: Vec<(usize, f64)> = Vec::new();
+    let mut cut: Vec<(usize, Vec<(usize, f64)>)> = Vec::new();
     engine.arbitration().select(
         &mut offers,
         &customer.values,
@@ -444,11 +536,22 @@ fn trace(
             statuses[offer.rule.index()].0 = match verdict {
                 Verdict::Kept => {
                     rank += 1;
+                    kept.push((offer.rule.index(), offer.gain));
                     RuleStatus::Offered { rank }
                 }
-                Verdict::MaxOffers => RuleStatus::CutByMaxOffers,
+                Verdict::MaxOffers => {
+                    cut.push((offer.rule.index(), kept.clone()));
+                    RuleStatus::CutByMaxOffers {
+                        max_offers: engine.catalog().max_offers,
+                        taken_by: Vec::new(),
+                    }
+                }
                 Verdict::Budget => RuleStatus::CutByBudget,
-                Verdict::Capacity => RuleStatus::CutByCapacity,
+                Verdict::Capacity => RuleStatus::CutByCapacity {
+                    capacity: engine.catalog().services[offer.service.index()].capacity,
+                    wanted: None,
+                    cutoff_gain: None,
+                },
                 Verdict::Channel => RuleStatus::ChannelMismatch,
                 Verdict::Group { with } => RuleStatus::ExclusiveWith {
                     service: engine.catalog().services[with.index()].id.clone(),
@@ -462,12 +565,35 @@ fn trace(
         offers.retain(|o| {
             let admitted = allocation.admits(o.service, o.gain, row);
             if !admitted {
-                statuses[o.rule.index()].0 = RuleStatus::CutByCapacity;
+                let c = capacity::competition(allocation, o.service);
+                statuses[o.rule.index()].0 = RuleStatus::CutByCapacity {
+                    capacity: c.capacity,
+                    wanted: c.wanted,
+                    cutoff_gain: c.cutoff_gain,
+                };
             }
             admitted
         });
         for (i, o) in offers.iter().enumerate() {
             statuses[o.rule.index()].0 = RuleStatus::Offered { rank: i + 1 };
+        }
+    }
+    // Now that capacity is settled, say who took the slots of the offers
+    // max_offers cut, and which of them capacity withdrew afterwards.
+    for (cut_rule, holders) in cut {
+        let taken_by = holders
+            .into_iter()
+            .map(|(h, gain)| SlotHolder {
+                service: engine.catalog().services[package.rules[h].service.index()]
+                    .id
+                    .clone(),
+                rule: package.rules[h].name.clone(),
+                gain,
+                withdrawn_for_capacity: matches!(statuses[h].0, RuleStatus::CutByCapacity { .. }),
+            })
+            .collect();
+        if let RuleStatus::CutByMaxOffers { taken_by: slot, .. } = &mut statuses[cut_rule].0 {
+            *slot = taken_by;
         }
     }
     if let Some((script, message)) = script_failure.take() {
@@ -479,6 +605,9 @@ fn trace(
     let unstacked: Vec<f64> = offers.iter().map(|o| o.gain).collect();
     if let Some(model) = engine.compiled_model() {
         model.stack(&mut offers, &customer.values, &mut Vec::new());
+        for offer in &mut offers {
+            offer.gain = reference_round(engine, offer.gain);
+        }
     }
 
     let rules = package
@@ -535,6 +664,13 @@ fn trace(
     Traced {
         explanation: Explanation {
             customer_id: engine.customer_id(customer),
+            not_given: customer
+                .missing_required(engine.schema())
+                .map(|(attribute, column)| NotGiven {
+                    attribute: attribute.to_string(),
+                    column: column.to_string(),
+                })
+                .collect(),
             segments: segment_traces.into_iter().map(|(_, t)| t).collect(),
             rules,
             offers: explained,

@@ -232,13 +232,39 @@ fn customer(rng: &mut Rng, engine: &Engine) -> Customer {
         .unwrap()
 }
 
+/// [`CATALOG`] with a random `ranking:` (absent, or some keys in some
+/// order) and a random `gain_precision:` (absent, or 0 to 6 places).
+fn catalog(rng: &mut Rng) -> String {
+    let mut extra = String::new();
+    if rng.chance(70) {
+        let mut keys = vec!["gain", "priority", "cost", "catalog_order", "service_id"];
+        let mut chosen = Vec::new();
+        let wanted = 1 + rng.below(keys.len() as u64);
+        for _ in 0..wanted {
+            let at = rng.below(keys.len() as u64) as usize;
+            chosen.push(keys.remove(at));
+        }
+        extra.push_str(&format!("ranking: [{}]\n", chosen.join(", ")));
+    }
+    if rng.chance(50) {
+        extra.push_str(&format!("gain_precision: {}\n", rng.below(7)));
+    }
+    CATALOG.replacen("max_offers: 3\n", &format!("max_offers: 3\n{extra}"), 1)
+}
+
 #[test]
 fn fast_evaluator_agrees_with_reference() {
     let mut checked = 0;
     for seed in 0..400u64 {
         let mut rng = Rng(seed);
         let rules = package(&mut rng);
-        let engine = match Engine::from_sources(CATALOG, &[("random.vas", &rules)]) {
+        // Half the packages rank and round as their catalog says.
+        let catalog = if seed % 2 == 0 {
+            CATALOG.to_string()
+        } else {
+            catalog(&mut Rng(seed ^ 0x5EED))
+        };
+        let engine = match Engine::from_sources(&catalog, &[("random.vas", &rules)]) {
             Ok(engine) => engine,
             Err(e) => panic!("seed {seed}: generated package does not check:\n{e}\n{rules}"),
         };
@@ -248,7 +274,9 @@ fn fast_evaluator_agrees_with_reference() {
             let fast = evaluator.evaluate(&customer).map(<[Offer]>::to_vec);
             let reference = super::evaluate_reference(&engine, &customer);
             match (&fast, &reference) {
-                (Ok(a), Ok(b)) => assert_eq!(a, b, "seed {seed}\n{rules}\n{customer:?}"),
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a, b, "seed {seed}\n{catalog}\n{rules}\n{customer:?}")
+                }
                 (Err(_), Err(_)) => {}
                 _ => panic!("seed {seed}: {fast:?} vs {reference:?}\n{rules}\n{customer:?}"),
             }
@@ -295,11 +323,11 @@ fn funnel_agrees_with_reference_and_never_increases() {
                     RuleStatus::LostTo { .. } => 3,
                     RuleStatus::SuppressedBy { .. } => 4,
                     RuleStatus::GainMissing => 5,
-                    RuleStatus::CutByMaxOffers => 6,
+                    RuleStatus::CutByMaxOffers { .. } => 6,
                     RuleStatus::ChannelMismatch => 7,
                     RuleStatus::ExclusiveWith { .. } => 8,
                     RuleStatus::CutByBudget => 9,
-                    RuleStatus::CutByCapacity => 10,
+                    RuleStatus::CutByCapacity { .. } => 10,
                     RuleStatus::Offered { .. } => RULE_STAGES.len(),
                     other => panic!("seed {seed}: unexpected status {other:?}"),
                 };
@@ -412,6 +440,20 @@ fn capacity_is_never_exceeded() {
         for (service, limit) in [(0usize, 5usize), (2, 11), (4, 0)] {
             let mut best = wanted[service].clone();
             best.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            // `explain` finds the last admitted gain from the allocation alone.
+            let cutoff = super::capacity::competition(&allocation, ServiceId::new(service));
+            let expected_cutoff = if best.len() > limit && limit > 0 {
+                Some(best[limit - 1].0)
+            } else {
+                None
+            };
+            assert_eq!(
+                cutoff.cutoff_gain.map(f64::to_bits),
+                expected_cutoff.map(f64::to_bits),
+                "seed {seed}: s{service}"
+            );
+            assert_eq!(cutoff.capacity, Some(limit as u64));
+            assert_eq!(cutoff.wanted, Some(best.len() as u64));
             let mut expected: Vec<u64> = best.iter().take(limit).map(|&(_, r)| r).collect();
             expected.sort_unstable();
             assert!(got[service].len() <= limit, "seed {seed}: s{service}");

@@ -3,14 +3,14 @@
 //! rules and the rows that failed.
 
 use super::{Cell, end_section, escape, name_cell, section, segment_labels, service_names, table};
-use crate::analysis::funnel::{Loss, SERVICE_STAGES, heading};
+use crate::analysis::funnel::{Loss, SERVICE_STAGES, heading, stopped_by};
 use crate::analysis::report::DryRunReport;
 use crate::base::number::{count, decimal, fixed, percent, ratio};
 use std::fmt::Write as _;
 
 fn loss_text(loss: Option<Loss>) -> String {
     loss.map_or("-".to_string(), |l| {
-        format!("{} (-{})", heading(l.stage), count(l.customers))
+        format!("{} (-{})", stopped_by(l.stage), count(l.customers))
     })
 }
 
@@ -47,6 +47,11 @@ pub(super) fn funnel(out: &mut String, report: &DryRunReport) {
         })
         .collect();
     table(out, "funnel", &header, &right, rows);
+    let _ = writeln!(
+        out,
+        "<p class=\"note\">{}.</p>",
+        escape(&crate::analysis::funnel::legend(&shown))
+    );
 
     out.push_str("<h3>By rule</h3>\n");
     let at = |r: &crate::analysis::funnel::RuleFunnel, stage: usize| {

@@ -473,12 +473,7 @@ fn funnel(out: &mut String, report: &DiffReport, names: &BTreeMap<String, String
         end_section(out);
         return;
     }
-    let shown: Vec<usize> = SERVICE_STAGES
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| !report.unused_stages.contains(s))
-        .map(|(i, _)| i)
-        .collect();
+    let shown = crate::analysis::funnel::shown_stages(&report.unused_stages);
     let mut header = vec!["service"];
     header.extend(shown.iter().map(|&i| heading(SERVICE_STAGES[i])));
     let mut right = vec![false];
@@ -503,6 +498,11 @@ fn funnel(out: &mut String, report: &DiffReport, names: &BTreeMap<String, String
         })
         .collect();
     table(out, "funnel", &header, &right, rows);
+    let _ = writeln!(
+        out,
+        "<p class=\"note\">{}.</p>",
+        escape(&crate::analysis::funnel::legend(&shown))
+    );
     end_section(out);
 }
 

@@ -195,8 +195,9 @@ fn segments(out: &mut String, report: &DryRunReport) {
         out,
         "segments",
         "Segments",
-        "Each circle is a segment of customers, drawn under the segments it refines. \
-         Bigger circles hold more customers; darker ones expect more gain per customer.",
+        "Each box is a segment of customers, drawn under the segments it refines. \
+         Darker boxes expect more gain per customer; the bar at a box's foot shows how many \
+         customers it holds.",
     );
     if report.segments.is_empty() {
         out.push_str("<p>The package declares no segments.</p>\n");
@@ -206,7 +207,7 @@ fn segments(out: &mut String, report: &DryRunReport) {
     let _ = writeln!(
         out,
         "<figure class=\"graph\"><div class=\"scroll\">{}</div></figure>",
-        svg::segment_graph(&report.segments)
+        super::graph::segment_graph(&report.segments)
     );
     let labels = segment_labels(report);
     let rows = report

@@ -13,6 +13,7 @@
 mod analysis;
 mod diff;
 mod dry_run;
+mod graph;
 mod svg;
 
 pub use diff::diff_page;

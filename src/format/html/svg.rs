@@ -1,12 +1,11 @@
-//! The page's charts as inline SVG: the segment graph, bars, gain ranges and
-//! changes. Drawn by hand in a fixed coordinate system (`viewBox`) that the
-//! browser scales to the page, so there is no script and no chart library.
+//! The page's charts as inline SVG: bars, gain ranges and changes (the
+//! segment graph has its own module, `graph`). Drawn by hand in a fixed
+//! coordinate system (`viewBox`) that the browser scales to the page, so
+//! there is no script and no chart library.
 //! Text inherits the page's fonts, CJK fallbacks included.
 
 use super::escape;
-use crate::analysis::report::SegmentRow;
-use crate::base::number::{count, decimal};
-use std::collections::HashMap;
+use crate::base::number::decimal;
 use std::fmt::Write as _;
 
 /// Width of every chart's coordinate system.
@@ -283,215 +282,6 @@ pub(super) fn changes(labels: &[Label], values: &[f64], texts: &[String], aria: 
     out
 }
 
-/// A colour for `t` in 0..=1 on a light-to-dark blue scale.
-fn blue(t: f64) -> String {
-    const STOPS: [(f64, f64, f64); 3] = [
-        (222.0, 235.0, 247.0),
-        (107.0, 174.0, 214.0),
-        (8.0, 69.0, 148.0),
-    ];
-    let t = if t.is_finite() {
-        t.clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    let (a, b, u) = if t < 0.5 {
-        (STOPS[0], STOPS[1], t * 2.0)
-    } else {
-        (STOPS[1], STOPS[2], (t - 0.5) * 2.0)
-    };
-    let mix = |p: f64, q: f64| (p + (q - p) * u).round() as u8;
-    format!(
-        "#{:02x}{:02x}{:02x}",
-        mix(a.0, b.0),
-        mix(a.1, b.1),
-        mix(a.2, b.2)
-    )
-}
-
-/// Where each segment sits across its layer, from 0 to 1, and how many
-/// segments the widest layer holds. Each layer is in the order of its
-/// parents' mean position (fewer crossings), declaration order among equals.
-fn arrange(
-    segments: &[SegmentRow],
-    index: &HashMap<&str, usize>,
-    depth: usize,
-) -> (Vec<f64>, usize) {
-    let mut layers: Vec<Vec<usize>> = vec![Vec::new(); depth + 1];
-    for (i, s) in segments.iter().enumerate() {
-        if let Some(layer) = layers.get_mut(s.depth as usize) {
-            layer.push(i);
-        }
-    }
-    let widest = layers.iter().map(Vec::len).max().unwrap_or(1);
-    let mut across = vec![0.5; segments.len()];
-    for layer in &mut layers {
-        let key = |i: &usize| {
-            let parents: Vec<f64> = segments[*i]
-                .parents
-                .iter()
-                .filter_map(|p| index.get(p.as_str()))
-                .map(|&p| across[p])
-                .collect();
-            if parents.is_empty() {
-                0.5
-            } else {
-                parents.iter().sum::<f64>() / parents.len() as f64
-            }
-        };
-        let mut keyed: Vec<(f64, usize)> = layer.iter().map(|i| (key(i), *i)).collect();
-        keyed.sort_by(|a, b| a.0.total_cmp(&b.0));
-        *layer = keyed.into_iter().map(|(_, i)| i).collect();
-        for (k, &i) in layer.iter().enumerate() {
-            across[i] = (k as f64 + 0.5) / layer.len() as f64;
-        }
-    }
-    (across, widest)
-}
-
-/// The segment graph's legend: the colour scale from the lowest to the
-/// highest mean gain (`range`, none when no segment has customers), and a
-/// circle of `key_radius` for the biggest segment's customers.
-fn graph_legend(out: &mut String, range: Option<(f64, f64)>, biggest: u64, key_radius: f64) {
-    let _ = writeln!(
-        out,
-        "<defs><linearGradient id=\"gain-scale\">\
-         <stop offset=\"0\" stop-color=\"{}\"/><stop offset=\"0.5\" stop-color=\"{}\"/>\
-         <stop offset=\"1\" stop-color=\"{}\"/></linearGradient></defs>\
-         <g class=\"legend\"><text x=\"0\" y=\"16\">Mean expected gain per customer</text>\
-         <rect x=\"0\" y=\"24\" width=\"200\" height=\"10\" fill=\"url(#gain-scale)\"/>\
-         <text x=\"0\" y=\"50\">{}</text><text x=\"200\" y=\"50\" text-anchor=\"end\">{}</text>\
-         <circle class=\"size-key\" cx=\"262\" cy=\"30\" r=\"{key_radius:.0}\"/>\
-         <text x=\"306\" y=\"26\">Circle area: customers</text>\
-         <text x=\"306\" y=\"42\">(largest: {})</text></g>",
-        blue(0.0),
-        blue(0.5),
-        blue(1.0),
-        range.map_or("-".into(), |(low, _)| decimal(low)),
-        range.map_or("-".into(), |(_, high)| decimal(high)),
-        count(biggest)
-    );
-}
-
-/// One segment of the graph: its circle at `(cx, cy)` with radius `r`, its
-/// label below from `label_y`, its id when the label differs, and its figures.
-fn node(out: &mut String, s: &SegmentRow, (cx, cy, r): (f64, f64, f64), fill: &str, label_y: f64) {
-    let _ = write!(
-        out,
-        "<g class=\"node\" data-segment=\"{}\"><title>{} ({}): {} customers, {} offers, \
-         mean expected gain {}</title>\
-         <circle cx=\"{cx:.1}\" cy=\"{cy:.1}\" r=\"{r:.1}\" fill=\"{fill}\"/>\
-         <text class=\"node-label\" x=\"{cx:.1}\" y=\"{label_y:.1}\">{}</text>",
-        escape(&s.segment),
-        escape(&s.label),
-        escape(&s.segment),
-        count(s.customers),
-        count(s.offers),
-        decimal(s.mean_gain),
-        escape(&s.label)
-    );
-    let mut next = label_y + 15.0;
-    if s.label != s.segment {
-        let _ = write!(
-            out,
-            "<text class=\"node-id\" x=\"{cx:.1}\" y=\"{next:.1}\">{}</text>",
-            escape(&s.segment)
-        );
-        next += 15.0;
-    }
-    let _ = writeln!(
-        out,
-        "<text class=\"node-figures\" x=\"{cx:.1}\" y=\"{next:.1}\">{} · gain {}</text></g>",
-        count(s.customers),
-        decimal(s.mean_gain)
-    );
-}
-
-/// The segment graph, one layer per depth: a circle per segment, its area
-/// proportional to its customers and its colour to their mean expected gain,
-/// and a line from each parent to each child.
-pub(super) fn segment_graph(segments: &[SegmentRow]) -> String {
-    const LAYER: f64 = 172.0;
-    const TOP: f64 = 78.0;
-    const R_MAX: f64 = 34.0;
-    const R_MIN: f64 = 6.0;
-    if segments.is_empty() {
-        return String::new();
-    }
-    let index: HashMap<&str, usize> = segments
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.segment.as_str(), i))
-        .collect();
-    let depth = segments.iter().map(|s| s.depth).max().unwrap_or(0) as usize;
-    let (across, widest) = arrange(segments, &index, depth);
-    let width = WIDTH.max(widest as f64 * 176.0);
-    let biggest = segments.iter().map(|s| s.customers).max().unwrap_or(0);
-    let gains: Vec<f64> = segments
-        .iter()
-        .filter(|s| s.customers > 0)
-        .map(|s| s.mean_gain)
-        .collect();
-    let low = gains.iter().copied().fold(f64::INFINITY, f64::min);
-    let high = gains.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let shade = |gain: f64| {
-        if high > low {
-            (gain - low) / (high - low)
-        } else {
-            0.6
-        }
-    };
-    let radius = |c: u64| {
-        if biggest == 0 {
-            R_MIN
-        } else {
-            R_MIN + (R_MAX - R_MIN) * (c as f64 / biggest as f64).sqrt()
-        }
-    };
-    let place = |i: usize| {
-        let s = &segments[i];
-        (
-            across[i] * width,
-            TOP + s.depth as f64 * LAYER + R_MAX,
-            radius(s.customers),
-        )
-    };
-    let height = TOP + (depth as f64 + 1.0) * LAYER - 20.0;
-    let mut out = String::new();
-    open(&mut out, width, height, "The segment graph");
-    let range = (!gains.is_empty()).then_some((low, high));
-    graph_legend(&mut out, range, biggest, R_MAX);
-    out.push_str("<g class=\"edges\">\n");
-    for (i, s) in segments.iter().enumerate() {
-        let (cx, cy, r) = place(i);
-        for parent in &s.parents {
-            let Some(&p) = index.get(parent.as_str()) else {
-                continue;
-            };
-            let (px, py, pr) = place(p);
-            let (y0, y1) = (py + pr, cy - r);
-            let bend = (y0 + y1) / 2.0;
-            let _ = writeln!(
-                out,
-                "<path d=\"M{px:.1},{y0:.1} C{px:.1},{bend:.1} {cx:.1},{bend:.1} {cx:.1},{y1:.1}\"/>"
-            );
-        }
-    }
-    out.push_str("</g>\n");
-    for (i, s) in segments.iter().enumerate() {
-        let (cx, cy, r) = place(i);
-        let fill = if s.customers > 0 {
-            blue(shade(s.mean_gain))
-        } else {
-            "#e5e7eb".to_string()
-        };
-        let label_y = TOP + s.depth as f64 * LAYER + 2.0 * R_MAX + 18.0;
-        node(&mut out, s, (cx, cy, r), &fill, label_y);
-    }
-    out.push_str("</svg>\n");
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -502,12 +292,5 @@ mod tests {
         assert_eq!(tick_step(9.0, 5.0), 2.0);
         assert_eq!(tick_step(0.4, 5.0), 0.1);
         assert_eq!(tick_step(0.0, 5.0), 1.0);
-    }
-
-    #[test]
-    fn colours_run_light_to_dark() {
-        assert_eq!(blue(0.0), "#deebf7");
-        assert_eq!(blue(1.0), "#084594");
-        assert_eq!(blue(f64::NAN), "#deebf7");
     }
 }
