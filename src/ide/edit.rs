@@ -82,7 +82,9 @@ impl fmt::Display for RenameError {
             }
             RenameError::InvalidName(name) => write!(
                 f,
-                "`{name}` is not a name: use letters, digits and `_`, not starting with a digit"
+                "`{name}` is not a name: use letters, digits and `_`, starting with a letter or \
+                 `_` (a segment, profile, rule or service may also start with digits and then a \
+                 letter or `_`)"
             ),
             RenameError::Taken(name) => write!(f, "`{name}` is already taken"),
             RenameError::ColumnFollowsName { what, column } => write!(
@@ -104,10 +106,19 @@ const KEYWORDS: [&str; 18] = [
     "because", "and", "or", "not", "in", "true", "false", "pref",
 ];
 
-/// Whether `name` can be written as a name in a rule file.
-fn valid_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+/// Whether `name` can be the name of a `kind`: a letter or `_`, then
+/// letters, digits and `_`; segments, profiles, rules and services may also
+/// start with digits followed by a letter or `_` (`24h_reply`), as
+/// grammar/vas.pest says; the catalog's own names may not.
+fn valid_name(name: &str, kind: SymbolKind) -> bool {
+    let digits = name.bytes().take_while(u8::is_ascii_digit).count();
+    let may_lead_with_digits = matches!(
+        kind,
+        SymbolKind::Segment | SymbolKind::Profile | SymbolKind::Rule | SymbolKind::Service
+    );
+    let mut chars = name[digits..].chars();
+    (digits == 0 || may_lead_with_digits)
+        && chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
         && chars.all(|c| c.is_alphanumeric() || c == '_')
 }
 
@@ -132,7 +143,7 @@ pub(crate) fn rename(
     if KEYWORDS.contains(&new_name) || new_name == "script" {
         return Err(RenameError::Keyword(new_name.to_string()));
     }
-    if !valid_name(new_name) {
+    if !valid_name(new_name, at.kind) {
         return Err(RenameError::InvalidName(new_name.to_string()));
     }
     if new_name != at.name && index.definition(at.kind, new_name).is_some() {
@@ -207,12 +218,15 @@ mod tests {
 
     #[test]
     fn names_follow_the_grammar() {
-        assert!(valid_name("high_value"));
-        assert!(valid_name("高价值"));
-        assert!(valid_name("_x1"));
-        assert!(!valid_name("1x"));
-        assert!(!valid_name("a b"));
-        assert!(!valid_name(""));
-        assert!(!valid_name("a-b"));
+        use SymbolKind::{Attribute, Segment, Service};
+        assert!(valid_name("high_value", Segment));
+        assert!(valid_name("高价值", Segment));
+        assert!(valid_name("_x1", Attribute));
+        assert!(valid_name("24h_reply", Service) && valid_name("1x", Segment));
+        assert!(!valid_name("1x", Attribute));
+        assert!(!valid_name("24", Service) && !valid_name("2_", Attribute));
+        assert!(!valid_name("a b", Segment));
+        assert!(!valid_name("", Segment));
+        assert!(!valid_name("a-b", Segment));
     }
 }
