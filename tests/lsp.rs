@@ -29,6 +29,7 @@ fn an_editor_session_on_the_bundled_package() {
     );
     let capabilities = &init["capabilities"];
     for provider in [
+        "documentFormattingProvider",
         "hoverProvider",
         "definitionProvider",
         "referencesProvider",
@@ -296,6 +297,32 @@ fn an_editor_session_on_the_bundled_package() {
             .contains("`when`"),
         "{refused}"
     );
+
+    // Formatting is `vasrec fmt`'s layout, as one edit of the whole text;
+    // none when the text is already laid out, or does not parse.
+    let format = |client: &mut Client| {
+        client.result(
+            "textDocument/formatting",
+            json!({ "textDocument": { "uri": rules_uri },
+                    "options": { "tabSize": 2, "insertSpaces": true } }),
+        )
+    };
+    let messy = rules.replacen("rule vip_manager {\n  for", "rule   vip_manager{\n for", 1);
+    assert_ne!(messy, rules);
+    client.replace(&rules_uri, 6, &messy);
+    let edits = format(&mut client);
+    let lines = messy.matches('\n').count();
+    assert_eq!(
+        edits,
+        json!([{ "range": { "start": { "line": 0, "character": 0 },
+                            "end": { "line": lines, "character": 0 } },
+                 "newText": rules }])
+    );
+    client.replace(&rules_uri, 7, &rules);
+    assert_eq!(format(&mut client), json!([]));
+    client.replace(&rules_uri, 8, &format!("{messy}rule half_typed for {{\n"));
+    assert_eq!(format(&mut client), json!([]));
+    client.replace(&rules_uri, 9, &rules);
 
     // The outline of a file that is not even open.
     let outline = client.result(

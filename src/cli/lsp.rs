@@ -9,8 +9,8 @@
 //! read from disk as `vasrec check` reads it (confined to its folder), the
 //! editor's buffers are laid over it, and the whole package is checked
 //! again once the editor has been quiet for [`DEBOUNCE`]. Nothing is ever
-//! written: renames, quick fixes and formatting are edits the editor
-//! applies.
+//! written: renames, quick fixes and formatting (`vasrec fmt`'s layout)
+//! are edits the editor applies.
 
 mod convert;
 
@@ -86,6 +86,7 @@ fn capabilities() -> lsp::ServerCapabilities {
             ..lsp::CompletionOptions::default()
         }),
         document_symbol_provider: Some(lsp::OneOf::Left(true)),
+        document_formatting_provider: Some(lsp::OneOf::Left(true)),
         code_action_provider: Some(lsp::CodeActionProviderCapability::Options(
             lsp::CodeActionOptions {
                 code_action_kinds: Some(vec![lsp::CodeActionKind::QUICKFIX]),
@@ -400,7 +401,7 @@ impl Server {
     /// Answers one request from its package's analysis, checked first if
     /// it changed since.
     fn answer(&mut self, connection: &Connection, request: Request) -> Response {
-        const ANSWERED: [&str; 7] = [
+        const ANSWERED: [&str; 8] = [
             "textDocument/hover",
             "textDocument/definition",
             "textDocument/references",
@@ -408,6 +409,7 @@ impl Server {
             "textDocument/completion",
             "textDocument/documentSymbol",
             "textDocument/codeAction",
+            "textDocument/formatting",
         ];
         let id = request.id.clone();
         if !ANSWERED.contains(&request.method.as_str()) {
@@ -507,6 +509,19 @@ fn answer_in(
                 })
                 .collect();
             json!(actions)
+        }
+        "textDocument/formatting" => {
+            // One edit of the whole text, none when the layout is already
+            // canonical or the file does not parse (as `vasrec fmt`).
+            let edits: Vec<lsp::TextEdit> = analysis
+                .format(file)
+                .into_iter()
+                .map(|edit| lsp::TextEdit {
+                    range: range_in(lines, &edit.location.range),
+                    new_text: edit.new_text,
+                })
+                .collect();
+            json!(edits)
         }
         _ => Value::Null,
     };

@@ -5,7 +5,8 @@
 //! test case files (`tests/*.yaml`) may be among them. Out: an [`Analysis`]
 //! that answers, in byte offsets: the checker's diagnostics per file, the
 //! outline, definitions and references, hovers, completions, renames (in
-//! rule files, the catalog and the test cases) and quick fixes. [`position::LineIndex`] converts to the line and
+//! rule files, the catalog and the test cases), quick fixes, and the
+//! layout `vasrec fmt` gives a rule file. [`position::LineIndex`] converts to the line and
 //! UTF-16 columns editors count in. `vasrec lsp` is a thin transport over
 //! this; nothing here knows about JSON-RPC.
 //!
@@ -256,6 +257,26 @@ impl Analysis {
         new_name: &str,
     ) -> Result<Vec<TextEdit>, RenameError> {
         edit::rename(&self.index, self.catalog.as_ref(), file, offset, new_name)
+    }
+
+    /// The edit that lays out a rule file as `vasrec fmt` does: the whole
+    /// text replaced, under the catalog's limits. `None` for the catalog
+    /// and test case files, a file already in its canonical layout, and a
+    /// file with a syntax error (it is never reshaped around a mistake).
+    pub fn format(&self, file: &str) -> Option<TextEdit> {
+        if file == CATALOG_FILE || files::is_case_file(file) {
+            return None;
+        }
+        let text = self.text(file)?;
+        let limits = crate::lang::layout::catalog_limits(self.text(CATALOG_FILE).unwrap_or(""));
+        let laid_out = crate::lang::layout::format_file(file, text, &limits).ok()?;
+        (laid_out != text).then(|| TextEdit {
+            location: Location {
+                file: file.to_string(),
+                range: 0..text.len(),
+            },
+            new_text: laid_out,
+        })
     }
 
     /// The fixes offered for the diagnostics of `file` that touch `range`.

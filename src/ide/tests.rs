@@ -510,3 +510,29 @@ fn renames_keep_the_package_checking_and_its_test_cases_passing() {
     let report = crate::analysis::testing::run(&engine, dir.path(), None).unwrap();
     assert!(report.success(), "{report:#?}");
 }
+
+#[test]
+fn formatting_is_one_edit_of_the_whole_file_and_only_when_it_changes_something() {
+    let mut files = bundled();
+    let messy = "segment  fresh under everyone{when tenure_months<3}\n";
+    files.insert("messy.vas".into(), messy.into());
+    files.insert(
+        "broken.vas".into(),
+        "segment broken under everyone { when (\n".into(),
+    );
+    let analysis = Analysis::new(files);
+    let edit = analysis.format("messy.vas").unwrap();
+    assert_eq!(edit.location.range, 0..messy.len());
+    assert_eq!(
+        edit.new_text,
+        crate::lang::layout::format_source(messy).unwrap()
+    );
+    assert_ne!(edit.new_text, messy);
+    // The bundled files are in canonical form (CI checks it with `vasrec fmt
+    // --check rules`); a syntax error is never reshaped; YAML is not laid out.
+    assert_eq!(analysis.format("rules.vas"), None);
+    assert_eq!(analysis.format("broken.vas"), None);
+    assert_eq!(analysis.format("catalog.yaml"), None);
+    assert_eq!(analysis.format("tests/segments.yaml"), None);
+    assert_eq!(analysis.format("no-such.vas"), None);
+}
