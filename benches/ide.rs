@@ -1,7 +1,7 @@
 //! How long an editor waits for diagnostics after an edit.
 //!
 //! ```text
-//! cargo bench --bench ide
+//! cargo bench --features lsp --bench ide   # all three (without the feature, the first two)
 //! ```
 //!
 //! `vasrec lsp` answers an edit by building a new `vasrec::ide::Analysis`
@@ -14,7 +14,8 @@
 //! - `recheck_after_edit/bundled`: `Analysis::new` + reading its diagnostics.
 //! - `recheck_after_edit/diagnostics_for_file`: the same, then the
 //!   diagnostics of the edited file converted to editor positions (lines
-//!   and UTF-16 columns), which is all the server adds before writing JSON.
+//!   and UTF-16 columns) with the analysis's line index, which is all the
+//!   server adds before writing JSON.
 //!
 //! - `lsp_round_trip/did_change_to_diagnostics` (with the `lsp` feature):
 //!   the whole path an editor sees, through the real `vasrec lsp` binary
@@ -54,7 +55,8 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             turn += 1;
             let analysis = Analysis::new(versions[turn % 2].clone());
-            let lines = LineIndex::new(analysis.text("rules.vas").unwrap_or(""));
+            let empty = LineIndex::new("");
+            let lines = analysis.line_index("rules.vas").unwrap_or(&empty);
             let positions: Vec<_> = analysis
                 .diagnostics()
                 .iter()
