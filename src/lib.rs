@@ -71,6 +71,7 @@ mod analysis;
 mod base;
 mod engine;
 mod format;
+pub mod ide;
 mod lang;
 pub mod model;
 mod package;

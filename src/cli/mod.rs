@@ -10,6 +10,8 @@ mod explain;
 mod fmt;
 mod git;
 mod init;
+#[cfg(feature = "lsp")]
+mod lsp;
 mod output;
 mod page;
 mod score;
@@ -83,6 +85,13 @@ enum Command {
     Calibrate(calibrate::Args),
     /// Create a small, working, commented rule package to start from.
     Init(init::Args),
+    /// Serve editors over stdio (Language Server Protocol): diagnostics, hover, completion, rename.
+    #[cfg(feature = "lsp")]
+    #[command(after_help = "Examples:\n  \
+        vasrec lsp        the editor starts it and speaks JSON-RPC on stdin and stdout\n  \
+        Neovim:  vim.lsp.start({ name = 'vasrec', cmd = { 'vasrec', 'lsp' } })\n  \
+        Helix:   [language-server.vasrec] command = \"vasrec\", args = [\"lsp\"]")]
+    Lsp(lsp::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(after_help = "Examples:\n  \
         vasrec completions bash > ~/.local/share/bash-completion/completions/vasrec\n  \
@@ -124,6 +133,8 @@ pub fn run() -> ExitCode {
         Command::Calibrate(args) => calibrate::run(args),
         Command::Init(args) => init::run(args),
         Command::Fmt(args) => fmt::run(args),
+        #[cfg(feature = "lsp")]
+        Command::Lsp(args) => lsp::run(args),
         Command::Completions { shell } => {
             let mut text = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "vasrec", &mut text);
