@@ -295,12 +295,12 @@ pub(super) async fn batch(
     }
 }
 
+/// One customer of a batch: its line, and the JSON read or why it could not be.
+type Item = (u64, Result<Value, ApiError>);
+
 /// The customers of a batch body, each with its line (the array's index
 /// from 1, or the line of the JSON Lines text), and whether it was JSON Lines.
-fn batch_items(
-    bytes: &[u8],
-    shared: &Shared,
-) -> Result<(Vec<(u64, Result<Value, ApiError>)>, bool), ApiError> {
+fn batch_items(bytes: &[u8], shared: &Shared) -> Result<(Vec<Item>, bool), ApiError> {
     let max_depth = shared.limits.max_depth;
     let max_batch = shared.limits.max_batch;
     let too_many = || {

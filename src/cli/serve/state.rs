@@ -93,35 +93,44 @@ impl Shared {
     /// `/v1/package` and returned as JSON.
     pub(super) fn reload(&self) -> Result<Value, Value> {
         let _one_at_a_time = self.reloading.lock().unwrap_or_else(|e| e.into_inner());
-        let outcome = match self.live.reload() {
-            Ok(()) => {
-                let loaded = Arc::new(Loaded::new(self.live.current()));
-                match self.current.write() {
-                    Ok(mut guard) => *guard = loaded,
-                    Err(poisoned) => *poisoned.into_inner() = loaded,
-                }
+        let (loaded, outcome) = match self.live.reload() {
+            Ok(()) => (
+                Some(Arc::new(Loaded::new(self.live.current()))),
                 ReloadOutcome {
                     at: now(),
                     ok: true,
                     errors: json!([]),
-                }
-            }
-            Err(error) => ReloadOutcome {
-                at: now(),
-                ok: false,
-                errors: serde_json::to_value(vasrec::render::to_json(
-                    &error.diagnostics,
-                    &error.sources,
-                ))
-                .unwrap_or(Value::Null),
-            },
+                },
+            ),
+            Err(error) => (
+                None,
+                ReloadOutcome {
+                    at: now(),
+                    ok: false,
+                    errors: serde_json::to_value(vasrec::render::to_json(
+                        &error.diagnostics,
+                        &error.sources,
+                    ))
+                    .unwrap_or(Value::Null),
+                },
+            ),
         };
         self.metrics.reloaded(outcome.ok);
-        let answer = outcome_json(&outcome);
         let ok = outcome.ok;
-        *self.last_reload.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
+        let mut answer = outcome_json(&outcome);
+        {
+            // The engine and the outcome change together for `/v1/package`,
+            // which reads them under the same lock.
+            let mut last = self.last_reload.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(loaded) = loaded {
+                match self.current.write() {
+                    Ok(mut guard) => *guard = loaded,
+                    Err(poisoned) => *poisoned.into_inner() = loaded,
+                }
+            }
+            *last = Some(outcome);
+        }
         let loaded = self.current();
-        let mut answer = answer;
         answer["package"] = json!(loaded.engine.catalog().package);
         answer["content_hash"] = json!(loaded.hash);
         if ok { Ok(answer) } else { Err(answer) }
@@ -129,6 +138,7 @@ impl Shared {
 
     /// The body of `GET /v1/package`.
     pub(super) fn package_json(&self) -> Value {
+        let last = self.last_reload.lock().unwrap_or_else(|e| e.into_inner());
         let loaded = self.current();
         let engine = &loaded.engine;
         let catalog = engine.catalog();
@@ -144,7 +154,6 @@ impl Shared {
             .segment_ids()
             .map(|s| engine.segment_name(s))
             .collect();
-        let last = self.last_reload.lock().unwrap_or_else(|e| e.into_inner());
         json!({
             "package": catalog.package,
             "content_hash": loaded.hash,
