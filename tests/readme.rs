@@ -57,6 +57,27 @@ const NOT_RUN: &[(&str, &str)] = &[
     ),
     ("benches/e2e.sh", "performance: a million customers"),
     ("VASREC_FUZZ_ITERATIONS=", "a fuzz run of many minutes"),
+    (
+        "vasrec serve",
+        "a server runs until stopped; tests/serve.rs starts it (feature serve)",
+    ),
+    (
+        "curl -s ",
+        "needs the server; tests/serve.rs sends these requests and checks the answers",
+    ),
+    (
+        "cargo build --release --features serve",
+        "performance: the load test's build",
+    ),
+    (
+        "target/release/vasrec serve",
+        "performance: the load test's server",
+    ),
+    (
+        "target/release/examples/serve_load",
+        "performance: the load test, seconds per run",
+    ),
+    ("kill %1", "performance: stops the load test's server"),
 ];
 
 /// One command of a console block and what README says it prints.

@@ -15,6 +15,8 @@ mod lsp;
 mod output;
 mod page;
 mod score;
+#[cfg(feature = "serve")]
+mod serve;
 mod test;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -79,6 +81,9 @@ enum Command {
     Score(score::Args),
     /// Run the package's YAML test cases; report failures and coverage.
     Test(test::Args),
+    /// Serve the package over HTTP/JSON: evaluate, explain, reload, metrics.
+    #[cfg(feature = "serve")]
+    Serve(serve::Args),
     /// Lay out the package's rule files one canonical way (--check for CI).
     Fmt(fmt::Args),
     /// Fit dimension weights from a survey and compare them with the catalog's.
@@ -122,7 +127,14 @@ pub fn run() -> ExitCode {
             });
         }
     };
-    output::remove_pending_on_signals();
+    // `serve` handles SIGINT and SIGTERM itself (finishing the requests in flight).
+    #[cfg(feature = "serve")]
+    let serving = matches!(cli.command, Command::Serve(_));
+    #[cfg(not(feature = "serve"))]
+    let serving = false;
+    if !serving {
+        output::remove_pending_on_signals();
+    }
     let code = match cli.command {
         Command::Check(args) => check::run(args),
         Command::DryRun(args) => dry_run::run(args),
@@ -135,6 +147,8 @@ pub fn run() -> ExitCode {
         Command::Fmt(args) => fmt::run(args),
         #[cfg(feature = "lsp")]
         Command::Lsp(args) => lsp::run(args),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => serve::run(args),
         Command::Completions { shell } => {
             let mut text = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "vasrec", &mut text);
