@@ -125,7 +125,14 @@ pub(crate) fn compile(
         })
         .collect();
     let (segments, by_order) = lay_out_rules(segments, &rules, code, rules_by_segment);
-    let ranking = crate::engine::rank::Ranking::new(&catalog);
+    let facts: Vec<crate::engine::rank::RuleFacts> = rules
+        .iter()
+        .map(|r| crate::engine::rank::RuleFacts {
+            service: r.service.index(),
+            priority: r.priority,
+        })
+        .collect();
+    let ranking = crate::engine::rank::Ranking::new(&catalog, &facts);
     let compiled_model = model
         .as_ref()
         .map(|m| crate::engine::gain::CompiledModel::new(m, &catalog, &schema));

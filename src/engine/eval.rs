@@ -397,12 +397,7 @@ impl<'e> Evaluator<'e> {
             self.offers.clear();
             return Err(error);
         }
-        let rules = &engine.rules;
-        insertion_sort(&mut self.offers, |a, b| {
-            engine.ranking.compare(a, b, |o| {
-                rules.get(o.rule.index()).map_or(0, |r| r.priority)
-            })
-        });
+        insertion_sort(&mut self.offers, |a, b| engine.ranking.compare(a, b));
         let dropped = &mut self.dropped;
         engine.arbitration.select(
             &mut self.offers,

@@ -1,109 +1,77 @@
 //! The order of a customer's offers across services, and the rounding of
 //! gains: what `ranking:` and `gain_precision:` in the catalog say.
 //!
-//! In: the catalog. Out: a [`Ranking`] that compares two offers, used by the
-//! evaluator and by the reference evaluator behind `explain`, so that the
-//! two can never rank differently. Conflicts *within* a service (which rule
-//! wins) are not decided here: the conflict order (deeper segment, higher
-//! priority, earlier rule) settles them before ranking.
+//! In: the catalog and the rules. Out: a [`Ranking`] that compares two
+//! offers and rounds gains, for the evaluator. The reference evaluator
+//! behind `explain` reads the same settings on its own (`analysis::trace`),
+//! so the differential tests compare two readings of them. Conflicts
+//! *within* a service (which rule wins) are not decided here: the conflict
+//! order (deeper segment, higher priority, earlier rule) settles them
+//! before ranking.
 
 use crate::engine::offer::Offer;
 use crate::package::catalog::{Catalog, RankKey};
 use std::cmp::Ordering;
 
-/// One key, ready to compare: the per-service orders are computed once.
-#[derive(Debug, Clone)]
-enum Key {
-    Gain,
-    Priority,
-    Cost,
-    /// Lower place first: the catalog's order or the ids' order.
-    Place(Box<[u32]>),
-}
-
 /// The compiled `ranking:` and `gain_precision:` of a catalog.
+///
+/// Every key but `gain` depends only on the rule that made an offer (its
+/// priority and its service's cost, place and id), so the keys before
+/// `gain` and those after it are each folded, once, into a place per rule:
+/// comparing two offers is then two integer comparisons around one float
+/// comparison, whatever the list says.
 #[derive(Debug, Clone)]
 pub(crate) struct Ranking {
-    keys: Box<[Key]>,
-    /// Per service: its cost, for the `cost` key.
-    costs: Box<[f64]>,
+    /// Per rule: its place by the keys before `gain`.
+    before: Box<[u32]>,
+    /// Per rule: its place by the keys after `gain` (and then the catalog's
+    /// order, which makes the ranking total).
+    after: Box<[u32]>,
+    /// Whether `gain` is one of the keys.
+    by_gain: bool,
     /// `10^gain_precision`, when gains are rounded.
     scale: Option<f64>,
 }
 
+/// What a key needs to know of a rule: its service and priority.
+pub(crate) struct RuleFacts {
+    pub service: usize,
+    pub priority: i64,
+}
+
 impl Ranking {
-    pub(crate) fn new(catalog: &Catalog) -> Ranking {
-        let services = &catalog.services;
-        let by_id = || {
-            let mut order: Vec<usize> = (0..services.len()).collect();
-            order.sort_by(|&a, &b| services[a].id.cmp(&services[b].id));
-            let mut place = vec![0u32; services.len()];
-            for (p, i) in order.into_iter().enumerate() {
-                place[i] = crate::base::index::dense_u32(p);
-            }
-            place.into_boxed_slice()
+    /// `rules` in rule-id order.
+    pub(crate) fn new(catalog: &Catalog, rules: &[RuleFacts]) -> Ranking {
+        let keys = &catalog.ranking;
+        let gain_at = keys.iter().position(|k| *k == RankKey::Gain);
+        let (before, after) = match gain_at {
+            Some(i) => (&keys[..i], &keys[i + 1..]),
+            None => (&keys[..], &[][..]),
         };
-        let in_catalog = || {
-            (0..services.len())
-                .map(crate::base::index::dense_u32)
-                .collect::<Box<[u32]>>()
-        };
-        let mut keys: Vec<Key> = catalog
-            .ranking
-            .iter()
-            .map(|key| match key {
-                RankKey::Gain => Key::Gain,
-                RankKey::Priority => Key::Priority,
-                RankKey::Cost => Key::Cost,
-                RankKey::CatalogOrder => Key::Place(in_catalog()),
-                RankKey::ServiceId => Key::Place(by_id()),
-            })
-            .collect();
-        // Whatever the list says, offers still tied keep the catalog's
-        // order: the ranking is total, so every run ranks alike.
-        if !catalog
-            .ranking
-            .iter()
-            .any(|k| matches!(k, RankKey::CatalogOrder | RankKey::ServiceId))
-        {
-            keys.push(Key::Place(in_catalog()));
-        }
+        let mut after = after.to_vec();
+        after.push(RankKey::CatalogOrder);
         Ranking {
-            keys: keys.into_boxed_slice(),
-            costs: services.iter().map(|s| s.cost).collect(),
+            before: places(catalog, rules, before),
+            after: places(catalog, rules, &after),
+            by_gain: gain_at.is_some(),
             scale: catalog.gain_precision.map(|p| 10f64.powi(p as i32)),
         }
     }
 
-    /// `Less` when `a` ranks before `b`. `priority` gives a rule's priority.
+    /// `Less` when `a` ranks before `b`.
     #[inline]
-    pub(crate) fn compare(
-        &self,
-        a: &Offer,
-        b: &Offer,
-        priority: impl Fn(&Offer) -> i64,
-    ) -> Ordering {
-        for key in &self.keys {
-            let order = match key {
-                Key::Gain => b.gain.total_cmp(&a.gain),
-                Key::Priority => priority(b).cmp(&priority(a)),
-                Key::Cost => self.cost(a).total_cmp(&self.cost(b)),
-                Key::Place(place) => place
-                    .get(a.service.index())
-                    .cmp(&place.get(b.service.index())),
-            };
-            if order != Ordering::Equal {
-                return order;
-            }
-        }
-        Ordering::Equal
-    }
-
-    fn cost(&self, offer: &Offer) -> f64 {
-        self.costs
-            .get(offer.service.index())
-            .copied()
-            .unwrap_or(0.0)
+    pub(crate) fn compare(&self, a: &Offer, b: &Offer) -> Ordering {
+        let place = |places: &[u32], o: &Offer| places.get(o.rule.index()).copied();
+        place(&self.before, a)
+            .cmp(&place(&self.before, b))
+            .then_with(|| {
+                if self.by_gain {
+                    b.gain.total_cmp(&a.gain)
+                } else {
+                    Ordering::Equal
+                }
+            })
+            .then_with(|| place(&self.after, a).cmp(&place(&self.after, b)))
     }
 
     /// `gain` rounded to the catalog's `gain_precision` (half away from
@@ -127,6 +95,37 @@ impl Ranking {
     }
 }
 
+/// Each rule's place when rules are sorted by `keys` (equal rules share a
+/// place), so that comparing places compares by the keys.
+fn places(catalog: &Catalog, rules: &[RuleFacts], keys: &[RankKey]) -> Box<[u32]> {
+    let services = &catalog.services;
+    let by = |a: &RuleFacts, b: &RuleFacts| {
+        keys.iter()
+            .map(|key| match key {
+                RankKey::Gain => Ordering::Equal,
+                RankKey::Priority => b.priority.cmp(&a.priority),
+                RankKey::Cost => services[a.service]
+                    .cost
+                    .total_cmp(&services[b.service].cost),
+                RankKey::CatalogOrder => a.service.cmp(&b.service),
+                RankKey::ServiceId => services[a.service].id.cmp(&services[b.service].id),
+            })
+            .find(|o| o.is_ne())
+            .unwrap_or(Ordering::Equal)
+    };
+    let mut order: Vec<usize> = (0..rules.len()).collect();
+    order.sort_by(|&a, &b| by(&rules[a], &rules[b]));
+    let mut place = vec![0u32; rules.len()];
+    let mut current = 0;
+    for (n, &rule) in order.iter().enumerate() {
+        if n > 0 && by(&rules[order[n - 1]], &rules[rule]).is_ne() {
+            current += 1;
+        }
+        place[rule] = current;
+    }
+    place.into_boxed_slice()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,6 +138,16 @@ mod tests {
             rule: RuleId::new(service),
             segment: SegmentId::new(0),
         }
+    }
+
+    /// One rule per service, rule i offering service i, priorities as given.
+    fn ranking(extra: &str, priorities: &[i64]) -> Ranking {
+        let rules: Vec<RuleFacts> = priorities
+            .iter()
+            .enumerate()
+            .map(|(service, &priority)| RuleFacts { service, priority })
+            .collect();
+        Ranking::new(&catalog(extra), &rules)
     }
 
     fn catalog(extra: &str) -> Catalog {
@@ -156,25 +165,30 @@ mod tests {
     #[test]
     fn default_order_breaks_ties_by_id_and_a_list_without_order_by_catalog() {
         let tied = [offer(0, 1.0), offer(1, 1.0)];
-        let default = Ranking::new(&catalog(""));
+        let default = ranking("", &[0, 0]);
         assert_eq!(
-            default.compare(&tied[0], &tied[1], |_| 0),
+            default.compare(&tied[0], &tied[1]),
             Ordering::Greater,
             "`a` (service 1) is first by id"
         );
-        let gain_only = Ranking::new(&catalog("ranking: [gain]"));
+        let gain_only = ranking("ranking: [gain]", &[0, 0]);
         assert_eq!(
-            gain_only.compare(&tied[0], &tied[1], |_| 0),
+            gain_only.compare(&tied[0], &tied[1]),
             Ordering::Less,
             "`b` is first in the catalog"
         );
-        let cheap = Ranking::new(&catalog("ranking: [gain, cost]"));
-        assert_eq!(cheap.compare(&tied[0], &tied[1], |_| 0), Ordering::Greater);
+        let cheap = ranking("ranking: [gain, cost]", &[0, 0]);
+        assert_eq!(cheap.compare(&tied[0], &tied[1]), Ordering::Greater);
+        let first_priority = ranking("ranking: [priority, gain]", &[1, 5]);
+        let (low, high) = (offer(0, 9.0), offer(1, 1.0));
+        assert_eq!(first_priority.compare(&high, &low), Ordering::Less);
+        let by_default = ranking("", &[1, 5]);
+        assert_eq!(by_default.compare(&low, &high), Ordering::Less);
     }
 
     #[test]
     fn rounding_makes_equal_decimals_equal() {
-        let r = Ranking::new(&catalog("gain_precision: 4"));
+        let r = ranking("gain_precision: 4", &[]);
         let a = 10.0 * 0.72;
         let b = 8.0 * (0.5 + 0.5 * 0.8);
         assert_ne!(a, b, "the noise this setting is for");
@@ -182,6 +196,6 @@ mod tests {
         assert_eq!(r.round(a), 7.2);
         assert_eq!(r.round(-1.23456), -1.2346);
         assert_eq!(r.round(f64::MAX), f64::MAX);
-        assert!(!Ranking::new(&catalog("")).rounds());
+        assert!(!ranking("", &[]).rounds());
     }
 }
