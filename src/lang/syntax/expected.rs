@@ -214,10 +214,27 @@ fn describe(expected: Rule) -> &'static [&'static str] {
         Rule::script | Rule::kw_script => &["`script`"],
         Rule::script_block => &["a script between `{` and `}`"],
         Rule::script_text | Rule::script_piece => &["the `}` that closes the script"],
+        Rule::table | Rule::kw_table => &["`table`"],
+        Rule::hit | Rule::kw_hit => &["`hit`"],
+        Rule::hit_policy => &["a hit policy (`unique`, `first`, `priority` or `collect`)"],
+        Rule::columns | Rule::kw_columns => &["`columns`"],
+        Rule::column => &["a column (an attribute or `pref.NAME`)"],
+        Rule::table_row | Rule::kw_row => &["`row`"],
+        Rule::cells | Rule::cell => &[
+            "a cell (`-`, a value, a comparison such as `< 12`, `in [...]` or a range `12..24`)",
+        ],
+        Rule::cell_any => &["`-`"],
+        Rule::cell_cmp => &["a comparison such as >= or =="],
+        Rule::cell_in | Rule::cell_not_in => &["`in`"],
+        Rule::cell_list => &["a list such as [\"a\", \"b\"]"],
+        Rule::cell_range | Rule::cell_const | Rule::cell_number => &["a fixed value"],
         // pest names the outermost rule that failed where it started.
-        Rule::file => &["`segment`", "`profile`", "`rule`"],
+        Rule::file => &["`segment`", "`profile`", "`rule`", "`table`"],
         Rule::item
         | Rule::rule_clause
+        | Rule::table_head
+        | Rule::row_clause
+        | Rule::cell_value
         | Rule::prefix
         | Rule::infix
         | Rule::primary
@@ -260,7 +277,7 @@ mod tests {
         assert!(error("rule r { for s when a = 1 offer s }").contains("to compare, write `==`"));
         let bogus = error("bogus");
         assert!(
-            bogus.starts_with("expected `segment`, `profile` or `rule`, found `bogus`"),
+            bogus.starts_with("expected `segment`, `profile`, `rule` or `table`, found `bogus`"),
             "{bogus}"
         );
     }
