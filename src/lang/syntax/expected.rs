@@ -91,6 +91,13 @@ fn hint_for_found(text: &str, position: usize) -> Option<String> {
 
 /// "a comparison such as >= or ==", "`when`", ... joined as a readable list.
 fn expected_words(positives: &[Rule]) -> (String, Option<String>) {
+    // In a table's cell only fixed values may stand.
+    if positives.contains(&Rule::cell_number) {
+        return (
+            "a fixed value (a number, a text in double quotes, `true` or `false`)".into(),
+            Some("a cell compares its column with fixed values; to test anything else, add `when CONDITION` after the row's `=>`".into()),
+        );
+    }
     let mut words: Vec<&'static str> = Vec::new();
     // Where a value may start, pest lists every way one can start: say it once.
     let value_expected = positives.contains(&Rule::number) || positives.contains(&Rule::expr);
