@@ -197,6 +197,10 @@ impl Resolver<'_> {
         for decl in &table_decls {
             tables.extend(self.table(decl, &segment_ids, &profile_ids, &mut rules));
         }
+        // Rules in the order they were written (files in order, then top to
+        // bottom), a table's rows where the table stands: conflicts between
+        // rules of equal specificity and priority go to the one written first.
+        rules.sort_by_key(|r| (r.span.file, r.span.start));
         for table in &tables {
             let found = grid::overlaps(table, self.schema);
             self.diagnostics.extend(found);
