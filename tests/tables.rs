@@ -86,7 +86,10 @@ fn cell(rng: &mut Rng, column: &str, kind: Kind) -> (String, Option<String>) {
             let list: Vec<String> = (0..1 + rng.below(3)).map(|_| constant(rng, kind)).collect();
             let list = list.join(", ");
             if rng.chance(50) {
-                (format!("in [{list}]"), Some(format!("{column} in [{list}]")))
+                (
+                    format!("in [{list}]"),
+                    Some(format!("{column} in [{list}]")),
+                )
             } else {
                 (
                     format!("not in [{list}]"),

@@ -139,9 +139,15 @@ pub(super) fn warnings(table: &ResolvedTable<'_>, schema: &Schema) -> Vec<Diagno
                 continue;
             }
             let (what, help) = if decl.hit == HitPolicy::First {
-                ("an earlier row", "move the row up, or narrow the rows before it; under `hit first` only the first matching row offers")
+                (
+                    "an earlier row",
+                    "move the row up, or narrow the rows before it; under `hit first` only the first matching row offers",
+                )
             } else {
-                ("a row with a higher priority (or an earlier row with the same)", "raise the row's priority, or narrow the other rows; under `hit priority` only the matching row with the highest priority offers")
+                (
+                    "a row with a higher priority (or an earlier row with the same)",
+                    "raise the row's priority, or narrow the other rows; under `hit priority` only the matching row with the highest priority offers",
+                )
             };
             let mut diagnostic = Diagnostic::warning(
                 Code::UnreachableRow,
@@ -163,8 +169,8 @@ pub(super) fn warnings(table: &ResolvedTable<'_>, schema: &Schema) -> Vec<Diagno
                 .take(3)
             {
                 if let Some(other) = decl.rows.get(i) {
-                    diagnostic =
-                        diagnostic.with_label(other.keyword, format!("{name}[{}] matches first", i + 1));
+                    diagnostic = diagnostic
+                        .with_label(other.keyword, format!("{name}[{}] matches first", i + 1));
                 }
             }
             out.push(diagnostic);

@@ -369,7 +369,12 @@ impl Resolver<'_> {
         segment_ids: &HashMap<&str, SegmentId>,
         profile_ids: &HashMap<&str, ProfileId>,
     ) -> Option<ir::Rule> {
-        let (segment, profile) = match self.target(&decl.segment, decl.profile.as_ref(), segment_ids, profile_ids) {
+        let (segment, profile) = match self.target(
+            &decl.segment,
+            decl.profile.as_ref(),
+            segment_ids,
+            profile_ids,
+        ) {
             Some((segment, profile)) => (Some(segment), Some(profile)),
             None => (None, None),
         };

@@ -30,7 +30,12 @@ impl Resolver<'_> {
         rules: &mut Vec<ir::Rule>,
     ) -> Option<ResolvedTable<'d>> {
         // The segment and profile once for the table, not once per row.
-        self.target(&decl.segment, decl.profile.as_ref(), segment_ids, profile_ids)?;
+        self.target(
+            &decl.segment,
+            decl.profile.as_ref(),
+            segment_ids,
+            profile_ids,
+        )?;
         let mut columns = Vec::with_capacity(decl.columns.len());
         for column in &decl.columns {
             columns.push(self.typed(column));
@@ -44,7 +49,8 @@ impl Resolver<'_> {
             let rule = self.rule(&Self::row_decl(decl, index, row), segment_ids, profile_ids);
             match (cells, rule) {
                 (Some(cells), Some(rule)) => {
-                    let condition = and_all(cells.into_iter().chain(rule.when.clone()), row.cells_span);
+                    let condition =
+                        and_all(cells.into_iter().chain(rule.when.clone()), row.cells_span);
                     matches.push(condition);
                     typed_rules.push(rule);
                 }
@@ -71,7 +77,10 @@ impl Resolver<'_> {
                 }
             }
             rule.from_table = true;
-            rule.when = and_all(parts, decl.rows.get(index).map_or(decl.span, |r| r.cells_span));
+            rule.when = and_all(
+                parts,
+                decl.rows.get(index).map_or(decl.span, |r| r.cells_span),
+            );
             rules.push(rule);
         }
         Some(ResolvedTable { decl, columns })
@@ -92,9 +101,19 @@ impl Resolver<'_> {
             gain: row.gain.clone(),
             priority: row.priority,
             because: row.because.clone(),
-            // The whole table: under `first` a row's meaning depends on the
-            // rows before it, and every row on the columns.
-            span: table.span,
+            // What the row's meaning depends on, for `diff`: the table's
+            // header and the rows up to this one (under `first`, the earlier
+            // rows decide whether it is reached; under `unique` and `collect`
+            // this says more than it must), or under `priority` the table.
+            span: if table.hit == HitPolicy::Priority {
+                table.span
+            } else {
+                Span::new(
+                    table.span.file,
+                    table.span.start as usize,
+                    row.span.end as usize,
+                )
+            },
         }
     }
 
@@ -130,7 +149,11 @@ impl Resolver<'_> {
                         kind: ExprKind::List(values.clone()),
                         span: cell.span,
                     };
-                    let op = if *negated { BinaryOp::NotIn } else { BinaryOp::In };
+                    let op = if *negated {
+                        BinaryOp::NotIn
+                    } else {
+                        BinaryOp::In
+                    };
                     (compare(op, &list), values.iter().collect(), false)
                 }
                 CellKind::Range(low, high) => (
@@ -146,7 +169,13 @@ impl Resolver<'_> {
                     true,
                 ),
             };
-            if let Some(error) = misfit(&column_name, &typed_column.ty, &constants, ordering, cell.span) {
+            if let Some(error) = misfit(
+                &column_name,
+                &typed_column.ty,
+                &constants,
+                ordering,
+                cell.span,
+            ) {
                 self.error(error);
                 ok = false;
                 continue;

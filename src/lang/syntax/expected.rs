@@ -227,9 +227,9 @@ fn describe(expected: Rule) -> &'static [&'static str] {
         Rule::columns | Rule::kw_columns => &["`columns`"],
         Rule::column => &["a column (an attribute or `pref.NAME`)"],
         Rule::table_row | Rule::kw_row => &["`row`"],
-        Rule::cells | Rule::cell => &[
-            "a cell (`-`, a value, a comparison such as `< 12`, `in [...]` or a range `12..24`)",
-        ],
+        Rule::cells | Rule::cell => {
+            &["a cell (`-`, a value, a comparison such as `< 12`, `in [...]` or a range `12..24`)"]
+        }
         Rule::cell_any => &["`-`"],
         Rule::cell_cmp => &["a comparison such as >= or =="],
         Rule::cell_in | Rule::cell_not_in => &["`in`"],

@@ -97,7 +97,11 @@ impl Printer<'_> {
             if k + 1 < count {
                 self.punct(',');
             }
-            let pad = widths.get(k).copied().unwrap_or(width).saturating_sub(width);
+            let pad = widths
+                .get(k)
+                .copied()
+                .unwrap_or(width)
+                .saturating_sub(width);
             if pad > 0 && self.pending == Sep::Nothing {
                 self.out.extend(std::iter::repeat_n(' ', pad));
             }

@@ -172,7 +172,8 @@ impl Lowering {
         }
         let row_name = format!("{table}[{number}]");
         if ok && cells.len() != columns.len() {
-            self.errors.push(self.cell_count(&row_name, &cells, cells_span, columns));
+            self.errors
+                .push(self.cell_count(&row_name, &cells, cells_span, columns));
             ok = false;
         }
         let Body {
@@ -281,7 +282,9 @@ impl Lowering {
             }
             Rule::cell_in | Rule::cell_not_in => {
                 let negated = inner.as_rule() == Rule::cell_not_in;
-                let list = inner.into_inner().find(|p| p.as_rule() == Rule::cell_list)?;
+                let list = inner
+                    .into_inner()
+                    .find(|p| p.as_rule() == Rule::cell_list)?;
                 let mut values = Vec::new();
                 for value in list.into_inner() {
                     values.push(self.constant(value)?);
