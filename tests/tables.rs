@@ -1,7 +1,9 @@
 //! Decision tables are rules: random tables (seeded, reproducible) give the
 //! same offers as the same grid written out by hand as `rule` blocks, over
-//! random customers; and a `hit unique` table that `check` accepts never has
-//! two rows matching one customer.
+//! random customers; and what `check` says of a table holds for them: no two
+//! rows of an accepted `hit unique` table match one customer, a row it calls
+//! unreachable never matches, and without a gap every customer whose column
+//! values are known matches a row.
 
 use vasrec::Engine;
 
@@ -299,6 +301,19 @@ fn tables_give_the_offers_of_the_same_rules() {
             .position(|p| *p == table.hit)
             .unwrap();
         compared[policy] += 1;
+        let warnings: Vec<(String, String)> = by_table
+            .warnings()
+            .iter()
+            .map(|d| (d.code.as_str(), d.message.clone()))
+            .collect();
+        // Rows `check` says can never match, by name.
+        let unreachable: Vec<String> = warnings
+            .iter()
+            .filter(|(code, _)| code == "UNREACHABLE_ROW")
+            .filter_map(|(_, message)| Some(message.split(' ').nth(1)?.to_string()))
+            .collect();
+        let gap = warnings.iter().any(|(code, _)| code == "TABLE_GAP");
+        let opaque = table.rows.iter().any(|r| r.clauses.starts_with("when"));
         for i in 0..40 {
             let customer = random_customer(&mut rng, i);
             let (expected, _) = offers(&by_rules, &customer);
@@ -307,6 +322,19 @@ fn tables_give_the_offers_of_the_same_rules() {
                 actual, expected,
                 "round {round}, customer {customer}\ntable:\n{table_text}\nrules:\n{rules_text}"
             );
+            for name in &fired {
+                assert!(
+                    !unreachable.contains(name),
+                    "round {round}: check says {name} can never match, but it matches {customer}\n{table_text}"
+                );
+            }
+            let known = table.columns.iter().all(|c| customer.get(*c).is_some());
+            if known && !gap && !opaque && matches!(table.hit, "unique" | "first") {
+                assert!(
+                    !fired.is_empty(),
+                    "round {round}: check found no gap, but no row matches {customer}\n{table_text}"
+                );
+            }
             // Rows with a `when` are opaque to the analysis.
             let plain = |name: &&String| {
                 let index: usize = name[2..name.len() - 1].parse().unwrap();

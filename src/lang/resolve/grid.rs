@@ -8,9 +8,11 @@
 //! within 0 to 1); for a category, the catalog's values; for a text, the
 //! texts named and "any other text"; for a yes/no column, yes and no. A row
 //! is then a box (a set of atoms per column), and overlaps, gaps and covered
-//! rows are questions about boxes, answered exactly. Missing values are left
-//! out: a cell that reads one does not match. A row with a `when` clause is
-//! opaque: it is never counted as covering customers or as overlapping.
+//! rows are questions about boxes, answered exactly. Missing values have
+//! an atom of their own where the column may be missing: only `-` matches
+//! it, and gaps are looked for among known values only. A row with a `when`
+//! clause is opaque: it is never counted as covering customers or as
+//! overlapping.
 
 use super::table::ResolvedTable;
 use crate::base::diagnostic::{Code, Diagnostic};
@@ -26,6 +28,8 @@ enum Value {
     /// A text none of the column's cells names.
     OtherText(Vec<String>),
     Bool(bool),
+    /// No value (an optional attribute or preference): only `-` matches it.
+    Missing,
 }
 
 /// A set of atoms per column.
@@ -178,7 +182,11 @@ pub(super) fn warnings(table: &ResolvedTable<'_>, schema: &Schema) -> Vec<Diagno
     }
     // Gaps: customers (with every column known) whom no row matches.
     if matches!(decl.hit, HitPolicy::Unique | HitPolicy::First) {
-        let whole: Cube = grid.atoms.iter().map(|a| vec![true; a.len()]).collect();
+        let whole: Cube = grid
+            .atoms
+            .iter()
+            .map(|a| a.iter().map(|v| *v != Value::Missing).collect())
+            .collect();
         let rows: Vec<&Cube> = grid
             .rows
             .iter()
@@ -219,7 +227,17 @@ fn grid(table: &ResolvedTable<'_>, schema: &Schema) -> Grid {
             .iter()
             .filter_map(|r| r.cells.get(index))
             .collect();
-        atoms.push(column_atoms(typed, &cells, schema));
+        let mut values = column_atoms(typed, &cells, schema);
+        let optional = match typed.kind {
+            crate::lang::ir::TypedKind::Slot(slot) => {
+                schema.field(slot).is_none_or(|f| !f.required)
+            }
+            _ => true,
+        };
+        if optional {
+            values.push(Value::Missing);
+        }
+        atoms.push(values);
     }
     let rows = decl
         .rows
@@ -325,6 +343,9 @@ fn between(a: f64, b: f64) -> f64 {
 
 /// Whether a value passes a cell.
 fn holds(cell: &Cell, value: &Value) -> bool {
+    if *value == Value::Missing {
+        return matches!(cell.kind, CellKind::Any);
+    }
     let equal = |c: &Expr| match (&c.kind, value) {
         (ExprKind::Number(n), Value::Number(v)) => n == v,
         (ExprKind::Text(t), Value::Text(v)) => t == v,
@@ -411,7 +432,7 @@ impl Grid {
     fn example(&self, cube: &Cube) -> String {
         let mut parts = Vec::new();
         for ((name, atoms), chosen) in self.names.iter().zip(&self.atoms).zip(cube) {
-            if atoms.len() < 2 {
+            if atoms.iter().filter(|v| **v != Value::Missing).count() < 2 {
                 continue;
             }
             let Some(value) = chosen.iter().position(|c| *c).and_then(|i| atoms.get(i)) else {
@@ -421,6 +442,7 @@ impl Grid {
                 Value::Number(n) => format!("{name} = {n}"),
                 Value::Text(t) => format!("{name} = \"{t}\""),
                 Value::Bool(b) => format!("{name} = {b}"),
+                Value::Missing => format!("{name} missing"),
                 Value::OtherText(named) => format!(
                     "{name} other than {}",
                     named
