@@ -16,8 +16,8 @@
 
 use super::table::ResolvedTable;
 use crate::base::diagnostic::{Code, Diagnostic};
-use crate::lang::ir::{Type, TypedExpr};
-use crate::lang::syntax::ast::{BinaryOp, Cell, CellKind, Expr, ExprKind, HitPolicy};
+use crate::lang::ir::{CheckedPackage, SegmentId, Type, TypedExpr, TypedKind};
+use crate::lang::syntax::ast::{BinaryOp, Cell, CellKind, Expr, ExprKind, HitPolicy, UnaryOp};
 use crate::package::schema::{FieldKind, Schema};
 
 /// A value that stands for one atom of a column.
@@ -82,11 +82,16 @@ pub(super) fn overlaps(table: &ResolvedTable<'_>, schema: &Schema) -> Vec<Diagno
 }
 
 /// Warnings: rows that can never match, and gaps.
-pub(super) fn warnings(table: &ResolvedTable<'_>, schema: &Schema) -> Vec<Diagnostic> {
+pub(super) fn warnings(
+    table: &ResolvedTable<'_>,
+    package: &CheckedPackage,
+    schema: &Schema,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let decl = table.decl;
     let name = &decl.name.text;
-    let grid = grid(table, schema);
+    let context = context(table, package, schema);
+    let grid = grid_with(table, schema, &context);
     let mut empty = vec![false; decl.rows.len()];
     for (index, row) in decl.rows.iter().enumerate() {
         for (column, cell) in row.cells.iter().enumerate() {
@@ -180,12 +185,25 @@ pub(super) fn warnings(table: &ResolvedTable<'_>, schema: &Schema) -> Vec<Diagno
             out.push(diagnostic);
         }
     }
-    // Gaps: customers (with every column known) whom no row matches.
+    // Gaps: customers of the segment (and profile), with every column
+    // known, whom no row matches.
     if matches!(decl.hit, HitPolicy::Unique | HitPolicy::First) {
         let whole: Cube = grid
             .atoms
             .iter()
-            .map(|a| a.iter().map(|v| *v != Value::Missing).collect())
+            .enumerate()
+            .map(|(column, atoms)| {
+                atoms
+                    .iter()
+                    .map(|v| {
+                        *v != Value::Missing
+                            && context
+                                .iter()
+                                .filter(|(c, _)| *c == column)
+                                .all(|(_, cell)| holds(cell, v))
+                    })
+                    .collect()
+            })
             .collect();
         let rows: Vec<&Cube> = grid
             .rows
@@ -217,6 +235,12 @@ pub(super) fn warnings(table: &ResolvedTable<'_>, schema: &Schema) -> Vec<Diagno
 }
 
 fn grid(table: &ResolvedTable<'_>, schema: &Schema) -> Grid {
+    grid_with(table, schema, &[])
+}
+
+/// The grid, with the values that `context` (cells by column) names among
+/// the atoms too.
+fn grid_with(table: &ResolvedTable<'_>, schema: &Schema, context: &[(usize, Cell)]) -> Grid {
     let decl = table.decl;
     let mut names = Vec::new();
     let mut atoms = Vec::new();
@@ -226,12 +250,16 @@ fn grid(table: &ResolvedTable<'_>, schema: &Schema) -> Grid {
             .rows
             .iter()
             .filter_map(|r| r.cells.get(index))
+            .chain(
+                context
+                    .iter()
+                    .filter(|(c, _)| *c == index)
+                    .map(|(_, cell)| cell),
+            )
             .collect();
         let mut values = column_atoms(typed, &cells, schema);
         let optional = match typed.kind {
-            crate::lang::ir::TypedKind::Slot(slot) => {
-                schema.field(slot).is_none_or(|f| !f.required)
-            }
+            TypedKind::Slot(slot) => schema.field(slot).is_none_or(|f| !f.required),
             _ => true,
         };
         if optional {
@@ -278,7 +306,7 @@ fn column_atoms(column: &TypedExpr, cells: &[&Cell], schema: &Schema) -> Vec<Val
         Type::Number => {
             let preference = matches!(
                 column.kind,
-                crate::lang::ir::TypedKind::Slot(slot)
+                TypedKind::Slot(slot)
                     if schema.field(slot).is_some_and(|f| matches!(f.kind, FieldKind::Preference))
             );
             let mut points: Vec<f64> = all
@@ -459,4 +487,123 @@ impl Grid {
             parts.join(", ")
         }
     }
+}
+
+/// What the table's segment (with every segment above it) and profile
+/// require of its columns, as cells by column: the parts of their `when`s,
+/// joined by `and`, that compare a column with fixed values. A customer
+/// outside them is not in a gap.
+fn context(
+    table: &ResolvedTable<'_>,
+    package: &CheckedPackage,
+    schema: &Schema,
+) -> Vec<(usize, Cell)> {
+    let mut whens: Vec<&TypedExpr> = Vec::new();
+    let mut seen: Vec<SegmentId> = Vec::new();
+    let mut queue = vec![table.segment];
+    while let Some(id) = queue.pop() {
+        if seen.contains(&id) {
+            continue;
+        }
+        seen.push(id);
+        if let Some(segment) = package.segments.get(id.index()) {
+            whens.extend(segment.when.as_ref());
+            queue.extend(segment.parents.iter().copied());
+        }
+    }
+    if let Some(profile) = table.profile.and_then(|p| package.profiles.get(p.index())) {
+        whens.extend(profile.when.as_ref());
+    }
+    let mut out = Vec::new();
+    for when in whens {
+        conjuncts(when, &mut |part| {
+            for (column, typed) in table.columns.iter().enumerate() {
+                if let TypedKind::Slot(slot) = typed.kind
+                    && let Some(cell) = as_cell(part, slot, schema)
+                {
+                    out.push((column, cell));
+                }
+            }
+        });
+    }
+    out
+}
+
+fn conjuncts<'e>(expr: &'e TypedExpr, visit: &mut dyn FnMut(&'e TypedExpr)) {
+    match &expr.kind {
+        TypedKind::Binary(BinaryOp::And, a, b) => {
+            conjuncts(a, visit);
+            conjuncts(b, visit);
+        }
+        _ => visit(expr),
+    }
+}
+
+/// A condition on one slot as a cell, when it compares the slot with fixed values.
+fn as_cell(expr: &TypedExpr, slot: crate::package::schema::Slot, schema: &Schema) -> Option<Cell> {
+    let constant = |e: &TypedExpr| {
+        let kind = match &e.kind {
+            TypedKind::Number(n) => ExprKind::Number(*n),
+            TypedKind::Text(t) => ExprKind::Text(schema.symbols.text(*t)?.to_string()),
+            TypedKind::Bool(b) => ExprKind::Bool(*b),
+            _ => return None,
+        };
+        Some(Expr { kind, span: e.span })
+    };
+    let is_slot = |e: &TypedExpr| e.kind == TypedKind::Slot(slot);
+    let kind = match &expr.kind {
+        TypedKind::Slot(_) if is_slot(expr) && expr.ty == Type::Bool => CellKind::Equal(Expr {
+            kind: ExprKind::Bool(true),
+            span: expr.span,
+        }),
+        TypedKind::Unary(UnaryOp::Not, inner) if is_slot(inner) && inner.ty == Type::Bool => {
+            CellKind::Equal(Expr {
+                kind: ExprKind::Bool(false),
+                span: expr.span,
+            })
+        }
+        TypedKind::Binary(op @ (BinaryOp::In | BinaryOp::NotIn), lhs, rhs) if is_slot(lhs) => {
+            let TypedKind::List(items) = &rhs.kind else {
+                return None;
+            };
+            let values = items.iter().map(constant).collect::<Option<Vec<_>>>()?;
+            CellKind::In {
+                negated: *op == BinaryOp::NotIn,
+                values,
+            }
+        }
+        TypedKind::Binary(op, lhs, rhs) => {
+            let (op, value) = if is_slot(lhs) {
+                (*op, rhs)
+            } else if is_slot(rhs) {
+                let flipped = match op {
+                    BinaryOp::Lt => BinaryOp::Gt,
+                    BinaryOp::Le => BinaryOp::Ge,
+                    BinaryOp::Gt => BinaryOp::Lt,
+                    BinaryOp::Ge => BinaryOp::Le,
+                    other => *other,
+                };
+                (flipped, lhs)
+            } else {
+                return None;
+            };
+            if !matches!(
+                op,
+                BinaryOp::Eq
+                    | BinaryOp::Ne
+                    | BinaryOp::Lt
+                    | BinaryOp::Le
+                    | BinaryOp::Gt
+                    | BinaryOp::Ge
+            ) {
+                return None;
+            }
+            CellKind::Compare(op, constant(value)?)
+        }
+        _ => return None,
+    };
+    Some(Cell {
+        kind,
+        span: expr.span,
+    })
 }

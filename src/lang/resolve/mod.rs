@@ -220,7 +220,7 @@ impl Resolver<'_> {
         let warnings = lint::lint(&package, self.catalog, self.sources);
         self.diagnostics.extend(warnings);
         for table in &tables {
-            let found = grid::warnings(table, self.schema);
+            let found = grid::warnings(table, &package, self.schema);
             self.diagnostics.extend(found);
         }
         Some(package)

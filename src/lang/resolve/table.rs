@@ -18,6 +18,9 @@ pub(super) struct ResolvedTable<'d> {
     pub decl: &'d TableDecl,
     /// The typed column expressions (a slot each).
     pub columns: Vec<TypedExpr>,
+    /// The table's segment and profile.
+    pub segment: SegmentId,
+    pub profile: Option<ProfileId>,
 }
 
 impl Resolver<'_> {
@@ -30,7 +33,7 @@ impl Resolver<'_> {
         rules: &mut Vec<ir::Rule>,
     ) -> Option<ResolvedTable<'d>> {
         // The segment and profile once for the table, not once per row.
-        self.target(
+        let (segment, profile) = self.target(
             &decl.segment,
             decl.profile.as_ref(),
             segment_ids,
@@ -83,7 +86,12 @@ impl Resolver<'_> {
             );
             rules.push(rule);
         }
-        Some(ResolvedTable { decl, columns })
+        Some(ResolvedTable {
+            decl,
+            columns,
+            segment,
+            profile,
+        })
     }
 
     /// The rule declaration row `index` (0-based) stands for.
