@@ -36,6 +36,8 @@ pub enum Code {
     MissingAction,
     ConflictingAction,
     MissingTarget,
+    /// A decision table's row with more or fewer cells than the table has columns.
+    WrongCellCount,
     // catalog
     Yaml,
     UnknownKey,
@@ -70,6 +72,12 @@ pub enum Code {
     UnusedProfile,
     /// An AHP judgement off Saaty's 1-9 scale.
     OffScaleJudgement,
+    /// Two rows of a `hit unique` decision table match the same customer (an error).
+    OverlappingRows,
+    /// Customers of a decision table's segment that no row matches.
+    TableGap,
+    /// A decision table's row that can never match.
+    UnreachableRow,
 }
 
 impl Code {

@@ -54,6 +54,7 @@ fn declaration(
         (Item::Segment(s), SymbolKind::Segment) => s.name.text == name,
         (Item::Profile(p), SymbolKind::Profile) => p.name.text == name,
         (Item::Rule(r), SymbolKind::Rule) => r.name.text == name,
+        (Item::Table(t), SymbolKind::Rule) => t.name.text == name,
         _ => false,
     })?;
     let mut out = String::new();
@@ -102,6 +103,18 @@ fn declaration(
                 out.push_str("\n\n");
                 out.push_str(&condition(file, r.when.as_ref(), text_of));
             }
+        }
+        Item::Table(t) => {
+            let _ = write!(out, "**table** `{name}`\n\nfor `{}`", t.segment.text);
+            if let Some(profile) = &t.profile {
+                let _ = write!(out, ", profile `{}`", profile.text);
+            }
+            let _ = write!(
+                out,
+                "; hit policy `{}`, {} rows; row n is the rule `{name}[n]`",
+                format!("{:?}", t.hit).to_lowercase(),
+                t.rows.len()
+            );
         }
     }
     Some(out)

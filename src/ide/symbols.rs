@@ -177,6 +177,29 @@ impl Index {
                     vec![&r.when, &r.gain],
                 )
             }
+            // A table is a group of rules: in the outline as one, with its
+            // segment, profile, columns and each row's service, condition
+            // and gain as references, so that rename reaches them.
+            Item::Table(t) => {
+                add(SymbolKind::Rule, &t.name, true);
+                add(SymbolKind::Segment, &t.segment, false);
+                if let Some(profile) = &t.profile {
+                    add(SymbolKind::Profile, profile, false);
+                }
+                for row in &t.rows {
+                    add(SymbolKind::Service, &row.service, false);
+                }
+                let detail = format!("table for {}: {} rows", t.segment.text, t.rows.len());
+                let exprs: Vec<&Option<Expr>> = t
+                    .rows
+                    .iter()
+                    .flat_map(|row| [&row.when, &row.gain])
+                    .collect();
+                for column in &t.columns {
+                    self.add_expr(file, column, false);
+                }
+                (SymbolKind::Rule, &t.name, t.span, Some(detail), exprs)
+            }
         };
         self.symbols.push(Symbol {
             kind,

@@ -536,3 +536,64 @@ fn formatting_is_one_edit_of_the_whole_file_and_only_when_it_changes_something()
     assert_eq!(analysis.format("tests/segments.yaml"), None);
     assert_eq!(analysis.format("no-such.vas"), None);
 }
+
+#[test]
+fn a_table_is_in_the_outline_and_renames_reach_its_rows() {
+    let mut files = bundled();
+    files.insert(
+        "grid.vas".into(),
+        "table grid for established {\n  hit first\n  columns tenure_months, contract\n  \
+         row < 36, \"Month-to-month\" => offer loyalty_membership gain 2\n  \
+         row -, - => offer cloud_backup gain 1\n}\n"
+            .into(),
+    );
+    let analysis = Analysis::new(files.clone());
+    assert!(
+        analysis
+            .diagnostics()
+            .iter()
+            .all(|d| d.severity != crate::base::diagnostic::Severity::Error),
+        "{:?}",
+        analysis.diagnostics()
+    );
+    let outline = analysis.symbols("grid.vas");
+    assert_eq!(outline.len(), 1);
+    assert_eq!(outline[0].name, "grid");
+    assert_eq!(
+        outline[0].detail.as_deref(),
+        Some("table for established: 2 rows")
+    );
+    let hover = analysis
+        .hover("grid.vas", offset_of(&files["grid.vas"], "grid"))
+        .expect("a hover on the table's name");
+    assert!(
+        hover.markdown.contains("hit policy `first`"),
+        "{}",
+        hover.markdown
+    );
+    // A service renamed in the table reaches the catalog; a segment and an
+    // attribute renamed elsewhere reach the table.
+    rename_in(&mut files, "grid.vas", "offer cloud_backup", 6, "backup");
+    assert!(files["catalog.yaml"].contains("id: backup"));
+    rename_in(
+        &mut files,
+        "segments.vas",
+        "segment established",
+        8,
+        "loyal",
+    );
+    rename_in(&mut files, "segments.vas", "tenure_months", 0, "months");
+    let grid = &files["grid.vas"];
+    assert!(grid.contains("offer backup"), "{grid}");
+    assert!(grid.contains("for loyal"), "{grid}");
+    assert!(grid.contains("columns months, contract"), "{grid}");
+    let after = Analysis::new(files.clone());
+    assert!(
+        after
+            .diagnostics()
+            .iter()
+            .all(|d| d.severity != crate::base::diagnostic::Severity::Error),
+        "{:?}",
+        after.diagnostics()
+    );
+}

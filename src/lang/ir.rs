@@ -122,6 +122,9 @@ pub(crate) struct Rule {
     /// The whole declaration.
     pub span: Span,
     pub name_span: Span,
+    /// Whether the rule is a row of a decision table (`TABLE[i]`), which
+    /// the table analysis checks instead of the rule warnings.
+    pub from_table: bool,
 }
 
 /// Everything the compiler needs, checked.

@@ -43,7 +43,7 @@ use crate::base::diagnostic::Diagnostic;
 use crate::base::render;
 use crate::base::source::{FileId, SourceFile, SourceMap, Span};
 use crate::base::yaml;
-use crate::lang::syntax::ast::{Expr, ExprKind, Item, Name};
+use crate::lang::syntax::ast::{CellKind, Expr, ExprKind, Item, Name};
 use crate::lang::syntax::{self, Rule, VasParser};
 use crate::package::catalog::Limits;
 use pest::Parser as _;
@@ -229,6 +229,33 @@ fn shape(items: &[Item]) -> String {
                 name(&mut r.service);
                 r.when.iter_mut().for_each(strip);
                 r.gain.iter_mut().for_each(strip);
+            }
+            Item::Table(t) => {
+                t.span = nowhere;
+                name(&mut t.name);
+                name(&mut t.segment);
+                t.profile.iter_mut().for_each(name);
+                t.columns.iter_mut().for_each(strip);
+                for row in &mut t.rows {
+                    row.span = nowhere;
+                    row.keyword = nowhere;
+                    row.cells_span = nowhere;
+                    name(&mut row.service);
+                    row.when.iter_mut().for_each(strip);
+                    row.gain.iter_mut().for_each(strip);
+                    for cell in &mut row.cells {
+                        cell.span = nowhere;
+                        match &mut cell.kind {
+                            CellKind::Any => {}
+                            CellKind::Equal(c) | CellKind::Compare(_, c) => strip(c),
+                            CellKind::In { values, .. } => values.iter_mut().for_each(strip),
+                            CellKind::Range(low, high) => {
+                                strip(low);
+                                strip(high);
+                            }
+                        }
+                    }
+                }
             }
         }
     }

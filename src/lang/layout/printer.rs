@@ -15,6 +15,8 @@ use crate::base::render::display_width;
 use crate::lang::syntax::Rule;
 use pest::iterators::Pair;
 
+mod table;
+
 /// A `#` comment: where it starts (the `#`), where its line ends, whether
 /// it has a line of its own, and the white space written before it when not.
 #[derive(Debug, Clone, Copy)]
@@ -305,6 +307,10 @@ impl<'a> Printer<'a> {
                 Rule::rule => {
                     self.line(0, true);
                     self.rule(item);
+                }
+                Rule::table => {
+                    self.line(0, true);
+                    self.table(item);
                 }
                 _ => {}
             }

@@ -277,7 +277,8 @@ fn contradictions(
             ));
         }
     }
-    for rule in &package.rules {
+    // Rows of decision tables: the table analysis says which can never match.
+    for rule in package.rules.iter().filter(|r| !r.from_table) {
         if empty.get(rule.segment.index()).copied().unwrap_or(false) {
             continue;
         }

@@ -4,7 +4,9 @@
 //! where every name is an id and every expression is typed, plus every error
 //! and warning found (all of them, not just the first).
 
+mod grid;
 mod lint;
+mod table;
 mod types;
 
 use crate::base::diagnostic::{Code, Diagnostic, did_you_mean};
@@ -84,14 +86,20 @@ impl Resolver<'_> {
         let mut segment_decls = Vec::new();
         let mut profile_decls = Vec::new();
         let mut rule_decls = Vec::new();
+        let mut table_decls = Vec::new();
         for item in items {
             match item {
                 Item::Segment(s) => segment_decls.push(s),
                 Item::Profile(p) => profile_decls.push(p),
                 Item::Rule(r) => rule_decls.push(r),
+                Item::Table(t) => table_decls.push(t),
             }
         }
-        if segment_decls.is_empty() && rule_decls.is_empty() && !self.earlier_errors {
+        if segment_decls.is_empty()
+            && rule_decls.is_empty()
+            && table_decls.is_empty()
+            && !self.earlier_errors
+        {
             self.error(
                 Diagnostic::error_nowhere(
                     Code::EmptyPackage,
@@ -113,6 +121,7 @@ impl Resolver<'_> {
             ProfileId::new,
         );
         self.index_names("rule", rule_decls.iter().map(|r| &r.name), RuleId::new);
+        self.index_names("table", table_decls.iter().map(|t| &t.name), RuleId::new);
 
         // Segments: parents first, so the graph can be checked before anything else.
         let mut parents = Vec::with_capacity(segment_decls.len());
@@ -180,10 +189,22 @@ impl Resolver<'_> {
                 span: decl.span,
             })
             .collect();
-        let rules: Vec<ir::Rule> = rule_decls
+        let mut rules: Vec<ir::Rule> = rule_decls
             .iter()
             .filter_map(|decl| self.rule(decl, &segment_ids, &profile_ids))
             .collect();
+        let mut tables = Vec::with_capacity(table_decls.len());
+        for decl in &table_decls {
+            tables.extend(self.table(decl, &segment_ids, &profile_ids, &mut rules));
+        }
+        // Rules in the order they were written (files in order, then top to
+        // bottom), a table's rows where the table stands: conflicts between
+        // rules of equal specificity and priority go to the one written first.
+        rules.sort_by_key(|r| (r.span.file, r.span.start));
+        for table in &tables {
+            let found = grid::overlaps(table, self.schema);
+            self.diagnostics.extend(found);
+        }
 
         let failed = self.earlier_errors || self.diagnostics.iter().any(Diagnostic::is_error);
         let package = CheckedPackage {
@@ -198,6 +219,10 @@ impl Resolver<'_> {
         }
         let warnings = lint::lint(&package, self.catalog, self.sources);
         self.diagnostics.extend(warnings);
+        for table in &tables {
+            let found = grid::warnings(table, &package, self.schema);
+            self.diagnostics.extend(found);
+        }
         Some(package)
     }
 
@@ -296,25 +321,27 @@ impl Resolver<'_> {
         self.error(diagnostic);
     }
 
-    fn rule(
+    /// A rule's (or table's) `for SEGMENT, profile PROFILE`, reporting unknown names.
+    fn target(
         &mut self,
-        decl: &ast::RuleDecl,
+        segment_name: &ast::Name,
+        profile_name: Option<&ast::Name>,
         segment_ids: &HashMap<&str, SegmentId>,
         profile_ids: &HashMap<&str, ProfileId>,
-    ) -> Option<ir::Rule> {
-        let segment = segment_ids.get(decl.segment.text.as_str()).copied();
-        if segment.is_none() && !self.broken.contains(&decl.segment.text) {
-            let help = did_you_mean(&decl.segment.text, segment_ids.keys().copied());
+    ) -> Option<(SegmentId, Option<ProfileId>)> {
+        let segment = segment_ids.get(segment_name.text.as_str()).copied();
+        if segment.is_none() && !self.broken.contains(&segment_name.text) {
+            let help = did_you_mean(&segment_name.text, segment_ids.keys().copied());
             self.error(
                 Diagnostic::error(
                     Code::UnknownSegment,
-                    decl.segment.span,
-                    format!("there is no segment called `{}`", decl.segment.text),
+                    segment_name.span,
+                    format!("there is no segment called `{}`", segment_name.text),
                 )
                 .with_help_opt(help),
             );
         }
-        let profile = match &decl.profile {
+        let profile = match profile_name {
             None => Some(None),
             Some(name) => match profile_ids.get(name.text.as_str()) {
                 Some(&id) => Some(Some(id)),
@@ -332,6 +359,24 @@ impl Resolver<'_> {
                     None
                 }
             },
+        };
+        Some((segment?, profile?))
+    }
+
+    fn rule(
+        &mut self,
+        decl: &ast::RuleDecl,
+        segment_ids: &HashMap<&str, SegmentId>,
+        profile_ids: &HashMap<&str, ProfileId>,
+    ) -> Option<ir::Rule> {
+        let (segment, profile) = match self.target(
+            &decl.segment,
+            decl.profile.as_ref(),
+            segment_ids,
+            profile_ids,
+        ) {
+            Some((segment, profile)) => (Some(segment), Some(profile)),
+            None => (None, None),
         };
         let service = self.service(&decl.service);
         let when = match &decl.when {
@@ -402,6 +447,7 @@ impl Resolver<'_> {
             because: decl.because.clone(),
             span: decl.span,
             name_span: decl.name.span,
+            from_table: false,
         })
     }
 

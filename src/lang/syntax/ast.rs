@@ -16,6 +16,7 @@ pub(crate) enum Item {
     Segment(SegmentDecl),
     Profile(ProfileDecl),
     Rule(RuleDecl),
+    Table(TableDecl),
 }
 
 #[derive(Debug, Clone)]
@@ -53,6 +54,71 @@ pub(crate) struct RuleDecl {
     pub priority: i64,
     pub because: Option<String>,
     pub span: Span,
+}
+
+/// How a decision table's matching rows become offers (DMN's names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HitPolicy {
+    /// Rows must not overlap (checked); every matching row offers.
+    Unique,
+    /// Only the first matching row offers.
+    First,
+    /// Only the matching row with the highest `priority` offers (ties: the earlier row).
+    Priority,
+    /// Every matching row offers.
+    Collect,
+}
+
+/// `table NAME for SEGMENT { hit ... columns ... row ... }`.
+#[derive(Debug, Clone)]
+pub(crate) struct TableDecl {
+    pub name: Name,
+    pub segment: Name,
+    pub profile: Option<Name>,
+    pub hit: HitPolicy,
+    /// Each column is an attribute (`ExprKind::Name`) or a preference.
+    pub columns: Vec<Expr>,
+    pub rows: Vec<RowDecl>,
+    pub span: Span,
+}
+
+/// One row: a cell per column, then the clauses of a rule body.
+#[derive(Debug, Clone)]
+pub(crate) struct RowDecl {
+    pub cells: Vec<Cell>,
+    pub when: Option<Expr>,
+    pub action: ActionKind,
+    pub service: Name,
+    pub gain: Option<Expr>,
+    pub priority: i64,
+    pub because: Option<String>,
+    /// The whole row, from `row` to its last clause.
+    pub span: Span,
+    /// The `row` keyword.
+    pub keyword: Span,
+    /// From the first cell to the last.
+    pub cells_span: Span,
+}
+
+/// One cell of a row. Constants are `Number`, `Text` or `Bool` expressions.
+#[derive(Debug, Clone)]
+pub(crate) struct Cell {
+    pub kind: CellKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum CellKind {
+    /// `-`: any value, even a missing one.
+    Any,
+    /// A constant: equal to it.
+    Equal(Expr),
+    /// `< 12`, `!= "x"`: the column compared with a constant.
+    Compare(BinaryOp, Expr),
+    /// `in [..]`, `not in [..]`.
+    In { negated: bool, values: Vec<Expr> },
+    /// `low..high`: low <= value < high.
+    Range(Expr, Expr),
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -91,6 +91,13 @@ fn hint_for_found(text: &str, position: usize) -> Option<String> {
 
 /// "a comparison such as >= or ==", "`when`", ... joined as a readable list.
 fn expected_words(positives: &[Rule]) -> (String, Option<String>) {
+    // In a table's cell only fixed values may stand.
+    if positives.contains(&Rule::cell_number) {
+        return (
+            "a fixed value (a number, a text in double quotes, `true` or `false`)".into(),
+            Some("a cell compares its column with fixed values; to test anything else, add `when CONDITION` after the row's `=>`".into()),
+        );
+    }
     let mut words: Vec<&'static str> = Vec::new();
     // Where a value may start, pest lists every way one can start: say it once.
     let value_expected = positives.contains(&Rule::number) || positives.contains(&Rule::expr);
@@ -214,10 +221,27 @@ fn describe(expected: Rule) -> &'static [&'static str] {
         Rule::script | Rule::kw_script => &["`script`"],
         Rule::script_block => &["a script between `{` and `}`"],
         Rule::script_text | Rule::script_piece => &["the `}` that closes the script"],
+        Rule::table | Rule::kw_table => &["`table`"],
+        Rule::hit | Rule::kw_hit => &["`hit`"],
+        Rule::hit_policy => &["a hit policy (`unique`, `first`, `priority` or `collect`)"],
+        Rule::columns | Rule::kw_columns => &["`columns`"],
+        Rule::column => &["a column (an attribute or `pref.NAME`)"],
+        Rule::table_row | Rule::kw_row => &["`row`"],
+        Rule::cells | Rule::cell => {
+            &["a cell (`-`, a value, a comparison such as `< 12`, `in [...]` or a range `12..24`)"]
+        }
+        Rule::cell_any => &["`-`"],
+        Rule::cell_cmp => &["a comparison such as >= or =="],
+        Rule::cell_in | Rule::cell_not_in => &["`in`"],
+        Rule::cell_list => &["a list such as [\"a\", \"b\"]"],
+        Rule::cell_range | Rule::cell_const | Rule::cell_number => &["a fixed value"],
         // pest names the outermost rule that failed where it started.
-        Rule::file => &["`segment`", "`profile`", "`rule`"],
+        Rule::file => &["`segment`", "`profile`", "`rule`", "`table`"],
         Rule::item
         | Rule::rule_clause
+        | Rule::table_head
+        | Rule::row_clause
+        | Rule::cell_value
         | Rule::prefix
         | Rule::infix
         | Rule::primary
@@ -260,7 +284,7 @@ mod tests {
         assert!(error("rule r { for s when a = 1 offer s }").contains("to compare, write `==`"));
         let bogus = error("bogus");
         assert!(
-            bogus.starts_with("expected `segment`, `profile` or `rule`, found `bogus`"),
+            bogus.starts_with("expected `segment`, `profile`, `rule` or `table`, found `bogus`"),
             "{bogus}"
         );
     }

@@ -9,6 +9,8 @@ use pest::iterators::{Pair, Pairs};
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 use std::sync::LazyLock;
 
+mod table;
+
 static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
     PrattParser::new()
         .op(Op::infix(Rule::op_or, Assoc::Left))
@@ -23,6 +25,17 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
             | Op::infix(Rule::op_rem, Assoc::Left))
         .op(Op::prefix(Rule::op_neg))
 });
+
+/// The clauses of a rule body or a table row, as lowered.
+struct Body {
+    target: Option<(Name, Option<Name>, Span)>,
+    when: Option<Expr>,
+    action: Option<(ActionKind, Name, Span)>,
+    gain: Option<Expr>,
+    priority: Option<i64>,
+    because: Option<String>,
+    ok: bool,
+}
 
 struct Lowering {
     file: FileId,
@@ -53,6 +66,7 @@ pub(super) fn lower_file(
             Rule::segment => lowering.segment(item).map(Item::Segment),
             Rule::profile => lowering.profile(item).map(Item::Profile),
             Rule::rule => lowering.rule(item).map(Item::Rule),
+            Rule::table => lowering.table(item).map(Item::Table),
             _ => None,
         };
         items.extend(lowered);
@@ -127,116 +141,23 @@ impl Lowering {
     fn rule(&mut self, pair: Pair<'_, Rule>) -> Option<RuleDecl> {
         let span = self.span(&pair);
         let mut name: Option<Name> = None;
-        let mut target: Option<(Name, Option<Name>, Span)> = None;
-        let mut when = None;
-        let mut action: Option<(ActionKind, Name, Span)> = None;
-        let mut gain = None;
-        let mut priority = None;
-        let mut because = None;
-        let mut seen: Vec<(&'static str, Span)> = Vec::new();
-        let mut ok = true;
-
+        let mut parts = Vec::new();
         for part in pair.into_inner() {
-            let kind = part.as_rule();
-            if kind == Rule::name {
+            if part.as_rule() == Rule::name {
                 name = Some(self.name(part));
-                continue;
-            }
-            let clause_span = self.span(&part);
-            let keyword = match kind {
-                Rule::target => "for",
-                Rule::when_clause => "when",
-                Rule::offer | Rule::suppress => "offer",
-                Rule::gain => "gain",
-                Rule::priority => "priority",
-                Rule::because => "because",
-                _ => continue,
-            };
-            if let Some((_, first)) = seen.iter().find(|(k, _)| *k == keyword) {
-                let (code, message, help) = if keyword == "offer" {
-                    (
-                        Code::ConflictingAction,
-                        "a rule offers or suppresses exactly one service".to_string(),
-                        "write a second rule for the other service",
-                    )
-                } else {
-                    (
-                        Code::DuplicateClause,
-                        format!("this rule already has a `{keyword}` clause"),
-                        "keep one; combine conditions with `and` / `or`",
-                    )
-                };
-                self.errors.push(
-                    Diagnostic::error(code, clause_span, message)
-                        .with_label(*first, "first one here")
-                        .with_help(help),
-                );
-                ok = false;
-                continue;
-            }
-            seen.push((keyword, clause_span));
-            match kind {
-                Rule::target => {
-                    let mut inner = part.into_inner();
-                    let segment = inner
-                        .find(|p| p.as_rule() == Rule::name)
-                        .map(|p| self.name(p));
-                    let profile = inner
-                        .find(|p| p.as_rule() == Rule::profile_ref)
-                        .and_then(|p| p.into_inner().find(|q| q.as_rule() == Rule::name))
-                        .map(|p| self.name(p));
-                    if let Some(segment) = segment {
-                        target = Some((segment, profile, clause_span));
-                    }
-                }
-                Rule::when_clause => {
-                    when = self.clause_expr(part);
-                    ok &= when.is_some();
-                }
-                Rule::offer | Rule::suppress => {
-                    let action_kind = if kind == Rule::offer {
-                        ActionKind::Offer
-                    } else {
-                        ActionKind::Suppress
-                    };
-                    if let Some(service) = part.into_inner().find(|p| p.as_rule() == Rule::name) {
-                        action = Some((action_kind, self.name(service), clause_span));
-                    }
-                }
-                Rule::gain => {
-                    gain = self.clause_expr(part);
-                    ok &= gain.is_some();
-                }
-                Rule::priority => {
-                    let text = part
-                        .into_inner()
-                        .find(|p| p.as_rule() == Rule::integer)
-                        .map(|p| p.as_str().to_string())
-                        .unwrap_or_default();
-                    match text.parse::<i64>() {
-                        Ok(n) if n.unsigned_abs() <= 1_000_000_000 => priority = Some(n),
-                        _ => {
-                            self.errors.push(
-                                Diagnostic::error(
-                                    Code::NumberOutOfRange,
-                                    clause_span,
-                                    format!("priority `{text}` is too large"),
-                                )
-                                .with_help("use a priority between -1000000000 and 1000000000"),
-                            );
-                            ok = false;
-                        }
-                    }
-                }
-                Rule::because => {
-                    because = part
-                        .into_inner()
-                        .find(|p| p.as_rule() == Rule::string)
-                        .and_then(|s| self.string(s));
-                }
-                _ => {}
+            } else {
+                parts.push(part);
             }
         }
+        let Body {
+            target,
+            when,
+            action,
+            gain,
+            priority,
+            because,
+            mut ok,
+        } = self.body(parts, "rule");
 
         let name = name?;
         let Some((segment, profile, _)) = target else {
@@ -290,6 +211,127 @@ impl Lowering {
             because,
             span,
         })
+    }
+
+    /// The clauses of a rule body (or a table row): each once, one action.
+    fn body(&mut self, parts: Vec<Pair<'_, Rule>>, what: &str) -> Body {
+        let mut body = Body {
+            target: None,
+            when: None,
+            action: None,
+            gain: None,
+            priority: None,
+            because: None,
+            ok: true,
+        };
+        let mut seen: Vec<(&'static str, Span)> = Vec::new();
+        for part in parts {
+            let kind = part.as_rule();
+            let clause_span = self.span(&part);
+            let keyword = match kind {
+                Rule::target => "for",
+                Rule::when_clause => "when",
+                Rule::offer | Rule::suppress => "offer",
+                Rule::gain => "gain",
+                Rule::priority => "priority",
+                Rule::because => "because",
+                _ => continue,
+            };
+            if let Some((_, first)) = seen.iter().find(|(k, _)| *k == keyword) {
+                let (code, message, help) = if keyword == "offer" {
+                    (
+                        Code::ConflictingAction,
+                        format!("a {what} offers or suppresses exactly one service"),
+                        if what == "row" {
+                            "write a second row for the other service"
+                        } else {
+                            "write a second rule for the other service"
+                        },
+                    )
+                } else {
+                    (
+                        Code::DuplicateClause,
+                        format!("this {what} already has a `{keyword}` clause"),
+                        "keep one; combine conditions with `and` / `or`",
+                    )
+                };
+                self.errors.push(
+                    Diagnostic::error(code, clause_span, message)
+                        .with_label(*first, "first one here")
+                        .with_help(help),
+                );
+                body.ok = false;
+                continue;
+            }
+            seen.push((keyword, clause_span));
+            match kind {
+                Rule::target => {
+                    if let Some((segment, profile)) = self.target(part) {
+                        body.target = Some((segment, profile, clause_span));
+                    }
+                }
+                Rule::when_clause => {
+                    body.when = self.clause_expr(part);
+                    body.ok &= body.when.is_some();
+                }
+                Rule::offer | Rule::suppress => {
+                    let action_kind = if kind == Rule::offer {
+                        ActionKind::Offer
+                    } else {
+                        ActionKind::Suppress
+                    };
+                    if let Some(service) = part.into_inner().find(|p| p.as_rule() == Rule::name) {
+                        body.action = Some((action_kind, self.name(service), clause_span));
+                    }
+                }
+                Rule::gain => {
+                    body.gain = self.clause_expr(part);
+                    body.ok &= body.gain.is_some();
+                }
+                Rule::priority => {
+                    let text = part
+                        .into_inner()
+                        .find(|p| p.as_rule() == Rule::integer)
+                        .map(|p| p.as_str().to_string())
+                        .unwrap_or_default();
+                    match text.parse::<i64>() {
+                        Ok(n) if n.unsigned_abs() <= 1_000_000_000 => body.priority = Some(n),
+                        _ => {
+                            self.errors.push(
+                                Diagnostic::error(
+                                    Code::NumberOutOfRange,
+                                    clause_span,
+                                    format!("priority `{text}` is too large"),
+                                )
+                                .with_help("use a priority between -1000000000 and 1000000000"),
+                            );
+                            body.ok = false;
+                        }
+                    }
+                }
+                Rule::because => {
+                    body.because = part
+                        .into_inner()
+                        .find(|p| p.as_rule() == Rule::string)
+                        .and_then(|s| self.string(s));
+                }
+                _ => {}
+            }
+        }
+        body
+    }
+
+    /// `for SEGMENT` or `for SEGMENT, profile PROFILE`.
+    fn target(&mut self, pair: Pair<'_, Rule>) -> Option<(Name, Option<Name>)> {
+        let mut inner = pair.into_inner();
+        let segment = inner
+            .find(|p| p.as_rule() == Rule::name)
+            .map(|p| self.name(p));
+        let profile = inner
+            .find(|p| p.as_rule() == Rule::profile_ref)
+            .and_then(|p| p.into_inner().find(|q| q.as_rule() == Rule::name))
+            .map(|p| self.name(p));
+        Some((segment?, profile))
     }
 
     fn clause_expr(&mut self, pair: Pair<'_, Rule>) -> Option<Expr> {

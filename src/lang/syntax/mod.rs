@@ -78,7 +78,7 @@ fn declared_name(part: &str) -> Option<String> {
         .split(|c: char| !(c.is_alphanumeric() || c == '_'))
         .filter(|w| !w.is_empty());
     let keyword = words.next()?;
-    ["segment", "profile", "rule"]
+    ["segment", "profile", "rule", "table"]
         .contains(&keyword)
         .then(|| words.next().map(str::to_string))?
 }
@@ -123,7 +123,7 @@ fn split_declarations(text: &str) -> Vec<(usize, usize)> {
         if line_start && (depth == 0 || unclosed_before) && !in_string && i > 0 {
             let rest = &text[i..];
             let trimmed = rest.trim_start_matches([' ', '\t']);
-            if ["segment", "profile", "rule"].iter().any(|k| {
+            if ["segment", "profile", "rule", "table"].iter().any(|k| {
                 trimmed.starts_with(k)
                     && trimmed[k.len()..].starts_with(|ch: char| ch.is_whitespace())
             }) {
