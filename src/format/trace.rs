@@ -186,7 +186,10 @@ fn rule_status(r: &RuleTrace) -> String {
             )
         }
         RuleStatus::ConditionFalse | RuleStatus::ConditionUnknown => {
-            format!("condition does not hold: {}", failure(r.failed.as_ref()))
+            match r.failed.as_ref().and_then(|f| f.earlier_row.as_ref()) {
+                Some(row) => format!("not reached: row {row} of its table matched first"),
+                None => format!("condition does not hold: {}", failure(r.failed.as_ref())),
+            }
         }
         RuleStatus::Offered { rank } => {
             format!("OFFERED, rank {rank}, gain {}", gain(r.gain))
@@ -293,6 +296,7 @@ fn failure(failed: Option<&Failure>) -> String {
     let Some(f) = failed else {
         return "false".to_string();
     };
+
     let values: Vec<String> = f
         .values
         .iter()

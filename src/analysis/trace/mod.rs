@@ -89,6 +89,10 @@ pub struct Failure {
     pub result: String,
     /// The customer values that part read, as `name = value`.
     pub values: Vec<SeenValue>,
+    /// For a row of a `hit first` or `hit priority` table: the row tried
+    /// before it that matched, which is why this one did not count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub earlier_row: Option<String>,
 }
 
 /// A customer value read by a test.

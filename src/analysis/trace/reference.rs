@@ -183,7 +183,23 @@ impl Reference<'_> {
                 })
             })
             .collect();
+        // A table row's "no earlier row matched" is `not value_or(ROW, false)`
+        // spanning that row's cells: name the row, not its cells.
+        let earlier_row = match &part.kind {
+            TypedKind::Unary(UnaryOp::Not, inner)
+                if matches!(inner.kind, TypedKind::Call(Function::ValueOr, _)) =>
+            {
+                self.engine
+                    .checked()
+                    .rules
+                    .iter()
+                    .find(|r| r.from_table && r.when.as_ref().is_some_and(|w| w.span == part.span))
+                    .map(|r| r.name.clone())
+            }
+            _ => None,
+        };
         Failure {
+            earlier_row,
             condition: self.engine.sources().slice(part.span).to_string(),
             result: if self.eval(part).is_none() {
                 "unknown"
