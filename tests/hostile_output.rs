@@ -163,15 +163,27 @@ fn an_interrupted_run_leaves_no_temporary_file() {
         .unwrap();
     assert!(killed.success());
     let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
         assert!(
             start.elapsed() < Duration::from_secs(20),
             "SIGTERM did not stop the run"
         );
         std::thread::sleep(Duration::from_millis(20));
-    }
+    };
     drop(stdin);
-    assert!(!temp_exists(), "a temporary file was left after SIGTERM");
+    let left: Vec<String> = fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !temp_exists(),
+        "a temporary file was left after SIGTERM (the run ended with {status}; the folder \
+         holds {left:?})"
+    );
     assert!(
         !target.exists(),
         "an interrupted run must not leave a half-written output"
