@@ -77,17 +77,21 @@ impl ErrorArgs {
         }
     }
 
-    /// Where `--on-error report` writes the bad rows; `None` for the other policies.
-    pub(super) fn rejects_path(&self, out: Option<&Path>) -> Result<Option<PathBuf>, u8> {
-        if self.policy()? != OnError::Report {
-            return Ok(None);
+    /// The policy, and where `--on-error report` writes the bad rows (`None`
+    /// for the other policies); a contradiction is said once, as a usage error.
+    pub(super) fn resolve(&self, out: Option<&Path>) -> Result<(OnError, Option<PathBuf>), u8> {
+        let policy = self.policy()?;
+        if policy != OnError::Report {
+            return Ok((policy, None));
         }
-        Ok(Some(self.rejects.clone().unwrap_or_else(
-            || match out.filter(|p| p.as_os_str() != "-") {
-                Some(out) => PathBuf::from(format!("{}.rejects.csv", out.display())),
-                None => PathBuf::from("rejects.csv"),
-            },
-        )))
+        let path =
+            self.rejects
+                .clone()
+                .unwrap_or_else(|| match out.filter(|p| p.as_os_str() != "-") {
+                    Some(out) => PathBuf::from(format!("{}.rejects.csv", out.display())),
+                    None => PathBuf::from("rejects.csv"),
+                });
+        Ok((policy, Some(path)))
     }
 }
 

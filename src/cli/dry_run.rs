@@ -64,12 +64,9 @@ pub(super) fn run(args: Args) -> u8 {
         Ok(dir) => dir,
         Err(code) => return code,
     };
-    let (policy, rejects_path) = match (
-        args.errors.policy(),
-        args.errors.rejects_path(args.out.as_deref()),
-    ) {
-        (Ok(policy), Ok(path)) => (policy, path),
-        (Err(code), _) | (_, Err(code)) => return code,
+    let (policy, rejects_path) = match args.errors.resolve(args.out.as_deref()) {
+        Ok(resolved) => resolved,
+        Err(code) => return code,
     };
     let engine = match load(&rules) {
         Ok(engine) => engine,
