@@ -278,9 +278,8 @@ fn reference_order(
 ) -> std::cmp::Ordering {
     let services = &engine.catalog().services;
     let (sa, sb) = (&services[a.service.index()], &services[b.service.index()]);
-    let mut keys = engine.catalog().ranking.clone();
-    keys.push(RankKey::CatalogOrder);
-    keys.iter()
+    let keys = engine.catalog().ranking.iter();
+    keys.chain(std::iter::once(&RankKey::CatalogOrder))
         .map(|key| match key {
             RankKey::Gain => b.gain.total_cmp(&a.gain),
             RankKey::Priority => priority_b.cmp(priority_a),
