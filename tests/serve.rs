@@ -159,10 +159,35 @@ fn read_answer(stream: &mut TcpStream) -> Answer {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .expect("status");
-    Answer {
+    let mut answer = Answer {
         status,
         head,
         body: bytes[split + 4..].to_vec(),
+    };
+    if answer
+        .header("transfer-encoding")
+        .is_some_and(|t| t.eq_ignore_ascii_case("chunked"))
+    {
+        answer.body = dechunk(&answer.body);
+    }
+    answer
+}
+
+/// The body of a `Transfer-Encoding: chunked` answer.
+fn dechunk(mut bytes: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    loop {
+        let end = bytes
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .expect("a chunk size line");
+        let size = usize::from_str_radix(std::str::from_utf8(&bytes[..end]).expect("hex"), 16)
+            .expect("a chunk size");
+        if size == 0 {
+            return body;
+        }
+        body.extend_from_slice(&bytes[end + 2..end + 2 + size]);
+        bytes = &bytes[end + 2 + size + 2..];
     }
 }
 
@@ -700,4 +725,219 @@ fn sigterm_finishes_the_request_in_flight_and_exits_0() {
     assert_eq!(answer.json()["customer_id"], "LAST");
     let status = server.wait();
     assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn a_client_that_trickles_its_head_is_dropped_and_open_connections_are_bounded() {
+    let server = Server::start(rules(), &["--header-timeout-ms", "200"]);
+    // Half a request head, then nothing: the server closes the connection
+    // without answering it (the stream's own 60 s read timeout would fail
+    // the test if it never did).
+    let mut slow = server.connect();
+    slow.write_all(b"POST /v1/evaluate HTTP/1.1\r\nHost: test\r\n")
+        .expect("part of the head");
+    let mut bytes = Vec::new();
+    slow.read_to_end(&mut bytes)
+        .expect("the server closes the connection");
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(!text.contains(" 200 "), "{text}");
+    // An idle kept-alive connection is closed the same way.
+    let mut idle = server.connect();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+        .expect("a request");
+    let mut bytes = Vec::new();
+    idle.read_to_end(&mut bytes)
+        .expect("closed after the answer and the idle time");
+    assert!(String::from_utf8_lossy(&bytes).starts_with("HTTP/1.1 200"));
+    drop(server);
+
+    // One connection at most: a second one waits, unanswered, until the
+    // first closes.
+    let server = Server::start(rules(), &["--max-connections", "1"]);
+    let first = server.connect();
+    let mut second = server.connect();
+    send_head(&mut second, "GET", "/healthz", 0);
+    second
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .expect("timeout");
+    let mut byte = [0u8; 1];
+    let waited = second.read(&mut byte);
+    assert!(
+        waited.is_err(),
+        "answered while the only connection was taken: {waited:?}"
+    );
+    drop(first);
+    second
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
+    let answer = read_answer(&mut second);
+    assert_eq!(answer.status, 200);
+}
+
+#[test]
+fn with_watch_a_saved_change_is_reloaded_and_a_broken_one_is_not() {
+    let package = package_copy();
+    let server = Server::start(package.path(), &["--watch", "--watch-interval-ms", "50"]);
+    let before = server.call("GET", "/v1/package", b"").json();
+    let rules_file = package.path().join("rules.vas");
+    let good = std::fs::read_to_string(&rules_file).expect("rules.vas");
+    let wait_for_reload = |count: &str| {
+        let until = Instant::now() + Duration::from_secs(60);
+        while !server.call("GET", "/metrics", b"").text().contains(count) {
+            assert!(Instant::now() < until, "no reload: {count}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    std::fs::write(
+        &rules_file,
+        format!("{good}\nrule broken {{ offer nothing_here\n"),
+    )
+    .expect("break");
+    wait_for_reload("vasrec_reloads_total{result=\"error\"} 1");
+    let after = server.call("GET", "/v1/package", b"").json();
+    assert_eq!(after["content_hash"], before["content_hash"]);
+    assert_eq!(after["last_reload"]["ok"], false);
+
+    std::fs::write(&rules_file, good.replacen("gain 5\n", "gain 6\n", 1)).expect("fix");
+    wait_for_reload("vasrec_reloads_total{result=\"ok\"} 1");
+    let record = server.json("POST", "/v1/evaluate", &vip()).json();
+    assert_eq!(record["offers"][0]["gain"], 6.0);
+    // Nothing changed since: no more reloads.
+    std::thread::sleep(Duration::from_millis(300));
+    let metrics = server.call("GET", "/metrics", b"").text();
+    assert!(
+        metrics.contains("vasrec_reloads_total{result=\"ok\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("vasrec_reloads_total{result=\"error\"} 1"),
+        "{metrics}"
+    );
+}
+
+/// SplitMix64: the fuzz test's seeded randomness.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Tokens that reach the corners of JSON and of the customer reader.
+const JSON_TOKENS: &[&str] = &[
+    "{",
+    "}",
+    "[",
+    "]",
+    "\"",
+    "\\",
+    "\\u0000",
+    "\\ud800",
+    ",",
+    ":",
+    "null",
+    "true",
+    "false",
+    "1e400",
+    "-0",
+    "9223372036854775808",
+    "NaN",
+    "\"tenure\"",
+    "\"Contract\"",
+    "\"customerID\"",
+    "\u{feff}",
+    "\n",
+    "\r\n",
+    "高价值",
+    "\u{0}",
+    "[[[[[[[[[[",
+    "}}}}",
+];
+
+/// Mutation fuzzing of request bodies against the real server (stable Rust,
+/// seeded): every answer is one of the documented statuses with a JSON body,
+/// an error has its code and message, and the server never stops answering.
+/// `VASREC_FUZZ_ITERATIONS=20000 cargo test --features serve --test serve
+/// fuzz` runs longer.
+#[test]
+fn fuzzed_request_bodies_get_documented_answers_and_never_stop_the_server() {
+    let iterations: usize = std::env::var("VASREC_FUZZ_ITERATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    let mut server = Server::start(rules(), &["--max-depth", "16", "--max-body", "65536"]);
+    let seeds = [
+        vip().to_string(),
+        json!([vip(), {"customerID": "B", "tenure": "x"}]).to_string(),
+        format!("{}\n{{\"tenure\": 1}}\n", vip()),
+    ];
+    let endpoints = ["/v1/evaluate", "/v1/evaluate/batch", "/v1/explain"];
+    let mut rng = Rng(0x5eed);
+    for i in 0..iterations {
+        let mut bytes = seeds[rng.below(seeds.len())].as_bytes().to_vec();
+        for _ in 0..1 + rng.below(6) {
+            let at = rng.below(bytes.len() + 1);
+            match rng.below(4) {
+                0 if !bytes.is_empty() => {
+                    let end = (at + rng.below(30)).min(bytes.len());
+                    bytes.drain(at.min(end)..end);
+                }
+                1 => {
+                    let token = JSON_TOKENS[rng.below(JSON_TOKENS.len())];
+                    bytes.splice(at..at, token.bytes());
+                }
+                2 if !bytes.is_empty() => {
+                    let at = at.min(bytes.len() - 1);
+                    bytes[at] = (rng.next() & 0xff) as u8;
+                }
+                _ => {
+                    let start = at.min(bytes.len().saturating_sub(1));
+                    let end = (start + rng.below(300)).min(bytes.len());
+                    let copy = bytes[start..end].to_vec();
+                    bytes.splice(start..start, copy);
+                }
+            }
+        }
+        let endpoint = endpoints[i % endpoints.len()];
+        let answer = server.call("POST", endpoint, &bytes);
+        let shown = String::from_utf8_lossy(&bytes);
+        assert!(
+            [200, 400, 413, 422].contains(&answer.status),
+            "{endpoint} answered {} to {shown:?}: {}",
+            answer.status,
+            answer.text()
+        );
+        if answer.status == 200
+            && endpoint.ends_with("batch")
+            && shown.trim_start().starts_with('[')
+        {
+            assert!(answer.json().is_array(), "{shown:?}");
+        } else if answer.status == 200 && endpoint.ends_with("batch") {
+            for line in answer.text().lines() {
+                let item: Value = serde_json::from_str(line)
+                    .unwrap_or_else(|e| panic!("line not JSON ({e}) for {shown:?}"));
+                assert!(
+                    item["offers"].is_array() || item["error"]["code"].is_string(),
+                    "{item} for {shown:?}"
+                );
+            }
+        } else if answer.status != 200 {
+            answer.code();
+        } else {
+            assert!(answer.json().is_object(), "{shown:?}");
+        }
+    }
+    assert!(
+        server.child.try_wait().expect("try_wait").is_none(),
+        "the server stopped"
+    );
+    assert_eq!(server.call("GET", "/healthz", b"").status, 200);
 }

@@ -8,8 +8,10 @@
 //! `listening on http://ADDR`, once the port is bound.
 
 mod handlers;
+mod listen;
 mod metrics;
 mod state;
+mod watch;
 
 use super::{EXIT_OK, EXIT_RULES, EXIT_USAGE, PackageArg};
 use axum::Router;
@@ -31,12 +33,14 @@ use std::time::{Duration, Instant};
 #[command(
     after_help = "Endpoints: POST /v1/evaluate, /v1/evaluate/batch, /v1/explain, /v1/reload;
 GET /v1/package, /v1/openapi.json, /healthz, /readyz, /metrics.
-SIGHUP reloads the package (the engine in use stays if the new files have errors);
+SIGHUP, POST /v1/reload (with --allow-reload) and --watch reload the package
+(the engine in use stays if the new files have errors);
 SIGTERM or Ctrl-C stops accepting, finishes the requests in flight and exits 0.
 
 Examples:
   vasrec serve                                   the bundled package on 127.0.0.1:8080
   vasrec serve my-rules --listen 0.0.0.0:9000 --allow-reload
+  vasrec serve my-rules --watch                  reload on every saved change
   curl -s localhost:8080/v1/evaluate -d '{\"customerID\": \"C-1\", \"tenure\": 3}'
   kill -HUP $(pidof vasrec)                      reload after editing the rules"
 )]
@@ -64,9 +68,23 @@ pub(super) struct Args {
     /// Worker threads (1 to 256; default: all cores).
     #[arg(long, value_parser = super::thread_count)]
     threads: Option<usize>,
+    /// Longest wait for a request's head (and on an idle kept-alive
+    /// connection), in milliseconds; past it, the connection is closed.
+    #[arg(long, value_name = "MS", default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout_ms: u64,
+    /// Open connections at most; more wait in the queue until one closes.
+    #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    max_connections: u32,
     /// Accept POST /v1/reload (off by default: anyone who can reach the port could reload).
     #[arg(long)]
     allow_reload: bool,
+    /// Reload when a file of the package folder changes (looked at every
+    /// --watch-interval-ms; a change is reloaded once it has settled).
+    #[arg(long)]
+    watch: bool,
+    /// How often --watch looks at the files, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 1_000, requires = "watch", value_parser = clap::value_parser!(u64).range(10..))]
+    watch_interval_ms: u64,
 }
 
 /// The limits every request is held to.
@@ -88,7 +106,7 @@ fn log(level: &str, event: &str, mut fields: Value) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
-/// Reloads and logs the outcome (`via`: `signal` or `http`).
+/// Reloads and logs the outcome (`via`: `signal`, `http` or `watch`).
 fn reload_logged(shared: &Shared, via: &str) -> Result<Value, Value> {
     let outcome = shared.reload();
     match &outcome {
@@ -153,13 +171,28 @@ pub(super) fn run(args: Args) -> u8 {
             return EXIT_USAGE;
         }
     };
+    let connections = listen::ConnectionLimits {
+        header_timeout: Duration::from_millis(args.header_timeout_ms),
+        max_connections: args.max_connections as usize,
+        // Every request is bounded by --timeout-ms; a little more for the
+        // answers to be written.
+        drain: limits.timeout + Duration::from_secs(5),
+    };
     let shared = Arc::new(Shared::new(live, limits));
-    let code = runtime.block_on(serve(shared, args.listen));
+    let watching = args
+        .watch
+        .then(|| (dir.clone(), Duration::from_millis(args.watch_interval_ms)));
+    let code = runtime.block_on(serve(shared, args.listen, connections, watching));
     runtime.shutdown_timeout(Duration::from_secs(5));
     code
 }
 
-async fn serve(shared: Arc<Shared>, address: SocketAddr) -> u8 {
+async fn serve(
+    shared: Arc<Shared>,
+    address: SocketAddr,
+    connections: listen::ConnectionLimits,
+    watching: Option<(std::path::PathBuf, Duration)>,
+) -> u8 {
     // The signal handlers are in place before the address is printed, so a
     // signal sent as soon as it is known is never the default (fatal) action.
     let signals = match Signals::new() {
@@ -190,24 +223,24 @@ async fn serve(shared: Arc<Shared>, address: SocketAddr) -> u8 {
         let _ = writeln!(stdout, "listening on http://{bound}");
         let _ = stdout.flush();
     }
+    if let Some((dir, every)) = watching {
+        tokio::spawn(watch::watch(Arc::clone(&shared), dir, every));
+    }
     let app = router(Arc::clone(&shared));
     let stopping = Arc::clone(&shared);
     let shutdown = signals.run(shared, async move {
         stopping.stopping.store(true, Ordering::Relaxed);
     });
-    match axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-    {
-        Ok(()) => {
-            log("info", "stopped", json!({}));
-            EXIT_OK
-        }
-        Err(e) => {
-            log("error", "server_failed", json!({"message": e.to_string()}));
-            EXIT_USAGE
-        }
+    if listen::serve_connections(listener, app, &connections, shutdown).await {
+        log("info", "stopped", json!({}));
+    } else {
+        log(
+            "warn",
+            "stopped",
+            json!({"message": "requests still in flight after the drain time were dropped"}),
+        );
     }
+    EXIT_OK
 }
 
 fn router(shared: Arc<Shared>) -> Router {
@@ -241,7 +274,7 @@ async fn method_not_allowed() -> Response {
 
 /// Bounded concurrency and the per-request timeout, for the `/v1` work.
 async fn limit(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
-    let Ok(_slot) = shared.slots.try_acquire() else {
+    let Ok(slot) = Arc::clone(&shared.slots).try_acquire_owned() else {
         return ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "overloaded",
@@ -253,7 +286,11 @@ async fn limit(State(shared): State<Arc<Shared>>, request: Request, next: Next) 
         .response();
     };
     match tokio::time::timeout(shared.limits.timeout, next.run(request)).await {
-        Ok(response) => response,
+        // The slot is held until the answer is sent: a streamed batch
+        // answer counts against the limit for as long as it is computed.
+        Ok(response) => {
+            response.map(|body| axum::body::Body::new(handlers::Holding { body, _held: slot }))
+        }
         Err(_) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "timeout",

@@ -2,13 +2,15 @@
 //! library (`vasrec score`'s records, `vasrec::explain`), errors as JSON.
 
 use super::state::{Loaded, Shared};
-use axum::body::{Body, HttpBody};
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use hyper::body::Frame;
 use serde_json::{Map, Value, json};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 /// An error answer: `{"error": {"code", "message", "field"?, ...}}`.
@@ -257,7 +259,9 @@ pub(super) async fn explain(
 
 /// `POST /v1/evaluate/batch`: a JSON array of customers (answered with an
 /// array) or JSON Lines (answered with JSON Lines), in order; a customer
-/// that fails gets `{"line": N, "error": {...}}` in its place.
+/// that fails gets `{"line": N, "error": {...}}` in its place. The answer
+/// is streamed as it is computed, so the first records leave before the
+/// last customer is evaluated and the whole answer is never held in memory.
 pub(super) async fn batch(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
@@ -269,29 +273,73 @@ pub(super) async fn batch(
     };
     let deadline = Instant::now() + shared.limits.timeout;
     let worker = Arc::clone(&shared);
-    let answer =
-        tokio::task::spawn_blocking(move || evaluate_batch(&worker, &bytes, deadline)).await;
-    match answer {
-        Ok(Ok((text, lines))) => {
-            let kind = if lines {
-                "application/x-ndjson"
-            } else {
-                "application/json"
-            };
-            (
-                StatusCode::OK,
-                [(header::CONTENT_TYPE, HeaderValue::from_static(kind))],
-                text,
-            )
-                .into_response()
-        }
-        Ok(Err(error)) => error.response(),
-        Err(_) => ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the batch could not be evaluated",
-        )
-        .response(),
+    let (items, lines) =
+        match tokio::task::spawn_blocking(move || batch_items(&bytes, &worker)).await {
+            Ok(Ok(parsed)) => parsed,
+            Ok(Err(error)) => return error.response(),
+            Err(_) => return internal("the batch could not be read"),
+        };
+    let (sender, receiver) = tokio::sync::mpsc::channel(4);
+    let worker = Arc::clone(&shared);
+    tokio::task::spawn_blocking(move || stream_batch(&worker, &items, lines, deadline, &sender));
+    let kind = if lines {
+        "application/x-ndjson"
+    } else {
+        "application/json"
+    };
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(kind))],
+        Body::new(Streamed(receiver)),
+    )
+        .into_response()
+}
+
+fn internal(message: &str) -> Response {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message).response()
+}
+
+/// An answer body fed, chunk by chunk, by a blocking task.
+struct Streamed(tokio::sync::mpsc::Receiver<Bytes>);
+
+impl HttpBody for Streamed {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        self.0
+            .poll_recv(cx)
+            .map(|chunk| chunk.map(|c| Ok(Frame::data(c))))
+    }
+}
+
+/// A body that holds something (a concurrency slot) until it is sent.
+pub(super) struct Holding<T> {
+    pub(super) body: Body,
+    /// Never read: kept to be dropped with the body.
+    pub(super) _held: T,
+}
+
+impl<T: Unpin> HttpBody for Holding<T> {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
     }
 }
 
@@ -342,28 +390,43 @@ fn batch_items(bytes: &[u8], shared: &Shared) -> Result<(Vec<Item>, bool), ApiEr
     Ok((items, true))
 }
 
-fn evaluate_batch(
+/// Bytes gathered before they are handed to the connection.
+const STREAM_CHUNK: usize = 32 * 1024;
+
+/// Evaluates a batch's customers in order into `sender`, until the last or
+/// until the deadline passes (then an item with the `timeout` error and the
+/// first line not evaluated ends the answer); stops early when the client
+/// has gone.
+fn stream_batch(
     shared: &Shared,
-    bytes: &[u8],
+    items: &[Item],
+    lines: bool,
     deadline: Instant,
-) -> Result<(String, bool), ApiError> {
-    let (items, lines) = batch_items(bytes, shared)?;
+    sender: &tokio::sync::mpsc::Sender<Bytes>,
+) {
     let loaded = shared.current();
     let mut evaluator = loaded.engine.evaluator();
-    let mut out = String::with_capacity(items.len() * 400 + 2);
-    if !lines {
-        out.push('[');
-    }
+    let mut out = String::with_capacity(STREAM_CHUNK + 1024);
+    let separator = |out: &mut String, n: usize| {
+        if lines {
+            if n > 0 {
+                out.push('\n');
+            }
+        } else {
+            out.push(if n == 0 { '[' } else { ',' });
+        }
+    };
     for (n, (line, item)) in items.iter().enumerate() {
+        separator(&mut out, n);
         if n % 64 == 0 && Instant::now() > deadline {
-            return Err(ApiError::new(
+            let error = ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "timeout",
-                "the batch took longer than the request timeout (--timeout-ms)",
-            ));
-        }
-        if n > 0 && !lines {
-            out.push(',');
+                "the batch took longer than the request timeout (--timeout-ms); \
+                 the customers from this line on were not evaluated",
+            );
+            out.push_str(&json!({"line": line, "error": error.object()}).to_string());
+            break;
         }
         let answer = item.as_ref().map_err(|e| e.object()).and_then(|value| {
             record(shared, &loaded, &mut evaluator, value, *line).map_err(|e| e.object())
@@ -372,14 +435,27 @@ fn evaluate_batch(
             Ok(text) => out.push_str(&text),
             Err(error) => out.push_str(&json!({"line": line, "error": error}).to_string()),
         }
-        if lines {
-            out.push('\n');
+        if out.len() >= STREAM_CHUNK {
+            let chunk = Bytes::from(std::mem::replace(
+                &mut out,
+                String::with_capacity(STREAM_CHUNK + 1024),
+            ));
+            if sender.blocking_send(chunk).is_err() {
+                return;
+            }
         }
     }
-    if !lines {
+    if lines {
+        if !items.is_empty() {
+            out.push('\n');
+        }
+    } else {
+        if items.is_empty() {
+            out.push('[');
+        }
         out.push(']');
     }
-    Ok((out, lines))
+    let _ = sender.blocking_send(Bytes::from(out));
 }
 
 /// `POST /v1/reload` (with `--allow-reload`): reloads the package folder;
@@ -477,7 +553,85 @@ pub(super) async fn not_found() -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::too_deep;
+    use super::super::Limits;
+    use super::super::state::Shared;
+    use super::{Item, stream_batch, too_deep};
+    use serde_json::{Value, json};
+    use std::time::{Duration, Instant};
+
+    fn shared() -> Shared {
+        let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/rules");
+        let live = vasrec::LiveEngine::load(std::path::Path::new(rules)).expect("bundled package");
+        let limits = Limits {
+            max_body: 1 << 20,
+            max_depth: 32,
+            max_batch: 10_000,
+            timeout: Duration::from_secs(10),
+            max_concurrent: 4,
+            allow_reload: false,
+        };
+        Shared::new(live, limits)
+    }
+
+    /// The batch answer `stream_batch` sends, and in how many chunks.
+    fn streamed(items: &[Item], lines: bool, deadline: Instant) -> (String, usize) {
+        let shared = shared();
+        let (sender, mut receiver) = tokio::sync::mpsc::channel(1_000);
+        stream_batch(&shared, items, lines, deadline, &sender);
+        drop(sender);
+        let (mut text, mut chunks) = (String::new(), 0);
+        while let Ok(chunk) = receiver.try_recv() {
+            text.push_str(std::str::from_utf8(&chunk).expect("UTF-8"));
+            chunks += 1;
+        }
+        (text, chunks)
+    }
+
+    fn customers(n: u64) -> Vec<Item> {
+        (1..=n)
+            .map(|i| {
+                (
+                    i,
+                    Ok(json!({"customerID": format!("C-{i}"), "tenure": i % 72})),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_batch_answer_is_sent_in_chunks_that_join_into_one_document() {
+        let later = Instant::now() + Duration::from_secs(3600);
+        let (text, chunks) = streamed(&customers(300), false, later);
+        assert!(chunks > 1, "one chunk of {} bytes", text.len());
+        let items: Vec<Value> = serde_json::from_str(&text).expect("one JSON array");
+        assert_eq!(items.len(), 300);
+        assert_eq!(items[299]["customer_id"], "C-300");
+
+        let (text, _) = streamed(&customers(300), true, later);
+        assert!(text.ends_with('\n'));
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect();
+        assert_eq!(lines.len(), 300);
+        assert_eq!(lines[0]["customer_id"], "C-1");
+
+        assert_eq!(streamed(&[], false, later).0, "[]");
+        assert_eq!(streamed(&[], true, later).0, "");
+    }
+
+    #[test]
+    fn a_batch_past_its_deadline_ends_with_a_timeout_item_naming_the_first_line_left() {
+        let past = Instant::now() - Duration::from_millis(1);
+        let (text, _) = streamed(&customers(300), false, past);
+        let items: Vec<Value> = serde_json::from_str(&text).expect("a closed JSON array");
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0]["line"], 1);
+        assert_eq!(items[0]["error"]["code"], "timeout");
+        let (text, _) = streamed(&customers(300), true, past);
+        let last: Value = serde_json::from_str(text.lines().last().expect("a line")).expect("JSON");
+        assert_eq!(last["error"]["code"], "timeout");
+    }
 
     #[test]
     fn depth_counts_nesting_outside_strings() {

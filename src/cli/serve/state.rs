@@ -58,7 +58,7 @@ pub(super) struct Shared {
     pub(super) limits: Limits,
     pub(super) metrics: Metrics,
     /// Requests of the `/v1` endpoints being handled; full means 503.
-    pub(super) slots: tokio::sync::Semaphore,
+    pub(super) slots: Arc<tokio::sync::Semaphore>,
     /// Set when a shutdown signal came: `/readyz` answers 503 from then on.
     pub(super) stopping: AtomicBool,
 }
@@ -67,7 +67,7 @@ impl Shared {
     pub(super) fn new(live: vasrec::LiveEngine, limits: Limits) -> Shared {
         let loaded = Loaded::new(live.current());
         let metrics = Metrics::new();
-        let slots = tokio::sync::Semaphore::new(limits.max_concurrent);
+        let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_concurrent));
         Shared {
             live,
             current: RwLock::new(Arc::new(loaded)),
