@@ -382,6 +382,34 @@ fn funnel(c: &mut Criterion, bundled: &Case) {
     group.finish();
 }
 
+/// One customer at a time with a new evaluator each (`Engine::evaluate`, as
+/// a request handler does), against one evaluator kept for all: what
+/// setting up an evaluator costs per customer.
+fn one_shot(c: &mut Criterion, bundled: &Case) {
+    let mut group = c.benchmark_group("one_shot");
+    group.throughput(Throughput::Elements(bundled.customers.len() as u64));
+    group.bench_function(BenchmarkId::new("kept_evaluator", &bundled.name), |b| {
+        let mut evaluator = bundled.engine.evaluator();
+        b.iter(|| {
+            let mut offers = 0;
+            for customer in &bundled.customers {
+                offers += evaluator.evaluate(customer).map_or(0, <[_]>::len);
+            }
+            offers
+        })
+    });
+    group.bench_function(BenchmarkId::new("engine_evaluate", &bundled.name), |b| {
+        b.iter(|| {
+            let mut offers = 0;
+            for customer in &bundled.customers {
+                offers += bundled.engine.evaluate(customer).map_or(0, |o| o.len());
+            }
+            offers
+        })
+    });
+    group.finish();
+}
+
 /// The price of a script: the same condition and the same tiered gain in the
 /// rule language and as rhai scripts, over the 5,000 sample customers.
 fn scripts(c: &mut Criterion, bundled: &Case) {
@@ -442,6 +470,7 @@ fn benches(c: &mut Criterion) {
         assert_eq!(hand.len(), bundled.customers.len());
         stream(c, bundled);
         funnel(c, bundled);
+        one_shot(c, bundled);
         scripts(c, bundled);
     }
 }

@@ -66,8 +66,14 @@ pub(crate) struct ScriptCache {
     per_script: Vec<Memo>,
 }
 
-/// Slots of one script's table of results (a power of two).
+/// Slots of one script's table of results at most (a power of two).
 const SLOTS: usize = 1024;
+
+/// Slots a table starts with. It grows (fourfold, emptied) each time it has
+/// missed as often as it has slots, up to [`SLOTS`]: an evaluator made for
+/// one customer (`Engine::evaluate`, a request of `vasrec serve`) sets up
+/// 1 KiB, not the 80 KiB a full table takes.
+const FIRST_SLOTS: usize = 16;
 
 /// The most values a cached script may read; one reading more runs every
 /// time (its inputs would hardly repeat anyway).
@@ -98,17 +104,18 @@ impl Key {
         true
     }
 
-    /// Its slot: the words mixed by splitmix64's finaliser, so that every bit
-    /// counts (numbers differ mostly in their high bits). A script's inputs
-    /// are not chosen by an attacker: no defence against collisions is needed.
-    fn slot(&self) -> usize {
+    /// Its slot in a table of `slots` (a power of two): the words mixed by
+    /// splitmix64's finaliser, so that every bit counts (numbers differ
+    /// mostly in their high bits). A script's inputs are not chosen by an
+    /// attacker: no defence against collisions is needed.
+    fn slot(&self, slots: usize) -> usize {
         let mut h = self.words[..=usize::from(self.len)]
             .iter()
             .fold(0x9E37_79B9_7F4A_7C15u64, |h, &w| h.rotate_left(23) ^ w);
         h = (h ^ (h >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         h = (h ^ (h >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         h ^= h >> 31;
-        h as usize & (SLOTS - 1)
+        h as usize & (slots - 1)
     }
 }
 
@@ -159,9 +166,9 @@ impl ScriptCache {
             return run();
         };
         if memo.slots.is_empty() {
-            memo.slots = vec![(Key::default(), Kept::Empty); SLOTS];
+            memo.slots = vec![(Key::default(), Kept::Empty); FIRST_SLOTS];
         }
-        let at = key.slot();
+        let at = key.slot(memo.slots.len());
         if let Some((kept_key, kept)) = memo.slots.get(at)
             && *kept_key == key
         {
@@ -184,6 +191,11 @@ impl ScriptCache {
             return run();
         }
         let outcome = run();
+        if memo.slots.len() < SLOTS && memo.misses as usize >= memo.slots.len() {
+            let grown = (memo.slots.len() * 4).min(SLOTS);
+            memo.slots = vec![(Key::default(), Kept::Empty); grown];
+        }
+        let at = key.slot(memo.slots.len());
         let kept = match outcome {
             Outcome::Bool(b) => Kept::Bool(b),
             Outcome::Number(n) => Kept::Number(n),
@@ -979,10 +991,23 @@ mod tests {
             .map(|t| {
                 let mut key = Key::default();
                 assert!(key.push(1, f64::from(t).to_bits()));
-                key.slot()
+                key.slot(SLOTS)
             })
             .collect();
         assert!(slots.len() >= 65, "{} slots for 73 keys", slots.len());
+        // A small table is filled as evenly.
+        let small: std::collections::HashSet<usize> = (0..73)
+            .map(|t| {
+                let mut key = Key::default();
+                assert!(key.push(1, f64::from(t).to_bits()));
+                key.slot(FIRST_SLOTS)
+            })
+            .collect();
+        assert!(
+            small.len() >= FIRST_SLOTS - 2,
+            "{} of {FIRST_SLOTS} slots",
+            small.len()
+        );
     }
 
     #[test]
