@@ -1,0 +1,188 @@
+//! `vasrec.Engine`: a rule package loaded once, evaluated from Python.
+//!
+//! In: a package folder, then customers as dicts. Out: score records (the
+//! shape `vasrec score` writes), explanations and diagnostics as Python
+//! values. The GIL is released while the engine works, so Python threads
+//! evaluate in parallel.
+
+use crate::convert;
+use crate::diagnostics::{self, Diagnostic};
+use pyo3::create_exception;
+use pyo3::exceptions::{PyException, PyValueError};
+use pyo3::prelude::*;
+use std::path::PathBuf;
+use std::sync::Arc;
+use vasrec::score::{ScoreFormat, ScoreFormatter};
+
+create_exception!(
+    vasrec,
+    CustomerError,
+    PyValueError,
+    "A customer value that does not fit the package's schema (a text where a \
+     number goes, a category the catalog does not list). `error.field` is the \
+     attribute, `error.column` the input key."
+);
+
+create_exception!(
+    vasrec,
+    EvaluationError,
+    PyException,
+    "A rule or script that failed on this customer (a gain divided by zero, a \
+     script over its limits). `error.raised_by` names the rule."
+);
+
+/// A rule package, loaded, checked and compiled once; immutable, shared by
+/// every thread.
+#[pyclass(frozen, module = "vasrec")]
+pub(crate) struct Engine {
+    pub(crate) engine: Arc<vasrec::Engine>,
+    /// Built once: the per-rule parts of every record, already escaped.
+    pub(crate) records: ScoreFormatter,
+    path: PathBuf,
+}
+
+#[pymethods]
+impl Engine {
+    /// Loads, checks and compiles the package in a folder (`catalog.yaml`
+    /// and its `.vas` files). Raises `vasrec.PackageError` with every
+    /// diagnostic when it does not load.
+    #[staticmethod]
+    fn load(py: Python<'_>, path: PathBuf) -> PyResult<Engine> {
+        let loaded = py.detach(|| vasrec::Engine::load(&path));
+        let engine = loaded.map_err(|error| diagnostics::package_error(py, &error))?;
+        let records = ScoreFormatter::new(&engine, ScoreFormat::Jsonl);
+        Ok(Engine {
+            engine: Arc::new(engine),
+            records,
+            path,
+        })
+    }
+
+    /// The package's name (`package:` in its catalog).
+    #[getter]
+    fn package(&self) -> &str {
+        &self.engine.catalog().package
+    }
+
+    /// The folder it was loaded from.
+    #[getter]
+    fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    fn __repr__(&self) -> String {
+        let (segments, rules, _) = self.engine.counts();
+        format!(
+            "<vasrec.Engine package={:?} from {:?}: {} services, {segments} segments, {rules} rules>",
+            self.engine.catalog().package,
+            self.path.display().to_string(),
+            self.engine.catalog().services.len(),
+        )
+    }
+
+    /// The package's warnings (a loaded package has no errors), as
+    /// `vasrec.Diagnostic` objects; `vasrec check` shows the same.
+    fn check(&self) -> Vec<Diagnostic> {
+        diagnostics::to_objects(self.engine.warnings(), self.engine.sources())
+    }
+
+    /// Evaluates one customer, a dict keyed by input columns or attribute
+    /// names (`pref.NAME` for preferences). Returns the record `vasrec score`
+    /// writes for it, without `line`: `{"schema_version", "customer_id",
+    /// "offers": [{"rank", "service", "name", "gain", "cost", "rule",
+    /// "segment", "segment_path", "reason", "loyalty"?}]}`, plus
+    /// `"not_given"` when required values were left out (read as missing).
+    /// A service with a capacity is offered to everyone who qualifies (one
+    /// customer is no population). Raises `vasrec.CustomerError` or
+    /// `vasrec.EvaluationError`.
+    fn evaluate<'py>(
+        &self,
+        py: Python<'py>,
+        customer: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let object = convert::customer(customer)?;
+        let engine = &self.engine;
+        let records = &self.records;
+        let answer = py.detach(|| -> Result<(String, Vec<String>), Failure> {
+            let customer = engine.customer_from_json(&object)?;
+            let mut evaluator = engine.evaluator();
+            let offers = evaluator.evaluate(&customer)?;
+            let mut text = String::new();
+            records.write(engine, &mut text, &customer, 0, offers);
+            let not_given = engine.not_given(&customer).map(str::to_string).collect();
+            Ok((text, not_given))
+        });
+        let (text, not_given) = answer.map_err(|f| f.into_py(py))?;
+        let record = convert::loads(py, &text)?;
+        record.del_item("line")?;
+        if !not_given.is_empty() {
+            record.set_item("not_given", not_given)?;
+        }
+        Ok(record)
+    }
+
+    /// Why this customer gets what it gets: every segment it is in or not
+    /// (and the part of the test that failed), every rule and what became
+    /// of it, the final offers. The dict `vasrec explain --format json`
+    /// prints for a customer typed in.
+    fn explain<'py>(
+        &self,
+        py: Python<'py>,
+        customer: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let object = convert::customer(customer)?;
+        let engine = &self.engine;
+        let answer = py.detach(|| -> Result<String, Failure> {
+            let customer = engine.customer_from_json(&object)?;
+            let explanation = vasrec::explain(engine, &customer);
+            serde_json::to_string(&explanation).map_err(Failure::Internal)
+        });
+        convert::loads(py, &answer.map_err(|f| f.into_py(py))?)
+    }
+}
+
+/// Why a call gave no result, before it becomes a Python exception (which
+/// needs the GIL).
+pub(crate) enum Failure {
+    Customer(vasrec::FieldError),
+    Eval(vasrec::EvalError),
+    /// An explanation that did not serialise: a bug in vasrec.
+    Internal(serde_json::Error),
+}
+
+impl From<vasrec::FieldError> for Failure {
+    fn from(e: vasrec::FieldError) -> Failure {
+        Failure::Customer(e)
+    }
+}
+
+impl From<vasrec::EvalError> for Failure {
+    fn from(e: vasrec::EvalError) -> Failure {
+        Failure::Eval(e)
+    }
+}
+
+impl Failure {
+    pub(crate) fn into_py(self, py: Python<'_>) -> PyErr {
+        match self {
+            Failure::Customer(e) => {
+                let err = CustomerError::new_err(e.to_string());
+                let value = err.value(py);
+                let attached = value
+                    .setattr("field", e.field.as_str())
+                    .and_then(|()| value.setattr("column", e.column.as_str()));
+                attached.err().unwrap_or(err)
+            }
+            Failure::Eval(e) => {
+                let err = EvaluationError::new_err(e.to_string());
+                match err.value(py).setattr("raised_by", e.raised_by()) {
+                    Ok(()) => err,
+                    Err(other) => other,
+                }
+            }
+            Failure::Internal(e) => pyo3::exceptions::PyRuntimeError::new_err(format!(
+                "vasrec could not write its answer as JSON ({e}); please report this"
+            )),
+        }
+    }
+}
