@@ -1,0 +1,65 @@
+"""vasrec: recommend value-added services from declarative rules.
+
+Load a rule package once with `Engine.load`, then evaluate customers.
+"""
+
+import os
+from typing import Any, Dict, List, Optional, Union
+
+__version__: str
+
+Customer = Dict[str, Any]
+"""A customer: input columns (or attribute names, `pref.NAME`) to values."""
+
+class PackageError(Exception):
+    """A rule package that does not load; `str(error)` is the rendered diagnostics."""
+
+    diagnostics: List["Diagnostic"]
+    rendered: str
+
+class CustomerError(ValueError):
+    """A customer value that does not fit the package's schema."""
+
+    field: str
+    """The attribute, e.g. `tenure_months`."""
+    column: str
+    """The input key it was read from, e.g. `tenure`."""
+
+class EvaluationError(Exception):
+    """A rule or script that failed on a customer."""
+
+    raised_by: str
+
+class Diagnostic:
+    """One error or warning about a rule package."""
+
+    code: str
+    severity: str
+    file: Optional[str]
+    line: Optional[int]
+    column: Optional[int]
+    message: str
+    help: Optional[str]
+    notes: List[str]
+    rendered: str
+    def to_dict(self) -> Dict[str, Any]:
+        """The diagnostic as a dict (the shape of `vasrec check --format json`)."""
+
+class Engine:
+    """A rule package, loaded, checked and compiled once; immutable and thread-safe."""
+
+    @staticmethod
+    def load(path: Union[str, "os.PathLike[str]"]) -> "Engine":
+        """Loads the package in a folder; raises PackageError when it does not load."""
+    @property
+    def package(self) -> str:
+        """The package's name (`package:` in its catalog)."""
+    @property
+    def path(self) -> str:
+        """The folder it was loaded from."""
+    def check(self) -> List[Diagnostic]:
+        """The package's warnings (a loaded package has no errors)."""
+    def evaluate(self, customer: Customer) -> Dict[str, Any]:
+        """One customer's score record (as `vasrec score` writes it, without `line`)."""
+    def explain(self, customer: Customer) -> Dict[str, Any]:
+        """Why the customer gets what it gets (`vasrec explain --format json`)."""
