@@ -139,6 +139,32 @@ impl Engine {
         });
         convert::loads(py, &answer.map_err(|f| f.into_py(py))?)
     }
+
+    /// The dry-run report over many customers (an iterable of dicts), as
+    /// `vasrec dry-run` makes it: on all cores (`threads`, default all) with
+    /// the GIL released, the capacity-limited services allocated over all of
+    /// them (unless `ignore_capacity`). `name` stands for the input in the
+    /// report; a row's line is its 1-based position. A bad row raises
+    /// `vasrec.CustomerError`, or with `on_error="skip"` is counted and left.
+    #[pyo3(signature = (rows, *, name = "rows", threads = None, on_error = "fail", ignore_capacity = false))]
+    fn dry_run(
+        &self,
+        py: Python<'_>,
+        rows: &Bound<'_, PyAny>,
+        name: &str,
+        threads: Option<usize>,
+        on_error: &str,
+        ignore_capacity: bool,
+    ) -> PyResult<crate::report::Report> {
+        let on_error = crate::report::OnError::parse(on_error)?;
+        let threads = match threads {
+            Some(0) => return Err(PyValueError::new_err("threads is at least 1")),
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        let text = crate::report::json_lines(rows)?;
+        crate::report::run(py, self, text, name, threads, on_error, ignore_capacity)
+    }
 }
 
 /// Why a call gave no result, before it becomes a Python exception (which

@@ -9,6 +9,7 @@
 mod convert;
 mod diagnostics;
 mod engine;
+mod report;
 
 use pyo3::prelude::*;
 
@@ -18,6 +19,7 @@ fn vasrec(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add_class::<engine::Engine>()?;
     m.add_class::<diagnostics::Diagnostic>()?;
+    m.add_class::<report::Report>()?;
     m.add("PackageError", py.get_type::<diagnostics::PackageError>())?;
     m.add("CustomerError", py.get_type::<engine::CustomerError>())?;
     m.add("EvaluationError", py.get_type::<engine::EvaluationError>())?;
