@@ -4,7 +4,7 @@ Load a rule package once with `Engine.load`, then evaluate customers.
 """
 
 import os
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, Iterable, List, Optional, Union
 
 __version__: str
 
@@ -63,3 +63,27 @@ class Engine:
         """One customer's score record (as `vasrec score` writes it, without `line`)."""
     def explain(self, customer: Customer) -> Dict[str, Any]:
         """Why the customer gets what it gets (`vasrec explain --format json`)."""
+    def dry_run(
+        self,
+        rows: Iterable[Customer],
+        *,
+        name: str = "rows",
+        threads: Optional[int] = None,
+        on_error: str = "fail",
+        ignore_capacity: bool = False,
+    ) -> "Report":
+        """The dry-run report over many customers, as `vasrec dry-run` makes it."""
+
+class Report:
+    """A dry-run report over some customers; merge reports over other customers."""
+
+    @property
+    def customers(self) -> int:
+        """Customers counted (evaluated or not)."""
+    @property
+    def errors(self) -> int:
+        """Rows that could not be read or evaluated."""
+    def to_dict(self) -> Dict[str, Any]:
+        """The report as `vasrec dry-run --format json` prints it."""
+    def merge(self, other: "Report") -> None:
+        """Adds the counts of a report over other customers of the same engine."""
