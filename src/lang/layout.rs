@@ -177,7 +177,7 @@ fn within_ceilings(limits: &Limits) -> Limits {
         max_operators: ceiling("max_operators", limits.max_operators),
         max_name_bytes: ceiling("max_name_bytes", limits.max_name_bytes),
         max_text_bytes: ceiling("max_text_bytes", limits.max_text_bytes),
-        max_row_bytes: limits.max_row_bytes,
+        ..limits.clone()
     }
 }
 
