@@ -348,11 +348,20 @@ pub fn to_json<'a>(
                 let f = sources.get(span.file)?;
                 let grid = f.grid.as_ref()?;
                 let place = grid.place(span.start)?;
-                Some((f, grid.address(place), place.row as usize, place.column as usize))
+                Some((
+                    f,
+                    grid.address(place),
+                    place.row as usize,
+                    place.column as usize,
+                ))
             });
             let cell = in_grid.as_ref().map(|g| g.1.clone());
             let (file, start, end) = if let Some((f, _, row, column)) = &in_grid {
-                (Some(f.name.as_str()), Some((*row, *column)), Some((*row, *column)))
+                (
+                    Some(f.name.as_str()),
+                    Some((*row, *column)),
+                    Some((*row, *column)),
+                )
             } else {
                 match (d.primary, d.position) {
                     (Some(span), _) => {

@@ -11,8 +11,8 @@ use crate::lang::resolve;
 use crate::lang::syntax;
 use crate::model::{Model, ModelError};
 use crate::package::catalog;
-use crate::package::sheet::{self, SheetKind};
 use crate::package::schema::Schema;
+use crate::package::sheet::{self, SheetKind};
 use std::path::{Path, PathBuf};
 
 /// Name of the catalog file inside a package folder.

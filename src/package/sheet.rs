@@ -219,7 +219,8 @@ fn read_xlsx(bytes: &[u8], sheet: Option<&str>, limits: &Limits) -> Result<Sheet
     // calamine unpacks the shared strings and the sheet's XML: refuse a
     // workbook whose parts claim more than the limit (zip checks that no
     // part unpacks to more than it claims).
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| not_xlsx(&e))?;
+    let mut archive =
+        zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| not_xlsx(&e))?;
     let unpacked_limit = limits.max_table_bytes.saturating_mul(XLSX_UNPACKED_FACTOR) as u128;
     let mut unpacked = 0u128;
     for index in 0..archive.len() {
@@ -234,8 +235,7 @@ fn read_xlsx(bytes: &[u8], sheet: Option<&str>, limits: &Limits) -> Result<Sheet
             "the workbook unpacks to {unpacked} bytes, more than {XLSX_UNPACKED_FACTOR} times `limits.max_table_bytes` ({unpacked_limit})"
         )));
     }
-    let mut workbook =
-        Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| not_xlsx(&e))?;
+    let mut workbook = Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| not_xlsx(&e))?;
     let names = workbook.sheet_names();
     let name = match sheet {
         Some(wanted) => {

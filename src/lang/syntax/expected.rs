@@ -229,7 +229,9 @@ fn describe(expected: Rule) -> &'static [&'static str] {
         Rule::table_row | Rule::kw_row => &["`row`"],
         Rule::rows_from | Rule::kw_rows => &["`rows`"],
         Rule::kw_sheet => &["`sheet`"],
-        Rule::sheet_cell => &["a cell (`-`, a value, a comparison such as `< 12`, `in [...]` or a range `12..24`)"],
+        Rule::sheet_cell => {
+            &["a cell (`-`, a value, a comparison such as `< 12`, `in [...]` or a range `12..24`)"]
+        }
         Rule::sheet_expr => &["a value (a number, a text, a name, `pref.`...)"],
         Rule::sheet_name => &["a service id"],
         Rule::sheet_int => &["a whole number"],

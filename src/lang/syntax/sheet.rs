@@ -253,9 +253,13 @@ fn header_roles(layout: &mut Layout, header: &SheetRow, columns: &[String]) -> V
             layout.problem(
                 at,
                 Code::UnknownAttribute,
-                format!("the heading `{heading}` is neither a column of the table nor a clause of a row"),
+                format!(
+                    "the heading `{heading}` is neither a column of the table nor a clause of a row"
+                ),
                 &help,
             );
+            // Its cells are not reported again one by one.
+            roles.push((*column, Role::Notes));
             continue;
         };
         if role != Role::Notes && roles.iter().any(|(_, r)| *r == role) {
@@ -265,6 +269,7 @@ fn header_roles(layout: &mut Layout, header: &SheetRow, columns: &[String]) -> V
                 format!("the heading `{heading}` is there twice"),
                 "keep one column for it",
             );
+            roles.push((*column, Role::Notes));
             continue;
         }
         roles.push((*column, role));
@@ -361,7 +366,7 @@ fn lay_out_row(
             layout.problem(
                 at,
                 Code::WrongCellCount,
-                "this cell is in a column with no heading (or a heading that was refused)".into(),
+                "this cell is in a column with no heading".into(),
                 "give the column a heading in the header row, or start the heading with `#` for notes",
             );
             ok = false;
@@ -389,7 +394,10 @@ fn placed(problem: Problem, file: FileId, source: &SourceFile) -> Diagnostic {
             match VasParser::parse(entry, text) {
                 Err(error) => {
                     let d = expected::syntax_error(file, source, start, &error);
-                    let help = d.help.clone().map_or(what.to_string(), |h| format!("{h}; {what}"));
+                    let help = d
+                        .help
+                        .clone()
+                        .map_or(what.to_string(), |h| format!("{h}; {what}"));
                     d.with_help(help)
                 }
                 Ok(_) => Diagnostic::error(Code::Syntax, Span::new(file, start, end), what),
