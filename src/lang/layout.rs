@@ -236,6 +236,9 @@ fn shape(items: &[Item]) -> String {
                 name(&mut t.segment);
                 t.profile.iter_mut().for_each(name);
                 t.columns.iter_mut().for_each(strip);
+                if let Some(from) = &mut t.rows_from {
+                    from.span = nowhere;
+                }
                 for row in &mut t.rows {
                     row.span = nowhere;
                     row.keyword = nowhere;
