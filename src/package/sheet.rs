@@ -169,6 +169,7 @@ fn read_csv(bytes: &[u8], limits: &Limits) -> Result<Sheet, SheetError> {
         cells: 0,
     };
     let mut record = csv::StringRecord::new();
+    let (mut counted, mut lines) = (0usize, 0usize);
     loop {
         let line = reader.position().line();
         match reader.read_record(&mut record) {
@@ -182,11 +183,20 @@ fn read_csv(bytes: &[u8], limits: &Limits) -> Result<Sheet, SheetError> {
                 });
             }
         }
-        let number = record
-            .position()
-            .map_or(line, |p| p.line())
-            .try_into()
-            .unwrap_or(u32::MAX);
+        // The line the record's first cell is on (the reader's own line
+        // count starts at the blank lines before it).
+        let mut start = record.position().map_or(0, |p| p.byte() as usize);
+        while text
+            .as_bytes()
+            .get(start)
+            .is_some_and(|b| *b == b'\n' || *b == b'\r')
+        {
+            start += 1;
+        }
+        let before = text.as_bytes().get(counted..start).unwrap_or_default();
+        lines += before.iter().filter(|&&b| b == b'\n').count();
+        counted = start.max(counted);
+        let number = crate::base::index::dense_u32(lines + 1);
         let cells: Vec<(u32, String)> = record
             .iter()
             .enumerate()
