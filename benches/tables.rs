@@ -35,11 +35,11 @@ const PLANS: [&str; 5] = ["a", "b", "c", "d", "e"];
 /// Row `i` of the grid: 8 tenure bands by 5 plans, no two overlapping.
 fn grid() -> Vec<(f64, f64, &'static str, String, String)> {
     let mut rows = Vec::new();
-    for band in 0..8 {
+    for band in 0..8u32 {
         for (p, plan) in PLANS.iter().enumerate() {
             let (low, high) = (f64::from(band) * 6.0, f64::from(band + 1) * 6.0);
-            let service = format!("s{}", (band + p) % 5);
-            let gain = format!("{} + 0.01 * charges", 1 + (band * 5 + p as i32) % 7);
+            let service = format!("s{}", (band as usize + p) % 5);
+            let gain = format!("{} + 0.01 * charges", 1 + (band * 5 + p as u32) % 7);
             rows.push((low, high, *plan, service, gain));
         }
     }
