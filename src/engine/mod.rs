@@ -391,12 +391,10 @@ impl Engine {
         let Some(rule) = self.checked.rules.get(id.index()) else {
             return String::new();
         };
+        // A row read from a spreadsheet is its row there (`offers.csv:7`).
         self.sources
             .get(rule.name_span.file)
-            .map_or(String::new(), |f| {
-                let (line, col) = f.line_col(rule.name_span.start);
-                format!("{}:{line}:{col}", f.name)
-            })
+            .map_or(String::new(), |f| f.place(rule.name_span.start))
     }
 }
 
