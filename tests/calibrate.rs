@@ -220,7 +220,7 @@ fn segments_get_their_own_weights() {
     assert_eq!(report.segments[0].segment, "A");
     assert!(weight(0, 0) > 0.9 && weight(1, 1) > 0.9, "{report:#?}");
     let json = serde_json::to_value(&report).unwrap();
-    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["schema_version"], 2);
     assert_eq!(json["segments"][1]["segment"], "B");
 }
 
@@ -243,6 +243,7 @@ fn not_rated_and_blank_values_are_left_out_listwise_and_the_split_is_stable() {
     let options = Options {
         holdout: 0.25,
         seed: 9,
+        ..Options::default()
     };
     let report = calibrate::calibrate(&engine, &survey, None, &options).unwrap();
     let rows = &report.rows;
@@ -260,6 +261,7 @@ fn not_rated_and_blank_values_are_left_out_listwise_and_the_split_is_stable() {
         &Options {
             holdout: 0.25,
             seed: 10,
+            ..Options::default()
         },
     )
     .unwrap();
@@ -438,7 +440,7 @@ fn errors_name_the_problem_and_suggest_a_fix() {
         None,
         &Options {
             holdout: 1.5,
-            seed: 1,
+            ..Options::default()
         },
     )
     .unwrap_err();

@@ -239,7 +239,10 @@ impl fmt::Display for CalibrationError {
                 "{replicates} bootstrap replicates asked for; at most {limit} are allowed"
             ),
             CalibrationError::NoTestRows { source } => {
-                write!(f, "{source} has no row to measure the fit on (with listwise deletion, none with every rating)")
+                write!(
+                    f,
+                    "{source} has no row to measure the fit on (with listwise deletion, none with every rating)"
+                )
             }
             CalibrationError::Fit(problem) => write!(f, "cannot fit the weights: {problem}"),
         }

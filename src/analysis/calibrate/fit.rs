@@ -120,7 +120,11 @@ pub(super) fn fit_group(
     let not_rated = (0..k)
         .filter(|&i| design.not_rated[i] > 0)
         .map(|i| {
-            let column = design.indicators.iter().position(|&d| d == i).map(|j| k + 1 + j);
+            let column = design
+                .indicators
+                .iter()
+                .position(|&d| d == i)
+                .map(|j| k + 1 + j);
             let (ci_low, ci_high) = column.map_or((None, None), |c| {
                 let (low, high) = fit.interval(c);
                 (Some(low), Some(high))

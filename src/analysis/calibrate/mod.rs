@@ -70,8 +70,7 @@ pub use design::{MIN_INDICATOR_CLASS, MIN_INDICATOR_ROWS, NotRated};
 pub use error::{CalibrationError, render_error};
 pub use report::{
     BootstrapSummary, CalibrationReport, DimensionFit, FuzzyReport, FuzzySegment, HeldOutFit,
-    MethodFit, NotRatedItem, ReliabilityReport, RowCounts, SegmentFit, SegmentResult,
-    WeightSource,
+    MethodFit, NotRatedItem, ReliabilityReport, RowCounts, SegmentFit, SegmentResult, WeightSource,
 };
 pub use survey::{MAX_SEGMENTS, Outcome, OutcomeKind, RatingColumn, Survey, SurveySpec};
 
@@ -183,7 +182,12 @@ pub fn calibrate(
     // One group of rows per fit: all rows, then each segment, then (for the
     // comparison) all rows with listwise deletion. The fits are independent,
     // so they run side by side; `collect` keeps their order.
-    let mut groups = vec![("all".to_string(), train_used.clone(), test_used.clone(), method)];
+    let mut groups = vec![(
+        "all".to_string(),
+        train_used.clone(),
+        test_used.clone(),
+        method,
+    )];
     for name in &survey.segment_names {
         let in_segment = |s: &Survey, r: usize| {
             s.segments
@@ -354,7 +358,8 @@ fn apply_intervals(fitted: &mut Fitted, found: &bootstrap::Intervals) {
         let coefficient = found.coefficients.get(i).copied().flatten();
         let weight = found.weights.get(i).copied().flatten();
         (d.bootstrap_low, d.bootstrap_high) = (coefficient.map(|c| c.0), coefficient.map(|c| c.1));
-        (d.weight_bootstrap_low, d.weight_bootstrap_high) = (weight.map(|w| w.0), weight.map(|w| w.1));
+        (d.weight_bootstrap_low, d.weight_bootstrap_high) =
+            (weight.map(|w| w.0), weight.map(|w| w.1));
     }
     for item in &mut fitted.report.not_rated {
         let column = fitted

@@ -90,7 +90,11 @@ mod tests {
         let first: Vec<u64> = (0..3).map(|_| splitmix64(&mut state)).collect();
         assert_eq!(
             first,
-            [0xE220_A839_7B1D_CDAF, 0x6E78_9E6A_A1B9_65F4, 0x06C4_5D18_8009_454F]
+            [
+                0xE220_A839_7B1D_CDAF,
+                0x6E78_9E6A_A1B9_65F4,
+                0x06C4_5D18_8009_454F
+            ]
         );
     }
 
@@ -130,7 +134,10 @@ mod tests {
             counts[random.below(3)] += 1;
         }
         // Each about 10,000: a binomial sd of 82, so ±500 is six sds.
-        assert!(counts.iter().all(|&c| (9_500..=10_500).contains(&c)), "{counts:?}");
+        assert!(
+            counts.iter().all(|&c| (9_500..=10_500).contains(&c)),
+            "{counts:?}"
+        );
         assert_eq!(Random::for_replicate(7, 3).below(1), 0);
     }
 

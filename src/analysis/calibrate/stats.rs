@@ -175,7 +175,13 @@ pub fn logistic_from(x: &[f64], columns: usize, y: &[f64], start: &[f64]) -> Res
     let p = columns + 1;
     check_shape(x, columns, n)?;
     let mut beta: Vec<f64> = (0..p)
-        .map(|i| start.get(i).copied().filter(|b| b.is_finite()).unwrap_or(0.0))
+        .map(|i| {
+            start
+                .get(i)
+                .copied()
+                .filter(|b| b.is_finite())
+                .unwrap_or(0.0)
+        })
         .collect();
     let mut hessian = vec![0.0; p * p];
     let mut gradient = vec![0.0; p];
