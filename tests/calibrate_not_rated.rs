@@ -339,3 +339,61 @@ fn airline_survey_with_indicators() {
         panic!("{difference}");
     }
 }
+
+/// The command line on the bundled synthetic sample: the bootstrap beside
+/// Wald in the text report (README's example), and every new figure in the
+/// JSON report, against golden files.
+#[test]
+fn the_command_line_prints_bootstrap_and_not_rated_figures() {
+    let sample = [
+        "calibrate",
+        "--rules",
+        "examples/airline",
+        "--survey",
+        "examples/airline/survey-sample.csv",
+        "--test",
+        "examples/airline/survey-sample-test.csv",
+        "--outcome",
+        "satisfied",
+    ];
+    let run = |extra: &[&str]| {
+        let out = common::vasrec(&[&sample[..], extra].concat());
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = run(&["--bootstrap", "200"]);
+    if let Some(difference) = golden(
+        &root().join("tests/golden/calibrate_sample_bootstrap.txt"),
+        &text,
+    ) {
+        panic!("{difference}");
+    }
+    let json = run(&[
+        "--not-rated",
+        "indicator",
+        "--bootstrap",
+        "50",
+        "--seed",
+        "3",
+        "--format",
+        "json",
+    ]);
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value["schema_version"], 2);
+    assert_eq!(value["bootstrap"]["seed"], 3);
+    if let Some(difference) = golden(
+        &root().join("tests/golden/calibrate_sample_indicator.json"),
+        &json,
+    ) {
+        panic!("{difference}");
+    }
+    let out = common::vasrec(&[&sample[..], &["--not-rated", "listwise"]].concat());
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("[possible values: drop, indicator, impute]"), "{stderr}");
+}
