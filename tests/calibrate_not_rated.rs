@@ -236,7 +236,7 @@ fn bootstrap_intervals_repeat_follow_the_seed_and_ignore_the_thread_count() {
 #[test]
 fn bootstrap_intervals_cover_the_true_coefficients() {
     let truth = [1.0, 0.5, -0.5, 0.0];
-    let (mut boot_covers, mut wald_covers) = (0, 0);
+    let (mut boot_covers, mut wald_covers) = (0i32, 0i32);
     let (mut boot_width, mut wald_width) = (0.0, 0.0);
     let mut per_coefficient = [0; 4];
     for sample in 0..48 {
@@ -267,7 +267,7 @@ fn bootstrap_intervals_cover_the_true_coefficients() {
         "{per_coefficient:?}"
     );
     assert!(
-        (boot_covers as i32 - wald_covers as i32).abs() <= 10,
+        (boot_covers - wald_covers).abs() <= 10,
         "bootstrap {boot_covers}, Wald {wald_covers}"
     );
     let ratio = boot_width / wald_width;
@@ -299,7 +299,7 @@ fn airline_survey_with_indicators() {
         eprintln!("skipped: {} is not present", data.display());
         return;
     }
-    let engine = vasrec::Engine::load(&root().join("examples/airline")).unwrap();
+    let engine = vasrec::Engine::load(root().join("examples/airline")).unwrap();
     let spec = SurveySpec {
         outcome: "satisfied".into(),
         ..SurveySpec::default()
@@ -395,5 +395,8 @@ fn the_command_line_prints_bootstrap_and_not_rated_figures() {
     let out = common::vasrec(&[&sample[..], &["--not-rated", "listwise"]].concat());
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("[possible values: drop, indicator, impute]"), "{stderr}");
+    assert!(
+        stderr.contains("[possible values: drop, indicator, impute]"),
+        "{stderr}"
+    );
 }

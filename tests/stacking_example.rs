@@ -60,8 +60,9 @@ fn stacking_over_two_dimensions_scales_by_weighted_points() {
     // points still closed over the weighted points closed alone.
     let closed_comfort = (2.0 / h_comfort) * comfort_left; // 1
     let closed_speed = (1.0 / h_speed) * speed_left; // 0
-    let scale = (k_comfort * closed_comfort + k_speed * closed_speed)
-        / (k_comfort * 2.0 + k_speed * 1.0); // 0.6 / 1.4 = 3/7
+    // 0.6 / 1.4 = 3/7.
+    let scale =
+        (k_comfort * closed_comfort + k_speed * closed_speed) / (k_comfort * 2.0 + k_speed * 1.0);
     let lounge_stacked = lounge * scale;
     assert!(close(lounge_stacked, 0.6));
     // Unweighted points would give (1 + 0) / (2 + 1) = 1/3, a gain of 0.467.
