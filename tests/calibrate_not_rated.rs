@@ -400,3 +400,43 @@ fn the_command_line_prints_bootstrap_and_not_rated_figures() {
         "{stderr}"
     );
 }
+
+/// A block of questions skipped together (food left unrated exactly where
+/// wifi is) would give two equal indicator columns and a singular fit: the
+/// two items share one indicator instead, and the fit goes through.
+#[test]
+fn items_skipped_together_share_one_indicator() {
+    let text = survey_with_gaps(
+        3_000,
+        9,
+        [1.0, 0.5, 0.25, 0.0],
+        [0.0, 0.0, 0.0, 0.2],
+        [0.0, 0.0, 0.0, 1.0],
+    );
+    let block: String = text
+        .lines()
+        .map(|line| {
+            let mut cells: Vec<&str> = line.split(',').collect();
+            if cells[4] == "0" {
+                cells[3] = "0";
+            }
+            cells.join(",") + "\n"
+        })
+        .collect();
+    let report = run(&block, &with(NotRated::Indicator, 0, 1));
+    let items = &report.overall.not_rated;
+    assert_eq!(items.len(), 2, "{items:?}");
+    let (food, wifi) = (&items[0], &items[1]);
+    assert_eq!(
+        (food.dimension.as_str(), wifi.dimension.as_str()),
+        ("food", "wifi")
+    );
+    assert_eq!(food.rows, wifi.rows);
+    assert!(food.indicator && wifi.indicator);
+    assert_eq!(food.shared_with, None);
+    assert_eq!(wifi.shared_with.as_deref(), Some("food"));
+    assert_eq!(food.coefficient, wifi.coefficient);
+    let c = food.coefficient.unwrap();
+    assert!((c - 1.0).abs() < 4.0 * food.std_error.unwrap(), "{food:?}");
+    assert!(report.to_table().contains("as food"));
+}

@@ -53,7 +53,11 @@ impl CalibrationReport {
             let mut row = vec![
                 item.dimension.clone(),
                 count(item.rows as u64),
-                if item.indicator { "yes" } else { "no, mean" }.into(),
+                match (&item.shared_with, item.indicator) {
+                    (Some(first), _) => format!("as {first}"),
+                    (None, true) => "yes".into(),
+                    (None, false) => "no, mean".into(),
+                },
                 maybe(item.coefficient, 3),
                 maybe(item.std_error, 3),
                 interval(item.ci_low, item.ci_high),
@@ -73,6 +77,12 @@ impl CalibrationReport {
                 out,
                 "coef: {effect} of not rating the item against rating it at its training mean; an offset for that answer, not a dimension weight: the fitted weights come from the ratings' coefficients alone"
             );
+            if items.iter().any(|i| i.shared_with.is_some()) {
+                let _ = writeln!(
+                    out,
+                    "as X: left unrated on the same training rows as X, so one indicator stands for both (1 when either is not rated)"
+                );
+            }
             let _ = writeln!(
                 out,
                 "no, mean: fewer than {MIN_INDICATOR_ROWS} training rows did not rate the item, or (binary outcome) fewer than {MIN_INDICATOR_CLASS} of them had either outcome; those rows count the item at its mean"

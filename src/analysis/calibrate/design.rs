@@ -55,8 +55,12 @@ pub(super) struct Design {
     pub method: NotRated,
     /// Per dimension: mean and sample sd of its rated values.
     pub scale: Vec<(f64, f64)>,
-    /// The dimensions with an indicator column, in the catalog's order.
+    /// Per indicator column, the first dimension it stands for.
     pub indicators: Vec<usize>,
+    /// Per dimension, its indicator column, if any. Items left unrated on
+    /// exactly the same training rows (a skipped block of questions) share
+    /// one column: two equal columns would make the fit singular.
+    pub column_of: Vec<Option<usize>>,
     /// Per dimension: training rows where it is not rated.
     pub not_rated: Vec<usize>,
 }
@@ -78,6 +82,8 @@ impl Design {
         let scale = scale_of(survey, rows)?;
         let mut not_rated = Vec::with_capacity(scale.len());
         let mut indicators = Vec::new();
+        let mut column_of = Vec::with_capacity(scale.len());
+        let mut patterns: Vec<Vec<usize>> = Vec::new();
         for (i, column) in survey.ratings.iter().enumerate() {
             let missing: Vec<usize> = rows
                 .iter()
@@ -90,16 +96,25 @@ impl Design {
                 .count();
             let both_outcomes = kind == OutcomeKind::Numeric
                 || positives.min(missing.len() - positives) >= MIN_INDICATOR_CLASS;
-            if method == NotRated::Indicator && missing.len() >= MIN_INDICATOR_ROWS && both_outcomes
-            {
-                indicators.push(i);
-            }
+            let wanted = method == NotRated::Indicator
+                && missing.len() >= MIN_INDICATOR_ROWS
+                && both_outcomes;
             not_rated.push(missing.len());
+            if !wanted {
+                column_of.push(None);
+            } else if let Some(j) = patterns.iter().position(|p| *p == missing) {
+                column_of.push(Some(j));
+            } else {
+                column_of.push(Some(indicators.len()));
+                indicators.push(i);
+                patterns.push(missing);
+            }
         }
         Ok(Design {
             method,
             scale,
             indicators,
+            column_of,
             not_rated,
         })
     }
@@ -119,7 +134,8 @@ impl Design {
     }
 
     /// The rows' matrix, row-major. A rating not rated is 0 (its mean); its
-    /// indicator, when it has one, is 1.
+    /// indicator, when it has one, is 1 (a shared one when any of its items
+    /// is not rated).
     pub fn matrix(&self, survey: &Survey, rows: &[usize]) -> Vec<f64> {
         let mut x = Vec::with_capacity(rows.len() * self.columns());
         for &r in rows {
@@ -127,12 +143,14 @@ impl Design {
                 let v = column[r];
                 x.push(if v.is_finite() { (v - mean) / sd } else { 0.0 });
             }
-            for &i in &self.indicators {
-                x.push(if survey.ratings[i][r].is_finite() {
-                    0.0
-                } else {
-                    1.0
-                });
+            let start = x.len();
+            x.extend(std::iter::repeat_n(0.0, self.indicators.len()));
+            for (column, j) in survey.ratings.iter().zip(&self.column_of) {
+                if let Some(j) = j
+                    && !column[r].is_finite()
+                {
+                    x[start + j] = 1.0;
+                }
             }
         }
         x
@@ -147,7 +165,7 @@ impl Design {
                     .ratings
                     .iter()
                     .enumerate()
-                    .any(|(i, x)| !x[r].is_finite() && !self.indicators.contains(&i))
+                    .any(|(i, x)| !x[r].is_finite() && self.column_of[i].is_none())
             })
             .count()
     }

@@ -120,11 +120,8 @@ pub(super) fn fit_group(
     let not_rated = (0..k)
         .filter(|&i| design.not_rated[i] > 0)
         .map(|i| {
-            let column = design
-                .indicators
-                .iter()
-                .position(|&d| d == i)
-                .map(|j| k + 1 + j);
+            let column = design.column_of[i].map(|j| k + 1 + j);
+            let owner = design.column_of[i].and_then(|j| design.indicators.get(j).copied());
             let (ci_low, ci_high) = column.map_or((None, None), |c| {
                 let (low, high) = fit.interval(c);
                 (Some(low), Some(high))
@@ -133,6 +130,9 @@ pub(super) fn fit_group(
                 dimension: train.columns[i].dimension.clone(),
                 rows: design.not_rated[i],
                 indicator: column.is_some(),
+                shared_with: owner
+                    .filter(|&o| o != i)
+                    .map(|o| train.columns[o].dimension.clone()),
                 coefficient: column.map(|c| fit.coefficients[c]),
                 std_error: column.map(|c| fit.std_errors[c]),
                 ci_low,

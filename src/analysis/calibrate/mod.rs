@@ -24,25 +24,35 @@
 //!
 //! # Method
 //!
-//! - **Rows.** Listwise deletion: a row with any rating or the outcome missing
-//!   is left out of the fit (and of the held-out measures), and the report
-//!   counts how many were and why. Held-out rows come from a second file, or
-//!   are a share of the survey chosen by hashing the row's customer id (the
-//!   row number when the survey has no id column) with a seed: the same rows
-//!   on every run.
+//! - **Rows and ratings not rated** ([`NotRated`], `--not-rated`). `drop`
+//!   (the default) is listwise deletion: a row with any rating or the outcome
+//!   missing is left out of the fit and of the held-out measures. `indicator`
+//!   keeps every row with an outcome: a rating not rated counts at its
+//!   training mean (z = 0), and each item left unrated on at least
+//!   [`MIN_INDICATOR_ROWS`] training rows (with [`MIN_INDICATOR_CLASS`] of
+//!   each outcome among them, binary) gets a 0/1 column of its own. Its
+//!   coefficient is an offset for not answering, not a dimension weight.
+//!   `impute` is the mean without indicators. Any method other than `drop`
+//!   is reported beside listwise deletion, also on the complete held-out
+//!   rows both score. The report counts the rows each method keeps.
+//! - **Held-out rows** come from a second file, or are a share of the survey
+//!   chosen by hashing the row's customer id (the row number when the survey
+//!   has no id column) with a seed: the same rows on every run.
 //! - **Standardisation.** Each rating becomes `z = (x - mean) / sd` with the
-//!   training rows' mean and sample standard deviation, also on held-out rows,
+//!   mean and sample standard deviation of the training rows that rated it,
+//!   also on held-out rows,
 //!   so a coefficient is the effect of one standard deviation of the rating.
 //! - **Fit.** Logistic regression (Newton / IRLS) for a binary outcome, least
 //!   squares for a numeric one, of the outcome on the standardised ratings.
 //!   95% confidence intervals are analytic Wald intervals, `coef ± 1.96 × se`,
 //!   with standard errors from the inverse Fisher information (logistic) or
-//!   `s² (XᵀX)⁻¹` (least squares).
+//!   `s² (XᵀX)⁻¹` (least squares); with `bootstrap` replicates, also
+//!   percentile intervals of the coefficients and weights (see `bootstrap.rs`).
 //! - **Importance weights.** `w_i = max(coef_i, 0) / Σ_j max(coef_j, 0)`: a
 //!   rating whose coefficient is negative (higher rating, lower outcome, all
 //!   else equal) gets weight 0, since a catalog weight cannot be negative.
 //!   Beside them, the simpler measure: Pearson's correlation `r_i` of the raw
-//!   rating with the outcome, normalised the same way.
+//!   rating with the outcome (on the rows that rated it), normalised the same way.
 //! - **Held-out fit.** The fitted model itself, and each weight vector (fitted,
 //!   correlation, the catalog's, equal) used as one index `s = Σ w_i z_i`.
 //!   Binary: AUC of the score; accuracy at probability 0.5, the index being
@@ -367,7 +377,7 @@ fn apply_intervals(fitted: &mut Fitted, found: &bootstrap::Intervals) {
             .dimensions
             .iter()
             .position(|d| d.dimension == item.dimension)
-            .and_then(|i| fitted.design.indicators.iter().position(|&d| d == i));
+            .and_then(|i| fitted.design.column_of.get(i).copied().flatten());
         let found = column.and_then(|j| found.coefficients.get(k + j).copied().flatten());
         (item.bootstrap_low, item.bootstrap_high) = (found.map(|c| c.0), found.map(|c| c.1));
     }

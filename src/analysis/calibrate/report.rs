@@ -110,6 +110,9 @@ pub struct NotRatedItem {
     /// Whether it has an indicator column; without one its not-rated rows
     /// count at the mean only (too few, or all of one outcome).
     pub indicator: bool,
+    /// The dimension whose indicator it shares, when it was left unrated on
+    /// exactly the same training rows (one column stands for both).
+    pub shared_with: Option<String>,
     /// The indicator's coefficient: not rating the item against rating it
     /// at its mean. An offset, not a dimension weight.
     #[serde(serialize_with = "crate::analysis::tidy::tidy")]
