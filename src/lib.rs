@@ -221,10 +221,11 @@ pub mod testing {
 /// Dimension weights fitted on survey data, compared with the catalog's.
 pub mod calibrate {
     pub use crate::analysis::calibrate::{
-        CalibrationError, CalibrationReport, DimensionFit, FuzzyReport, FuzzySegment, HeldOutFit,
-        MAX_SEGMENTS, Options, Outcome, OutcomeKind, RatingColumn, ReliabilityReport, RowCounts,
-        SCHEMA_VERSION, SegmentFit, SegmentResult, Survey, SurveySpec, WeightSource, calibrate,
-        render_error, stats,
+        BootstrapSummary, CalibrationError, CalibrationReport, DimensionFit, FuzzyReport,
+        FuzzySegment, HeldOutFit, MAX_REPLICATES, MAX_SEGMENTS, MIN_INDICATOR_CLASS,
+        MIN_INDICATOR_ROWS, MethodFit, NotRated, NotRatedItem, Options, Outcome, OutcomeKind,
+        RatingColumn, ReliabilityReport, RowCounts, SCHEMA_VERSION, SegmentFit, SegmentResult,
+        Survey, SurveySpec, WeightSource, calibrate, render_error, stats,
     };
 }
 
