@@ -362,6 +362,19 @@ fn a_partial_of_another_schema_version_or_kind_is_refused_with_a_clear_message()
             .unwrap_err();
     assert!(matches!(error, PartialError::Malformed { .. }), "{error}");
     assert!(PartialReport::from_json("[1, 2").is_err());
+    // Counts past u64 in hand-edited partials saturate rather than overflow.
+    let huge = text.replacen(
+        "\"customers\": 20,",
+        "\"customers\": 18446744073709551615,",
+        1,
+    );
+    assert_ne!(huge, text);
+    let mut total = PartialReport::from_json(&huge).unwrap();
+    total
+        .merge(PartialReport::from_json(&huge).unwrap())
+        .unwrap();
+    assert_eq!(total.customers(), u64::MAX);
+    assert_eq!(total.report(&engine).unwrap().totals.customers, u64::MAX);
     // A hand-edited partial whose tables do not fit the package.
     let cut = text.replacen("\"rule_fired\": [", "\"rule_fired\": [0, ", 1);
     let error = PartialReport::from_json(&cut)

@@ -210,9 +210,9 @@ impl FunnelTally {
                 // From `not_suppressed` on, a service has one winner per
                 // customer, so its counts are the sums over its rules.
                 for (stage, count) in service.stages.iter_mut().zip(&counts[1..]).skip(3) {
-                    stage.customers += count;
+                    stage.customers = stage.customers.saturating_add(*count);
                 }
-                service.offered += counts[STAGES - 1];
+                service.offered = service.offered.saturating_add(counts[STAGES - 1]);
             }
             rules.push(RuleFunnel {
                 rule: engine.rule_name(id).to_string(),

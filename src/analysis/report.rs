@@ -553,14 +553,14 @@ fn no_offer_rows(engine: &Engine, tally: &Tally) -> Vec<NoOfferRow> {
 /// The smallest recorded value with at least `q` of the counts at or below it
 /// (the nearest-rank quantile), back in points.
 fn quantile(counts: &std::collections::BTreeMap<i64, u64>, q: f64) -> f64 {
-    let total: u64 = counts.values().sum();
+    let total = counts.values().fold(0u64, |a, &b| a.saturating_add(b));
     if total == 0 {
         return 0.0;
     }
     let rank = ((q * total as f64).ceil() as u64).max(1);
     let mut seen = 0;
     for (value, count) in counts {
-        seen += count;
+        seen = count.saturating_add(seen);
         if seen >= rank {
             return *value as f64 / 100.0;
         }

@@ -282,16 +282,17 @@ impl Tally {
 
     /// Adds another chunk's (or part's) tally, whatever rows it counted.
     pub fn merge(&mut self, other: Tally) {
-        self.customers += other.customers;
-        self.evaluated += other.evaluated;
-        self.with_offers += other.with_offers;
-        self.offers += other.offers;
+        self.customers = self.customers.saturating_add(other.customers);
+        self.evaluated = self.evaluated.saturating_add(other.evaluated);
+        self.with_offers = self.with_offers.saturating_add(other.with_offers);
+        self.offers = self.offers.saturating_add(other.offers);
         self.gain.merge(&other.gain);
         self.cost.merge(&other.cost);
-        self.data_errors += other.data_errors;
-        self.eval_errors += other.eval_errors;
+        self.data_errors = self.data_errors.saturating_add(other.data_errors);
+        self.eval_errors = self.eval_errors.saturating_add(other.eval_errors);
         for (source, n) in other.eval_errors_by_source {
-            *self.eval_errors_by_source.entry(source).or_insert(0) += n;
+            let count = self.eval_errors_by_source.entry(source).or_insert(0);
+            *count = count.saturating_add(n);
         }
         merge_counts(&mut self.offers_per_customer, &other.offers_per_customer);
         merge_counts(&mut self.segment_members, &other.segment_members);
@@ -304,7 +305,8 @@ impl Tally {
             .zip(other.segment_gain_counts)
         {
             for (value, count) in theirs {
-                *mine.entry(value).or_insert(0) += count;
+                let n = mine.entry(value).or_insert(0);
+                *n = n.saturating_add(count);
             }
         }
         merge_counts(&mut self.service_offers, &other.service_offers);
@@ -313,12 +315,12 @@ impl Tally {
         merge_counts(&mut self.rule_fired, &other.rule_fired);
         merge_counts(&mut self.rule_won, &other.rule_won);
         self.funnel.merge(&other.funnel);
-        self.capacity_losers += other.capacity_losers;
+        self.capacity_losers = self.capacity_losers.saturating_add(other.capacity_losers);
         self.capacity_gain_lost.merge(&other.capacity_gain_lost);
         self.capacity_replacement_bound
             .merge(&other.capacity_replacement_bound);
         for (mine, theirs) in self.dimensions.iter_mut().zip(&other.dimensions) {
-            mine.rated += theirs.rated;
+            mine.rated = mine.rated.saturating_add(theirs.rated);
             mine.perception.merge(&theirs.perception);
             mine.closed_rated.merge(&theirs.closed_rated);
             mine.closed.merge(&theirs.closed);
@@ -326,9 +328,10 @@ impl Tally {
         merge_counts(&mut self.no_offer, &other.no_offer);
         for (key, (count, shortfalls)) in other.misses {
             let entry = self.misses.entry(key).or_default();
-            entry.0 += count;
+            entry.0 = entry.0.saturating_add(count);
             for (value, n) in shortfalls {
-                *entry.1.entry(value).or_insert(0) += n;
+                let seen = entry.1.entry(value).or_insert(0);
+                *seen = seen.saturating_add(n);
             }
         }
         for (mine, theirs) in self.explain_examples.iter_mut().zip(other.explain_examples) {
@@ -401,7 +404,7 @@ impl Tally {
 
     /// Rows that failed (data or evaluation errors).
     pub fn errors(&self) -> u64 {
-        self.data_errors + self.eval_errors
+        self.data_errors.saturating_add(self.eval_errors)
     }
 
     /// The first failed row this tally counted (in the order it counted
@@ -472,9 +475,10 @@ fn add(sums: &mut [ExactSum], i: usize, v: f64) {
     }
 }
 
+/// Saturating: counts read from a hand-edited partial must not overflow.
 fn merge_counts(into: &mut [u64], from: &[u64]) {
     for (a, b) in into.iter_mut().zip(from) {
-        *a += b;
+        *a = a.saturating_add(*b);
     }
 }
 
@@ -531,9 +535,10 @@ mod miss_list {
         let mut misses: BTreeMap<MissKey, MissTally> = BTreeMap::new();
         for e in Vec::<Entry>::deserialize(deserializer)? {
             let entry = misses.entry((e.segment, e.rule, e.condition)).or_default();
-            entry.0 += e.customers;
+            entry.0 = entry.0.saturating_add(e.customers);
             for (value, n) in e.shortfalls {
-                *entry.1.entry(value).or_insert(0) += n;
+                let seen = entry.1.entry(value).or_insert(0);
+                *seen = seen.saturating_add(n);
             }
         }
         Ok(misses)

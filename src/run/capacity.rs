@@ -129,7 +129,7 @@ impl Demand {
                 }
             }
             if let Some(w) = self.wanted.get_mut(s) {
-                *w += wanted;
+                *w = w.saturating_add(wanted);
             }
         }
     }
