@@ -590,3 +590,48 @@ fn golden_partial_report_and_demand() {
         }
     }
 }
+
+#[test]
+fn a_tally_counted_customer_by_customer_equals_the_batch_runs() {
+    // As a binding over columnar batches would count: its own evaluator,
+    // lines it numbers itself, the allocation the driver sent.
+    let (engine, rows) = generated();
+    let rows = Rows {
+        header: rows.header.clone(),
+        rows: rows
+            .rows
+            .iter()
+            .filter(|r| !r.ends_with("many"))
+            .cloned()
+            .collect(),
+    };
+    let bytes = rows.csv(0, rows.rows.len());
+    let allocation = demand_of(&engine, "p.csv", bytes.clone(), 0).allocate();
+    let batch = tally_of(&engine, "p.csv", bytes.clone(), Some(&allocation), || {
+        Tally::new(&engine)
+    });
+    let customers = batch::read_all(
+        &engine,
+        "p.csv",
+        Box::new(Cursor::new(bytes)),
+        InputFormat::Csv,
+    )
+    .unwrap();
+    let mut by_hand = Tally::new(&engine);
+    let mut evaluator = engine.evaluator_with(Some(&allocation));
+    for (i, customer) in customers.iter().enumerate() {
+        let line = i as u64 + 2;
+        evaluator.set_row(line);
+        evaluator.evaluate(customer).unwrap();
+        by_hand.add_evaluated(&evaluator, customer, line);
+    }
+    let report = |tally: &Tally| {
+        json(&DryRunReport::new(&engine, tally, "p.csv").with_capacity(
+            &engine,
+            tally,
+            Some(&allocation),
+        ))
+    };
+    assert!(report(&by_hand) == report(&batch));
+    assert!(batch.customers() > 2000 && batch.errors() == 0);
+}

@@ -11,7 +11,9 @@
 use crate::analysis::funnel::FunnelTally;
 use crate::base::exact_sum::ExactSum;
 use crate::engine::Engine;
+use crate::engine::eval::Evaluator;
 use crate::lang::ir::{RuleId, SegmentId};
+use crate::package::customer::Customer;
 use crate::run::batch::{ChunkSink, RowError, RowOutcome};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -164,35 +166,49 @@ impl Tally {
         }
     }
 
-    /// Counts one customer.
+    /// Counts one customer of a batch run.
     pub fn add(&mut self, outcome: &RowOutcome<'_>) {
+        match &outcome.result {
+            Ok(_) => self.add_evaluated(outcome.evaluator, outcome.customer, outcome.line),
+            Err(error) => self.add_failed(error, outcome.line),
+        }
+    }
+
+    /// Counts a row on `line` (of this part) that could not be read or
+    /// evaluated.
+    pub fn add_failed(&mut self, error: &RowError, line: u64) {
         self.customers += 1;
-        let line = outcome.line.saturating_add(self.line_offset);
-        let offers = match &outcome.result {
-            Ok(offers) => *offers,
-            Err(error) => {
-                match error {
-                    RowError::Data(_) => self.data_errors += 1,
-                    RowError::Eval { error, .. } => {
-                        self.eval_errors += 1;
-                        *self
-                            .eval_errors_by_source
-                            .entry(error.raised_by())
-                            .or_insert(0) += 1;
-                    }
-                }
-                if self.first_error.is_none() {
-                    self.first_error = Some(error.clone());
-                }
-                if self.examples.len() < ERROR_EXAMPLES
-                    || self.examples.last().is_some_and(|e| e.line > line)
-                {
-                    let text = self.error_text(error);
-                    keep_earliest(&mut self.examples, LineExample { line, text });
-                }
-                return;
+        let line = line.saturating_add(self.line_offset);
+        match error {
+            RowError::Data(_) => self.data_errors += 1,
+            RowError::Eval { error, .. } => {
+                self.eval_errors += 1;
+                *self
+                    .eval_errors_by_source
+                    .entry(error.raised_by())
+                    .or_insert(0) += 1;
             }
-        };
+        }
+        if self.first_error.is_none() {
+            self.first_error = Some(error.clone());
+        }
+        if self.examples.len() < ERROR_EXAMPLES
+            || self.examples.last().is_some_and(|e| e.line > line)
+        {
+            let text = self.error_text(error);
+            keep_earliest(&mut self.examples, LineExample { line, text });
+        }
+    }
+
+    /// Counts the customer on `line` (of this part) that `evaluator` has
+    /// just evaluated without error: for callers that evaluate customers
+    /// themselves (columnar batches, language bindings) rather than through
+    /// `batch::run`. With an allocation, call `evaluator.set_row(line)`
+    /// before evaluating, as `batch::run` does.
+    pub fn add_evaluated(&mut self, evaluator: &Evaluator<'_>, customer: &Customer, line: u64) {
+        self.customers += 1;
+        let line = line.saturating_add(self.line_offset);
+        let offers = evaluator.offers();
         self.evaluated += 1;
         let total: f64 = offers.iter().map(|o| o.gain).sum();
         if !offers.is_empty() {
@@ -217,7 +233,7 @@ impl Tally {
             add(&mut self.segment_offer_gain, segment, offer.gain);
             bump(&mut self.rule_won, rule);
         }
-        for &segment in outcome.evaluator.memberships() {
+        for &segment in evaluator.memberships() {
             bump(&mut self.segment_members, segment.index());
             add(&mut self.segment_member_gain, segment.index(), total);
             if let Some(counts) = self.segment_gain_counts.get_mut(segment.index()) {
@@ -225,16 +241,16 @@ impl Tally {
             }
         }
         if offers.is_empty() {
-            self.count_no_offer(outcome);
+            self.count_no_offer(evaluator, customer);
         }
-        for &rule in outcome.evaluator.fired_rules() {
+        for &rule in evaluator.fired_rules() {
             bump(&mut self.rule_fired, rule.index());
         }
-        for &(service, _) in outcome.evaluator.blocked() {
+        for &(service, _) in evaluator.blocked() {
             bump(&mut self.service_blocked, service.index());
         }
-        self.funnel.add(outcome.evaluator);
-        let lost_to_capacity = self.count_capacity_losses(outcome.evaluator.dropped());
+        self.funnel.add(evaluator);
+        let lost_to_capacity = self.count_capacity_losses(evaluator.dropped());
         let kind = if lost_to_capacity {
             0
         } else if offers.is_empty() {
@@ -244,11 +260,11 @@ impl Tally {
         };
         if let Some(example) = self.explain_examples.get_mut(kind)
             && example.as_ref().is_none_or(|e| e.line > line)
-            && let Some(id) = outcome.evaluator.engine().customer_id(outcome.customer)
+            && let Some(id) = evaluator.engine().customer_id(customer)
         {
             *example = Some(LineExample { line, text: id });
         }
-        if let Some(points) = outcome.evaluator.dimension_points(outcome.customer) {
+        if let Some(points) = evaluator.dimension_points(customer) {
             for (tally, (perception, closed)) in self.dimensions.iter_mut().zip(points) {
                 if let Some(p) = perception {
                     tally.rated += 1;
@@ -351,9 +367,9 @@ impl Tally {
 
     /// A customer left with nothing: counted under the deepest segment it
     /// reached, with the rules it nearly got (traced only for these customers).
-    fn count_no_offer(&mut self, outcome: &RowOutcome<'_>) {
-        let engine = outcome.evaluator.engine();
-        let members = outcome.evaluator.memberships();
+    fn count_no_offer(&mut self, evaluator: &Evaluator<'_>, customer: &Customer) {
+        let engine = evaluator.engine();
+        let members = evaluator.memberships();
         let deepest = members
             .iter()
             .copied()
@@ -363,7 +379,7 @@ impl Tally {
             });
         let Some(deepest) = deepest else { return };
         bump(&mut self.no_offer, deepest.index());
-        for miss in crate::analysis::trace::near_misses(engine, outcome.customer, members) {
+        for miss in crate::analysis::trace::near_misses(engine, customer, members) {
             let entry = self
                 .misses
                 .entry((deepest, miss.rule, miss.condition))
