@@ -151,6 +151,11 @@ fn merge_demands(
 /// A part file's text, refused past [`MAX_PART_BYTES`].
 pub(super) fn read_part(path: &Path) -> Result<String, String> {
     let shown = path.display();
+    if path.is_dir() {
+        return Err(format!(
+            "`{shown}` is a folder: give the package folder first (or with --rules DIR), then the part files"
+        ));
+    }
     let size = std::fs::metadata(path)
         .map_err(|e| format!("cannot read `{shown}`: {e}"))?
         .len();
