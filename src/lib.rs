@@ -173,9 +173,8 @@ pub mod capacity {
 /// that keeps parts of different packages apart, and why a part is refused.
 pub mod partial {
     pub use crate::analysis::partial::PartialReport;
-    pub use crate::run::partial::{
-        PARTIAL_SCHEMA_VERSION, PackageStamp, PartialDemand, PartialError, SharedAllocation,
-    };
+    pub use crate::run::partial::{PartialDemand, SharedAllocation};
+    pub use crate::run::stamp::{PARTIAL_SCHEMA_VERSION, PackageStamp, PartialError};
 }
 
 /// Per-customer score records (JSON Lines or CSV), the form `vasrec score` writes.

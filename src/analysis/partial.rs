@@ -13,7 +13,7 @@ use crate::analysis::report::DryRunReport;
 use crate::analysis::tally::Tally;
 use crate::engine::Engine;
 use crate::engine::allocation::{Allocation, CapacityUse};
-use crate::run::partial::{PARTIAL_SCHEMA_VERSION, PackageStamp, PartialError, read, write};
+use crate::run::stamp::{PARTIAL_SCHEMA_VERSION, PackageStamp, PartialError, read, write};
 use serde::{Deserialize, Serialize};
 
 const KIND: &str = "vasrec.partial_report";

@@ -29,7 +29,7 @@ use crate::engine::allocation::{Candidate, Cutoff};
 use crate::engine::eval::Evaluator;
 use crate::lang::ir::ServiceId;
 use crate::run::batch::{ChunkSink, RowOutcome};
-use crate::run::partial::PartialError;
+use crate::run::stamp::PartialError;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;

@@ -6,3 +6,4 @@ pub mod batch;
 pub mod capacity;
 pub mod partial;
 pub mod score;
+pub mod stamp;
