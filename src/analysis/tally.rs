@@ -193,7 +193,7 @@ impl Tally {
             self.first_error = Some(error.clone());
         }
         if self.examples.len() < ERROR_EXAMPLES
-            || self.examples.last().is_some_and(|e| e.line > line)
+            || self.examples.last().is_some_and(|e| e.line >= line)
         {
             let text = self.error_text(error);
             keep_earliest(&mut self.examples, LineExample { line, text });
@@ -258,11 +258,16 @@ impl Tally {
         } else {
             2
         };
+        // Equal lines (only with overlapping offsets) go by id, so any
+        // order of counting keeps the same one.
         if let Some(example) = self.explain_examples.get_mut(kind)
-            && example.as_ref().is_none_or(|e| e.line > line)
+            && example.as_ref().is_none_or(|e| e.line >= line)
             && let Some(id) = evaluator.engine().customer_id(customer)
         {
-            *example = Some(LineExample { line, text: id });
+            let candidate = LineExample { line, text: id };
+            if example.as_ref().is_none_or(|e| candidate < *e) {
+                *example = Some(candidate);
+            }
         }
         if let Some(points) = evaluator.dimension_points(customer) {
             for (tally, (perception, closed)) in self.dimensions.iter_mut().zip(points) {

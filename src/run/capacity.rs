@@ -216,20 +216,21 @@ impl Demand {
     }
 }
 
-/// Keeps `candidate` if it is on one of the `limit` earliest lines.
+/// Keeps `candidate` if it is on one of the `limit` earliest lines (ties,
+/// possible only with overlapping line offsets, by gain's bits: any order
+/// of adding keeps the same ones).
 fn keep_first(first: &mut Vec<Candidate>, limit: u64, candidate: Candidate) {
+    let key = |c: &Candidate| (c.row, c.gain.to_bits());
+    let last = first.last().map(key);
     let full = first.len() as u64 >= limit;
     // Rows come in line order within a chunk: the usual case is a push.
-    if !full && first.last().is_none_or(|last| last.row <= candidate.row) {
-        first.push(candidate);
+    if last.is_none_or(|last| last <= key(&candidate)) {
+        if !full {
+            first.push(candidate);
+        }
         return;
     }
-    if full && first.last().is_none_or(|last| last.row <= candidate.row) {
-        return;
-    }
-    let at = first.partition_point(|c| {
-        (c.row, c.gain.to_bits()) <= (candidate.row, candidate.gain.to_bits())
-    });
+    let at = first.partition_point(|c| key(c) <= key(&candidate));
     first.insert(at, candidate);
     if first.len() as u64 > limit {
         first.pop();
