@@ -54,7 +54,8 @@ pub struct DryRunReport {
     pub capacity_losses: Option<CapacityLosses>,
     /// Evaluation errors per rule (or segment, profile) that raised them, most first.
     pub evaluation_errors_by_source: Vec<ErrorCount>,
-    /// The first rows that failed, in input order.
+    /// The failed rows on the earliest lines (at most 20), by line: in a run
+    /// made in parts, lines of the whole input.
     pub errors: Vec<String>,
     /// A customer of this run worth a look with `vasrec explain`, which the
     /// table suggests as a next step.
