@@ -27,6 +27,11 @@
 //! - `stream`: `batch::run` over the sample CSV held in memory (its 5,000
 //!   rows ten times over): reading, decoding and evaluating, as
 //!   `vasrec dry-run` does minus the file and the report.
+//! - `dry_run`: the same 50,000 rows on 1 thread as `vasrec dry-run` runs
+//!   them: capacity's first pass (`Demand`), then the second pass counted
+//!   into a report `Tally` (chunks merged as they come), then the report;
+//!   once in wall time, once in the process's CPU time (`-cpu-time`), which
+//!   builds running beside it on a shared machine do not inflate.
 //!
 //! Each package's shape is printed to stderr first: segments a customer is in,
 //! rules on those segments ("applicable") and rules that fired, as means over
@@ -350,6 +355,91 @@ fn stream(c: &mut Criterion, bundled: &Case) {
     group.finish();
 }
 
+/// The dry-run as the command runs it, minus the file and the rendering:
+/// demand, allocation, tally and report over 50,000 rows on 1 thread.
+fn dry_run(c: &mut Criterion, bundled: &Case) {
+    const TIMES: usize = 10;
+    let bytes = repeated_csv(TIMES);
+    let engine = &bundled.engine;
+    let open = || {
+        vasrec::batch::open(engine, "customers.csv", Box::new(bytes), InputFormat::Csv)
+            .expect("CSV opens")
+    };
+    let mut group = c.benchmark_group("dry_run");
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(5))
+        .throughput(Throughput::Elements(
+            (bundled.customers.len() * TIMES) as u64,
+        ));
+    let once = || {
+        let mut demand = vasrec::capacity::Demand::new(engine);
+        let first = vasrec::batch::run(
+            engine,
+            open(),
+            1,
+            || vasrec::capacity::Demand::new(engine),
+            |chunk, _| -> Result<(), ()> {
+                demand.merge(chunk);
+                Ok(())
+            },
+        );
+        assert!(first.is_ok());
+        let allocation = demand.allocate();
+        let mut total = vasrec::report::Tally::new(engine);
+        let second = vasrec::batch::run_allocated(
+            engine,
+            open(),
+            1,
+            Some(&allocation),
+            || vasrec::report::Tally::new(engine),
+            |chunk, _| -> Result<(), ()> {
+                total.merge(chunk);
+                Ok(())
+            },
+        );
+        assert!(second.is_ok());
+        vasrec::report::DryRunReport::new(engine, &total, "customers.csv")
+            .with_capacity(engine, &total, Some(&allocation))
+            .totals
+            .offers
+    };
+    group.bench_function(
+        BenchmarkId::new("csv-50k-rows-1-thread", &bundled.name),
+        |b| b.iter(once),
+    );
+    // The same in CPU time of the process (reader and worker threads), which
+    // other builds on a shared machine do not inflate as they do wall time.
+    if process_cpu().is_some() {
+        group.bench_function(
+            BenchmarkId::new("csv-50k-rows-1-thread-cpu-time", &bundled.name),
+            |b| {
+                b.iter_custom(|iterations| {
+                    let start = process_cpu().unwrap_or_default();
+                    for _ in 0..iterations {
+                        black_box(once());
+                    }
+                    process_cpu().unwrap_or_default().saturating_sub(start)
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+/// User plus system CPU time of this process so far, from /proc (Linux;
+/// None elsewhere). Clock ticks are 10 ms: fine over criterion's samples of
+/// several iterations of a 50,000-row run.
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses).
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
 /// What the funnel adds to evaluation: the bundled sample evaluated alone,
 /// and evaluated and counted into a funnel (the bound is 1.5x).
 fn funnel(c: &mut Criterion, bundled: &Case) {
@@ -469,6 +559,7 @@ fn benches(c: &mut Criterion) {
     if let Some(bundled) = cases.iter().find(|c| c.name == "bundled") {
         assert_eq!(hand.len(), bundled.customers.len());
         stream(c, bundled);
+        dry_run(c, bundled);
         funnel(c, bundled);
         one_shot(c, bundled);
         scripts(c, bundled);

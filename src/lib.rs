@@ -160,10 +160,21 @@ pub mod batch {
     };
 }
 
-/// Capacity's first pass: the demand for each limited service and its allocation.
+/// Capacity's first pass: the demand for each limited service and its
+/// allocation, and their serialised forms for a run split over workers.
 pub mod capacity {
     pub use crate::engine::allocation::{Allocation, CapacityUse};
     pub use crate::run::capacity::Demand;
+    pub use crate::run::partial::{PartialDemand, SharedAllocation};
+}
+
+/// Parts of a run made apart and merged exactly: the partial dry-run report,
+/// the partial capacity demand and the shared allocation, the package stamp
+/// that keeps parts of different packages apart, and why a part is refused.
+pub mod partial {
+    pub use crate::analysis::partial::PartialReport;
+    pub use crate::run::partial::{PartialDemand, SharedAllocation};
+    pub use crate::run::stamp::{PARTIAL_SCHEMA_VERSION, PackageStamp, PartialError};
 }
 
 /// Per-customer score records (JSON Lines or CSV), the form `vasrec score` writes.
@@ -221,10 +232,11 @@ pub mod testing {
 /// Dimension weights fitted on survey data, compared with the catalog's.
 pub mod calibrate {
     pub use crate::analysis::calibrate::{
-        CalibrationError, CalibrationReport, DimensionFit, FuzzyReport, FuzzySegment, HeldOutFit,
-        MAX_SEGMENTS, Options, Outcome, OutcomeKind, RatingColumn, ReliabilityReport, RowCounts,
-        SCHEMA_VERSION, SegmentFit, SegmentResult, Survey, SurveySpec, WeightSource, calibrate,
-        render_error, stats,
+        BootstrapSummary, CalibrationError, CalibrationReport, DimensionFit, FuzzyReport,
+        FuzzySegment, HeldOutFit, MAX_REPLICATES, MAX_SEGMENTS, MIN_INDICATOR_CLASS,
+        MIN_INDICATOR_ROWS, MethodFit, NotRated, NotRatedItem, Options, Outcome, OutcomeKind,
+        RatingColumn, ReliabilityReport, RowCounts, SCHEMA_VERSION, SegmentFit, SegmentResult,
+        Survey, SurveySpec, WeightSource, calibrate, render_error, stats,
     };
 }
 

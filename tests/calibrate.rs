@@ -2,97 +2,12 @@
 //! Cronbach's alpha against a published example, a fuzzy evaluation worked
 //! by hand, golden output on the airline survey, and the errors.
 
+mod calibrate_support;
 mod common;
 
+use calibrate_support::{CATALOG, HEADER, RULES, engine, sigmoid, spec, survey_text};
 use common::{TempDir, golden, root, vasrec};
-use vasrec::Engine;
 use vasrec::calibrate::{self, CalibrationError, Options, OutcomeKind, Survey, SurveySpec, stats};
-
-/// A catalog whose four dimensions read survey columns named like a real
-/// survey's, with 0 meaning "not rated"; the catalog's weights are deliberately
-/// the reverse of the ones the synthetic data is made from.
-const CATALOG: &str = r#"
-package: synthetic
-satisfaction:
-  min: 1
-  max: 5
-  dimensions:
-    - { id: seat, perception: seat }
-    - { id: clean, perception: clean }
-    - { id: food, perception: food }
-    - { id: wifi, perception: wifi }
-  weights: { seat: 0.1, clean: 0.2, food: 0.3, wifi: 0.4 }
-services:
-  - { id: s, name: S, category: convenience, stage: pre_sale, channel: online, participation: passive }
-customer:
-  id: rid
-  attributes:
-    - { name: rid, type: text, column: id }
-    - { name: seat, type: number, column: Seat comfort, missing_values: ["0"] }
-    - { name: clean, type: number, column: Cleanliness, missing_values: ["0"] }
-    - { name: food, type: number, column: Food and drink, missing_values: ["0"] }
-    - { name: wifi, type: number, column: Wifi, missing_values: ["0"] }
-    - { name: happy, type: bool, column: satisfaction, true_values: [satisfied], false_values: [dissatisfied] }
-"#;
-
-const RULES: &str = "segment everyone { when true }\nrule r for everyone { offer s gain 1 }\n";
-
-fn engine(catalog: &str) -> Engine {
-    Engine::from_sources(catalog, &[("rules.vas", RULES)]).unwrap()
-}
-
-/// A small deterministic generator (Knuth's MMIX LCG) with normal draws by Box-Muller.
-struct Lcg(u64);
-
-impl Lcg {
-    fn uniform(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        ((self.0 >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-
-    fn normal(&mut self) -> f64 {
-        let (u, v) = (self.uniform(), self.uniform());
-        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-    }
-}
-
-const HEADER: &str = "id,Seat comfort,Cleanliness,Food and drink,Wifi,Group,satisfaction,score\n";
-
-/// `rows` respondents with normal ratings; `outcome` turns the ratings and a
-/// uniform draw into the satisfaction label and the numeric score.
-fn survey_text(
-    rows: usize,
-    seed: u64,
-    outcome: impl Fn(&[f64; 4], usize, f64) -> (bool, f64),
-) -> String {
-    let mut lcg = Lcg(seed);
-    let mut text = String::from(HEADER);
-    for i in 0..rows {
-        let x = [lcg.normal(), lcg.normal(), lcg.normal(), lcg.normal()];
-        let (happy, score) = outcome(&x, i, lcg.uniform());
-        let label = if happy { "satisfied" } else { "dissatisfied" };
-        let group = if i % 2 == 0 { "A" } else { "B" };
-        text.push_str(&format!(
-            "R{i},{:.6},{:.6},{:.6},{:.6},{group},{label},{score:.6}\n",
-            x[0], x[1], x[2], x[3]
-        ));
-    }
-    text
-}
-
-fn spec(outcome: &str) -> SurveySpec {
-    SurveySpec {
-        outcome: outcome.into(),
-        ..SurveySpec::default()
-    }
-}
-
-fn sigmoid(t: f64) -> f64 {
-    1.0 / (1.0 + (-t).exp())
-}
 
 /// The fitted standardised coefficients are within four standard errors of
 /// the truth (`b × sd` of the sample), and the weights are the truth normalised.
@@ -220,7 +135,7 @@ fn segments_get_their_own_weights() {
     assert_eq!(report.segments[0].segment, "A");
     assert!(weight(0, 0) > 0.9 && weight(1, 1) > 0.9, "{report:#?}");
     let json = serde_json::to_value(&report).unwrap();
-    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["schema_version"], 2);
     assert_eq!(json["segments"][1]["segment"], "B");
 }
 
@@ -243,6 +158,7 @@ fn not_rated_and_blank_values_are_left_out_listwise_and_the_split_is_stable() {
     let options = Options {
         holdout: 0.25,
         seed: 9,
+        ..Options::default()
     };
     let report = calibrate::calibrate(&engine, &survey, None, &options).unwrap();
     let rows = &report.rows;
@@ -260,6 +176,7 @@ fn not_rated_and_blank_values_are_left_out_listwise_and_the_split_is_stable() {
         &Options {
             holdout: 0.25,
             seed: 10,
+            ..Options::default()
         },
     )
     .unwrap();
@@ -438,7 +355,7 @@ fn errors_name_the_problem_and_suggest_a_fix() {
         None,
         &Options {
             holdout: 1.5,
-            seed: 1,
+            ..Options::default()
         },
     )
     .unwrap_err();

@@ -367,3 +367,177 @@ fn tables_give_the_offers_of_the_same_rules() {
         "too few tables compared per policy: {compared:?}, overlaps refused: {refused_overlaps}"
     );
 }
+
+/// The row's clauses as spreadsheet cells: (offer, suppress, gain,
+/// priority, when), parsed back from the clauses `random_table` writes.
+fn clause_cells(clauses: &str) -> [String; 5] {
+    let (when, rest) = match clauses.strip_prefix("when a > 1 ") {
+        Some(rest) => ("a > 1".to_string(), rest),
+        None => (String::new(), clauses),
+    };
+    let (action, priority) = rest.split_once(" priority ").unwrap();
+    if let Some(service) = action.strip_prefix("suppress ") {
+        return [
+            String::new(),
+            service.into(),
+            String::new(),
+            priority.into(),
+            when,
+        ];
+    }
+    let action = action.strip_prefix("offer ").unwrap();
+    let (service, gain) = action.split_once(" gain ").unwrap();
+    [
+        service.into(),
+        String::new(),
+        gain.into(),
+        priority.into(),
+        when,
+    ]
+}
+
+/// The same grid as a spreadsheet: the headings in a random order (with a
+/// column of notes), `-` or an empty cell for any value, category values
+/// with or without their quotes.
+fn as_sheet(table: &Table, rng: &mut Rng) -> Vec<Vec<String>> {
+    let mut headings: Vec<String> = table.columns.iter().map(|c| c.to_string()).collect();
+    headings.extend(["offer", "suppress", "gain", "priority", "when", "# notes"].map(String::from));
+    let mut order: Vec<usize> = (0..headings.len()).collect();
+    for i in (1..order.len()).rev() {
+        order.swap(i, rng.below(i as u64 + 1) as usize);
+    }
+    let mut out = vec![order.iter().map(|&i| headings[i].clone()).collect()];
+    for row in &table.rows {
+        let mut cells: Vec<String> = row
+            .cells
+            .iter()
+            .map(|cell| match cell.as_str() {
+                "-" if rng.chance(50) => String::new(),
+                c if c.starts_with('"') && rng.chance(50) => c.trim_matches('"').to_string(),
+                c => c.to_string(),
+            })
+            .collect();
+        cells.extend(clause_cells(&row.clauses));
+        cells.push("a note, with a comma".into());
+        out.push(order.iter().map(|&i| cells[i].clone()).collect());
+    }
+    out
+}
+
+fn csv_bytes(sheet: &[Vec<String>]) -> Vec<u8> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for row in sheet {
+        writer.write_record(row).unwrap();
+    }
+    writer.into_inner().unwrap()
+}
+
+#[cfg(feature = "xlsx")]
+fn xlsx_bytes(sheet: &[Vec<String>]) -> Vec<u8> {
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let worksheet = workbook.add_worksheet().set_name("Grid").unwrap();
+    for (r, row) in sheet.iter().enumerate() {
+        for (c, text) in row.iter().enumerate() {
+            if text.is_empty() {
+                continue;
+            }
+            // A number typed into a spreadsheet is a number cell.
+            match text.parse::<f64>() {
+                Ok(n) => worksheet.write_number(r as u32, c as u16, n).unwrap(),
+                Err(_) => worksheet.write_string(r as u32, c as u16, text).unwrap(),
+            };
+        }
+    }
+    workbook.save_to_buffer().unwrap()
+}
+
+/// The same random grids read from a CSV file (and, with the `xlsx`
+/// feature, every third from a workbook) give the offers, fired rows and
+/// diagnostics of the grid written as a `.vas` table, and the offers of
+/// the grid written as rules.
+#[test]
+fn tables_read_from_spreadsheets_give_the_offers_of_the_written_table_and_rules() {
+    let mut rng = Rng(2207);
+    let mut compared = 0;
+    let mut refused = 0;
+    for round in 0..240 {
+        let table = random_table(&mut rng);
+        let table_text = as_table(&table);
+        let rules_text = as_rules(&table);
+        let sheet = as_sheet(&table, &mut rng);
+        let xlsx = cfg!(feature = "xlsx") && round % 3 == 0;
+        let (file, bytes) = if xlsx {
+            #[cfg(feature = "xlsx")]
+            let bytes = xlsx_bytes(&sheet);
+            #[cfg(not(feature = "xlsx"))]
+            let bytes = Vec::new();
+            ("t.xlsx", bytes)
+        } else {
+            ("t.csv", csv_bytes(&sheet))
+        };
+        let declaration = format!(
+            "{SEGMENTS}table t for {} {{\n  hit {}\n  columns {}\n  rows \"{file}\"{}\n}}\n",
+            table.segment,
+            table.hit,
+            table.columns.join(", "),
+            if xlsx { " sheet \"Grid\"" } else { "" }
+        );
+        let by_sheet = Engine::from_sources_with_data(
+            CATALOG,
+            &[("rules.vas", &declaration)],
+            &[(file, &bytes)],
+        );
+        let by_table = Engine::from_sources(CATALOG, &[("rules.vas", &table_text)]);
+        let (by_sheet, by_table) = match (by_sheet, by_table) {
+            (Ok(a), Ok(b)) => (a, b),
+            (Err(a), Err(b)) => {
+                let codes = |e: &vasrec::LoadError| -> Vec<String> {
+                    e.diagnostics.iter().map(|d| d.code.as_str()).collect()
+                };
+                assert_eq!(codes(&a), codes(&b), "round {round}:\n{table_text}\n{a}");
+                refused += 1;
+                continue;
+            }
+            (a, b) => panic!(
+                "round {round}: one loads and the other does not:\n{table_text}\nsheet: {:?}\ntable: {:?}",
+                a.err().map(|e| e.to_string()),
+                b.err().map(|e| e.to_string())
+            ),
+        };
+        let by_rules = Engine::from_sources(CATALOG, &[("rules.vas", &rules_text)]).unwrap();
+        let messages = |e: &Engine| -> Vec<String> {
+            e.warnings()
+                .iter()
+                .map(|d| format!("{}: {}", d.code.as_str(), d.message))
+                .collect()
+        };
+        assert_eq!(
+            messages(&by_sheet),
+            messages(&by_table),
+            "round {round}:\n{table_text}"
+        );
+        compared += 1;
+        for i in 0..30 {
+            let customer = random_customer(&mut rng, i);
+            let (from_sheet, fired_sheet) = offers(&by_sheet, &customer);
+            let (from_table, fired_table) = offers(&by_table, &customer);
+            let (from_rules, _) = offers(&by_rules, &customer);
+            assert_eq!(
+                from_sheet, from_table,
+                "round {round}, {customer}\n{table_text}\n{sheet:?}"
+            );
+            assert_eq!(
+                fired_sheet, fired_table,
+                "round {round}, {customer}\n{table_text}"
+            );
+            assert_eq!(
+                from_sheet, from_rules,
+                "round {round}, {customer}\n{rules_text}"
+            );
+        }
+    }
+    assert!(
+        compared >= 150 && refused >= 10,
+        "compared {compared}, refused {refused}"
+    );
+}

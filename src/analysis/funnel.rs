@@ -18,7 +18,7 @@ use crate::engine::arbitrate::Verdict;
 use crate::engine::eval::{Evaluator, Fate};
 use crate::lang::ir::{RuleId, ServiceId};
 use crate::lang::syntax::ast::ActionKind;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The stages of a rule's funnel, in order.
 pub const RULE_STAGES: [&str; STAGES] = [
@@ -74,7 +74,8 @@ fn stopped_at(fate: Fate) -> usize {
 }
 
 /// Funnel counters for a run; one per chunk, merged by addition.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FunnelTally {
     /// Per rule, customers that passed each of [`RULE_STAGES`].
     rules: Vec<[u64; STAGES]>,
@@ -82,7 +83,9 @@ pub struct FunnelTally {
     /// the first three stages.
     services: Vec<[u64; 3]>,
     /// Per service and stage, the last customer counted (for counting once).
+    #[serde(skip)]
     seen: Vec<[u64; 3]>,
+    #[serde(skip)]
     customer: u64,
 }
 
@@ -101,6 +104,10 @@ impl FunnelTally {
     /// Counts the customer the evaluator has just evaluated without error.
     pub fn add(&mut self, evaluator: &Evaluator<'_>) {
         let engine = evaluator.engine();
+        if self.seen.len() != self.services.len() {
+            // Read from a partial report, which does not keep this scratch.
+            self.seen = vec![[0; 3]; self.services.len()];
+        }
         self.customer += 1;
         for &segment in evaluator.memberships() {
             for rule in engine.rules_for(segment) {
@@ -156,14 +163,19 @@ impl FunnelTally {
     pub fn merge(&mut self, other: &FunnelTally) {
         for (mine, theirs) in self.rules.iter_mut().zip(&other.rules) {
             for (a, b) in mine.iter_mut().zip(theirs) {
-                *a += b;
+                *a = a.saturating_add(*b);
             }
         }
         for (mine, theirs) in self.services.iter_mut().zip(&other.services) {
             for (a, b) in mine.iter_mut().zip(theirs) {
-                *a += b;
+                *a = a.saturating_add(*b);
             }
         }
+    }
+
+    /// The sizes of its tables (rules, services).
+    pub(crate) fn shape(&self) -> [usize; 2] {
+        [self.rules.len(), self.services.len()]
     }
 
     /// The finished funnel, ready for a report; `segment_members` are the
@@ -198,9 +210,9 @@ impl FunnelTally {
                 // From `not_suppressed` on, a service has one winner per
                 // customer, so its counts are the sums over its rules.
                 for (stage, count) in service.stages.iter_mut().zip(&counts[1..]).skip(3) {
-                    stage.customers += count;
+                    stage.customers = stage.customers.saturating_add(*count);
                 }
-                service.offered += counts[STAGES - 1];
+                service.offered = service.offered.saturating_add(counts[STAGES - 1]);
             }
             rules.push(RuleFunnel {
                 rule: engine.rule_name(id).to_string(),

@@ -6,7 +6,9 @@
 pub mod calibrate;
 pub mod diff;
 pub mod funnel;
+pub mod partial;
 pub mod report;
+pub mod tally;
 pub mod testing;
 mod tidy;
 pub mod trace;

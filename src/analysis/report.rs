@@ -2,356 +2,19 @@
 //!
 //! In: outcomes of a batch run. Out: a [`DryRunReport`] with a documented,
 //! stable JSON shape (`schema_version`), and its table and CSV renderings.
-//! Tallies are counts and sums per chunk, merged in input order, so reports
-//! are byte-identical whatever the number of threads.
+//! Tallies ([`Tally`]) merge in any order to the same values, so reports
+//! are byte-identical whatever the number of threads, and whatever the split
+//! of the rows into parts ([`crate::analysis::partial`]).
 
+pub use crate::analysis::tally::Tally;
+use crate::analysis::tally::{MissKey, MissTally};
 use crate::base::number::round4;
 use crate::engine::Engine;
-use crate::lang::ir::{RuleId, SegmentId};
-use crate::run::batch::{ChunkSink, RowError, RowOutcome};
+use crate::lang::ir::SegmentId;
 use serde::Serialize;
 
 /// Version of the JSON report shape; bumped on any incompatible change.
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
-
-/// How many failed rows a report lists by line.
-const ERROR_EXAMPLES: usize = 20;
-
-/// A near miss of customers left with nothing: (deepest segment, rule, failing part).
-type MissKey = (SegmentId, RuleId, String);
-/// How many customers had it, and their shortfalls in hundredths of a unit.
-type MissTally = (u64, std::collections::BTreeMap<i64, u64>);
-
-/// Running counts for a dry-run; one per chunk, merged in order.
-#[derive(Debug, Clone)]
-pub struct Tally {
-    customers: u64,
-    evaluated: u64,
-    with_offers: u64,
-    offers: u64,
-    gain: f64,
-    cost: f64,
-    offers_per_customer: Vec<u64>,
-    segment_members: Vec<u64>,
-    segment_offers: Vec<u64>,
-    segment_offer_gain: Vec<f64>,
-    segment_member_gain: Vec<f64>,
-    /// Per segment, how many members had each total gain (in hundredths of a
-    /// point): exact quantiles to 0.01 point, mergeable, memory bounded by the
-    /// number of distinct values rather than the number of customers.
-    segment_gain_counts: Vec<std::collections::BTreeMap<i64, u64>>,
-    /// Customers with no offer, by the deepest segment they reached.
-    no_offer: Vec<u64>,
-    /// Their near misses: customers and shortfalls per (segment, rule, failing part).
-    misses: std::collections::BTreeMap<MissKey, MissTally>,
-    service_offers: Vec<u64>,
-    service_gain: Vec<f64>,
-    service_blocked: Vec<u64>,
-    rule_fired: Vec<u64>,
-    rule_won: Vec<u64>,
-    funnel: crate::analysis::funnel::FunnelTally,
-    /// Per model dimension: customers with a perception, the sum of their
-    /// perceptions, the sum of the points closed for them, and the sum of
-    /// the points closed for everyone.
-    dimensions: Vec<(u64, f64, f64, f64)>,
-    /// Offers cut by capacity: how many customers lost one, the gain lost,
-    /// and the best gain their next candidates could have added.
-    capacity_losers: u64,
-    capacity_gain_lost: f64,
-    capacity_replacement_bound: f64,
-    data_errors: u64,
-    eval_errors: u64,
-    /// Evaluation errors per rule (or segment, profile) that raised them.
-    eval_errors_by_source: std::collections::BTreeMap<String, u64>,
-    examples: Vec<RowError>,
-    costs: Vec<f64>,
-    /// The first customer (in input order) with an id who lost an offer to
-    /// capacity, who got no offer, and who got offers: whom the report
-    /// suggests to `explain`.
-    explain_examples: [Option<String>; 3],
-}
-
-impl Tally {
-    /// An empty tally shaped for an engine.
-    pub fn new(engine: &Engine) -> Tally {
-        let (segments, rules, _) = engine.counts();
-        let services = engine.catalog().services.len();
-        Tally {
-            customers: 0,
-            evaluated: 0,
-            with_offers: 0,
-            offers: 0,
-            gain: 0.0,
-            cost: 0.0,
-            offers_per_customer: vec![0; engine.catalog().max_offers + 1],
-            segment_members: vec![0; segments],
-            segment_offers: vec![0; segments],
-            segment_offer_gain: vec![0.0; segments],
-            segment_member_gain: vec![0.0; segments],
-            segment_gain_counts: vec![std::collections::BTreeMap::new(); segments],
-            no_offer: vec![0; segments],
-            misses: std::collections::BTreeMap::new(),
-            service_offers: vec![0; services],
-            service_gain: vec![0.0; services],
-            service_blocked: vec![0; services],
-            rule_fired: vec![0; rules],
-            rule_won: vec![0; rules],
-            funnel: crate::analysis::funnel::FunnelTally::new(engine),
-            dimensions: vec![(0, 0.0, 0.0, 0.0); engine.model().map_or(0, |m| m.dimensions.len())],
-            capacity_losers: 0,
-            capacity_gain_lost: 0.0,
-            capacity_replacement_bound: 0.0,
-            data_errors: 0,
-            eval_errors: 0,
-            eval_errors_by_source: std::collections::BTreeMap::new(),
-            examples: Vec::new(),
-            costs: engine.catalog().services.iter().map(|s| s.cost).collect(),
-            explain_examples: [None, None, None],
-        }
-    }
-
-    /// Counts one customer.
-    pub fn add(&mut self, outcome: &RowOutcome<'_>) {
-        self.customers += 1;
-        let offers = match &outcome.result {
-            Ok(offers) => *offers,
-            Err(error) => {
-                match error {
-                    RowError::Data(_) => self.data_errors += 1,
-                    RowError::Eval { error, .. } => {
-                        self.eval_errors += 1;
-                        *self
-                            .eval_errors_by_source
-                            .entry(error.raised_by())
-                            .or_insert(0) += 1;
-                    }
-                }
-                if self.examples.len() < ERROR_EXAMPLES {
-                    self.examples.push(error.clone());
-                }
-                return;
-            }
-        };
-        self.evaluated += 1;
-        let total: f64 = offers.iter().map(|o| o.gain).sum();
-        if !offers.is_empty() {
-            self.with_offers += 1;
-        }
-        if let Some(n) = self.offers_per_customer.get_mut(offers.len()) {
-            *n += 1;
-        }
-        for offer in offers {
-            let (service, segment, rule) = (
-                offer.service.index(),
-                offer.segment.index(),
-                offer.rule.index(),
-            );
-            self.offers += 1;
-            self.gain += offer.gain;
-            self.cost += self.costs.get(service).copied().unwrap_or(0.0);
-            bump(&mut self.service_offers, service);
-            add(&mut self.service_gain, service, offer.gain);
-            bump(&mut self.segment_offers, segment);
-            add(&mut self.segment_offer_gain, segment, offer.gain);
-            bump(&mut self.rule_won, rule);
-        }
-        for &segment in outcome.evaluator.memberships() {
-            bump(&mut self.segment_members, segment.index());
-            add(&mut self.segment_member_gain, segment.index(), total);
-            if let Some(counts) = self.segment_gain_counts.get_mut(segment.index()) {
-                *counts.entry(hundredths(total)).or_insert(0) += 1;
-            }
-        }
-        if offers.is_empty() {
-            self.count_no_offer(outcome);
-        }
-        for &rule in outcome.evaluator.fired_rules() {
-            bump(&mut self.rule_fired, rule.index());
-        }
-        for &(service, _) in outcome.evaluator.blocked() {
-            bump(&mut self.service_blocked, service.index());
-        }
-        self.funnel.add(outcome.evaluator);
-        let lost_to_capacity = self.count_capacity_losses(outcome.evaluator.dropped());
-        let kind = if lost_to_capacity {
-            0
-        } else if offers.is_empty() {
-            1
-        } else {
-            2
-        };
-        if let Some(example @ None) = self.explain_examples.get_mut(kind) {
-            *example = outcome.evaluator.engine().customer_id(outcome.customer);
-        }
-        if let Some(points) = outcome.evaluator.dimension_points(outcome.customer) {
-            for (tally, (perception, closed)) in self.dimensions.iter_mut().zip(points) {
-                if let Some(p) = perception {
-                    tally.0 += 1;
-                    tally.1 += p;
-                    tally.2 += closed;
-                }
-                tally.3 += closed;
-            }
-        }
-    }
-
-    /// Adds a later chunk's tally to this one.
-    pub fn merge(&mut self, other: Tally) {
-        self.customers += other.customers;
-        self.evaluated += other.evaluated;
-        self.with_offers += other.with_offers;
-        self.offers += other.offers;
-        self.gain += other.gain;
-        self.cost += other.cost;
-        self.data_errors += other.data_errors;
-        self.eval_errors += other.eval_errors;
-        for (source, n) in other.eval_errors_by_source {
-            *self.eval_errors_by_source.entry(source).or_insert(0) += n;
-        }
-        merge_counts(&mut self.offers_per_customer, &other.offers_per_customer);
-        merge_counts(&mut self.segment_members, &other.segment_members);
-        merge_counts(&mut self.segment_offers, &other.segment_offers);
-        merge_sums(&mut self.segment_offer_gain, &other.segment_offer_gain);
-        merge_sums(&mut self.segment_member_gain, &other.segment_member_gain);
-        for (mine, theirs) in self
-            .segment_gain_counts
-            .iter_mut()
-            .zip(other.segment_gain_counts)
-        {
-            for (value, count) in theirs {
-                *mine.entry(value).or_insert(0) += count;
-            }
-        }
-        merge_counts(&mut self.service_offers, &other.service_offers);
-        merge_sums(&mut self.service_gain, &other.service_gain);
-        merge_counts(&mut self.service_blocked, &other.service_blocked);
-        merge_counts(&mut self.rule_fired, &other.rule_fired);
-        merge_counts(&mut self.rule_won, &other.rule_won);
-        self.funnel.merge(&other.funnel);
-        self.capacity_losers += other.capacity_losers;
-        self.capacity_gain_lost += other.capacity_gain_lost;
-        self.capacity_replacement_bound += other.capacity_replacement_bound;
-        for (mine, theirs) in self.dimensions.iter_mut().zip(&other.dimensions) {
-            mine.0 += theirs.0;
-            mine.1 += theirs.1;
-            mine.2 += theirs.2;
-            mine.3 += theirs.3;
-        }
-        merge_counts(&mut self.no_offer, &other.no_offer);
-        for (key, (count, shortfalls)) in other.misses {
-            let entry = self.misses.entry(key).or_default();
-            entry.0 += count;
-            for (value, n) in shortfalls {
-                *entry.1.entry(value).or_insert(0) += n;
-            }
-        }
-        // This chunk comes first in the input: its examples stay.
-        for (mine, theirs) in self.explain_examples.iter_mut().zip(other.explain_examples) {
-            if mine.is_none() {
-                *mine = theirs;
-            }
-        }
-        let room = ERROR_EXAMPLES.saturating_sub(self.examples.len());
-        self.examples.extend(other.examples.into_iter().take(room));
-    }
-
-    /// A customer left with nothing: counted under the deepest segment it
-    /// reached, with the rules it nearly got (traced only for these customers).
-    fn count_no_offer(&mut self, outcome: &RowOutcome<'_>) {
-        let engine = outcome.evaluator.engine();
-        let members = outcome.evaluator.memberships();
-        let deepest = members
-            .iter()
-            .copied()
-            .fold(None, |best: Option<SegmentId>, s| match best {
-                Some(b) if engine.segment_depth(b) >= engine.segment_depth(s) => Some(b),
-                _ => Some(s),
-            });
-        let Some(deepest) = deepest else { return };
-        bump(&mut self.no_offer, deepest.index());
-        for miss in crate::analysis::trace::near_misses(engine, outcome.customer, members) {
-            let entry = self
-                .misses
-                .entry((deepest, miss.rule, miss.condition))
-                .or_default();
-            entry.0 += 1;
-            if let Some(shortfall) = miss.shortfall {
-                *entry.1.entry(hundredths(shortfall)).or_insert(0) += 1;
-            }
-        }
-    }
-
-    /// A customer whose offers capacity cut: the gain lost, and at most what
-    /// the best candidates cut by `max_offers` could have given instead (an
-    /// upper bound on replacing them: it ignores budget, groups and stacking).
-    fn count_capacity_losses(&mut self, dropped: &[crate::engine::eval::Dropped]) -> bool {
-        use crate::engine::arbitrate::Verdict;
-        use crate::engine::eval::Fate;
-        let lost: Vec<f64> = dropped
-            .iter()
-            .filter(|d| d.fate == Fate::Cut(Verdict::Capacity))
-            .map(|d| d.gain)
-            .collect();
-        if lost.is_empty() {
-            return false;
-        }
-        self.capacity_losers += 1;
-        self.capacity_gain_lost += lost.iter().sum::<f64>();
-        let mut next: Vec<f64> = dropped
-            .iter()
-            .filter(|d| d.fate == Fate::Cut(Verdict::MaxOffers))
-            .map(|d| d.gain)
-            .collect();
-        next.sort_by(|a, b| b.total_cmp(a));
-        self.capacity_replacement_bound += next.iter().take(lost.len()).sum::<f64>();
-        true
-    }
-
-    /// Rows that failed (data or evaluation errors).
-    pub fn errors(&self) -> u64 {
-        self.data_errors + self.eval_errors
-    }
-
-    /// The first failed row, if any.
-    pub fn first_error(&self) -> Option<&RowError> {
-        self.examples.first()
-    }
-
-    /// Rows seen.
-    pub fn customers(&self) -> u64 {
-        self.customers
-    }
-}
-
-impl ChunkSink for Tally {
-    fn row(&mut self, outcome: RowOutcome<'_>) {
-        self.add(&outcome);
-    }
-}
-
-fn bump(counts: &mut [u64], i: usize) {
-    if let Some(c) = counts.get_mut(i) {
-        *c += 1;
-    }
-}
-
-fn add(sums: &mut [f64], i: usize, v: f64) {
-    if let Some(s) = sums.get_mut(i) {
-        *s += v;
-    }
-}
-
-fn merge_counts(into: &mut [u64], from: &[u64]) {
-    for (a, b) in into.iter_mut().zip(from) {
-        *a += b;
-    }
-}
-
-fn merge_sums(into: &mut [f64], from: &[f64]) {
-    for (a, b) in into.iter_mut().zip(from) {
-        *a += b;
-    }
-}
 
 /// The dry-run report. Its JSON form is the stable interface for other programs.
 #[derive(Debug, Clone, Serialize)]
@@ -391,7 +54,8 @@ pub struct DryRunReport {
     pub capacity_losses: Option<CapacityLosses>,
     /// Evaluation errors per rule (or segment, profile) that raised them, most first.
     pub evaluation_errors_by_source: Vec<ErrorCount>,
-    /// The first rows that failed, in input order.
+    /// The failed rows on the earliest lines (at most 20), by line: in a run
+    /// made in parts, lines of the whole input.
     pub errors: Vec<String>,
     /// A customer of this run worth a look with `vasrec explain`, which the
     /// table suggests as a next step.
@@ -574,6 +238,8 @@ pub struct RuleRow {
 impl DryRunReport {
     /// Builds the report from a finished tally.
     pub fn new(engine: &Engine, tally: &Tally, customers_file: &str) -> DryRunReport {
+        let gain = tally.gain.value();
+        let cost = tally.cost.value();
         let ratio = |a: f64, b: f64| if b > 0.0 { round4(a / b) } else { 0.0 };
         let segments = engine
             .segment_ids()
@@ -598,7 +264,7 @@ impl DryRunReport {
                     customers: members,
                     offers: tally.segment_offers.get(i).copied().unwrap_or(0),
                     mean_gain: ratio(
-                        tally.segment_member_gain.get(i).copied().unwrap_or(0.0),
+                        tally.segment_member_gain.get(i).map_or(0.0, |s| s.value()),
                         members as f64,
                     ),
                     median_gain: tally
@@ -623,7 +289,7 @@ impl DryRunReport {
                     service: s.id.clone(),
                     name: s.name.clone(),
                     offers,
-                    expected_gain: round4(tally.service_gain.get(i).copied().unwrap_or(0.0)),
+                    expected_gain: round4(tally.service_gain.get(i).map_or(0.0, |s| s.value())),
                     cost: round4(offers as f64 * s.cost),
                     blocked: tally.service_blocked.get(i).copied().unwrap_or(0),
                 }
@@ -664,8 +330,8 @@ impl DryRunReport {
                     .map(|(outcome, factor)| LoyaltyRow {
                         outcome: outcome.clone(),
                         factor: round4(*factor),
-                        uplift: round4(tally.gain * factor),
-                        mean_per_customer: ratio(tally.gain * factor, tally.evaluated as f64),
+                        uplift: round4(gain * factor),
+                        mean_per_customer: ratio(gain * factor, tally.evaluated as f64),
                     })
                     .collect()
             })
@@ -676,7 +342,13 @@ impl DryRunReport {
                 m.dimensions
                     .iter()
                     .zip(&tally.dimensions)
-                    .map(|(d, &(rated, before, closed_rated, closed))| {
+                    .map(|(d, t)| {
+                        let (rated, before, closed_rated, closed) = (
+                            t.rated,
+                            t.perception.value(),
+                            t.closed_rated.value(),
+                            t.closed.value(),
+                        );
                         let mean = |sum: f64| (rated > 0).then(|| round4(sum / rated as f64));
                         let mean_points = if tally.evaluated > 0 {
                             closed / tally.evaluated as f64
@@ -708,10 +380,10 @@ impl DryRunReport {
                 evaluation_errors: tally.eval_errors,
                 customers_with_offers: tally.with_offers,
                 offers: tally.offers,
-                expected_gain: round4(tally.gain),
-                mean_gain_per_customer: ratio(tally.gain, tally.evaluated as f64),
-                cost: round4(tally.cost),
-                gain_per_cost: ratio(tally.gain, tally.cost),
+                expected_gain: round4(gain),
+                mean_gain_per_customer: ratio(gain, tally.evaluated as f64),
+                cost: round4(cost),
+                gain_per_cost: ratio(gain, cost),
             },
             offers_per_customer: tally.offers_per_customer.clone(),
             segments,
@@ -736,13 +408,13 @@ impl DryRunReport {
                 counts.sort_by(|a, b| b.errors.cmp(&a.errors).then(a.source.cmp(&b.source)));
                 counts
             },
-            errors: tally.examples.iter().map(ToString::to_string).collect(),
+            errors: tally.examples.iter().map(|e| e.text.clone()).collect(),
             explain_example: ["capacity_loss", "no_offer", "offers"]
                 .into_iter()
                 .zip(&tally.explain_examples)
-                .find_map(|(why, id)| {
-                    id.as_ref().map(|id| ExplainExample {
-                        customer_id: id.clone(),
+                .find_map(|(why, example)| {
+                    example.as_ref().map(|example| ExplainExample {
+                        customer_id: example.text.clone(),
                         why,
                     })
                 }),
@@ -753,13 +425,22 @@ impl DryRunReport {
 impl DryRunReport {
     /// Adds how the capacity-limited services were given out.
     pub fn with_capacity(
-        mut self,
+        self,
         engine: &Engine,
         tally: &Tally,
         allocation: Option<&crate::engine::allocation::Allocation>,
     ) -> DryRunReport {
-        self.capacity = allocation
-            .map(|a| a.usage())
+        self.with_usage(engine, tally, allocation.map(|a| a.usage()))
+    }
+
+    /// [`DryRunReport::with_capacity`] from the allocation's usage alone.
+    pub(crate) fn with_usage(
+        mut self,
+        engine: &Engine,
+        tally: &Tally,
+        usage: Option<&[crate::engine::allocation::CapacityUse]>,
+    ) -> DryRunReport {
+        self.capacity = usage
             .unwrap_or_default()
             .iter()
             .map(|u| CapacityRow {
@@ -774,10 +455,10 @@ impl DryRunReport {
                 first_come_gain: round4(u.first_come_gain),
             })
             .collect();
-        self.capacity_losses = allocation.map(|_| CapacityLosses {
+        self.capacity_losses = usage.map(|_| CapacityLosses {
             customers: tally.capacity_losers,
-            gain_lost: round4(tally.capacity_gain_lost),
-            replacement_bound: round4(tally.capacity_replacement_bound),
+            gain_lost: round4(tally.capacity_gain_lost.value()),
+            replacement_bound: round4(tally.capacity_replacement_bound.value()),
         });
         self
     }
@@ -870,22 +551,17 @@ fn no_offer_rows(engine: &Engine, tally: &Tally) -> Vec<NoOfferRow> {
     rows
 }
 
-/// A gain in hundredths of a point, the resolution of the report's quantiles.
-fn hundredths(gain: f64) -> i64 {
-    (gain * 100.0).round() as i64
-}
-
 /// The smallest recorded value with at least `q` of the counts at or below it
 /// (the nearest-rank quantile), back in points.
 fn quantile(counts: &std::collections::BTreeMap<i64, u64>, q: f64) -> f64 {
-    let total: u64 = counts.values().sum();
+    let total = counts.values().fold(0u64, |a, &b| a.saturating_add(b));
     if total == 0 {
         return 0.0;
     }
     let rank = ((q * total as f64).ceil() as u64).max(1);
     let mut seen = 0;
     for (value, count) in counts {
-        seen += count;
+        seen = count.saturating_add(seen);
         if seen >= rank {
             return *value as f64 / 100.0;
         }
@@ -896,6 +572,7 @@ fn quantile(counts: &std::collections::BTreeMap<i64, u64>, q: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::tally::hundredths;
 
     #[test]
     fn nearest_rank_quantiles() {

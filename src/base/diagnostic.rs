@@ -78,6 +78,11 @@ pub enum Code {
     TableGap,
     /// A decision table's row that can never match.
     UnreachableRow,
+    /// A decision table with more rows than `limits.max_table_rows`.
+    TableTooLarge,
+    /// A decision table too intricate for `check` to finish its analysis
+    /// within its work bound (a warning: the table itself works).
+    TableNotAnalysed,
 }
 
 impl Code {

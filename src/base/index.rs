@@ -61,6 +61,13 @@ macro_rules! define_id {
                 serializer.serialize_u64(self.index() as u64)
             }
         }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let index = <u32 as serde::Deserialize>::deserialize(deserializer)?;
+                Ok($name::new(index as usize))
+            }
+        }
     };
 }
 

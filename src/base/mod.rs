@@ -3,6 +3,7 @@
 //! Knows nothing of rules, customers or services.
 
 pub mod diagnostic;
+pub(crate) mod exact_sum;
 pub(crate) mod index;
 pub(crate) mod number;
 pub mod render;

@@ -116,11 +116,58 @@ pub fn render(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
 fn gutter_width(d: &Diagnostic, sources: &SourceMap) -> usize {
     let spans = d.primary.into_iter().chain(d.labels.iter().map(|l| l.span));
     let from_spans = spans
-        .filter_map(|s| sources.get(s.file).map(|f| f.line_col(s.end).0))
+        .filter_map(|s| {
+            let f = sources.get(s.file)?;
+            Some(match cell_at(f, s) {
+                Some(cell) => cell.gutter.chars().count(),
+                None => f.line_col(s.end).0.to_string().len(),
+            })
+        })
         .max()
         .unwrap_or(0);
     let from_position = d.position.map_or(0, |(_, line, _)| line);
-    from_spans.max(from_position).max(1).to_string().len()
+    from_spans
+        .max(from_position.max(1).to_string().len())
+        .max(1)
+}
+
+/// A span in a spreadsheet-backed source, as the cell it is in.
+struct CellAt<'a> {
+    /// `offers.xlsx:Grid!C7`.
+    location: String,
+    /// `C7` (or `7:3` in a CSV file), shown where a line number would be.
+    gutter: String,
+    /// The cell's text.
+    text: &'a str,
+    /// Characters before the underline and its width, within `text`.
+    underline: (usize, usize),
+}
+
+fn cell_at(file: &crate::base::source::SourceFile, span: Span) -> Option<CellAt<'_>> {
+    let grid = file.grid.as_ref()?;
+    let place = grid.place(span.start)?;
+    let address = grid.address(place);
+    let gutter = match address.split_once('!') {
+        Some((_, cell)) => cell.to_string(),
+        None => address.clone(),
+    };
+    let whole = (0, place.text.chars().count());
+    let underline = if place.verbatim && span.start >= place.start && span.start <= place.end {
+        let from = (span.start - place.start) as usize;
+        let to = (span.end.min(place.end) - place.start) as usize;
+        match (place.text.get(..from), place.text.get(from..to)) {
+            (Some(before), Some(inside)) => (before.chars().count(), inside.chars().count()),
+            _ => whole,
+        }
+    } else {
+        whole
+    };
+    Some(CellAt {
+        location: format!("{}:{address}", file.name),
+        gutter,
+        text: &place.text,
+        underline,
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -138,6 +185,41 @@ fn snippet(
         return;
     };
     let pad = " ".repeat(gutter);
+    let tail = if message.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", printable(message))
+    };
+    if let Some(cell) = cell_at(file, span) {
+        let _ = writeln!(
+            out,
+            "{pad}{} {}",
+            paint.wrap(BLUE, "-->"),
+            printable(&cell.location)
+        );
+        let text = expand_tabs(cell.text);
+        let _ = writeln!(out, "{pad} {}", paint.wrap(BLUE, "|"));
+        let _ = writeln!(
+            out,
+            "{} {} {text}",
+            paint.wrap(BLUE, &format!("{:>gutter$}", printable(&cell.gutter))),
+            paint.wrap(BLUE, "|"),
+        );
+        let chars: Vec<char> = cell.text.chars().collect();
+        let (skip, take) = cell.underline;
+        let before: String = chars.iter().take(skip).collect();
+        let under: String = chars.iter().skip(skip).take(take).collect();
+        let width = display_width(&expand_tabs(&under)).max(1);
+        let marks: String = std::iter::repeat_n(mark, width).collect();
+        let _ = writeln!(
+            out,
+            "{pad} {} {}{}",
+            paint.wrap(BLUE, "|"),
+            " ".repeat(display_width(&expand_tabs(&before))),
+            paint.wrap(style, &format!("{marks}{tail}"))
+        );
+        return;
+    }
     let (line, col) = file.line_col(span.start);
     let _ = writeln!(
         out,
@@ -167,11 +249,6 @@ fn snippet(
     };
     let width = display_width(&expand_tabs(&underlined)).max(1);
     let marks: String = std::iter::repeat_n(mark, width).collect();
-    let tail = if message.is_empty() {
-        String::new()
-    } else {
-        format!(" {}", printable(message))
-    };
     let _ = writeln!(
         out,
         "{pad} {} {}{}",
@@ -242,6 +319,10 @@ pub struct JsonDiagnostic<'a> {
     column: Option<usize>,
     end_line: Option<usize>,
     end_column: Option<usize>,
+    /// For a spreadsheet-backed table: the cell (`Grid!C7`, or `7:3` in a
+    /// CSV file); `line` and `column` are then its row and column.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cell: Option<String>,
     help: Option<&'a str>,
     notes: &'a [String],
     labels: Vec<JsonLabel<'a>>,
@@ -263,21 +344,41 @@ pub fn to_json<'a>(
     diagnostics
         .iter()
         .map(|d| {
-            let (file, start, end) = match (d.primary, d.position) {
-                (Some(span), _) => {
-                    let f = sources.get(span.file);
-                    (
-                        f.map(|f| f.name.as_str()),
-                        f.map(|f| f.line_col(span.start)),
-                        f.map(|f| f.line_col(span.end)),
-                    )
+            let in_grid = d.primary.and_then(|span| {
+                let f = sources.get(span.file)?;
+                let grid = f.grid.as_ref()?;
+                let place = grid.place(span.start)?;
+                Some((
+                    f,
+                    grid.address(place),
+                    place.row as usize,
+                    place.column as usize,
+                ))
+            });
+            let cell = in_grid.as_ref().map(|g| g.1.clone());
+            let (file, start, end) = if let Some((f, _, row, column)) = &in_grid {
+                (
+                    Some(f.name.as_str()),
+                    Some((*row, *column)),
+                    Some((*row, *column)),
+                )
+            } else {
+                match (d.primary, d.position) {
+                    (Some(span), _) => {
+                        let f = sources.get(span.file);
+                        (
+                            f.map(|f| f.name.as_str()),
+                            f.map(|f| f.line_col(span.start)),
+                            f.map(|f| f.line_col(span.end)),
+                        )
+                    }
+                    (None, Some((file, line, col))) => (
+                        sources.get(file).map(|f| f.name.as_str()),
+                        Some((line, col)),
+                        None,
+                    ),
+                    _ => (None, None, None),
                 }
-                (None, Some((file, line, col))) => (
-                    sources.get(file).map(|f| f.name.as_str()),
-                    Some((line, col)),
-                    None,
-                ),
-                _ => (None, None, None),
             };
             JsonDiagnostic {
                 code: d.code.as_str(),
@@ -288,6 +389,7 @@ pub fn to_json<'a>(
                 column: start.map(|p| p.1),
                 end_line: end.map(|p| p.0),
                 end_column: end.map(|p| p.1),
+                cell,
                 help: d.help.as_deref(),
                 notes: &d.notes,
                 labels: d

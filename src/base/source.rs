@@ -49,6 +49,79 @@ pub struct SourceFile {
     /// The text, without a leading byte-order mark.
     pub text: String,
     line_starts: Vec<usize>,
+    /// For the rows of a decision table read from a spreadsheet: which
+    /// cell each byte range of `text` came from, so that a place in the
+    /// text is shown as the cell (`offers.csv:7:3`, `offers.xlsx:Grid!C7`).
+    pub grid: Option<Grid>,
+}
+
+/// Where the text of a spreadsheet-backed source came from, cell by cell.
+#[derive(Debug, Clone, Default)]
+pub struct Grid {
+    /// The worksheet's name for a workbook; None for a CSV file.
+    pub sheet: Option<String>,
+    /// The places, in the order of their byte ranges in the text.
+    pub places: Vec<GridPlace>,
+}
+
+/// One cell (or, with `column == 0`, one whole row) of a spreadsheet.
+#[derive(Debug, Clone)]
+pub struct GridPlace {
+    /// Byte range in the source's text.
+    pub start: u32,
+    /// One past the last byte.
+    pub end: u32,
+    /// 1-based row (the CSV line, or the worksheet's row number).
+    pub row: u32,
+    /// 1-based column; 0 for the whole row.
+    pub column: u32,
+    /// The cell's text as the spreadsheet holds it (a row's cells joined).
+    pub text: String,
+    /// Whether `text` stands in the source's text byte for byte, so that a
+    /// caret can point inside it.
+    pub verbatim: bool,
+}
+
+impl Grid {
+    /// The place a byte offset falls in: the innermost cell, else its row.
+    /// The end of a cell's text (where a message about a missing part
+    /// points) is still that cell.
+    pub fn place(&self, offset: u32) -> Option<&GridPlace> {
+        let upto = self.places.partition_point(|p| p.start <= offset);
+        let mut row = None;
+        for place in self.places.get(..upto).unwrap_or_default().iter().rev() {
+            if offset <= place.end {
+                if place.column > 0 {
+                    return Some(place);
+                }
+                row = row.or(Some(place));
+            }
+        }
+        row.or_else(|| self.places.get(..upto).and_then(<[GridPlace]>::last))
+    }
+
+    /// `7:3` for a CSV cell, `Grid!C7` for a worksheet cell; `7` and
+    /// `Grid!7:7` for whole rows.
+    pub fn address(&self, place: &GridPlace) -> String {
+        match (&self.sheet, place.column) {
+            (None, 0) => place.row.to_string(),
+            (None, column) => format!("{}:{column}", place.row),
+            (Some(sheet), 0) => format!("{sheet}!{0}:{0}", place.row),
+            (Some(sheet), column) => format!("{sheet}!{}{}", column_letters(column), place.row),
+        }
+    }
+}
+
+/// A spreadsheet's column letters: 1 is `A`, 27 is `AA`.
+pub fn column_letters(column: u32) -> String {
+    let mut n = column;
+    let mut letters = Vec::new();
+    while n > 0 {
+        let digit = (n - 1) % 26;
+        letters.push(char::from(b'A' + digit as u8));
+        n = (n - 1) / 26;
+    }
+    letters.iter().rev().collect()
 }
 
 impl SourceFile {
@@ -66,7 +139,20 @@ impl SourceFile {
             path,
             text,
             line_starts,
+            grid: None,
         }
+    }
+
+    /// Where an offset is, as a user finds it: `file:line:col`, or for a
+    /// spreadsheet the cell (`offers.csv:7:3`, `offers.xlsx:Grid!C7`).
+    pub fn place(&self, offset: u32) -> String {
+        if let Some(grid) = &self.grid
+            && let Some(place) = grid.place(offset)
+        {
+            return format!("{}:{}", self.name, grid.address(place));
+        }
+        let (line, col) = self.line_col(offset);
+        format!("{}:{line}:{col}", self.name)
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -163,6 +249,32 @@ mod tests {
         assert_eq!(file.line_col(0), (1, 1));
         assert_eq!(file.line_text(2), "高价值 x");
         assert_eq!(file.line_text(9), "");
+    }
+
+    #[test]
+    fn spreadsheet_places_are_cells() {
+        assert_eq!(column_letters(1), "A");
+        assert_eq!(column_letters(26), "Z");
+        assert_eq!(column_letters(27), "AA");
+        assert_eq!(column_letters(703), "AAA");
+        let mut file = SourceFile::new("g.xlsx", None, "row\n< 12\n");
+        let place = |start, end, column, text: &str| GridPlace {
+            start,
+            end,
+            row: 7,
+            column,
+            text: text.into(),
+            verbatim: true,
+        };
+        file.grid = Some(Grid {
+            sheet: Some("Grid".into()),
+            places: vec![place(0, 9, 0, "< 12"), place(4, 8, 3, "< 12")],
+        });
+        assert_eq!(file.place(5), "g.xlsx:Grid!C7");
+        assert_eq!(file.place(0), "g.xlsx:Grid!7:7");
+        file.grid.as_mut().unwrap().sheet = None;
+        assert_eq!(file.place(5), "g.xlsx:7:3");
+        assert_eq!(file.place(1), "g.xlsx:7");
     }
 
     #[test]

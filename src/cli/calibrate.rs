@@ -3,12 +3,16 @@
 
 use super::{EXIT_OK, EXIT_USAGE, PackageArg, load, output};
 use std::path::{Path, PathBuf};
-use vasrec::calibrate::{self, CalibrationError, Options, Survey, SurveySpec, render_error};
+use vasrec::calibrate::{
+    self, CalibrationError, NotRated, Options, Survey, SurveySpec, render_error,
+};
 
 #[derive(clap::Args)]
 #[command(after_help = "Examples:
   vasrec calibrate examples/airline --survey examples/airline/survey-sample.csv --outcome satisfied
   vasrec calibrate examples/airline --survey train.csv --test test.csv --outcome satisfied --segment-by class
+  vasrec calibrate examples/airline --survey train.csv --test test.csv --outcome satisfied --not-rated indicator
+  vasrec calibrate examples/airline --survey train.csv --outcome satisfied --bootstrap 200
   vasrec calibrate examples/airline --survey train.csv --outcome satisfied --write-weights weights.yaml")]
 pub(super) struct Args {
     /// Survey (CSV); the catalog's dimensions name the columns with their ratings.
@@ -29,9 +33,17 @@ pub(super) struct Args {
     /// Share of the survey's rows held out, chosen by a seeded hash of the row id.
     #[arg(long, default_value_t = 0.2)]
     holdout: f64,
-    /// Seed of the holdout split.
+    /// Seed of the holdout split and of the bootstrap draws.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// What to do with a rating not rated (or blank): leave the row out
+    /// (drop), count the rating at its mean with a not-rated indicator per
+    /// item (indicator), or at its mean only (impute).
+    #[arg(long, value_enum, default_value = "drop")]
+    not_rated: NotRatedArg,
+    /// Bootstrap replicates for percentile intervals beside the Wald ones (0: none).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    bootstrap: usize,
     /// Also fit one model per value of this attribute or column.
     #[arg(long)]
     segment_by: Option<String>,
@@ -44,6 +56,23 @@ pub(super) struct Args {
     /// Write the fitted weights as a catalog fragment (YAML); never the catalog itself.
     #[arg(long)]
     write_weights: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum NotRatedArg {
+    Drop,
+    Indicator,
+    Impute,
+}
+
+impl From<NotRatedArg> for NotRated {
+    fn from(arg: NotRatedArg) -> NotRated {
+        match arg {
+            NotRatedArg::Drop => NotRated::Drop,
+            NotRatedArg::Indicator => NotRated::Indicator,
+            NotRatedArg::Impute => NotRated::Impute,
+        }
+    }
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -84,6 +113,9 @@ pub(super) fn run(args: Args) -> u8 {
         let options = Options {
             holdout: args.holdout,
             seed: args.seed,
+            not_rated: args.not_rated.into(),
+            bootstrap: args.bootstrap,
+            bootstrap_seed: args.seed,
         };
         calibrate::calibrate(&engine, &survey, test.as_ref(), &options)
             .map_err(Failure::Calibration)

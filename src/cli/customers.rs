@@ -3,7 +3,7 @@
 use super::EXIT_USAGE;
 use std::path::{Path, PathBuf};
 use vasrec::batch::{self, RunError};
-use vasrec::capacity::{Allocation, Demand};
+use vasrec::capacity::{Allocation, Demand, SharedAllocation};
 use vasrec::{CustomerReader, Engine, InputFormat};
 
 #[derive(clap::Args)]
@@ -30,6 +30,22 @@ impl CustomerArgs {
             .clone()
             .or_else(|| engine.catalog().sample.as_ref().map(|s| rules.join(s)))
     }
+}
+
+/// A run over one part of a larger input, in a run split over machines.
+#[derive(clap::Args)]
+pub(super) struct PartArgs {
+    /// Give out the capacity-limited services as this allocation says (made
+    /// by `vasrec merge` from every part's `dry-run --demand-out`), instead
+    /// of deciding over this file alone in a first pass.
+    #[arg(long, value_name = "FILE", conflicts_with = "ignore_capacity")]
+    pub allocation: Option<PathBuf>,
+    /// This file is a part of a larger input: its line n is line n+N of the
+    /// whole (for parts cut at row boundaries, each with its own header: the
+    /// rows in the parts before it). Capacity ties and the failed rows a
+    /// report lists go by the line in the whole input.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub line_offset: u64,
 }
 
 /// What a batch command does with a row that cannot be read or evaluated:
@@ -222,6 +238,19 @@ pub(super) fn allocate(
     if args.ignore_capacity || !Demand::needed(engine) {
         return Ok((None, None));
     }
+    let (demand, spool) = collect_demand(engine, rules, args, threads, 0)?;
+    Ok((Some(demand.allocate()), spool))
+}
+
+/// Capacity's first pass: the demand of the customers, their lines shifted
+/// by `line_offset`. Standard input is spooled for a second pass.
+pub(super) fn collect_demand(
+    engine: &Engine,
+    rules: &Path,
+    args: &CustomerArgs,
+    threads: usize,
+    line_offset: u64,
+) -> Result<(Demand, Option<Spool>), u8> {
     let spool = if args.customers.as_deref() == Some(Path::new("-")) {
         match Spool::from_stdin() {
             Ok(spool) => Some(spool),
@@ -239,19 +268,19 @@ pub(super) fn allocate(
         None
     };
     let (reader, _) = open_customers(engine, rules, args, spool.as_ref(), false)?;
-    let mut demand = Demand::new(engine);
+    let mut demand = Demand::for_part(engine, line_offset);
     let result = batch::run(
         engine,
         reader,
         threads,
-        || Demand::new(engine),
+        || Demand::for_part(engine, line_offset),
         |chunk: Demand, _| {
             demand.merge(chunk);
             Ok::<(), ()>(())
         },
     );
     match result {
-        Ok(()) | Err(RunError::Stopped(())) => Ok((Some(demand.allocate()), spool)),
+        Ok(()) | Err(RunError::Stopped(())) => Ok((demand, spool)),
         Err(RunError::Read(error)) => {
             eprintln!("error: {error}");
             Err(EXIT_USAGE)
@@ -262,6 +291,20 @@ pub(super) fn allocate(
             Err(EXIT_USAGE)
         }
     }
+}
+
+/// The allocation of `--allocation FILE`, checked against the package.
+fn read_allocation(engine: &Engine, path: &Path, line_offset: u64) -> Result<Allocation, u8> {
+    let text = super::merge::read_part(path).map_err(|e| {
+        eprintln!("error: {e}");
+        EXIT_USAGE
+    })?;
+    SharedAllocation::from_json(&text)
+        .and_then(|shared| shared.for_part(engine, line_offset))
+        .map_err(|e| {
+            eprintln!("error: {}: {e}", path.display());
+            EXIT_USAGE
+        })
 }
 
 /// The customers of a batch run, ready for the main pass.
@@ -281,11 +324,18 @@ pub(super) fn open_batch(
     engine: &Engine,
     rules: &Path,
     args: &CustomerArgs,
+    part: &PartArgs,
     threads: Option<usize>,
 ) -> Result<Batch, u8> {
     let threads =
         threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let (allocation, spool) = allocate(engine, rules, args, threads)?;
+    let (allocation, spool) = match &part.allocation {
+        Some(path) => (Some(read_allocation(engine, path, part.line_offset)?), None),
+        None => {
+            let (allocation, spool) = allocate(engine, rules, args, threads)?;
+            (allocation.map(|a| a.for_part(part.line_offset)), spool)
+        }
+    };
     let (reader, display) = open_customers(engine, rules, args, spool.as_ref(), true)?;
     Ok(Batch {
         reader,

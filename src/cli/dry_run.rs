@@ -1,10 +1,14 @@
 //! `vasrec dry-run`: evaluate customers and summarise.
 
-use super::customers::{CustomerArgs, ErrorArgs, OnError, Reject, open_batch, write_rejects};
+use super::customers::{
+    CustomerArgs, ErrorArgs, OnError, PartArgs, Reject, collect_demand, open_batch, write_rejects,
+};
 use super::{EXIT_OK, EXIT_USAGE, PackageArg, load, output, page};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use vasrec::batch::{self, ChunkSink, RowOutcome, RunError};
+use vasrec::capacity::PartialDemand;
+use vasrec::partial::PartialReport;
 use vasrec::report::{DryRunReport, Tally};
 
 #[derive(clap::Args)]
@@ -12,7 +16,9 @@ use vasrec::report::{DryRunReport, Tally};
   vasrec dry-run                                   the bundled package over its sample customers
   vasrec dry-run my-rules --customers q3.csv
   vasrec dry-run --format html --out report.html   a page to share
-  vasrec dry-run --customers q3.csv --on-error report --rejects bad-rows.csv")]
+  vasrec dry-run --customers q3.csv --on-error report --rejects bad-rows.csv
+  vasrec dry-run --customers part-2.csv --line-offset 5000 --partial-out part-2.json
+                                                   one part of a split run; vasrec merge joins them")]
 pub(super) struct Args {
     #[command(flatten)]
     package: PackageArg,
@@ -29,10 +35,22 @@ pub(super) struct Args {
     threads: Option<usize>,
     #[command(flatten)]
     errors: ErrorArgs,
+    #[command(flatten)]
+    part: PartArgs,
+    /// Write this part's partial report (JSON) to FILE instead of the
+    /// report; `vasrec merge` joins the parts' into the report of them all.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["format", "out"])]
+    partial_out: Option<PathBuf>,
+    /// Only decide demand: run capacity's first pass and write this part's
+    /// demand (JSON) to FILE; `vasrec merge` joins the parts' into the
+    /// allocation every part then runs with (--allocation).
+    #[arg(long, value_name = "FILE",
+          conflicts_with_all = ["format", "out", "partial_out", "allocation", "ignore_capacity"])]
+    demand_out: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
-enum Format {
+pub(super) enum Format {
     Table,
     Json,
     Csv,
@@ -64,7 +82,8 @@ pub(super) fn run(args: Args) -> u8 {
         Ok(dir) => dir,
         Err(code) => return code,
     };
-    let (policy, rejects_path) = match args.errors.resolve(args.out.as_deref()) {
+    let out = args.out.as_deref().or(args.partial_out.as_deref());
+    let (policy, rejects_path) = match args.errors.resolve(out) {
         Ok(resolved) => resolved,
         Err(code) => return code,
     };
@@ -84,14 +103,22 @@ pub(super) fn run(args: Args) -> u8 {
     if let Err(e) = super::output::check_distinct(
         &[
             ("--out", args.out.as_deref()),
+            ("--partial-out", args.partial_out.as_deref()),
+            ("--demand-out", args.demand_out.as_deref()),
             ("--rejects", rejects_path.as_deref()),
         ],
-        &[("--customers", input.as_deref())],
+        &[
+            ("--customers", input.as_deref()),
+            ("--allocation", args.part.allocation.as_deref()),
+        ],
     ) {
         eprintln!("error: {e}");
         return EXIT_USAGE;
     }
-    let batch = match open_batch(&engine, &rules, &args.customers, args.threads) {
+    if let Some(path) = &args.demand_out {
+        return write_demand(&engine, &rules, &args, path);
+    }
+    let batch = match open_batch(&engine, &rules, &args.customers, &args.part, args.threads) {
         Ok(batch) => batch,
         Err(code) => return code,
     };
@@ -117,7 +144,8 @@ pub(super) fn run(args: Args) -> u8 {
         );
         bar
     });
-    let mut total = Tally::new(&engine);
+    let line_offset = args.part.line_offset;
+    let mut total = Tally::for_part(&engine, line_offset, None);
     let mut rejects = Vec::new();
     let fail_fast = policy == OnError::Fail;
     let keep_rejects = policy == OnError::Report;
@@ -127,7 +155,7 @@ pub(super) fn run(args: Args) -> u8 {
         threads,
         allocation.as_ref(),
         || Chunk {
-            tally: Tally::new(&engine),
+            tally: Tally::for_part(&engine, line_offset, None),
             rejects: keep_rejects.then(Vec::new),
         },
         |chunk: Chunk, rows| {
@@ -164,30 +192,29 @@ pub(super) fn run(args: Args) -> u8 {
         }
     }
 
-    let report = DryRunReport::new(&engine, &total, &display).with_capacity(
-        &engine,
-        &total,
-        allocation.as_ref(),
-    );
-    let text = match args.format {
-        Format::Table => report.to_table(),
-        Format::Csv => report.to_csv(),
-        Format::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
-        Format::Html => vasrec::html::dry_run_page(&report, &page::meta(&engine, &rules)),
+    let (customers, errors) = (total.customers(), total.errors());
+    let (text, what) = if let Some(path) = &args.partial_out {
+        let partial = PartialReport::new(&engine, total, &display, allocation.as_ref());
+        (
+            partial.to_json(),
+            (Some(path.as_path()), "the partial report"),
+        )
+    } else {
+        let report = DryRunReport::new(&engine, &total, &display).with_capacity(
+            &engine,
+            &total,
+            allocation.as_ref(),
+        );
+        let text = render(&report, args.format, &engine, &rules);
+        (text, (args.out.as_deref(), "the dry-run report"))
     };
-    if let Err(e) = output::write(args.out.as_deref(), &text) {
+    if let Err(e) = output::write(what.0, &text) {
         eprintln!("error: {e}");
         return EXIT_USAGE;
     }
-    super::wrote(
-        args.out.as_deref(),
-        &format!("the dry-run report of {} customers", total.customers()),
-    );
-    if total.errors() > 0 {
-        eprintln!(
-            "note: {} rows could not be evaluated; see the report",
-            total.errors()
-        );
+    super::wrote(what.0, &format!("{} of {customers} customers", what.1));
+    if errors > 0 {
+        eprintln!("note: {errors} rows could not be evaluated; see the report");
     }
     if let Some(path) = &rejects_path {
         if let Err(e) = write_rejects(path, &rejects) {
@@ -200,6 +227,50 @@ pub(super) fn run(args: Args) -> u8 {
             path.display()
         );
     }
+    EXIT_OK
+}
+
+/// The report in `format`.
+pub(super) fn render(
+    report: &DryRunReport,
+    format: Format,
+    engine: &vasrec::Engine,
+    rules: &std::path::Path,
+) -> String {
+    match format {
+        Format::Table => report.to_table(),
+        Format::Csv => report.to_csv(),
+        Format::Json => serde_json::to_string_pretty(report).unwrap_or_default() + "\n",
+        Format::Html => vasrec::html::dry_run_page(report, &page::meta(engine, rules)),
+    }
+}
+
+/// `--demand-out`: capacity's first pass alone, its demand written for `vasrec merge`.
+fn write_demand(
+    engine: &vasrec::Engine,
+    rules: &std::path::Path,
+    args: &Args,
+    path: &std::path::Path,
+) -> u8 {
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let demand = match collect_demand(
+        engine,
+        rules,
+        &args.customers,
+        threads,
+        args.part.line_offset,
+    ) {
+        Ok((demand, _spool)) => demand,
+        Err(code) => return code,
+    };
+    let text = PartialDemand::new(engine, demand).to_json();
+    if let Err(e) = output::write(Some(path), &text) {
+        eprintln!("error: {e}");
+        return EXIT_USAGE;
+    }
+    super::wrote(Some(path), "the capacity demand");
     EXIT_OK
 }
 

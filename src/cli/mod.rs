@@ -12,6 +12,7 @@ mod git;
 mod init;
 #[cfg(feature = "lsp")]
 mod lsp;
+mod merge;
 mod output;
 mod page;
 mod score;
@@ -73,6 +74,8 @@ enum Command {
     Check(check::Args),
     /// Evaluate customers and summarise by segment, service and rule.
     DryRun(dry_run::Args),
+    /// Merge the partial reports (or capacity demands) of a run made in parts.
+    Merge(merge::Args),
     /// Compare two versions of a package over the same customers.
     Diff(diff::Args),
     /// Explain one customer: segments in and out, every rule, conflicts, offers.
@@ -141,6 +144,7 @@ pub fn run() -> ExitCode {
         Command::Score(args) => score::run(args),
         Command::Test(args) => test::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Merge(args) => merge::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Calibrate(args) => calibrate::run(args),
         Command::Init(args) => init::run(args),

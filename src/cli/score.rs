@@ -1,6 +1,8 @@
 //! `vasrec score`: every customer's ranked offers, streamed in input order.
 
-use super::customers::{CustomerArgs, ErrorArgs, OnError, Reject, open_batch, write_rejects};
+use super::customers::{
+    CustomerArgs, ErrorArgs, OnError, PartArgs, Reject, open_batch, write_rejects,
+};
 use super::{EXIT_OK, EXIT_USAGE, PackageArg, load};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,12 +14,16 @@ use vasrec::score::{ScoreFormat, ScoreFormatter};
   vasrec score --out offers.jsonl                 every sample customer's ranked offers
   vasrec score my-rules --customers q3.csv --format csv --out offers.csv
   cat q3.jsonl | vasrec score --customers - --input-format jsonl | head
-  vasrec score --customers q3.csv --on-error report --out offers.jsonl")]
+  vasrec score --customers q3.csv --on-error report --out offers.jsonl
+  vasrec score --customers part-2.csv --allocation allocation.json --line-offset 5000
+                                                  one part of a split run (see vasrec merge)")]
 pub(super) struct Args {
     #[command(flatten)]
     package: PackageArg,
     #[command(flatten)]
     customers: CustomerArgs,
+    #[command(flatten)]
+    part: PartArgs,
     /// Where to write the records; `-` or nothing is standard output.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -101,7 +107,7 @@ pub(super) fn run(args: Args) -> u8 {
         Ok(engine) => engine,
         Err(code) => return code,
     };
-    let batch = match open_batch(&engine, &rules, &args.customers, args.threads) {
+    let batch = match open_batch(&engine, &rules, &args.customers, &args.part, args.threads) {
         Ok(batch) => batch,
         Err(code) => return code,
     };

@@ -1,13 +1,20 @@
 //! The outcome of capacity's first pass: for each limited service, the
 //! worst candidate that still gets it. The evaluator of the second pass asks
 //! it whether a customer keeps a limited offer; `run::capacity` builds it.
+//! It is serialisable, so a distributed run can decide it once on a driver
+//! and hand it to every worker for the second pass.
 
+use crate::base::exact_sum::exact_float;
 use crate::lang::ir::ServiceId;
+use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 
-/// One candidate for a limited service: better is a higher gain, then an earlier row.
-#[derive(Debug, Clone, Copy)]
+/// One candidate for a limited service: better is a higher gain, then an
+/// earlier row (the row's line in the whole input, so any split of the rows
+/// ranks candidates alike).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub(crate) struct Candidate {
+    #[serde(with = "exact_float")]
     pub gain: f64,
     pub row: u64,
 }
@@ -34,7 +41,8 @@ impl PartialEq for Candidate {
 
 impl Eq for Candidate {}
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub(crate) enum Cutoff {
     Everyone,
     Nobody,
@@ -44,18 +52,38 @@ pub(crate) enum Cutoff {
 
 /// Which customers get each limited service; made by `Demand::allocate`
 /// and handed to the evaluators of the second pass.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Allocation {
+    /// Per service in catalog order.
     cutoff: Vec<Cutoff>,
     services: Vec<CapacityUse>,
+    /// Added to the lines of the rows evaluated with it: a part of a larger
+    /// input sees its rows as the whole input's lines ([`Allocation::for_part`]).
+    #[serde(skip)]
+    line_offset: u64,
 }
 
 impl Allocation {
     pub(crate) fn new(cutoff: Vec<Cutoff>, services: Vec<CapacityUse>) -> Allocation {
-        Allocation { cutoff, services }
+        Allocation {
+            cutoff,
+            services,
+            line_offset: 0,
+        }
     }
 
-    /// Whether the customer on `row` keeps its offer of `service` with `gain`.
+    /// The same allocation for a part of the input whose line `n` is line
+    /// `n + line_offset` of the whole input (ties between equal gains go to
+    /// the earlier line of the whole input, as in one run over it).
+    pub fn for_part(&self, line_offset: u64) -> Allocation {
+        Allocation {
+            line_offset,
+            ..self.clone()
+        }
+    }
+
+    /// Whether the customer on `row` (of the whole input) keeps its offer
+    /// of `service` with `gain`.
     pub(crate) fn admits(&self, service: ServiceId, gain: f64, row: u64) -> bool {
         match self.cutoff.get(service.index()) {
             Some(Cutoff::From(worst)) => Candidate { gain, row } >= *worst,
@@ -64,14 +92,24 @@ impl Allocation {
         }
     }
 
+    /// [`Allocation::admits`] for the row on `line` of the part evaluated.
+    pub(crate) fn admits_line(&self, service: ServiceId, gain: f64, line: u64) -> bool {
+        self.admits(service, gain, line.saturating_add(self.line_offset))
+    }
+
     /// How each limited service was used, in catalog order.
     pub fn usage(&self) -> &[CapacityUse] {
         &self.services
     }
+
+    /// Services it decides for (the catalog's length when made).
+    pub(crate) fn services(&self) -> usize {
+        self.cutoff.len()
+    }
 }
 
 /// How a limited service's capacity was used.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CapacityUse {
     /// The service.
     pub service: ServiceId,
@@ -84,7 +122,9 @@ pub struct CapacityUse {
     /// Customers who wanted it and did not get it.
     pub unmet: u64,
     /// Expected gain of the offers given out (before stacking).
+    #[serde(with = "exact_float")]
     pub allocated_gain: f64,
     /// The same if the first customers in the file had been served instead.
+    #[serde(with = "exact_float")]
     pub first_come_gain: f64,
 }

@@ -445,7 +445,7 @@ impl<'e> Evaluator<'e> {
         };
         let (row, dropped) = (self.row, &mut self.dropped);
         self.offers.retain(|offer| {
-            if allocation.admits(offer.service, offer.gain, row) {
+            if allocation.admits_line(offer.service, offer.gain, row) {
                 return true;
             }
             dropped.push(Dropped {

@@ -12,6 +12,7 @@ use crate::lang::syntax;
 use crate::model::{Model, ModelError};
 use crate::package::catalog;
 use crate::package::schema::Schema;
+use crate::package::sheet::{self, SheetKind};
 use std::path::{Path, PathBuf};
 
 /// Name of the catalog file inside a package folder.
@@ -44,7 +45,8 @@ impl Engine {
     pub fn load(dir: impl AsRef<Path>) -> Result<Engine, LoadError> {
         let dir = dir.as_ref();
         let (sources, mut diagnostics) = read_dir(dir);
-        build(sources, &mut diagnostics, Some(dir.to_path_buf()))
+        let fetch = |relative: &str, max: usize| read_table_file(dir, relative, max);
+        build(sources, &mut diagnostics, Some(dir.to_path_buf()), &fetch)
     }
 
     /// Builds a package from texts: the catalog and `(file name, text)` pairs.
@@ -68,7 +70,54 @@ impl Engine {
     /// assert_eq!(engine.counts(), (1, 1, 0)); // segments, rules, profiles
     /// # Ok::<(), vasrec::LoadError>(())
     /// ```
+    ///
+    /// Files named `*.csv` among them are not rule files but the rows of a
+    /// table that reads them (`rows "offers.csv"`); for `.xlsx` files, see
+    /// [`Engine::from_sources_with_data`].
     pub fn from_sources(catalog: &str, rule_files: &[(&str, &str)]) -> Result<Engine, LoadError> {
+        let data: Vec<(&str, &[u8])> = rule_files
+            .iter()
+            .filter(|(name, _)| SheetKind::of(name).is_some())
+            .map(|(name, text)| (*name, text.as_bytes()))
+            .collect();
+        let rules: Vec<(&str, &str)> = rule_files
+            .iter()
+            .filter(|(name, _)| SheetKind::of(name).is_none())
+            .copied()
+            .collect();
+        Self::from_sources_with_data(catalog, &rules, &data)
+    }
+
+    /// As [`Engine::from_sources`], with the spreadsheets (CSV or XLSX
+    /// bytes, by their path in the package) that tables read their rows
+    /// from.
+    ///
+    /// ```
+    /// let catalog = r#"
+    /// package: demo
+    /// services:
+    ///   - { id: welcome_call, name: Welcome call, category: technical_support,
+    ///       stage: after_sale, channel: offline, participation: passive }
+    /// customer:
+    ///   attributes:
+    ///     - { name: tenure_months, type: number }
+    /// "#;
+    /// let rules = "segment everyone { when true }\n\
+    ///              table calls for everyone { hit first columns tenure_months rows \"calls.csv\" }";
+    /// let csv = "tenure_months,offer,gain\n< 6,welcome_call,1.5\n";
+    /// let engine = vasrec::Engine::from_sources_with_data(
+    ///     catalog,
+    ///     &[("calls.vas", rules)],
+    ///     &[("calls.csv", csv.as_bytes())],
+    /// )?;
+    /// assert_eq!(engine.counts(), (1, 1, 0)); // one row, one rule `calls[1]`
+    /// # Ok::<(), vasrec::LoadError>(())
+    /// ```
+    pub fn from_sources_with_data(
+        catalog: &str,
+        rule_files: &[(&str, &str)],
+        data_files: &[(&str, &[u8])],
+    ) -> Result<Engine, LoadError> {
         let mut sources = SourceMap::default();
         sources.add(SourceFile::new(CATALOG_FILE, None, catalog));
         let mut files = rule_files.to_vec();
@@ -76,7 +125,18 @@ impl Engine {
         for (name, text) in files {
             sources.add(SourceFile::new(name, None, text));
         }
-        build(sources, &mut Vec::new(), None)
+        let fetch = |relative: &str, max: usize| {
+            let wanted = relative.trim_start_matches("./");
+            let (_, bytes) = data_files
+                .iter()
+                .find(|(name, _)| name.trim_start_matches("./") == wanted)
+                .ok_or_else(|| "there is no such file in the package".to_string())?;
+            if bytes.len() > max {
+                return Err(too_big_table(max));
+            }
+            Ok(bytes.to_vec())
+        };
+        build(sources, &mut Vec::new(), None, &fetch)
     }
 }
 
@@ -133,10 +193,106 @@ pub(crate) fn file_inside(dir: &Path, relative: &str) -> Result<PathBuf, String>
     Ok(path)
 }
 
+/// Reads a file of the package by its path inside it, at most so many bytes.
+type Fetch<'a> = dyn Fn(&str, usize) -> Result<Vec<u8>, String> + 'a;
+
+fn too_big_table(max: usize) -> String {
+    format!("it is larger than {max} bytes (`limits.max_table_bytes`)")
+}
+
+/// A table's spreadsheet in the package folder `dir`, confined to it as
+/// the rule files are (no absolute path, no `..` out, no link out, regular
+/// files only) and read through the same bounded reader.
+fn read_table_file(dir: &Path, relative: &str, max: usize) -> Result<Vec<u8>, String> {
+    let path = file_inside(dir, relative)
+        .map_err(|why| format!("the file must be inside the package folder, and {why}"))?;
+    let canon = dir
+        .canonicalize()
+        .map_err(|e| format!("the package folder cannot be read: {e}"))?;
+    let package = Package { dir, canon };
+    read_confined(&package, &path, max as u64).map_err(|refusal| match refusal {
+        Refusal::Outside => "it leads outside the package folder".to_string(),
+        Refusal::Dangling => "it is a symbolic link that leads nowhere".to_string(),
+        Refusal::NotRegular(kind) => format!("it is {kind}, not a regular file"),
+        Refusal::TooBig => too_big_table(max),
+        Refusal::Changed => "it changed while it was read".to_string(),
+        Refusal::Io(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            "there is no such file in the package".to_string()
+        }
+        Refusal::Io(error) => error.to_string(),
+    })
+}
+
+/// Fills in the rows of the tables that read them from a spreadsheet; a
+/// table whose file cannot be read, or has errors, is left out (its
+/// errors say why), and so is every check of it.
+fn read_table_rows(
+    sources: &mut SourceMap,
+    items: &mut Vec<syntax::ast::Item>,
+    broken: &mut Vec<String>,
+    diagnostics: &mut Vec<Diagnostic>,
+    limits: &crate::package::catalog::Limits,
+    fetch: &Fetch<'_>,
+) {
+    items.retain_mut(|item| {
+        let syntax::ast::Item::Table(table) = item else {
+            return true;
+        };
+        let Some(from) = table.rows_from.clone() else {
+            return true;
+        };
+        let path = from.path.trim_start_matches("./").to_string();
+        let fail = |message: String| {
+            Diagnostic::error(Code::ReadError, from.span, message).with_help(
+                "name a .csv or .xlsx file inside the package folder, by its path from the folder (where catalog.yaml is)",
+            )
+        };
+        let table_name = table.name.text.clone();
+        let sheet = SheetKind::of(&path)
+            .ok_or_else(|| fail(format!("table `{table_name}` reads its rows from `{path}`, which is neither a .csv nor an .xlsx file")))
+            .and_then(|kind| {
+                let bytes = fetch(&path, limits.max_table_bytes).map_err(|why| {
+                    fail(format!("cannot read the rows of table `{table_name}` from `{path}`: {why}"))
+                })?;
+                sheet::read(kind, &bytes, from.sheet.as_deref(), limits).map_err(|e| {
+                    let at = e.at.map_or(String::new(), |(row, column)| match kind {
+                        SheetKind::Csv => format!(":{row}:{column}"),
+                        SheetKind::Xlsx => format!(
+                            ":{}{row}",
+                            crate::base::source::column_letters(column)
+                        ),
+                    });
+                    Diagnostic::error(
+                        Code::ReadError,
+                        from.span,
+                        format!("cannot read the rows of table `{table_name}` from `{path}{at}`: {}", e.message),
+                    )
+                })
+            });
+        let found = match sheet {
+            Ok(sheet) => {
+                let (rows, found) = syntax::sheet::table_rows(
+                    sources, &path, &sheet, table, from.span, limits,
+                );
+                table.rows = rows;
+                found
+            }
+            Err(error) => vec![error],
+        };
+        let keep = !found.iter().any(Diagnostic::is_error);
+        diagnostics.extend(found);
+        if !keep {
+            broken.push(table_name);
+        }
+        keep
+    });
+}
+
 fn build(
-    sources: SourceMap,
+    mut sources: SourceMap,
     diagnostics: &mut Vec<Diagnostic>,
     root: Option<PathBuf>,
+    fetch: &Fetch<'_>,
 ) -> Result<Engine, LoadError> {
     let fail = |sources: SourceMap, diagnostics: &mut Vec<Diagnostic>| {
         diagnostic::sort(diagnostics);
@@ -203,11 +359,19 @@ fn build(
         diagnostics.extend(parsed.errors);
         broken.extend(parsed.broken);
     }
-    let earlier_errors = diagnostics.iter().any(Diagnostic::is_error);
-
     let Some((catalog, model)) = catalog else {
         return fail(sources, diagnostics);
     };
+    read_table_rows(
+        &mut sources,
+        &mut items,
+        &mut broken,
+        diagnostics,
+        &catalog.limits,
+        fetch,
+    );
+    let earlier_errors = diagnostics.iter().any(Diagnostic::is_error);
+
     let mut schema = Schema::new(&catalog);
     let (checked, found) = resolve::resolve(
         &catalog,
@@ -415,7 +579,7 @@ enum Refusal {
 /// Opens and reads one package file, refusing links that lead outside the
 /// package and anything but a regular file, and reading at most
 /// [`MAX_FILE_BYTES`] whatever the file claims its size is.
-fn read_confined(package: &Package<'_>, path: &Path) -> Result<Vec<u8>, Refusal> {
+fn read_confined(package: &Package<'_>, path: &Path, max: u64) -> Result<Vec<u8>, Refusal> {
     use std::io::Read;
     let link = std::fs::symlink_metadata(path).map_err(Refusal::Io)?;
     let target = if link.file_type().is_symlink() {
@@ -432,7 +596,7 @@ fn read_confined(package: &Package<'_>, path: &Path) -> Result<Vec<u8>, Refusal>
     if !checked.file_type().is_file() {
         return Err(Refusal::NotRegular(kind_of(&checked)));
     }
-    if checked.len() > MAX_FILE_BYTES {
+    if checked.len() > max {
         return Err(Refusal::TooBig);
     }
     let file = std::fs::File::open(&target).map_err(Refusal::Io)?;
@@ -441,10 +605,10 @@ fn read_confined(package: &Package<'_>, path: &Path) -> Result<Vec<u8>, Refusal>
         return Err(Refusal::Changed);
     }
     let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
+    file.take(max.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(Refusal::Io)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
+    if bytes.len() as u64 > max {
         return Err(Refusal::TooBig);
     }
     Ok(bytes)
@@ -491,7 +655,7 @@ fn read_one(
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let name = package.name(path);
-    let bytes = match read_confined(package, path) {
+    let bytes = match read_confined(package, path, MAX_FILE_BYTES) {
         Ok(bytes) => bytes,
         Err(refusal) => {
             let d = match refusal {

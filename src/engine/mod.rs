@@ -191,6 +191,27 @@ impl Engine {
         &self.sources
     }
 
+    /// FNV-1a over every source file of the package (name, length, text), in
+    /// the engine's order, as `fnv1a64:` and 16 hex digits: the same files
+    /// give the same hash on any machine. It identifies a package version
+    /// (partial reports of two versions refuse to merge); it is not a
+    /// cryptographic digest.
+    pub fn content_hash(&self) -> String {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut feed = |bytes: &[u8]| {
+            for byte in bytes {
+                hash ^= u64::from(*byte);
+                hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        };
+        for (_, file) in self.sources.iter() {
+            feed(file.name.as_bytes());
+            feed(&(file.text.len() as u64).to_le_bytes());
+            feed(file.text.as_bytes());
+        }
+        format!("fnv1a64:{hash:016x}")
+    }
+
     /// The folder the package was loaded from, if any.
     pub fn root(&self) -> Option<&std::path::Path> {
         self.root.as_deref()
@@ -391,12 +412,10 @@ impl Engine {
         let Some(rule) = self.checked.rules.get(id.index()) else {
             return String::new();
         };
+        // A row read from a spreadsheet is its row there (`offers.csv:7`).
         self.sources
             .get(rule.name_span.file)
-            .map_or(String::new(), |f| {
-                let (line, col) = f.line_col(rule.name_span.start);
-                format!("{}:{line}:{col}", f.name)
-            })
+            .map_or(String::new(), |f| f.place(rule.name_span.start))
     }
 }
 

@@ -3,19 +3,29 @@
 //! `calibrate::render_error`, beside the error).
 
 use crate::analysis::calibrate::{
-    CalibrationReport, HeldOutFit, OutcomeKind, SegmentFit, WeightSource,
+    CalibrationReport, HeldOutFit, NotRated, OutcomeKind, SegmentFit, WeightSource,
 };
 use crate::base::number::{count, fixed_or_dash};
 use crate::base::table::Table;
 use std::fmt::Write as _;
 
 /// An optional statistic: `-` when there is none (or it is not finite).
-fn maybe(v: Option<f64>, places: usize) -> String {
+pub(super) fn maybe(v: Option<f64>, places: usize) -> String {
     v.map_or_else(|| "-".into(), |v| fixed_or_dash(v, places))
 }
 
+/// An interval `low .. high`, or `-`.
+pub(super) fn interval(low: Option<f64>, high: Option<f64>) -> String {
+    match (low, high) {
+        (Some(low), Some(high)) => {
+            format!("{} .. {}", fixed_or_dash(low, 3), fixed_or_dash(high, 3))
+        }
+        _ => "-".into(),
+    }
+}
+
 impl WeightSource {
-    fn label(self, catalog: &str) -> String {
+    pub(super) fn label(self, catalog: &str) -> String {
         match self {
             WeightSource::FittedModel => "fitted model (signed coefficients)".into(),
             WeightSource::FittedWeights => "fitted weights, as an index".into(),
@@ -74,14 +84,33 @@ impl CalibrationReport {
         );
         let _ = writeln!(out, "held out: {}", self.held_out);
         let r = &self.rows;
-        let _ = writeln!(
-            out,
-            "rows: training {} of which {} complete, held out {} of which {} complete (listwise deletion: a row with a rating not rated or blank, or no outcome, is left out)",
-            count(r.training as u64),
-            count(r.training_complete as u64),
-            count(r.test as u64),
-            count(r.test_complete as u64),
-        );
+        match self.not_rated {
+            NotRated::Drop => writeln!(
+                out,
+                "rows: training {} of which {} complete, held out {} of which {} complete (listwise deletion: a row with a rating not rated or blank, or no outcome, is left out)",
+                count(r.training as u64),
+                count(r.training_complete as u64),
+                count(r.test as u64),
+                count(r.test_complete as u64),
+            ),
+            method => writeln!(
+                out,
+                "rows: training {} of which {} fitted ({} complete), held out {} of which {} scored ({} complete) ({}: a rating not rated or blank counts at its training mean{}; a row with no outcome is left out)",
+                count(r.training as u64),
+                count(r.training_used as u64),
+                count(r.training_complete as u64),
+                count(r.test as u64),
+                count(r.test_used as u64),
+                count(r.test_complete as u64),
+                method.description(),
+                if method == NotRated::Indicator {
+                    ", with a not-rated indicator per item left unrated often enough"
+                } else {
+                    ""
+                },
+            ),
+        }
+        .unwrap_or_default();
         let _ = writeln!(out, "catalog weights: {}", self.catalog_weights);
     }
 
@@ -98,36 +127,40 @@ impl CalibrationReport {
             "\nWeights, all rows ({} training rows{positives})",
             count(all.training_rows as u64)
         );
-        let mut t = Table::new(
-            &[
-                "dimension",
-                "missing",
-                "coef",
-                "std err",
-                "95% CI",
-                "fitted",
-                "catalog",
-                "r",
-                "from r",
-            ],
-            &[false, true, true, true, true, true, true, true, true],
-        );
+        let boot = self.bootstrap.is_some();
+        let mut columns = vec!["dimension", "missing", "coef", "std err", "95% CI"];
+        if boot {
+            columns.push("bootstrap 95%");
+        }
+        columns.push("fitted");
+        if boot {
+            columns.push("fitted 95%");
+        }
+        columns.extend(["catalog", "r", "from r"]);
+        let mut right = vec![true; columns.len()];
+        right[0] = false;
+        let mut t = Table::new(&columns, &right);
         for (i, d) in all.dimensions.iter().enumerate() {
-            t.row(vec![
+            let mut row = vec![
                 d.dimension.clone(),
                 count(r.missing.get(i).copied().unwrap_or(0) as u64),
                 fixed_or_dash(d.coefficient, 3),
                 fixed_or_dash(d.std_error, 3),
-                format!(
-                    "{} .. {}",
-                    fixed_or_dash(d.ci_low, 3),
-                    fixed_or_dash(d.ci_high, 3)
-                ),
-                fixed_or_dash(d.fitted_weight, 3),
+                interval(Some(d.ci_low), Some(d.ci_high)),
+            ];
+            if boot {
+                row.push(interval(d.bootstrap_low, d.bootstrap_high));
+            }
+            row.push(fixed_or_dash(d.fitted_weight, 3));
+            if boot {
+                row.push(interval(d.weight_bootstrap_low, d.weight_bootstrap_high));
+            }
+            row.extend([
                 fixed_or_dash(d.catalog_weight, 3),
                 maybe(d.correlation, 3),
                 fixed_or_dash(d.correlation_weight, 3),
             ]);
+            t.row(row);
         }
         out.push_str(&t.render());
         let effect = match self.outcome.kind {
@@ -143,10 +176,25 @@ impl CalibrationReport {
             out,
             "coef: {effect} per standard deviation of the rating; 95% CI: analytic (Wald), coef ± 1.96 × standard error"
         );
+        if let Some(b) = &self.bootstrap {
+            let _ = writeln!(
+                out,
+                "bootstrap 95%: percentile interval (2.5% and 97.5% quantiles) over {} replicates, each the whole fit redone on as many training rows drawn with replacement (seed {}, {} failed); fitted 95%: the same for the weight",
+                count(b.replicates as u64),
+                b.seed,
+                count(b.failed as u64)
+            );
+        }
         let _ = writeln!(
             out,
-            "fitted = max(coef, 0) / sum of max(coef, 0); r = Pearson correlation with the outcome; from r = max(r, 0) / sum of max(r, 0)"
+            "fitted = max(coef, 0) / sum of max(coef, 0); r = Pearson correlation with the outcome{}; from r = max(r, 0) / sum of max(r, 0)",
+            if self.not_rated == NotRated::Drop {
+                ""
+            } else {
+                " on the rows that rated the item"
+            }
         );
+        self.not_rated_table(out);
     }
 
     /// How well the model and each set of weights predict the held-out rows.
@@ -154,8 +202,13 @@ impl CalibrationReport {
         let all = &self.overall;
         let _ = writeln!(
             out,
-            "\nHeld-out fit ({} complete rows)",
-            count(all.test_rows as u64)
+            "\nHeld-out fit ({} {}rows)",
+            count(all.test_rows as u64),
+            if self.not_rated == NotRated::Drop {
+                "complete "
+            } else {
+                ""
+            }
         );
         out.push_str(&self.held_out_table(&all.held_out));
         let _ = writeln!(
@@ -168,6 +221,8 @@ impl CalibrationReport {
                     "R²: of a one-variable least squares fit of the index on the training rows",
             }
         );
+        self.methods_text(out);
+        self.scoring_text(out);
     }
 
     fn held_out_table(&self, fits: &[HeldOutFit]) -> String {
@@ -190,7 +245,7 @@ impl CalibrationReport {
         t.render()
     }
 
-    fn catalog_weights_short(&self) -> String {
+    pub(super) fn catalog_weights_short(&self) -> String {
         if self.catalog_weights.starts_with("AHP") {
             "AHP".into()
         } else {
@@ -422,11 +477,18 @@ impl CalibrationReport {
             OutcomeKind::Numeric => "R²",
         };
         let mut out = String::new();
+        let rows = match self.not_rated {
+            NotRated::Drop => format!("{} complete rows", self.overall.training_rows),
+            method => format!(
+                "{} rows, not rated: {}",
+                self.overall.training_rows,
+                method.description()
+            ),
+        };
         let _ = writeln!(
             out,
-            "# Dimension weights fitted by `vasrec calibrate` from {} ({} complete rows),",
+            "# Dimension weights fitted by `vasrec calibrate` from {} ({rows}),",
             clean(&self.survey),
-            self.overall.training_rows
         );
         let _ = writeln!(
             out,
@@ -440,6 +502,12 @@ impl CalibrationReport {
             maybe(held_out(WeightSource::CatalogWeights), 4),
             clean(&self.catalog_weights)
         );
+        if self.overall.not_rated.iter().any(|i| i.indicator) {
+            let _ = writeln!(
+                out,
+                "# The not-rated indicators' coefficients are offsets for a missing answer, not weights: left out."
+            );
+        }
         let _ = writeln!(
             out,
             "# To use them, put this `weights:` block under `satisfaction:` in catalog.yaml\n# in place of `ahp:` (or the old `weights:`)."

@@ -2,6 +2,7 @@
 //! own: every figure comes from an `analysis` value.
 
 pub(crate) mod calibrate;
+mod calibrate_not_rated;
 pub(crate) mod diff;
 pub mod html;
 pub(crate) mod report;

@@ -125,6 +125,10 @@ pub(crate) struct Rule {
     /// Whether the rule is a row of a decision table (`TABLE[i]`), which
     /// the table analysis checks instead of the rule warnings.
     pub from_table: bool,
+    /// Where the rule stands in file order: its own span, or its table's
+    /// (a table's rows stand where the table is written, even when they
+    /// are read from a spreadsheet).
+    pub written_at: Span,
 }
 
 /// Everything the compiler needs, checked.

@@ -177,7 +177,7 @@ fn within_ceilings(limits: &Limits) -> Limits {
         max_operators: ceiling("max_operators", limits.max_operators),
         max_name_bytes: ceiling("max_name_bytes", limits.max_name_bytes),
         max_text_bytes: ceiling("max_text_bytes", limits.max_text_bytes),
-        max_row_bytes: limits.max_row_bytes,
+        ..limits.clone()
     }
 }
 
@@ -236,6 +236,9 @@ fn shape(items: &[Item]) -> String {
                 name(&mut t.segment);
                 t.profile.iter_mut().for_each(name);
                 t.columns.iter_mut().for_each(strip);
+                if let Some(from) = &mut t.rows_from {
+                    from.span = nowhere;
+                }
                 for row in &mut t.rows {
                     row.span = nowhere;
                     row.keyword = nowhere;

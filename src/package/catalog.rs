@@ -76,6 +76,17 @@ pub struct Limits {
     pub max_text_bytes: usize,
     /// Bytes in one CSV row or JSON line of customers.
     pub max_row_bytes: usize,
+    /// Rows of one decision table (in a `.vas` file or a spreadsheet): the
+    /// overlap check compares every pair of rows.
+    pub max_table_rows: usize,
+    /// Cells read from one spreadsheet-backed table, header included.
+    pub max_table_cells: usize,
+    /// Bytes of a CSV or XLSX file a table's rows come from (for an XLSX
+    /// file, its unpacked parts may be 16 times that together).
+    pub max_table_bytes: usize,
+    /// Steps (splits of a box of customers) `check` may take to look for a
+    /// table's gaps and hidden rows before it says it stopped.
+    pub max_table_work: usize,
 }
 
 impl Default for Limits {
@@ -86,13 +97,17 @@ impl Default for Limits {
             max_name_bytes: 256,
             max_text_bytes: 64 * 1024,
             max_row_bytes: 1024 * 1024,
+            max_table_rows: 1000,
+            max_table_cells: 100_000,
+            max_table_bytes: 4 * 1024 * 1024,
+            max_table_work: 1_000_000,
         }
     }
 }
 
 impl Limits {
     /// The most each limit may be raised to, with the reason.
-    pub(crate) const CEILINGS: [(&'static str, usize, &'static str); 5] = [
+    pub(crate) const CEILINGS: [(&'static str, usize, &'static str); 9] = [
         (
             "max_nesting",
             256,
@@ -118,15 +133,39 @@ impl Limits {
             64 * 1024 * 1024,
             "one row is held in memory whole",
         ),
+        (
+            "max_table_rows",
+            5000,
+            "`check` compares every pair of a table's rows",
+        ),
+        (
+            "max_table_cells",
+            1_000_000,
+            "a table's cells are held in memory and checked one by one",
+        ),
+        (
+            "max_table_bytes",
+            64 * 1024 * 1024,
+            "a table's file is held in memory whole",
+        ),
+        (
+            "max_table_work",
+            100_000_000,
+            "each step takes a pass over the table's values",
+        ),
     ];
 
-    fn values(&self) -> [usize; 5] {
+    fn values(&self) -> [usize; 9] {
         [
             self.max_nesting,
             self.max_operators,
             self.max_name_bytes,
             self.max_text_bytes,
             self.max_row_bytes,
+            self.max_table_rows,
+            self.max_table_cells,
+            self.max_table_bytes,
+            self.max_table_work,
         ]
     }
 }

@@ -7,3 +7,4 @@ pub(crate) mod customer;
 pub(crate) mod input;
 pub mod satisfaction;
 pub(crate) mod schema;
+pub mod sheet;

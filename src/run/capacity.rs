@@ -8,7 +8,9 @@
 //! the capacities, not by the number of customers. The best are those with
 //! the highest expected gain per unit of cost; every offer of one service
 //! costs the same, so that is the highest gain, and ties go to the earlier
-//! row, which makes the allocation deterministic whatever the threads.
+//! row (its line in the whole input), which makes the allocation the same
+//! whatever the threads, and whatever the split of the rows into parts and
+//! the order their demands are merged in (see `run::partial`).
 //! The second pass evaluates again and keeps a limited offer only for the
 //! customers that made the cut; the others see it dropped at the `capacity`
 //! stage, and the offer is not replaced by another service.
@@ -20,28 +22,37 @@
 //! higher gain for a lower one). What it does not do is replace a lost offer
 //! with the customer's next candidate; the report bounds what that could add.
 
+use crate::base::exact_sum::ExactSum;
 use crate::engine::Engine;
 pub use crate::engine::allocation::{Allocation, CapacityUse};
 use crate::engine::allocation::{Candidate, Cutoff};
 use crate::engine::eval::Evaluator;
 use crate::lang::ir::ServiceId;
 use crate::run::batch::{ChunkSink, RowOutcome};
+use crate::run::stamp::PartialError;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 /// The demand for each limited service, gathered in the first pass; one per
-/// chunk, merged in input order.
-#[derive(Debug, Clone)]
+/// chunk (or part of a distributed run), merged in any order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Demand {
     /// Per service: its capacity, or None when unlimited.
     capacity: Vec<Option<u64>>,
-    /// Per limited service, the best `capacity` candidates so far (a min-heap).
+    /// Per limited service, the best `capacity` candidates so far (a
+    /// min-heap; written best first).
+    #[serde(serialize_with = "best_first", deserialize_with = "heaps")]
     best: Vec<BinaryHeap<Reverse<Candidate>>>,
-    /// Per limited service, the first `capacity` candidates in input order,
-    /// to compare with first-come-first-served.
-    first: Vec<Vec<f64>>,
+    /// Per limited service, the `capacity` candidates on the earliest
+    /// lines, sorted by line, to compare with first-come-first-served.
+    first: Vec<Vec<Candidate>>,
     /// Per service, customers whose own arbitration kept it.
     wanted: Vec<u64>,
+    /// Added to the lines of the rows counted ([`Demand::for_part`]).
+    #[serde(skip)]
+    line_offset: u64,
 }
 
 impl Demand {
@@ -59,6 +70,17 @@ impl Demand {
             best: vec![BinaryHeap::new(); n],
             first: vec![Vec::new(); n],
             wanted: vec![0; n],
+            line_offset: 0,
+        }
+    }
+
+    /// Empty demand for a part of a larger input whose line `n` is line
+    /// `n + line_offset` of the whole input: ties between equal gains go to
+    /// the earlier line of the whole input, whichever part holds it.
+    pub fn for_part(engine: &Engine, line_offset: u64) -> Demand {
+        Demand {
+            line_offset,
+            ..Demand::new(engine)
         }
     }
 
@@ -70,16 +92,14 @@ impl Demand {
     /// Counts a customer wanting `service`, and keeps it among the best.
     fn want(&mut self, service: ServiceId, candidate: Candidate) {
         let s = service.index();
-        let (Some(Some(limit)), Some(first), Some(wanted)) = (
-            self.capacity.get(s),
-            self.first.get_mut(s),
-            self.wanted.get_mut(s),
-        ) else {
+        let (Some(Some(limit)), Some(wanted)) = (self.capacity.get(s), self.wanted.get_mut(s))
+        else {
             return;
         };
         *wanted += 1;
-        if (first.len() as u64) < *limit {
-            first.push(candidate.gain);
+        let limit = *limit;
+        if let Some(first) = self.first.get_mut(s) {
+            keep_first(first, limit, candidate);
         }
         self.keep_best(s, candidate);
     }
@@ -96,7 +116,7 @@ impl Demand {
         }
     }
 
-    /// Adds a later chunk's demand.
+    /// Adds another chunk's (or part's) demand, whatever rows it holds.
     pub fn merge(&mut self, other: Demand) {
         let chunks = other.best.into_iter().zip(other.first).zip(other.wanted);
         for (s, ((heap, first), wanted)) in chunks.enumerate() {
@@ -104,13 +124,12 @@ impl Demand {
                 self.keep_best(s, candidate);
             }
             if let (Some(Some(limit)), Some(mine)) = (self.capacity.get(s), self.first.get_mut(s)) {
-                let room = usize::try_from(*limit)
-                    .unwrap_or(usize::MAX)
-                    .saturating_sub(mine.len());
-                mine.extend(first.into_iter().take(room));
+                for candidate in first {
+                    keep_first(mine, *limit, candidate);
+                }
             }
             if let Some(w) = self.wanted.get_mut(s) {
-                *w += wanted;
+                *w = w.saturating_add(wanted);
             }
         }
     }
@@ -136,9 +155,14 @@ impl Demand {
             .enumerate()
             .filter_map(|(s, capacity)| {
                 let capacity = (*capacity)?;
-                let best = self.best.get(s)?;
-                let allocated_gain: f64 = best.iter().map(|Reverse(c)| c.gain).sum();
-                let first_gain: f64 = self.first.get(s)?.iter().sum();
+                let mut allocated_gain = ExactSum::default();
+                for Reverse(c) in self.best.get(s)? {
+                    allocated_gain.add(c.gain);
+                }
+                let mut first_gain = ExactSum::default();
+                for c in self.first.get(s)? {
+                    first_gain.add(c.gain);
+                }
                 let wanted = self.wanted.get(s).copied().unwrap_or(0);
                 Some(CapacityUse {
                     service: ServiceId::new(s),
@@ -146,19 +170,103 @@ impl Demand {
                     demand: wanted,
                     allocated: wanted.min(capacity),
                     unmet: wanted.saturating_sub(capacity),
-                    allocated_gain,
-                    first_come_gain: first_gain,
+                    allocated_gain: allocated_gain.value(),
+                    first_come_gain: first_gain.value(),
                 })
             })
             .collect();
         Allocation::new(cutoff, services)
     }
+
+    /// A demand read from a file holds no more than it could have made.
+    pub(crate) fn check_shape(&self) -> Result<(), PartialError> {
+        let n = self.capacity.len();
+        if self.best.len() != n || self.first.len() != n || self.wanted.len() != n {
+            return Err(PartialError::Mismatch(
+                "the partial demand's lists are not one per service".to_string(),
+            ));
+        }
+        for (s, capacity) in self.capacity.iter().enumerate() {
+            let limit = capacity.unwrap_or(0);
+            let held = |len: usize| len as u64 <= limit;
+            if !held(self.best[s].len()) || !held(self.first[s].len()) {
+                return Err(PartialError::Mismatch(format!(
+                    "the partial demand holds more candidates for service {s} than its capacity"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Two demands of one package have the same services and capacities.
+    pub(crate) fn check_same_shape(&self, other: &Demand) -> Result<(), PartialError> {
+        if self.capacity == other.capacity {
+            Ok(())
+        } else {
+            Err(PartialError::Mismatch(
+                "the partial demands have different services or capacities".to_string(),
+            ))
+        }
+    }
+
+    /// The demand fits `engine`'s catalog.
+    pub(crate) fn check_shape_for(&self, engine: &Engine) -> Result<(), PartialError> {
+        self.check_shape()?;
+        self.check_same_shape(&Demand::new(engine))
+    }
+}
+
+/// Keeps `candidate` if it is on one of the `limit` earliest lines (ties,
+/// possible only with overlapping line offsets, by gain's bits: any order
+/// of adding keeps the same ones).
+fn keep_first(first: &mut Vec<Candidate>, limit: u64, candidate: Candidate) {
+    let key = |c: &Candidate| (c.row, c.gain.to_bits());
+    let last = first.last().map(key);
+    let full = first.len() as u64 >= limit;
+    // Rows come in line order within a chunk: the usual case is a push.
+    if last.is_none_or(|last| last <= key(&candidate)) {
+        if !full {
+            first.push(candidate);
+        }
+        return;
+    }
+    let at = first.partition_point(|c| key(c) <= key(&candidate));
+    first.insert(at, candidate);
+    if first.len() as u64 > limit {
+        first.pop();
+    }
+}
+
+fn best_first<S: Serializer>(
+    heaps: &[BinaryHeap<Reverse<Candidate>>],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let sorted: Vec<Vec<Candidate>> = heaps
+        .iter()
+        .map(|heap| {
+            let mut list: Vec<Candidate> = heap.iter().map(|Reverse(c)| *c).collect();
+            list.sort_by(|a, b| b.cmp(a));
+            list
+        })
+        .collect();
+    sorted.serialize(serializer)
+}
+
+fn heaps<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<BinaryHeap<Reverse<Candidate>>>, D::Error> {
+    let lists = Vec::<Vec<Candidate>>::deserialize(deserializer)?;
+    Ok(lists
+        .into_iter()
+        .map(|list| list.into_iter().map(Reverse).collect())
+        .collect())
 }
 
 impl Demand {
-    /// Counts the demand of the customer on `row` the evaluator has just
-    /// evaluated without error.
-    pub fn add(&mut self, evaluator: &Evaluator<'_>, row: u64) {
+    /// Counts the demand of the customer on `line` (of this part) the
+    /// evaluator has just evaluated without error.
+    pub fn add(&mut self, evaluator: &Evaluator<'_>, line: u64) {
+        let row = line.saturating_add(self.line_offset);
         for &(service, gain) in evaluator.demand() {
             self.want(service, Candidate { gain, row });
         }

@@ -93,7 +93,15 @@ pub enum CalibrationError {
         /// The share given.
         share: f64,
     },
-    /// There are no complete held-out rows to measure the fit on.
+    /// More bootstrap replicates than the limit.
+    /// Triggered by `--bootstrap 1000000`.
+    TooManyReplicates {
+        /// Replicates asked for.
+        replicates: usize,
+        /// The most allowed.
+        limit: usize,
+    },
+    /// There are no held-out rows (complete ones, under listwise deletion) to measure the fit on.
     NoTestRows {
         /// Where the held-out rows came from.
         source: String,
@@ -117,6 +125,7 @@ impl CalibrationError {
             CalibrationError::UnknownLabel { .. } => "UNKNOWN_LABEL",
             CalibrationError::TooManySegments { .. } => "TOO_MANY_SEGMENTS",
             CalibrationError::InvalidHoldout { .. } => "INVALID_HOLDOUT",
+            CalibrationError::TooManyReplicates { .. } => "TOO_MANY_REPLICATES",
             CalibrationError::NoTestRows { .. } => "NO_TEST_ROWS",
             CalibrationError::Fit(_) => "FIT_FAILED",
         }
@@ -161,6 +170,9 @@ impl CalibrationError {
             CalibrationError::InvalidHoldout { .. } => {
                 Some("give a share such as 0.2, or `--test FILE`".into())
             }
+            CalibrationError::TooManyReplicates { .. } => Some(
+                "200 to 2,000 replicates are usual for 95% percentile intervals".into(),
+            ),
             CalibrationError::Fit(FitError::NotConverged { .. }) => Some(
                 "look for a rating that only satisfied (or only dissatisfied) respondents gave".into(),
             ),
@@ -222,8 +234,15 @@ impl fmt::Display for CalibrationError {
                 f,
                 "the holdout share must be above 0 and below 1, not {share}"
             ),
+            CalibrationError::TooManyReplicates { replicates, limit } => write!(
+                f,
+                "{replicates} bootstrap replicates asked for; at most {limit} are allowed"
+            ),
             CalibrationError::NoTestRows { source } => {
-                write!(f, "{source} has no complete row to measure the fit on")
+                write!(
+                    f,
+                    "{source} has no row to measure the fit on (with listwise deletion, none with every rating)"
+                )
             }
             CalibrationError::Fit(problem) => write!(f, "cannot fit the weights: {problem}"),
         }

@@ -24,25 +24,35 @@
 //!
 //! # Method
 //!
-//! - **Rows.** Listwise deletion: a row with any rating or the outcome missing
-//!   is left out of the fit (and of the held-out measures), and the report
-//!   counts how many were and why. Held-out rows come from a second file, or
-//!   are a share of the survey chosen by hashing the row's customer id (the
-//!   row number when the survey has no id column) with a seed: the same rows
-//!   on every run.
+//! - **Rows and ratings not rated** ([`NotRated`], `--not-rated`). `drop`
+//!   (the default) is listwise deletion: a row with any rating or the outcome
+//!   missing is left out of the fit and of the held-out measures. `indicator`
+//!   keeps every row with an outcome: a rating not rated counts at its
+//!   training mean (z = 0), and each item left unrated on at least
+//!   [`MIN_INDICATOR_ROWS`] training rows (with [`MIN_INDICATOR_CLASS`] of
+//!   each outcome among them, binary) gets a 0/1 column of its own. Its
+//!   coefficient is an offset for not answering, not a dimension weight.
+//!   `impute` is the mean without indicators. Any method other than `drop`
+//!   is reported beside listwise deletion, also on the complete held-out
+//!   rows both score. The report counts the rows each method keeps.
+//! - **Held-out rows** come from a second file, or are a share of the survey
+//!   chosen by hashing the row's customer id (the row number when the survey
+//!   has no id column) with a seed: the same rows on every run.
 //! - **Standardisation.** Each rating becomes `z = (x - mean) / sd` with the
-//!   training rows' mean and sample standard deviation, also on held-out rows,
+//!   mean and sample standard deviation of the training rows that rated it,
+//!   also on held-out rows,
 //!   so a coefficient is the effect of one standard deviation of the rating.
 //! - **Fit.** Logistic regression (Newton / IRLS) for a binary outcome, least
 //!   squares for a numeric one, of the outcome on the standardised ratings.
 //!   95% confidence intervals are analytic Wald intervals, `coef ± 1.96 × se`,
 //!   with standard errors from the inverse Fisher information (logistic) or
-//!   `s² (XᵀX)⁻¹` (least squares).
+//!   `s² (XᵀX)⁻¹` (least squares); with `bootstrap` replicates, also
+//!   percentile intervals of the coefficients and weights (see `bootstrap.rs`).
 //! - **Importance weights.** `w_i = max(coef_i, 0) / Σ_j max(coef_j, 0)`: a
 //!   rating whose coefficient is negative (higher rating, lower outcome, all
 //!   else equal) gets weight 0, since a catalog weight cannot be negative.
 //!   Beside them, the simpler measure: Pearson's correlation `r_i` of the raw
-//!   rating with the outcome, normalised the same way.
+//!   rating with the outcome (on the rows that rated it), normalised the same way.
 //! - **Held-out fit.** The fitted model itself, and each weight vector (fitted,
 //!   correlation, the catalog's, equal) used as one index `s = Σ w_i z_i`.
 //!   Binary: AUC of the score; accuracy at probability 0.5, the index being
@@ -55,33 +65,48 @@
 //! - **Fuzzy comprehensive evaluation** per segment with the catalog's
 //!   weights: see [`stats::fuzzy_evaluate`] and README.
 
+mod bootstrap;
+mod design;
 mod error;
+mod fit;
 mod linalg;
+mod random;
 mod report;
 pub mod stats;
 mod survey;
 
+pub use bootstrap::MAX_REPLICATES;
+pub use design::{MIN_INDICATOR_CLASS, MIN_INDICATOR_ROWS, NotRated};
 pub use error::{CalibrationError, render_error};
 pub use report::{
-    CalibrationReport, DimensionFit, FuzzyReport, FuzzySegment, HeldOutFit, ReliabilityReport,
-    RowCounts, SegmentFit, SegmentResult, WeightSource,
+    BootstrapSummary, CalibrationReport, DimensionFit, FuzzyReport, FuzzySegment, HeldOutFit,
+    MethodFit, NotRatedItem, ReliabilityReport, RowCounts, SegmentFit, SegmentResult, WeightSource,
 };
 pub use survey::{MAX_SEGMENTS, Outcome, OutcomeKind, RatingColumn, Survey, SurveySpec};
 
 use crate::Engine;
+use design::Design;
+use fit::{Fitted, fit_group, model_fit};
 use rayon::prelude::*;
-use stats::FitError;
 
-/// Version of the JSON report's shape.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the JSON report's shape (2: not-rated methods and the bootstrap).
+pub const SCHEMA_VERSION: u32 = 2;
 
-/// How held-out rows are chosen when no test survey is given.
+/// How a calibration is run.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Options {
-    /// Share of the survey's rows held out (above 0, below 1).
+    /// Share of the survey's rows held out when no test survey is given
+    /// (above 0, below 1).
     pub holdout: f64,
-    /// Seed of the split.
+    /// Seed of the holdout split.
     pub seed: u64,
+    /// What the fits do with a rating not rated.
+    pub not_rated: NotRated,
+    /// Bootstrap replicates of the overall fit (0: none; at most
+    /// [`MAX_REPLICATES`]).
+    pub bootstrap: usize,
+    /// Seed of the bootstrap draws.
+    pub bootstrap_seed: u64,
 }
 
 impl Default for Options {
@@ -89,6 +114,9 @@ impl Default for Options {
         Options {
             holdout: 0.2,
             seed: 1,
+            not_rated: NotRated::Drop,
+            bootstrap: 0,
+            bootstrap_seed: 1,
         }
     }
 }
@@ -101,6 +129,12 @@ pub fn calibrate(
     options: &Options,
 ) -> Result<CalibrationReport, CalibrationError> {
     let model = engine.model().ok_or(CalibrationError::NoDimensions)?;
+    if options.bootstrap > MAX_REPLICATES {
+        return Err(CalibrationError::TooManyReplicates {
+            replicates: options.bootstrap,
+            limit: MAX_REPLICATES,
+        });
+    }
     let catalog: Vec<f64> = model.dimensions.iter().map(|d| d.weight).collect();
     let all: Vec<usize> = (0..survey.rows()).collect();
     let (train_rows, test_survey, test_rows, held_out) = match test {
@@ -124,20 +158,18 @@ pub fn calibrate(
         }
     };
     let kind = survey.outcome_info.kind;
-    let complete = |s: &Survey, r: usize| {
-        s.outcome[r].is_finite() && s.ratings.iter().all(|x| x[r].is_finite())
+    let method = options.not_rated;
+    let usable = |s: &Survey, rows: &[usize], method| -> Vec<usize> {
+        rows.iter()
+            .copied()
+            .filter(|&r| Design::uses(method, s, r))
+            .collect()
     };
-    let train_complete: Vec<usize> = train_rows
-        .iter()
-        .copied()
-        .filter(|&r| complete(survey, r))
-        .collect();
-    let test_complete: Vec<usize> = test_rows
-        .iter()
-        .copied()
-        .filter(|&r| complete(test_survey, r))
-        .collect();
-    if test_complete.is_empty() {
+    let train_complete = usable(survey, &train_rows, NotRated::Drop);
+    let test_complete = usable(test_survey, &test_rows, NotRated::Drop);
+    let train_used = usable(survey, &train_rows, method);
+    let test_used = usable(test_survey, &test_rows, method);
+    if test_used.is_empty() {
         return Err(CalibrationError::NoTestRows { source: held_out });
     }
     let rows = RowCounts {
@@ -145,6 +177,8 @@ pub fn calibrate(
         training_complete: train_complete.len(),
         test: test_rows.len(),
         test_complete: test_complete.len(),
+        training_used: train_used.len(),
+        test_used: test_used.len(),
         missing: survey
             .ratings
             .iter()
@@ -155,12 +189,14 @@ pub fn calibrate(
             .filter(|&&r| survey.outcome[r].is_nan())
             .count(),
     };
-    // One group of rows per fit: all rows, then each segment. The fits are
-    // independent, so they run side by side; `collect` keeps their order.
+    // One group of rows per fit: all rows, then each segment, then (for the
+    // comparison) all rows with listwise deletion. The fits are independent,
+    // so they run side by side; `collect` keeps their order.
     let mut groups = vec![(
         "all".to_string(),
-        train_complete.clone(),
-        test_complete.clone(),
+        train_used.clone(),
+        test_used.clone(),
+        method,
     )];
     for name in &survey.segment_names {
         let in_segment = |s: &Survey, r: usize| {
@@ -173,27 +209,48 @@ pub fn calibrate(
         };
         groups.push((
             name.clone(),
-            train_complete
+            train_used
                 .iter()
                 .copied()
                 .filter(|&r| in_segment(survey, r))
                 .collect(),
-            test_complete
+            test_used
                 .iter()
                 .copied()
                 .filter(|&r| in_segment(test_survey, r))
                 .collect(),
+            method,
         ));
     }
-    let fits: Vec<Result<SegmentFit, CalibrationError>> = groups
+    if method != NotRated::Drop {
+        groups.push((
+            "all".to_string(),
+            train_complete.clone(),
+            test_complete.clone(),
+            NotRated::Drop,
+        ));
+    }
+    let mut fits: Vec<Result<Fitted, CalibrationError>> = groups
         .par_iter()
-        .map(|(label, train, test)| {
-            fit_group(label, (survey, train), (test_survey, test), kind, &catalog)
+        .map(|(label, train, test, method)| {
+            fit_group(
+                label,
+                (survey, train),
+                (test_survey, test),
+                kind,
+                &catalog,
+                *method,
+            )
         })
         .collect();
+    let listwise = if method != NotRated::Drop {
+        fits.pop()
+    } else {
+        None
+    };
     let mut fits = fits.into_iter();
     // The first group is always there: it is all rows.
-    let overall = fits.next().unwrap_or(Err(CalibrationError::NoDimensions))?;
+    let mut overall = fits.next().unwrap_or(Err(CalibrationError::NoDimensions))?;
     let segments = survey
         .segment_names
         .iter()
@@ -205,7 +262,7 @@ pub fn calibrate(
                 .filter(|&&r| survey.segments[r] == u32::try_from(id).ok())
                 .count();
             let (fit, problem) = match fit {
-                Ok(fit) => (Some(fit), None),
+                Ok(fit) => (Some(fit.report), None),
                 Err(e) => (None, Some(e.to_string())),
             };
             SegmentResult {
@@ -218,6 +275,52 @@ pub fn calibrate(
         .collect();
 
     let mut notes = Vec::new();
+    let on_complete = |fitted: &Fitted| {
+        let x = fitted.design.matrix(test_survey, &test_complete);
+        let y: Vec<f64> = test_complete
+            .iter()
+            .map(|&r| test_survey.outcome[r])
+            .collect();
+        model_fit(&fitted.fit, kind, fitted.design.columns(), &x, &y)
+    };
+    let method_fit = |fitted: &Fitted| MethodFit {
+        method: fitted.design.method,
+        training_rows: fitted.report.training_rows,
+        test_rows: fitted.report.test_rows,
+        held_out: fitted.report.held_out.clone(),
+        model_on_complete_rows: on_complete(fitted),
+    };
+    let mut methods = Vec::new();
+    match listwise {
+        Some(Ok(listwise)) => methods.push(method_fit(&listwise)),
+        Some(Err(e)) => notes.push(format!("no listwise deletion fit to compare with: {e}")),
+        None => {}
+    }
+    methods.push(method_fit(&overall));
+    let bootstrap = (options.bootstrap > 0).then(|| {
+        let found = bootstrap::intervals(
+            survey,
+            &train_used,
+            &overall.design,
+            kind,
+            &overall.fit.coefficients,
+            (options.bootstrap, options.bootstrap_seed),
+        );
+        apply_intervals(&mut overall, &found);
+        BootstrapSummary {
+            replicates: options.bootstrap,
+            seed: options.bootstrap_seed,
+            failed: found.failed,
+        }
+    });
+    if let Some(b) = &bootstrap
+        && b.failed * 10 > b.replicates
+    {
+        notes.push(format!(
+            "{} of {} bootstrap replicates could not be fitted (a rating constant in the sample, or separation): the intervals come from the others and may be too narrow",
+            b.failed, b.replicates
+        ));
+    }
     let reliability = reliability(survey);
     if reliability.is_none() {
         notes.push("Cronbach's alpha needs at least two dimensions and two complete rows".into());
@@ -245,8 +348,11 @@ pub fn calibrate(
         outcome: survey.outcome_info.clone(),
         dimensions: survey.columns.clone(),
         catalog_weights,
+        not_rated: method,
         rows,
-        overall,
+        overall: overall.report,
+        methods,
+        bootstrap,
         segment_by: survey.segment_column.clone(),
         segments,
         reliability,
@@ -255,202 +361,25 @@ pub fn calibrate(
     })
 }
 
-/// Standardised ratings of some rows, row-major, with the means and sds used.
-fn standardised(survey: &Survey, rows: &[usize], scale: &[(f64, f64)]) -> Vec<f64> {
-    let mut x = Vec::with_capacity(rows.len() * scale.len());
-    for &r in rows {
-        for (column, (mean, sd)) in survey.ratings.iter().zip(scale) {
-            x.push((column[r] - mean) / sd);
-        }
+/// Puts the bootstrap intervals beside the Wald ones.
+fn apply_intervals(fitted: &mut Fitted, found: &bootstrap::Intervals) {
+    let k = fitted.report.dimensions.len();
+    for (i, d) in fitted.report.dimensions.iter_mut().enumerate() {
+        let coefficient = found.coefficients.get(i).copied().flatten();
+        let weight = found.weights.get(i).copied().flatten();
+        (d.bootstrap_low, d.bootstrap_high) = (coefficient.map(|c| c.0), coefficient.map(|c| c.1));
+        (d.weight_bootstrap_low, d.weight_bootstrap_high) =
+            (weight.map(|w| w.0), weight.map(|w| w.1));
     }
-    x
-}
-
-fn fit_group(
-    label: &str,
-    (train, train_rows): (&Survey, &[usize]),
-    (test, test_rows): (&Survey, &[usize]),
-    kind: OutcomeKind,
-    catalog: &[f64],
-) -> Result<SegmentFit, CalibrationError> {
-    let k = train.columns.len();
-    let too_few = CalibrationError::Fit(FitError::TooFewRows {
-        rows: train_rows.len(),
-        needed: k + 2,
-    });
-    let mut scale = Vec::with_capacity(k);
-    for (column, info) in train.ratings.iter().zip(&train.columns) {
-        let values: Vec<f64> = train_rows.iter().map(|&r| column[r]).collect();
-        let (mean, sd) = stats::mean_sd(&values).ok_or_else(|| too_few.clone())?;
-        if sd.is_nan() || sd <= 0.0 {
-            return Err(CalibrationError::ConstantColumn {
-                dimension: info.dimension.clone(),
-                column: info.column.clone(),
-                value: mean,
-            });
-        }
-        scale.push((mean, sd));
-    }
-    let y: Vec<f64> = train_rows.iter().map(|&r| train.outcome[r]).collect();
-    let positives = y.iter().filter(|&&v| v >= 0.5).count();
-    let constant = match kind {
-        OutcomeKind::Binary => positives == 0 || positives == y.len(),
-        OutcomeKind::Numeric => stats::mean_sd(&y).is_none_or(|(_, sd)| sd.is_nan() || sd <= 0.0),
-    };
-    if constant {
-        return Err(CalibrationError::ConstantOutcome {
-            column: train.outcome_info.column.clone(),
-            value: y.first().map_or(String::new(), |v| v.to_string()),
-        });
-    }
-    let x = standardised(train, train_rows, &scale);
-    let fit = match kind {
-        OutcomeKind::Binary => stats::logistic(&x, k, &y),
-        OutcomeKind::Numeric => stats::ols(&x, k, &y),
-    }
-    .map_err(CalibrationError::Fit)?;
-
-    let correlations: Vec<Option<f64>> = train
-        .ratings
-        .iter()
-        .map(|column| {
-            let values: Vec<f64> = train_rows.iter().map(|&r| column[r]).collect();
-            stats::pearson(&values, &y)
-        })
-        .collect();
-    let fitted = positive_share(&fit.coefficients[1..]);
-    let by_correlation = positive_share(
-        &correlations
+    for item in &mut fitted.report.not_rated {
+        let column = fitted
+            .report
+            .dimensions
             .iter()
-            .map(|c| c.unwrap_or(0.0))
-            .collect::<Vec<_>>(),
-    );
-    let equal = vec![1.0 / k as f64; k];
-
-    let x_test = standardised(test, test_rows, &scale);
-    let y_test: Vec<f64> = test_rows.iter().map(|&r| test.outcome[r]).collect();
-    let labels: Vec<bool> = y_test.iter().map(|&v| v >= 0.5).collect();
-    let model_scores: Vec<f64> = x_test.chunks(k).map(|row| fit.predict(row)).collect();
-    let mut held_out = vec![match kind {
-        OutcomeKind::Binary => HeldOutFit {
-            weights: WeightSource::FittedModel,
-            auc: stats::auc(&model_scores, &labels),
-            accuracy: stats::accuracy(
-                &model_scores
-                    .iter()
-                    .map(|&s| stats::sigmoid(s))
-                    .collect::<Vec<_>>(),
-                &labels,
-                0.5,
-            ),
-            r_squared: None,
-        },
-        OutcomeKind::Numeric => HeldOutFit {
-            weights: WeightSource::FittedModel,
-            auc: None,
-            accuracy: None,
-            r_squared: stats::r_squared(&model_scores, &y_test),
-        },
-    }];
-    for (source, weights) in [
-        (WeightSource::FittedWeights, &fitted),
-        (WeightSource::CorrelationWeights, &by_correlation),
-        (WeightSource::CatalogWeights, &catalog.to_vec()),
-        (WeightSource::EqualWeights, &equal),
-    ] {
-        held_out.push(index_fit(
-            source,
-            weights,
-            (&x, &y),
-            (&x_test, &y_test),
-            kind,
-        ));
-    }
-
-    let dimensions = train
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let (ci_low, ci_high) = fit.interval(i + 1);
-            DimensionFit {
-                dimension: c.dimension.clone(),
-                mean: scale[i].0,
-                sd: scale[i].1,
-                coefficient: fit.coefficients[i + 1],
-                std_error: fit.std_errors[i + 1],
-                ci_low,
-                ci_high,
-                fitted_weight: fitted[i],
-                catalog_weight: catalog.get(i).copied().unwrap_or(f64::NAN),
-                correlation: correlations[i],
-                correlation_weight: by_correlation[i],
-            }
-        })
-        .collect();
-    Ok(SegmentFit {
-        segment: label.to_string(),
-        training_rows: train_rows.len(),
-        test_rows: test_rows.len(),
-        positives: (kind == OutcomeKind::Binary).then_some(positives),
-        intercept: fit.coefficients[0],
-        iterations: fit.iterations,
-        training_r_squared: fit.r_squared,
-        dimensions,
-        held_out,
-    })
-}
-
-/// `max(v, 0) / Σ max(v, 0)`; all zeros when nothing is positive.
-fn positive_share(values: &[f64]) -> Vec<f64> {
-    let total: f64 = values.iter().map(|v| v.max(0.0)).sum();
-    values
-        .iter()
-        .map(|v| if total > 0.0 { v.max(0.0) / total } else { 0.0 })
-        .collect()
-}
-
-/// The held-out fit of one weight vector used as an index `Σ w_i z_i`.
-fn index_fit(
-    source: WeightSource,
-    weights: &[f64],
-    (x, y): (&[f64], &[f64]),
-    (x_test, y_test): (&[f64], &[f64]),
-    kind: OutcomeKind,
-) -> HeldOutFit {
-    let k = weights.len().max(1);
-    let index = |x: &[f64]| -> Vec<f64> {
-        x.chunks(k)
-            .map(|row| row.iter().zip(weights).map(|(z, w)| z * w).sum())
-            .collect()
-    };
-    let (scores, scores_test) = (index(x), index(x_test));
-    match kind {
-        OutcomeKind::Binary => {
-            let labels: Vec<bool> = y_test.iter().map(|&v| v >= 0.5).collect();
-            let accuracy = stats::logistic(&scores, 1, y).ok().and_then(|one| {
-                let p: Vec<f64> = scores_test
-                    .iter()
-                    .map(|&s| stats::sigmoid(one.predict(&[s])))
-                    .collect();
-                stats::accuracy(&p, &labels, 0.5)
-            });
-            HeldOutFit {
-                weights: source,
-                auc: stats::auc(&scores_test, &labels),
-                accuracy,
-                r_squared: None,
-            }
-        }
-        OutcomeKind::Numeric => HeldOutFit {
-            weights: source,
-            auc: None,
-            accuracy: None,
-            r_squared: stats::ols(&scores, 1, y).ok().and_then(|one| {
-                let predicted: Vec<f64> = scores_test.iter().map(|&s| one.predict(&[s])).collect();
-                stats::r_squared(&predicted, y_test)
-            }),
-        },
+            .position(|d| d.dimension == item.dimension)
+            .and_then(|i| fitted.design.column_of.get(i).copied().flatten());
+        let found = column.and_then(|j| found.coefficients.get(k + j).copied().flatten());
+        (item.bootstrap_low, item.bootstrap_high) = (found.map(|c| c.0), found.map(|c| c.1));
     }
 }
 

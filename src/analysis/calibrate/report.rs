@@ -2,6 +2,7 @@
 //! data. `format::calibrate` renders it as text; its serde form is the JSON
 //! report.
 
+use super::design::NotRated;
 use super::stats;
 use super::survey::{Outcome, RatingColumn};
 use serde::Serialize;
@@ -25,10 +26,17 @@ pub struct CalibrationReport {
     pub dimensions: Vec<RatingColumn>,
     /// Where the catalog's weights come from (AHP and its consistency, or given).
     pub catalog_weights: String,
+    /// What the fits do with a rating not rated.
+    pub not_rated: NotRated,
     /// Rows used and dropped.
     pub rows: RowCounts,
-    /// The fit over all rows.
+    /// The fit over all rows, with the chosen not-rated method.
     pub overall: SegmentFit,
+    /// The held-out fit of the overall model with listwise deletion and, when
+    /// another method was chosen, with it: the comparison the method stands on.
+    pub methods: Vec<MethodFit>,
+    /// The bootstrap, when one was asked for.
+    pub bootstrap: Option<BootstrapSummary>,
     /// The column segments come from, when asked.
     pub segment_by: Option<String>,
     /// One fit per segment.
@@ -41,7 +49,7 @@ pub struct CalibrationReport {
     pub notes: Vec<String>,
 }
 
-/// Rows used and dropped (listwise deletion).
+/// Rows used and dropped.
 #[derive(Debug, Clone, Serialize)]
 pub struct RowCounts {
     /// Training rows.
@@ -52,6 +60,10 @@ pub struct RowCounts {
     pub test: usize,
     /// Held-out rows with every rating and the outcome present.
     pub test_complete: usize,
+    /// Training rows the chosen method fits (the complete ones for `drop`).
+    pub training_used: usize,
+    /// Held-out rows the chosen method scores (the complete ones for `drop`).
+    pub test_used: usize,
     /// Training rows missing each dimension's rating (not rated or blank).
     pub missing: Vec<usize>,
     /// Training rows without an outcome.
@@ -63,10 +75,13 @@ pub struct RowCounts {
 pub struct SegmentFit {
     /// "all", or the segment's value.
     pub segment: String,
-    /// Complete training rows fitted.
+    /// Training rows fitted.
     pub training_rows: usize,
-    /// Complete held-out rows measured.
+    /// Held-out rows measured.
     pub test_rows: usize,
+    /// Held-out rows measured with an item not rated that has no indicator
+    /// (scored with the item at its training mean).
+    pub test_rows_imputed: usize,
     /// Training rows with outcome 1 (binary outcomes).
     pub positives: Option<usize>,
     /// Intercept of the fit.
@@ -79,8 +94,71 @@ pub struct SegmentFit {
     pub training_r_squared: Option<f64>,
     /// One entry per dimension.
     pub dimensions: Vec<DimensionFit>,
+    /// Each dimension not rated on some training row: its indicator, if any.
+    pub not_rated: Vec<NotRatedItem>,
     /// The held-out fit of each set of weights.
     pub held_out: Vec<HeldOutFit>,
+}
+
+/// What a fit did with one dimension's not-rated rows (not `drop`).
+#[derive(Debug, Clone, Serialize)]
+pub struct NotRatedItem {
+    /// The dimension's id.
+    pub dimension: String,
+    /// Training rows that did not rate it.
+    pub rows: usize,
+    /// Whether it has an indicator column; without one its not-rated rows
+    /// count at the mean only (too few, or all of one outcome).
+    pub indicator: bool,
+    /// The dimension whose indicator it shares, when it was left unrated on
+    /// exactly the same training rows (one column stands for both).
+    pub shared_with: Option<String>,
+    /// The indicator's coefficient: not rating the item against rating it
+    /// at its mean. An offset, not a dimension weight.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
+    pub coefficient: Option<f64>,
+    /// Its standard error.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
+    pub std_error: Option<f64>,
+    /// Lower end of the 95% Wald interval.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
+    pub ci_low: Option<f64>,
+    /// Upper end of the 95% Wald interval.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
+    pub ci_high: Option<f64>,
+    /// Lower end of the 95% bootstrap percentile interval.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
+    pub bootstrap_low: Option<f64>,
+    /// Upper end of the 95% bootstrap percentile interval.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
+    pub bootstrap_high: Option<f64>,
+}
+
+/// The overall model's held-out fit with one not-rated method.
+#[derive(Debug, Clone, Serialize)]
+pub struct MethodFit {
+    /// The method.
+    pub method: NotRated,
+    /// Training rows it fits.
+    pub training_rows: usize,
+    /// Held-out rows it scores.
+    pub test_rows: usize,
+    /// The held-out fit of each set of weights.
+    pub held_out: Vec<HeldOutFit>,
+    /// The fitted model on the complete held-out rows only, the rows every
+    /// method scores: a like-for-like comparison.
+    pub model_on_complete_rows: HeldOutFit,
+}
+
+/// How the bootstrap was run.
+#[derive(Debug, Clone, Serialize)]
+pub struct BootstrapSummary {
+    /// Replicates asked for.
+    pub replicates: usize,
+    /// The seed each replicate's generator is made from (with its number).
+    pub seed: u64,
+    /// Replicates whose fit failed; the intervals come from the others.
+    pub failed: usize,
 }
 
 /// One dimension's coefficient and weights.
@@ -106,13 +184,25 @@ pub struct DimensionFit {
     /// Upper end of the 95% Wald interval.
     #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub ci_high: f64,
+    /// Lower end of the 95% bootstrap percentile interval.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
+    pub bootstrap_low: Option<f64>,
+    /// Upper end of the 95% bootstrap percentile interval.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
+    pub bootstrap_high: Option<f64>,
     /// `max(coef, 0) / Σ max(coef, 0)`.
     #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub fitted_weight: f64,
+    /// Lower end of the weight's 95% bootstrap percentile interval.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
+    pub weight_bootstrap_low: Option<f64>,
+    /// Upper end of the weight's 95% bootstrap percentile interval.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
+    pub weight_bootstrap_high: Option<f64>,
     /// The catalog's weight.
     #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub catalog_weight: f64,
-    /// Pearson's correlation of the rating with the outcome.
+    /// Pearson's correlation of the rating with the outcome, on the rows that rated it.
     #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub correlation: Option<f64>,
     /// `max(r, 0) / Σ max(r, 0)`.

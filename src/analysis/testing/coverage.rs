@@ -313,10 +313,10 @@ fn snippet(engine: &Engine, span: Span) -> String {
 }
 
 fn location(engine: &Engine, span: Span) -> String {
-    engine.sources().get(span.file).map_or(String::new(), |f| {
-        let (line, col) = f.line_col(span.start);
-        format!("{}:{line}:{col}", f.name)
-    })
+    engine
+        .sources()
+        .get(span.file)
+        .map_or(String::new(), |f| f.place(span.start))
 }
 
 /// Counts what the cases exercised.

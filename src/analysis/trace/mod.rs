@@ -566,7 +566,7 @@ fn trace(
     // gains before stacking, with no offer in place of a lost one.
     if let Some((allocation, row)) = capacity {
         offers.retain(|o| {
-            let admitted = allocation.admits(o.service, o.gain, row);
+            let admitted = allocation.admits_line(o.service, o.gain, row);
             if !admitted {
                 let c = capacity::competition(allocation, o.service);
                 statuses[o.rule.index()].0 = RuleStatus::CutByCapacity {

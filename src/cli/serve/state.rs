@@ -30,7 +30,7 @@ pub(super) struct Loaded {
 impl Loaded {
     fn new(engine: Arc<vasrec::Engine>) -> Loaded {
         let formatter = ScoreFormatter::new(&engine, ScoreFormat::Jsonl);
-        let hash = content_hash(&engine);
+        let hash = engine.content_hash();
         Loaded {
             engine,
             formatter,
@@ -176,23 +176,4 @@ pub(super) fn now() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| (d.as_millis() as f64) / 1000.0)
-}
-
-/// FNV-1a over every source file of the package (name, length, text), in
-/// the engine's order: the same files give the same hash on any machine.
-/// It identifies a package version; it is not a cryptographic digest.
-fn content_hash(engine: &vasrec::Engine) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut feed = |bytes: &[u8]| {
-        for byte in bytes {
-            hash ^= u64::from(*byte);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    };
-    for (_, file) in engine.sources().iter() {
-        feed(file.name.as_bytes());
-        feed(&(file.text.len() as u64).to_le_bytes());
-        feed(file.text.as_bytes());
-    }
-    format!("fnv1a64:{hash:016x}")
 }

@@ -82,10 +82,16 @@ pub(super) fn overlaps(table: &ResolvedTable<'_>, schema: &Schema) -> Vec<Diagno
 }
 
 /// Warnings: rows that can never match, and gaps.
+///
+/// `max_work` (`limits.max_table_work`) bounds the splits of a box the
+/// search for gaps and hidden rows may make (each costs a pass over the
+/// table's atoms); past it, `check` says it stopped (`TABLE_NOT_ANALYSED`)
+/// instead of working on. Tables of a few hundred rows need a few thousand.
 pub(super) fn warnings(
     table: &ResolvedTable<'_>,
     package: &CheckedPackage,
     schema: &Schema,
+    max_work: usize,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let decl = table.decl;
@@ -93,6 +99,8 @@ pub(super) fn warnings(
     let context = context(table, package, schema);
     let grid = grid_with(table, schema, &context);
     let mut empty = vec![false; decl.rows.len()];
+    let mut work = max_work;
+    let mut gave_up = false;
     for (index, row) in decl.rows.iter().enumerate() {
         for (column, cell) in row.cells.iter().enumerate() {
             let Some(atoms) = grid.atoms.get(column) else {
@@ -125,6 +133,59 @@ pub(super) fn warnings(
             break;
         }
     }
+    // Rows whose cells no customer of the table's segment (and profile)
+    // can pass: a rule whose condition contradicts its segment never fires,
+    // and neither does such a row.
+    if !context.is_empty() {
+        let admitted: Cube = grid
+            .atoms
+            .iter()
+            .enumerate()
+            .map(|(column, atoms)| {
+                atoms
+                    .iter()
+                    .map(|v| {
+                        context
+                            .iter()
+                            .filter(|(c, _)| *c == column)
+                            .all(|(_, cell)| holds(cell, v))
+                    })
+                    .collect()
+            })
+            .collect();
+        for (index, row) in decl.rows.iter().enumerate() {
+            let (Some(Some(cube)), Some(false)) = (grid.rows.get(index), empty.get(index).copied())
+            else {
+                continue;
+            };
+            if intersect(cube, &admitted).is_some() {
+                continue;
+            }
+            let column = cube
+                .iter()
+                .zip(&admitted)
+                .position(|(r, a)| !r.iter().zip(a).any(|(x, y)| *x && *y))
+                .unwrap_or(0);
+            let column_name = grid.names.get(column).map_or("", String::as_str);
+            let mut diagnostic = Diagnostic::warning(
+                Code::UnreachableRow,
+                row.cells.get(column).map_or(row.keyword, |c| c.span),
+                format!(
+                    "row {name}[{}] can never match: no customer of the table's segment{} passes its cell for `{column_name}`",
+                    index + 1,
+                    if table.profile.is_some() { " and profile" } else { "" }
+                ),
+            )
+            .with_help("its cells contradict the table's segment (or a segment above it); correct the cell, or move the row to a table for those customers");
+            for (_, cell) in context.iter().filter(|(c, _)| *c == column).take(2) {
+                diagnostic = diagnostic.with_label(cell.span, "the segment requires this");
+            }
+            out.push(diagnostic);
+            if let Some(e) = empty.get_mut(index) {
+                *e = true;
+            }
+        }
+    }
     // Rows covered by the rows tried before them.
     if matches!(decl.hit, HitPolicy::First | HitPolicy::Priority) {
         let mut order: Vec<usize> = (0..decl.rows.len()).collect();
@@ -144,8 +205,16 @@ pub(super) fn warnings(
                 .filter(|&&i| !empty.get(i).copied().unwrap_or(true))
                 .filter_map(|&i| grid.rows.get(i)?.as_ref())
                 .collect();
-            if before.is_empty() || uncovered(cube.clone(), &covering).is_some() {
+            if before.is_empty() {
                 continue;
+            }
+            match uncovered(cube.clone(), &covering, &mut work) {
+                Search::Found(_) => continue,
+                Search::GaveUp => {
+                    gave_up = true;
+                    break;
+                }
+                Search::Covered => {}
             }
             let (what, help) = if decl.hit == HitPolicy::First {
                 (
@@ -187,7 +256,7 @@ pub(super) fn warnings(
     }
     // Gaps: customers of the segment (and profile), with every column
     // known, whom no row matches.
-    if matches!(decl.hit, HitPolicy::Unique | HitPolicy::First) {
+    if !gave_up && matches!(decl.hit, HitPolicy::Unique | HitPolicy::First) {
         let whole: Cube = grid
             .atoms
             .iter()
@@ -212,7 +281,9 @@ pub(super) fn warnings(
             .filter(|(_, e)| !**e)
             .filter_map(|(r, _)| r.as_ref())
             .collect();
-        if let Some(point) = uncovered(whole, &rows) {
+        let search = uncovered(whole, &rows, &mut work);
+        gave_up = matches!(search, Search::GaveUp);
+        if let Search::Found(point) = search {
             let opaque = grid.rows.iter().any(Option::is_none);
             let mut help = "add a row for them; under `hit first` a last row of `-` cells catches everyone else".to_string();
             if opaque {
@@ -230,6 +301,18 @@ pub(super) fn warnings(
                 .with_help(help),
             );
         }
+    }
+    if gave_up {
+        out.push(
+            Diagnostic::warning(
+                Code::TableNotAnalysed,
+                decl.name.span,
+                format!(
+                    "`check` stopped analysing table `{name}` after {max_work} steps (`limits.max_table_work`): gaps and rows hidden by earlier rows were not all looked for"
+                ),
+            )
+            .with_help("the table works as written; split it (by segment, or by its first column) so that each part can be checked"),
+        );
     }
     out
 }
@@ -415,13 +498,28 @@ fn intersect(a: &Cube, b: &Cube) -> Option<Cube> {
     Some(out)
 }
 
-/// A cube of one atom per column inside `domain` that no box covers, if any.
-fn uncovered(domain: Cube, boxes: &[&Cube]) -> Option<Cube> {
+/// What looking for an uncovered point found.
+enum Search {
+    /// A cube of one atom per column that no box covers.
+    Found(Cube),
+    /// The boxes cover the domain.
+    Covered,
+    /// The work bound ran out first.
+    GaveUp,
+}
+
+/// A cube of one atom per column inside `domain` that no box covers, if
+/// any, within `work` splits (decremented as it goes).
+fn uncovered(domain: Cube, boxes: &[&Cube], work: &mut usize) -> Search {
+    if *work == 0 {
+        return Search::GaveUp;
+    }
+    *work -= 1;
     if domain.iter().any(|atoms| !atoms.contains(&true)) {
-        return None;
+        return Search::Covered;
     }
     let Some((first, rest)) = boxes.split_first() else {
-        return Some(
+        return Search::Found(
             domain
                 .iter()
                 .map(|atoms| {
@@ -442,8 +540,9 @@ fn uncovered(domain: Cube, boxes: &[&Cube]) -> Option<Cube> {
             if let Some(slot) = part.get_mut(column) {
                 *slot = outside;
             }
-            if let Some(found) = uncovered(part, rest) {
-                return Some(found);
+            match uncovered(part, rest, work) {
+                Search::Covered => {}
+                other => return other,
             }
         }
         let narrowed: Vec<bool> = inside.iter().zip(cover).map(|(d, c)| *d && *c).collect();
@@ -451,7 +550,7 @@ fn uncovered(domain: Cube, boxes: &[&Cube]) -> Option<Cube> {
             *slot = narrowed;
         }
     }
-    None
+    Search::Covered
 }
 
 impl Grid {

@@ -200,7 +200,7 @@ impl Resolver<'_> {
         // Rules in the order they were written (files in order, then top to
         // bottom), a table's rows where the table stands: conflicts between
         // rules of equal specificity and priority go to the one written first.
-        rules.sort_by_key(|r| (r.span.file, r.span.start));
+        rules.sort_by_key(|r| (r.written_at.file, r.written_at.start));
         for table in &tables {
             let found = grid::overlaps(table, self.schema);
             self.diagnostics.extend(found);
@@ -220,7 +220,12 @@ impl Resolver<'_> {
         let warnings = lint::lint(&package, self.catalog, self.sources);
         self.diagnostics.extend(warnings);
         for table in &tables {
-            let found = grid::warnings(table, &package, self.schema);
+            let found = grid::warnings(
+                table,
+                &package,
+                self.schema,
+                self.catalog.limits.max_table_work,
+            );
             self.diagnostics.extend(found);
         }
         Some(package)
@@ -448,6 +453,7 @@ impl Resolver<'_> {
             span: decl.span,
             name_span: decl.name.span,
             from_table: false,
+            written_at: decl.span,
         })
     }
 

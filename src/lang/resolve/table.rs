@@ -32,6 +32,22 @@ impl Resolver<'_> {
         profile_ids: &HashMap<&str, ProfileId>,
         rules: &mut Vec<ir::Rule>,
     ) -> Option<ResolvedTable<'d>> {
+        if decl.rows.len() > self.catalog.limits.max_table_rows {
+            self.error(
+                Diagnostic::error(
+                    Code::TableTooLarge,
+                    decl.name.span,
+                    format!(
+                        "table `{}` has {} rows, more than the limit of {} (`limits.max_table_rows`)",
+                        decl.name.text,
+                        decl.rows.len(),
+                        self.catalog.limits.max_table_rows
+                    ),
+                )
+                .with_help("split the table by segment, or raise `limits.max_table_rows` in catalog.yaml (`check` compares every pair of rows)"),
+            );
+            return None;
+        }
         // The segment and profile once for the table, not once per row.
         let (segment, profile) = self.target(
             &decl.segment,
@@ -80,6 +96,7 @@ impl Resolver<'_> {
                 }
             }
             rule.from_table = true;
+            rule.written_at = decl.span;
             rule.when = and_all(
                 parts,
                 decl.rows.get(index).map_or(decl.span, |r| r.cells_span),
@@ -113,7 +130,15 @@ impl Resolver<'_> {
             // header and the rows up to this one (under `first`, the earlier
             // rows decide whether it is reached; under `unique` and `collect`
             // this says more than it must), or under `priority` the table.
-            span: if table.hit == HitPolicy::Priority {
+            span: if row.span.file != table.span.file {
+                // Rows read from a spreadsheet: the laid out rows up to this
+                // one (all of them under `priority`), header included.
+                let last = match table.hit {
+                    HitPolicy::Priority => table.rows.last().map_or(row.span.end, |r| r.span.end),
+                    _ => row.span.end,
+                };
+                Span::new(row.span.file, 0, last as usize)
+            } else if table.hit == HitPolicy::Priority {
                 table.span
             } else {
                 Span::new(

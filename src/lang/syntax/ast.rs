@@ -79,6 +79,20 @@ pub(crate) struct TableDecl {
     /// Each column is an attribute (`ExprKind::Name`) or a preference.
     pub columns: Vec<Expr>,
     pub rows: Vec<RowDecl>,
+    /// `rows "offers.csv"`: the rows come from a spreadsheet in the
+    /// package; `rows` is filled in when the file has been read.
+    pub rows_from: Option<RowsFrom>,
+    pub span: Span,
+}
+
+/// `rows "FILE"` or `rows "FILE" sheet "SHEET"` in a table's header.
+#[derive(Debug, Clone)]
+pub(crate) struct RowsFrom {
+    /// The file's path inside the package, as written.
+    pub path: String,
+    /// The worksheet of a workbook (the first when left out).
+    pub sheet: Option<String>,
+    /// The whole clause.
     pub span: Span,
 }
 

@@ -227,6 +227,14 @@ fn describe(expected: Rule) -> &'static [&'static str] {
         Rule::columns | Rule::kw_columns => &["`columns`"],
         Rule::column => &["a column (an attribute or `pref.NAME`)"],
         Rule::table_row | Rule::kw_row => &["`row`"],
+        Rule::rows_from | Rule::kw_rows => &["`rows`"],
+        Rule::kw_sheet => &["`sheet`"],
+        Rule::sheet_cell => {
+            &["a cell (`-`, a value, a comparison such as `< 12`, `in [...]` or a range `12..24`)"]
+        }
+        Rule::sheet_expr => &["a value (a number, a text, a name, `pref.`...)"],
+        Rule::sheet_name => &["a service id"],
+        Rule::sheet_int => &["a whole number"],
         Rule::cells | Rule::cell => {
             &["a cell (`-`, a value, a comparison such as `< 12`, `in [...]` or a range `12..24`)"]
         }

@@ -74,6 +74,27 @@ pub(super) fn lower_file(
     (items, lowering.errors)
 }
 
+/// One `table_row` of a spreadsheet-backed table, parsed from the text
+/// `sheet` laid out for it.
+pub(super) fn lower_row(
+    file: FileId,
+    base: usize,
+    pair: Pair<'_, Rule>,
+    table: &str,
+    number: usize,
+    columns: &[Expr],
+    max_operators: usize,
+) -> (Option<RowDecl>, Vec<Diagnostic>) {
+    let mut lowering = Lowering {
+        file,
+        base,
+        max_operators,
+        errors: Vec::new(),
+    };
+    let row = lowering.row(pair, table, number, columns);
+    (row, lowering.errors)
+}
+
 impl Lowering {
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         span_of(self.file, self.base, pair)

@@ -8,6 +8,7 @@ pub(crate) mod ast;
 mod delimiters;
 mod expected;
 mod lower;
+pub(crate) mod sheet;
 
 use crate::base::diagnostic::{Code, Diagnostic};
 use crate::base::source::{FileId, SourceFile, Span};

@@ -16,6 +16,7 @@ impl Lowering {
         let mut target: Option<(Name, Option<Name>, Span)> = None;
         let mut hit: Option<(HitPolicy, Span)> = None;
         let mut columns: Option<(Vec<Expr>, Span)> = None;
+        let mut rows_from: Option<RowsFrom> = None;
         let mut rows = Vec::new();
         let mut ok = true;
         for part in pair.into_inner() {
@@ -68,6 +69,27 @@ impl Lowering {
                     }
                     first
                 }
+                Rule::rows_from => {
+                    let first = rows_from.as_ref().map(|r| (r.span, "rows"));
+                    let mut texts = part
+                        .into_inner()
+                        .filter(|p| p.as_rule() == Rule::string)
+                        .map(|p| self.string(p));
+                    let path = texts.next().flatten();
+                    let sheet = texts.next().flatten();
+                    match path {
+                        Some(path) if first.is_none() => {
+                            rows_from = Some(RowsFrom {
+                                path,
+                                sheet,
+                                span: part_span,
+                            });
+                        }
+                        Some(_) => {}
+                        None => ok = false,
+                    }
+                    first
+                }
                 _ => continue,
             };
             if let Some((first, keyword)) = first {
@@ -106,6 +128,21 @@ impl Lowering {
             );
             return None;
         };
+        if let (Some(from), Some(row)) = (&rows_from, rows.first()) {
+            self.errors.push(
+                Diagnostic::error(
+                    Code::DuplicateClause,
+                    self.span(row),
+                    format!(
+                        "table `{}` reads its rows from `{}`, so it cannot also have `row` lines",
+                        name.text, from.path
+                    ),
+                )
+                .with_label(from.span, "the rows come from here")
+                .with_help("keep the rows in one place: in the file, or as `row` lines (then remove `rows \"...\"`)"),
+            );
+            return None;
+        }
         let mut lowered = Vec::with_capacity(rows.len());
         for (index, row) in rows.into_iter().enumerate() {
             match self.row(row, &name.text, index + 1, &columns) {
@@ -120,6 +157,7 @@ impl Lowering {
             hit: hit.map_or(HitPolicy::Unique, |h| h.0),
             columns,
             rows: lowered,
+            rows_from,
             span,
         })
     }
@@ -142,7 +180,7 @@ impl Lowering {
         Expr { kind, span }
     }
 
-    fn row(
+    pub(super) fn row(
         &mut self,
         pair: Pair<'_, Rule>,
         table: &str,
