@@ -68,22 +68,35 @@ class Engine:
         rows: Iterable[Customer],
         *,
         name: str = "rows",
+        line_offset: int = 0,
+        allocation: Optional[str] = None,
         threads: Optional[int] = None,
         on_error: str = "fail",
         ignore_capacity: bool = False,
     ) -> "Report":
         """The dry-run report over many customers, as `vasrec dry-run` makes it."""
+    @property
+    def needs_capacity(self) -> bool:
+        """Whether a job made in parts needs capacity's first pass (`demand`, `allocate`)."""
+    def demand(
+        self, rows: Iterable[Customer], *, line_offset: int = 0, threads: Optional[int] = None
+    ) -> str:
+        """Capacity's first pass over one part of the customers, as JSON."""
+    def allocate(self, demands: List[str]) -> str:
+        """Merges every part's demand and decides: the allocation (JSON) for `dry_run`."""
 
 class Report:
-    """A dry-run report over some customers; merge reports over other customers."""
+    """A dry-run report over some customers, in a form that merges exactly."""
 
     @property
     def customers(self) -> int:
         """Customers counted (evaluated or not)."""
-    @property
-    def errors(self) -> int:
-        """Rows that could not be read or evaluated."""
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self, engine: Optional[Engine] = None) -> Dict[str, Any]:
         """The report as `vasrec dry-run --format json` prints it."""
     def merge(self, other: "Report") -> None:
-        """Adds the counts of a report over other customers of the same engine."""
+        """Adds the counts of a report over other customers of the same package."""
+    def to_json(self) -> str:
+        """The partial form as JSON (what `vasrec merge` reads)."""
+    @staticmethod
+    def from_json(text: str) -> "Report":
+        """Reads the partial form."""

@@ -142,28 +142,81 @@ impl Engine {
 
     /// The dry-run report over many customers (an iterable of dicts), as
     /// `vasrec dry-run` makes it: on all cores (`threads`, default all) with
-    /// the GIL released, the capacity-limited services allocated over all of
-    /// them (unless `ignore_capacity`). `name` stands for the input in the
-    /// report; a row's line is its 1-based position. A bad row raises
-    /// `vasrec.CustomerError`, or with `on_error="skip"` is counted and left.
-    #[pyo3(signature = (rows, *, name = "rows", threads = None, on_error = "fail", ignore_capacity = false))]
+    /// the GIL released. A row's line is `line_offset` plus its position
+    /// (from 1): give a part of a larger input the rows before it (plus 1
+    /// for a CSV file's header) and its lines are the whole input's.
+    /// Capacity-limited services are allocated over these rows, unless
+    /// `ignore_capacity`, or as `allocation` (from `Engine.allocate`) says
+    /// for a job made in parts. `name` stands for the input in the report.
+    /// A bad row raises `vasrec.CustomerError`, or with `on_error="skip"` is
+    /// counted and left.
+    #[pyo3(signature = (rows, *, name = "rows", line_offset = 0, allocation = None, threads = None, on_error = "fail", ignore_capacity = false))]
+    #[allow(clippy::too_many_arguments)]
     fn dry_run(
         &self,
         py: Python<'_>,
         rows: &Bound<'_, PyAny>,
         name: &str,
+        line_offset: u64,
+        allocation: Option<&str>,
         threads: Option<usize>,
         on_error: &str,
         ignore_capacity: bool,
     ) -> PyResult<crate::report::Report> {
-        let on_error = crate::report::OnError::parse(on_error)?;
-        let threads = match threads {
-            Some(0) => return Err(PyValueError::new_err("threads is at least 1")),
-            Some(n) => n,
-            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        let options = crate::report::Options {
+            name,
+            line_offset,
+            threads: threads_or_all(threads)?,
+            on_error: crate::report::OnError::parse(on_error)?,
+            ignore_capacity,
+            allocation,
         };
         let text = crate::report::json_lines(rows)?;
-        crate::report::run(py, self, text, name, threads, on_error, ignore_capacity)
+        crate::report::run(py, self, text, options)
+    }
+
+    /// Whether the package limits the capacity of a service, so that a job
+    /// made in parts needs capacity's first pass (`demand`, `allocate`).
+    #[getter]
+    fn needs_capacity(&self) -> bool {
+        vasrec::capacity::Demand::needed(&self.engine)
+    }
+
+    /// Capacity's first pass over one part of the customers: who wants the
+    /// limited services and with what gain, as JSON (`vasrec dry-run
+    /// --demand-out`'s form). `line_offset` as for `dry_run`.
+    #[pyo3(signature = (rows, *, line_offset = 0, threads = None))]
+    fn demand(
+        &self,
+        py: Python<'_>,
+        rows: &Bound<'_, PyAny>,
+        line_offset: u64,
+        threads: Option<usize>,
+    ) -> PyResult<String> {
+        let threads = threads_or_all(threads)?;
+        let text = crate::report::json_lines(rows)?;
+        let engine = &self.engine;
+        let demand = py.detach(|| {
+            crate::report::demand(engine, &text, line_offset, threads)
+                .map(|d| vasrec::capacity::PartialDemand::new(engine, d).to_json())
+        });
+        demand.map_err(CustomerError::new_err)
+    }
+
+    /// Merges the demands of every part (`demand`'s JSON) and decides who
+    /// gets the limited services: the allocation, as JSON, to give every
+    /// part's `dry_run(..., allocation=...)`.
+    fn allocate(&self, py: Python<'_>, demands: Vec<String>) -> PyResult<String> {
+        let engine = &self.engine;
+        py.detach(|| crate::report::allocate(engine, demands))
+    }
+}
+
+fn threads_or_all(threads: Option<usize>) -> PyResult<usize> {
+    match threads {
+        Some(0) => Err(PyValueError::new_err("threads is at least 1")),
+        Some(n) => Ok(n),
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
     }
 }
 

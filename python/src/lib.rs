@@ -6,6 +6,8 @@
 //! diagnostics and `PackageError` in `diagnostics`, the engine's methods in
 //! `engine`.
 
+#[allow(dead_code)]
+mod arrow_bridge;
 mod convert;
 mod diagnostics;
 mod engine;
@@ -26,3 +28,4 @@ fn vasrec(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
+

@@ -1,68 +1,68 @@
 //! `Engine.dry_run` and `vasrec.Report`: the dry-run report over customers
-//! given from Python, kept as running counts so that reports over parts of
-//! the customers merge.
+//! given from Python, in the partial form that merges exactly, so that a
+//! job split over processes or machines (Spark) gets the report one run
+//! gives; and capacity's two passes for such a job (`Engine.demand`,
+//! `Engine.allocate`).
 //!
-//! In: an iterable of customer dicts. Out: a `Report` whose `to_dict()` is
-//! the JSON `vasrec dry-run --format json` prints over the same rows.
-//! The rows are streamed through the same batch run as the command line's
-//! (JSON Lines in memory, all cores, the GIL released), capacity included.
+//! In: iterables of customer dicts, partial forms as JSON text. Out: a
+//! `Report` whose `to_dict()` is the JSON `vasrec dry-run --format json`
+//! prints over the same rows. Rows are streamed through the command line's
+//! batch run (JSON Lines in memory, all cores, the GIL released).
 
 use crate::convert;
 use crate::engine::{CustomerError, Engine};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyTuple;
 use std::sync::{Arc, Mutex};
 use vasrec::InputFormat;
-use vasrec::batch::{self, ChunkSink, RowOutcome, RunError};
-use vasrec::capacity::{Allocation, Demand};
-use vasrec::report::{DryRunReport, Tally};
+use vasrec::batch::{self, RunError};
+use vasrec::capacity::{Allocation, Demand, PartialDemand, SharedAllocation};
+use vasrec::partial::{PartialError, PartialReport};
+use vasrec::report::Tally;
 
-/// A dry-run report over some customers; merge reports over other customers
-/// of the same engine with `merge`.
+/// A dry-run report over some customers, in a form that merges exactly with
+/// reports over the other customers of the same package.
 #[pyclass(frozen, module = "vasrec")]
 pub(crate) struct Report {
-    engine: Arc<vasrec::Engine>,
-    state: Mutex<State>,
-}
-
-#[derive(Clone)]
-struct State {
-    tally: Tally,
-    /// The names of the inputs counted, each once, sorted.
-    names: Vec<String>,
-    /// How the capacity-limited services were given out, when the package
-    /// limits any and the run allocated them.
-    allocation: Option<Allocation>,
-}
-
-/// One chunk's counts (the sink `batch::run` fills on a worker thread).
-struct Chunk(Tally);
-
-impl ChunkSink for Chunk {
-    fn row(&mut self, outcome: RowOutcome<'_>) {
-        self.0.add(&outcome);
-    }
+    /// The engine that made it, if it was made here (not read from JSON).
+    engine: Option<Arc<vasrec::Engine>>,
+    partial: Mutex<PartialReport>,
 }
 
 #[pymethods]
 impl Report {
     /// The report as `vasrec dry-run --format json` prints it: totals, and
-    /// tables by segment, service and rule.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let state = self.lock()?.clone();
-        let engine = &self.engine;
+    /// tables by segment, service and rule. A report read with `from_json`
+    /// needs the `engine` of its package.
+    #[pyo3(signature = (engine = None))]
+    fn to_dict<'py>(
+        &self,
+        py: Python<'py>,
+        engine: Option<&Bound<'py, Engine>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let engine = match (engine, &self.engine) {
+            (Some(given), _) => Arc::clone(&given.get().engine),
+            (None, Some(own)) => Arc::clone(own),
+            (None, None) => {
+                return Err(PyValueError::new_err(
+                    "this report was read from JSON: give the engine of its package, \
+                     report.to_dict(engine)",
+                ));
+            }
+        };
+        let partial = self.lock()?.clone();
         let text = py.detach(|| {
-            let report = DryRunReport::new(engine, &state.tally, &state.names.join(", "))
-                .with_capacity(engine, &state.tally, state.allocation.as_ref());
-            serde_json::to_string(&report)
+            partial
+                .report(&engine)
+                .map(|report| serde_json::to_string(&report).unwrap_or_default())
         });
-        let text = text.map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
-        convert::loads(py, &text)
+        convert::loads(py, &text.map_err(partial_error)?)
     }
 
     /// Adds the counts of `other`, a report over other customers of the same
-    /// engine; afterwards this report is the one a single run over both
-    /// would give.
+    /// package (made with the same capacity allocation); afterwards this
+    /// report is the one a single run over both would give.
     fn merge(&self, other: &Bound<'_, Report>) -> PyResult<()> {
         let other = other.get();
         if std::ptr::eq(self, other) {
@@ -70,58 +70,58 @@ impl Report {
                 "a report cannot be merged with itself (its customers would count twice)",
             ));
         }
-        if !Arc::ptr_eq(&self.engine, &other.engine) {
-            return Err(PyValueError::new_err(
-                "the reports come from different engines; merge reports made by one Engine",
-            ));
-        }
         let theirs = other.lock()?.clone();
-        let mut mine = self.lock()?;
-        if mine.allocation.is_some() || theirs.allocation.is_some() {
-            return Err(PyValueError::new_err(
-                "the package limits the capacity of some services, which is allocated over \
-                 all the customers of one run; reports of separate runs cannot be merged \
-                 (give all the customers to one dry_run, or pass ignore_capacity=True)",
-            ));
-        }
-        mine.tally.merge(theirs.tally);
-        for name in theirs.names {
-            if let Err(at) = mine.names.binary_search(&name) {
-                mine.names.insert(at, name);
-            }
-        }
-        Ok(())
+        self.lock()?.merge(theirs).map_err(partial_error)
+    }
+
+    /// The partial form as JSON text (`kind` `vasrec.partial_report`), as
+    /// `vasrec dry-run --partial-out` writes it and `vasrec merge` reads it.
+    fn to_json(&self) -> PyResult<String> {
+        Ok(self.lock()?.to_json())
+    }
+
+    /// Reads the partial form (from `to_json` or `vasrec dry-run --partial-out`).
+    #[staticmethod]
+    fn from_json(text: &str) -> PyResult<Report> {
+        Ok(Report {
+            engine: None,
+            partial: Mutex::new(PartialReport::from_json(text).map_err(partial_error)?),
+        })
     }
 
     /// Customers counted (evaluated or not).
     #[getter]
     fn customers(&self) -> PyResult<u64> {
-        Ok(self.lock()?.tally.customers())
+        Ok(self.lock()?.customers())
     }
 
-    /// Rows that could not be read or evaluated (only with `on_error="skip"`).
-    #[getter]
-    fn errors(&self) -> PyResult<u64> {
-        Ok(self.lock()?.tally.errors())
+    /// Pickles as its JSON form (read back without an engine).
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let from_json = py.get_type::<Report>().getattr("from_json")?;
+        let args = PyTuple::new(py, [self.to_json()?])?;
+        PyTuple::new(py, [from_json, args.into_any()])
     }
 
     fn __repr__(&self) -> PyResult<String> {
-        let state = self.lock()?;
+        let partial = self.lock()?;
         Ok(format!(
-            "<vasrec.Report of {} customers ({} not evaluated) from {}>",
-            state.tally.customers(),
-            state.tally.errors(),
-            state.names.join(", ")
+            "<vasrec.Report of {} customers from {}>",
+            partial.customers(),
+            partial.customers_files.join(", ")
         ))
     }
 }
 
 impl Report {
-    fn lock(&self) -> PyResult<std::sync::MutexGuard<'_, State>> {
-        self.state
+    fn lock(&self) -> PyResult<std::sync::MutexGuard<'_, PartialReport>> {
+        self.partial
             .lock()
             .map_err(|_| PyRuntimeError::new_err("the report was left half-merged by a panic"))
     }
+}
+
+pub(crate) fn partial_error(error: PartialError) -> PyErr {
+    PyValueError::new_err(error.to_string())
 }
 
 /// What `dry_run` does with a row that cannot be read or evaluated.
@@ -143,8 +143,9 @@ impl OnError {
     }
 }
 
-/// Customers as JSON Lines in memory: the batch reader's input.
-pub(crate) fn json_lines(rows: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+/// Customers as JSON Lines in memory: the batch reader's input. Line `n`
+/// is the `n`-th row (from 1).
+pub(crate) fn json_lines(rows: &Bound<'_, PyAny>) -> PyResult<Arc<Vec<u8>>> {
     let mut text = Vec::new();
     for row in rows.try_iter()? {
         let value = convert::customer(&row?)?;
@@ -152,81 +153,122 @@ pub(crate) fn json_lines(rows: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
             .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
         text.push(b'\n');
     }
-    Ok(text)
+    Ok(Arc::new(text))
 }
 
-/// Runs the dry-run over JSON Lines text: capacity's first pass when the
-/// package limits a service (unless `ignore_capacity`), then the counts.
+/// How a dry-run part is made.
+pub(crate) struct Options<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) line_offset: u64,
+    pub(crate) threads: usize,
+    pub(crate) on_error: OnError,
+    pub(crate) ignore_capacity: bool,
+    /// The shared allocation (JSON) of a job made in parts.
+    pub(crate) allocation: Option<&'a str>,
+}
+
+fn open(
+    engine: &vasrec::Engine,
+    name: &str,
+    text: &Arc<Vec<u8>>,
+) -> Result<vasrec::CustomerReader, String> {
+    let reader = std::io::Cursor::new(ArcBytes(Arc::clone(text)));
+    batch::open(engine, name, Box::new(reader), InputFormat::Jsonl).map_err(|e| e.to_string())
+}
+
+/// Capacity's first pass over one part: who wants the limited services.
+pub(crate) fn demand(
+    engine: &vasrec::Engine,
+    text: &Arc<Vec<u8>>,
+    line_offset: u64,
+    threads: usize,
+) -> Result<Demand, String> {
+    let mut demand = Demand::for_part(engine, line_offset);
+    // Rows that cannot be read want nothing; the counting pass reports them.
+    let _ = batch::run(
+        engine,
+        open(engine, "rows", text)?,
+        threads,
+        || Demand::for_part(engine, line_offset),
+        |chunk: Demand, _| {
+            demand.merge(chunk);
+            Ok::<(), ()>(())
+        },
+    );
+    Ok(demand)
+}
+
+/// The dry-run over one part (or all) of the customers.
 pub(crate) fn run(
     py: Python<'_>,
     engine: &Engine,
-    text: Vec<u8>,
-    name: &str,
-    threads: usize,
-    on_error: OnError,
-    ignore_capacity: bool,
+    text: Arc<Vec<u8>>,
+    options: Options<'_>,
 ) -> PyResult<Report> {
     let shared = Arc::clone(&engine.engine);
     let core = &*shared;
-    let text = Arc::new(text);
-    let result = py.detach(|| -> Result<State, String> {
-        let open = || {
-            let reader = std::io::Cursor::new(ArcBytes(Arc::clone(&text)));
-            batch::open(core, name, Box::new(reader), InputFormat::Jsonl).map_err(|e| e.to_string())
+    let result = py.detach(|| -> Result<PartialReport, String> {
+        let offset = options.line_offset;
+        let allocation: Option<Allocation> = match options.allocation {
+            Some(json) => Some(
+                SharedAllocation::from_json(json)
+                    .and_then(|shared| shared.for_part(core, offset))
+                    .map_err(|e| e.to_string())?,
+            ),
+            None if !options.ignore_capacity && Demand::needed(core) => {
+                Some(demand(core, &text, offset, options.threads)?.allocate())
+            }
+            None => None,
         };
-        let allocation = if !ignore_capacity && Demand::needed(core) {
-            let mut demand = Demand::new(core);
-            // Bad rows want nothing; the counting pass below reports them.
-            let _ = batch::run(
-                core,
-                open()?,
-                threads,
-                || Demand::new(core),
-                |chunk: Demand, _| {
-                    demand.merge(chunk);
-                    Ok::<(), ()>(())
-                },
-            );
-            Some(demand.allocate())
-        } else {
-            None
-        };
-        let mut total = Tally::new(core);
+        let name = options.name;
+        let mut total = Tally::for_part(core, offset, None);
         let counted = batch::run_allocated(
             core,
-            open()?,
-            threads,
+            open(core, name, &text)?,
+            options.threads,
             allocation.as_ref(),
-            || Chunk(Tally::new(core)),
-            |chunk: Chunk, _| {
-                let failed = chunk.0.first_error().cloned();
-                total.merge(chunk.0);
+            || Tally::for_part(core, offset, None),
+            |chunk: Tally, _| {
+                let failed = chunk.first_error().cloned();
+                total.merge(chunk);
                 match failed {
-                    Some(error) if on_error == OnError::Fail => Err(error),
+                    Some(error) if options.on_error == OnError::Fail => Err(error),
                     _ => Ok(()),
                 }
             },
         );
         match counted {
-            Ok(()) => Ok(State {
-                tally: total,
-                names: vec![name.to_string()],
-                allocation,
-            }),
+            Ok(()) => Ok(PartialReport::new(core, total, name, allocation.as_ref())),
             Err(RunError::Stopped(error)) => Err(format!(
                 "{error} (pass on_error=\"skip\" to count bad rows and go on)"
             )),
-            Err(RunError::Read(error)) => Err(error.to_string()),
             Err(other) => Err(other.to_string()),
         }
     });
     match result {
-        Ok(state) => Ok(Report {
-            engine: shared.clone(),
-            state: Mutex::new(state),
+        Ok(partial) => Ok(Report {
+            engine: Some(shared.clone()),
+            partial: Mutex::new(partial),
         }),
         Err(message) => Err(CustomerError::new_err(message)),
     }
+}
+
+/// Merges the demands of every part and decides who gets the limited services.
+pub(crate) fn allocate(engine: &vasrec::Engine, demands: Vec<String>) -> PyResult<String> {
+    let mut parts = demands.iter();
+    let Some(first) = parts.next() else {
+        return Err(PyValueError::new_err(
+            "no demand given (one per part of the customers)",
+        ));
+    };
+    let mut total = PartialDemand::from_json(first).map_err(partial_error)?;
+    for text in parts {
+        total
+            .merge(PartialDemand::from_json(text).map_err(partial_error)?)
+            .map_err(partial_error)?;
+    }
+    Ok(total.allocate(engine).map_err(partial_error)?.to_json())
 }
 
 /// Shared bytes as a reader's buffer: both passes read the one copy.
