@@ -75,6 +75,18 @@ class Engine:
         ignore_capacity: bool = False,
     ) -> "Report":
         """The dry-run report over many customers, as `vasrec dry-run` makes it."""
+    def score(
+        self,
+        rows: Iterable[Customer],
+        *,
+        line_offset: int = 0,
+        allocation: Optional[str] = None,
+        ignore_capacity: bool = False,
+        threads: Optional[int] = None,
+        on_error: str = "fail",
+        output: str = "dicts",
+    ) -> List[Any]:
+        """The records `vasrec score` writes, one per customer, in input order."""
     @property
     def needs_capacity(self) -> bool:
         """Whether a job made in parts needs capacity's first pass (`demand`, `allocate`)."""

@@ -175,6 +175,38 @@ impl Engine {
         crate::report::run(py, self, text, options)
     }
 
+    /// The records `vasrec score` writes, one per customer of `rows` (an
+    /// iterable of dicts), in input order: as dicts (`output="dicts"`) or as
+    /// the JSON Lines text, a line per customer (`output="jsonl"`). `line`
+    /// is `line_offset` plus the row's position (from 1). Capacity-limited
+    /// services are given out over these rows (as `vasrec score` does over
+    /// a file), unless `ignore_capacity`, or as `allocation` says (from
+    /// `Engine.allocate`, for a job made in parts). A bad row raises
+    /// `vasrec.CustomerError`, or with `on_error="skip"` is left out.
+    #[pyo3(signature = (rows, *, line_offset = 0, allocation = None, ignore_capacity = false, threads = None, on_error = "fail", output = "dicts"))]
+    #[allow(clippy::too_many_arguments)]
+    fn score<'py>(
+        &self,
+        py: Python<'py>,
+        rows: &Bound<'py, PyAny>,
+        line_offset: u64,
+        allocation: Option<&str>,
+        ignore_capacity: bool,
+        threads: Option<usize>,
+        on_error: &str,
+        output: &str,
+    ) -> PyResult<Bound<'py, pyo3::types::PyList>> {
+        let options = crate::score::Options {
+            line_offset,
+            allocation,
+            ignore_capacity,
+            threads: threads_or_all(threads)?,
+            on_error: crate::report::OnError::parse(on_error)?,
+            form: crate::score::Form::parse(output)?,
+        };
+        crate::score::run(py, self, rows, options)
+    }
+
     /// Whether the package limits the capacity of a service, so that a job
     /// made in parts needs capacity's first pass (`demand`, `allocate`).
     #[getter]

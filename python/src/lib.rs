@@ -12,6 +12,7 @@ mod convert;
 mod diagnostics;
 mod engine;
 mod report;
+mod score;
 
 use pyo3::prelude::*;
 

@@ -167,7 +167,7 @@ pub(crate) struct Options<'a> {
     pub(crate) allocation: Option<&'a str>,
 }
 
-fn open(
+pub(crate) fn open(
     engine: &vasrec::Engine,
     name: &str,
     text: &Arc<Vec<u8>>,
