@@ -14,26 +14,46 @@ use std::path::Path;
 /// Format of a customer file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum InputFormat {
     /// Comma-separated values with a header row.
     Csv,
     /// One JSON object per line.
     Jsonl,
+    /// An Apache Parquet file, read row group by row group (needs the
+    /// cargo feature `arrow`).
+    Parquet,
+    /// An Apache Arrow IPC file or stream (needs the cargo feature `arrow`).
+    Arrow,
 }
 
 impl InputFormat {
-    /// Picks the format from a file name: `.jsonl`, `.ndjson` and `.json` are JSON Lines.
+    /// Picks the format from a file name: `.jsonl`, `.ndjson` and `.json`
+    /// are JSON Lines, `.parquet` is Parquet, `.arrow`, `.arrows`, `.ipc`
+    /// and `.feather` are Arrow IPC, anything else CSV.
     pub fn from_path(path: &Path) -> InputFormat {
         match path
             .extension()
             .and_then(|e| e.to_str())
             .map(str::to_ascii_lowercase)
+            .as_deref()
         {
-            Some(e) if e == "jsonl" || e == "ndjson" || e == "json" => InputFormat::Jsonl,
+            Some("jsonl" | "ndjson" | "json") => InputFormat::Jsonl,
+            Some("parquet") => InputFormat::Parquet,
+            Some("arrow" | "arrows" | "ipc" | "feather") => InputFormat::Arrow,
             _ => InputFormat::Csv,
         }
     }
+
+    /// Whether the format is columnar (Parquet or Arrow IPC).
+    pub fn is_columnar(self) -> bool {
+        matches!(self, InputFormat::Parquet | InputFormat::Arrow)
+    }
 }
+
+/// Customers per chunk. Fixed, so that results never depend on the thread
+/// count, nor on the input's format.
+pub const CHUNK_ROWS: usize = 2048;
 
 /// Longest line accepted in a JSON Lines file, and largest CSV record, unless
 /// the catalog sets `limits.max_row_bytes`.
@@ -207,22 +227,67 @@ pub(crate) fn header_names(header: &csv::ByteRecord) -> Vec<String> {
 pub struct DataError {
     /// File name as given.
     pub file: String,
-    /// 1-based line of the row (0 when not known).
+    /// 1-based line of the row (0 when not known); in a Parquet or Arrow
+    /// file, the row's 1-based number in the file.
     pub line: u64,
-    /// 1-based field number in a CSV row, when one field is at fault.
+    /// 1-based field number in a CSV row (in a Parquet or Arrow file, the
+    /// column's), when one field is at fault.
     pub column: Option<usize>,
     /// What was wrong, in words.
     pub message: String,
+    /// Where in the file, for the message: a line, or a row group's row.
+    pub place: Place,
+}
+
+/// Where a [`DataError`] is in its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Place {
+    /// A line (and column) of a text file (CSV, JSON Lines).
+    Line,
+    /// The file as a whole (its format, its columns), not one row.
+    File,
+    /// A row of a Parquet row group; the group is counted from 0 (as
+    /// pyarrow's `read_row_group` counts), the row in it from 1.
+    RowGroup {
+        /// Row group index, from 0.
+        group: usize,
+        /// Row in the group, from 1.
+        row: u64,
+    },
+    /// A row of an Arrow IPC record batch; the batch is counted from 0, the
+    /// row in it from 1.
+    RecordBatch {
+        /// Record batch index, from 0.
+        batch: usize,
+        /// Row in the batch, from 1.
+        row: u64,
+    },
 }
 
 impl fmt::Display for DataError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::base::number::count;
         // Messages quote the data; a control character in it must not act
         // on the terminal that shows the error.
         let (file, message) = (printable(&self.file), printable(&self.message));
-        match self.column {
-            Some(c) => write!(f, "{file}:{}:{c}: {message}", self.line),
-            None => write!(f, "{file}:{}: {message}", self.line),
+        let line = self.line;
+        match (self.place, self.column) {
+            (Place::File, _) => write!(f, "{file}: {message}"),
+            (Place::RowGroup { group, row }, _) => write!(
+                f,
+                "{file}: row group {group}, row {} (row {} of the file): {message}",
+                count(row),
+                count(line)
+            ),
+            (Place::RecordBatch { batch, row }, _) => write!(
+                f,
+                "{file}: record batch {batch}, row {} (row {} of the file): {message}",
+                count(row),
+                count(line)
+            ),
+            (Place::Line, Some(c)) => write!(f, "{file}:{line}:{c}: {message}"),
+            (Place::Line, None) => write!(f, "{file}:{line}: {message}"),
         }
     }
 }
@@ -269,6 +334,97 @@ pub(crate) struct ColumnMap {
     pub width: usize,
     /// For JSON Lines: which slots each key fills.
     pub json: Option<std::sync::Arc<customer::JsonKeys>>,
+    /// For Parquet and Arrow: each slot's column and how its type is read.
+    #[cfg(feature = "arrow")]
+    pub arrow: Option<std::sync::Arc<crate::package::columnar::ArrowColumns>>,
+}
+
+/// Rows read together and handed to one worker: text rows, or (from a
+/// Parquet or Arrow file) a slice of a record batch.
+pub(crate) enum Chunk {
+    Rows(Vec<RawRow>),
+    #[cfg(feature = "arrow")]
+    Columns(crate::package::columnar::ColumnChunk),
+}
+
+impl Chunk {
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Chunk::Rows(rows) => rows.len(),
+            #[cfg(feature = "arrow")]
+            Chunk::Columns(chunk) => chunk.len(),
+        }
+    }
+
+    /// The chunk ready to decode row by row: for columns, each mapped
+    /// column's array is looked at once here, not once per row.
+    pub(crate) fn rows<'a>(&'a self, columns: &'a ColumnMap) -> ChunkRows<'a> {
+        #[cfg(not(feature = "arrow"))]
+        let _ = columns;
+        match self {
+            Chunk::Rows(rows) => ChunkRows::Rows(rows),
+            #[cfg(feature = "arrow")]
+            Chunk::Columns(chunk) => match &columns.arrow {
+                Some(arrow) => ChunkRows::Columns(chunk.view(arrow)),
+                None => ChunkRows::Rows(&[]),
+            },
+        }
+    }
+}
+
+/// A [`Chunk`] being decoded.
+pub(crate) enum ChunkRows<'a> {
+    Rows(&'a [RawRow]),
+    #[cfg(feature = "arrow")]
+    Columns(crate::package::columnar::BatchView<'a>),
+}
+
+impl ChunkRows<'_> {
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            ChunkRows::Rows(rows) => rows.len(),
+            #[cfg(feature = "arrow")]
+            ChunkRows::Columns(view) => view.len(),
+        }
+    }
+
+    /// The `index`th row's line (for columns: its 1-based row in the file).
+    pub(crate) fn line(&self, index: usize) -> u64 {
+        match self {
+            ChunkRows::Rows(rows) => rows.get(index).map_or(0, RawRow::line),
+            #[cfg(feature = "arrow")]
+            ChunkRows::Columns(view) => view.line(index),
+        }
+    }
+
+    /// The `index`th row as it was in the input, for the rejects file (for
+    /// columns: the mapped columns as a JSON object).
+    pub(crate) fn text(&self, index: usize) -> String {
+        match self {
+            ChunkRows::Rows(rows) => rows.get(index).map_or_else(String::new, RawRow::text),
+            #[cfg(feature = "arrow")]
+            ChunkRows::Columns(view) => view.text(index),
+        }
+    }
+
+    /// Decodes the `index`th row into `customer` (which is reset first).
+    pub(crate) fn decode(
+        &self,
+        schema: &Schema,
+        columns: &ColumnMap,
+        file: &str,
+        index: usize,
+        customer: &mut Customer,
+    ) -> Result<(), DataError> {
+        match self {
+            ChunkRows::Rows(rows) => match rows.get(index) {
+                Some(row) => decode(schema, columns, file, row, customer),
+                None => Ok(()),
+            },
+            #[cfg(feature = "arrow")]
+            ChunkRows::Columns(view) => view.decode(schema, file, index, customer),
+        }
+    }
 }
 
 /// Reads rows from a customer file.
@@ -285,6 +441,8 @@ pub struct CustomerReader {
 }
 
 enum ReaderKind {
+    #[cfg(feature = "arrow")]
+    Columnar(Box<crate::package::columnar::ColumnarReader>),
     Csv(Box<CsvRows>),
     Jsonl {
         lines: BufReader<Box<dyn Read + Send>>,
@@ -302,6 +460,9 @@ impl CustomerReader {
         format: InputFormat,
     ) -> Result<CustomerReader, DataError> {
         match format {
+            InputFormat::Parquet | InputFormat::Arrow => {
+                columnar_reader(schema, name, Columnar::Stream(reader), format)
+            }
             InputFormat::Jsonl => Ok(CustomerReader {
                 name: name.to_string(),
                 inner: ReaderKind::Jsonl {
@@ -321,6 +482,7 @@ impl CustomerReader {
                 let max = schema.max_row_bytes;
                 let mut csv = Box::new(CsvRows::new(reader, max));
                 let error = |line: u64, column: Option<usize>, message: String| DataError {
+                    place: Place::Line,
                     file: name.to_string(),
                     line,
                     column,
@@ -364,55 +526,14 @@ impl CustomerReader {
                     ));
                 }
                 let names = header_names(&header);
-                let mut columns = ColumnMap {
-                    slots: Vec::new(),
+                let (slots, absent) = map_columns(schema, &names, "header", &|column, message| {
+                    error(line, column, message)
+                })?;
+                let columns = ColumnMap {
+                    slots,
                     width: names.len(),
-                    json: None,
+                    ..ColumnMap::default()
                 };
-                let mut absent = Vec::new();
-                for field in &schema.fields {
-                    if let Some((first, second)) = duplicate(&names, &field.column) {
-                        return Err(error(
-                            line,
-                            Some(second + 1),
-                            format!(
-                                "the header names the column `{}` twice, as columns {} and {} (keep one: which is meant is not clear)",
-                                names[second],
-                                first + 1,
-                                second + 1
-                            ),
-                        ));
-                    }
-                }
-                for (slot, field) in schema.fields.iter().enumerate() {
-                    let found = names.iter().position(|n| *n == field.column).or_else(|| {
-                        names
-                            .iter()
-                            .position(|n| n.eq_ignore_ascii_case(&field.column))
-                    });
-                    match found {
-                        Some(i) => columns.slots.push((crate::base::index::dense_u32(slot), i)),
-                        None if field.required => {
-                            let help = crate::base::diagnostic::closest(
-                                &field.column,
-                                names.iter().map(String::as_str),
-                            )
-                            .map(|c| {
-                                format!(" (did you mean `{c}`? set `column:` in catalog.yaml)")
-                            })
-                            .unwrap_or_default();
-                            return Err(error(
-                                line,
-                                None,
-                                format!(
-                                    "the header has no column `{}`, which the required attribute `{}` is read from{help}",
-                                    field.column, field.name
-                                ),
-                            ));
-                        }
-                        None => absent.push(field.column.clone()),
-                    }
-                }
                 Ok(CustomerReader {
                     name: name.to_string(),
                     inner: ReaderKind::Csv(csv),
@@ -425,9 +546,43 @@ impl CustomerReader {
         }
     }
 
-    /// Takes back rows that have been processed, to reuse their buffers.
-    pub(crate) fn recycle(&mut self, rows: Vec<RawRow>) {
+    /// Opens a reader on a file: as [`CustomerReader::new`], and a Parquet
+    /// file (which is read from its end) too.
+    pub(crate) fn from_file(
+        schema: &Schema,
+        name: &str,
+        file: std::fs::File,
+        format: InputFormat,
+    ) -> Result<CustomerReader, DataError> {
+        if format.is_columnar() {
+            columnar_reader(schema, name, Columnar::File(file), format)
+        } else {
+            CustomerReader::new(schema, name, Box::new(file), format)
+        }
+    }
+
+    /// Reads the next chunk of up to `limit` rows (empty at the end). On an
+    /// error, the rows read before it come with it.
+    pub(crate) fn read_chunk(&mut self, limit: usize) -> (Chunk, Result<(), DataError>) {
+        #[cfg(feature = "arrow")]
+        if let ReaderKind::Columnar(reader) = &mut self.inner {
+            return match reader.read_chunk(limit) {
+                Ok(chunk) => (Chunk::Columns(chunk), Ok(())),
+                Err(e) => (Chunk::Rows(Vec::new()), Err(e)),
+            };
+        }
+        let mut rows = Vec::with_capacity(limit.min(1 << 16));
+        let result = self.read_rows(&mut rows, limit).map(|_| ());
+        (Chunk::Rows(rows), result)
+    }
+
+    /// Takes back a chunk that has been processed, to reuse its buffers.
+    pub(crate) fn recycle(&mut self, chunk: Chunk) {
         const MAX_SPARE: usize = 1 << 16;
+        #[cfg_attr(not(feature = "arrow"), allow(irrefutable_let_patterns))]
+        let Chunk::Rows(rows) = chunk else {
+            return;
+        };
         for row in rows {
             if self.spare.len() >= MAX_SPARE {
                 break;
@@ -452,6 +607,8 @@ impl CustomerReader {
         let mut count = 0;
         while count < limit {
             let row = match &mut self.inner {
+                #[cfg(feature = "arrow")]
+                ReaderKind::Columnar(_) => None,
                 ReaderKind::Csv(reader) => {
                     // Reuse the buffers of rows already processed: no allocation per row.
                     let mut record = self.spare.pop().unwrap_or_default();
@@ -460,6 +617,7 @@ impl CustomerReader {
                         Ok(Some(line)) => Some(RawRow::Csv { record, line }),
                         Err(CsvReadError::TooLong(line)) => {
                             return Err(DataError {
+                                place: Place::Line,
                                 file: self.name.clone(),
                                 line,
                                 column: None,
@@ -472,6 +630,7 @@ impl CustomerReader {
                         Err(CsvReadError::Csv(e)) => {
                             let line = e.position().map_or(0, |p| p.line());
                             return Err(DataError {
+                                place: Place::Line,
                                 file: self.name.clone(),
                                 line,
                                 column: None,
@@ -492,6 +651,7 @@ impl CustomerReader {
                             Ok(t) => t.trim_end_matches(['\n', '\r']).to_string(),
                             Err(e) => {
                                 return Err(DataError {
+                                    place: Place::Line,
                                     file: self.name.clone(),
                                     line: *line,
                                     column: Some(e.valid_up_to() + 1),
@@ -506,6 +666,7 @@ impl CustomerReader {
                     }
                     Err(message) => {
                         return Err(DataError {
+                            place: Place::Line,
                             file: self.name.clone(),
                             line: *line + 1,
                             column: None,
@@ -524,6 +685,61 @@ impl CustomerReader {
         }
         Ok(count)
     }
+}
+
+/// Finds each schema field's column among `names` (exactly, else ignoring
+/// case): per slot found, its column's index; and the optional fields'
+/// columns that are absent. A column named twice, or a required one
+/// missing, is an error made by `error` (given the 1-based column when one
+/// is at fault). `what` names the list of names in messages (`header`).
+pub(crate) fn map_columns(
+    schema: &Schema,
+    names: &[String],
+    what: &str,
+    error: &dyn Fn(Option<usize>, String) -> DataError,
+) -> Result<(Vec<(Slot, usize)>, Vec<String>), DataError> {
+    for field in &schema.fields {
+        if let Some((first, second)) = duplicate(names, &field.column) {
+            return Err(error(
+                Some(second + 1),
+                format!(
+                    "the {what} names the column `{}` twice, as columns {} and {} (keep one: which is meant is not clear)",
+                    names[second],
+                    first + 1,
+                    second + 1
+                ),
+            ));
+        }
+    }
+    let mut slots = Vec::new();
+    let mut absent = Vec::new();
+    for (slot, field) in schema.fields.iter().enumerate() {
+        let found = names.iter().position(|n| *n == field.column).or_else(|| {
+            names
+                .iter()
+                .position(|n| n.eq_ignore_ascii_case(&field.column))
+        });
+        match found {
+            Some(i) => slots.push((crate::base::index::dense_u32(slot), i)),
+            None if field.required => {
+                let help = crate::base::diagnostic::closest(
+                    &field.column,
+                    names.iter().map(String::as_str),
+                )
+                .map(|c| format!(" (did you mean `{c}`? set `column:` in catalog.yaml)"))
+                .unwrap_or_default();
+                return Err(error(
+                    None,
+                    format!(
+                        "the {what} has no column `{}`, which the required attribute `{}` is read from{help}",
+                        field.column, field.name
+                    ),
+                ));
+            }
+            None => absent.push(field.column.clone()),
+        }
+    }
+    Ok((slots, absent))
 }
 
 /// The first two columns of `names` that a schema column would be read
@@ -550,6 +766,61 @@ fn duplicate(names: &[String], column: &str) -> Option<(usize, usize)> {
             (first, Some(second)) => Some((first, second)),
             (_, None) => None,
         }
+    })
+}
+
+/// A columnar input: a file (Parquet needs to seek to its footer), or a
+/// stream (Arrow IPC only).
+#[cfg_attr(not(feature = "arrow"), allow(dead_code))]
+pub(crate) enum Columnar {
+    File(std::fs::File),
+    Stream(Box<dyn Read + Send>),
+}
+
+#[cfg(feature = "arrow")]
+fn columnar_reader(
+    schema: &Schema,
+    name: &str,
+    input: Columnar,
+    format: InputFormat,
+) -> Result<CustomerReader, DataError> {
+    let (reader, arrow, absent) =
+        crate::package::columnar::ColumnarReader::open(schema, name, input, format)?;
+    Ok(CustomerReader {
+        name: name.to_string(),
+        inner: ReaderKind::Columnar(Box::new(reader)),
+        columns: ColumnMap {
+            arrow: Some(std::sync::Arc::new(arrow)),
+            ..ColumnMap::default()
+        },
+        absent,
+        spare: Vec::new(),
+        max_row_bytes: schema.max_row_bytes,
+    })
+}
+
+/// Without the `arrow` feature, Parquet and Arrow files are refused with
+/// what to do instead.
+#[cfg(not(feature = "arrow"))]
+fn columnar_reader(
+    _schema: &Schema,
+    name: &str,
+    _input: Columnar,
+    format: InputFormat,
+) -> Result<CustomerReader, DataError> {
+    Err(DataError {
+        file: name.to_string(),
+        line: 0,
+        column: None,
+        message: format!(
+            "this vasrec was built without {} support: build it with `--features arrow`, or export the table to CSV",
+            if format == InputFormat::Parquet {
+                "Parquet"
+            } else {
+                "Arrow IPC"
+            }
+        ),
+        place: Place::File,
     })
 }
 
@@ -592,6 +863,7 @@ pub(crate) fn decode(
 ) -> Result<(), DataError> {
     customer.reset(schema);
     let at = |line: u64, column: Option<usize>, message: String| DataError {
+        place: Place::Line,
         file: file.to_string(),
         line,
         column,
