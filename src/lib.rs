@@ -168,6 +168,11 @@ pub mod capacity {
 
 /// Per-customer score records (JSON Lines or CSV), the form `vasrec score` writes.
 pub mod score {
+    #[cfg(feature = "arrow")]
+    pub use crate::run::arrow::{
+        SCORE_ROW_GROUP_ROWS, SCORE_VERSION_KEY, ScoreBatchBuilder, ScoreParquetWriter,
+        score_arrow_schema,
+    };
     pub use crate::run::score::{
         CSV_HEADER, SCORE_SCHEMA_VERSION, ScoreFormat, ScoreFormatter, ScoreRecord, ScoredOffer,
         score_record_schema,
