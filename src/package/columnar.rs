@@ -18,7 +18,9 @@
 //! refused with the column's name and Arrow type.
 
 use crate::package::customer::{self, Customer, FieldError, Problem, Value};
-use crate::package::input::{Columnar, DataError, InputFormat, Place, map_columns};
+use crate::package::file_format::{
+    CHUNK_ROWS, Columnar, DataError, InputFormat, Place, map_columns,
+};
 use crate::package::schema::{Field, FieldKind, Schema, Slot};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
@@ -599,7 +601,7 @@ impl ColumnarReader {
                 let mask = ProjectionMask::roots(builder.parquet_schema(), columns.project());
                 let reader = builder
                     .with_projection(mask)
-                    .with_batch_size(crate::package::input::CHUNK_ROWS)
+                    .with_batch_size(CHUNK_ROWS)
                     .build()
                     .map_err(|e| error(format!("cannot read the file as Parquet: {e}")))?;
                 let file_schema = reader_schema(&reader);

@@ -6,6 +6,7 @@ pub mod catalog;
 #[cfg(feature = "arrow")]
 pub(crate) mod columnar;
 pub(crate) mod customer;
+pub(crate) mod file_format;
 pub(crate) mod input;
 pub mod satisfaction;
 pub(crate) mod schema;
