@@ -717,3 +717,32 @@ fn standard_input_takes_an_arrow_stream() {
         text(&out.stderr)
     );
 }
+
+/// `diff` reads the customers once per package: from Parquet and Arrow its
+/// report is the CSV path's but for the file name.
+#[test]
+fn diff_reports_are_the_csv_path_s() {
+    let dir = TempDir::new("arrow-diff");
+    let csv = root().join("rules/customers.csv");
+    let csv = csv.to_str().unwrap();
+    let args = |customers: &str| {
+        run(&[
+            "diff",
+            "--base",
+            "rules",
+            "--rules",
+            "tests/packages/telecom_v2",
+            "--customers",
+            customers,
+            "--format",
+            "json",
+        ])
+        .0
+    };
+    let expected = args(csv);
+    assert!(expected.contains("\"customers_affected\""), "{expected}");
+    for path in columnar_files(&dir) {
+        let path = path.to_str().unwrap();
+        assert_eq!(args(path).replace(path, csv), expected, "{path}");
+    }
+}
