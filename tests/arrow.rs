@@ -746,3 +746,57 @@ fn diff_reports_are_the_csv_path_s() {
         assert_eq!(args(path).replace(path, csv), expected, "{path}");
     }
 }
+
+/// Decimal and float32 columns read as the decimals they hold (70.35 in a
+/// float32 is 70.34999847...; its shortest text is 70.35, as a CSV export
+/// would have it): the records are exactly those of the float64 columns.
+#[test]
+fn decimal_and_float32_columns_read_as_their_decimals() {
+    let engine = vasrec::Engine::load(root().join("rules")).unwrap();
+    let batch = typed_sample();
+    let (header, rows) = sample();
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let charges = at("MonthlyCharges");
+    let cents: arrow_array::Decimal128Array = rows
+        .iter()
+        .map(|r| {
+            let text = r[charges].trim();
+            let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+            assert!(fraction.len() <= 2, "{text}");
+            Some(format!("{whole}{fraction:0<2}").parse::<i128>().unwrap())
+        })
+        .collect();
+    let cents = cents.with_precision_and_scale(12, 2).unwrap();
+    let mut retyped = with_column(
+        &batch,
+        "MonthlyCharges",
+        Field::new("MonthlyCharges", DataType::Decimal128(12, 2), true),
+        Arc::new(cents),
+    );
+    let mut float32 = 0;
+    for name in ["pref_personalization", "pref_responsiveness", "pref_price"] {
+        let values: arrow_array::Float32Array = rows
+            .iter()
+            .map(|r| (!r[at(name)].is_empty()).then(|| r[at(name)].parse::<f32>().unwrap()))
+            .collect();
+        float32 += values
+            .iter()
+            .flatten()
+            .filter(|v| f64::from(*v).to_string().len() > 6)
+            .count();
+        retyped = with_column(
+            &retyped,
+            name,
+            Field::new(name, DataType::Float32, true),
+            Arc::new(values),
+        );
+    }
+    assert!(
+        float32 > 100,
+        "float32 values that are not their decimal: {float32}"
+    );
+    assert_eq!(
+        engine.evaluate_record_batch(&retyped).unwrap(),
+        engine.evaluate_record_batch(&batch).unwrap()
+    );
+}
