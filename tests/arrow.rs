@@ -800,3 +800,32 @@ fn decimal_and_float32_columns_read_as_their_decimals() {
         engine.evaluate_record_batch(&batch).unwrap()
     );
 }
+
+/// A batch that does not fit the catalog, or a row that does not read, is
+/// an error naming the column, and the row in the batch.
+#[test]
+fn evaluate_record_batch_names_the_bad_row_and_column() {
+    let engine = vasrec::Engine::load(root().join("rules")).unwrap();
+    let batch = typed_sample().slice(0, 5);
+    let tenure = StringArray::from(vec!["1", "2", "x7", "4", "5"]);
+    let bad = with_column(
+        &batch,
+        "tenure",
+        Field::new("tenure", DataType::Utf8, true),
+        Arc::new(tenure),
+    );
+    let error = engine.evaluate_record_batch(&bad).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "record batch: row 3: `tenure` (attribute `tenure_months`): expected a number, found `x7`"
+    );
+    let mut missing = batch.clone();
+    missing.remove_column(batch.schema().index_of("customerID").unwrap());
+    let error = engine.evaluate_record_batch(&missing).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("record batch: the batch has no column `customerID`"),
+        "{error}"
+    );
+}

@@ -33,6 +33,8 @@ use std::io::{BufReader, Read, Seek, SeekFrom};
 /// record batches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum PartKind {
+    /// One batch a program gave (no file around it).
+    Given,
     RowGroup,
     RecordBatch,
 }
@@ -56,7 +58,7 @@ impl ColumnChunk {
             batch,
             first_row: 0,
             parts: vec![(0, 0)],
-            kind: PartKind::RecordBatch,
+            kind: PartKind::Given,
         }
     }
 
@@ -92,6 +94,7 @@ impl ColumnChunk {
         match self.kind {
             PartKind::RowGroup => Place::RowGroup { group: part, row },
             PartKind::RecordBatch => Place::RecordBatch { batch: part, row },
+            PartKind::Given => Place::Row { row },
         }
     }
 }
@@ -192,6 +195,8 @@ pub(crate) struct ColumnarReader {
     /// Record batches read so far (Arrow).
     batches_read: usize,
     done: bool,
+    /// A read error held back until the rows before it are handed out.
+    failed: Option<DataError>,
 }
 
 enum Source {
@@ -224,7 +229,8 @@ impl ColumnarReader {
                         "cannot read the file as Parquet ({e}); is it a Parquet file, and whole?"
                     ))
                 })?;
-                let (mut columns, absent) = ArrowColumns::new(schema, builder.schema(), name)?;
+                let (mut columns, absent) =
+                    ArrowColumns::new(schema, builder.schema(), name, "file")?;
                 let mut parts = VecDeque::new();
                 let mut start = 0u64;
                 for (i, group) in builder.metadata().row_groups().iter().enumerate() {
@@ -290,7 +296,7 @@ impl ColumnarReader {
                     Source::IpcStream(r) => r.schema(),
                     Source::Parquet(r) => reader_schema(r),
                 };
-                let (columns, absent) = ArrowColumns::new(schema, &file_schema, name)?;
+                let (columns, absent) = ArrowColumns::new(schema, &file_schema, name, "file")?;
                 (
                     source,
                     columns,
@@ -313,6 +319,7 @@ impl ColumnarReader {
             parts,
             batches_read: 0,
             done: false,
+            failed: None,
         };
         Ok((reader, columns, absent))
     }
@@ -328,6 +335,11 @@ impl ColumnarReader {
     /// The next `limit` rows (fewer at the end; none when done).
     pub(crate) fn read_chunk(&mut self, limit: usize) -> Result<ColumnChunk, DataError> {
         let limit = limit.max(1);
+        if self.pending_rows == 0
+            && let Some(error) = self.failed.take()
+        {
+            return Err(error);
+        }
         while !self.done && self.pending_rows < limit {
             match self.next_batch() {
                 None => self.done = true,
@@ -342,7 +354,13 @@ impl ColumnarReader {
                         self.pending.push_back(batch);
                     }
                 }
-                Some(Err(e)) => return Err(self.read_error(&e)),
+                // Rows read before the error are handed out first, as the
+                // CSV reader does; the error comes with the next chunk.
+                Some(Err(e)) if self.pending_rows == 0 => return Err(self.read_error(&e)),
+                Some(Err(e)) => {
+                    self.failed = Some(self.read_error(&e));
+                    self.done = true;
+                }
             }
         }
         let take = limit.min(self.pending_rows);
@@ -366,6 +384,11 @@ impl ColumnarReader {
         };
         self.next_row = end;
         Ok(chunk)
+    }
+
+    /// The read error held back while the rows before it were handed out.
+    pub(crate) fn take_failed(&mut self) -> Option<DataError> {
+        self.failed.take()
     }
 
     /// Takes `rows` rows off the pending batches: a slice of the first one
@@ -414,7 +437,9 @@ impl ColumnarReader {
                 let group = self.parts.get(at.saturating_sub(1)).map_or(0, |p| p.0);
                 format!("row group {group}")
             }
-            PartKind::RecordBatch => format!("record batch {}", self.batches_read),
+            PartKind::RecordBatch | PartKind::Given => {
+                format!("record batch {}", self.batches_read)
+            }
         };
         DataError {
             file: self.name.clone(),

@@ -86,6 +86,11 @@ pub enum Place {
         /// Row in the group, from 1.
         row: u64,
     },
+    /// A row of a record batch a program gave, counted from 1.
+    Row {
+        /// Row in the batch, from 1.
+        row: u64,
+    },
     /// A row of an Arrow IPC record batch; the batch is counted from 0, the
     /// row in it from 1.
     RecordBatch {
@@ -117,6 +122,7 @@ impl fmt::Display for DataError {
                 count(row),
                 count(line)
             ),
+            (Place::Row { row }, _) => write!(f, "{file}: row {}: {message}", count(row)),
             (Place::Line, Some(c)) => write!(f, "{file}:{line}:{c}: {message}"),
             (Place::Line, None) => write!(f, "{file}:{line}: {message}"),
         }

@@ -452,6 +452,12 @@ impl CustomerReader {
         #[cfg(feature = "arrow")]
         if let ReaderKind::Columnar(reader) = &mut self.inner {
             return match reader.read_chunk(limit) {
+                // A short chunk is the last: the rows before a read error
+                // come with the error.
+                Ok(chunk) if chunk.len() < limit => match reader.take_failed() {
+                    Some(e) => (Chunk::Columns(chunk), Err(e)),
+                    None => (Chunk::Columns(chunk), Ok(())),
+                },
                 Ok(chunk) => (Chunk::Columns(chunk), Ok(())),
                 Err(e) => (Chunk::Rows(Vec::new()), Err(e)),
             };

@@ -318,8 +318,9 @@ impl Engine {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn evaluate_record_batch(&self, batch: &RecordBatch) -> Result<RecordBatch, RowError> {
-        let (arrow, _absent) = ArrowColumns::new(self.schema(), &batch.schema(), "record batch")
-            .map_err(RowError::Data)?;
+        let (arrow, _absent) =
+            ArrowColumns::new(self.schema(), &batch.schema(), "record batch", "batch")
+                .map_err(RowError::Data)?;
         let columns = ColumnMap {
             arrow: Some(Arc::new(arrow)),
             ..ColumnMap::default()

@@ -38,11 +38,13 @@ impl ArrowColumns {
     /// Maps the schema's fields to the columns of `arrow`, refusing a
     /// missing required column, a column named twice, and a column whose
     /// type cannot hold its attribute. Also returns the optional fields'
-    /// absent columns.
+    /// absent columns. `what` names the columns' owner in messages
+    /// (`file`, `batch`).
     pub(crate) fn new(
         schema: &Schema,
         arrow: &arrow_schema::Schema,
         file: &str,
+        what: &str,
     ) -> Result<(ArrowColumns, Vec<String>), DataError> {
         let names: Vec<String> = arrow.fields().iter().map(|f| f.name().clone()).collect();
         let error = |column: Option<usize>, message: String| DataError {
@@ -52,7 +54,7 @@ impl ArrowColumns {
             message,
             place: Place::File,
         };
-        let (slots, absent) = map_columns(schema, &names, "file", &error)?;
+        let (slots, absent) = map_columns(schema, &names, what, &error)?;
         let mut columns = Vec::with_capacity(slots.len());
         for (slot, index) in slots {
             let (Some(field), Some(arrow_field)) = (schema.field(slot), arrow.fields().get(index))
