@@ -829,3 +829,40 @@ fn evaluate_record_batch_names_the_bad_row_and_column() {
         "{error}"
     );
 }
+
+/// Nulls in a dictionary-encoded column, in its keys or with an empty
+/// dictionary, are missing values, as in a text column.
+#[test]
+fn dictionary_nulls_are_missing_values() {
+    let engine = vasrec::Engine::load(root().join("rules")).unwrap();
+    let batch = typed_sample();
+    let rows = batch.num_rows();
+    let texts: StringArray = (0..rows)
+        .map(|i| (i % 3 != 0).then_some("Female"))
+        .collect();
+    let mut keys = StringDictionaryBuilder::<Int32Type>::new();
+    for i in 0..rows {
+        if i % 3 == 0 {
+            keys.append_null();
+        } else {
+            keys.append_value("Female");
+        }
+    }
+    let keys = keys.finish();
+    let none = StringArray::from(vec![None::<&str>; rows]);
+    let empty = StringDictionaryBuilder::<Int32Type>::new();
+    let mut empty = empty;
+    for _ in 0..rows {
+        empty.append_null();
+    }
+    let empty = empty.finish();
+    let field = |a: &dyn Array| Field::new("gender", a.data_type().clone(), true);
+    let score = |array: ArrayRef| {
+        let f = field(array.as_ref());
+        engine
+            .evaluate_record_batch(&with_column(&batch, "gender", f, array))
+            .unwrap()
+    };
+    assert_eq!(score(Arc::new(keys)), score(Arc::new(texts)));
+    assert_eq!(score(Arc::new(empty)), score(Arc::new(none)));
+}

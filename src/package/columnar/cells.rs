@@ -195,7 +195,13 @@ pub(super) enum Cells<'a> {
     LargeStr(&'a arrow_array::LargeStringArray),
     View(&'a arrow_array::StringViewArray),
     /// A dictionary: each row's index into the values, and the values.
-    Dictionary(Vec<usize>, Box<Cells<'a>>),
+    /// The dictionary array itself is kept for its keys' nulls.
+    Dictionary {
+        array: &'a dyn Array,
+        keys: Vec<usize>,
+        values_len: usize,
+        values: Box<Cells<'a>>,
+    },
 }
 
 impl<'a> Cells<'a> {
@@ -222,12 +228,20 @@ impl<'a> Cells<'a> {
             DataType::Utf8 => array.as_string_opt().map(Cells::Str),
             DataType::LargeUtf8 => array.as_string_opt().map(Cells::LargeStr),
             DataType::Utf8View => array.as_string_view_opt().map(Cells::View),
-            DataType::Dictionary(_, _) => array.as_any_dictionary_opt().map(|d| {
-                Cells::Dictionary(
-                    d.normalized_keys(),
-                    Box::new(Cells::of(d.values().as_ref())),
-                )
-            }),
+            DataType::Dictionary(_, _) => {
+                array.as_any_dictionary_opt().map(|d| Cells::Dictionary {
+                    array,
+                    // Arrow asserts on an empty dictionary (every key
+                    // null): no keys then, and every cell is missing.
+                    keys: if d.values().is_empty() {
+                        Vec::new()
+                    } else {
+                        d.normalized_keys()
+                    },
+                    values_len: d.values().len(),
+                    values: Box::new(Cells::of(d.values().as_ref())),
+                })
+            }
             _ => None,
         };
         // Types were checked when the columns were mapped.
@@ -253,8 +267,15 @@ impl<'a> Cells<'a> {
             Cells::Str(a) => Cell::Text(a.value(i)),
             Cells::LargeStr(a) => Cell::Text(a.value(i)),
             Cells::View(a) => Cell::Text(a.value(i)),
-            Cells::Dictionary(keys, values) => match keys.get(i) {
-                Some(&k) if !values.is_null(k) => values.get(k),
+            Cells::Dictionary {
+                array,
+                keys,
+                values_len,
+                values,
+            } => match keys.get(i) {
+                Some(&k) if k < *values_len && !array.is_null(i) && !values.is_null(k) => {
+                    values.get(k)
+                }
                 _ => Cell::Null,
             },
         }
@@ -278,9 +299,17 @@ impl<'a> Cells<'a> {
             Cells::Str(a) => *a,
             Cells::LargeStr(a) => *a,
             Cells::View(a) => *a,
-            // Key nulls are checked on the dictionary array itself.
-            Cells::Dictionary(keys, values) => {
-                return keys.get(i).is_none_or(|&k| values.is_null(k));
+            // A null key, or a key to a null value.
+            Cells::Dictionary {
+                array,
+                keys,
+                values_len,
+                values,
+            } => {
+                return array.is_null(i)
+                    || keys
+                        .get(i)
+                        .is_none_or(|&k| k >= *values_len || values.is_null(k));
             }
         };
         array.is_null(i)
