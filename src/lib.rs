@@ -116,7 +116,7 @@ pub use engine::recommend::Recommendation;
 pub use lang::ids::{ProfileId, RuleId, SegmentId, ServiceId};
 pub use package::catalog::Catalog;
 pub use package::customer::{Customer, CustomerBuilder, FieldError, Input, Problem, Value};
-pub use package::input::{CustomerReader, DataError, InputFormat};
+pub use package::input::{CustomerReader, DataError, InputFormat, Place};
 pub use package::schema::Symbol;
 
 /// Source files and spans: where a diagnostic points.
@@ -155,8 +155,8 @@ pub mod catalog {
 /// Many customers at once: streaming batches over all cores, in input order.
 pub mod batch {
     pub use crate::run::batch::{
-        CHUNK_ROWS, ChunkSink, Found, RowError, RowOutcome, RunError, find, open, read_all, run,
-        run_allocated,
+        CHUNK_ROWS, ChunkSink, Found, RowError, RowOutcome, RunError, find, open, open_file,
+        read_all, read_all_from, run, run_allocated,
     };
 }
 
@@ -179,6 +179,11 @@ pub mod partial {
 
 /// Per-customer score records (JSON Lines or CSV), the form `vasrec score` writes.
 pub mod score {
+    #[cfg(feature = "arrow")]
+    pub use crate::run::arrow::{
+        SCORE_ROW_GROUP_ROWS, SCORE_VERSION_KEY, ScoreBatchBuilder, ScoreParquetWriter,
+        score_arrow_schema,
+    };
     pub use crate::run::score::{
         CSV_HEADER, SCORE_SCHEMA_VERSION, ScoreFormat, ScoreFormatter, ScoreRecord, ScoredOffer,
         score_record_schema,

@@ -282,3 +282,29 @@ fn escape_sequences_in_a_bad_value_never_reach_the_terminal() {
     );
     assert!(stderr.contains('\u{241b}'), "{stderr}");
 }
+
+/// Without the `arrow` feature, a Parquet or Arrow file is refused with how
+/// to read it, not read as a CSV file of garbage.
+#[cfg(not(feature = "arrow"))]
+#[test]
+fn parquet_and_arrow_files_need_the_arrow_feature() {
+    for (name, format) in [("c.parquet", "Parquet"), ("c.arrow", "Arrow IPC")] {
+        let file = TempFile::new(name, b"PAR1 not really");
+        let out = dry_run(file.path());
+        assert_refused(
+            &out,
+            &[
+                &format!(
+                    "{}: this vasrec was built without {format} support",
+                    file.path()
+                ),
+                "`--features arrow`",
+            ],
+        );
+    }
+    let out = vasrec(&["score", "--rules", "rules", "--format", "parquet"]);
+    assert_refused(
+        &out,
+        &["built without Parquet support", "`--features arrow`"],
+    );
+}

@@ -13,7 +13,7 @@ use crate::engine::Engine;
 use crate::engine::allocation::Allocation;
 use crate::engine::offer::Offer;
 use crate::package::customer::Customer;
-use crate::package::input::{CustomerReader, DataError, RawRow};
+use crate::package::input::{Chunk, CustomerReader, DataError};
 use crate::run::batch::{CHUNK_ROWS, RowError, read_and_evaluate};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -503,19 +503,13 @@ pub fn diff(
     let name = new_reader.name().to_string();
     let mut total = Tally::new(base, new, keep_rejected);
     loop {
-        let mut pairs: Vec<(Vec<RawRow>, Vec<RawRow>)> = Vec::new();
+        let mut pairs: Vec<(Chunk, Chunk)> = Vec::new();
         for _ in 0..threads.max(1) * 4 {
-            let (mut a, mut b) = (
-                Vec::with_capacity(CHUNK_ROWS),
-                Vec::with_capacity(CHUNK_ROWS),
-            );
-            let read_a = base_reader
-                .read_rows(&mut a, CHUNK_ROWS)
-                .map_err(DiffError::Read)?;
-            let read_b = new_reader
-                .read_rows(&mut b, CHUNK_ROWS)
-                .map_err(DiffError::Read)?;
-            if read_a == 0 || read_b == 0 {
+            let (a, read_a) = base_reader.read_chunk(CHUNK_ROWS);
+            read_a.map_err(DiffError::Read)?;
+            let (b, read_b) = new_reader.read_chunk(CHUNK_ROWS);
+            read_b.map_err(DiffError::Read)?;
+            if a.len() == 0 || b.len() == 0 {
                 break;
             }
             pairs.push((a, b));
@@ -536,13 +530,26 @@ pub fn diff(
                         Customer::empty(base.schema()),
                         Customer::empty(new.schema()),
                     );
-                    for (row_a, row_b) in a.iter().zip(b) {
+                    let (rows_a, rows_b) = (a.rows(&base_columns), b.rows(&new_columns));
+                    for index in 0..rows_a.len().min(rows_b.len()) {
                         tally.customers += 1;
-                        let line = row_b.line();
-                        let before =
-                            read_and_evaluate(&mut eval_a, &base_columns, &name, row_a, &mut ca);
-                        let after =
-                            read_and_evaluate(&mut eval_b, &new_columns, &name, row_b, &mut cb);
+                        let line = rows_b.line(index);
+                        let before = read_and_evaluate(
+                            &mut eval_a,
+                            &base_columns,
+                            &name,
+                            &rows_a,
+                            index,
+                            &mut ca,
+                        );
+                        let after = read_and_evaluate(
+                            &mut eval_b,
+                            &new_columns,
+                            &name,
+                            &rows_b,
+                            index,
+                            &mut cb,
+                        );
                         let (before, after) = match (before, after) {
                             (Ok(()), Ok(())) => (eval_a.offers(), eval_b.offers()),
                             (Err(e), _) | (_, Err(e)) => {
@@ -551,7 +558,7 @@ pub fn diff(
                                     rejected.push(RejectedRow {
                                         line,
                                         reason: e.to_string(),
-                                        row: row_b.text(),
+                                        row: rows_b.text(index),
                                     });
                                 }
                                 tally.first_error.get_or_insert(e);

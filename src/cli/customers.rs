@@ -8,11 +8,13 @@ use vasrec::{CustomerReader, Engine, InputFormat};
 
 #[derive(clap::Args)]
 pub(super) struct CustomerArgs {
-    /// Customers file, CSV or JSON Lines; `-` reads standard input.
+    /// Customers file: CSV, JSON Lines, Parquet or Arrow IPC (the last two
+    /// with the cargo feature `arrow`); `-` reads standard input.
     /// Default: the package's sample (`sample:` in catalog.yaml).
     #[arg(long)]
     pub customers: Option<PathBuf>,
-    /// Input format; by default taken from the file extension (.jsonl, .ndjson: JSON Lines).
+    /// Input format; by default taken from the file extension (.jsonl,
+    /// .ndjson: JSON Lines; .parquet: Parquet; .arrow, .arrows, .ipc: Arrow IPC).
     #[arg(long, value_enum)]
     pub input_format: Option<InputArg>,
     /// Offer capacity-limited services to everyone who qualifies, as if they
@@ -137,6 +139,9 @@ pub(super) fn write_rejects(path: &Path, rejects: &[Reject]) -> Result<(), Strin
 pub(super) enum InputArg {
     Csv,
     Jsonl,
+    Parquet,
+    /// Arrow IPC, file or stream.
+    Arrow,
 }
 
 /// Opens the customers file (or standard input, or its spooled copy) and
@@ -165,12 +170,14 @@ pub(super) fn open_customers(
     let format = match args.input_format {
         Some(InputArg::Csv) => InputFormat::Csv,
         Some(InputArg::Jsonl) => InputFormat::Jsonl,
+        Some(InputArg::Parquet) => InputFormat::Parquet,
+        Some(InputArg::Arrow) => InputFormat::Arrow,
         None => InputFormat::from_path(&path),
     };
     let display = path.display().to_string();
-    let input: Box<dyn std::io::Read + Send> = if let Some(spool) = spool {
+    let opened = if let Some(spool) = spool {
         match std::fs::File::open(spool.path()) {
-            Ok(file) => Box::new(file),
+            Ok(file) => vasrec::batch::open_file(engine, &display, file, format),
             Err(e) => {
                 eprintln!(
                     "error: cannot read back standard input from `{}`: {e}",
@@ -180,17 +187,17 @@ pub(super) fn open_customers(
             }
         }
     } else if path.as_os_str() == "-" {
-        Box::new(std::io::stdin())
+        vasrec::batch::open(engine, &display, Box::new(std::io::stdin()), format)
     } else {
         match std::fs::File::open(&path) {
-            Ok(file) => Box::new(file),
+            Ok(file) => vasrec::batch::open_file(engine, &display, file, format),
             Err(e) => {
                 eprintln!("error: cannot open customers file `{display}`: {e}");
                 return Err(EXIT_USAGE);
             }
         }
     };
-    let reader = vasrec::batch::open(engine, &display, input, format).map_err(|e| {
+    let reader = opened.map_err(|e| {
         eprintln!("error: {e}");
         EXIT_USAGE
     })?;

@@ -27,9 +27,11 @@ pub(super) struct Args {
     /// Where to write the records; `-` or nothing is standard output.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Output format: one JSON object per customer, or one CSV row per offer.
-    #[arg(long, value_enum, default_value = "jsonl")]
-    format: Format,
+    /// Output format: one JSON object per customer, one CSV row per offer,
+    /// or Parquet (one row per customer, offers as a list; needs the cargo
+    /// feature `arrow`). Default: Parquet when --out ends in .parquet, else jsonl.
+    #[arg(long, value_enum)]
+    format: Option<Format>,
     /// CSV cells exactly as they are. By default a text cell that starts with
     /// `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so a
     /// spreadsheet does not run it as a formula; use this only when a program
@@ -47,6 +49,7 @@ pub(super) struct Args {
 enum Format {
     Jsonl,
     Csv,
+    Parquet,
 }
 
 /// One chunk's output, formatted on a worker thread.
@@ -54,6 +57,9 @@ struct Chunk<'a> {
     engine: &'a vasrec::Engine,
     formatter: &'a ScoreFormatter,
     text: String,
+    /// With `--format parquet`, the chunk's records.
+    #[cfg(feature = "arrow")]
+    records: Option<vasrec::score::ScoreBatchBuilder<'a>>,
     rejects: Vec<Reject>,
     scored: u64,
     first_error: Option<RowError>,
@@ -64,6 +70,12 @@ impl ChunkSink for Chunk<'_> {
     fn row(&mut self, outcome: RowOutcome<'_>) {
         match &outcome.result {
             Ok(offers) => {
+                #[cfg(feature = "arrow")]
+                if let Some(records) = &mut self.records {
+                    records.push(outcome.customer, outcome.line, offers);
+                    self.scored += 1;
+                    return;
+                }
                 self.formatter.write(
                     self.engine,
                     &mut self.text,
@@ -125,19 +137,54 @@ pub(super) fn run(args: Args) -> u8 {
         eprintln!("error: {e}");
         return EXIT_USAGE;
     }
-    let format = match args.format {
-        Format::Jsonl => ScoreFormat::Jsonl,
+    let chosen = args.format.unwrap_or_else(|| {
+        let parquet = args
+            .out
+            .as_deref()
+            .and_then(Path::extension)
+            .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+        if parquet {
+            Format::Parquet
+        } else {
+            Format::Jsonl
+        }
+    });
+    let format = match chosen {
+        Format::Jsonl | Format::Parquet => ScoreFormat::Jsonl,
         Format::Csv if args.raw_csv => ScoreFormat::RawCsv,
         Format::Csv => ScoreFormat::Csv,
     };
+    #[cfg(not(feature = "arrow"))]
+    if matches!(chosen, Format::Parquet) {
+        eprintln!(
+            "error: this vasrec was built without Parquet support: build it with `--features arrow`, or use --format jsonl or csv"
+        );
+        return EXIT_USAGE;
+    }
     let formatter = ScoreFormatter::new(&engine, format);
-    let mut output = match Output::open(args.out.as_deref().filter(|_| !to_stdout)) {
+    let output = match Output::open(args.out.as_deref().filter(|_| !to_stdout)) {
         Ok(output) => output,
         Err(e) => {
             eprintln!("error: {e}");
             return EXIT_USAGE;
         }
     };
+    #[cfg(feature = "arrow")]
+    let records =
+        matches!(chosen, Format::Parquet).then(|| vasrec::score::ScoreBatchBuilder::new(&engine));
+    #[cfg(feature = "arrow")]
+    let mut output = match &records {
+        None => Writer::Text(output),
+        Some(_) => match vasrec::score::ScoreParquetWriter::new(&engine, output) {
+            Ok(writer) => Writer::Parquet(Box::new(writer)),
+            Err(e) => {
+                eprintln!("error: cannot write the output: {e}");
+                return EXIT_USAGE;
+            }
+        },
+    };
+    #[cfg(not(feature = "arrow"))]
+    let mut output = Writer::Text(output);
 
     let mut rows = 0u64;
     let mut scored = 0u64;
@@ -155,6 +202,8 @@ pub(super) fn run(args: Args) -> u8 {
             engine: &engine,
             formatter: &formatter,
             text: String::with_capacity(batch::CHUNK_ROWS * 256),
+            #[cfg(feature = "arrow")]
+            records: records.as_ref().map(|r| r.fresh()),
             rejects: Vec::new(),
             scored: 0,
             first_error: None,
@@ -171,6 +220,10 @@ pub(super) fn run(args: Args) -> u8 {
                 started = true;
             }
             output.write(chunk.text.as_bytes()).map_err(Stop::Write)?;
+            #[cfg(feature = "arrow")]
+            if let Some(mut records) = chunk.records {
+                output.records(&mut records).map_err(Stop::Write)?;
+            }
             rows += count as u64;
             scored += chunk.scored;
             rejected += count as u64 - chunk.scored;
@@ -234,6 +287,71 @@ pub(super) fn run(args: Args) -> u8 {
     EXIT_OK
 }
 
+/// Where records go: text, or a Parquet file.
+enum Writer {
+    Text(Output),
+    #[cfg(feature = "arrow")]
+    Parquet(Box<vasrec::score::ScoreParquetWriter<Output>>),
+}
+
+impl Writer {
+    /// Writes text (the Parquet writer has its own header: none).
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            Writer::Text(output) => output.write_all(bytes),
+            #[cfg(feature = "arrow")]
+            Writer::Parquet(_) => Ok(()),
+        }
+    }
+
+    #[cfg(feature = "arrow")]
+    fn records(
+        &mut self,
+        records: &mut vasrec::score::ScoreBatchBuilder<'_>,
+    ) -> std::io::Result<()> {
+        match self {
+            Writer::Parquet(writer) if !records.is_empty() => {
+                writer.write(&records.finish().map_err(std::io::Error::other)?)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn finish(self) -> Result<(), String> {
+        match self {
+            Writer::Text(output) => output.finish(),
+            #[cfg(feature = "arrow")]
+            Writer::Parquet(writer) => writer
+                .finish()
+                .map_err(|e| format!("cannot write the output: {e}"))?
+                .finish(),
+        }
+    }
+
+    /// Gives up the output: a pending file is removed, the target untouched.
+    fn abandon(self) {
+        drop(self);
+    }
+}
+
+impl std::io::Write for Output {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Output::Stdout(w) => w.write(bytes),
+            Output::Device(w) => w.write(bytes),
+            Output::File(w) => w.write(bytes),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Output::Stdout(w) => w.flush(),
+            Output::Device(w) => w.flush(),
+            Output::File(w) => w.flush(),
+        }
+    }
+}
+
 /// Standard output, or a temporary file renamed into place at the end, so a
 /// failed run never leaves a half-written file where a good one was.
 enum Output {
@@ -267,14 +385,6 @@ impl Output {
         )))
     }
 
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        match self {
-            Output::Stdout(w) => w.write_all(bytes),
-            Output::Device(w) => w.write_all(bytes),
-            Output::File(w) => w.write_all(bytes),
-        }
-    }
-
     fn finish(self) -> Result<(), String> {
         match self {
             Output::Stdout(mut w) => match w.flush() {
@@ -291,10 +401,5 @@ impl Output {
                 .map_err(|e| format!("cannot write the output: {}", e.error()))?
                 .persist(),
         }
-    }
-
-    /// Gives up the output: a pending file is removed, the target untouched.
-    fn abandon(self) {
-        drop(self);
     }
 }

@@ -1,39 +1,16 @@
-//! Customer files: CSV and JSON Lines, read as a stream.
+//! Customer files: CSV and JSON Lines, read as a stream; Parquet and Arrow
+//! through `columnar` (feature `arrow`), behind the same reader.
 //!
-//! In: a reader and the schema's column mapping. Out: raw rows in chunks (cheap
-//! to read on one thread) that workers decode into [`Customer`]s, with a
-//! [`DataError`] naming file, line and column for every value that is wrong.
+//! In: a reader and the schema's column mapping. Out: chunks (raw rows,
+//! cheap to read on one thread, or record batch slices) that workers decode
+//! into [`Customer`]s, with a [`DataError`] naming file, line and column
+//! (row group, row and column) for every value that is wrong.
 
-use crate::base::render::printable;
 use crate::package::customer::{self, Customer, FieldError};
+pub use crate::package::file_format::{CHUNK_ROWS, DataError, InputFormat, Place};
+pub(crate) use crate::package::file_format::{Columnar, map_columns};
 use crate::package::schema::{Schema, Slot};
-use std::fmt;
 use std::io::{self, BufRead, BufReader, Read};
-use std::path::Path;
-
-/// Format of a customer file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum InputFormat {
-    /// Comma-separated values with a header row.
-    Csv,
-    /// One JSON object per line.
-    Jsonl,
-}
-
-impl InputFormat {
-    /// Picks the format from a file name: `.jsonl`, `.ndjson` and `.json` are JSON Lines.
-    pub fn from_path(path: &Path) -> InputFormat {
-        match path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-        {
-            Some(e) if e == "jsonl" || e == "ndjson" || e == "json" => InputFormat::Jsonl,
-            _ => InputFormat::Csv,
-        }
-    }
-}
 
 /// Longest line accepted in a JSON Lines file, and largest CSV record, unless
 /// the catalog sets `limits.max_row_bytes`.
@@ -202,33 +179,6 @@ pub(crate) fn header_names(header: &csv::ByteRecord) -> Vec<String> {
         .collect()
 }
 
-/// A customer row that could not be read.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DataError {
-    /// File name as given.
-    pub file: String,
-    /// 1-based line of the row (0 when not known).
-    pub line: u64,
-    /// 1-based field number in a CSV row, when one field is at fault.
-    pub column: Option<usize>,
-    /// What was wrong, in words.
-    pub message: String,
-}
-
-impl fmt::Display for DataError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Messages quote the data; a control character in it must not act
-        // on the terminal that shows the error.
-        let (file, message) = (printable(&self.file), printable(&self.message));
-        match self.column {
-            Some(c) => write!(f, "{file}:{}:{c}: {message}", self.line),
-            None => write!(f, "{file}:{}: {message}", self.line),
-        }
-    }
-}
-
-impl std::error::Error for DataError {}
-
 /// One row as read, not yet decoded.
 #[derive(Debug, Clone)]
 pub(crate) enum RawRow {
@@ -269,6 +219,97 @@ pub(crate) struct ColumnMap {
     pub width: usize,
     /// For JSON Lines: which slots each key fills.
     pub json: Option<std::sync::Arc<customer::JsonKeys>>,
+    /// For Parquet and Arrow: each slot's column and how its type is read.
+    #[cfg(feature = "arrow")]
+    pub arrow: Option<std::sync::Arc<crate::package::columnar::ArrowColumns>>,
+}
+
+/// Rows read together and handed to one worker: text rows, or (from a
+/// Parquet or Arrow file) a slice of a record batch.
+pub(crate) enum Chunk {
+    Rows(Vec<RawRow>),
+    #[cfg(feature = "arrow")]
+    Columns(crate::package::columnar::ColumnChunk),
+}
+
+impl Chunk {
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Chunk::Rows(rows) => rows.len(),
+            #[cfg(feature = "arrow")]
+            Chunk::Columns(chunk) => chunk.len(),
+        }
+    }
+
+    /// The chunk ready to decode row by row: for columns, each mapped
+    /// column's array is looked at once here, not once per row.
+    pub(crate) fn rows<'a>(&'a self, columns: &'a ColumnMap) -> ChunkRows<'a> {
+        #[cfg(not(feature = "arrow"))]
+        let _ = columns;
+        match self {
+            Chunk::Rows(rows) => ChunkRows::Rows(rows),
+            #[cfg(feature = "arrow")]
+            Chunk::Columns(chunk) => match &columns.arrow {
+                Some(arrow) => ChunkRows::Columns(chunk.view(arrow)),
+                None => ChunkRows::Rows(&[]),
+            },
+        }
+    }
+}
+
+/// A [`Chunk`] being decoded.
+pub(crate) enum ChunkRows<'a> {
+    Rows(&'a [RawRow]),
+    #[cfg(feature = "arrow")]
+    Columns(crate::package::columnar::BatchView<'a>),
+}
+
+impl ChunkRows<'_> {
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            ChunkRows::Rows(rows) => rows.len(),
+            #[cfg(feature = "arrow")]
+            ChunkRows::Columns(view) => view.len(),
+        }
+    }
+
+    /// The `index`th row's line (for columns: its 1-based row in the file).
+    pub(crate) fn line(&self, index: usize) -> u64 {
+        match self {
+            ChunkRows::Rows(rows) => rows.get(index).map_or(0, RawRow::line),
+            #[cfg(feature = "arrow")]
+            ChunkRows::Columns(view) => view.line(index),
+        }
+    }
+
+    /// The `index`th row as it was in the input, for the rejects file (for
+    /// columns: the mapped columns as a JSON object).
+    pub(crate) fn text(&self, index: usize) -> String {
+        match self {
+            ChunkRows::Rows(rows) => rows.get(index).map_or_else(String::new, RawRow::text),
+            #[cfg(feature = "arrow")]
+            ChunkRows::Columns(view) => view.text(index),
+        }
+    }
+
+    /// Decodes the `index`th row into `customer` (which is reset first).
+    pub(crate) fn decode(
+        &self,
+        schema: &Schema,
+        columns: &ColumnMap,
+        file: &str,
+        index: usize,
+        customer: &mut Customer,
+    ) -> Result<(), DataError> {
+        match self {
+            ChunkRows::Rows(rows) => match rows.get(index) {
+                Some(row) => decode(schema, columns, file, row, customer),
+                None => Ok(()),
+            },
+            #[cfg(feature = "arrow")]
+            ChunkRows::Columns(view) => view.decode(schema, file, index, customer),
+        }
+    }
 }
 
 /// Reads rows from a customer file.
@@ -285,6 +326,8 @@ pub struct CustomerReader {
 }
 
 enum ReaderKind {
+    #[cfg(feature = "arrow")]
+    Columnar(Box<crate::package::columnar::ColumnarReader>),
     Csv(Box<CsvRows>),
     Jsonl {
         lines: BufReader<Box<dyn Read + Send>>,
@@ -302,6 +345,9 @@ impl CustomerReader {
         format: InputFormat,
     ) -> Result<CustomerReader, DataError> {
         match format {
+            InputFormat::Parquet | InputFormat::Arrow => {
+                columnar_reader(schema, name, Columnar::Stream(reader), format)
+            }
             InputFormat::Jsonl => Ok(CustomerReader {
                 name: name.to_string(),
                 inner: ReaderKind::Jsonl {
@@ -321,6 +367,7 @@ impl CustomerReader {
                 let max = schema.max_row_bytes;
                 let mut csv = Box::new(CsvRows::new(reader, max));
                 let error = |line: u64, column: Option<usize>, message: String| DataError {
+                    place: Place::Line,
                     file: name.to_string(),
                     line,
                     column,
@@ -364,55 +411,14 @@ impl CustomerReader {
                     ));
                 }
                 let names = header_names(&header);
-                let mut columns = ColumnMap {
-                    slots: Vec::new(),
+                let (slots, absent) = map_columns(schema, &names, "header", &|column, message| {
+                    error(line, column, message)
+                })?;
+                let columns = ColumnMap {
+                    slots,
                     width: names.len(),
-                    json: None,
+                    ..ColumnMap::default()
                 };
-                let mut absent = Vec::new();
-                for field in &schema.fields {
-                    if let Some((first, second)) = duplicate(&names, &field.column) {
-                        return Err(error(
-                            line,
-                            Some(second + 1),
-                            format!(
-                                "the header names the column `{}` twice, as columns {} and {} (keep one: which is meant is not clear)",
-                                names[second],
-                                first + 1,
-                                second + 1
-                            ),
-                        ));
-                    }
-                }
-                for (slot, field) in schema.fields.iter().enumerate() {
-                    let found = names.iter().position(|n| *n == field.column).or_else(|| {
-                        names
-                            .iter()
-                            .position(|n| n.eq_ignore_ascii_case(&field.column))
-                    });
-                    match found {
-                        Some(i) => columns.slots.push((crate::base::index::dense_u32(slot), i)),
-                        None if field.required => {
-                            let help = crate::base::diagnostic::closest(
-                                &field.column,
-                                names.iter().map(String::as_str),
-                            )
-                            .map(|c| {
-                                format!(" (did you mean `{c}`? set `column:` in catalog.yaml)")
-                            })
-                            .unwrap_or_default();
-                            return Err(error(
-                                line,
-                                None,
-                                format!(
-                                    "the header has no column `{}`, which the required attribute `{}` is read from{help}",
-                                    field.column, field.name
-                                ),
-                            ));
-                        }
-                        None => absent.push(field.column.clone()),
-                    }
-                }
                 Ok(CustomerReader {
                     name: name.to_string(),
                     inner: ReaderKind::Csv(csv),
@@ -425,9 +431,49 @@ impl CustomerReader {
         }
     }
 
-    /// Takes back rows that have been processed, to reuse their buffers.
-    pub(crate) fn recycle(&mut self, rows: Vec<RawRow>) {
+    /// Opens a reader on a file: as [`CustomerReader::new`], and a Parquet
+    /// file (which is read from its end) too.
+    pub(crate) fn from_file(
+        schema: &Schema,
+        name: &str,
+        file: std::fs::File,
+        format: InputFormat,
+    ) -> Result<CustomerReader, DataError> {
+        if format.is_columnar() {
+            columnar_reader(schema, name, Columnar::File(file), format)
+        } else {
+            CustomerReader::new(schema, name, Box::new(file), format)
+        }
+    }
+
+    /// Reads the next chunk of up to `limit` rows (empty at the end). On an
+    /// error, the rows read before it come with it.
+    pub(crate) fn read_chunk(&mut self, limit: usize) -> (Chunk, Result<(), DataError>) {
+        #[cfg(feature = "arrow")]
+        if let ReaderKind::Columnar(reader) = &mut self.inner {
+            return match reader.read_chunk(limit) {
+                // A short chunk is the last: the rows before a read error
+                // come with the error.
+                Ok(chunk) if chunk.len() < limit => match reader.take_failed() {
+                    Some(e) => (Chunk::Columns(chunk), Err(e)),
+                    None => (Chunk::Columns(chunk), Ok(())),
+                },
+                Ok(chunk) => (Chunk::Columns(chunk), Ok(())),
+                Err(e) => (Chunk::Rows(Vec::new()), Err(e)),
+            };
+        }
+        let mut rows = Vec::with_capacity(limit.min(1 << 16));
+        let result = self.read_rows(&mut rows, limit).map(|_| ());
+        (Chunk::Rows(rows), result)
+    }
+
+    /// Takes back a chunk that has been processed, to reuse its buffers.
+    pub(crate) fn recycle(&mut self, chunk: Chunk) {
         const MAX_SPARE: usize = 1 << 16;
+        #[cfg_attr(not(feature = "arrow"), allow(irrefutable_let_patterns))]
+        let Chunk::Rows(rows) = chunk else {
+            return;
+        };
         for row in rows {
             if self.spare.len() >= MAX_SPARE {
                 break;
@@ -452,6 +498,8 @@ impl CustomerReader {
         let mut count = 0;
         while count < limit {
             let row = match &mut self.inner {
+                #[cfg(feature = "arrow")]
+                ReaderKind::Columnar(_) => None,
                 ReaderKind::Csv(reader) => {
                     // Reuse the buffers of rows already processed: no allocation per row.
                     let mut record = self.spare.pop().unwrap_or_default();
@@ -460,6 +508,7 @@ impl CustomerReader {
                         Ok(Some(line)) => Some(RawRow::Csv { record, line }),
                         Err(CsvReadError::TooLong(line)) => {
                             return Err(DataError {
+                                place: Place::Line,
                                 file: self.name.clone(),
                                 line,
                                 column: None,
@@ -472,6 +521,7 @@ impl CustomerReader {
                         Err(CsvReadError::Csv(e)) => {
                             let line = e.position().map_or(0, |p| p.line());
                             return Err(DataError {
+                                place: Place::Line,
                                 file: self.name.clone(),
                                 line,
                                 column: None,
@@ -492,6 +542,7 @@ impl CustomerReader {
                             Ok(t) => t.trim_end_matches(['\n', '\r']).to_string(),
                             Err(e) => {
                                 return Err(DataError {
+                                    place: Place::Line,
                                     file: self.name.clone(),
                                     line: *line,
                                     column: Some(e.valid_up_to() + 1),
@@ -506,6 +557,7 @@ impl CustomerReader {
                     }
                     Err(message) => {
                         return Err(DataError {
+                            place: Place::Line,
                             file: self.name.clone(),
                             line: *line + 1,
                             column: None,
@@ -526,30 +578,50 @@ impl CustomerReader {
     }
 }
 
-/// The first two columns of `names` that a schema column would be read
-/// from: the same name twice, or, when no column has the exact name, two
-/// that match it ignoring case.
-fn duplicate(names: &[String], column: &str) -> Option<(usize, usize)> {
-    let two = |same: &dyn Fn(&str) -> bool| {
-        let mut found = names
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| same(n))
-            .map(|(i, _)| i);
-        Some((found.next()?, found.next()))
-    };
-    match two(&|n| n == column)? {
-        (first, Some(second)) => Some((first, second)),
-        (_, None) => None,
-    }
-    .or_else(|| {
-        if names.iter().any(|n| n == column) {
-            return None;
-        }
-        match two(&|n| n.eq_ignore_ascii_case(column))? {
-            (first, Some(second)) => Some((first, second)),
-            (_, None) => None,
-        }
+#[cfg(feature = "arrow")]
+fn columnar_reader(
+    schema: &Schema,
+    name: &str,
+    input: Columnar,
+    format: InputFormat,
+) -> Result<CustomerReader, DataError> {
+    let (reader, arrow, absent) =
+        crate::package::columnar::ColumnarReader::open(schema, name, input, format)?;
+    Ok(CustomerReader {
+        name: name.to_string(),
+        inner: ReaderKind::Columnar(Box::new(reader)),
+        columns: ColumnMap {
+            arrow: Some(std::sync::Arc::new(arrow)),
+            ..ColumnMap::default()
+        },
+        absent,
+        spare: Vec::new(),
+        max_row_bytes: schema.max_row_bytes,
+    })
+}
+
+/// Without the `arrow` feature, Parquet and Arrow files are refused with
+/// what to do instead.
+#[cfg(not(feature = "arrow"))]
+fn columnar_reader(
+    _schema: &Schema,
+    name: &str,
+    _input: Columnar,
+    format: InputFormat,
+) -> Result<CustomerReader, DataError> {
+    Err(DataError {
+        file: name.to_string(),
+        line: 0,
+        column: None,
+        message: format!(
+            "this vasrec was built without {} support: build it with `--features arrow`, or export the table to CSV",
+            if format == InputFormat::Parquet {
+                "Parquet"
+            } else {
+                "Arrow IPC"
+            }
+        ),
+        place: Place::File,
     })
 }
 
@@ -592,6 +664,7 @@ pub(crate) fn decode(
 ) -> Result<(), DataError> {
     customer.reset(schema);
     let at = |line: u64, column: Option<usize>, message: String| DataError {
+        place: Place::Line,
         file: file.to_string(),
         line,
         column,

@@ -3,7 +3,10 @@
 //! values, and the readers of customer files. Built on `base` only.
 
 pub mod catalog;
+#[cfg(feature = "arrow")]
+pub(crate) mod columnar;
 pub(crate) mod customer;
+pub(crate) mod file_format;
 pub(crate) mod input;
 pub mod satisfaction;
 pub(crate) mod schema;

@@ -11,13 +11,12 @@ use crate::engine::allocation::Allocation;
 use crate::engine::eval::Evaluator;
 use crate::engine::offer::{EvalError, Offer};
 use crate::package::customer::Customer;
-use crate::package::input::{CustomerReader, DataError, InputFormat, RawRow, decode};
+use crate::package::input::{Chunk, ChunkRows, ColumnMap, CustomerReader, DataError, InputFormat};
 use rayon::prelude::*;
 use std::io::Read;
 use std::sync::mpsc;
 
-/// Customers per chunk. Fixed, so that results never depend on the thread count.
-pub const CHUNK_ROWS: usize = 2048;
+pub use crate::package::input::CHUNK_ROWS;
 
 /// Why a customer was not evaluated.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,20 +55,23 @@ impl std::error::Error for RowError {
 pub struct RowOutcome<'a> {
     /// The decoded customer (meaningful only when `result` is `Ok`).
     pub customer: &'a Customer,
-    /// Line of the row in the file.
+    /// Line of the row in the file (in a Parquet or Arrow file, its
+    /// 1-based row number).
     pub line: u64,
     /// Offers, or why there are none.
     pub result: Result<&'a [Offer], RowError>,
     /// The evaluator, for memberships and fired rules.
     pub evaluator: &'a Evaluator<'a>,
-    raw: &'a RawRow,
+    rows: &'a ChunkRows<'a>,
+    index: usize,
 }
 
 impl RowOutcome<'_> {
-    /// The row as it was in the input (a CSV record re-quoted, or the JSON line),
-    /// for writing rejected rows aside.
+    /// The row as it was in the input (a CSV record re-quoted, or the JSON
+    /// line; from a Parquet or Arrow file, its mapped columns as a JSON
+    /// object), for writing rejected rows aside.
     pub fn raw_text(&self) -> String {
-        self.raw.text()
+        self.rows.text(self.index)
     }
 }
 
@@ -81,6 +83,17 @@ pub fn open(
     format: InputFormat,
 ) -> Result<CustomerReader, DataError> {
     CustomerReader::new(engine.schema(), name, reader, format)
+}
+
+/// Opens a customer file for a batch run; unlike [`open`], it also reads
+/// Parquet, which is read from the file's end.
+pub fn open_file(
+    engine: &Engine,
+    name: &str,
+    file: std::fs::File,
+    format: InputFormat,
+) -> Result<CustomerReader, DataError> {
+    CustomerReader::from_file(engine.schema(), name, file, format)
 }
 
 /// Receives the customers of one chunk, in order, on a worker thread.
@@ -124,9 +137,9 @@ pub fn run_allocated<S: ChunkSink, E>(
     let name = reader.name().to_string();
 
     std::thread::scope(|scope| {
-        let (sender, receiver) = mpsc::sync_channel::<Result<Vec<Vec<RawRow>>, DataError>>(1);
+        let (sender, receiver) = mpsc::sync_channel::<Result<Vec<Chunk>, DataError>>(1);
         // Processed batches go back to the reader, which refills their buffers.
-        let (recycle, recycled) = mpsc::sync_channel::<Vec<Vec<RawRow>>>(2);
+        let (recycle, recycled) = mpsc::sync_channel::<Vec<Chunk>>(2);
         let producer = scope.spawn(move || {
             loop {
                 while let Ok(batch) = recycled.try_recv() {
@@ -135,21 +148,23 @@ pub fn run_allocated<S: ChunkSink, E>(
                 let mut batch = Vec::with_capacity(chunks_per_batch);
                 let mut failed = None;
                 while batch.len() < chunks_per_batch {
-                    let mut chunk = Vec::with_capacity(CHUNK_ROWS);
-                    match reader.read_rows(&mut chunk, CHUNK_ROWS) {
-                        Ok(0) => break,
-                        Ok(_) => batch.push(chunk),
-                        Err(e) => {
-                            // Rows read before the bad one still count.
-                            if !chunk.is_empty() {
-                                batch.push(chunk);
-                            }
-                            failed = Some(e);
-                            break;
-                        }
+                    let (chunk, result) = reader.read_chunk(CHUNK_ROWS);
+                    // Rows read before a bad one still count.
+                    let short = chunk.len() < CHUNK_ROWS;
+                    if chunk.len() > 0 {
+                        batch.push(chunk);
+                    }
+                    if let Err(e) = result {
+                        failed = Some(e);
+                        break;
+                    }
+                    if short {
+                        break;
                     }
                 }
-                let done = batch.len() < chunks_per_batch || failed.is_some();
+                let done = batch.len() < chunks_per_batch
+                    || batch.last().is_some_and(|c| c.len() < CHUNK_ROWS)
+                    || failed.is_some();
                 if !batch.is_empty() && sender.send(Ok(batch)).is_err() {
                     return;
                 }
@@ -205,23 +220,25 @@ pub fn run_allocated<S: ChunkSink, E>(
 fn process_chunk<S: ChunkSink>(
     engine: &Engine,
     allocation: Option<&Allocation>,
-    columns: &crate::package::input::ColumnMap,
+    columns: &ColumnMap,
     name: &str,
-    chunk: &[RawRow],
+    chunk: &Chunk,
     new_sink: &(impl Fn() -> S + Sync),
 ) -> S {
     let mut sink = new_sink();
     let mut evaluator = engine.evaluator_with(allocation);
     let mut customer = Customer::empty(engine.schema());
-    for row in chunk {
-        let result = read_and_evaluate(&mut evaluator, columns, name, row, &mut customer)
+    let rows = chunk.rows(columns);
+    for index in 0..rows.len() {
+        let result = read_and_evaluate(&mut evaluator, columns, name, &rows, index, &mut customer)
             .map(|()| evaluator.offers());
         sink.row(RowOutcome {
             customer: &customer,
-            line: row.line(),
+            line: rows.line(index),
             result,
             evaluator: &evaluator,
-            raw: row,
+            rows: &rows,
+            index,
         });
     }
     sink
@@ -231,21 +248,21 @@ fn process_chunk<S: ChunkSink>(
 /// evaluator (`offers()`), so nothing is copied per customer.
 pub(crate) fn read_and_evaluate(
     evaluator: &mut Evaluator<'_>,
-    columns: &crate::package::input::ColumnMap,
+    columns: &ColumnMap,
     name: &str,
-    row: &RawRow,
+    rows: &ChunkRows<'_>,
+    index: usize,
     customer: &mut Customer,
 ) -> Result<(), RowError> {
     let engine = evaluator.engine();
-    decode(engine.schema(), columns, name, row, customer).map_err(RowError::Data)?;
-    evaluator.set_row(row.line());
+    rows.decode(engine.schema(), columns, name, index, customer)
+        .map_err(RowError::Data)?;
+    let line = rows.line(index);
+    evaluator.set_row(line);
     evaluator
         .evaluate(customer)
         .map(|_| ())
-        .map_err(|error| RowError::Eval {
-            line: row.line(),
-            error,
-        })
+        .map_err(|error| RowError::Eval { line, error })
 }
 
 /// Why a batch run ended early.
@@ -288,19 +305,28 @@ pub fn read_all(
     reader: Box<dyn Read + Send>,
     format: InputFormat,
 ) -> Result<Vec<Customer>, DataError> {
-    let mut reader = open(engine, name, reader, format)?;
+    read_all_from(engine, open(engine, name, reader, format)?)
+}
+
+/// Reads every customer of an opened reader into memory (see [`read_all`]).
+pub fn read_all_from(
+    engine: &Engine,
+    mut reader: CustomerReader,
+) -> Result<Vec<Customer>, DataError> {
     let columns = reader.columns.clone();
-    let mut rows = Vec::new();
+    let name = reader.name().to_string();
     let mut customers = Vec::new();
     loop {
-        rows.clear();
-        if reader.read_rows(&mut rows, CHUNK_ROWS)? == 0 {
-            return Ok(customers);
-        }
-        for row in &rows {
+        let (chunk, result) = reader.read_chunk(CHUNK_ROWS);
+        let rows = chunk.rows(&columns);
+        for index in 0..rows.len() {
             let mut customer = Customer::empty(engine.schema());
-            decode(engine.schema(), &columns, name, row, &mut customer)?;
+            rows.decode(engine.schema(), &columns, &name, index, &mut customer)?;
             customers.push(customer);
+        }
+        result?;
+        if rows.len() == 0 {
+            return Ok(customers);
         }
     }
 }
@@ -310,22 +336,23 @@ pub fn read_all(
 pub fn find(engine: &Engine, mut reader: CustomerReader, id: &str) -> Result<Found, DataError> {
     let columns = reader.columns.clone();
     let name = reader.name().to_string();
-    let mut rows = Vec::new();
     let mut customer = Customer::empty(engine.schema());
     let mut unreadable = Vec::new();
     loop {
-        rows.clear();
-        if reader.read_rows(&mut rows, CHUNK_ROWS)? == 0 {
-            return Ok(Found::NotFound { unreadable });
-        }
-        for row in &rows {
-            match decode(engine.schema(), &columns, &name, row, &mut customer) {
+        let (chunk, result) = reader.read_chunk(CHUNK_ROWS);
+        let rows = chunk.rows(&columns);
+        for index in 0..rows.len() {
+            match rows.decode(engine.schema(), &columns, &name, index, &mut customer) {
                 Ok(()) if engine.customer_id(&customer).as_deref() == Some(id) => {
-                    return Ok(Found::Customer(Box::new(customer), row.line()));
+                    return Ok(Found::Customer(Box::new(customer), rows.line(index)));
                 }
                 Ok(()) => {}
                 Err(e) => unreadable.push(e),
             }
+        }
+        result?;
+        if rows.len() == 0 {
+            return Ok(Found::NotFound { unreadable });
         }
     }
 }

@@ -2,6 +2,8 @@
 //! two passes (and their serialised parts for a distributed run), and the
 //! per-customer score records.
 
+#[cfg(feature = "arrow")]
+pub mod arrow;
 pub mod batch;
 pub mod capacity;
 pub mod partial;

@@ -241,7 +241,7 @@ impl ScoreFormatter {
     }
 }
 
-fn customer_id<'a>(engine: &'a Engine, customer: &'a Customer) -> Option<&'a str> {
+pub(crate) fn customer_id<'a>(engine: &'a Engine, customer: &'a Customer) -> Option<&'a str> {
     match customer.get(engine.schema().id_slot?) {
         Value::Text(symbol) => Some(customer.text(engine.schema(), symbol)),
         _ => None,

@@ -10,7 +10,7 @@ use super::stats;
 use crate::Engine;
 use crate::base::diagnostic::closest;
 use crate::package::customer::{self, Customer, Value};
-use crate::package::input::{DataError, MAX_RECORD_BYTES};
+use crate::package::input::{DataError, MAX_RECORD_BYTES, Place};
 use crate::package::schema::{FieldKind, Schema, Slot};
 use serde::Serialize;
 
@@ -200,6 +200,7 @@ impl Survey {
 /// A problem at a place in the survey file.
 fn at(file: &str, line: u64, column: Option<usize>, message: String) -> DataError {
     DataError {
+        place: Place::Line,
         file: file.to_string(),
         line,
         column,
