@@ -63,9 +63,13 @@ class Engine:
         """One customer's score record (as `vasrec score` writes it, without `line`)."""
     def explain(self, customer: Customer) -> Dict[str, Any]:
         """Why the customer gets what it gets (`vasrec explain --format json`)."""
+    def evaluate_arrow(self, data: Any) -> Any:
+        """Every row of Arrow data (pyarrow Table or RecordBatch), scored: Arrow records."""
+    def score_pandas(self, frame: Any) -> Any:
+        """A pandas DataFrame scored: customer_id, line, offers."""
     def dry_run(
         self,
-        rows: Iterable[Customer],
+        rows: Union[Iterable[Customer], Any],
         *,
         name: str = "rows",
         line_offset: int = 0,
@@ -77,7 +81,7 @@ class Engine:
         """The dry-run report over many customers, as `vasrec dry-run` makes it."""
     def score(
         self,
-        rows: Iterable[Customer],
+        rows: Union[Iterable[Customer], Any],
         *,
         line_offset: int = 0,
         allocation: Optional[str] = None,

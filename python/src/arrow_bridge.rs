@@ -34,6 +34,45 @@ pub(crate) struct Imported {
     pub(crate) single: bool,
 }
 
+/// Whether an object exports Arrow data (rather than being rows of dicts).
+pub(crate) fn is_arrow(data: &Bound<'_, PyAny>) -> PyResult<bool> {
+    Ok(data.hasattr("__arrow_c_stream__")?
+        || data.hasattr("__arrow_c_array__")?
+        || data.hasattr("_export_to_c")?)
+}
+
+/// The batches as an Arrow IPC stream in memory: the input the command
+/// line's columnar reader takes (with its type checks and messages).
+pub(crate) fn ipc_stream(imported: &Imported) -> PyResult<Vec<u8>> {
+    let failed = |e: arrow_schema::ArrowError| {
+        PyValueError::new_err(format!("cannot pass the Arrow data on: {e}"))
+    };
+    let mut writer =
+        arrow_ipc::writer::StreamWriter::try_new(Vec::new(), &imported.schema).map_err(failed)?;
+    for batch in &imported.batches {
+        writer.write(batch).map_err(failed)?;
+    }
+    writer.into_inner().map_err(failed)
+}
+
+/// Score records with `line` counted from the start of the whole input
+/// rather than of their batch.
+pub(crate) fn shift_lines(batch: RecordBatch, before: u64) -> Result<RecordBatch, String> {
+    if before == 0 {
+        return Ok(batch);
+    }
+    let index = batch.schema().index_of("line").map_err(|e| e.to_string())?;
+    let lines = batch
+        .column(index)
+        .as_any()
+        .downcast_ref::<arrow_array::UInt64Array>()
+        .ok_or("the score records' `line` is not UInt64")?;
+    let shifted: arrow_array::UInt64Array = lines.iter().map(|l| l.map(|l| l + before)).collect();
+    let mut columns = batch.columns().to_vec();
+    columns[index] = std::sync::Arc::new(shifted);
+    RecordBatch::try_new(batch.schema(), columns).map_err(|e| e.to_string())
+}
+
 /// Reads record batches from any object that exports Arrow data.
 pub(crate) fn import(data: &Bound<'_, PyAny>) -> PyResult<Imported> {
     let single = data.hasattr("__arrow_c_array__")?;

@@ -10,6 +10,7 @@ use crate::diagnostics::{self, Diagnostic};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::IntoPyDict;
 use std::path::PathBuf;
 use std::sync::Arc;
 use vasrec::score::{ScoreFormat, ScoreFormatter};
@@ -140,6 +141,56 @@ impl Engine {
         convert::loads(py, &answer.map_err(|f| f.into_py(py))?)
     }
 
+    /// Evaluates every row of Arrow data (a `pyarrow.Table` or
+    /// `RecordBatch`, or anything with `__arrow_c_stream__` /
+    /// `__arrow_c_array__`), read in place through the Arrow C data
+    /// interface, columns by input column or attribute name. Returns the
+    /// score records as Arrow (a `RecordBatch` for a batch, else a `Table`):
+    /// `customer_id`, `line` (the row, from 1), `offers` (a list of structs
+    /// with the fields of `vasrec score`'s offers). One customer at a time,
+    /// as `evaluate`: limited services go to everyone who qualifies. A value
+    /// of the wrong type raises `vasrec.CustomerError`.
+    fn evaluate_arrow<'py>(
+        &self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let imported = crate::arrow_bridge::import(data)?;
+        let engine = &self.engine;
+        let scored = py.detach(|| -> Result<Vec<_>, Failure> {
+            let mut out = Vec::with_capacity(imported.batches.len());
+            let mut before = 0u64;
+            for batch in &imported.batches {
+                let records = engine.evaluate_record_batch(batch).map_err(Failure::Row)?;
+                out.push(
+                    crate::arrow_bridge::shift_lines(records, before).map_err(Failure::Arrow)?,
+                );
+                before += batch.num_rows() as u64;
+            }
+            Ok(out)
+        });
+        let scored = scored.map_err(|f| f.into_py(py))?;
+        let schema = vasrec::score::score_arrow_schema(engine);
+        crate::arrow_bridge::export(py, schema, scored, imported.single)
+    }
+
+    /// Scores a pandas DataFrame (columns by input column or attribute
+    /// name): `evaluate_arrow` on `pyarrow.Table.from_pandas(df)`, back as a
+    /// DataFrame with `customer_id`, `line` and `offers` (per row, the
+    /// offers as dicts). Needs pyarrow.
+    fn score_pandas<'py>(
+        &self,
+        py: Python<'py>,
+        frame: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let table = py.import("pyarrow")?.getattr("Table")?.call_method(
+            "from_pandas",
+            (frame,),
+            Some(&[("preserve_index", false)].into_py_dict(py)?),
+        )?;
+        self.evaluate_arrow(py, &table)?.call_method0("to_pandas")
+    }
+
     /// The dry-run report over many customers (an iterable of dicts), as
     /// `vasrec dry-run` makes it: on all cores (`threads`, default all) with
     /// the GIL released. A row's line is `line_offset` plus its position
@@ -171,7 +222,7 @@ impl Engine {
             ignore_capacity,
             allocation,
         };
-        let text = crate::report::json_lines(rows)?;
+        let text = crate::report::input(py, rows)?;
         crate::report::run(py, self, text, options)
     }
 
@@ -226,7 +277,7 @@ impl Engine {
         threads: Option<usize>,
     ) -> PyResult<String> {
         let threads = threads_or_all(threads)?;
-        let text = crate::report::json_lines(rows)?;
+        let text = crate::report::input(py, rows)?;
         let engine = &self.engine;
         let demand = py.detach(|| {
             crate::report::demand(engine, &text, line_offset, threads)
@@ -257,6 +308,9 @@ fn threads_or_all(threads: Option<usize>) -> PyResult<usize> {
 pub(crate) enum Failure {
     Customer(vasrec::FieldError),
     Eval(vasrec::EvalError),
+    /// A row of Arrow data that could not be read or evaluated.
+    Row(vasrec::batch::RowError),
+    Arrow(String),
     /// An explanation that did not serialise: a bug in vasrec.
     Internal(serde_json::Error),
 }
@@ -291,6 +345,11 @@ impl Failure {
                     Err(other) => other,
                 }
             }
+            Failure::Row(vasrec::batch::RowError::Eval { error, .. }) => {
+                Failure::Eval(error).into_py(py)
+            }
+            Failure::Row(other) => CustomerError::new_err(other.to_string()),
+            Failure::Arrow(message) => PyValueError::new_err(message),
             Failure::Internal(e) => pyo3::exceptions::PyRuntimeError::new_err(format!(
                 "vasrec could not write its answer as JSON ({e}); please report this"
             )),

@@ -6,7 +6,6 @@
 //! diagnostics and `PackageError` in `diagnostics`, the engine's methods in
 //! `engine`.
 
-#[allow(dead_code)]
 mod arrow_bridge;
 mod convert;
 mod diagnostics;

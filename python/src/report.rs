@@ -143,9 +143,24 @@ impl OnError {
     }
 }
 
-/// Customers as JSON Lines in memory: the batch reader's input. Line `n`
-/// is the `n`-th row (from 1).
-pub(crate) fn json_lines(rows: &Bound<'_, PyAny>) -> PyResult<Arc<Vec<u8>>> {
+/// Customers as the batch reader reads them, in memory: Arrow data (a
+/// pyarrow Table or RecordBatch, anything with the Arrow PyCapsule
+/// protocol) as an Arrow IPC stream, the columnar reader's input; any other
+/// iterable of dicts as JSON Lines. Line `n` is the `n`-th row (from 1).
+pub(crate) struct Input {
+    pub(crate) bytes: Arc<Vec<u8>>,
+    pub(crate) format: InputFormat,
+}
+
+pub(crate) fn input(py: Python<'_>, rows: &Bound<'_, PyAny>) -> PyResult<Input> {
+    if crate::arrow_bridge::is_arrow(rows)? {
+        let imported = crate::arrow_bridge::import(rows)?;
+        let bytes = py.detach(|| crate::arrow_bridge::ipc_stream(&imported));
+        return Ok(Input {
+            bytes: Arc::new(bytes?),
+            format: InputFormat::Arrow,
+        });
+    }
     let mut text = Vec::new();
     for row in rows.try_iter()? {
         let value = convert::customer(&row?)?;
@@ -153,7 +168,10 @@ pub(crate) fn json_lines(rows: &Bound<'_, PyAny>) -> PyResult<Arc<Vec<u8>>> {
             .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
         text.push(b'\n');
     }
-    Ok(Arc::new(text))
+    Ok(Input {
+        bytes: Arc::new(text),
+        format: InputFormat::Jsonl,
+    })
 }
 
 /// How a dry-run part is made.
@@ -170,16 +188,16 @@ pub(crate) struct Options<'a> {
 pub(crate) fn open(
     engine: &vasrec::Engine,
     name: &str,
-    text: &Arc<Vec<u8>>,
+    input: &Input,
 ) -> Result<vasrec::CustomerReader, String> {
-    let reader = std::io::Cursor::new(ArcBytes(Arc::clone(text)));
-    batch::open(engine, name, Box::new(reader), InputFormat::Jsonl).map_err(|e| e.to_string())
+    let reader = std::io::Cursor::new(ArcBytes(Arc::clone(&input.bytes)));
+    batch::open(engine, name, Box::new(reader), input.format).map_err(|e| e.to_string())
 }
 
 /// Capacity's first pass over one part: who wants the limited services.
 pub(crate) fn demand(
     engine: &vasrec::Engine,
-    text: &Arc<Vec<u8>>,
+    text: &Input,
     line_offset: u64,
     threads: usize,
 ) -> Result<Demand, String> {
@@ -202,7 +220,7 @@ pub(crate) fn demand(
 pub(crate) fn run(
     py: Python<'_>,
     engine: &Engine,
-    text: Arc<Vec<u8>>,
+    text: Input,
     options: Options<'_>,
 ) -> PyResult<Report> {
     let shared = Arc::clone(&engine.engine);

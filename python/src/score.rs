@@ -78,7 +78,7 @@ pub(crate) fn run<'py>(
     rows: &Bound<'py, PyAny>,
     options: Options<'_>,
 ) -> PyResult<Bound<'py, PyList>> {
-    let text = report::json_lines(rows)?;
+    let text = report::input(py, rows)?;
     let core = &*engine.engine;
     let records = &engine.records;
     let written = py.detach(|| -> Result<String, String> {
