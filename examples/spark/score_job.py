@@ -4,8 +4,9 @@
         --customers customers.parquet --scores scores/ --report report.json
 
 Each executor's Python process loads the rule package once (Spark reuses its
-Python workers, so the engine outlives a task). The rows go to vasrec in
-Arrow batches (`mapInArrow`), a partition at a time:
+Python workers, so the engine outlives a task). The rows go to vasrec as
+Arrow batches (`mapInArrow`), a partition at a time, no row turned into
+Python objects:
 
 1. Rows per partition, so every row gets its line in the whole table (the
    report and the capacity tie-breaks name rows by line).
@@ -43,11 +44,12 @@ def engine_for(rules):
 
 
 def _rows(batches):
-    """(rows before this batch in the partition, the batch's rows as dicts)."""
+    """(rows before this batch in the partition, the batch), for vasrec's
+    columnar reader."""
     seen = 0
     for batch in batches:
         if batch.num_rows:
-            yield seen, batch.to_pylist()
+            yield seen, batch
             seen += batch.num_rows
 
 
