@@ -597,3 +597,68 @@ fn a_table_is_in_the_outline_and_renames_reach_its_rows() {
         after.diagnostics()
     );
 }
+
+/// A package whose table reads its rows from `offers.csv` in its folder.
+fn package_with_a_csv_table(csv: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/catalog.yaml"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("catalog.yaml"), catalog).unwrap();
+    std::fs::write(
+        dir.path().join("rules.vas"),
+        "segment everyone { when true }\n\
+         table t for everyone { hit first columns tenure_months rows \"offers.csv\" }\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("offers.csv"), csv).unwrap();
+    dir
+}
+
+#[test]
+fn a_table_read_from_a_csv_file_in_the_folder_is_not_a_missing_file() {
+    let dir = package_with_a_csv_table("tenure_months,offer,gain\n< 6,callback,1.5\n");
+    let files = files::read_package(dir.path());
+    assert!(
+        !files.contains_key("offers.csv"),
+        "only what tables name is read"
+    );
+    let analysis = Analysis::in_folder(dir.path(), files.clone(), &[]);
+    let codes: Vec<_> = analysis.diagnostics().iter().map(|d| d.code).collect();
+    // The table's own analysis ran: it found the customers no row matches.
+    assert_eq!(codes, [crate::base::diagnostic::Code::TableGap]);
+    // Without the folder, the file is missing (and said so at the clause).
+    let analysis = Analysis::new(files);
+    let missing = &analysis.diagnostics()[0];
+    assert_eq!(missing.code, crate::base::diagnostic::Code::ReadError);
+    assert!(
+        missing.message.contains("there is no such file"),
+        "{missing:#?}"
+    );
+    assert_eq!(missing.file, "rules.vas");
+}
+
+#[test]
+fn an_edit_to_the_open_csv_file_is_checked_at_its_cell() {
+    let dir = package_with_a_csv_table("tenure_months,offer,gain\n< 6,callback,1.5\n");
+    let mut files = files::read_package(dir.path());
+    // The editor's unsaved buffer wins over the file on disk.
+    let edited = "tenure_months,offer,gain\n< 6,callbak,1.5\n";
+    files.insert("offers.csv".into(), edited.into());
+    let analysis = Analysis::in_folder(dir.path(), files, &[]);
+    let typo = analysis
+        .diagnostics()
+        .iter()
+        .find(|d| d.code == crate::base::diagnostic::Code::UnknownService)
+        .unwrap_or_else(|| panic!("{:#?}", analysis.diagnostics()));
+    assert_eq!(typo.file, "offers.csv");
+    assert_eq!(&edited[typo.range.clone()], "callbak");
+    assert_eq!(
+        typo.notes.first().map(String::as_str),
+        Some("at offers.csv:2:2")
+    );
+    assert_eq!(typo.fix, None, "no fix is offered in laid-out text");
+    // The CSV file is not indexed as a rule file.
+    assert!(analysis.symbols("offers.csv").is_empty());
+}
