@@ -18,10 +18,13 @@
 //! ```
 //! use vasrec::ide::{Analysis, files};
 //!
-//! let mut package = files::read_package(std::path::Path::new("rules"));
+//! let folder = std::path::Path::new("rules");
+//! let mut package = files::read_package(folder);
 //! let rules = package["rules.vas"].replacen("for high_value", "for high_valu", 1);
 //! package.insert("rules.vas".into(), rules);
-//! let analysis = Analysis::new(package);
+//! // The spreadsheets tables read their rows from come from the folder.
+//! let analysis = Analysis::in_folder(folder, package, &[]);
+//! assert_eq!(analysis.diagnostics().len(), 1);
 //! let typo = analysis
 //!     .diagnostics()
 //!     .iter()

@@ -10,6 +10,13 @@ fn bundled() -> BTreeMap<String, String> {
     files::read_package(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"))
 }
 
+/// The analysis of the bundled package's files (as given), its table's
+/// rows read from the folder as the language server reads them.
+fn analyse(files: BTreeMap<String, String>) -> Analysis {
+    let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    Analysis::in_folder(&rules, files, &[])
+}
+
 fn offset_of(text: &str, needle: &str) -> usize {
     text.find(needle)
         .unwrap_or_else(|| panic!("`{needle}` not found"))
@@ -17,7 +24,7 @@ fn offset_of(text: &str, needle: &str) -> usize {
 
 #[test]
 fn the_bundled_package_has_no_errors() {
-    let analysis = Analysis::new(bundled());
+    let analysis = analyse(bundled());
     let errors: Vec<_> = analysis
         .diagnostics()
         .iter()
@@ -32,7 +39,7 @@ fn a_misspelt_segment_is_reported_where_it_is_written_with_a_fix() {
     let rules = files["rules.vas"].replacen("for high_value,", "for high_valu,", 1);
     let at = offset_of(&rules, "high_valu,");
     files.insert("rules.vas".into(), rules);
-    let analysis = Analysis::new(files);
+    let analysis = analyse(files);
     let typo = analysis
         .diagnostics()
         .iter()
@@ -53,7 +60,7 @@ fn definitions_and_references_cross_files() {
     let files = bundled();
     let rules = files["rules.vas"].clone();
     let segments = files["segments.vas"].clone();
-    let analysis = Analysis::new(files);
+    let analysis = analyse(files);
     let use_at = offset_of(&rules, "high_value,") + 3;
     let definition = analysis.definition("rules.vas", use_at).unwrap();
     assert_eq!(definition.file, "segments.vas");
@@ -81,7 +88,7 @@ fn definitions_and_references_cross_files() {
 fn hovers_say_what_a_name_is() {
     let files = bundled();
     let rules = files["rules.vas"].clone();
-    let analysis = Analysis::new(files);
+    let analysis = analyse(files);
     let hover = |needle: &str| {
         let at = offset_of(&rules, needle);
         analysis.hover("rules.vas", at).unwrap().markdown
@@ -120,7 +127,7 @@ fn completion_follows_the_context() {
     let mut files = bundled();
     let text = "rule typing for high_value, profile  {\n  when contract in [\"One year\", \n  when internet == \"Fi\"\n  when pref.\n  when monthly_charges > 3 and \n  offer \n  \n}\nsegment x under everyone, new_customer { }\n";
     files.insert("typing.vas".into(), text.into());
-    let analysis = Analysis::new(files);
+    let analysis = analyse(files);
     let at = |needle: &str| offset_of(text, needle) + needle.len();
     let has = |labels: &[String], want: &str| labels.iter().any(|l| l == want);
 
@@ -173,7 +180,7 @@ fn completion_follows_the_context() {
 fn rename_changes_every_file_and_refuses_bad_names() {
     let files = bundled();
     let rules = files["rules.vas"].clone();
-    let analysis = Analysis::new(files);
+    let analysis = analyse(files);
     let at = offset_of(&rules, "high_value,");
     let edits = analysis.rename("rules.vas", at, "高价值").unwrap();
     let changed: std::collections::BTreeSet<&str> =
@@ -212,7 +219,7 @@ fn rename_changes_every_file_and_refuses_bad_names() {
 
 #[test]
 fn the_outline_lists_declarations_in_order() {
-    let analysis = Analysis::new(bundled());
+    let analysis = analyse(bundled());
     let outline = analysis.symbols("segments.vas");
     assert_eq!(outline[0].name, "everyone");
     assert_eq!(outline[0].detail.as_deref(), Some("全部客户"));
@@ -355,7 +362,7 @@ fn mutated_packages_never_panic_any_question() {
         let mutated = mutate(&mut rng, &files[name]);
         files.insert(name.clone(), mutated.clone());
         let outcome = std::panic::catch_unwind(|| {
-            let analysis = Analysis::new(files);
+            let analysis = analyse(files);
             let mut rng = Rng(round);
             ask_everything(&analysis, name, &mut rng);
             ask_everything(&analysis, "rules.vas", &mut rng);
@@ -373,7 +380,7 @@ fn deep_nesting_is_refused_not_followed() {
         ")".repeat(100_000)
     );
     files.insert("deep.vas".into(), deep.clone());
-    let analysis = Analysis::new(files);
+    let analysis = analyse(files);
     let deep_errors: Vec<_> = analysis
         .diagnostics()
         .iter()
@@ -391,7 +398,7 @@ fn a_file_over_the_size_limit_is_reported_and_left_out() {
     let line = "segment s under everyone { when tenure_months > 1 }\n";
     let huge = line.repeat((MAX_FILE_BYTES as usize / line.len()) + 1);
     files.insert("huge.vas".into(), huge);
-    let analysis = Analysis::new(files);
+    let analysis = analyse(files);
     let huge: Vec<_> = analysis
         .diagnostics()
         .iter()
@@ -424,7 +431,7 @@ fn rename_in(
     to: &str,
 ) {
     let at = offset_of(&files[file], needle) + skip;
-    let edits = Analysis::new(files.clone()).rename(file, at, to).unwrap();
+    let edits = analyse(files.clone()).rename(file, at, to).unwrap();
     apply(files, &edits);
 }
 
@@ -466,11 +473,8 @@ fn renames_keep_the_package_checking_and_its_test_cases_passing() {
     // A preference read from `pref_price` is not renamed: the customer
     // files would have to change.
     let rules = &files["rules.vas"];
-    let refused = Analysis::new(files.clone()).rename(
-        "rules.vas",
-        offset_of(rules, "pref.price") + 5,
-        "cost",
-    );
+    let refused =
+        analyse(files.clone()).rename("rules.vas", offset_of(rules, "pref.price") + 5, "cost");
     assert_eq!(
         refused,
         Err(RenameError::ColumnFollowsName {
@@ -495,11 +499,9 @@ fn renames_keep_the_package_checking_and_its_test_cases_passing() {
     let dir = tempfile::tempdir().unwrap();
     let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
     std::fs::create_dir(dir.path().join("tests")).unwrap();
-    std::fs::copy(
-        source.join("customers.csv"),
-        dir.path().join("customers.csv"),
-    )
-    .unwrap();
+    for sheet in ["customers.csv", "senior_care.csv"] {
+        std::fs::copy(source.join(sheet), dir.path().join(sheet)).unwrap();
+    }
     for (name, text) in &files {
         std::fs::write(dir.path().join(name), text).unwrap();
     }
@@ -520,7 +522,7 @@ fn formatting_is_one_edit_of_the_whole_file_and_only_when_it_changes_something()
         "broken.vas".into(),
         "segment broken under everyone { when (\n".into(),
     );
-    let analysis = Analysis::new(files);
+    let analysis = analyse(files);
     let edit = analysis.format("messy.vas").unwrap();
     assert_eq!(edit.location.range, 0..messy.len());
     assert_eq!(
@@ -547,7 +549,7 @@ fn a_table_is_in_the_outline_and_renames_reach_its_rows() {
          row -, - => offer cloud_backup gain 1\n}\n"
             .into(),
     );
-    let analysis = Analysis::new(files.clone());
+    let analysis = analyse(files.clone());
     assert!(
         analysis
             .diagnostics()
@@ -587,7 +589,7 @@ fn a_table_is_in_the_outline_and_renames_reach_its_rows() {
     assert!(grid.contains("offer backup"), "{grid}");
     assert!(grid.contains("for loyal"), "{grid}");
     assert!(grid.contains("columns months, contract"), "{grid}");
-    let after = Analysis::new(files.clone());
+    let after = analyse(files.clone());
     assert!(
         after
             .diagnostics()
