@@ -164,7 +164,7 @@ impl Engine {
     pub fn from_sources_reading(
         catalog: &str,
         rule_files: &[(&str, &str)],
-        read: &dyn Fn(&str, usize) -> Result<Vec<u8>, String>,
+        read: &Fetch<'_>,
     ) -> Result<Engine, LoadError> {
         let mut sources = SourceMap::default();
         sources.add(SourceFile::new(CATALOG_FILE, None, catalog));
