@@ -94,6 +94,22 @@ const NOT_RUN: &[(&str, &str)] = &[
         "performance: the load test, seconds per run",
     ),
     ("kill %1", "performance: stops the load test's server"),
+    (
+        "pip install maturin",
+        "set-up: the Python package's build tool; .ci/run installs it",
+    ),
+    (
+        "cd python && maturin build --release",
+        "set-up: builds the Python wheel; .ci/run builds it and python/tests/test_wheel.py runs README's example in a fresh virtualenv",
+    ),
+    (
+        "pip install target/wheels/vasrec-",
+        "set-up: installs the wheel; python/tests/test_wheel.py does it in a fresh virtualenv",
+    ),
+    (
+        "spark-submit ",
+        "a Spark job; python/tests/test_spark.py runs examples/spark/score_job.py in local mode",
+    ),
 ];
 
 /// One command of a console block and what README says it prints.

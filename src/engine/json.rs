@@ -9,7 +9,7 @@
 use crate::engine::Engine;
 use crate::engine::offer::EvalError;
 use crate::engine::recommend::Recommendation;
-use crate::package::customer::FieldError;
+use crate::package::customer::{Customer, FieldError};
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -190,9 +190,9 @@ impl Engine {
             self.customer_id(&customer)
                 .map_or(Value::Null, Value::String),
         );
-        let not_given: Vec<Value> = customer
-            .missing_required(self.schema())
-            .map(|(_, column)| Value::String(column.to_string()))
+        let not_given: Vec<Value> = self
+            .not_given(&customer)
+            .map(|column| Value::String(column.to_string()))
             .collect();
         if !not_given.is_empty() {
             answer.insert("not_given".into(), Value::Array(not_given));
@@ -202,6 +202,23 @@ impl Engine {
             offers.iter().map(Recommendation::to_json).collect(),
         );
         Ok(Value::Object(answer))
+    }
+
+    /// The input columns of required attributes that a customer typed in
+    /// (by [`Engine::customer_from_json`]) left out and that were read as
+    /// missing values: the `not_given` of [`Engine::evaluate_json`]. A row
+    /// of a file never has any (a missing required value is an error there).
+    ///
+    /// ```
+    /// let engine = vasrec::Engine::load("rules")?;
+    /// let customer = engine.customer_from_json(&serde_json::json!({"customerID": "C-1"}))?;
+    /// assert!(engine.not_given(&customer).any(|column| column == "tenure"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn not_given<'a>(&'a self, customer: &'a Customer) -> impl Iterator<Item = &'a str> + 'a {
+        customer
+            .missing_required(self.schema())
+            .map(|(_, column)| column)
     }
 
     /// [`Engine::evaluate_json`] from text to text: reads the customer
