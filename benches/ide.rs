@@ -11,7 +11,8 @@
 //! package, alternating between a clean `rules.vas` and one with a
 //! misspelt segment (so half the runs report an error with a suggestion).
 //!
-//! - `recheck_after_edit/bundled`: `Analysis::new` + reading its diagnostics.
+//! - `recheck_after_edit/bundled`: `Analysis::in_folder` (the bundled table's
+//!   rows read from the folder, as the server does) + reading its diagnostics.
 //! - `recheck_after_edit/diagnostics_for_file`: the same, then the
 //!   diagnostics of the edited file converted to editor positions (lines
 //!   and UTF-16 columns) with the analysis's line index, which is all the
@@ -30,8 +31,12 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 use vasrec::ide::{Analysis, LineIndex, files};
 
+fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules")
+}
+
 fn package() -> (BTreeMap<String, String>, String) {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let root = root();
     let files = files::read_package(&root);
     let typo = files["rules.vas"].replacen("for high_value,", "for high_valu,", 1);
     (files, typo)
@@ -42,19 +47,20 @@ fn benches(c: &mut Criterion) {
     let mut edited = clean.clone();
     edited.insert("rules.vas".into(), typo);
     let versions = [clean, edited];
+    let root = root();
     let mut group = c.benchmark_group("recheck_after_edit");
     let mut turn = 0usize;
     group.bench_function("bundled", |b| {
         b.iter(|| {
             turn += 1;
-            let analysis = Analysis::new(versions[turn % 2].clone());
+            let analysis = Analysis::in_folder(&root, versions[turn % 2].clone(), &[]);
             black_box(analysis.diagnostics().len())
         })
     });
     group.bench_function("diagnostics_for_file", |b| {
         b.iter(|| {
             turn += 1;
-            let analysis = Analysis::new(versions[turn % 2].clone());
+            let analysis = Analysis::in_folder(&root, versions[turn % 2].clone(), &[]);
             let empty = LineIndex::new("");
             let lines = analysis.line_index("rules.vas").unwrap_or(&empty);
             let positions: Vec<_> = analysis

@@ -64,7 +64,17 @@ fn bundled(replace_script: bool) -> Engine {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(&dir).expect("rules/") {
         let path = entry.expect("entry").path();
-        if path.extension().is_some_and(|e| e == "vas") {
+        let table_rows = path.extension().is_some_and(|e| e == "csv")
+            && path.file_name().is_some_and(|n| n != "customers.csv");
+        if table_rows {
+            let text = std::fs::read_to_string(&path).expect("table rows");
+            let name = path
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            files.push((name, text));
+        } else if path.extension().is_some_and(|e| e == "vas") {
             let mut text = std::fs::read_to_string(&path).expect("rule file");
             if replace_script {
                 text = without_script(&text);

@@ -165,7 +165,9 @@ fn format_mutations(mut rng: Rng, mutate: fn(&mut Rng, &str) -> String) -> (usiz
     let (mut parsed, mut loaded) = (0, 0);
     for round in 0..iterations() {
         let mut mutated = files.clone();
-        let which = rng.below(mutated.len());
+        // Rule files only (they come first; the tables' CSV files follow).
+        let rule_files = files.iter().filter(|(n, _)| n.ends_with(".vas")).count();
+        let which = rng.below(rule_files);
         mutated[which].1 = mutate(&mut rng, &mutated[which].1);
         let Ok(once) = format_source(&mutated[which].1) else {
             continue;

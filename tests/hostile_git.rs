@@ -2,7 +2,8 @@
 //! someone else: no program named in the repository's config runs, a
 //! revision cannot pass an option to git, and the package read from git is
 //! the package the folder loader reads (non-ASCII names included, `tests/`
-//! and hidden folders left out).
+//! and hidden folders left out), with the spreadsheets its tables name read
+//! from git too, confined and bounded as in a folder.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -198,5 +199,136 @@ fn the_git_base_is_the_package_the_folder_loader_reads() {
         }
     }
     assert_eq!(report["customers_affected"].as_u64(), Some(0));
+    let _ = fs::remove_dir_all(&root);
+}
+
+/// A fresh repository holding, as `pkg/`, a package whose table reads its
+/// rows from `grid/offers.csv`, committed; None where git is missing.
+fn table_repository(name: &str) -> Option<PathBuf> {
+    let root = std::env::temp_dir().join(format!("vasrec-git-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&root);
+    let pkg = root.join("pkg");
+    fs::create_dir_all(pkg.join("grid")).unwrap();
+    let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/catalog.yaml");
+    fs::copy(catalog, pkg.join("catalog.yaml")).unwrap();
+    fs::write(
+        pkg.join("rules.vas"),
+        "segment everyone { when true }\n\
+         table t for everyone { hit first columns tenure_months rows \"grid/offers.csv\" }\n",
+    )
+    .unwrap();
+    fs::write(
+        pkg.join("grid/offers.csv"),
+        "tenure_months,offer,gain\n< 6,callback,1.5\n-,priority_support,1\n",
+    )
+    .unwrap();
+    fs::write(pkg.join("customers.csv"), "id,tenure_months\nc1,3\nc2,12\n").unwrap();
+    if !git(&root, &["init", "-q"]) {
+        eprintln!("skipping: git is not available");
+        return None;
+    }
+    assert!(git(&root, &["add", "-A"]));
+    assert!(git(&root, &["commit", "-q", "-m", "package"]));
+    Some(root)
+}
+
+fn diff_json(pkg: &Path) -> Output {
+    vasrec(
+        pkg,
+        &[
+            "diff",
+            "--base",
+            "git:HEAD",
+            "--rules",
+            ".",
+            "--customers",
+            "customers.csv",
+            "--format",
+            "json",
+        ],
+    )
+}
+
+#[test]
+fn the_git_base_reads_the_files_its_tables_name() {
+    let Some(root) = table_repository("table") else {
+        return;
+    };
+    let pkg = root.join("pkg");
+    let out = diff_json(&pkg);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["customers_affected"].as_u64(), Some(0));
+
+    // A cell changed in the working tree, not in git: the base has the old row.
+    fs::write(
+        pkg.join("grid/offers.csv"),
+        "tenure_months,offer,gain\n< 6,callback,2.5\n-,priority_support,1\n",
+    )
+    .unwrap();
+    let out = diff_json(&pkg);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["customers_affected"].as_u64(), Some(1), "{report}");
+    let _ = fs::remove_dir_all(&root);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_table_file_in_git_is_confined_and_bounded_as_in_a_folder() {
+    let Some(root) = table_repository("table-link") else {
+        return;
+    };
+    let pkg = root.join("pkg");
+    // A link committed in place of the rows, to a file outside the package.
+    fs::write(
+        root.join("secret.csv"),
+        "tenure_months,offer,gain\n-,callback,9\n",
+    )
+    .unwrap();
+    fs::remove_file(pkg.join("grid/offers.csv")).unwrap();
+    std::os::unix::fs::symlink("../../secret.csv", pkg.join("grid/offers.csv")).unwrap();
+    assert!(git(&root, &["add", "-A"]));
+    assert!(git(&root, &["commit", "-q", "-m", "link"]));
+    // The working tree has the rows themselves: only the base is refused.
+    let rows = "tenure_months,offer,gain\n< 6,callback,1.5\n-,priority_support,1\n";
+    fs::remove_file(pkg.join("grid/offers.csv")).unwrap();
+    fs::write(pkg.join("grid/offers.csv"), rows).unwrap();
+    let out = diff_json(&pkg);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("it is a symbolic link, which is not read from git"),
+        "{stderr}"
+    );
+
+    // Rows larger than `limits.max_table_bytes`, refused before they are read.
+    fs::remove_file(pkg.join("grid/offers.csv")).unwrap();
+    let mut big = String::from("tenure_months,offer,gain\n");
+    while big.len() <= 200 {
+        big.push_str("-,callback,1\n");
+    }
+    fs::write(pkg.join("grid/offers.csv"), big).unwrap();
+    let mut catalog = fs::read_to_string(pkg.join("catalog.yaml")).unwrap();
+    catalog.push_str("limits:\n  max_table_bytes: 200\n");
+    fs::write(pkg.join("catalog.yaml"), catalog).unwrap();
+    assert!(git(&root, &["add", "-A"]));
+    assert!(git(&root, &["commit", "-q", "-m", "big"]));
+    fs::write(pkg.join("grid/offers.csv"), rows).unwrap();
+    let out = diff_json(&pkg);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("it is larger than 200 bytes (`limits.max_table_bytes`)"),
+        "{stderr}"
+    );
     let _ = fs::remove_dir_all(&root);
 }

@@ -523,3 +523,51 @@ fn two_packages_are_served_at_once() {
     client.notify("exit", Value::Null);
     assert_eq!(client.exit_code(), Some(1));
 }
+
+#[test]
+fn the_bundled_table_is_read_and_its_open_csv_file_is_checked_at_the_cell() {
+    let dir = TempDir::new("lsp-table");
+    let package = bundled_copy(&dir);
+    let rules_uri = uri(&package.join("support.vas"));
+    let rows_uri = uri(&package.join("senior_care.csv"));
+    let support = std::fs::read_to_string(package.join("support.vas")).unwrap();
+    let rows = std::fs::read_to_string(package.join("senior_care.csv")).unwrap();
+
+    let mut client = Client::start();
+    client.result("initialize", json!({ "capabilities": {} }));
+    client.notify("initialized", json!({}));
+    // The table's rows come from the folder: a mistake elsewhere in the
+    // file is the only message, with no "no such file" for the table.
+    assert!(support.contains("  for new_customer\n"));
+    let mistake = support.replacen("  for new_customer\n", "  for new_custome\n", 1);
+    client.open(&rules_uri, &mistake);
+    let found = client.diagnostics(&rules_uri, |list| !list.is_empty());
+    let codes: Vec<&Value> = found.iter().map(|d| &d["code"]).collect();
+    assert_eq!(codes, [&json!("UNKNOWN_SEGMENT")], "{found:#?}");
+    client.replace(&rules_uri, 2, &support);
+    client.diagnostics(&rules_uri, <[Value]>::is_empty);
+    // An unsaved edit to the CSV file is checked, at its cell.
+    client.open(&rows_uri, &rows);
+    let typo = rows.replacen(
+        "false,false,senior_care_line",
+        "false,false,senior_care_lin",
+        1,
+    );
+    client.replace(&rows_uri, 2, &typo);
+    let found = client.diagnostics(&rows_uri, |list| {
+        list.iter().any(|d| d["code"] == "UNKNOWN_SERVICE")
+    });
+    let range = &found[0]["range"];
+    let cell = position(&typo, "senior_care_lin,6", 0);
+    assert_eq!(range["start"], cell, "{found:#?}");
+    assert_eq!(
+        range["end"]["character"].as_u64(),
+        cell["character"]
+            .as_u64()
+            .map(|c| c + "senior_care_lin".len() as u64)
+    );
+    // Fixed again: the error is cleared.
+    client.replace(&rows_uri, 3, &rows);
+    client.diagnostics(&rows_uri, <[Value]>::is_empty);
+    assert_eq!(client.shut_down(), Some(0));
+}

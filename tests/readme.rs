@@ -70,6 +70,22 @@ const NOT_RUN: &[(&str, &str)] = &[
         "performance: the load test's build",
     ),
     (
+        "vasrec dry-run --customers customers.parquet",
+        "needs the feature arrow; tests/arrow.rs runs it on the sample as Parquet",
+    ),
+    (
+        "vasrec score --customers customers.parquet",
+        "needs the feature arrow; tests/arrow.rs runs it on the sample as Parquet",
+    ),
+    (
+        "vasrec diff --base old-rules --rules rules --customers customers.arrow",
+        "needs the feature arrow; tests/arrow.rs runs it on the sample as Arrow IPC",
+    ),
+    (
+        "vasrec explain --customers customers.parquet",
+        "needs the feature arrow; tests/arrow.rs runs it on the sample as Parquet",
+    ),
+    (
         "target/release/vasrec serve",
         "performance: the load test's server",
     ),

@@ -131,6 +131,10 @@ pub struct Changes {
     pub removed: Vec<String>,
     /// In both, with different content.
     pub modified: Vec<Modified>,
+    /// For the rules among these that are rows read from a spreadsheet,
+    /// their row there (`offers.csv:3`; in the new package, else the base).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub places: BTreeMap<String, String>,
 }
 
 /// A declaration whose content changed.
@@ -251,12 +255,37 @@ pub fn package_changes(base: &Engine, new: &Engine) -> PackageChanges {
             declarations(base, Kind::Profile),
             declarations(new, Kind::Profile),
         ),
-        rules: compare(
-            declarations(base, Kind::Rule),
-            declarations(new, Kind::Rule),
+        rules: with_sheet_rows(
+            compare(
+                declarations(base, Kind::Rule),
+                declarations(new, Kind::Rule),
+            ),
+            base,
+            new,
         ),
         settings,
     }
+}
+
+/// The rules changed that are spreadsheet rows, with their rows there.
+fn with_sheet_rows(mut changes: Changes, base: &Engine, new: &Engine) -> Changes {
+    let row = |engine: &Engine, name: &str| {
+        let id = engine.rule_ids().find(|&id| engine.rule_name(id) == name)?;
+        engine.rule_sheet_row(id)
+    };
+    let names = changes
+        .added
+        .iter()
+        .chain(&changes.removed)
+        .chain(changes.modified.iter().map(|m| &m.name));
+    let places = names
+        .filter_map(|name| {
+            let place = row(new, name).or_else(|| row(base, name))?;
+            Some((name.clone(), place))
+        })
+        .collect();
+    changes.places = places;
+    changes
 }
 
 #[derive(Clone, Copy)]

@@ -216,6 +216,7 @@ impl FunnelTally {
             }
             rules.push(RuleFunnel {
                 rule: engine.rule_name(id).to_string(),
+                sheet_row: engine.rule_sheet_row(id),
                 service: engine
                     .get_service(engine.rule_service(id))
                     .map_or(String::new(), |s| s.id.clone()),
@@ -403,6 +404,10 @@ pub struct ServiceFunnel {
 pub struct RuleFunnel {
     /// Rule name.
     pub rule: String,
+    /// For a table's row read from a spreadsheet, its row there
+    /// (`offers.csv:3`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheet_row: Option<String>,
     /// Service id.
     pub service: String,
     /// The rule's segment.

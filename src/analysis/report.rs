@@ -223,6 +223,10 @@ pub struct ServiceRow {
 pub struct RuleRow {
     /// Rule name.
     pub rule: String,
+    /// For a table's row read from a spreadsheet, its row there
+    /// (`offers.csv:3`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheet_row: Option<String>,
     /// `offer` or `suppress`.
     pub action: String,
     /// Service id.
@@ -301,6 +305,7 @@ impl DryRunReport {
                 let i = id.index();
                 RuleRow {
                     rule: engine.rule_name(id).to_string(),
+                    sheet_row: engine.rule_sheet_row(id),
                     action: if engine.rule_offers(id) {
                         "offer"
                     } else {

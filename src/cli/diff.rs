@@ -232,7 +232,7 @@ fn diff_meta(args: &Args, rules: &Path, base: &Engine, new: &Engine) -> vasrec::
 /// Reads the package folder as it was at a git revision, through git's object
 /// store only (see `git.rs`), so the working tree is untouched.
 fn load_from_git(dir: &Path, revision: &str) -> Result<Engine, u8> {
-    let listed = super::git::package_files(dir, revision).map_err(|e| {
+    let mut listed = super::git::package_files(dir, revision).map_err(|e| {
         eprintln!(
             "error: cannot read `{}` at git revision `{revision}`: {e}",
             dir.display()
@@ -241,7 +241,7 @@ fn load_from_git(dir: &Path, revision: &str) -> Result<Engine, u8> {
     })?;
     let mut catalog = None;
     let mut files = Vec::new();
-    for (name, text) in listed {
+    for (name, text) in std::mem::take(&mut listed.files) {
         let text = String::from_utf8_lossy(&text).into_owned();
         if name == vasrec::CATALOG_FILE {
             catalog = Some(text);
@@ -261,7 +261,8 @@ fn load_from_git(dir: &Path, revision: &str) -> Result<Engine, u8> {
         .iter()
         .map(|(n, t)| (n.as_str(), t.as_str()))
         .collect();
-    Engine::from_sources(&catalog, &borrowed).map_err(|error| {
+    let read = |path: &str, max: usize| listed.read_table_file(path, max);
+    Engine::from_sources_reading(&catalog, &borrowed, &read).map_err(|error| {
         eprint!(
             "{}",
             vasrec::render::render_all(&error.diagnostics, &error.sources, stderr_color())

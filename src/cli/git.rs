@@ -52,19 +52,24 @@ pub(super) fn checked_revision(revision: &str) -> Result<&str, String> {
     }
 }
 
-/// One blob of a tree listing: its object id and its path below the folder.
+/// One blob of a tree listing: its mode, object id, size and path below
+/// the folder.
 struct Blob {
+    mode: String,
     id: String,
+    size: u64,
     path: String,
 }
 
-/// The blobs under `dir` at `revision` (`ls-tree -r -z`), paths relative to `dir`.
+/// The blobs under `dir` at `revision` (`ls-tree -r -l -z`), paths relative
+/// to `dir`.
 fn blobs(dir: &Path, revision: &str) -> Result<Vec<Blob>, String> {
     let listing = run(
         dir,
         &[
             "ls-tree",
             "-r",
+            "-l",
             "-z",
             "--end-of-options",
             revision,
@@ -75,14 +80,18 @@ fn blobs(dir: &Path, revision: &str) -> Result<Vec<Blob>, String> {
     let mut blobs = Vec::new();
     for entry in listing.split(|&b| b == 0).filter(|e| !e.is_empty()) {
         let entry = String::from_utf8_lossy(entry);
-        // "<mode> <type> <id>\t<path>"
+        // "<mode> <type> <id> <padded size>\t<path>"
         let Some((meta, path)) = entry.split_once('\t') else {
             continue;
         };
-        let mut parts = meta.split(' ');
-        if let (Some(_mode), Some("blob"), Some(id)) = (parts.next(), parts.next(), parts.next()) {
+        let mut parts = meta.split(' ').filter(|p| !p.is_empty());
+        if let (Some(mode), Some("blob"), Some(id), Some(size)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        {
             blobs.push(Blob {
+                mode: mode.to_string(),
                 id: id.to_string(),
+                size: size.parse().unwrap_or(u64::MAX),
                 path: path.to_string(),
             });
         }
@@ -107,18 +116,72 @@ fn is_package_file(path: &str) -> bool {
             .all(|d| !d.starts_with('.') && *d != "tests" && *d != "target")
 }
 
-/// The package files under `dir` at `revision`: `(path, content)`, read from
-/// the object store only, so the working tree is untouched.
-pub(super) fn package_files(dir: &Path, revision: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
+/// A package as it is at a git revision: its catalog and rule files, and
+/// the other files of the tree, read only when a table names them.
+pub(super) struct GitPackage {
+    dir: std::path::PathBuf,
+    /// `(path, content)` of the catalog and the rule files.
+    pub(super) files: Vec<(String, Vec<u8>)>,
+    others: Vec<Blob>,
+}
+
+impl GitPackage {
+    /// A table's spreadsheet at `path` in the package, under the folder
+    /// loader's rules: a regular file (a symbolic link is refused, as one
+    /// that may lead outside the package), at most `max` bytes (known from
+    /// the listing, before anything is read).
+    pub(super) fn read_table_file(&self, path: &str, max: usize) -> Result<Vec<u8>, String> {
+        let wanted = path.trim_start_matches("./");
+        let blob = self
+            .others
+            .iter()
+            .find(|b| b.path == wanted)
+            .ok_or_else(|| "there is no such file in the package".to_string())?;
+        match blob.mode.as_str() {
+            "100644" | "100755" => {}
+            "120000" => {
+                return Err(
+                    "it is a symbolic link, which is not read from git (it may lead outside the package)"
+                        .into(),
+                );
+            }
+            _ => return Err("it is not a regular file".into()),
+        }
+        if blob.size > max as u64 {
+            return Err(format!(
+                "it is larger than {max} bytes (`limits.max_table_bytes`)"
+            ));
+        }
+        let bytes = run(&self.dir, &["cat-file", "blob", &blob.id])?;
+        if bytes.len() > max {
+            return Err(format!(
+                "it is larger than {max} bytes (`limits.max_table_bytes`)"
+            ));
+        }
+        Ok(bytes)
+    }
+}
+
+/// The package files under `dir` at `revision`, read from the object store
+/// only, so the working tree is untouched: the catalog and rule files read,
+/// the other files listed for the tables that name them.
+pub(super) fn package_files(dir: &Path, revision: &str) -> Result<GitPackage, String> {
     let revision = checked_revision(revision)?;
     let mut files = Vec::new();
+    let mut others = Vec::new();
     for blob in blobs(dir, revision)? {
         if is_package_file(&blob.path) {
             let content = run(dir, &["cat-file", "blob", &blob.id])?;
             files.push((blob.path, content));
+        } else {
+            others.push(blob);
         }
     }
-    Ok(files)
+    Ok(GitPackage {
+        dir: dir.to_path_buf(),
+        files,
+        others,
+    })
 }
 
 /// The short revision of the commit `dir` is at, with `-dirty` when a

@@ -243,7 +243,7 @@ impl Package {
         for (name, buffer) in &self.open {
             files.insert(name.clone(), buffer.text.clone());
         }
-        let analysis = Analysis::with_unread(files, &self.disk.unread);
+        let analysis = Analysis::in_folder(&self.root, files, &self.disk.unread);
         let mut by_file: BTreeMap<&str, Vec<lsp::Diagnostic>> = BTreeMap::new();
         let mut left_out: BTreeMap<&str, usize> = BTreeMap::new();
         for d in analysis.diagnostics() {
@@ -299,12 +299,15 @@ struct Server {
 }
 
 /// The package folder and the name in it of a document, when it is a file
-/// the checker reads or one of the package's test case files.
+/// the checker reads, one of the package's test case files or a CSV file a
+/// table may read its rows from.
 fn locate(uri: &str) -> Option<(PathBuf, String)> {
     let path = uri_to_path(uri)?;
     let root = ide::files::package_root(&path)?;
     let name = ide::files::package_name(&root, &path)?;
-    let known = ide::files::is_package_file(&name) || ide::files::is_case_file(&name);
+    let known = ide::files::is_package_file(&name)
+        || ide::files::is_case_file(&name)
+        || ide::files::is_table_file(&name);
     known.then_some((root, name))
 }
 

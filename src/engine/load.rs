@@ -118,13 +118,6 @@ impl Engine {
         rule_files: &[(&str, &str)],
         data_files: &[(&str, &[u8])],
     ) -> Result<Engine, LoadError> {
-        let mut sources = SourceMap::default();
-        sources.add(SourceFile::new(CATALOG_FILE, None, catalog));
-        let mut files = rule_files.to_vec();
-        files.sort_by(|a, b| a.0.cmp(b.0));
-        for (name, text) in files {
-            sources.add(SourceFile::new(name, None, text));
-        }
         let fetch = |relative: &str, max: usize| {
             let wanted = relative.trim_start_matches("./");
             let (_, bytes) = data_files
@@ -136,7 +129,60 @@ impl Engine {
             }
             Ok(bytes.to_vec())
         };
-        build(sources, &mut Vec::new(), None, &fetch)
+        Self::from_sources_reading(catalog, rule_files, &fetch)
+    }
+
+    /// As [`Engine::from_sources`], with the spreadsheets that tables name
+    /// read on demand: `read(path, max)` gives the bytes of the file at
+    /// `path` in the package (`offers.csv`, `grids/a.xlsx`), or a sentence
+    /// saying why not, and must refuse a file larger than `max` bytes
+    /// (`limits.max_table_bytes`). For packages kept elsewhere than in a
+    /// folder (a git revision, an editor's buffers), so that only the files
+    /// the tables name are read. Paths that are absolute or climb out of
+    /// the package with `..` are refused before `read` is asked.
+    ///
+    /// ```
+    /// # let catalog = r#"
+    /// # package: demo
+    /// # services:
+    /// #   - { id: welcome_call, name: Welcome call, category: technical_support,
+    /// #       stage: after_sale, channel: offline, participation: passive }
+    /// # customer:
+    /// #   attributes:
+    /// #     - { name: tenure_months, type: number }
+    /// # "#;
+    /// let rules = "segment everyone { when true }\n\
+    ///              table calls for everyone { hit first columns tenure_months rows \"calls.csv\" }";
+    /// let read = |path: &str, _max: usize| match path {
+    ///     "calls.csv" => Ok(b"tenure_months,offer,gain\n< 6,welcome_call,1.5\n".to_vec()),
+    ///     _ => Err("there is no such file in the package".to_string()),
+    /// };
+    /// let engine = vasrec::Engine::from_sources_reading(catalog, &[("calls.vas", rules)], &read)?;
+    /// assert_eq!(engine.counts(), (1, 1, 0));
+    /// # Ok::<(), vasrec::LoadError>(())
+    /// ```
+    pub fn from_sources_reading(
+        catalog: &str,
+        rule_files: &[(&str, &str)],
+        read: &Fetch<'_>,
+    ) -> Result<Engine, LoadError> {
+        let mut sources = SourceMap::default();
+        sources.add(SourceFile::new(CATALOG_FILE, None, catalog));
+        let mut files: Vec<(&str, &str)> = rule_files
+            .iter()
+            .filter(|(name, _)| SheetKind::of(name).is_none())
+            .copied()
+            .collect();
+        files.sort_by(|a, b| a.0.cmp(b.0));
+        for (name, text) in files {
+            sources.add(SourceFile::new(name, None, text));
+        }
+        let confined = |relative: &str, max: usize| {
+            lexically_inside(relative)
+                .map_err(|why| format!("the file must be inside the package folder, and {why}"))?;
+            read(relative, max)
+        };
+        build(sources, &mut Vec::new(), None, &confined)
     }
 }
 
@@ -160,22 +206,8 @@ impl Engine {
 /// when it exists, is not a regular file. A missing file inside is returned
 /// as is, for the caller's own "cannot open" message.
 pub(crate) fn file_inside(dir: &Path, relative: &str) -> Result<PathBuf, String> {
-    use std::path::Component;
+    lexically_inside(relative)?;
     let given = Path::new(relative);
-    let mut depth = 0usize;
-    for part in given.components() {
-        match part {
-            Component::Prefix(_) | Component::RootDir => {
-                return Err("this is an absolute path".into());
-            }
-            Component::ParentDir if depth == 0 => {
-                return Err("this path leads outside it".into());
-            }
-            Component::ParentDir => depth -= 1,
-            Component::Normal(_) => depth += 1,
-            Component::CurDir => {}
-        }
-    }
     let path = dir.join(given);
     if std::fs::symlink_metadata(&path).is_err() {
         return Ok(path);
@@ -193,6 +225,28 @@ pub(crate) fn file_inside(dir: &Path, relative: &str) -> Result<PathBuf, String>
     Ok(path)
 }
 
+/// Refuses a path that is absolute or climbs out of the package with `..`
+/// (by its words alone: links are the reader's to refuse).
+fn lexically_inside(relative: &str) -> Result<(), String> {
+    use std::path::Component;
+    let given = Path::new(relative);
+    let mut depth = 0usize;
+    for part in given.components() {
+        match part {
+            Component::Prefix(_) | Component::RootDir => {
+                return Err("this is an absolute path".into());
+            }
+            Component::ParentDir if depth == 0 => {
+                return Err("this path leads outside it".into());
+            }
+            Component::ParentDir => depth -= 1,
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+        }
+    }
+    Ok(())
+}
+
 /// Reads a file of the package by its path inside it, at most so many bytes.
 type Fetch<'a> = dyn Fn(&str, usize) -> Result<Vec<u8>, String> + 'a;
 
@@ -203,7 +257,7 @@ fn too_big_table(max: usize) -> String {
 /// A table's spreadsheet in the package folder `dir`, confined to it as
 /// the rule files are (no absolute path, no `..` out, no link out, regular
 /// files only) and read through the same bounded reader.
-fn read_table_file(dir: &Path, relative: &str, max: usize) -> Result<Vec<u8>, String> {
+pub(crate) fn read_table_file(dir: &Path, relative: &str, max: usize) -> Result<Vec<u8>, String> {
     let path = file_inside(dir, relative)
         .map_err(|why| format!("the file must be inside the package folder, and {why}"))?;
     let canon = dir

@@ -420,6 +420,18 @@ impl Engine {
 }
 
 impl Engine {
+    /// For a rule that is a row read from a spreadsheet, its row there
+    /// (`offers.csv:3`, `offers.xlsx:Grid!3:3`); None for a rule written
+    /// in a rule file, whose name already says where it is.
+    pub fn rule_sheet_row(&self, id: RuleId) -> Option<String> {
+        let rule = self.checked.rules.get(id.index())?;
+        let file = self.sources.get(rule.name_span.file)?;
+        file.grid.as_ref()?;
+        Some(file.place(rule.name_span.start))
+    }
+}
+
+impl Engine {
     /// Starts building a customer by attribute name (`pref.NAME` for a
     /// preference), with values typed as Rust values; each is checked
     /// against the schema, and [`build`](crate::CustomerBuilder::build)

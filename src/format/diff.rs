@@ -271,14 +271,19 @@ impl DiffReport {
 }
 
 fn changes_text(out: &mut String, kind: &str, changes: &Changes) {
+    // A spreadsheet's row is named with its row there.
+    let named = |name: &str| match changes.places.get(name) {
+        Some(place) => format!("{name}  ({place})"),
+        None => name.to_string(),
+    };
     for name in &changes.added {
-        let _ = writeln!(out, "  + {kind} {name}");
+        let _ = writeln!(out, "  + {kind} {}", named(name));
     }
     for name in &changes.removed {
-        let _ = writeln!(out, "  - {kind} {name}");
+        let _ = writeln!(out, "  - {kind} {}", named(name));
     }
     for m in &changes.modified {
-        let _ = writeln!(out, "  ~ {kind} {}", m.name);
+        let _ = writeln!(out, "  ~ {kind} {}", named(&m.name));
         match json_changes(&m.before, &m.after) {
             Some(keys) => {
                 for (key, before, after) in keys {

@@ -78,7 +78,9 @@ impl Explanation {
         out.push_str("\nRules\n");
         for r in &self.rules {
             let what = format!("{} {}", r.action, r.service);
-            let _ = writeln!(out, "  {:<32} {:<36} {}", r.rule, what, rule_status(r));
+            let row = r.in_sheet.then_some(r.location.as_str());
+            let name = crate::format::rule_with_row(&r.rule, row);
+            let _ = writeln!(out, "  {name:<32} {what:<36} {}", rule_status(r));
             if let Some(detail) = rule_detail(r) {
                 let _ = writeln!(out, "      {detail}");
             }

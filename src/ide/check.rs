@@ -8,11 +8,12 @@
 use crate::base::diagnostic::{Code, Diagnostic, Severity};
 use crate::base::source::{SourceFile, SourceMap};
 use crate::engine::Engine;
-use crate::engine::load::{CATALOG_FILE, MAX_FILE_BYTES};
+use crate::engine::load::{CATALOG_FILE, MAX_FILE_BYTES, read_table_file};
 use crate::ide::files::{Unread, is_case_file};
 use crate::ide::names::Location;
 use crate::ide::position::floor_char_boundary;
 use std::ops::Range;
+use std::path::Path;
 
 /// One diagnostic of the package, placed in a file.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,8 +41,11 @@ pub struct FileDiagnostic {
 }
 
 /// Checks the package made of `files` with the real checker (test case
-/// files are `vasrec test`'s, not the checker's: they are left out).
-pub(crate) fn check(files: &[(&str, &SourceFile)]) -> Vec<FileDiagnostic> {
+/// files are `vasrec test`'s, not the checker's: they are left out). The
+/// spreadsheets tables read their rows from are taken from `files` when
+/// there (an editor's buffer of a CSV file), else read from the package
+/// folder `root` under the checker's confinement.
+pub(crate) fn check(files: &[(&str, &SourceFile)], root: Option<&Path>) -> Vec<FileDiagnostic> {
     let catalog = files
         .iter()
         .find(|(name, _)| *name == CATALOG_FILE)
@@ -51,9 +55,31 @@ pub(crate) fn check(files: &[(&str, &SourceFile)]) -> Vec<FileDiagnostic> {
         .filter(|(name, _)| *name != CATALOG_FILE && !is_case_file(name))
         .map(|(name, source)| (*name, source.text.as_str()))
         .collect();
-    match Engine::from_sources(catalog, &rule_files) {
-        Ok(engine) => place_all(engine.warnings(), engine.sources()),
-        Err(error) => place_all(&error.diagnostics, &error.sources),
+    let read = |path: &str, max: usize| {
+        let wanted = path.trim_start_matches("./");
+        if let Some((_, source)) = files.iter().find(|(name, _)| *name == wanted) {
+            return if source.text.len() > max {
+                Err(format!(
+                    "it is larger than {max} bytes (`limits.max_table_bytes`)"
+                ))
+            } else {
+                Ok(source.text.as_bytes().to_vec())
+            };
+        }
+        match root {
+            Some(root) => read_table_file(root, wanted, max),
+            None => Err("there is no such file in the package".to_string()),
+        }
+    };
+    let texts = |name: &str| {
+        files
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, s)| s.text.as_str())
+    };
+    match Engine::from_sources_reading(catalog, &rule_files, &read) {
+        Ok(engine) => place_all(engine.warnings(), engine.sources(), &texts),
+        Err(error) => place_all(&error.diagnostics, &error.sources, &texts),
     }
 }
 
@@ -87,12 +113,41 @@ pub(crate) fn unread(u: &Unread) -> FileDiagnostic {
     }
 }
 
-fn place_all(diagnostics: &[Diagnostic], sources: &SourceMap) -> Vec<FileDiagnostic> {
-    diagnostics.iter().map(|d| place(d, sources)).collect()
+/// The text of a file the editor has, by name.
+type Texts<'a> = dyn Fn(&str) -> Option<&'a str> + 'a;
+
+fn place_all(
+    diagnostics: &[Diagnostic],
+    sources: &SourceMap,
+    texts: &Texts<'_>,
+) -> Vec<FileDiagnostic> {
+    diagnostics
+        .iter()
+        .map(|d| place(d, sources, texts))
+        .collect()
 }
 
-fn place(d: &Diagnostic, sources: &SourceMap) -> FileDiagnostic {
-    let (file, range) = if let Some(span) = d.primary {
+fn place(d: &Diagnostic, sources: &SourceMap, texts: &Texts<'_>) -> FileDiagnostic {
+    let mut notes = d.notes.clone();
+    let in_sheet = d.primary.and_then(|span| {
+        let source = sources.get(span.file)?;
+        let grid = source.grid.as_ref()?;
+        let place = grid.place(span.start)?;
+        Some((source, grid, place))
+    });
+    let (file, range) = if let Some((source, grid, place)) = in_sheet {
+        // The checker's text for a spreadsheet is its rows laid out as rule
+        // lines: the editor gets the cell in the file it has.
+        notes.insert(
+            0,
+            format!("at {}", source.place(d.primary.map_or(0, |s| s.start))),
+        );
+        let range = match (grid.sheet.as_ref(), texts(&source.name)) {
+            (None, Some(text)) => csv_cell_range(text, place.row as usize, place.column as usize),
+            _ => 0..0,
+        };
+        (source.name.clone(), range)
+    } else if let Some(span) = d.primary {
         let name = sources.get(span.file).map_or(CATALOG_FILE, |f| &f.name);
         (name.to_string(), span.start as usize..span.end as usize)
     } else if let Some((id, line, column)) = d.position
@@ -114,7 +169,7 @@ fn place(d: &Diagnostic, sources: &SourceMap) -> FileDiagnostic {
             Some((location, label.message.clone()))
         })
         .collect();
-    let fix = d.primary.and_then(|span| {
+    let fix = d.primary.filter(|_| in_sheet.is_none()).and_then(|span| {
         let written = sources.slice(span);
         fix_from_help(d.help.as_deref()?, written)
     });
@@ -125,7 +180,7 @@ fn place(d: &Diagnostic, sources: &SourceMap) -> FileDiagnostic {
         severity: d.severity,
         message: d.message.clone(),
         help: d.help.clone(),
-        notes: d.notes.clone(),
+        notes,
         related,
         fix,
     }
@@ -150,6 +205,45 @@ fn line_range(source: &SourceFile, line: usize, column: usize) -> Range<usize> {
     let end = line_start + line_text.trim_end().len();
     let start = floor_char_boundary(text, start);
     start..end.max(start)
+}
+
+/// The bytes of a CSV cell (1-based line and field; field 0 for the whole
+/// line) in the file's text. Fields are split at commas outside quotes, as
+/// the CSV reader splits them.
+fn csv_cell_range(text: &str, row: usize, column: usize) -> Range<usize> {
+    let mut line_start = 0;
+    for _ in 1..row {
+        match text[line_start..].find('\n') {
+            Some(i) => line_start += i + 1,
+            None => return 0..0,
+        }
+    }
+    let line = text[line_start..].split('\n').next().unwrap_or("");
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    if column == 0 {
+        return line_start..line_start + line.len();
+    }
+    let mut field = 1;
+    let mut start = 0;
+    let mut quoted = false;
+    for (i, c) in line.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                if field == column {
+                    return line_start + start..line_start + i;
+                }
+                field += 1;
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if field == column {
+        line_start + start..line_start + line.len()
+    } else {
+        line_start..line_start + line.len()
+    }
 }
 
 /// The replacement a "did you mean" help names: `x` for a name, and `"x"`
@@ -187,6 +281,16 @@ mod tests {
         );
         assert_eq!(fix_from_help("the values are: a, b", "c"), None);
         assert_eq!(fix_from_help("did you mean `a`?", "a"), None);
+    }
+
+    #[test]
+    fn a_csv_cell_is_its_field_on_its_line() {
+        let text = "a,b,c\r\n1,\"x, y\",3\n";
+        assert_eq!(&text[csv_cell_range(text, 2, 2)], "\"x, y\"");
+        assert_eq!(&text[csv_cell_range(text, 2, 3)], "3");
+        assert_eq!(&text[csv_cell_range(text, 1, 0)], "a,b,c");
+        assert_eq!(&text[csv_cell_range(text, 1, 1)], "a");
+        assert_eq!(csv_cell_range(text, 9, 1), 0..0);
     }
 
     #[test]

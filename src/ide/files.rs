@@ -79,6 +79,18 @@ pub fn is_case_file(name: &str) -> bool {
     })
 }
 
+/// Whether a file of this name may hold a table's rows (`.csv`), as a
+/// text an editor can have open: the checker reads it when a table names
+/// it, and an edit to it is checked again.
+pub fn is_table_file(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('/').collect();
+    name.to_ascii_lowercase().ends_with(".csv")
+        && !parts
+            .iter()
+            .take(parts.len().saturating_sub(1))
+            .any(|p| skipped_folder(p))
+}
+
 fn skipped_folder(name: &str) -> bool {
     name.starts_with('.') || name == "tests" || name == "target"
 }
@@ -280,6 +292,9 @@ mod tests {
         assert!(is_case_file("tests/a.yaml") && is_case_file("tests/b.yml"));
         assert!(!is_case_file("tests/more/a.yaml") && !is_case_file("a.yaml"));
         assert!(!is_package_file("tests/a.yaml"));
+        assert!(is_table_file("offers.csv") && is_table_file("grids/Offers.CSV"));
+        assert!(!is_table_file("tests/offers.csv") && !is_table_file(".git/a.csv"));
+        assert!(!is_table_file("offers.xlsx") && !is_table_file("rules.vas"));
     }
 
     #[test]

@@ -18,10 +18,13 @@
 //! ```
 //! use vasrec::ide::{Analysis, files};
 //!
-//! let mut package = files::read_package(std::path::Path::new("rules"));
+//! let folder = std::path::Path::new("rules");
+//! let mut package = files::read_package(folder);
 //! let rules = package["rules.vas"].replacen("for high_value", "for high_valu", 1);
 //! package.insert("rules.vas".into(), rules);
-//! let analysis = Analysis::new(package);
+//! // The spreadsheets tables read their rows from come from the folder.
+//! let analysis = Analysis::in_folder(folder, package, &[]);
+//! assert_eq!(analysis.diagnostics().len(), 1);
 //! let typo = analysis
 //!     .diagnostics()
 //!     .iter()
@@ -103,6 +106,27 @@ impl Analysis {
         files: impl IntoIterator<Item = (N, T)>,
         unread: &[files::Unread],
     ) -> Analysis {
+        Analysis::build(files, unread, None)
+    }
+
+    /// [`Analysis::with_unread`] for the package in the folder `root`: the
+    /// spreadsheets its tables read their rows from (`rows "offers.csv"`)
+    /// are read from the folder, confined to it as `vasrec check` reads
+    /// them, unless one is among `files` (a CSV file open in the editor,
+    /// whose unsaved text is checked).
+    pub fn in_folder<N: Into<String>, T: Into<String>>(
+        root: &std::path::Path,
+        files: impl IntoIterator<Item = (N, T)>,
+        unread: &[files::Unread],
+    ) -> Analysis {
+        Analysis::build(files, unread, Some(root))
+    }
+
+    fn build<N: Into<String>, T: Into<String>>(
+        files: impl IntoIterator<Item = (N, T)>,
+        unread: &[files::Unread],
+        root: Option<&std::path::Path>,
+    ) -> Analysis {
         let mut files: Vec<(String, SourceFile)> = files
             .into_iter()
             .map(|(name, text)| {
@@ -127,7 +151,7 @@ impl Analysis {
             .map(|c| c.limits.clone())
             .unwrap_or_default();
         let index = Index::build(&kept, CATALOG_FILE, &limits);
-        let mut diagnostics = check::check(&kept);
+        let mut diagnostics = check::check(&kept, root);
         let unread: Vec<&files::Unread> = unread
             .iter()
             .filter(|u| files.iter().all(|(name, _)| *name != u.name))

@@ -9,7 +9,7 @@
 //! declaration, so a file with one broken declaration still has an outline.
 
 use crate::base::source::{FileId, SourceFile};
-use crate::ide::files::is_case_file;
+use crate::ide::files::{is_case_file, is_table_file};
 use crate::ide::names::{Location, SymbolKind};
 use crate::ide::yaml_names::{self, Found};
 use crate::lang::syntax::{
@@ -68,6 +68,8 @@ impl Index {
                 index.add_yaml(name, yaml_names::catalog(&source.text));
             } else if is_case_file(name) {
                 index.add_yaml(name, yaml_names::cases(&source.text));
+            } else if is_table_file(name) {
+                // A table's rows: cells, not rule text.
             } else {
                 let id = FileId(crate::base::index::dense_u32(i));
                 let parsed = syntax::parse_file(id, source, limits);

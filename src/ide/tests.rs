@@ -10,6 +10,13 @@ fn bundled() -> BTreeMap<String, String> {
     files::read_package(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"))
 }
 
+/// The analysis of the bundled package's files (as given), its table's
+/// rows read from the folder as the language server reads them.
+fn analyse(files: BTreeMap<String, String>) -> Analysis {
+    let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    Analysis::in_folder(&rules, files, &[])
+}
+
 fn offset_of(text: &str, needle: &str) -> usize {
     text.find(needle)
         .unwrap_or_else(|| panic!("`{needle}` not found"))
@@ -17,7 +24,7 @@ fn offset_of(text: &str, needle: &str) -> usize {
 
 #[test]
 fn the_bundled_package_has_no_errors() {
-    let analysis = Analysis::new(bundled());
+    let analysis = analyse(bundled());
     let errors: Vec<_> = analysis
         .diagnostics()
         .iter()
@@ -32,7 +39,7 @@ fn a_misspelt_segment_is_reported_where_it_is_written_with_a_fix() {
     let rules = files["rules.vas"].replacen("for high_value,", "for high_valu,", 1);
     let at = offset_of(&rules, "high_valu,");
     files.insert("rules.vas".into(), rules);
-    let analysis = Analysis::new(files);
+    let analysis = analyse(files);
     let typo = analysis
         .diagnostics()
         .iter()
@@ -53,7 +60,7 @@ fn definitions_and_references_cross_files() {
     let files = bundled();
     let rules = files["rules.vas"].clone();
     let segments = files["segments.vas"].clone();
-    let analysis = Analysis::new(files);
+    let analysis = analyse(files);
     let use_at = offset_of(&rules, "high_value,") + 3;
     let definition = analysis.definition("rules.vas", use_at).unwrap();
     assert_eq!(definition.file, "segments.vas");
@@ -81,7 +88,7 @@ fn definitions_and_references_cross_files() {
 fn hovers_say_what_a_name_is() {
     let files = bundled();
     let rules = files["rules.vas"].clone();
-    let analysis = Analysis::new(files);
+    let analysis = analyse(files);
     let hover = |needle: &str| {
         let at = offset_of(&rules, needle);
         analysis.hover("rules.vas", at).unwrap().markdown
@@ -120,7 +127,7 @@ fn completion_follows_the_context() {
     let mut files = bundled();
     let text = "rule typing for high_value, profile  {\n  when contract in [\"One year\", \n  when internet == \"Fi\"\n  when pref.\n  when monthly_charges > 3 and \n  offer \n  \n}\nsegment x under everyone, new_customer { }\n";
     files.insert("typing.vas".into(), text.into());
-    let analysis = Analysis::new(files);
+    let analysis = analyse(files);
     let at = |needle: &str| offset_of(text, needle) + needle.len();
     let has = |labels: &[String], want: &str| labels.iter().any(|l| l == want);
 
@@ -173,7 +180,7 @@ fn completion_follows_the_context() {
 fn rename_changes_every_file_and_refuses_bad_names() {
     let files = bundled();
     let rules = files["rules.vas"].clone();
-    let analysis = Analysis::new(files);
+    let analysis = analyse(files);
     let at = offset_of(&rules, "high_value,");
     let edits = analysis.rename("rules.vas", at, "高价值").unwrap();
     let changed: std::collections::BTreeSet<&str> =
@@ -212,7 +219,7 @@ fn rename_changes_every_file_and_refuses_bad_names() {
 
 #[test]
 fn the_outline_lists_declarations_in_order() {
-    let analysis = Analysis::new(bundled());
+    let analysis = analyse(bundled());
     let outline = analysis.symbols("segments.vas");
     assert_eq!(outline[0].name, "everyone");
     assert_eq!(outline[0].detail.as_deref(), Some("全部客户"));
@@ -355,7 +362,7 @@ fn mutated_packages_never_panic_any_question() {
         let mutated = mutate(&mut rng, &files[name]);
         files.insert(name.clone(), mutated.clone());
         let outcome = std::panic::catch_unwind(|| {
-            let analysis = Analysis::new(files);
+            let analysis = analyse(files);
             let mut rng = Rng(round);
             ask_everything(&analysis, name, &mut rng);
             ask_everything(&analysis, "rules.vas", &mut rng);
@@ -373,7 +380,7 @@ fn deep_nesting_is_refused_not_followed() {
         ")".repeat(100_000)
     );
     files.insert("deep.vas".into(), deep.clone());
-    let analysis = Analysis::new(files);
+    let analysis = analyse(files);
     let deep_errors: Vec<_> = analysis
         .diagnostics()
         .iter()
@@ -391,7 +398,7 @@ fn a_file_over_the_size_limit_is_reported_and_left_out() {
     let line = "segment s under everyone { when tenure_months > 1 }\n";
     let huge = line.repeat((MAX_FILE_BYTES as usize / line.len()) + 1);
     files.insert("huge.vas".into(), huge);
-    let analysis = Analysis::new(files);
+    let analysis = analyse(files);
     let huge: Vec<_> = analysis
         .diagnostics()
         .iter()
@@ -424,7 +431,7 @@ fn rename_in(
     to: &str,
 ) {
     let at = offset_of(&files[file], needle) + skip;
-    let edits = Analysis::new(files.clone()).rename(file, at, to).unwrap();
+    let edits = analyse(files.clone()).rename(file, at, to).unwrap();
     apply(files, &edits);
 }
 
@@ -466,11 +473,8 @@ fn renames_keep_the_package_checking_and_its_test_cases_passing() {
     // A preference read from `pref_price` is not renamed: the customer
     // files would have to change.
     let rules = &files["rules.vas"];
-    let refused = Analysis::new(files.clone()).rename(
-        "rules.vas",
-        offset_of(rules, "pref.price") + 5,
-        "cost",
-    );
+    let refused =
+        analyse(files.clone()).rename("rules.vas", offset_of(rules, "pref.price") + 5, "cost");
     assert_eq!(
         refused,
         Err(RenameError::ColumnFollowsName {
@@ -495,11 +499,9 @@ fn renames_keep_the_package_checking_and_its_test_cases_passing() {
     let dir = tempfile::tempdir().unwrap();
     let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
     std::fs::create_dir(dir.path().join("tests")).unwrap();
-    std::fs::copy(
-        source.join("customers.csv"),
-        dir.path().join("customers.csv"),
-    )
-    .unwrap();
+    for sheet in ["customers.csv", "senior_care.csv"] {
+        std::fs::copy(source.join(sheet), dir.path().join(sheet)).unwrap();
+    }
     for (name, text) in &files {
         std::fs::write(dir.path().join(name), text).unwrap();
     }
@@ -520,7 +522,7 @@ fn formatting_is_one_edit_of_the_whole_file_and_only_when_it_changes_something()
         "broken.vas".into(),
         "segment broken under everyone { when (\n".into(),
     );
-    let analysis = Analysis::new(files);
+    let analysis = analyse(files);
     let edit = analysis.format("messy.vas").unwrap();
     assert_eq!(edit.location.range, 0..messy.len());
     assert_eq!(
@@ -547,7 +549,7 @@ fn a_table_is_in_the_outline_and_renames_reach_its_rows() {
          row -, - => offer cloud_backup gain 1\n}\n"
             .into(),
     );
-    let analysis = Analysis::new(files.clone());
+    let analysis = analyse(files.clone());
     assert!(
         analysis
             .diagnostics()
@@ -587,7 +589,7 @@ fn a_table_is_in_the_outline_and_renames_reach_its_rows() {
     assert!(grid.contains("offer backup"), "{grid}");
     assert!(grid.contains("for loyal"), "{grid}");
     assert!(grid.contains("columns months, contract"), "{grid}");
-    let after = Analysis::new(files.clone());
+    let after = analyse(files.clone());
     assert!(
         after
             .diagnostics()
@@ -596,4 +598,69 @@ fn a_table_is_in_the_outline_and_renames_reach_its_rows() {
         "{:?}",
         after.diagnostics()
     );
+}
+
+/// A package whose table reads its rows from `offers.csv` in its folder.
+fn package_with_a_csv_table(csv: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/catalog.yaml"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("catalog.yaml"), catalog).unwrap();
+    std::fs::write(
+        dir.path().join("rules.vas"),
+        "segment everyone { when true }\n\
+         table t for everyone { hit first columns tenure_months rows \"offers.csv\" }\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("offers.csv"), csv).unwrap();
+    dir
+}
+
+#[test]
+fn a_table_read_from_a_csv_file_in_the_folder_is_not_a_missing_file() {
+    let dir = package_with_a_csv_table("tenure_months,offer,gain\n< 6,callback,1.5\n");
+    let files = files::read_package(dir.path());
+    assert!(
+        !files.contains_key("offers.csv"),
+        "only what tables name is read"
+    );
+    let analysis = Analysis::in_folder(dir.path(), files.clone(), &[]);
+    let codes: Vec<_> = analysis.diagnostics().iter().map(|d| d.code).collect();
+    // The table's own analysis ran: it found the customers no row matches.
+    assert_eq!(codes, [crate::base::diagnostic::Code::TableGap]);
+    // Without the folder, the file is missing (and said so at the clause).
+    let analysis = Analysis::new(files);
+    let missing = &analysis.diagnostics()[0];
+    assert_eq!(missing.code, crate::base::diagnostic::Code::ReadError);
+    assert!(
+        missing.message.contains("there is no such file"),
+        "{missing:#?}"
+    );
+    assert_eq!(missing.file, "rules.vas");
+}
+
+#[test]
+fn an_edit_to_the_open_csv_file_is_checked_at_its_cell() {
+    let dir = package_with_a_csv_table("tenure_months,offer,gain\n< 6,callback,1.5\n");
+    let mut files = files::read_package(dir.path());
+    // The editor's unsaved buffer wins over the file on disk.
+    let edited = "tenure_months,offer,gain\n< 6,callbak,1.5\n";
+    files.insert("offers.csv".into(), edited.into());
+    let analysis = Analysis::in_folder(dir.path(), files, &[]);
+    let typo = analysis
+        .diagnostics()
+        .iter()
+        .find(|d| d.code == crate::base::diagnostic::Code::UnknownService)
+        .unwrap_or_else(|| panic!("{:#?}", analysis.diagnostics()));
+    assert_eq!(typo.file, "offers.csv");
+    assert_eq!(&edited[typo.range.clone()], "callbak");
+    assert_eq!(
+        typo.notes.first().map(String::as_str),
+        Some("at offers.csv:2:2")
+    );
+    assert_eq!(typo.fix, None, "no fix is offered in laid-out text");
+    // The CSV file is not indexed as a rule file.
+    assert!(analysis.symbols("offers.csv").is_empty());
 }

@@ -78,8 +78,21 @@ pub fn customers(engine: &Engine, csv: &Path, limit: usize) -> Vec<vasrec::Custo
     vasrec::batch::read_all(engine, "customers.csv", reader, InputFormat::Csv).unwrap()
 }
 
+/// The rule files laid out; a table's CSV rows are data, kept as they are.
 pub fn formatted(files: &[(String, String)]) -> Vec<(String, String)> {
-    files.iter().map(|(n, t)| (n.clone(), fmt(t))).collect()
+    files
+        .iter()
+        .map(|(n, t)| {
+            (
+                n.clone(),
+                if n.ends_with(".vas") {
+                    fmt(t)
+                } else {
+                    t.clone()
+                },
+            )
+        })
+        .collect()
 }
 
 pub fn borrowed(files: &[(String, String)]) -> Vec<(&str, &str)> {
@@ -115,8 +128,14 @@ pub fn same_engine(
 
 pub fn package(dir: &Path) -> (String, Vec<(String, String)>) {
     let catalog = std::fs::read_to_string(dir.join("catalog.yaml")).unwrap();
+    // The rule files, then the CSV files tables read their rows from
+    // (every CSV file but the sample customers).
+    let rows = files_with_extension(dir, "csv")
+        .into_iter()
+        .filter(|p| p.file_name().is_some_and(|n| n != "customers.csv"));
     let files = files_with_extension(dir, "vas")
         .into_iter()
+        .chain(rows)
         .map(|p| {
             let name = p.file_name().unwrap().to_string_lossy().into_owned();
             (name, std::fs::read_to_string(&p).unwrap())

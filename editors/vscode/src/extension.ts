@@ -62,6 +62,8 @@ async function start(): Promise<void> {
     documentSelector: [
       { scheme: 'file', language: 'vas' },
       { scheme: 'file', pattern: '**/catalog.yaml' },
+      // A table's rows (`rows "offers.csv"`): an edit is checked again.
+      { scheme: 'file', pattern: '**/*.csv' },
     ],
     outputChannel: output,
   };

@@ -115,8 +115,13 @@ pub struct RuleTrace {
     pub service: String,
     /// The rule's segment.
     pub segment: String,
-    /// Where the rule is written (`file:line:col`).
+    /// Where the rule is written (`file:line:col`; a spreadsheet's row
+    /// `offers.csv:3` for a table's row read from one).
     pub location: String,
+    /// Whether the rule is a row read from a spreadsheet: the text names
+    /// it with its row (`senior_care[1] (senior_care.csv:2)`).
+    #[serde(skip)]
+    pub in_sheet: bool,
     /// What happened.
     pub status: RuleStatus,
     /// For a failed profile or condition: the part that failed and its values.
@@ -629,6 +634,7 @@ fn trace(
             service: engine.catalog().services[rule.service.index()].id.clone(),
             segment: engine.segment_name(rule.segment).to_string(),
             location: engine.rule_location(RuleId::new(i)),
+            in_sheet: engine.rule_sheet_row(RuleId::new(i)).is_some(),
             status,
             failed,
             gain: gains[i],

@@ -67,7 +67,7 @@ pub(super) fn funnel(out: &mut String, report: &DryRunReport) {
                 .map(|l| format!("{} {}", l.segment, count(l.customers)))
                 .collect();
             vec![
-                Cell::html(format!("<code>{}</code>", escape(&r.rule))),
+                Cell::html(rule_html(&r.rule, r.sheet_row.as_deref())),
                 Cell::text(path.join(" › ")).class("path"),
                 Cell::number(count(at(r, 1))),
                 Cell::number(count(at(r, 2))),
@@ -306,7 +306,7 @@ pub(super) fn rules(out: &mut String, report: &DryRunReport) {
         .map(|r| {
             let key = |metric: &str| format!("rules.{}.{metric}", r.rule);
             vec![
-                Cell::html(format!("<code>{}</code>", escape(&r.rule))),
+                Cell::html(rule_html(&r.rule, r.sheet_row.as_deref())),
                 Cell::text(r.action.clone()),
                 Cell::text(r.service.clone()),
                 Cell::text(r.segment.clone()),
@@ -357,4 +357,17 @@ pub(super) fn errors(out: &mut String, report: &DryRunReport) {
     }
     out.push_str("</ul>\n");
     end_section(out);
+}
+
+/// A rule's name as code; a spreadsheet's row with its row there
+/// (`senior_care[1]` and `senior_care.csv:2`).
+pub(super) fn rule_html(rule: &str, sheet_row: Option<&str>) -> String {
+    match sheet_row {
+        Some(row) => format!(
+            "<code>{}</code> <span class=\"place\">({})</span>",
+            escape(rule),
+            escape(row)
+        ),
+        None => format!("<code>{}</code>", escape(rule)),
+    }
 }

@@ -182,25 +182,28 @@ fn package_changes(out: &mut String, report: &DiffReport) {
     ];
     out.push_str("<ul class=\"change-list\">\n");
     for (_, kind, changes) in kinds {
+        let named = |name: &str| {
+            super::analysis::rule_html(name, changes.places.get(name).map(String::as_str))
+        };
         for name in &changes.added {
             let _ = writeln!(
                 out,
-                "<li><span class=\"badge added\">added</span> {kind} <code>{}</code></li>",
-                escape(name)
+                "<li><span class=\"badge added\">added</span> {kind} {}</li>",
+                named(name)
             );
         }
         for name in &changes.removed {
             let _ = writeln!(
                 out,
-                "<li><span class=\"badge removed\">removed</span> {kind} <code>{}</code></li>",
-                escape(name)
+                "<li><span class=\"badge removed\">removed</span> {kind} {}</li>",
+                named(name)
             );
         }
         for m in &changes.modified {
             let _ = writeln!(
                 out,
-                "<li><span class=\"badge modified\">changed</span> {kind} <code>{}</code></li>",
-                escape(&m.name)
+                "<li><span class=\"badge modified\">changed</span> {kind} {}</li>",
+                named(&m.name)
             );
         }
     }
