@@ -107,6 +107,10 @@ const NOT_RUN: &[(&str, &str)] = &[
         "set-up: installs the wheel; python/tests/test_wheel.py does it in a fresh virtualenv",
     ),
     (
+        "python examples/spark/score_job.py",
+        "performance: the Spark job over a million customers, minutes",
+    ),
+    (
         "spark-submit ",
         "a Spark job; python/tests/test_spark.py runs examples/spark/score_job.py in local mode",
     ),
