@@ -213,13 +213,23 @@ pub(super) async fn evaluate(
     body: Body,
 ) -> Response {
     let answer = async {
-        let bytes = read_body(&headers, body, shared.limits.max_body).await?;
-        let value = parse(&bytes, shared.limits.max_depth)?;
+        let value = read_json(&shared, &headers, body).await?;
         let loaded = shared.current();
         let mut evaluator = loaded.engine.evaluator();
         record(&shared, &loaded, &mut evaluator, &value, 1)
     }
     .await;
+    respond(answer)
+}
+
+/// A request body read and parsed under the limits.
+async fn read_json(shared: &Shared, headers: &HeaderMap, body: Body) -> Result<Value, ApiError> {
+    let bytes = read_body(headers, body, shared.limits.max_body).await?;
+    parse(&bytes, shared.limits.max_depth)
+}
+
+/// The JSON answer, or the error's.
+fn respond(answer: Result<String, ApiError>) -> Response {
     match answer {
         Ok(text) => json_response(StatusCode::OK, text),
         Err(error) => error.response(),
@@ -234,8 +244,7 @@ pub(super) async fn explain(
     body: Body,
 ) -> Response {
     let answer = async {
-        let bytes = read_body(&headers, body, shared.limits.max_body).await?;
-        let value = parse(&bytes, shared.limits.max_depth)?;
+        let value = read_json(&shared, &headers, body).await?;
         let loaded = shared.current();
         let customer = loaded
             .engine
@@ -251,10 +260,7 @@ pub(super) async fn explain(
         })
     }
     .await;
-    match answer {
-        Ok(text) => json_response(StatusCode::OK, text),
-        Err(error) => error.response(),
-    }
+    respond(answer)
 }
 
 /// `POST /v1/evaluate/batch`: a JSON array of customers (answered with an
