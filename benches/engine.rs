@@ -473,21 +473,11 @@ fn funnel(c: &mut Criterion, bundled: &Case) {
 }
 
 /// One customer at a time with a new evaluator each (`Engine::evaluate`, as
-/// a request handler does), against one evaluator kept for all: what
-/// setting up an evaluator costs per customer.
+/// a request handler does); compare with `funnel/evaluate`, the same sample
+/// through one evaluator kept for all, for what setting one up costs.
 fn one_shot(c: &mut Criterion, bundled: &Case) {
     let mut group = c.benchmark_group("one_shot");
     group.throughput(Throughput::Elements(bundled.customers.len() as u64));
-    group.bench_function(BenchmarkId::new("kept_evaluator", &bundled.name), |b| {
-        let mut evaluator = bundled.engine.evaluator();
-        b.iter(|| {
-            let mut offers = 0;
-            for customer in &bundled.customers {
-                offers += evaluator.evaluate(customer).map_or(0, <[_]>::len);
-            }
-            offers
-        })
-    });
     group.bench_function(BenchmarkId::new("engine_evaluate", &bundled.name), |b| {
         b.iter(|| {
             let mut offers = 0;
