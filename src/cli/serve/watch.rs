@@ -93,4 +93,16 @@ mod tests {
         std::fs::write(dir.path().join("rules.vas"), "rule a { }").expect("write");
         assert_ne!(fingerprint(dir.path())[0], first[0]);
     }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fingerprint_does_not_follow_links_out_of_the_package() {
+        let outside = tempfile::tempdir().expect("temp dir");
+        std::fs::write(outside.path().join("secret"), "x").expect("write");
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("out")).expect("link");
+        std::os::unix::fs::symlink(outside.path().join("secret"), dir.path().join("s"))
+            .expect("link");
+        assert!(fingerprint(dir.path()).is_empty());
+    }
 }
