@@ -866,3 +866,146 @@ fn dictionary_nulls_are_missing_values() {
     assert_eq!(score(Arc::new(keys)), score(Arc::new(texts)));
     assert_eq!(score(Arc::new(empty)), score(Arc::new(none)));
 }
+
+/// A CSV survey as one record batch typed as a data team's export would be:
+/// a column whose every text is a whole number as Int64, one of numbers as
+/// Float64 (blanks as nulls), any other as Utf8.
+fn typed_csv(path: &Path) -> RecordBatch {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    let mut fields = Vec::new();
+    let mut arrays: Vec<ArrayRef> = Vec::new();
+    for (i, name) in header.iter().enumerate() {
+        let cells: Vec<&str> = rows.iter().map(|r| r[i].as_str()).collect();
+        let blank = |t: &str| t.trim().is_empty();
+        let (data_type, array): (DataType, ArrayRef) =
+            if cells.iter().all(|t| blank(t) || t.parse::<i64>().is_ok()) {
+                let values: Int64Array = cells.iter().map(|t| t.parse::<i64>().ok()).collect();
+                (DataType::Int64, Arc::new(values))
+            } else if cells.iter().all(|t| blank(t) || t.parse::<f64>().is_ok()) {
+                let values: Float64Array = cells.iter().map(|t| t.parse::<f64>().ok()).collect();
+                (DataType::Float64, Arc::new(values))
+            } else {
+                (DataType::Utf8, Arc::new(StringArray::from(cells)))
+            };
+        fields.push(Field::new(name, data_type, true));
+        arrays.push(array);
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).unwrap()
+}
+
+/// `calibrate` reads a Parquet or Arrow survey (and held-out file) as it
+/// reads the same survey in CSV: the reports are equal but for the names.
+#[test]
+fn calibrate_reads_a_parquet_survey_as_its_csv() {
+    let dir = TempDir::new("arrow-calibrate");
+    let package = root().join("examples/airline");
+    let train_csv = package.join("survey-sample.csv");
+    let test_csv = package.join("survey-sample-test.csv");
+    let train = typed_csv(&train_csv);
+    assert_eq!(train.schema().field(8).data_type(), &DataType::Int64);
+    let report = |train: &Path, test: &Path| {
+        let (stdout, _) = run(&[
+            "calibrate",
+            package.to_str().unwrap(),
+            "--survey",
+            train.to_str().unwrap(),
+            "--test",
+            test.to_str().unwrap(),
+            "--outcome",
+            "satisfied",
+            "--segment-by",
+            "Class",
+            "--not-rated",
+            "indicator",
+            "--format",
+            "json",
+        ]);
+        stdout
+            .replace(train.to_str().unwrap(), "TRAIN")
+            .replace(test.to_str().unwrap(), "TEST")
+    };
+    let want = report(&train_csv, &test_csv);
+    assert!(want.contains("\"auc\""), "{want}");
+
+    let train_parquet = dir.path().join("train.parquet");
+    write_parquet(&train_parquet, &train, 150);
+    let test_arrow = dir.path().join("test.arrow");
+    write_arrow(&test_arrow, &typed_csv(&test_csv), 64, false);
+    assert_eq!(report(&train_parquet, &test_arrow), want);
+}
+
+/// A bad rating in a Parquet survey names its row group, row and column; a
+/// rating column of a type with no value to read is refused up front.
+#[test]
+fn calibrate_names_a_bad_parquet_value_and_type() {
+    let dir = TempDir::new("arrow-calibrate-bad");
+    let package = root().join("examples/airline");
+    let batch = typed_csv(&package.join("survey-sample.csv"));
+    let position = batch.schema().index_of("Seat comfort").unwrap();
+    let seat = batch
+        .column(position)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .unwrap();
+    let mut texts: Vec<Option<String>> = seat.iter().map(|v| v.map(|v| v.to_string())).collect();
+    texts[250] = Some("great".into());
+    let bad = with_column(
+        &batch,
+        "Seat comfort",
+        Field::new("Seat comfort", DataType::Utf8, true),
+        Arc::new(StringArray::from(texts)),
+    );
+    let path = dir.path().join("bad.parquet");
+    write_parquet(&path, &bad, 100);
+    let path = path.to_str().unwrap();
+    let args = |survey: &str| {
+        vasrec(&[
+            "calibrate",
+            package.to_str().unwrap(),
+            "--survey",
+            survey,
+            "--outcome",
+            "satisfied",
+        ])
+    };
+    let out = args(path);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{path}: row group 2, row 51 (row 251 of the file): "
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("great"), "{stderr}");
+
+    let mut list = ListBuilder::new(arrow_array::builder::Int64Builder::new());
+    for _ in 0..batch.num_rows() {
+        list.values().append_value(3);
+        list.append(true);
+    }
+    let list: ListArray = list.finish();
+    let field = Field::new("Seat comfort", list.data_type().clone(), true);
+    let listed = with_column(&batch, "Seat comfort", field, Arc::new(list));
+    let path = dir.path().join("list.parquet");
+    write_parquet(&path, &listed, 100);
+    let path = path.to_str().unwrap();
+    let out = args(path);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("column `Seat comfort` holds List(")
+            && stderr.contains("export it as numbers or text"),
+        "{stderr}"
+    );
+}

@@ -15,7 +15,8 @@ use vasrec::calibrate::{
   vasrec calibrate examples/airline --survey train.csv --outcome satisfied --bootstrap 200
   vasrec calibrate examples/airline --survey train.csv --outcome satisfied --write-weights weights.yaml")]
 pub(super) struct Args {
-    /// Survey (CSV); the catalog's dimensions name the columns with their ratings.
+    /// Survey: CSV, or Parquet or Arrow IPC by its extension (with the cargo
+    /// feature `arrow`); the catalog's dimensions name the columns with their ratings.
     #[arg(long)]
     survey: PathBuf,
     /// The outcome: an attribute, an attribute's column, or any survey column.
@@ -163,8 +164,8 @@ fn read(engine: &vasrec::Engine, spec: &SurveySpec, path: &Path) -> Result<Surve
     let display = path.display().to_string();
     let file = std::fs::File::open(path)
         .map_err(|e| Failure::Open(format!("cannot open survey `{display}`: {e}")))?;
-    let input = std::io::BufReader::with_capacity(1 << 16, file);
-    Survey::read(engine, spec, &display, input).map_err(Failure::Calibration)
+    let format = vasrec::InputFormat::from_path(path);
+    Survey::read_file(engine, spec, &display, file, format).map_err(Failure::Calibration)
 }
 
 /// Whether two paths name the same file (the second exists).

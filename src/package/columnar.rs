@@ -18,6 +18,7 @@
 //! refused with the column's name and Arrow type.
 
 mod cells;
+mod text_rows;
 
 use crate::package::customer::{Customer, FieldError};
 use crate::package::file_format::{CHUNK_ROWS, Columnar, DataError, InputFormat, Place};
@@ -28,6 +29,7 @@ pub(crate) use cells::ArrowColumns;
 use cells::{Cell, Cells, MappedColumn, cell_text, fill};
 use std::collections::VecDeque;
 use std::io::{BufReader, Read, Seek, SeekFrom};
+pub(crate) use text_rows::TextRows;
 
 /// Which part of the file rows come from: Parquet row groups, or Arrow
 /// record batches.
@@ -174,6 +176,27 @@ impl BatchView<'_> {
     }
 }
 
+/// Which columns a reader reads: those the schema maps (customers), or all
+/// of them (a survey, whose columns are found by name after opening).
+#[derive(Clone, Copy)]
+enum Wanted<'a> {
+    Mapped(&'a Schema),
+    All,
+}
+
+impl Wanted<'_> {
+    fn map(
+        self,
+        file_schema: &arrow_schema::Schema,
+        name: &str,
+    ) -> Result<(ArrowColumns, Vec<String>), DataError> {
+        match self {
+            Wanted::Mapped(schema) => ArrowColumns::new(schema, file_schema, name, "file"),
+            Wanted::All => Ok((ArrowColumns::default(), Vec::new())),
+        }
+    }
+}
+
 /// Reads a Parquet or Arrow file in chunks of a fixed number of rows,
 /// whatever the sizes of its row groups or batches, so that results that
 /// depend on chunk boundaries match the CSV reader's.
@@ -213,6 +236,15 @@ impl ColumnarReader {
         input: Columnar,
         format: InputFormat,
     ) -> Result<(ColumnarReader, ArrowColumns, Vec<String>), DataError> {
+        Self::open_wanted(Wanted::Mapped(schema), name, input, format)
+    }
+
+    fn open_wanted(
+        wanted: Wanted<'_>,
+        name: &str,
+        input: Columnar,
+        format: InputFormat,
+    ) -> Result<(ColumnarReader, ArrowColumns, Vec<String>), DataError> {
         let error = |message: String| DataError {
             file: name.to_string(),
             line: 0,
@@ -229,15 +261,19 @@ impl ColumnarReader {
                         "cannot read the file as Parquet ({e}); is it a Parquet file, and whole?"
                     ))
                 })?;
-                let (mut columns, absent) =
-                    ArrowColumns::new(schema, builder.schema(), name, "file")?;
+                let (mut columns, absent) = wanted.map(builder.schema(), name)?;
                 let mut parts = VecDeque::new();
                 let mut start = 0u64;
                 for (i, group) in builder.metadata().row_groups().iter().enumerate() {
                     parts.push_back((i, start));
                     start += u64::try_from(group.num_rows()).unwrap_or(0);
                 }
-                let mask = ProjectionMask::roots(builder.parquet_schema(), columns.project());
+                let mask = match wanted {
+                    Wanted::Mapped(_) => {
+                        ProjectionMask::roots(builder.parquet_schema(), columns.project())
+                    }
+                    Wanted::All => ProjectionMask::all(),
+                };
                 let reader = builder
                     .with_projection(mask)
                     .with_batch_size(CHUNK_ROWS)
@@ -296,7 +332,7 @@ impl ColumnarReader {
                     Source::IpcStream(r) => r.schema(),
                     Source::Parquet(r) => reader_schema(r),
                 };
-                let (columns, absent) = ArrowColumns::new(schema, &file_schema, name, "file")?;
+                let (columns, absent) = wanted.map(&file_schema, name)?;
                 (
                     source,
                     columns,

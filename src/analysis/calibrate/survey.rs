@@ -10,6 +10,7 @@ use super::stats;
 use crate::Engine;
 use crate::base::diagnostic::closest;
 use crate::package::customer::{self, Customer, Value};
+use crate::package::file_format::InputFormat;
 use crate::package::input::{DataError, MAX_RECORD_BYTES, Place};
 use crate::package::schema::{FieldKind, Schema, Slot};
 use serde::Serialize;
@@ -123,14 +124,53 @@ impl Survey {
         name: &str,
         input: impl std::io::Read,
     ) -> Result<Survey, CalibrationError> {
-        let schema = &engine.schema();
-        let mut reader = csv::ReaderBuilder::new()
+        let reader = csv::ReaderBuilder::new()
             .flexible(true)
             .has_headers(true)
             .from_reader(input);
-        let header = read_header(&mut reader, name)?;
+        Self::read_rows(engine, spec, name, Rows::csv(reader))
+    }
+
+    /// Reads a survey file in the format its name says (CSV, or Parquet and
+    /// Arrow IPC with the cargo feature `arrow`), through the catalog's
+    /// column mapping. A columnar file's values are read as the texts a CSV
+    /// export of it would hold, so both give the same survey.
+    pub fn read_file(
+        engine: &Engine,
+        spec: &SurveySpec,
+        name: &str,
+        file: std::fs::File,
+        format: InputFormat,
+    ) -> Result<Survey, CalibrationError> {
+        match format {
+            InputFormat::Parquet | InputFormat::Arrow => {
+                Self::read_rows(engine, spec, name, Rows::columnar(name, file, format)?)
+            }
+            _ => Self::read(
+                engine,
+                spec,
+                name,
+                std::io::BufReader::with_capacity(1 << 16, file),
+            ),
+        }
+    }
+
+    fn read_rows<R: std::io::Read>(
+        engine: &Engine,
+        spec: &SurveySpec,
+        name: &str,
+        mut rows: Rows<R>,
+    ) -> Result<Survey, CalibrationError> {
+        let schema = &engine.schema();
+        let header = rows.header(name)?;
+        if header.iter().all(String::is_empty) {
+            return Err(CalibrationError::EmptySurvey {
+                file: name.to_string(),
+            });
+        }
         let columns = rating_columns(engine)?;
         let layout = map_columns(schema, spec, &header, name, &columns)?;
+        rows.use_columns(&layout)?;
         let outcome_field = layout.outcome.slot.and_then(|s| schema.field(s));
         let mut outcome = OutcomeReader {
             slot: layout.outcome.slot,
@@ -158,7 +198,7 @@ impl Survey {
             keys: Vec::new(),
         };
         read_rows(
-            &mut reader,
+            &mut rows,
             schema,
             name,
             header.len(),
@@ -208,25 +248,6 @@ fn at(file: &str, line: u64, column: Option<usize>, message: String) -> DataErro
     }
 }
 
-/// Columns are found by header name, so a file whose header is blank is
-/// refused as empty rather than with a "column not found" for each column.
-fn read_header<R: std::io::Read>(
-    reader: &mut csv::Reader<R>,
-    name: &str,
-) -> Result<Vec<String>, CalibrationError> {
-    let header = crate::package::input::header_names(
-        reader
-            .byte_headers()
-            .map_err(|e| at(name, 1, None, format!("cannot read the header row: {e}")))?,
-    );
-    if header.iter().all(String::is_empty) {
-        return Err(CalibrationError::EmptySurvey {
-            file: name.to_string(),
-        });
-    }
-    Ok(header)
-}
-
 /// Every column is looked up once, before any row, so a missing column is
 /// reported up front and rows are then read by index. The rating columns
 /// are looked up first, then the outcome, the segment and the id.
@@ -272,7 +293,7 @@ fn map_columns(
 /// its line and column: a fit on the rows that happened to parse would look
 /// fine and be wrong.
 fn read_rows<R: std::io::Read>(
-    reader: &mut csv::Reader<R>,
+    rows: &mut Rows<R>,
     schema: &Schema,
     name: &str,
     width: usize,
@@ -281,31 +302,19 @@ fn read_rows<R: std::io::Read>(
     survey: &mut Survey,
 ) -> Result<(), CalibrationError> {
     let mut scratch = Customer::empty(schema);
-    let mut record = csv::ByteRecord::new();
     let mut row = 0u64;
-    while let Some(line) = next_record(reader, &mut record, name, width)? {
-        let text = |index: usize| {
-            std::str::from_utf8(record.get(index).unwrap_or(b""))
-                .map(str::trim)
-                .map_err(|_| {
-                    at(
-                        name,
-                        line,
-                        Some(index + 1),
-                        "the value is not valid UTF-8".into(),
-                    )
-                })
-        };
+    while rows.next(name, width)?.is_some() {
+        let text = |index: usize| rows.text(name, index);
         for (ratings, &(slot, index)) in survey.ratings.iter_mut().zip(&layout.ratings) {
             let value = read_number(schema, &mut scratch, slot, text(index)?)
-                .map_err(|e| at(name, line, Some(index + 1), e))?;
+                .map_err(|e| rows.at(name, Some(index), e))?;
             ratings.push(value);
         }
 
         let index = layout.outcome.index;
         let value = outcome
             .decode(schema, &mut scratch, text(index)?)
-            .map_err(|e| at(name, line, Some(index + 1), e))?;
+            .map_err(|e| rows.at(name, Some(index), e))?;
         survey.outcome.push(value);
 
         if let Some(segment) = &layout.segment {
@@ -325,37 +334,147 @@ fn read_rows<R: std::io::Read>(
     Ok(())
 }
 
-/// The next row's line, or `None` at the end. A row that is too long or
-/// does not match the header is refused whole, since its values cannot be
-/// matched to columns safely.
-fn next_record<R: std::io::Read>(
-    reader: &mut csv::Reader<R>,
-    record: &mut csv::ByteRecord,
-    name: &str,
-    width: usize,
-) -> Result<Option<u64>, CalibrationError> {
-    match reader.read_byte_record(record) {
-        Ok(true) => {}
-        Ok(false) => return Ok(None),
-        Err(e) => {
-            let line = e.position().map_or(0, |p| p.line());
-            return Err(at(name, line, None, format!("cannot read the row: {e}")).into());
+/// Where a survey's rows come from: a CSV file, or a Parquet or Arrow file
+/// read as the texts a CSV export of it would hold.
+enum Rows<R: std::io::Read> {
+    Csv {
+        reader: csv::Reader<R>,
+        record: csv::ByteRecord,
+        line: u64,
+    },
+    #[cfg(feature = "arrow")]
+    Columnar(Box<crate::package::columnar::TextRows>),
+}
+
+impl<R: std::io::Read> Rows<R> {
+    fn csv(reader: csv::Reader<R>) -> Rows<R> {
+        Rows::Csv {
+            reader,
+            record: csv::ByteRecord::new(),
+            line: 0,
         }
     }
-    let line = record.position().map_or(0, |p| p.line());
-    if record.as_slice().len() > MAX_RECORD_BYTES {
-        let message = format!("the row is longer than {MAX_RECORD_BYTES} bytes");
-        return Err(at(name, line, None, message).into());
+
+    fn header(&mut self, name: &str) -> Result<Vec<String>, CalibrationError> {
+        match self {
+            Rows::Csv { reader, .. } => Ok(crate::package::input::header_names(
+                reader
+                    .byte_headers()
+                    .map_err(|e| at(name, 1, None, format!("cannot read the header row: {e}")))?,
+            )),
+            #[cfg(feature = "arrow")]
+            Rows::Columnar(rows) => Ok(rows.header().to_vec()),
+        }
     }
-    if record.len() != width {
-        let message = format!(
-            "the row has {} fields but the header has {}",
-            record.len(),
-            width
-        );
-        return Err(at(name, line, None, message).into());
+
+    /// A columnar file turns only the columns read into text, and refuses
+    /// one of a type that has no value to read.
+    #[cfg_attr(not(feature = "arrow"), allow(unused_variables))]
+    fn use_columns(&mut self, layout: &Layout) -> Result<(), CalibrationError> {
+        match self {
+            Rows::Csv { .. } => Ok(()),
+            #[cfg(feature = "arrow")]
+            Rows::Columnar(rows) => {
+                let indices = (layout.ratings.iter().map(|&(_, i)| i))
+                    .chain([layout.outcome.index])
+                    .chain(layout.segment.as_ref().map(|s| s.index))
+                    .chain(layout.id);
+                for index in indices {
+                    rows.use_column(index)?;
+                }
+                Ok(())
+            }
+        }
     }
-    Ok(Some(line))
+
+    /// Moves to the next row: its line (a columnar file's row number), or
+    /// `None` at the end. A CSV row that is too long or does not match the
+    /// header is refused whole, since its values cannot be matched to
+    /// columns safely.
+    fn next(&mut self, name: &str, width: usize) -> Result<Option<u64>, CalibrationError> {
+        let (reader, record, line) = match self {
+            Rows::Csv {
+                reader,
+                record,
+                line,
+            } => (reader, record, line),
+            #[cfg(feature = "arrow")]
+            Rows::Columnar(rows) => return Ok(rows.next_row()?),
+        };
+        match reader.read_byte_record(record) {
+            Ok(true) => {}
+            Ok(false) => return Ok(None),
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                return Err(at(name, line, None, format!("cannot read the row: {e}")).into());
+            }
+        }
+        *line = record.position().map_or(0, |p| p.line());
+        if record.as_slice().len() > MAX_RECORD_BYTES {
+            let message = format!("the row is longer than {MAX_RECORD_BYTES} bytes");
+            return Err(at(name, *line, None, message).into());
+        }
+        if record.len() != width {
+            let message = format!(
+                "the row has {} fields but the header has {}",
+                record.len(),
+                width
+            );
+            return Err(at(name, *line, None, message).into());
+        }
+        Ok(Some(*line))
+    }
+
+    /// The current row's value in column `index`, trimmed.
+    fn text(&self, name: &str, index: usize) -> Result<&str, DataError> {
+        match self {
+            Rows::Csv { record, .. } => std::str::from_utf8(record.get(index).unwrap_or(b""))
+                .map(str::trim)
+                .map_err(|_| self.at(name, Some(index), "the value is not valid UTF-8".into())),
+            #[cfg(feature = "arrow")]
+            Rows::Columnar(rows) => Ok(rows.cell(index).trim()),
+        }
+    }
+
+    /// A problem with the current row, in column `index` (0-based) when given.
+    fn at(&self, name: &str, column: Option<usize>, message: String) -> DataError {
+        match self {
+            Rows::Csv { line, .. } => at(name, *line, column.map(|c| c + 1), message),
+            #[cfg(feature = "arrow")]
+            Rows::Columnar(rows) => rows.error(column, message),
+        }
+    }
+}
+
+impl Rows<std::io::Empty> {
+    /// A Parquet or Arrow file; without the cargo feature `arrow`, an error
+    /// that says how to get one.
+    #[cfg_attr(not(feature = "arrow"), allow(unused_variables))]
+    fn columnar(
+        name: &str,
+        file: std::fs::File,
+        format: InputFormat,
+    ) -> Result<Rows<std::io::Empty>, CalibrationError> {
+        #[cfg(feature = "arrow")]
+        {
+            use crate::package::file_format::Columnar;
+            let rows =
+                crate::package::columnar::TextRows::open(name, Columnar::File(file), format)?;
+            Ok(Rows::Columnar(Box::new(rows)))
+        }
+        #[cfg(not(feature = "arrow"))]
+        Err(DataError {
+            file: name.to_string(),
+            line: 0,
+            column: None,
+            message: format!(
+                "this vasrec was built without {} support: build it with `--features arrow`, or export the survey to CSV",
+                if format == InputFormat::Parquet { "Parquet" } else { "Arrow IPC" }
+            ),
+            place: Place::File,
+        }
+        .into())
+    }
 }
 
 impl OutcomeReader<'_> {

@@ -15,7 +15,7 @@ use arrow_array::{Array, ArrayRef};
 use arrow_schema::DataType;
 /// Each mapped schema slot's column in the record batches, found and type
 /// checked once per file (or per batch given to the library).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct ArrowColumns {
     pub(super) columns: Vec<MappedColumn>,
 }
@@ -246,6 +246,12 @@ impl<'a> Cells<'a> {
         };
         // Types were checked when the columns were mapped.
         cells.unwrap_or(Cells::Null)
+    }
+
+    /// Whether a column of this type has cells to read (not a list, a
+    /// struct, a binary or a date).
+    pub(super) fn readable(array: &'a ArrayRef) -> bool {
+        *array.data_type() == DataType::Null || !matches!(Self::new(array), Cells::Null)
     }
 
     /// The cell of row `i` (nulls are checked by the caller).
