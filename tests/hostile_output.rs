@@ -116,11 +116,36 @@ fn a_rewritten_report_keeps_its_permissions() {
 #[cfg(unix)]
 #[test]
 fn an_interrupted_run_leaves_no_temporary_file() {
-    let dir = folder("term");
+    interrupt("term", &[]);
+}
+
+/// A run started in the background of a script (SIGINT ignored) or under
+/// `nohup` (SIGHUP ignored) still cleans up on SIGTERM.
+#[cfg(unix)]
+#[test]
+fn a_run_that_ignores_sigint_and_sighup_still_cleans_up_on_sigterm() {
+    interrupt("term-ignoring", &["trap '' INT HUP; exec \"$0\" \"$@\""]);
+}
+
+/// Starts `vasrec score` writing a file (through `sh -c SCRIPT` when one is
+/// given), sends it SIGTERM while it writes, and checks that it stopped and
+/// left no temporary file.
+#[cfg(unix)]
+fn interrupt(name: &str, shell: &[&str]) {
+    let dir = folder(name);
     let target = dir.join("scores.jsonl");
+    let program = env!("CARGO_BIN_EXE_vasrec");
+    let mut command = match shell {
+        [script] => {
+            let mut c = Command::new("sh");
+            c.args(["-c", script, program]);
+            c
+        }
+        _ => Command::new(program),
+    };
     // Customers come from a pipe kept open, so the run is still writing when
     // it is told to stop.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vasrec"))
+    let mut child = command
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args([
             "score",
@@ -188,6 +213,8 @@ fn an_interrupted_run_leaves_no_temporary_file() {
         !target.exists(),
         "an interrupted run must not leave a half-written output"
     );
+    // As a shell reports a run killed by SIGTERM.
+    assert_eq!(status.code(), Some(143), "{status}");
     let _ = fs::remove_dir_all(&dir);
 }
 

@@ -129,15 +129,69 @@ fn forget(temp: &Path) {
 }
 
 /// Removes the temporary files of unfinished outputs when the run is
-/// interrupted (SIGINT, SIGTERM), then exits as the signal would (130).
+/// interrupted (SIGINT, SIGTERM, SIGHUP), then exits as a shell reports a
+/// run killed by that signal (128 + its number: 130 for SIGINT).
+///
+/// A signal the parent set to be ignored stays ignored: a run started in
+/// the background of a script (SIGINT ignored) or under `nohup` (SIGHUP
+/// ignored) must not start obeying it, and the others must still clean up.
+#[cfg(unix)]
+pub(super) fn remove_pending_on_signals() {
+    use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGTERM};
+    let ignored = ignored_signals();
+    let wanted: Vec<i32> = [SIGINT, SIGTERM, SIGHUP]
+        .into_iter()
+        .filter(|s| !ignored.contains(s))
+        .collect();
+    let Ok(mut signals) = signal_hook::iterator::Signals::new(&wanted) else {
+        return;
+    };
+    let _ = std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                remove_pending();
+                std::process::exit(128 + signal);
+            }
+        });
+}
+
+/// The signals this process was started ignoring. Linux says so in
+/// /proc/self/status (`SigIgn`, a mask with bit n-1 for signal n); where it
+/// cannot be read, SIGHUP counts as ignored, so a `nohup` run is never
+/// stopped by it.
+#[cfg(unix)]
+fn ignored_signals() -> Vec<i32> {
+    let mask = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find_map(|l| l.strip_prefix("SigIgn:"))?;
+            u64::from_str_radix(line.trim(), 16).ok()
+        });
+    match mask {
+        Some(mask) => (1..=64).filter(|n| mask & (1u64 << (n - 1)) != 0).collect(),
+        None => vec![signal_hook::consts::signal::SIGHUP],
+    }
+}
+
+/// Removes the temporary files of unfinished outputs on Ctrl-C, then exits
+/// as the signal would (130).
+#[cfg(not(unix))]
 pub(super) fn remove_pending_on_signals() {
     let _ = ctrlc::try_set_handler(|| {
-        let pending = PENDING.lock().unwrap_or_else(|e| e.into_inner());
-        for path in pending.iter() {
-            let _ = std::fs::remove_file(path);
-        }
+        remove_pending();
         std::process::exit(130);
     });
+}
+
+/// Holds the lock until the process exits, so no new temporary file is
+/// created after the sweep.
+fn remove_pending() {
+    let pending = PENDING.lock().unwrap_or_else(|e| e.into_inner());
+    for path in pending.iter() {
+        let _ = std::fs::remove_file(path);
+    }
+    std::mem::forget(pending);
 }
 
 /// Refuses outputs that would overwrite an input or each other: each is a
