@@ -307,4 +307,24 @@ fn parquet_and_arrow_files_need_the_arrow_feature() {
         &out,
         &["built without Parquet support", "`--features arrow`"],
     );
+    // A survey too, and not read as a CSV file of garbage.
+    let file = TempFile::new("survey.parquet", b"PAR1 not really");
+    let out = vasrec(&[
+        "calibrate",
+        "examples/airline",
+        "--survey",
+        file.path(),
+        "--outcome",
+        "satisfied",
+    ]);
+    assert_refused(
+        &out,
+        &[
+            &format!(
+                "{}: this vasrec was built without Parquet support",
+                file.path()
+            ),
+            "export the survey to CSV",
+        ],
+    );
 }
