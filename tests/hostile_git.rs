@@ -83,6 +83,50 @@ fn plant_config(root: &Path, marker: &Path) {
     }
 }
 
+/// A page's revision is `-dirty` when only a table's spreadsheet was edited:
+/// the results changed, so the committed revision alone would mislead.
+#[test]
+fn an_edited_table_spreadsheet_makes_the_revision_dirty() {
+    let Some(root) = repository("dirty-sheet") else {
+        return;
+    };
+    let pkg = root.join("pkg");
+    let page = |name: &str| {
+        let path = root.join(name);
+        let out = vasrec(
+            &pkg,
+            &[
+                "dry-run",
+                "--rules",
+                ".",
+                "--format",
+                "html",
+                "--out",
+                path.to_str().unwrap(),
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        fs::read_to_string(&path).unwrap()
+    };
+    assert!(
+        !page("clean.html").contains("-dirty"),
+        "a clean checkout is not -dirty"
+    );
+    let sheet = pkg.join("senior_care.csv");
+    let text = fs::read_to_string(&sheet).unwrap();
+    assert!(text.contains(",6,6,"), "{text}");
+    fs::write(&sheet, text.replace(",6,6,", ",7,6,")).unwrap();
+    assert!(
+        page("edited.html").contains("-dirty"),
+        "an edited spreadsheet shows as -dirty"
+    );
+    let _ = fs::remove_dir_all(&root);
+}
+
 #[test]
 fn no_program_from_the_repository_config_runs() {
     let Some(root) = repository("config") else {

@@ -213,7 +213,7 @@ fn diff_meta(args: &Args, rules: &Path, base: &Engine, new: &Engine) -> vasrec::
     meta.base = Some(args.base.clone());
     meta.base_revision = match args.base.strip_prefix("git:") {
         Some(revision) => Some(revision.to_string()),
-        None => super::git::revision(Path::new(&args.base)),
+        None => super::git::revision(Path::new(&args.base), base),
     };
     meta.customers_file = args
         .customers

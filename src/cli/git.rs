@@ -187,7 +187,9 @@ pub(super) fn package_files(dir: &Path, revision: &str) -> Result<GitPackage, St
 /// The short revision of the commit `dir` is at, with `-dirty` when a
 /// package file tracked there differs from the committed one (compared by
 /// content without git's filters); None outside a repository or without git.
-pub(super) fn revision(dir: &Path) -> Option<String> {
+/// The package files are the catalog and rule files, and the `engine`'s
+/// other sources: the spreadsheets its tables read.
+pub(super) fn revision(dir: &Path, engine: &vasrec::Engine) -> Option<String> {
     let head = run(dir, &["rev-parse", "--short", "--end-of-options", "HEAD"])
         .ok()
         .map(|out| String::from_utf8_lossy(&out).trim().to_string())
@@ -195,7 +197,7 @@ pub(super) fn revision(dir: &Path) -> Option<String> {
     let tracked: Vec<Blob> = blobs(dir, "HEAD")
         .ok()?
         .into_iter()
-        .filter(|b| is_package_file(&b.path))
+        .filter(|b| is_package_file(&b.path) || read_by(engine, &b.path))
         .collect();
     let dirty = tracked.iter().any(|blob| {
         !dir.join(&blob.path).is_file()
@@ -203,6 +205,12 @@ pub(super) fn revision(dir: &Path) -> Option<String> {
                 .map_or(true, |id| String::from_utf8_lossy(&id).trim() != blob.id)
     });
     Some(if dirty { format!("{head}-dirty") } else { head })
+}
+
+/// Whether the engine was built from the file at `path` (a table's
+/// spreadsheet; its sources are named by their path in the package).
+fn read_by(engine: &vasrec::Engine, path: &str) -> bool {
+    engine.sources().iter().any(|(_, file)| file.name == path)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ pub(super) fn meta(engine: &Engine, dir: &Path) -> PageMeta {
     let mut meta = PageMeta {
         package: engine.catalog().package.clone(),
         package_dir: dir.display().to_string(),
-        revision: super::git::revision(dir),
+        revision: super::git::revision(dir, engine),
         generator: format!("vasrec {}", env!("CARGO_PKG_VERSION")),
         ..PageMeta::default()
     };
