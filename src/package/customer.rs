@@ -552,14 +552,26 @@ pub(crate) fn from_json_object(
 /// column, 1 for the attribute's name, 2 for `pref.NAME` (a preference).
 /// Built once per file, so that a row is read key by key into its slots
 /// instead of first into a tree of JSON values.
+///
+/// Every key of every row is looked up, so the map hashes with foldhash
+/// rather than SipHash, which showed in the profile of reading JSON Lines.
+/// Its keys are the schema's, fixed before any row is read, so a
+/// row's keys cannot make the map's probing grow.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct JsonKeys {
-    by_key: std::collections::HashMap<String, Vec<(Slot, u8)>>,
+    by_key: KeyMap,
+    /// Per slot, whether a JSON number is read as it is: a number or a
+    /// preference none of whose "missing" codes reads as a number. Its text
+    /// would parse back to the same f64 (shortest round trip), so the text
+    /// is only written out where a code could match it.
+    numbers_direct: Vec<bool>,
 }
+
+type KeyMap = std::collections::HashMap<String, Vec<(Slot, u8)>, foldhash::fast::RandomState>;
 
 impl JsonKeys {
     pub(crate) fn new(schema: &Schema) -> JsonKeys {
-        let mut by_key: std::collections::HashMap<String, Vec<(Slot, u8)>> = Default::default();
+        let mut by_key = KeyMap::default();
         for (slot, field) in schema.fields.iter().enumerate() {
             let slot = crate::base::index::dense_u32(slot);
             by_key
@@ -577,7 +589,21 @@ impl JsonKeys {
                     .push((slot, 2));
             }
         }
-        JsonKeys { by_key }
+        let numbers_direct = schema
+            .fields
+            .iter()
+            .map(|field| {
+                matches!(field.kind, FieldKind::Number | FieldKind::Preference)
+                    && field
+                        .missing
+                        .iter()
+                        .all(|m| parse_number(m.trim()).is_none())
+            })
+            .collect();
+        JsonKeys {
+            by_key,
+            numbers_direct,
+        }
     }
 }
 
@@ -603,18 +629,140 @@ impl<'de> serde::Deserialize<'de> for JsonKey<'de> {
     }
 }
 
+/// One JSON value as a row holds it, without building a tree: a string is
+/// borrowed from the line when it has no escapes, a number is kept as the
+/// parser read it, and a list or an object is skipped over (it is refused
+/// anyway) and only its kind kept.
+#[derive(Debug, Clone)]
+enum JsonScalar<'de> {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    Text(std::borrow::Cow<'de, str>),
+    List,
+    Object,
+}
+
+impl<'de> serde::Deserialize<'de> for JsonScalar<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ScalarVisitor;
+        impl<'de> serde::de::Visitor<'de> for ScalarVisitor {
+            type Value = JsonScalar<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(JsonScalar::Null)
+            }
+            fn visit_none<E>(self) -> Result<Self::Value, E> {
+                Ok(JsonScalar::Null)
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(JsonScalar::Bool(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(JsonScalar::Number(v.into()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(JsonScalar::Number(v.into()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                serde_json::Number::from_f64(v)
+                    .map(JsonScalar::Number)
+                    .ok_or_else(|| E::custom("a number that is not finite"))
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(JsonScalar::Text(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(JsonScalar::Text(std::borrow::Cow::Owned(v.to_string())))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(JsonScalar::List)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(JsonScalar::Object)
+            }
+        }
+        deserializer.deserialize_any(ScalarVisitor)
+    }
+}
+
+/// Reads one JSON value into a slot, as [`parse_json`] reads the same value
+/// from a parsed object.
+fn parse_json_scalar(
+    schema: &Schema,
+    keys: &JsonKeys,
+    customer: &mut Customer,
+    slot: Slot,
+    value: &JsonScalar<'_>,
+) -> Result<(), FieldError> {
+    let Some(field) = schema.field(slot) else {
+        return Ok(());
+    };
+    match value {
+        JsonScalar::Null => {
+            customer.set(slot, Value::Missing);
+            Ok(())
+        }
+        JsonScalar::Text(s) => parse_text(schema, customer, slot, s),
+        JsonScalar::Bool(b) => match field.kind {
+            FieldKind::Bool { .. } => {
+                customer.set(slot, Value::Bool(*b));
+                Ok(())
+            }
+            _ => parse_text(schema, customer, slot, if *b { "true" } else { "false" }),
+        },
+        JsonScalar::Number(n) => match n.as_f64() {
+            Some(v)
+                if keys.numbers_direct.get(slot as usize) == Some(&true)
+                    && v.is_finite()
+                    && (matches!(field.kind, FieldKind::Number) || (0.0..=1.0).contains(&v)) =>
+            {
+                customer.set(slot, Value::Number(v));
+                Ok(())
+            }
+            // Texts, codes that may match, and the errors, as the text reads.
+            _ => parse_text(schema, customer, slot, &n.to_string()),
+        },
+        JsonScalar::List | JsonScalar::Object => Err(FieldError {
+            field: field.name.clone(),
+            column: field.column.clone(),
+            problem: Problem::WrongJsonType(
+                if matches!(value, JsonScalar::List) {
+                    "a list"
+                } else {
+                    "an object"
+                }
+                .to_string(),
+            ),
+        }),
+    }
+}
+
 /// Per slot, the value of the key of highest precedence, read from the
 /// object's keys in one pass, with the ranks seen (a bit each) to find a key
 /// the schema reads given twice; the first such key is returned too.
-struct SlotValues<'k> {
+struct SlotValues<'k, 'de> {
     keys: &'k JsonKeys,
-    found: Vec<(u8, Option<(u8, serde_json::Value)>)>,
+    found: Vec<(u8, Option<(u8, JsonScalar<'de>)>)>,
 }
 
-type Found = (Vec<(u8, Option<(u8, serde_json::Value)>)>, Option<String>);
+type Found<'de> = (Vec<(u8, Option<(u8, JsonScalar<'de>)>)>, Option<String>);
 
-impl<'de> serde::de::Visitor<'de> for SlotValues<'_> {
-    type Value = Found;
+impl<'de> serde::de::Visitor<'de> for SlotValues<'_, 'de> {
+    type Value = Found<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
@@ -630,7 +778,7 @@ impl<'de> serde::de::Visitor<'de> for SlotValues<'_> {
                 map.next_value::<serde::de::IgnoredAny>()?;
                 continue;
             };
-            let value: serde_json::Value = map.next_value()?;
+            let value: JsonScalar<'de> = map.next_value()?;
             for &(slot, rank) in targets {
                 if let Some((seen, entry)) = self.found.get_mut(slot as usize) {
                     let bit = 1u8 << rank;
@@ -675,7 +823,13 @@ pub(crate) fn fill_from_json_text(
     }
     for (slot, (_, entry)) in found.iter().enumerate() {
         if let Some((_, value)) = entry
-            && let Err(e) = parse_json(schema, customer, crate::base::index::dense_u32(slot), value)
+            && let Err(e) = parse_json_scalar(
+                schema,
+                keys,
+                customer,
+                crate::base::index::dense_u32(slot),
+                value,
+            )
         {
             return Some(Err(e));
         }

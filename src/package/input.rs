@@ -319,8 +319,8 @@ pub struct CustomerReader {
     pub(crate) columns: ColumnMap,
     /// Schema fields with no column in the file (read as missing).
     pub absent: Vec<String>,
-    /// Records of processed rows, kept to be filled again.
-    spare: Vec<csv::ByteRecord>,
+    /// Processed rows, kept so their buffers are filled again.
+    spare: Vec<RawRow>,
     /// Longest row accepted.
     max_row_bytes: usize,
 }
@@ -478,9 +478,7 @@ impl CustomerReader {
             if self.spare.len() >= MAX_SPARE {
                 break;
             }
-            if let RawRow::Csv { record, .. } = row {
-                self.spare.push(record);
-            }
+            self.spare.push(row);
         }
     }
 
@@ -502,7 +500,10 @@ impl CustomerReader {
                 ReaderKind::Columnar(_) => None,
                 ReaderKind::Csv(reader) => {
                     // Reuse the buffers of rows already processed: no allocation per row.
-                    let mut record = self.spare.pop().unwrap_or_default();
+                    let mut record = match self.spare.pop() {
+                        Some(RawRow::Csv { record, .. }) => record,
+                        _ => csv::ByteRecord::new(),
+                    };
                     match reader.read(&mut record) {
                         Ok(None) => None,
                         Ok(Some(line)) => Some(RawRow::Csv { record, line }),
@@ -539,7 +540,19 @@ impl CustomerReader {
                     Ok(Some(())) => {
                         *line += 1;
                         let text = match std::str::from_utf8(buffer) {
-                            Ok(t) => t.trim_end_matches(['\n', '\r']).to_string(),
+                            Ok(t) => {
+                                let mut text = match self.spare.pop() {
+                                    Some(RawRow::Json { text, .. }) => text,
+                                    _ => String::new(),
+                                };
+                                let t = t.trim_end_matches(['\n', '\r']);
+                                text.clear();
+                                // Exactly: a reused string grown by doubling
+                                // would hold up to twice each line.
+                                text.reserve_exact(t.len());
+                                text.push_str(t);
+                                text
+                            }
                             Err(e) => {
                                 return Err(DataError {
                                     place: Place::Line,
@@ -637,7 +650,7 @@ fn read_line_limited(
         if available.is_empty() {
             return Ok(if buffer.is_empty() { None } else { Some(()) });
         }
-        let (take, done) = match available.iter().position(|&b| b == b'\n') {
+        let (take, done) = match memchr::memchr(b'\n', available) {
             Some(i) => (i + 1, true),
             None => (available.len(), false),
         };
@@ -826,6 +839,18 @@ mod tests {
             r#"{"customerID":"A13","tenure":2} trailing"#,
             r#"{"customerID":"A14","tenure":2"#,
             r#"{"customerID":"A15","tenure":2,}"#,
+            // Numbers into every kind of attribute, and the same numbers
+            // written differently (read as the parsed object's text).
+            r#"{"customerID":"N1","tenure":9007199254740993,"MonthlyCharges":-0.0,"TotalCharges":1e-7}"#,
+            r#"{"customerID":"N2","tenure":2,"MonthlyCharges":3,"TotalCharges":12345678901234567890123}"#,
+            r#"{"customerID":"N3","tenure":2,"MonthlyCharges":1e400}"#,
+            r#"{"customerID":"N4","tenure":2,"MonthlyCharges":3,"InternetService":1}"#,
+            r#"{"customerID":"N5","tenure":2,"MonthlyCharges":3,"Partner":1,"SeniorCitizen":0}"#,
+            r#"{"customerID":"N6","tenure":2,"MonthlyCharges":3,"pref.price":1.0,"pref.responsiveness":2}"#,
+            r#"{"customerID":7e0,"tenure":2.50,"MonthlyCharges":3}"#,
+            r#"{"customerID":"E1","tenure":2,"MonthlyCharges":3,"InternetService":"Fiber\u0020optic","Contract":"\u6708"}"#,
+            r#"{"customerID":"E2","tenure":2,"MonthlyCharges":3,"PhoneService":"No phone service","Partner":false}"#,
+            r#"{"customerID":"E3","tenure":2,"MonthlyCharges":3,"Partner":[],"Dependents":{}}"#,
             "",
         ];
         let mut fast_ok = 0;
@@ -844,6 +869,47 @@ mod tests {
             }
         }
         assert!(fast_ok >= 8, "most rows above are valid: {fast_ok}");
+
+        // Where a "missing" code reads as a number (the airline survey's
+        // "0" = not rated), a JSON number is read as its text: 0 is not
+        // rated, 0.0 (text "0.0") is a rating of 0, as the parsed object
+        // reads them.
+        let airline = crate::Engine::load(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/airline"))
+            .expect("the airline example loads");
+        let airline_schema = &airline.schema();
+        let airline_keys = ColumnMap {
+            json: Some(std::sync::Arc::new(JsonKeys::new(airline_schema))),
+            ..ColumnMap::default()
+        };
+        for text in [
+            r#"{"id":1,"Seat comfort":0,"Leg room service":0.0,"Food and drink":"0"}"#,
+            r#"{"id":2,"Seat comfort":4,"Leg room service":-0.0,"Food and drink":5e0}"#,
+        ] {
+            let row = RawRow::Json {
+                text: text.to_string(),
+                line: 3,
+            };
+            let (mut a, mut b) = (Customer::default(), Customer::default());
+            let got = decode(airline_schema, &airline_keys, "s.jsonl", &row, &mut a);
+            let expected = decode(airline_schema, &slow, "s.jsonl", &row, &mut b);
+            assert_eq!(got, expected, "{text}");
+            assert_eq!(a, b, "{text}");
+        }
+        let seat = airline_schema.attribute("seat_comfort_rating").unwrap();
+        let row = RawRow::Json {
+            text: r#"{"id":1,"Seat comfort":0,"Leg room service":0.0}"#.to_string(),
+            line: 3,
+        };
+        let mut customer = Customer::default();
+        decode(
+            airline_schema,
+            &airline_keys,
+            "s.jsonl",
+            &row,
+            &mut customer,
+        )
+        .unwrap();
+        assert_eq!(customer.get(seat), crate::package::customer::Value::Missing);
 
         // A key the schema reads, given twice, is an error naming it (the
         // parsed object would silently keep the last value).
