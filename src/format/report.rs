@@ -32,6 +32,7 @@ impl DryRunReport {
         self.no_offer_table(&mut out);
         self.loyalty_table(&mut out);
         self.dimensions_table(&mut out);
+        self.gap_tables(&mut out);
         self.never_fired_text(&mut out);
         self.errors_text(&mut out);
         self.next_steps_text(&mut out);
@@ -366,6 +367,76 @@ impl DryRunReport {
             out,
             "rated: customers with a perception score; points per customer: what the offers \
              close, over everyone; weighted: weight x points",
+        );
+    }
+
+    /// The SERVQUAL gap per dimension, then the index per segment; nothing
+    /// without expectation items. Each segment's gaps per dimension are in
+    /// the JSON, CSV and HTML forms.
+    fn gap_tables(&self, out: &mut String) {
+        let Some(gap) = &self.gap_index else { return };
+        out.push_str(
+            "\nSERVQUAL gap (perception - expectation, points on the scale; below 0: below expectation)\n",
+        );
+        let mut table = Table::new(
+            &[
+                "dimension",
+                "name",
+                "weight",
+                "rated",
+                "perception",
+                "expectation",
+                "gap",
+                "after offers",
+            ],
+            &[false, false, true, true, true, true, true, true],
+        );
+        let dash = |v: Option<f64>| v.map_or("-".to_string(), decimal);
+        for (d, cell) in gap.dimensions.iter().zip(&gap.overall.dimensions) {
+            table.row(vec![
+                d.dimension.clone(),
+                d.name.clone(),
+                fixed(d.weight, 4),
+                count(cell.rated),
+                dash(cell.perception),
+                dash(cell.expectation),
+                dash(cell.gap),
+                dash(cell.gap_after),
+            ]);
+        }
+        out.push_str(&table.render());
+        let o = &gap.overall;
+        let _ = writeln!(
+            out,
+            "gap index (weighted mean of the gaps, over {} of the weight): {}, after the offers {}",
+            fixed(o.weight_covered, 4),
+            dash(o.index),
+            dash(o.index_after)
+        );
+        let mut table = Table::new(
+            &["segment", "gap index", "after offers", "widest gap"],
+            &[false, true, true, false],
+        );
+        for g in &gap.segments {
+            let widest = g
+                .dimensions
+                .iter()
+                .filter_map(|c| Some((c.gap?, &c.dimension)))
+                .min_by(|a, b| a.0.total_cmp(&b.0))
+                .map_or("-".to_string(), |(v, d)| format!("{d} {}", decimal(v)));
+            table.row(vec![
+                g.segment.clone(),
+                dash(g.index),
+                dash(g.index_after),
+                widest,
+            ]);
+        }
+        out.push_str(&table.render());
+        legend(
+            out,
+            "rated: customers with both a perception and an expectation on the dimension (each the \
+             mean of its items rated); gap index: sum of weight x gap over the sum of the weights \
+             of the dimensions with a gap",
         );
     }
 

@@ -45,10 +45,39 @@ pub struct ModelDimension {
     pub weight: f64,
     #[serde(skip)]
     pub(crate) preference: Option<String>,
+    /// The perception items: attribute and weight (empty when none is named).
     #[serde(skip)]
-    pub(crate) perception: Option<String>,
+    pub(crate) perception: Vec<(String, f64)>,
+    /// The expectation items, likewise.
     #[serde(skip)]
-    pub(crate) expectation: Option<String>,
+    pub(crate) expectation: Vec<(String, f64)>,
+}
+
+impl ModelDimension {
+    /// The perception items (attribute, weight), in the order written.
+    pub fn perception_items(&self) -> &[(String, f64)] {
+        &self.perception
+    }
+
+    /// The expectation items (attribute, weight), in the order written.
+    pub fn expectation_items(&self) -> &[(String, f64)] {
+        &self.expectation
+    }
+}
+
+/// Largest weight of one item of a dimension: weights are relative, and a
+/// bound keeps their sum finite.
+pub const MAX_ITEM_WEIGHT: f64 = 1_000_000.0;
+
+/// The items as the model computes with them.
+fn item_list(items: Option<&crate::package::satisfaction::Items>) -> Vec<(String, f64)> {
+    items.map_or_else(Vec::new, |items| {
+        items
+            .items("")
+            .into_iter()
+            .map(|(name, weight, _)| (name.to_string(), weight))
+            .collect()
+    })
 }
 
 /// The checked satisfaction model.
@@ -109,8 +138,8 @@ impl Model {
                 name: d.name.clone().unwrap_or_else(|| d.id.clone()),
                 weight,
                 preference: d.preference.clone(),
-                perception: d.perception.clone(),
-                expectation: d.expectation.clone(),
+                perception: item_list(d.perception.as_ref()),
+                expectation: item_list(d.expectation.as_ref()),
             })
             .collect();
         Ok(Some(Model {
@@ -188,7 +217,6 @@ fn check_effects(catalog: &Catalog, ids: &[&str], errors: &mut Vec<ModelError>) 
 /// numbers and its preference as a weight, so every link must lead to a
 /// customer value of the right kind.
 fn check_dimensions(catalog: &Catalog, errors: &mut Vec<ModelError>) {
-    let attributes = &catalog.customer.attributes;
     let preferences = &catalog.customer.preferences;
     let mut seen = Vec::new();
     for (k, d) in catalog.satisfaction.dimensions.iter().enumerate() {
@@ -203,34 +231,13 @@ fn check_dimensions(catalog: &Catalog, errors: &mut Vec<ModelError>) {
             );
         }
         seen.push(&d.id);
-        for (what, name) in [
+        let mut named: Vec<&str> = Vec::new();
+        for (what, items) in [
             ("perception", &d.perception),
             ("expectation", &d.expectation),
         ] {
-            let Some(name) = name else { continue };
-            match attributes.iter().find(|a| &a.name == name) {
-                Some(a) if a.kind == AttributeKind::Number => {}
-                Some(_) => fail(
-                    errors,
-                    Code::TypeMismatch,
-                    format!(
-                        "dimension `{}`: `{what}` names `{name}`, which is not a number attribute",
-                        d.id
-                    ),
-                    None,
-                    &format!("{at}.{what}"),
-                ),
-                None => fail(
-                    errors,
-                    Code::UnknownAttribute,
-                    format!(
-                        "dimension `{}`: `{what}` names `{name}`, which is not a customer attribute",
-                        d.id
-                    ),
-                    did_you_mean(name, attributes.iter().map(|a| a.name.as_str())),
-                    &format!("{at}.{what}"),
-                ),
-            }
+            let Some(items) = items else { continue };
+            check_items(catalog, &d.id, &at, what, items, &mut named, errors);
         }
         if let Some(p) = &d.preference
             && !preferences.iter().any(|x| &x.name == p)
@@ -244,6 +251,93 @@ fn check_dimensions(catalog: &Catalog, errors: &mut Vec<ModelError>) {
                 ),
                 did_you_mean(p, preferences.iter().map(|x| x.name.as_str())),
                 &format!("{at}.preference"),
+            );
+        }
+    }
+}
+
+/// One dimension's perception (or expectation) items: each must be a number
+/// attribute, named once in the dimension (an item in both the perception
+/// and the expectation would make the gap 0 for everyone), with a weight
+/// above 0; a list or map must name at least one.
+fn check_items<'a>(
+    catalog: &Catalog,
+    id: &str,
+    at: &str,
+    what: &'a str,
+    items: &'a crate::package::satisfaction::Items,
+    named: &mut Vec<&'a str>,
+    errors: &mut Vec<ModelError>,
+) {
+    let attributes = &catalog.customer.attributes;
+    let list = items.items(what);
+    if list.is_empty() {
+        fail(
+            errors,
+            Code::InvalidCatalog,
+            format!("dimension `{id}`: `{what}` lists no items"),
+            Some(format!(
+                "name at least one number attribute, or leave `{what}` out"
+            )),
+            &format!("{at}.{what}"),
+        );
+    }
+    let weighted = matches!(items, crate::package::satisfaction::Items::Weighted(_));
+    for (name, weight, path) in list {
+        let path = format!("{at}.{path}");
+        // A map's item is named by its key; a list's or a single item by its value.
+        let name_at = |errors: &mut Vec<ModelError>, code, text, help| {
+            fail(errors, code, text, help, &path);
+            if let Some(last) = errors.last_mut() {
+                last.key = weighted;
+            }
+        };
+        if named.contains(&name) {
+            name_at(
+                errors,
+                Code::DuplicateName,
+                format!("dimension `{id}`: `{name}` is named twice as an item"),
+                Some(
+                    "name each item once; an item in both `perception` and `expectation` \
+                     would make the gap 0 for everyone"
+                        .into(),
+                ),
+            );
+            continue;
+        }
+        named.push(name);
+        match attributes.iter().find(|a| a.name == name) {
+            Some(a) if a.kind == AttributeKind::Number => {}
+            Some(_) => name_at(
+                errors,
+                Code::TypeMismatch,
+                format!(
+                    "dimension `{id}`: `{what}` names `{name}`, which is not a number attribute"
+                ),
+                None,
+            ),
+            None => name_at(
+                errors,
+                Code::UnknownAttribute,
+                format!(
+                    "dimension `{id}`: `{what}` names `{name}`, which is not a customer attribute"
+                ),
+                did_you_mean(name, attributes.iter().map(|a| a.name.as_str())),
+            ),
+        }
+        if weighted && !(weight.is_finite() && weight > 0.0 && weight <= MAX_ITEM_WEIGHT) {
+            fail(
+                errors,
+                Code::InvalidCatalog,
+                format!(
+                    "dimension `{id}`: the weight of `{name}` in `{what}` is {weight}; it must be above 0 and at most 1,000,000"
+                ),
+                Some(
+                    "weights are relative (`{ a: 2, b: 1 }` counts `a` twice); leave an item \
+                     out rather than weigh it 0"
+                        .into(),
+                ),
+                &path,
             );
         }
     }
