@@ -424,9 +424,11 @@ impl CalibrationReport {
             &[false, true, true, true, false, false],
         );
         for d in &self.dimension_reliability {
+            // With two items both have the same item-total r: no weakest.
             let weakest = d
                 .items
                 .iter()
+                .filter(|_| d.items.len() >= 3)
                 .zip(&d.item_figures)
                 .filter_map(|(name, f)| Some((f.item_total?, name)))
                 .min_by(|a, b| a.0.total_cmp(&b.0))

@@ -413,6 +413,7 @@ impl DryRunReport {
             dash(o.index),
             dash(o.index_after)
         );
+        out.push('\n');
         let mut table = Table::new(
             &["segment", "gap index", "after offers", "widest gap"],
             &[false, true, true, false],
