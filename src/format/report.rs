@@ -437,7 +437,7 @@ impl DryRunReport {
             out,
             "rated: customers with both a perception and an expectation on the dimension (each the \
              mean of its items rated); gap index: sum of weight x gap over the sum of the weights \
-             of the dimensions with a gap",
+             of the dimensions with a gap; widest gap: the dimension furthest below expectation",
         );
     }
 
