@@ -250,3 +250,141 @@ fn calibrate_gives_each_multi_item_dimension_its_alpha() {
     );
     assert!(!table.contains("warning: dimension `tangibles`"));
 }
+
+/// The airline survey's 14 ratings grouped into 4 dimensions, when the
+/// shared data is present: calibrate's alpha per dimension equals alpha
+/// computed here from the file (0 is "not rated"), and averaging the items
+/// keeps rows that listwise deletion over 14 columns would drop.
+#[test]
+fn airline_items_grouped_into_dimensions() {
+    let data = root().join("../shared/data/airline");
+    if !data.join("train.csv").exists() || !data.join("test.csv").exists() {
+        eprintln!("skipped: {} is not present", data.display());
+        return;
+    }
+    let groups: [(&str, &[(&str, &str)]); 4] = [
+        (
+            "online",
+            &[
+                ("inflight_wifi_rating", "Inflight wifi service"),
+                ("online_booking_rating", "Ease of Online booking"),
+                ("online_boarding_rating", "Online boarding"),
+            ],
+        ),
+        (
+            "schedule",
+            &[
+                ("time_convenience_rating", "Departure/Arrival time convenient"),
+                ("gate_location_rating", "Gate location"),
+            ],
+        ),
+        (
+            "comfort",
+            &[
+                ("seat_comfort_rating", "Seat comfort"),
+                ("food_and_drink_rating", "Food and drink"),
+                ("inflight_entertainment_rating", "Inflight entertainment"),
+                ("cleanliness_rating", "Cleanliness"),
+            ],
+        ),
+        (
+            "service",
+            &[
+                ("onboard_service_rating", "On-board service"),
+                ("leg_room_rating", "Leg room service"),
+                ("baggage_handling_rating", "Baggage handling"),
+                ("inflight_service_rating", "Inflight service"),
+                ("checkin_service_rating", "Checkin service"),
+            ],
+        ),
+    ];
+    let example = std::fs::read_to_string(root().join("examples/airline/catalog.yaml")).unwrap();
+    let customer = &example[example.find("\ncustomer:\n").unwrap()..];
+    let mut catalog = String::from(
+        "package: airline-grouped\nsatisfaction:\n  min: 1\n  max: 5\n  dimensions:\n",
+    );
+    for (id, items) in &groups {
+        let names: Vec<&str> = items.iter().map(|(a, _)| *a).collect();
+        catalog.push_str(&format!(
+            "    - {{ id: {id}, perception: [{}] }}\n",
+            names.join(", ")
+        ));
+    }
+    catalog.push_str(
+        "  weights: { online: 1, schedule: 1, comfort: 1, service: 1 }\n\
+         services:\n  - { id: wifi_pass, name: Wifi, category: convenience, stage: in_sale, \
+         channel: online, participation: active, effects: { online: 2 } }\n",
+    );
+    catalog.push_str(customer);
+    let dir = TempDir::new("airline-grouped");
+    std::fs::write(dir.path().join("catalog.yaml"), catalog).unwrap();
+    std::fs::write(
+        dir.path().join("rules.vas"),
+        "segment everyone { when true }\nrule wifi for everyone { offer wifi_pass }\n",
+    )
+    .unwrap();
+    let package = dir.path().to_str().unwrap();
+    run(&["check", package]);
+
+    let train = data.join("train.csv");
+    let report: Value = serde_json::from_str(&run(&[
+        "calibrate",
+        "--rules",
+        package,
+        "--survey",
+        train.to_str().unwrap(),
+        "--test",
+        data.join("test.csv").to_str().unwrap(),
+        "--outcome",
+        "satisfied",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+
+    let mut reader = csv::Reader::from_path(&train).unwrap();
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let per_dimension = report["dimension_reliability"].as_array().unwrap();
+    assert_eq!(per_dimension.len(), 4);
+    for ((id, items), found) in groups.iter().zip(per_dimension) {
+        let index: Vec<usize> = items
+            .iter()
+            .map(|(_, column)| header.iter().position(|h| h == column).unwrap())
+            .collect();
+        let mut columns = vec![Vec::new(); items.len()];
+        for record in &records {
+            let values: Vec<f64> = index.iter().map(|&i| record[i].parse().unwrap()).collect();
+            if values.iter().all(|&v| v != 0.0) {
+                for (column, v) in columns.iter_mut().zip(values) {
+                    column.push(v);
+                }
+            }
+        }
+        let expected = alpha(&columns);
+        eprintln!(
+            "{id}: alpha {expected:.4} over {} rows",
+            columns[0].len()
+        );
+        assert_eq!(found["dimension"], *id);
+        assert_eq!(found["rows"], columns[0].len());
+        let alpha_found = found["alpha"].as_f64().unwrap();
+        assert!(
+            (alpha_found - expected).abs() < 1e-9,
+            "{id}: {alpha_found} against {expected}"
+        );
+        assert_eq!(found["warning"], expected < 0.7);
+    }
+    // A row is dropped only when a whole dimension is unrated.
+    let rows = &report["rows"];
+    eprintln!(
+        "training rows complete: {} of {}; held-out AUC of the fitted model: {}",
+        rows["training_complete"], rows["training"], report["overall"]["held_out"][0]["auc"]
+    );
+    assert!(rows["training_complete"].as_u64().unwrap() > 95_704);
+}
