@@ -75,7 +75,11 @@ fn the_gap_index_matches_the_hand_count() {
         .iter()
         .map(|d| d["dimension"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["tangibles", "responsiveness"], "wifi has no expectation");
+    assert_eq!(
+        ids,
+        ["tangibles", "responsiveness"],
+        "wifi has no expectation"
+    );
 
     let all = group(gap, "all");
     let (t, r) = (&all["dimensions"][0], &all["dimensions"][1]);
@@ -90,7 +94,10 @@ fn the_gap_index_matches_the_hand_count() {
     close(&r["gap"], -1.0);
     close(&r["gap_after"], -0.5);
     close(&all["index"], (0.5 * -1.5 + 0.3 * -1.0) / 0.8);
-    close(&all["index_after"], (0.5 * (-1.5 + 2.0 / 3.0) + 0.3 * -0.5) / 0.8);
+    close(
+        &all["index_after"],
+        (0.5 * (-1.5 + 2.0 / 3.0) + 0.3 * -0.5) / 0.8,
+    );
     close(&all["weight_covered"], 0.8);
 
     let economy = group(gap, "economy");
@@ -226,7 +233,11 @@ fn calibrate_gives_each_multi_item_dimension_its_alpha() {
     json_args.extend(["--format", "json"]);
     let report: Value = serde_json::from_str(&run(&json_args)).unwrap();
     let per_dimension = report["dimension_reliability"].as_array().unwrap();
-    assert_eq!(per_dimension.len(), 2, "wifi has one item: no alpha of its own");
+    assert_eq!(
+        per_dimension.len(),
+        2,
+        "wifi has one item: no alpha of its own"
+    );
     let (t, r) = (&per_dimension[0], &per_dimension[1]);
     assert_eq!(t["dimension"], "tangibles");
     assert_eq!(t["items"], serde_json::json!(["seat_comfort", "legroom"]));
@@ -274,7 +285,10 @@ fn airline_items_grouped_into_dimensions() {
         (
             "schedule",
             &[
-                ("time_convenience_rating", "Departure/Arrival time convenient"),
+                (
+                    "time_convenience_rating",
+                    "Departure/Arrival time convenient",
+                ),
                 ("gate_location_rating", "Gate location"),
             ],
         ),
@@ -367,10 +381,7 @@ fn airline_items_grouped_into_dimensions() {
             }
         }
         let expected = alpha(&columns);
-        eprintln!(
-            "{id}: alpha {expected:.4} over {} rows",
-            columns[0].len()
-        );
+        eprintln!("{id}: alpha {expected:.4} over {} rows", columns[0].len());
         assert_eq!(found["dimension"], *id);
         assert_eq!(found["rows"], columns[0].len());
         let alpha_found = found["alpha"].as_f64().unwrap();
