@@ -93,7 +93,7 @@ fn the_gap_index_matches_the_hand_count() {
     close(&r["expectation"], 5.5);
     close(&r["gap"], -1.0);
     close(&r["gap_after"], -0.5);
-    close(&all["index"], (0.5 * -1.5 + 0.3 * -1.0) / 0.8);
+    close(&all["index"], -(0.5 * 1.5 + 0.3 * 1.0) / 0.8);
     close(
         &all["index_after"],
         (0.5 * (-1.5 + 2.0 / 3.0) + 0.3 * -0.5) / 0.8,
@@ -104,7 +104,7 @@ fn the_gap_index_matches_the_hand_count() {
     close(&economy["dimensions"][0]["gap"], -2.0);
     close(&economy["dimensions"][1]["gap"], -1.5);
     close(&economy["index"], (0.5 * -2.0 + 0.3 * -1.5) / 0.8);
-    close(&economy["index_after"], (0.5 * -1.0 + 0.3 * -1.5) / 0.8);
+    close(&economy["index_after"], -(0.5 * 1.0 + 0.3 * 1.5) / 0.8);
 
     let business = group(gap, "business");
     assert_eq!(business["dimensions"][0]["rated"], 1);
