@@ -1,5 +1,5 @@
 //! Dimensions measured by several survey items, and the SERVQUAL gap index,
-//! on a small package worked out by hand (tests/packages/servqual; scale 1-7,
+//! on a small package worked out by hand (examples/servqual; scale 1-7,
 //! weights tangibles 0.5, responsiveness 0.3, wifi 0.2).
 //!
 //! Tangibles: perception = mean of seat_comfort and legroom, expectation =
@@ -25,7 +25,7 @@ mod common;
 use common::{TempDir, golden, root, vasrec};
 use serde_json::Value;
 
-const PACKAGE: &str = "tests/packages/servqual";
+const PACKAGE: &str = "examples/servqual";
 
 fn run(args: &[&str]) -> String {
     let out = vasrec(args);

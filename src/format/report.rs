@@ -370,33 +370,30 @@ impl DryRunReport {
         );
     }
 
-    /// The SERVQUAL gap per dimension, then the index per segment; nothing
-    /// without expectation items. Each segment's gaps per dimension are in
-    /// the JSON, CSV and HTML forms.
+    /// The SERVQUAL gap per dimension and the index, with the range of the
+    /// segments' indexes; nothing without expectation items. Each segment's
+    /// gaps are in the JSON, CSV and HTML forms (a table per segment would
+    /// double the report's length).
     fn gap_tables(&self, out: &mut String) {
         let Some(gap) = &self.gap_index else { return };
         out.push_str(
-            "\nSERVQUAL gap (perception - expectation, points on the scale; below 0: below expectation)\n",
+            "\nSERVQUAL gap (perception - expectation, over those rated on both; below 0: below expectation)\n",
         );
         let mut table = Table::new(
             &[
                 "dimension",
-                "name",
-                "weight",
                 "rated",
                 "perception",
                 "expectation",
                 "gap",
                 "after offers",
             ],
-            &[false, false, true, true, true, true, true, true],
+            &[false, true, true, true, true, true],
         );
         let dash = |v: Option<f64>| v.map_or("-".to_string(), decimal);
         for (d, cell) in gap.dimensions.iter().zip(&gap.overall.dimensions) {
             table.row(vec![
                 d.dimension.clone(),
-                d.name.clone(),
-                fixed(d.weight, 4),
                 count(cell.rated),
                 dash(cell.perception),
                 dash(cell.expectation),
@@ -406,39 +403,30 @@ impl DryRunReport {
         }
         out.push_str(&table.render());
         let o = &gap.overall;
-        let _ = writeln!(
-            out,
-            "gap index (weighted mean of the gaps, over {} of the weight): {}, after the offers {}",
-            fixed(o.weight_covered, 4),
+        let mut text = format!(
+            "{} ({} after the offers; weighted mean of the gaps, over {} of the weight)",
             dash(o.index),
-            dash(o.index_after)
+            dash(o.index_after),
+            fixed(o.weight_covered, 4)
         );
-        out.push('\n');
-        let mut table = Table::new(
-            &["segment", "gap index", "after offers", "widest gap"],
-            &[false, true, true, false],
-        );
-        for g in &gap.segments {
-            let widest = g
-                .dimensions
-                .iter()
-                .filter_map(|c| Some((c.gap?, &c.dimension)))
-                .min_by(|a, b| a.0.total_cmp(&b.0))
-                .map_or("-".to_string(), |(v, d)| format!("{d} {}", decimal(v)));
-            table.row(vec![
-                g.segment.clone(),
-                dash(g.index),
-                dash(g.index_after),
-                widest,
-            ]);
+        let indexed: Vec<(f64, &str)> = gap
+            .segments
+            .iter()
+            .filter_map(|g| Some((g.index?, g.segment.as_str())))
+            .collect();
+        let lowest = indexed.iter().min_by(|a, b| a.0.total_cmp(&b.0));
+        let highest = indexed.iter().max_by(|a, b| a.0.total_cmp(&b.0));
+        if let (Some(low), Some(high)) = (lowest, highest) {
+            let _ = write!(
+                text,
+                "; by segment from {} ({}) to {} ({})",
+                decimal(low.0),
+                low.1,
+                decimal(high.0),
+                high.1
+            );
         }
-        out.push_str(&table.render());
-        legend(
-            out,
-            "rated: customers with both a perception and an expectation on the dimension (each the \
-             mean of its items rated); gap index: sum of weight x gap over the sum of the weights \
-             of the dimensions with a gap; widest gap: the dimension furthest below expectation",
-        );
+        wrapped(out, "gap index ", &text);
     }
 
     fn never_fired_text(&self, out: &mut String) {
