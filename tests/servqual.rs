@@ -399,3 +399,20 @@ fn airline_items_grouped_into_dimensions() {
     );
     assert!(rows["training_complete"].as_u64().unwrap() > 95_704);
 }
+
+/// `check` says which dimensions are read from several items.
+#[test]
+fn check_counts_each_dimension_s_items() {
+    let out = run(&["check", PACKAGE]);
+    assert!(
+        out.contains(
+            "  tangibles       0.5000  Cabin  (2 perception items, 2 expectation items)\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("(2 perception items, 1 expectation item)\n"),
+        "{out}"
+    );
+    assert!(out.contains("  wifi            0.2000  Wi-Fi\n"), "{out}");
+}
