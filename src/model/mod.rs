@@ -218,6 +218,15 @@ fn check_effects(catalog: &Catalog, ids: &[&str], errors: &mut Vec<ModelError>) 
 /// customer value of the right kind.
 fn check_dimensions(catalog: &Catalog, errors: &mut Vec<ModelError>) {
     let preferences = &catalog.customer.preferences;
+    // Looked up once per item: a dimension may list many items, so a scan
+    // of the attributes per item could be quadratic in a hostile catalog.
+    let kinds: std::collections::HashMap<&str, &AttributeKind> = catalog
+        .customer
+        .attributes
+        .iter()
+        .rev()
+        .map(|a| (a.name.as_str(), &a.kind))
+        .collect();
     let mut seen = Vec::new();
     for (k, d) in catalog.satisfaction.dimensions.iter().enumerate() {
         let at = format!("satisfaction.dimensions[{k}]");
@@ -231,13 +240,13 @@ fn check_dimensions(catalog: &Catalog, errors: &mut Vec<ModelError>) {
             );
         }
         seen.push(&d.id);
-        let mut named: Vec<&str> = Vec::new();
+        let mut named = std::collections::HashSet::new();
         for (what, items) in [
             ("perception", &d.perception),
             ("expectation", &d.expectation),
         ] {
             let Some(items) = items else { continue };
-            check_items(catalog, &d.id, &at, what, items, &mut named, errors);
+            check_items(catalog, &kinds, &d.id, &at, what, items, &mut named, errors);
         }
         if let Some(p) = &d.preference
             && !preferences.iter().any(|x| &x.name == p)
@@ -260,13 +269,15 @@ fn check_dimensions(catalog: &Catalog, errors: &mut Vec<ModelError>) {
 /// attribute, named once in the dimension (an item in both the perception
 /// and the expectation would make the gap 0 for everyone), with a weight
 /// above 0; a list or map must name at least one.
+#[allow(clippy::too_many_arguments)]
 fn check_items<'a>(
     catalog: &Catalog,
+    kinds: &std::collections::HashMap<&str, &AttributeKind>,
     id: &str,
     at: &str,
     what: &'a str,
     items: &'a crate::package::satisfaction::Items,
-    named: &mut Vec<&'a str>,
+    named: &mut std::collections::HashSet<&'a str>,
     errors: &mut Vec<ModelError>,
 ) {
     let attributes = &catalog.customer.attributes;
@@ -283,7 +294,19 @@ fn check_items<'a>(
         );
     }
     let weighted = matches!(items, crate::package::satisfaction::Items::Weighted(_));
+    let before = errors.len();
+    let mut held_back = 0usize;
     for (name, weight, path) in list {
+        // Past a few, the rest are counted: a generated list of thousands
+        // of wrong items would otherwise bury the report (and its rendering).
+        if errors.len() - before >= MAX_ITEM_ERRORS {
+            let at_fault = named.contains(name)
+                || kinds.get(name).is_none_or(|k| **k != AttributeKind::Number)
+                || (weighted && !(weight.is_finite() && weight > 0.0 && weight <= MAX_ITEM_WEIGHT));
+            named.insert(name);
+            held_back += usize::from(at_fault);
+            continue;
+        }
         let path = format!("{at}.{path}");
         // A map's item is named by its key; a list's or a single item by its value.
         let name_at = |errors: &mut Vec<ModelError>, code, text, help| {
@@ -292,7 +315,7 @@ fn check_items<'a>(
                 last.key = weighted;
             }
         };
-        if named.contains(&name) {
+        if !named.insert(name) {
             name_at(
                 errors,
                 Code::DuplicateName,
@@ -305,9 +328,8 @@ fn check_items<'a>(
             );
             continue;
         }
-        named.push(name);
-        match attributes.iter().find(|a| a.name == name) {
-            Some(a) if a.kind == AttributeKind::Number => {}
+        match kinds.get(name) {
+            Some(kind) if **kind == AttributeKind::Number => {}
             Some(_) => name_at(
                 errors,
                 Code::TypeMismatch,
@@ -341,7 +363,22 @@ fn check_items<'a>(
             );
         }
     }
+    if held_back > 0 {
+        fail(
+            errors,
+            Code::InvalidCatalog,
+            format!(
+                "dimension `{id}`: {held_back} more items of `{what}` are at fault (only the first {MAX_ITEM_ERRORS} are shown)"
+            ),
+            Some("fix the items shown, then check again".into()),
+            &format!("{at}.{what}"),
+        );
+    }
 }
+
+/// Most problems reported for one dimension's perception (or expectation)
+/// items; the rest are counted in one more.
+const MAX_ITEM_ERRORS: usize = 10;
 
 /// The current satisfaction is where a gain starts from, so it must be a
 /// number attribute.

@@ -515,7 +515,14 @@ fn rating_columns(engine: &Engine) -> Result<Vec<RatingColumn>, CalibrationError
     let Some(model) = engine.model() else {
         return Err(CalibrationError::NoDimensions);
     };
-    let attributes = &engine.catalog().customer.attributes;
+    let attributes: std::collections::HashMap<&str, &crate::package::catalog::Attribute> = engine
+        .catalog()
+        .customer
+        .attributes
+        .iter()
+        .rev()
+        .map(|a| (a.name.as_str(), a))
+        .collect();
     model
         .dimensions
         .iter()
@@ -524,7 +531,7 @@ fn rating_columns(engine: &Engine) -> Result<Vec<RatingColumn>, CalibrationError
                 .perception_items()
                 .iter()
                 .filter_map(|(p, weight)| {
-                    let a = attributes.iter().find(|a| &a.name == p)?;
+                    let a = attributes.get(p.as_str())?;
                     Some(RatingItem {
                         attribute: a.name.clone(),
                         column: a.column().to_string(),
