@@ -192,6 +192,7 @@ pub mod score {
 
 /// The dry-run report: totals and tables by segment, service and rule.
 pub mod report {
+    pub use crate::analysis::gap::{GapCell, GapDimension, GapGroup, GapIndex};
     pub use crate::analysis::report::{
         CapacityLosses, CapacityRow, DimensionRow, DryRunReport, ErrorCount, LoyaltyRow,
         NearMissRow, NoOfferRow, REPORT_SCHEMA_VERSION, RuleRow, SegmentRow, ServiceRow, Tally,
@@ -237,11 +238,12 @@ pub mod testing {
 /// Dimension weights fitted on survey data, compared with the catalog's.
 pub mod calibrate {
     pub use crate::analysis::calibrate::{
-        BootstrapSummary, CalibrationError, CalibrationReport, DimensionFit, FuzzyReport,
-        FuzzySegment, HeldOutFit, MAX_REPLICATES, MAX_SEGMENTS, MIN_INDICATOR_CLASS,
-        MIN_INDICATOR_ROWS, MethodFit, NotRated, NotRatedItem, Options, Outcome, OutcomeKind,
-        RatingColumn, ReliabilityReport, RowCounts, SCHEMA_VERSION, SegmentFit, SegmentResult,
-        Survey, SurveySpec, WeightSource, calibrate, render_error, stats,
+        ALPHA_THRESHOLD, BootstrapSummary, CalibrationError, CalibrationReport, DimensionFit,
+        DimensionReliability, FuzzyReport, FuzzySegment, HeldOutFit, MAX_REPLICATES, MAX_SEGMENTS,
+        MIN_INDICATOR_CLASS, MIN_INDICATOR_ROWS, MethodFit, NotRated, NotRatedItem, Options,
+        Outcome, OutcomeKind, RatingColumn, RatingItem, ReliabilityReport, RowCounts,
+        SCHEMA_VERSION, SegmentFit, SegmentResult, Survey, SurveySpec, WeightSource, calibrate,
+        render_error, stats,
     };
 }
 

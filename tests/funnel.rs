@@ -150,7 +150,8 @@ fn dry_run_table_fits_100_columns_explains_itself_and_suggests_next_steps() {
     let wide: Vec<&str> = text.lines().filter(|l| columns(l) > 100).collect();
     assert!(wide.is_empty(), "lines wider than 100 columns: {wide:#?}");
     let lines = text.lines().count();
-    assert!(lines <= 130, "{lines} lines (it was 164)");
+    // 130 before the SERVQUAL gap section took its 9 lines.
+    assert!(lines <= 140, "{lines} lines (it was 164)");
     for expected in [
         // A legend under the tables whose words need one.
         "lost at: the check that stopped the most customers",

@@ -441,3 +441,40 @@ fn malformed_customer_rows_are_counted_with_their_lines() {
     assert_eq!(code, Some(2));
     assert!(stderr.contains("-:3:"), "{stderr}");
 }
+
+/// A dimension with tens of thousands of items, or the same item named that
+/// many times, is checked in time: items are looked up, not searched.
+#[test]
+fn a_dimension_with_very_many_items_is_checked_quickly() {
+    let n = 20_000;
+    let names: Vec<String> = (0..n).map(|i| format!("item_{i}")).collect();
+    let attributes: String = names
+        .iter()
+        .map(|name| format!("    - {{ name: {name}, type: number }}\n"))
+        .collect();
+    let catalog = |items: &str| {
+        format!(
+            "package: many-items\nsatisfaction:\n  dimensions:\n    - {{ id: d, perception: [{items}] }}\n  weights: {{ d: 1 }}\nservices:\n  - {{ id: s, name: S, category: convenience, stage: in_sale, channel: omni, participation: passive, effects: {{ d: 1 }} }}\ncustomer:\n  attributes:\n    - {{ name: id, type: text }}\n{attributes}"
+        )
+    };
+    let rules = "segment everyone { when true }\nrule r for everyone { offer s }\n";
+    let every = catalog(&names.join(", "));
+    within(Duration::from_secs(40), move || {
+        Engine::from_sources(&every, &[("rules.vas", rules)]).map(|_| ())
+    })
+    .unwrap_or_else(|e| panic!("{:?}", e.diagnostics.first()));
+    let same = catalog(&vec!["item_0"; n].join(", "));
+    let codes = within(Duration::from_secs(40), move || match Engine::from_sources(
+        &same,
+        &[("rules.vas", rules)],
+    ) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.diagnostics.iter().map(|d| d.code).collect::<Vec<_>>(),
+    });
+    // Ten are shown, the other n - 11 counted in one more.
+    let count = |code| codes.iter().filter(|&&c| c == code).count();
+    assert_eq!(
+        (count(Code::DuplicateName), count(Code::InvalidCatalog)),
+        (10, 1)
+    );
+}

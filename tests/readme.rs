@@ -14,9 +14,9 @@
 //! A command must exit 0, unless it ends with the comment `# exits N`.
 //!
 //! The commands of a block run one after the other with `sh`, in a fresh
-//! temporary folder holding a copy of the repository's `rules/` and
-//! `examples/airline/` (made a git repository with one commit when the block
-//! mentions git), with `vasrec` (this build) first on the PATH and `NO_COLOR`
+//! temporary folder holding a copy of the repository's `rules/`,
+//! `examples/airline/` and `examples/servqual/` (made a git repository with
+//! one commit when the block mentions git), with `vasrec` (this build) first on the PATH and `NO_COLOR`
 //! set. So a block may edit a rule file and then run `vasrec diff`, and
 //! nothing a block writes touches the checkout. A command may write a file
 //! with a here-document (`cat > rules/x.vas <<'EOF'` ... `EOF`). Blocks
@@ -408,7 +408,8 @@ fn shell(dir: &Path, script: &str) -> (i32, String) {
     (out.status.code().unwrap_or(-1), text)
 }
 
-/// A fresh folder for blocks: `rules/` and `examples/airline/`, and a git
+/// A fresh folder for blocks: `rules/`, `examples/airline/` and
+/// `examples/servqual/`, and a git
 /// repository when a block uses git.
 fn workspace<'a>(mut blocks: impl Iterator<Item = &'a Block>) -> tempfile::TempDir {
     let dir = tempfile::Builder::new()
@@ -416,10 +417,9 @@ fn workspace<'a>(mut blocks: impl Iterator<Item = &'a Block>) -> tempfile::TempD
         .tempdir()
         .unwrap();
     copy_dir(&root().join("rules"), &dir.path().join("rules"));
-    copy_dir(
-        &root().join("examples/airline"),
-        &dir.path().join("examples/airline"),
-    );
+    for example in ["examples/airline", "examples/servqual"] {
+        copy_dir(&root().join(example), &dir.path().join(example));
+    }
     if blocks.any(|b| b.examples.iter().any(|e| e.command.contains("git"))) {
         let (code, text) = shell(
             dir.path(),

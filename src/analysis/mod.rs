@@ -6,6 +6,7 @@
 pub mod calibrate;
 pub mod diff;
 pub mod funnel;
+pub mod gap;
 pub mod partial;
 pub mod report;
 pub mod tally;

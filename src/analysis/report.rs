@@ -42,6 +42,11 @@ pub struct DryRunReport {
     /// The satisfaction index by dimension, before and after the offers
     /// (empty without a satisfaction model).
     pub dimensions: Vec<DimensionRow>,
+    /// The SERVQUAL gap index (perception minus expectation) per dimension
+    /// and weighted, overall and per segment; absent from the JSON when no
+    /// dimension has expectation items.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gap_index: Option<crate::analysis::gap::GapIndex>,
     /// Customers left with no offer, by the deepest segment they reached.
     pub no_offer: Vec<NoOfferRow>,
     /// Where each service and rule loses its audience.
@@ -397,6 +402,7 @@ impl DryRunReport {
             rules_never_fired,
             loyalty,
             dimensions,
+            gap_index: crate::analysis::gap::GapIndex::new(engine, tally),
             no_offer: no_offer_rows(engine, tally),
             funnel: tally.funnel.report(engine, &tally.segment_members),
             capacity: Vec::new(),

@@ -59,6 +59,13 @@ pub struct Tally {
     pub(crate) funnel: FunnelTally,
     /// Per model dimension: customers with a perception, and sums.
     pub(crate) dimensions: Vec<DimensionTally>,
+    /// The SERVQUAL gap per model dimension over everyone (empty when no
+    /// dimension has expectation items), then per segment: segment `s`,
+    /// dimension `d` at `s * dimensions + d`.
+    #[serde(default)]
+    pub(crate) gaps: Vec<GapTally>,
+    #[serde(default)]
+    pub(crate) segment_gaps: Vec<GapTally>,
     /// Offers cut by capacity: how many customers lost one, the gain lost,
     /// and the best gain their next candidates could have added.
     pub(crate) capacity_losers: u64,
@@ -100,6 +107,34 @@ pub(crate) struct DimensionTally {
     pub closed: ExactSum,
 }
 
+/// One dimension's SERVQUAL gap over a group of customers: those with both a
+/// perception and an expectation on it, the sums of both, and the points the
+/// offers close for them (the gap after the offers is `P + closed - E`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GapTally {
+    pub rated: u64,
+    pub perception: ExactSum,
+    pub expectation: ExactSum,
+    pub closed: ExactSum,
+}
+
+impl GapTally {
+    fn add(&mut self, perception: f64, expectation: f64, closed: f64) {
+        self.rated += 1;
+        self.perception.add(perception);
+        self.expectation.add(expectation);
+        self.closed.add(closed);
+    }
+
+    fn merge(&mut self, other: &GapTally) {
+        self.rated = self.rated.saturating_add(other.rated);
+        self.perception.merge(&other.perception);
+        self.expectation.merge(&other.expectation);
+        self.closed.merge(&other.closed);
+    }
+}
+
 /// Something said about the row on `line` of the whole input.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -138,6 +173,8 @@ impl Tally {
                 DimensionTally::default();
                 engine.model().map_or(0, |m| m.dimensions.len())
             ],
+            gaps: vec![GapTally::default(); gap_dimensions(engine)],
+            segment_gaps: vec![GapTally::default(); gap_dimensions(engine) * segments],
             capacity_losers: 0,
             capacity_gain_lost: ExactSum::default(),
             capacity_replacement_bound: ExactSum::default(),
@@ -270,13 +307,27 @@ impl Tally {
             }
         }
         if let Some(points) = evaluator.dimension_points(customer) {
-            for (tally, (perception, closed)) in self.dimensions.iter_mut().zip(points) {
-                if let Some(p) = perception {
+            let dimensions = self.dimensions.len();
+            let with_gaps = !self.gaps.is_empty();
+            for (d, (tally, point)) in self.dimensions.iter_mut().zip(points).enumerate() {
+                if let Some(p) = point.perception {
                     tally.rated += 1;
                     tally.perception.add(p);
-                    tally.closed_rated.add(closed);
+                    tally.closed_rated.add(point.closed);
+                    if let (true, Some(e)) = (with_gaps, point.expectation) {
+                        if let Some(gap) = self.gaps.get_mut(d) {
+                            gap.add(p, e, point.closed);
+                        }
+                        for &segment in evaluator.memberships() {
+                            if let Some(gap) =
+                                self.segment_gaps.get_mut(segment.index() * dimensions + d)
+                            {
+                                gap.add(p, e, point.closed);
+                            }
+                        }
+                    }
                 }
-                tally.closed.add(closed);
+                tally.closed.add(point.closed);
             }
         }
     }
@@ -345,6 +396,12 @@ impl Tally {
             mine.perception.merge(&theirs.perception);
             mine.closed_rated.merge(&theirs.closed_rated);
             mine.closed.merge(&theirs.closed);
+        }
+        for (mine, theirs) in self.gaps.iter_mut().zip(&other.gaps) {
+            mine.merge(theirs);
+        }
+        for (mine, theirs) in self.segment_gaps.iter_mut().zip(&other.segment_gaps) {
+            mine.merge(theirs);
         }
         merge_counts(&mut self.no_offer, &other.no_offer);
         for (key, (count, shortfalls)) in other.misses {
@@ -456,6 +513,8 @@ impl Tally {
             self.rule_fired.len(),
             self.rule_won.len(),
             self.dimensions.len(),
+            self.gaps.len(),
+            self.segment_gaps.len(),
         ];
         shape.extend(self.funnel.shape());
         shape
@@ -472,6 +531,15 @@ impl Tally {
 impl ChunkSink for Tally {
     fn row(&mut self, outcome: RowOutcome<'_>) {
         self.add(&outcome);
+    }
+}
+
+/// How many gap tallies a customer needs: one per model dimension when any
+/// dimension has expectation items, else none (no gap to report, nothing kept).
+fn gap_dimensions(engine: &Engine) -> usize {
+    match engine.compiled_model() {
+        Some(m) if m.has_expectations() => m.dimensions.len(),
+        _ => 0,
     }
 }
 

@@ -122,7 +122,18 @@ fn model_summary(model: &vasrec::model::Model) -> String {
         .unwrap_or(0);
     for d in &model.dimensions {
         let name = if d.name != d.id { d.name.as_str() } else { "" };
-        out.push_str(&format!("\n  {:<width$}  {:.4}  {name}", d.id, d.weight));
+        let mut line = format!("\n  {:<width$}  {:.4}  {name}", d.id, d.weight);
+        // Only dimensions read from several items say so, to keep the usual case short.
+        let (p, e) = (d.perception_items().len(), d.expectation_items().len());
+        if p > 1 || e > 1 {
+            let items = |n: usize, what: &str| format!("{n} {what} item{}", plural(n));
+            let mut parts = vec![items(p, "perception")];
+            if e > 0 {
+                parts.push(items(e, "expectation"));
+            }
+            line = format!("{}  ({})", line.trim_end(), parts.join(", "));
+        }
+        out.push_str(&line);
     }
     if let Some(loyalty) = &model.loyalty {
         let factors: Vec<String> = loyalty

@@ -470,7 +470,7 @@ impl<'e> Evaluator<'e> {
     pub(crate) fn dimension_points<'a>(
         &'a self,
         customer: &'a Customer,
-    ) -> Option<impl Iterator<Item = (Option<f64>, f64)> + 'a> {
+    ) -> Option<impl Iterator<Item = crate::engine::gain::DimensionPoint> + 'a> {
         let model = self.engine.compiled_model.as_ref()?;
         Some(model.dimension_points(&customer.values, &self.remaining))
     }

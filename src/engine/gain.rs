@@ -2,6 +2,8 @@
 //!
 //! For a service with effect `e_d` (points on the scale) on dimension `d`:
 //!
+//! - perception and expectation: the weighted mean of the dimension's items
+//!   the customer has a value for (unknown when none has one);
 //! - headroom `H_d = max - perception_d` (or `max - min` when the perception is unknown);
 //! - preference factor `f_d = 2 * p_d` for the customer's preference `p_d` in 0..1
 //!   (1 when unknown: a neutral 0.5);
@@ -28,8 +30,9 @@ use crate::package::schema::{Schema, Slot};
 pub(crate) struct CompiledDimension {
     pub weight: f64,
     pub preference: Option<Slot>,
-    pub perception: Option<Slot>,
-    pub expectation: Option<Slot>,
+    /// Items: slot and weight.
+    pub perception: Vec<(Slot, f64)>,
+    pub expectation: Vec<(Slot, f64)>,
 }
 
 /// The model, with names resolved to slots.
@@ -47,6 +50,12 @@ impl CompiledModel {
     /// Resolves the model's names against the schema, for the evaluator.
     pub(crate) fn new(model: &Model, catalog: &Catalog, schema: &Schema) -> CompiledModel {
         let slot = |name: &Option<String>| name.as_deref().and_then(|n| schema.attribute(n));
+        let items = |items: &[(String, f64)]| {
+            items
+                .iter()
+                .filter_map(|(name, weight)| Some((schema.attribute(name)?, *weight)))
+                .collect()
+        };
         CompiledModel {
             min: model.scale.0,
             max: model.scale.1,
@@ -57,8 +66,8 @@ impl CompiledModel {
                 .map(|d| CompiledDimension {
                     weight: d.weight,
                     preference: d.preference.as_deref().and_then(|p| schema.preference(p)),
-                    perception: slot(&d.perception),
-                    expectation: slot(&d.expectation),
+                    perception: items(&d.perception),
+                    expectation: items(&d.expectation),
                 })
                 .collect(),
             effects: catalog
@@ -101,7 +110,38 @@ fn number(values: &[Value], slot: Option<Slot>) -> Option<f64> {
     }
 }
 
+/// The weighted mean of the items with a number: a dimension measured by
+/// several survey items is as known as the items the customer rated, and
+/// unknown only when none is rated. One item is read as it is.
+pub(crate) fn item_mean(values: &[Value], items: &[(Slot, f64)]) -> Option<f64> {
+    if let [(slot, _)] = items {
+        return number(values, Some(*slot));
+    }
+    let (mut sum, mut weights) = (0.0, 0.0);
+    for &(slot, weight) in items {
+        if let Some(v) = number(values, Some(slot)) {
+            sum += weight * v;
+            weights += weight;
+        }
+    }
+    (weights > 0.0).then(|| sum / weights)
+}
+
+/// One dimension for one customer, for the report: perception and
+/// expectation (when known) and the points the stacked offers close.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct DimensionPoint {
+    pub perception: Option<f64>,
+    pub expectation: Option<f64>,
+    pub closed: f64,
+}
+
 impl CompiledModel {
+    /// Whether any dimension has expectation items: only then is there a gap to report.
+    pub(crate) fn has_expectations(&self) -> bool {
+        self.dimensions.iter().any(|d| !d.expectation.is_empty())
+    }
+
     fn range(&self) -> f64 {
         self.max - self.min
     }
@@ -118,10 +158,10 @@ impl CompiledModel {
             .map_or(&[][..], Vec::as_slice);
         effects.iter().filter_map(move |&(dimension, effect)| {
             let d = self.dimensions.get(dimension)?;
-            let perception = number(values, d.perception);
+            let perception = item_mean(values, &d.perception);
             let headroom = perception.map_or(self.range(), |p| (self.max - p).max(0.0));
             let preference = number(values, d.preference).map_or(1.0, |p| 2.0 * p.clamp(0.0, 1.0));
-            let gap = match (perception, number(values, d.expectation)) {
+            let gap = match (perception, item_mean(values, &d.expectation)) {
                 (Some(p), Some(e)) if self.range() > 0.0 => 1.0 + (e - p).max(0.0) / self.range(),
                 _ => 1.0,
             };
@@ -143,7 +183,7 @@ impl CompiledModel {
         self.terms(service, values).map(|t| t.scale * t.alone).sum()
     }
 
-    /// Per dimension, the customer's perception (when known) and the points
+    /// Per dimension, the customer's perception and expectation (when known) and the points
     /// the stacked offers close on it, read from what [`CompiledModel::stack`]
     /// left in `remaining`. The points are on the dimension's own scale; the
     /// cap on the overall total scales gains, not these.
@@ -151,15 +191,19 @@ impl CompiledModel {
         &'a self,
         values: &'a [Value],
         remaining: &'a [f64],
-    ) -> impl Iterator<Item = (Option<f64>, f64)> + 'a {
+    ) -> impl Iterator<Item = DimensionPoint> + 'a {
         self.dimensions.iter().enumerate().map(move |(d, dim)| {
-            let perception = number(values, dim.perception);
+            let perception = item_mean(values, &dim.perception);
             let headroom = perception.map_or(self.range(), |p| (self.max - p).max(0.0));
             let closed = match remaining.get(d) {
                 Some(left) if !left.is_nan() => (headroom - left).max(0.0),
                 _ => 0.0,
             };
-            (perception, closed)
+            DimensionPoint {
+                perception,
+                expectation: item_mean(values, &dim.expectation),
+                closed,
+            }
         })
     }
 
@@ -216,20 +260,20 @@ mod tests {
                 CompiledDimension {
                     weight: 0.5,
                     preference: Some(0),
-                    perception: Some(1),
-                    expectation: Some(2),
+                    perception: vec![(1, 1.0)],
+                    expectation: vec![(2, 1.0)],
                 },
                 CompiledDimension {
                     weight: 0.3,
                     preference: None,
-                    perception: Some(3),
-                    expectation: None,
+                    perception: vec![(3, 1.0)],
+                    expectation: Vec::new(),
                 },
                 CompiledDimension {
                     weight: 0.2,
                     preference: None,
-                    perception: None,
-                    expectation: None,
+                    perception: Vec::new(),
+                    expectation: Vec::new(),
                 },
             ],
             // 0: account manager, 1: priority support
@@ -349,5 +393,55 @@ mod tests {
             );
             assert!(offers.iter().all(|o| o.gain >= 0.0 && o.gain.is_finite()));
         }
+    }
+
+    #[test]
+    fn items_average_over_those_rated_with_their_weights() {
+        let v = |xs: &[Option<f64>]| -> Vec<Value> {
+            xs.iter()
+                .map(|x| x.map_or(Value::Missing, Value::Number))
+                .collect()
+        };
+        let equal = [(0, 1.0), (1, 1.0), (2, 1.0)];
+        let all = v(&[Some(4.0), Some(2.0), Some(3.0)]);
+        assert_eq!(item_mean(&all, &equal), Some(3.0));
+        // The item not rated is left out, not counted as 0.
+        let one_missing = v(&[Some(4.0), None, Some(3.0)]);
+        assert_eq!(item_mean(&one_missing, &equal), Some(3.5));
+        assert_eq!(item_mean(&v(&[None, None, None]), &equal), None);
+        // Weights 2 : 1 : 1 over (4, 2, 3): (8 + 2 + 3) / 4; without the second, (8 + 3) / 3.
+        let weighted = [(0, 2.0), (1, 1.0), (2, 1.0)];
+        assert!(close(
+            item_mean(&all, &weighted).unwrap_or(f64::NAN),
+            13.0 / 4.0
+        ));
+        assert!(close(
+            item_mean(&one_missing, &weighted).unwrap_or(f64::NAN),
+            11.0 / 3.0
+        ));
+        // One item reads as it is; no items is unknown.
+        assert_eq!(item_mean(&all, &[(1, 5.0)]), Some(2.0));
+        assert_eq!(item_mean(&all, &[]), None);
+    }
+
+    #[test]
+    fn a_multi_item_perception_sets_the_headroom_and_the_gap() {
+        // Perception items 60 and 70 (mean 65, one missing item ignored),
+        // expectation items 80 and 70 (mean 75): H = 35, g = 1 + 10/100.
+        let mut m = model();
+        m.dimensions[0].perception = vec![(1, 1.0), (3, 1.0), (5, 1.0)];
+        m.dimensions[0].expectation = vec![(2, 1.0), (6, 1.0)];
+        m.dimensions[1].perception = Vec::new();
+        let values: Vec<Value> = [0.5, 60.0, 80.0, 70.0, 85.0]
+            .iter()
+            .map(|&x| Value::Number(x))
+            .chain([Value::Missing, Value::Number(70.0)])
+            .collect();
+        // 0.5 * 1 * 1.1 * min(10, 35) + 0.3 * min(4, 100)
+        assert!(close(m.derived(id(0), &values), 5.5 + 1.2));
+        let points: Vec<DimensionPoint> = m.dimension_points(&values, &[]).collect();
+        assert_eq!(points[0].perception, Some(65.0));
+        assert_eq!(points[0].expectation, Some(75.0));
+        assert_eq!(points[1].perception, None);
     }
 }

@@ -48,6 +48,7 @@ impl CalibrationReport {
             self.segment_held_out_table(&mut out);
         }
         self.reliability_table(&mut out);
+        self.dimension_reliability_table(&mut out);
         self.fuzzy_tables(&mut out);
         for note in &self.notes {
             let _ = writeln!(out, "note: {note}");
@@ -399,6 +400,60 @@ impl CalibrationReport {
             out,
             "item-total r: corrected, the item against the sum of the other items"
         );
+    }
+
+    /// Each multi-item dimension's alpha, and a warning for those whose
+    /// items disagree.
+    fn dimension_reliability_table(&self, out: &mut String) {
+        if self.dimension_reliability.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            out,
+            "\nReliability of each multi-item dimension (Cronbach's alpha of its items, over the rows that rate them all)"
+        );
+        let mut t = Table::new(
+            &[
+                "dimension",
+                "items",
+                "rows",
+                "alpha",
+                "reading",
+                "weakest item (item-total r)",
+            ],
+            &[false, true, true, true, false, false],
+        );
+        for d in &self.dimension_reliability {
+            // With two items both have the same item-total r: no weakest.
+            let weakest = d
+                .items
+                .iter()
+                .filter(|_| d.items.len() >= 3)
+                .zip(&d.item_figures)
+                .filter_map(|(name, f)| Some((f.item_total?, name)))
+                .min_by(|a, b| a.0.total_cmp(&b.0))
+                .map_or("-".to_string(), |(r, name)| format!("{name} ({r:.3})"));
+            t.row(vec![
+                d.dimension.clone(),
+                d.items.len().to_string(),
+                count(d.rows as u64),
+                maybe(d.alpha, 3),
+                d.reading.clone().unwrap_or_else(|| "-".into()),
+                weakest,
+            ]);
+        }
+        out.push_str(&t.render());
+        for d in &self.dimension_reliability {
+            if let (true, Some(alpha)) = (d.warning, d.alpha) {
+                let _ = writeln!(
+                    out,
+                    "warning: dimension `{}`: its items disagree (alpha {alpha:.3}, below {}, the usual threshold): \
+                     averaging them may mix different things; check the items, or split the dimension",
+                    d.dimension,
+                    crate::analysis::calibrate::ALPHA_THRESHOLD
+                );
+            }
+        }
     }
 
     fn fuzzy_tables(&self, out: &mut String) {

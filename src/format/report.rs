@@ -32,6 +32,7 @@ impl DryRunReport {
         self.no_offer_table(&mut out);
         self.loyalty_table(&mut out);
         self.dimensions_table(&mut out);
+        self.gap_tables(&mut out);
         self.never_fired_text(&mut out);
         self.errors_text(&mut out);
         self.next_steps_text(&mut out);
@@ -367,6 +368,65 @@ impl DryRunReport {
             "rated: customers with a perception score; points per customer: what the offers \
              close, over everyone; weighted: weight x points",
         );
+    }
+
+    /// The SERVQUAL gap per dimension and the index, with the range of the
+    /// segments' indexes; nothing without expectation items. Each segment's
+    /// gaps are in the JSON, CSV and HTML forms (a table per segment would
+    /// double the report's length).
+    fn gap_tables(&self, out: &mut String) {
+        let Some(gap) = &self.gap_index else { return };
+        out.push_str(
+            "\nSERVQUAL gap (perception - expectation, over those rated on both; below 0: below expectation)\n",
+        );
+        let mut table = Table::new(
+            &[
+                "dimension",
+                "rated",
+                "perception",
+                "expectation",
+                "gap",
+                "after offers",
+            ],
+            &[false, true, true, true, true, true],
+        );
+        let dash = |v: Option<f64>| v.map_or("-".to_string(), decimal);
+        for (d, cell) in gap.dimensions.iter().zip(&gap.overall.dimensions) {
+            table.row(vec![
+                d.dimension.clone(),
+                count(cell.rated),
+                dash(cell.perception),
+                dash(cell.expectation),
+                dash(cell.gap),
+                dash(cell.gap_after),
+            ]);
+        }
+        out.push_str(&table.render());
+        let o = &gap.overall;
+        let mut text = format!(
+            "{} ({} after the offers; weighted mean of the gaps, over {} of the weight)",
+            dash(o.index),
+            dash(o.index_after),
+            fixed(o.weight_covered, 4)
+        );
+        let indexed: Vec<(f64, &str)> = gap
+            .segments
+            .iter()
+            .filter_map(|g| Some((g.index?, g.segment.as_str())))
+            .collect();
+        let lowest = indexed.iter().min_by(|a, b| a.0.total_cmp(&b.0));
+        let highest = indexed.iter().max_by(|a, b| a.0.total_cmp(&b.0));
+        if let (Some(low), Some(high)) = (lowest, highest) {
+            let _ = write!(
+                text,
+                "; by segment from {} ({}) to {} ({})",
+                decimal(low.0),
+                low.1,
+                decimal(high.0),
+                high.1
+            );
+        }
+        wrapped(out, "gap index ", &text);
     }
 
     fn never_fired_text(&self, out: &mut String) {

@@ -21,6 +21,7 @@ impl DryRunReport {
         // before the dimensions, the capacity of each service after them.
         self.capacity_losses_csv(&mut csv);
         self.dimensions_csv(&mut csv);
+        self.gap_csv(&mut csv);
         self.capacity_csv(&mut csv);
         self.funnel_csv(&mut csv);
         csv.finish()
@@ -124,6 +125,42 @@ impl DryRunReport {
             ] {
                 if let Some(v) = value {
                     csv.row("dimension", &d.dimension, metric, &shortest(v));
+                }
+            }
+        }
+    }
+
+    /// The gap index: `gap,<dimension>` over everyone, `gap_index,<segment>`
+    /// with the index and each dimension's gap (`gap.<dimension>`); figures
+    /// nobody is rated for are left out.
+    fn gap_csv(&self, csv: &mut LongCsv) {
+        let Some(gap) = &self.gap_index else { return };
+        for (d, c) in gap.dimensions.iter().zip(&gap.overall.dimensions) {
+            for (metric, value) in [
+                ("weight", Some(d.weight)),
+                ("rated", Some(c.rated as f64)),
+                ("perception", c.perception),
+                ("expectation", c.expectation),
+                ("gap", c.gap),
+                ("gap_after", c.gap_after),
+            ] {
+                if let Some(v) = value {
+                    csv.row("gap", &d.dimension, metric, &shortest(v));
+                }
+            }
+        }
+        for g in std::iter::once(&gap.overall).chain(&gap.segments) {
+            let mut figures = vec![
+                ("index".to_string(), g.index),
+                ("index_after".to_string(), g.index_after),
+                ("weight_covered".to_string(), Some(g.weight_covered)),
+            ];
+            for c in &g.dimensions {
+                figures.push((format!("gap.{}", c.dimension), c.gap));
+            }
+            for (metric, value) in figures {
+                if let Some(v) = value {
+                    csv.row("gap_index", &g.segment, &metric, &shortest(v));
                 }
             }
         }

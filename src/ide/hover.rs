@@ -218,5 +218,53 @@ fn dimension(name: &str, catalog: &Catalog) -> Option<String> {
     if let Some(preference) = &d.preference {
         let _ = write!(out, "\n\nweighted by `pref.{preference}`");
     }
+    for (what, items) in [
+        ("perception", &d.perception),
+        ("expectation", &d.expectation),
+    ] {
+        let Some(items) = items else { continue };
+        let list = items.items(what);
+        let names: Vec<String> = list
+            .iter()
+            .map(|(name, weight, _)| {
+                if items.is_several() && *weight != 1.0 {
+                    format!("`{name}` × {weight}")
+                } else {
+                    format!("`{name}`")
+                }
+            })
+            .collect();
+        if list.len() > 1 {
+            let _ = write!(
+                out,
+                "\n\n{what}: the mean of {} (over those rated)",
+                names.join(", ")
+            );
+        } else if let Some(name) = names.first() {
+            let _ = write!(out, "\n\n{what}: {name}");
+        }
+    }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dimension;
+    use crate::package::catalog::Catalog;
+
+    #[test]
+    fn a_dimension_names_its_items() {
+        let catalog: Catalog = crate::base::yaml::parse(
+            "package: t\nservices: []\ncustomer: { attributes: [] }\nsatisfaction:\n  dimensions:\n    - id: comfort\n      \
+             perception: { seat: 2, legroom: 1 }\n      expectation: seat_expected\n",
+            "the catalog",
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        let text = dimension("comfort", &catalog).unwrap_or_default();
+        assert!(
+            text.contains("perception: the mean of `seat` × 2, `legroom` (over those rated)"),
+            "{text}"
+        );
+        assert!(text.contains("expectation: `seat_expected`"), "{text}");
+    }
 }

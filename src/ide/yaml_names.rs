@@ -38,14 +38,30 @@ pub(crate) fn catalog(text: &str) -> Vec<Found> {
     use SymbolKind::{Attribute, Dimension, Preference, Service};
     let mut found = Vec::new();
     yaml_scan::scan(text, &mut |written| {
-        let Written::Pair { path, key, value } = written else {
-            return;
+        let (path, key, value) = match written {
+            Written::Pair { path, key, value } => (path, key, value),
+            // A dimension's items as a list: `perception: [seat_comfort, legroom]`.
+            Written::Item { path, value } => {
+                if let [.., a, b, c] = path
+                    && a == "satisfaction"
+                    && b == "dimensions"
+                    && (c == "perception" || c == "expectation")
+                {
+                    push(&mut found, Attribute, unquote(value), false);
+                }
+                return;
+            }
         };
         let path: Vec<&str> = path.iter().map(String::as_str).collect();
         let (kind, definition) = match (path.as_slice(), key.0) {
             // The key itself names a dimension: `effects: { price: 6 }`.
             (["services", "effects"] | ["satisfaction", "weights"], _) => {
                 push(&mut found, Dimension, key, false);
+                return;
+            }
+            // Or an item of a dimension: `perception: { seat_comfort: 2 }`.
+            (["satisfaction", "dimensions", "perception" | "expectation"], _) => {
+                push(&mut found, Attribute, key, false);
                 return;
             }
             (["services"], "id") => (Service, true),
@@ -153,6 +169,24 @@ satisfaction:
                 expect(Attribute, "tier", false),
             ]
         );
+    }
+
+    #[test]
+    fn a_dimension_s_items_name_attributes_as_a_list_or_a_map() {
+        let text = "\
+satisfaction:
+  dimensions:
+    - id: comfort
+      perception: [seat_comfort, legroom]
+      expectation:
+        seat_expected: 2
+";
+        let attributes: Vec<String> = names(text)
+            .into_iter()
+            .filter(|(kind, ..)| *kind == SymbolKind::Attribute)
+            .map(|(_, name, ..)| name)
+            .collect();
+        assert_eq!(attributes, ["seat_comfort", "legroom", "seat_expected"]);
     }
 
     #[test]

@@ -45,10 +45,39 @@ pub struct ModelDimension {
     pub weight: f64,
     #[serde(skip)]
     pub(crate) preference: Option<String>,
+    /// The perception items: attribute and weight (empty when none is named).
     #[serde(skip)]
-    pub(crate) perception: Option<String>,
+    pub(crate) perception: Vec<(String, f64)>,
+    /// The expectation items, likewise.
     #[serde(skip)]
-    pub(crate) expectation: Option<String>,
+    pub(crate) expectation: Vec<(String, f64)>,
+}
+
+impl ModelDimension {
+    /// The perception items (attribute, weight), in the order written.
+    pub fn perception_items(&self) -> &[(String, f64)] {
+        &self.perception
+    }
+
+    /// The expectation items (attribute, weight), in the order written.
+    pub fn expectation_items(&self) -> &[(String, f64)] {
+        &self.expectation
+    }
+}
+
+/// Largest weight of one item of a dimension: weights are relative, and a
+/// bound keeps their sum finite.
+pub const MAX_ITEM_WEIGHT: f64 = 1_000_000.0;
+
+/// The items as the model computes with them.
+fn item_list(items: Option<&crate::package::satisfaction::Items>) -> Vec<(String, f64)> {
+    items.map_or_else(Vec::new, |items| {
+        items
+            .items("")
+            .into_iter()
+            .map(|(name, weight, _)| (name.to_string(), weight))
+            .collect()
+    })
 }
 
 /// The checked satisfaction model.
@@ -109,8 +138,8 @@ impl Model {
                 name: d.name.clone().unwrap_or_else(|| d.id.clone()),
                 weight,
                 preference: d.preference.clone(),
-                perception: d.perception.clone(),
-                expectation: d.expectation.clone(),
+                perception: item_list(d.perception.as_ref()),
+                expectation: item_list(d.expectation.as_ref()),
             })
             .collect();
         Ok(Some(Model {
@@ -188,8 +217,16 @@ fn check_effects(catalog: &Catalog, ids: &[&str], errors: &mut Vec<ModelError>) 
 /// numbers and its preference as a weight, so every link must lead to a
 /// customer value of the right kind.
 fn check_dimensions(catalog: &Catalog, errors: &mut Vec<ModelError>) {
-    let attributes = &catalog.customer.attributes;
     let preferences = &catalog.customer.preferences;
+    // Looked up once per item: a dimension may list many items, so a scan
+    // of the attributes per item could be quadratic in a hostile catalog.
+    let kinds: std::collections::HashMap<&str, &AttributeKind> = catalog
+        .customer
+        .attributes
+        .iter()
+        .rev()
+        .map(|a| (a.name.as_str(), &a.kind))
+        .collect();
     let mut seen = Vec::new();
     for (k, d) in catalog.satisfaction.dimensions.iter().enumerate() {
         let at = format!("satisfaction.dimensions[{k}]");
@@ -203,34 +240,13 @@ fn check_dimensions(catalog: &Catalog, errors: &mut Vec<ModelError>) {
             );
         }
         seen.push(&d.id);
-        for (what, name) in [
+        let mut named = std::collections::HashSet::new();
+        for (what, items) in [
             ("perception", &d.perception),
             ("expectation", &d.expectation),
         ] {
-            let Some(name) = name else { continue };
-            match attributes.iter().find(|a| &a.name == name) {
-                Some(a) if a.kind == AttributeKind::Number => {}
-                Some(_) => fail(
-                    errors,
-                    Code::TypeMismatch,
-                    format!(
-                        "dimension `{}`: `{what}` names `{name}`, which is not a number attribute",
-                        d.id
-                    ),
-                    None,
-                    &format!("{at}.{what}"),
-                ),
-                None => fail(
-                    errors,
-                    Code::UnknownAttribute,
-                    format!(
-                        "dimension `{}`: `{what}` names `{name}`, which is not a customer attribute",
-                        d.id
-                    ),
-                    did_you_mean(name, attributes.iter().map(|a| a.name.as_str())),
-                    &format!("{at}.{what}"),
-                ),
-            }
+            let Some(items) = items else { continue };
+            check_items(catalog, &kinds, &d.id, &at, what, items, &mut named, errors);
         }
         if let Some(p) = &d.preference
             && !preferences.iter().any(|x| &x.name == p)
@@ -248,6 +264,121 @@ fn check_dimensions(catalog: &Catalog, errors: &mut Vec<ModelError>) {
         }
     }
 }
+
+/// One dimension's perception (or expectation) items: each must be a number
+/// attribute, named once in the dimension (an item in both the perception
+/// and the expectation would make the gap 0 for everyone), with a weight
+/// above 0; a list or map must name at least one.
+#[allow(clippy::too_many_arguments)]
+fn check_items<'a>(
+    catalog: &Catalog,
+    kinds: &std::collections::HashMap<&str, &AttributeKind>,
+    id: &str,
+    at: &str,
+    what: &'a str,
+    items: &'a crate::package::satisfaction::Items,
+    named: &mut std::collections::HashSet<&'a str>,
+    errors: &mut Vec<ModelError>,
+) {
+    let attributes = &catalog.customer.attributes;
+    let list = items.items(what);
+    if list.is_empty() {
+        fail(
+            errors,
+            Code::InvalidCatalog,
+            format!("dimension `{id}`: `{what}` lists no items"),
+            Some(format!(
+                "name at least one number attribute, or leave `{what}` out"
+            )),
+            &format!("{at}.{what}"),
+        );
+    }
+    let weighted = matches!(items, crate::package::satisfaction::Items::Weighted(_));
+    let before = errors.len();
+    let mut held_back = 0usize;
+    for (name, weight, path) in list {
+        // Past a few, the rest are counted: a generated list of thousands
+        // of wrong items would otherwise bury the report (and its rendering).
+        if errors.len() - before >= MAX_ITEM_ERRORS {
+            let at_fault = named.contains(name)
+                || kinds.get(name).is_none_or(|k| **k != AttributeKind::Number)
+                || (weighted && !(weight.is_finite() && weight > 0.0 && weight <= MAX_ITEM_WEIGHT));
+            named.insert(name);
+            held_back += usize::from(at_fault);
+            continue;
+        }
+        let path = format!("{at}.{path}");
+        // A map's item is named by its key; a list's or a single item by its value.
+        let name_at = |errors: &mut Vec<ModelError>, code, text, help| {
+            fail(errors, code, text, help, &path);
+            if let Some(last) = errors.last_mut() {
+                last.key = weighted;
+            }
+        };
+        if !named.insert(name) {
+            name_at(
+                errors,
+                Code::DuplicateName,
+                format!("dimension `{id}`: `{name}` is named twice as an item"),
+                Some(
+                    "name each item once; an item in both `perception` and `expectation` \
+                     would make the gap 0 for everyone"
+                        .into(),
+                ),
+            );
+            continue;
+        }
+        match kinds.get(name) {
+            Some(kind) if **kind == AttributeKind::Number => {}
+            Some(_) => name_at(
+                errors,
+                Code::TypeMismatch,
+                format!(
+                    "dimension `{id}`: `{what}` names `{name}`, which is not a number attribute"
+                ),
+                None,
+            ),
+            None => name_at(
+                errors,
+                Code::UnknownAttribute,
+                format!(
+                    "dimension `{id}`: `{what}` names `{name}`, which is not a customer attribute"
+                ),
+                did_you_mean(name, attributes.iter().map(|a| a.name.as_str())),
+            ),
+        }
+        if weighted && !(weight.is_finite() && weight > 0.0 && weight <= MAX_ITEM_WEIGHT) {
+            fail(
+                errors,
+                Code::InvalidCatalog,
+                format!(
+                    "dimension `{id}`: the weight of `{name}` in `{what}` is {weight}; it must be above 0 and at most 1,000,000"
+                ),
+                Some(
+                    "weights are relative (`{ a: 2, b: 1 }` counts `a` twice); leave an item \
+                     out rather than weigh it 0"
+                        .into(),
+                ),
+                &path,
+            );
+        }
+    }
+    if held_back > 0 {
+        fail(
+            errors,
+            Code::InvalidCatalog,
+            format!(
+                "dimension `{id}`: {held_back} more items of `{what}` are at fault (only the first {MAX_ITEM_ERRORS} are shown)"
+            ),
+            Some("fix the items shown, then check again".into()),
+            &format!("{at}.{what}"),
+        );
+    }
+}
+
+/// Most problems reported for one dimension's perception (or expectation)
+/// items; the rest are counted in one more.
+const MAX_ITEM_ERRORS: usize = 10;
 
 /// The current satisfaction is where a gain starts from, so it must be a
 /// number attribute.

@@ -61,12 +61,112 @@ pub struct Dimension {
     /// Preference (`pref.NAME`) holding how much the customer cares (0 to 1).
     #[serde(default)]
     pub preference: Option<String>,
-    /// Number attribute with the customer's current score on the dimension (perception).
+    /// Number attribute(s) with the customer's current score on the dimension
+    /// (perception): one name, a list, or a map of names to weights.
     #[serde(default)]
-    pub perception: Option<String>,
-    /// Number attribute with the customer's expectation on the dimension.
+    pub perception: Option<Items>,
+    /// Number attribute(s) with the customer's expectation on the dimension.
     #[serde(default)]
-    pub expectation: Option<String>,
+    pub expectation: Option<Items>,
+}
+
+/// The attributes a dimension's perception (or expectation) is read from, as
+/// written: one name (`seat_comfort`), a list whose items count alike
+/// (`[seat_comfort, legroom]`), or a map of names to weights
+/// (`{ seat_comfort: 2, legroom: 1 }`). A survey measures a dimension with
+/// several items (SERVQUAL: 22 items over 5 dimensions); the dimension's
+/// score is their weighted mean over the items a customer rated.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Items {
+    /// One attribute.
+    One(String),
+    /// Several, weighted alike.
+    List(Vec<String>),
+    /// Several, each with its weight, in the order written.
+    Weighted(Vec<(String, f64)>),
+}
+
+impl Items {
+    /// Each item: its attribute, its weight (1 unless given), and the key
+    /// path of what names it, after the dimension's key (`perception`,
+    /// `perception[1]`, `perception.legroom`).
+    pub fn items<'a>(&'a self, key: &'a str) -> Vec<(&'a str, f64, String)> {
+        match self {
+            Items::One(name) => vec![(name.as_str(), 1.0, key.to_string())],
+            Items::List(names) => names
+                .iter()
+                .enumerate()
+                .map(|(i, name)| (name.as_str(), 1.0, format!("{key}[{i}]")))
+                .collect(),
+            Items::Weighted(pairs) => pairs
+                .iter()
+                .map(|(name, weight)| (name.as_str(), *weight, format!("{key}.{name}")))
+                .collect(),
+        }
+    }
+
+    /// Whether the form allows several items (a list or a map), whatever
+    /// its length.
+    pub fn is_several(&self) -> bool {
+        !matches!(self, Items::One(_))
+    }
+}
+
+impl Serialize for Items {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self {
+            Items::One(name) => serializer.serialize_str(name),
+            Items::List(names) => names.serialize(serializer),
+            Items::Weighted(pairs) => {
+                let mut map = serializer.serialize_map(Some(pairs.len()))?;
+                for (name, weight) in pairs {
+                    map.serialize_entry(name, weight)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Items {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ItemsVisitor)
+    }
+}
+
+/// Reads the three forms by what the YAML holds, keeping a map's order
+/// (a `BTreeMap` would sort the items, and messages name them as written).
+struct ItemsVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ItemsVisitor {
+    type Value = Items;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(
+            "an attribute name, a list of attribute names, or a map of attribute names to weights",
+        )
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Items, E> {
+        Ok(Items::One(v.to_string()))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Items, A::Error> {
+        let mut names = Vec::new();
+        while let Some(name) = seq.next_element::<String>()? {
+            names.push(name);
+        }
+        Ok(Items::List(names))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Items, A::Error> {
+        let mut pairs = Vec::new();
+        while let Some((name, weight)) = map.next_entry::<String, f64>()? {
+            pairs.push((name, weight));
+        }
+        Ok(Items::Weighted(pairs))
+    }
 }
 
 /// An AHP judgement: a number, or a fraction written as text (`"1/5"`).

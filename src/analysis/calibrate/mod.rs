@@ -61,7 +61,9 @@
 //!   squares fit `a + b s` from the training rows.
 //! - **Reliability.** Cronbach's alpha of the raw ratings over the survey's
 //!   rows with every rating present, alpha if each item is deleted, and the
-//!   corrected item-total correlations.
+//!   corrected item-total correlations. For each dimension measured by
+//!   several items, the same over its items (rows with all of them rated),
+//!   with a warning below [`ALPHA_THRESHOLD`].
 //! - **Fuzzy comprehensive evaluation** per segment with the catalog's
 //!   weights: see [`stats::fuzzy_evaluate`] and README.
 
@@ -79,15 +81,23 @@ pub use bootstrap::MAX_REPLICATES;
 pub use design::{MIN_INDICATOR_CLASS, MIN_INDICATOR_ROWS, NotRated};
 pub use error::{CalibrationError, render_error};
 pub use report::{
-    BootstrapSummary, CalibrationReport, DimensionFit, FuzzyReport, FuzzySegment, HeldOutFit,
-    MethodFit, NotRatedItem, ReliabilityReport, RowCounts, SegmentFit, SegmentResult, WeightSource,
+    BootstrapSummary, CalibrationReport, DimensionFit, DimensionReliability, FuzzyReport,
+    FuzzySegment, HeldOutFit, MethodFit, NotRatedItem, ReliabilityReport, RowCounts, SegmentFit,
+    SegmentResult, WeightSource,
 };
-pub use survey::{MAX_SEGMENTS, Outcome, OutcomeKind, RatingColumn, Survey, SurveySpec};
+pub use survey::{
+    MAX_SEGMENTS, Outcome, OutcomeKind, RatingColumn, RatingItem, Survey, SurveySpec,
+};
 
 use crate::Engine;
 use design::Design;
 use fit::{Fitted, fit_group, model_fit};
 use rayon::prelude::*;
+
+/// Below this alpha a dimension's items are said to disagree: 0.7, the
+/// usual threshold of "acceptable" internal consistency (Nunnally 1978;
+/// George & Mallery's reading).
+pub const ALPHA_THRESHOLD: f64 = 0.7;
 
 /// Version of the JSON report's shape (2: not-rated methods and the bootstrap).
 pub const SCHEMA_VERSION: u32 = 2;
@@ -356,6 +366,7 @@ pub fn calibrate(
         segment_by: survey.segment_column.clone(),
         segments,
         reliability,
+        dimension_reliability: dimension_reliability(survey),
         fuzzy,
         notes,
     })
@@ -400,6 +411,38 @@ fn reliability(survey: &Survey) -> Option<ReliabilityReport> {
         reading: stats::alpha_reading(result.alpha).to_string(),
         items: result.items,
     })
+}
+
+/// Cronbach's alpha of each multi-item dimension's items, over the survey's
+/// rows (training and held out alike, as the overall alpha) that rate them all.
+fn dimension_reliability(survey: &Survey) -> Vec<DimensionReliability> {
+    survey
+        .columns
+        .iter()
+        .zip(&survey.items)
+        .filter(|(_, items)| items.len() >= 2)
+        .map(|(column, items)| {
+            let rows: Vec<usize> = (0..survey.rows())
+                .filter(|&r| items.iter().all(|x| x[r].is_finite()))
+                .collect();
+            let kept: Vec<Vec<f64>> = items
+                .iter()
+                .map(|x| rows.iter().map(|&r| x[r]).collect())
+                .collect();
+            let slices: Vec<&[f64]> = kept.iter().map(Vec::as_slice).collect();
+            let result = stats::cronbach(&slices);
+            let alpha = result.as_ref().map(|r| r.alpha);
+            DimensionReliability {
+                dimension: column.dimension.clone(),
+                items: column.items.iter().map(|i| i.attribute.clone()).collect(),
+                rows: rows.len(),
+                alpha,
+                reading: alpha.map(|a| stats::alpha_reading(a).to_string()),
+                warning: alpha.is_some_and(|a| a < ALPHA_THRESHOLD),
+                item_figures: result.map(|r| r.items).unwrap_or_default(),
+            }
+        })
+        .collect()
 }
 
 /// Most grades a fuzzy evaluation takes.

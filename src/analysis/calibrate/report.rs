@@ -43,6 +43,8 @@ pub struct CalibrationReport {
     pub segments: Vec<SegmentResult>,
     /// Cronbach's alpha of the dimension set.
     pub reliability: Option<ReliabilityReport>,
+    /// Cronbach's alpha of each dimension measured by several items.
+    pub dimension_reliability: Vec<DimensionReliability>,
     /// Fuzzy comprehensive evaluation per segment.
     pub fuzzy: Option<FuzzyReport>,
     /// What was skipped, and why.
@@ -267,6 +269,29 @@ pub struct ReliabilityReport {
     pub reading: String,
     /// Per dimension, in order.
     pub items: Vec<stats::ItemReliability>,
+}
+
+/// The internal consistency of one dimension's items: whether they measure
+/// one thing, as averaging them into the dimension assumes.
+#[derive(Debug, Clone, Serialize)]
+pub struct DimensionReliability {
+    /// The dimension's id.
+    pub dimension: String,
+    /// Its perception items' attributes, in order.
+    pub items: Vec<String>,
+    /// Survey rows with every item of the dimension rated.
+    pub rows: usize,
+    /// Cronbach's alpha of the items (None when it cannot be computed:
+    /// fewer than two such rows, or a constant total).
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
+    pub alpha: Option<f64>,
+    /// Its usual reading.
+    pub reading: Option<String>,
+    /// Below [`super::ALPHA_THRESHOLD`]: the items disagree.
+    pub warning: bool,
+    /// Per item, in order: alpha if deleted (three items or more) and the
+    /// corrected item-total correlation.
+    pub item_figures: Vec<stats::ItemReliability>,
 }
 
 /// Fuzzy comprehensive evaluation with the catalog's weights.

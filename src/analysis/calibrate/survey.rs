@@ -1,9 +1,11 @@
-//! Reading a survey: one rating column per dimension, an outcome, and
-//! optionally a column to segment by.
+//! Reading a survey: one or more rating columns per dimension, an outcome,
+//! and optionally a column to segment by.
 //!
 //! In: the engine (its catalog's dimensions and customer schema) and a CSV
 //! reader. Out: a [`Survey`] held by column, with `NaN` for a missing value
 //! (blank, or one of the attribute's `missing_values`, i.e. "not rated").
+//! A dimension with several items is rated by the weighted mean of the items
+//! a respondent rated, as the engine reads a customer; not rated when none is.
 
 use super::error::CalibrationError;
 use super::stats;
@@ -52,17 +54,31 @@ pub struct Outcome {
     pub positive: Option<String>,
 }
 
-/// One dimension's rating column.
+/// One dimension's rating column (or columns).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RatingColumn {
     /// The dimension's id.
     pub dimension: String,
     /// Its display name.
     pub name: String,
-    /// The perception attribute.
+    /// The perception attribute (several items: their names joined by `, `).
     pub attribute: String,
-    /// The survey column, as the header spells it.
+    /// The survey column, as the header spells it (several items: joined by `, `).
     pub column: String,
+    /// Each perception item, in the order written.
+    pub items: Vec<RatingItem>,
+}
+
+/// One perception item of a dimension.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RatingItem {
+    /// The attribute.
+    pub attribute: String,
+    /// Its survey column.
+    pub column: String,
+    /// Its weight in the dimension's mean.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
+    pub weight: f64,
 }
 
 /// A survey read by column.
@@ -72,6 +88,9 @@ pub struct Survey {
     pub(crate) columns: Vec<RatingColumn>,
     /// Per dimension, one rating per row; `NaN` where missing.
     pub(crate) ratings: Vec<Vec<f64>>,
+    /// Per dimension with several items, per item, one rating per row
+    /// (`NaN` where missing); empty for a dimension with one item.
+    pub(crate) items: Vec<Vec<Vec<f64>>>,
     /// One outcome per row; `NaN` where missing.
     pub(crate) outcome: Vec<f64>,
     pub(crate) outcome_info: Outcome,
@@ -91,8 +110,8 @@ struct Found {
 
 /// Where each part of a row is read from, found once from the header.
 struct Layout {
-    /// Per dimension: the perception attribute's slot and the header index.
-    ratings: Vec<(Slot, usize)>,
+    /// Per dimension, per item: the attribute's slot, the header index and the weight.
+    ratings: Vec<Vec<(Slot, usize, f64)>>,
     outcome: Found,
     segment: Option<Found>,
     /// The header index of the customer id, when the survey has it.
@@ -184,6 +203,16 @@ impl Survey {
         let mut survey = Survey {
             name: name.to_string(),
             ratings: vec![Vec::new(); columns.len()],
+            items: columns
+                .iter()
+                .map(|c| {
+                    if c.items.len() > 1 {
+                        vec![Vec::new(); c.items.len()]
+                    } else {
+                        Vec::new()
+                    }
+                })
+                .collect(),
             columns,
             outcome: Vec::new(),
             outcome_info: Outcome {
@@ -260,17 +289,24 @@ fn map_columns(
 ) -> Result<Layout, CalibrationError> {
     let mut ratings = Vec::with_capacity(columns.len());
     for c in columns {
-        let Some(index) = find_column(header, &c.column) else {
-            return Err(CalibrationError::UnknownColumn {
-                file: name.to_string(),
-                column: c.column.clone(),
-                wanted_by: format!("dimension `{}` (attribute `{}`)", c.dimension, c.attribute),
-                suggestion: closest(&c.column, header.iter().map(String::as_str))
-                    .map(str::to_string),
-            });
-        };
-        let slot = schema.attribute(&c.attribute).unwrap_or(u32::MAX);
-        ratings.push((slot, index));
+        let mut items = Vec::with_capacity(c.items.len());
+        for item in &c.items {
+            let Some(index) = find_column(header, &item.column) else {
+                return Err(CalibrationError::UnknownColumn {
+                    file: name.to_string(),
+                    column: item.column.clone(),
+                    wanted_by: format!(
+                        "dimension `{}` (attribute `{}`)",
+                        c.dimension, item.attribute
+                    ),
+                    suggestion: closest(&item.column, header.iter().map(String::as_str))
+                        .map(str::to_string),
+                });
+            };
+            let slot = schema.attribute(&item.attribute).unwrap_or(u32::MAX);
+            items.push((slot, index, item.weight));
+        }
+        ratings.push(items);
     }
     let outcome = locate(schema, header, name, &spec.outcome, "the outcome")?;
     let segment = match &spec.segment_by {
@@ -305,10 +341,29 @@ fn read_rows<R: std::io::Read>(
     let mut row = 0u64;
     while rows.next(name, width)?.is_some() {
         let text = |index: usize| rows.text(name, index);
-        for (ratings, &(slot, index)) in survey.ratings.iter_mut().zip(&layout.ratings) {
-            let value = read_number(schema, &mut scratch, slot, text(index)?)
-                .map_err(|e| rows.at(name, Some(index), e))?;
-            ratings.push(value);
+        for ((ratings, items), layout) in survey
+            .ratings
+            .iter_mut()
+            .zip(survey.items.iter_mut())
+            .zip(&layout.ratings)
+        {
+            let (mut sum, mut weights) = (0.0, 0.0);
+            for (k, &(slot, index, weight)) in layout.iter().enumerate() {
+                let value = read_number(schema, &mut scratch, slot, text(index)?)
+                    .map_err(|e| rows.at(name, Some(index), e))?;
+                if let Some(column) = items.get_mut(k) {
+                    column.push(value);
+                }
+                if value.is_finite() {
+                    sum += weight * value;
+                    weights += weight;
+                }
+            }
+            ratings.push(if weights > 0.0 {
+                sum / weights
+            } else {
+                f64::NAN
+            });
         }
 
         let index = layout.outcome.index;
@@ -375,7 +430,7 @@ impl<R: std::io::Read> Rows<R> {
             Rows::Csv { .. } => Ok(()),
             #[cfg(feature = "arrow")]
             Rows::Columnar(rows) => {
-                let indices = (layout.ratings.iter().map(|&(_, i)| i))
+                let indices = (layout.ratings.iter().flatten().map(|&(_, i, _)| i))
                     .chain([layout.outcome.index])
                     .chain(layout.segment.as_ref().map(|s| s.index))
                     .chain(layout.id);
@@ -579,29 +634,45 @@ fn rating_columns(engine: &Engine) -> Result<Vec<RatingColumn>, CalibrationError
     let Some(model) = engine.model() else {
         return Err(CalibrationError::NoDimensions);
     };
+    let attributes: std::collections::HashMap<&str, &crate::package::catalog::Attribute> = engine
+        .catalog()
+        .customer
+        .attributes
+        .iter()
+        .rev()
+        .map(|a| (a.name.as_str(), a))
+        .collect();
     model
         .dimensions
         .iter()
         .map(|d| {
-            let attribute = d.perception.as_ref().and_then(|p| {
-                engine
-                    .catalog()
-                    .customer
-                    .attributes
-                    .iter()
-                    .find(|a| &a.name == p)
-            });
-            match attribute {
-                Some(a) => Ok(RatingColumn {
+            let items: Vec<RatingItem> = d
+                .perception_items()
+                .iter()
+                .filter_map(|(p, weight)| {
+                    let a = attributes.get(p.as_str())?;
+                    Some(RatingItem {
+                        attribute: a.name.clone(),
+                        column: a.column().to_string(),
+                        weight: *weight,
+                    })
+                })
+                .collect();
+            if items.is_empty() {
+                return Err(CalibrationError::NoRatingColumn {
                     dimension: d.id.clone(),
-                    name: d.name.clone(),
-                    attribute: a.name.clone(),
-                    column: a.column().to_string(),
-                }),
-                None => Err(CalibrationError::NoRatingColumn {
-                    dimension: d.id.clone(),
-                }),
+                });
             }
+            let joined = |part: fn(&RatingItem) -> &str| {
+                items.iter().map(part).collect::<Vec<_>>().join(", ")
+            };
+            Ok(RatingColumn {
+                dimension: d.id.clone(),
+                name: d.name.clone(),
+                attribute: joined(|i| &i.attribute),
+                column: joined(|i| &i.column),
+                items,
+            })
         })
         .collect()
 }

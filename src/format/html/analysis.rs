@@ -273,6 +273,7 @@ pub(super) fn model(out: &mut String, report: &DryRunReport) {
             rows,
         );
     }
+    super::gap::gap_index(out, report);
     end_section(out);
 }
 

@@ -13,6 +13,7 @@
 mod analysis;
 mod diff;
 mod dry_run;
+mod gap;
 mod graph;
 mod svg;
 
