@@ -84,9 +84,12 @@ fn sample_csv() -> PathBuf {
     root().join("rules/customers.csv")
 }
 
+/// A package's catalog, rule files (name, text) and table files (name, bytes).
+type Sources = (String, Vec<(String, String)>, Vec<(String, Vec<u8>)>);
+
 /// The bundled package's catalog, rule files and table files (every CSV
 /// file but the customer sample).
-fn bundled_sources() -> (String, Vec<(String, String)>, Vec<(String, Vec<u8>)>) {
+fn bundled_sources() -> Sources {
     let dir = root().join("rules");
     let catalog = std::fs::read_to_string(dir.join("catalog.yaml")).expect("rules/catalog.yaml");
     let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)

@@ -113,7 +113,7 @@ fn write_rule(out: &mut String, rng: &mut Rng, index: usize) {
         tests.join(" and ")
     );
     // Services with a default gain may state none.
-    if service % 3 != 0 || rng.chance(50) {
+    if !service.is_multiple_of(3) || rng.chance(50) {
         let _ = writeln!(out, "  gain {}", gain(rng));
     }
     let priority = rng.range(-2, 5);
