@@ -5,7 +5,9 @@
 //! (the segment's distinct script-free tests, with the comparisons of one
 //! attribute against constants grouped and sorted) and, per rule whose
 //! condition is script-free, an [`AtomTest`]: the rule holds when all (or,
-//! for a disjunction, any) of its atoms hold.
+//! for a disjunction, any) of its atoms hold. When every rule and profile
+//! of the segment is script-free, a [`RuleMatrix`] finds the rules that
+//! hold with word-wide ORs instead of a branch per rule.
 //!
 //! Why it keeps the meaning: a script-free condition has no side effect and
 //! cannot fail, so testing its parts eagerly and in another order gives the
