@@ -68,6 +68,8 @@ struct Case {
     name: String,
     catalog: String,
     files: Vec<(String, String)>,
+    /// Spreadsheets the package's tables read (the bundled `senior_care.csv`).
+    data: Vec<(String, Vec<u8>)>,
     engine: Engine,
     customers: Vec<Customer>,
     /// The customer `evaluate_one` uses.
@@ -82,7 +84,12 @@ fn sample_csv() -> PathBuf {
     root().join("rules/customers.csv")
 }
 
-fn bundled_sources() -> (String, Vec<(String, String)>) {
+/// A package's catalog, rule files (name, text) and table files (name, bytes).
+type Sources = (String, Vec<(String, String)>, Vec<(String, Vec<u8>)>);
+
+/// The bundled package's catalog, rule files and table files (every CSV
+/// file but the customer sample).
+fn bundled_sources() -> Sources {
     let dir = root().join("rules");
     let catalog = std::fs::read_to_string(dir.join("catalog.yaml")).expect("rules/catalog.yaml");
     let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)
@@ -95,15 +102,30 @@ fn bundled_sources() -> (String, Vec<(String, String)>) {
         })
         .collect();
     files.sort();
-    (catalog, files)
+    let mut data: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .expect("rules/")
+        .map(|e| e.expect("rules/ entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "csv"))
+        .filter(|p| p.file_name().is_some_and(|n| n != "customers.csv"))
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&p).expect("table file"))
+        })
+        .collect();
+    data.sort();
+    (catalog, files, data)
 }
 
-fn compile(catalog: &str, files: &[(String, String)]) -> Engine {
+fn compile(catalog: &str, files: &[(String, String)], data: &[(String, Vec<u8>)]) -> Engine {
     let sources: Vec<(&str, &str)> = files
         .iter()
         .map(|(n, t)| (n.as_str(), t.as_str()))
         .collect();
-    match Engine::from_sources(catalog, &sources) {
+    let data: Vec<(&str, &[u8])> = data
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    match Engine::from_sources_with_data(catalog, &sources, &data) {
         Ok(engine) => engine,
         Err(e) => panic!("package does not compile: {} errors", e.error_count()),
     }
@@ -115,13 +137,19 @@ fn read_customers(engine: &Engine, path: &Path) -> Vec<Customer> {
         .expect("customers decode")
 }
 
-fn case(name: String, catalog: String, files: Vec<(String, String)>) -> Case {
-    let engine = compile(&catalog, &files);
+fn case(
+    name: String,
+    catalog: String,
+    files: Vec<(String, String)>,
+    data: Vec<(String, Vec<u8>)>,
+) -> Case {
+    let engine = compile(&catalog, &files, &data);
     let customers = read_customers(&engine, &sample_csv());
     let mut case = Case {
         name,
         catalog,
         files,
+        data,
         engine,
         customers,
         one: 0,
@@ -193,8 +221,8 @@ fn selected(name: &str) -> bool {
 fn cases() -> Vec<Case> {
     let mut cases = Vec::new();
     if selected("bundled") {
-        let (catalog, files) = bundled_sources();
-        cases.push(case("bundled".into(), catalog, files));
+        let (catalog, files, data) = bundled_sources();
+        cases.push(case("bundled".into(), catalog, files, data));
     }
     for (rules, segments) in GENERATED {
         let name = format!("{rules}x{segments}");
@@ -202,7 +230,7 @@ fn cases() -> Vec<Case> {
             continue;
         }
         let package = package_gen::generate(&package_gen::Params::new(rules, segments));
-        cases.push(case(name, package.catalog, package.files));
+        cases.push(case(name, package.catalog, package.files, Vec::new()));
     }
     cases
 }
@@ -227,7 +255,13 @@ fn load_check_compile(c: &mut Criterion, cases: &[Case]) {
         .measurement_time(Duration::from_secs(3));
     for case in cases {
         group.bench_function(BenchmarkId::from_parameter(&case.name), |b| {
-            b.iter(|| compile(black_box(&case.catalog), black_box(&case.files)))
+            b.iter(|| {
+                compile(
+                    black_box(&case.catalog),
+                    black_box(&case.files),
+                    black_box(&case.data),
+                )
+            })
         });
     }
     group.finish();
@@ -525,6 +559,7 @@ rule r for everyone {
         let engine = compile(
             &bundled.catalog,
             &[("rules.vas".to_string(), rules.to_string())],
+            &[],
         );
         group.bench_function(BenchmarkId::from_parameter(name), |b| {
             let mut evaluator = engine.evaluator();

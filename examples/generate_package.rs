@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release --example generate_package -- --rules 10000 --segments 1000 \
 //!     [--seed 7] [--branch-rules 10] [--fanout 10] --out bench-data/p10000x1000
+//! cargo run --release --example generate_package -- --flat --rules 400 --out bench-data/flat400
 //! ```
 //!
 //! The package uses the bundled package's customer schema, so
@@ -14,7 +15,14 @@
 //! package size. The same arguments give the same bytes on every machine; the
 //! shape is described in `benches/support/package_gen.rs`, which
 //! `benches/engine.rs` shares. Write packages under `bench-data/` (git-ignored).
+//!
+//! With `--flat`, the package is flat instead: one segment, 12 services and
+//! `--rules` rules over ten shared attributes (`benches/support/flat_gen.rs`,
+//! which `benches/flat.rs` shares); `--segments`, `--branch-rules` and
+//! `--fanout` do not apply.
 
+#[path = "../benches/support/flat_gen.rs"]
+mod flat_gen;
 #[path = "../benches/support/package_gen.rs"]
 mod package_gen;
 
@@ -22,9 +30,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: generate_package --rules N --segments N --out DIR [--seed S] [--branch-rules K] [--fanout F]
+       generate_package --flat --rules N --out DIR [--seed S]
 
   --rules N          number of rules
   --segments N       number of segments (at least 2)
+  --flat             one segment, 12 services, rules over ten shared attributes
   --out DIR          folder to write (created; its .vas files are replaced)
   --seed S           seed of the generator (default 7)
   --branch-rules K   rules a customer's branch should hold, about (default 10)
@@ -45,11 +55,16 @@ fn run() -> Result<(), String> {
     let mut rules = None;
     let mut segments = None;
     let mut out = None;
+    let mut flat = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         if arg == "-h" || arg == "--help" {
             println!("{USAGE}");
             return Ok(());
+        }
+        if arg == "--flat" {
+            flat = true;
+            continue;
         }
         let (flag, inline) = match arg.split_once('=') {
             Some((flag, value)) if flag.starts_with("--") => {
@@ -80,6 +95,19 @@ fn run() -> Result<(), String> {
         }
     }
     params.rules = rules.ok_or("`--rules` is required")?;
+    if flat {
+        let out = out.ok_or("`--out` is required")?;
+        flat_gen::generate(params.rules, params.seed)
+            .write_to(&out)
+            .map_err(|e| format!("cannot write `{}`: {e}", out.display()))?;
+        eprintln!(
+            "wrote {}: {} rules on one segment (seed {})",
+            out.display(),
+            params.rules,
+            params.seed
+        );
+        return Ok(());
+    }
     params.segments = segments.ok_or("`--segments` is required")?;
     if params.segments < 2 {
         return Err("`--segments` must be at least 2".into());

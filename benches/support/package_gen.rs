@@ -108,10 +108,10 @@ impl Package {
 }
 
 /// splitmix64: small, fast and good enough to pick templates.
-struct Rng(u64);
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -120,20 +120,20 @@ impl Rng {
     }
 
     /// Uniform in `0..n` (n > 0).
-    fn below(&mut self, n: usize) -> usize {
+    pub fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
 
     /// Uniform in `lo..=hi`.
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
+    pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
         lo + self.below((hi - lo + 1) as usize) as i64
     }
 
-    fn chance(&mut self, percent: usize) -> bool {
+    pub fn chance(&mut self, percent: usize) -> bool {
         self.below(100) < percent
     }
 
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+    pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items[self.below(items.len())]
     }
 }
@@ -172,7 +172,7 @@ const PROFILES: [&str; 4] = ["p_speed", "p_personal", "p_expert", "p_price"];
 
 /// The bundled package's customer schema (rules/catalog.yaml), so the same
 /// customer files read against generated packages.
-const CUSTOMER_SCHEMA: &str = r#"customer:
+pub const CUSTOMER_SCHEMA: &str = r#"customer:
   id: customer_id
   attributes:
     - { name: customer_id, type: text, column: customerID, required: true }

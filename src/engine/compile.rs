@@ -64,6 +64,7 @@ pub(crate) fn compile(
                     .map(pos_of)
                     .collect(),
                 tests: Box::default(),
+                atoms: None,
             }
         })
         .collect();
@@ -73,7 +74,7 @@ pub(crate) fn compile(
         .filter(|(_, s)| s.parents.is_empty())
         .map(|(pos, _)| crate::base::index::dense_u32(pos))
         .collect();
-    let profiles = checked
+    let profiles: Vec<Cond> = checked
         .profiles
         .iter()
         .map(|p| {
@@ -124,7 +125,7 @@ pub(crate) fn compile(
             ),
         })
         .collect();
-    let (segments, by_order) = lay_out_rules(segments, &rules, code, rules_by_segment);
+    let (segments, by_order) = lay_out_rules(segments, &rules, code, rules_by_segment, &profiles);
     let facts: Vec<crate::engine::rank::RuleFacts> = rules
         .iter()
         .map(|r| crate::engine::rank::RuleFacts {
@@ -169,6 +170,7 @@ fn lay_out_rules(
     rules: &[CompiledRule],
     code: Vec<RuleCode>,
     rules_by_segment: Vec<Vec<RuleId>>,
+    profiles: &[Cond],
 ) -> (Vec<CompiledSegment>, Vec<Winner>) {
     let mut offers: Vec<RuleId> = (0..rules.len())
         .filter(|&i| rules[i].action == ActionKind::Offer)
@@ -199,9 +201,11 @@ fn lay_out_rules(
                     service: rule.service,
                     order: order[id.index()],
                     when,
+                    atoms: None,
                 })
             })
             .collect();
+        share_atoms(segment, profiles);
     }
     // Every offer rule's gain was taken above, unless its segment is missing
     // from the graph, which a checked package never has.
@@ -218,6 +222,29 @@ fn lay_out_rules(
         })
         .collect();
     (segments, by_order)
+}
+
+/// Gives a segment with many rules a table of their shared atoms.
+fn share_atoms(segment: &mut CompiledSegment, profiles: &[Cond]) {
+    let conditions: Vec<&Cond> = segment.tests.iter().map(|t| &t.when).collect();
+    let asked: Vec<_> = segment
+        .tests
+        .iter()
+        .map(|t| {
+            let profile = t.profile?;
+            let pure = profiles
+                .get(profile.index())
+                .is_some_and(crate::engine::atoms::pure);
+            Some((profile, pure))
+        })
+        .collect();
+    let Some((table, tests)) = crate::engine::atoms::AtomTable::build(&conditions, &asked) else {
+        return;
+    };
+    for (rule, test) in segment.tests.iter_mut().zip(tests) {
+        rule.atoms = test;
+    }
+    segment.atoms = Some(Box::new(table));
 }
 
 /// Every script in an expression.

@@ -70,6 +70,11 @@ pub struct Evaluator<'e> {
     allocation: Option<&'e Allocation>,
     /// The customer's row, which breaks ties in the allocation.
     row: u64,
+    /// The atoms of the segment being visited that hold (see `atoms`), the
+    /// constants met per threshold group, and the rules that hold.
+    atom_bits: Vec<u64>,
+    atom_held: Vec<u32>,
+    rule_bits: Vec<u64>,
     /// Script results by their inputs (see `ScriptCache`).
     script_cache: std::cell::RefCell<crate::lang::script::ScriptCache>,
 }
@@ -116,8 +121,23 @@ impl Engine {
             demand: Vec::new(),
             allocation: None,
             row: 0,
+            atom_bits: vec![0; self.atom_scratch(|a| a.words)],
+            atom_held: vec![0; self.atom_scratch(|a| a.groups())],
+            rule_bits: vec![
+                0;
+                self.atom_scratch(|a| a.matrix.as_ref().map_or(0, |m| m.rule_words))
+            ],
             script_cache: std::cell::RefCell::default(),
         }
+    }
+
+    /// The most scratch any segment's atoms need, by `size`.
+    fn atom_scratch(&self, size: impl Fn(&crate::engine::atoms::AtomTable) -> usize) -> usize {
+        self.segments
+            .iter()
+            .filter_map(|s| s.atoms.as_deref().map(&size))
+            .max()
+            .unwrap_or(0)
     }
 
     /// An evaluator that gives out capacity-limited services as `allocation`
@@ -275,32 +295,69 @@ impl<'e> Evaluator<'e> {
         for &child in segment.children.iter() {
             set_bit(&mut self.queued, child);
         }
+        if let Some(atoms) = &segment.atoms {
+            atoms.evaluate(cx, &mut self.atom_bits, &mut self.atom_held);
+            if let Some(matrix) = &atoms.matrix {
+                for &profile in matrix.profiles.iter() {
+                    self.profile(profile, cx);
+                }
+                matrix.holding(atoms, &self.atom_bits, &self.atom_held, &mut self.rule_bits);
+                for word in 0..matrix.rule_words {
+                    let mut bits = self.rule_bits[word];
+                    while bits != 0 {
+                        let at = word * 64 + bits.trailing_zeros() as usize;
+                        bits &= bits - 1;
+                        let Some(rule) = segment.tests.get(at) else {
+                            continue;
+                        };
+                        if let Some(profile) = rule.profile
+                            && self.profile(profile, cx) != Tri::True
+                        {
+                            continue;
+                        }
+                        self.fire(rule);
+                    }
+                }
+                return;
+            }
+        }
         for rule in segment.tests.iter() {
             if let Some(profile) = rule.profile
                 && self.profile(profile, cx) != Tri::True
             {
                 continue;
             }
-            if rule.when.eval_top(cx) != Tri::True {
-                continue;
-            }
-            self.fired.push(rule.id);
-            let service = rule.service.index();
-            let (Some(best), Some(suppressed)) =
-                (self.best.get_mut(service), self.suppressed.get_mut(service))
-            else {
-                continue;
+            let holds = match (rule.atoms, &segment.atoms) {
+                (Some(test), Some(atoms)) => atoms.holds(test, &self.atom_bits),
+                _ => rule.when.eval_top(cx) == Tri::True,
             };
-            if *best == UNSET && suppressed.is_none() {
-                self.touched.push(rule.service);
+            if !holds {
+                continue;
             }
-            if rule.order == 0 {
-                if suppressed.is_none() {
-                    *suppressed = Some(rule.id);
-                }
-            } else if rule.order > *best {
-                *best = rule.order;
+            self.fire(rule);
+        }
+    }
+
+    /// A rule whose segment, profile and condition held: its offer (or
+    /// suppression) competes for its service.
+    #[inline(always)]
+    fn fire(&mut self, rule: &crate::engine::SegmentRule) {
+        self.fired.push(rule.id);
+        let service = rule.service.index();
+        let (Some(best), Some(suppressed)) =
+            (self.best.get_mut(service), self.suppressed.get_mut(service))
+        else {
+            return;
+        };
+        if *best == UNSET && suppressed.is_none() {
+            self.touched.push(rule.service);
+        }
+        if rule.order == 0 {
+            if suppressed.is_none() {
+                *suppressed = Some(rule.id);
             }
+        } else if rule.order > *best {
+            *best = rule.order;
         }
     }
 

@@ -5,6 +5,7 @@
 
 pub mod allocation;
 pub(crate) mod arbitrate;
+pub(crate) mod atoms;
 pub(crate) mod compile;
 pub mod eval;
 pub(crate) mod gain;
@@ -99,6 +100,9 @@ pub(crate) struct CompiledSegment {
     /// Rules for this segment, in file order, as the evaluator reads them:
     /// side by side in memory.
     pub tests: Box<[SegmentRule]>,
+    /// The distinct tests of the rules' conditions, when the segment has
+    /// enough rules to share them (see `atoms`).
+    pub atoms: Option<Box<crate::engine::atoms::AtomTable>>,
 }
 
 /// What the evaluator needs of a rule while it visits the rule's segment,
@@ -112,6 +116,9 @@ pub(crate) struct SegmentRule {
     /// Place in the conflict order (higher wins), from 1; 0 for a suppression.
     pub order: u32,
     pub when: Cond,
+    /// `when` read from the segment's atoms, when it has no script and the
+    /// segment shares its atoms.
+    pub atoms: Option<crate::engine::atoms::AtomTest>,
 }
 
 impl SegmentRule {

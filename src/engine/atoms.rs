@@ -1,0 +1,486 @@
+//! Shared conditions: the distinct atomic tests of a segment's rules,
+//! evaluated once per visit instead of once per rule that repeats them.
+//!
+//! In: the compiled conditions of one segment's rules. Out: an [`AtomTable`]
+//! (the segment's distinct script-free tests, with the comparisons of one
+//! attribute against constants grouped and sorted) and, per rule whose
+//! condition is script-free, an [`AtomTest`]: the rule holds when all (or,
+//! for a disjunction, any) of its atoms hold. When every rule and profile
+//! of the segment is script-free, a [`RuleMatrix`] finds the rules that
+//! hold with word-wide ORs instead of a branch per rule.
+//!
+//! Why it keeps the meaning: a script-free condition has no side effect and
+//! cannot fail, so testing its parts eagerly and in another order gives the
+//! same result; and a rule only ever asks whether its condition is `True`.
+//! A conjunction is `True` exactly when every part is `True` and a
+//! disjunction when one part is, so one bit per atom ("is `True`") is
+//! enough: `False` and `Unknown` (a missing value) both leave it clear.
+//! Conditions with a script keep the walk of [`Cond::eval_top`], in the
+//! order written, as does every rule of a small segment, where the walk's
+//! short cut costs less than testing every atom.
+
+use crate::engine::program::{Cond, Context, Num, Tri};
+use crate::lang::ir::ProfileId;
+use crate::package::customer::Value;
+use crate::package::schema::Slot;
+use std::collections::HashMap;
+
+/// Segments with fewer rules than this keep the walk of each condition: on
+/// the bundled package (at most 12 rules on a segment) it measured faster.
+pub(crate) const MIN_RULES: usize = 16;
+
+/// How a rule's condition is read from the atom bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AtomTest {
+    /// Its masks: `masks[start..start + len]` of the segment's table.
+    start: u32,
+    len: u32,
+    /// A disjunction (any mask meets the bits) rather than a conjunction.
+    any: bool,
+}
+
+/// One attribute compared with several constants by one operator.
+#[derive(Debug)]
+struct Thresholds {
+    slot: Slot,
+    op: Bound,
+    /// Sorted so that the tests that hold are a prefix: ascending for lower
+    /// bounds, descending for upper ones.
+    constants: Box<[f64]>,
+    /// Bit of the first constant; the others follow.
+    base: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Bound {
+    AtLeast,
+    Above,
+    AtMost,
+    Below,
+}
+
+/// A segment's distinct atoms and its rules' masks over them.
+#[derive(Debug)]
+pub(crate) struct AtomTable {
+    thresholds: Box<[Thresholds]>,
+    /// Every other atom, with its bit.
+    others: Box<[(u32, Cond)]>,
+    /// Per rule test, (word, mask) pairs.
+    masks: Box<[(u32, u64)]>,
+    /// Words of the bit set.
+    pub words: usize,
+    /// The rules by atom, when every rule of the segment can be read from
+    /// the atoms.
+    pub matrix: Option<RuleMatrix>,
+}
+
+/// Which rules each atom can block, as bit sets over the segment's rules:
+/// a conjunction fails when one of its atoms is not `True`, so the rules
+/// whose conditions may hold are those no failed atom blocks, found with a
+/// few word-wide ORs instead of a branch per rule. Used when every rule's
+/// condition and profile is script-free: then testing them in another order
+/// has no effect to observe, and the rules are still visited in order.
+#[derive(Debug)]
+pub(crate) struct RuleMatrix {
+    /// Words of a rule set.
+    pub rule_words: usize,
+    /// Rule sets, `rule_words` each: per threshold group, for each count of
+    /// constants met (0..=k), the rules that the unmet ones block; then per
+    /// other atom, the rules it blocks when not `True`.
+    sets: Box<[u64]>,
+    /// Per threshold group, its first set.
+    group_sets: Box<[u32]>,
+    /// First set of the other atoms.
+    other_sets: u32,
+    /// Disjunctions: (rule position, test), settled one by one.
+    any: Box<[(u32, AtomTest)]>,
+    /// Rules of the segment.
+    rules: usize,
+    /// Profiles the rules ask for, each once, evaluated before the rules
+    /// so that every one is known (the funnel reads them).
+    pub profiles: Box<[ProfileId]>,
+}
+
+impl AtomTable {
+    /// Builds the table of a segment from its rules' conditions; returns the
+    /// table and, per condition, its test (None where the walk stays).
+    /// `profiles` are the rules' profiles, with whether each is script-free.
+    pub(crate) fn build(
+        conditions: &[&Cond],
+        profiles: &[Option<(ProfileId, bool)>],
+    ) -> Option<(AtomTable, Vec<Option<AtomTest>>)> {
+        if conditions.len() < MIN_RULES {
+            return None;
+        }
+        // Each condition's atoms, by index into `distinct`.
+        let mut distinct: Vec<&Cond> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut parts: Vec<Option<(Vec<usize>, bool)>> = Vec::with_capacity(conditions.len());
+        for &condition in conditions {
+            if !pure(condition) {
+                parts.push(None);
+                continue;
+            }
+            let (atoms, any): (&[Cond], bool) = match condition {
+                Cond::And(atoms) => (atoms, false),
+                Cond::Or(atoms) => (atoms, true),
+                Cond::Const(Tri::True) => (&[], false),
+                leaf => (std::slice::from_ref(leaf), false),
+            };
+            let ids = atoms
+                .iter()
+                .map(|atom| {
+                    // Debug text as the key: it tells 0.0 from -0.0, which
+                    // `==` on the nodes does not.
+                    *index.entry(format!("{atom:?}")).or_insert_with(|| {
+                        distinct.push(atom);
+                        distinct.len() - 1
+                    })
+                })
+                .collect();
+            parts.push(Some((ids, any)));
+        }
+        if parts.iter().all(Option::is_none) {
+            return None;
+        }
+
+        // Bits: threshold groups first, each sorted, then the other atoms.
+        let mut groups: HashMap<(Slot, Bound), Vec<(f64, usize)>> = HashMap::new();
+        let mut others = Vec::new();
+        for (id, atom) in distinct.iter().enumerate() {
+            match threshold(atom) {
+                Some((slot, op, k)) => groups.entry((slot, op)).or_default().push((k, id)),
+                None => others.push(id),
+            }
+        }
+        let mut keys: Vec<(Slot, Bound)> = groups.keys().copied().collect();
+        keys.sort_by_key(|&(slot, op)| (slot, op as u8));
+        let mut bit_of = vec![0u32; distinct.len()];
+        let mut next = 0u32;
+        let mut thresholds = Vec::with_capacity(keys.len());
+        for key in keys {
+            let mut members = groups.remove(&key).unwrap_or_default();
+            match key.1 {
+                Bound::AtLeast | Bound::Above => members.sort_by(|a, b| a.0.total_cmp(&b.0)),
+                Bound::AtMost | Bound::Below => members.sort_by(|a, b| b.0.total_cmp(&a.0)),
+            }
+            let base = next;
+            for &(_, id) in &members {
+                bit_of[id] = next;
+                next += 1;
+            }
+            thresholds.push(Thresholds {
+                slot: key.0,
+                op: key.1,
+                constants: members.iter().map(|m| m.0).collect(),
+                base,
+            });
+        }
+        let others: Box<[(u32, Cond)]> = others
+            .into_iter()
+            .map(|id| {
+                bit_of[id] = next;
+                next += 1;
+                (bit_of[id], distinct[id].clone())
+            })
+            .collect();
+        let mut order = vec![0usize; next as usize];
+        for (id, &bit) in bit_of.iter().enumerate() {
+            order[bit as usize] = id;
+        }
+
+        let mut masks: Vec<(u32, u64)> = Vec::new();
+        let tests: Vec<Option<AtomTest>> = parts
+            .iter()
+            .map(|part| {
+                let (ids, any) = part.as_ref()?;
+                let start = masks.len();
+                let mut bits: Vec<u32> = ids.iter().map(|&id| bit_of[id]).collect();
+                bits.sort_unstable();
+                for bit in bits {
+                    let (word, mask) = (bit / 64, 1u64 << (bit % 64));
+                    match masks[start..].iter_mut().find(|(w, _)| *w == word) {
+                        Some((_, m)) => *m |= mask,
+                        None => masks.push((word, mask)),
+                    }
+                }
+                Some(AtomTest {
+                    start: crate::base::index::dense_u32(start),
+                    len: crate::base::index::dense_u32(masks.len() - start),
+                    any: *any,
+                })
+            })
+            .collect();
+        let matrix = (parts.iter().all(Option::is_some)
+            && profiles.iter().flatten().all(|&(_, pure)| pure))
+        .then(|| {
+            let members: Vec<&[usize]> = thresholds
+                .iter()
+                .map(|g| {
+                    let start = g.base as usize;
+                    &order[start..start + g.constants.len()]
+                })
+                .collect();
+            let other_ids: Vec<usize> =
+                others.iter().map(|(bit, _)| order[*bit as usize]).collect();
+            RuleMatrix::new(&parts, &tests, &members, &other_ids, profiles)
+        });
+        let table = AtomTable {
+            thresholds: thresholds.into(),
+            others,
+            masks: masks.into(),
+            words: (next as usize).div_ceil(64),
+            matrix,
+        };
+        Some((table, tests))
+    }
+
+    /// Threshold groups (see [`AtomTable::evaluate`]).
+    pub(crate) fn groups(&self) -> usize {
+        self.thresholds.len()
+    }
+
+    /// Sets in `bits` (at least [`AtomTable::words`] long) the atoms that are
+    /// `True` for the customer, and clears the others; `held` (one per
+    /// threshold group) receives how many of each group's constants are met.
+    #[inline]
+    pub(crate) fn evaluate(&self, cx: &Context<'_>, bits: &mut [u64], held: &mut [u32]) {
+        let bits = &mut bits[..self.words];
+        bits.fill(0);
+        held.fill(0);
+        for (group, met) in self.thresholds.iter().zip(held.iter_mut()) {
+            let Some(Value::Number(n)) = cx.values.get(group.slot as usize).copied() else {
+                continue;
+            };
+            // Counted without branches (a NaN meets no bound); the tests
+            // that hold are the first `held`.
+            let k = &group.constants;
+            let held = match group.op {
+                Bound::AtLeast => k.iter().filter(|&&k| n >= k).count(),
+                Bound::Above => k.iter().filter(|&&k| n > k).count(),
+                Bound::AtMost => k.iter().filter(|&&k| n <= k).count(),
+                Bound::Below => k.iter().filter(|&&k| n < k).count(),
+            };
+            set_range(bits, group.base as usize, held);
+            *met = crate::base::index::dense_u32(held);
+        }
+        for (bit, atom) in self.others.iter() {
+            let holds = atom.eval_top(cx) == Tri::True;
+            if let Some(word) = bits.get_mut((*bit / 64) as usize) {
+                *word |= u64::from(holds) << (bit % 64);
+            }
+        }
+    }
+
+    /// Whether a rule's condition is `True`, from the bits of
+    /// [`AtomTable::evaluate`].
+    #[inline]
+    pub(crate) fn holds(&self, test: AtomTest, bits: &[u64]) -> bool {
+        let Some(masks) = self
+            .masks
+            .get(test.start as usize..(test.start + test.len) as usize)
+        else {
+            return false;
+        };
+        let word = |w: u32| bits.get(w as usize).copied().unwrap_or(0);
+        if test.any {
+            masks.iter().any(|&(w, m)| word(w) & m != 0)
+        } else {
+            masks.iter().all(|&(w, m)| word(w) & m == m)
+        }
+    }
+}
+
+impl RuleMatrix {
+    /// `parts`: per rule, its atoms (ids) and whether it is a disjunction;
+    /// `groups`: per threshold group, its atoms in sorted order; `others`:
+    /// the other atoms.
+    fn new(
+        parts: &[Option<(Vec<usize>, bool)>],
+        tests: &[Option<AtomTest>],
+        groups: &[&[usize]],
+        others: &[usize],
+        profiles: &[Option<(ProfileId, bool)>],
+    ) -> RuleMatrix {
+        let rules = parts.len();
+        let rule_words = rules.div_ceil(64);
+        let atoms = groups.iter().map(|g| g.len()).sum::<usize>() + others.len();
+        // The rules each atom is in (conjunctions only).
+        let mut blocks = vec![0u64; atoms.max(1) * rule_words];
+        let mut any = Vec::new();
+        let mut slot_of = vec![0usize; atoms];
+        for (slot, &id) in groups
+            .iter()
+            .flat_map(|g| g.iter())
+            .chain(others)
+            .enumerate()
+        {
+            slot_of[id] = slot;
+        }
+        for (rule, part) in parts.iter().enumerate() {
+            let Some((ids, is_any)) = part else { continue };
+            if *is_any {
+                if let Some(Some(test)) = tests.get(rule) {
+                    any.push((crate::base::index::dense_u32(rule), *test));
+                }
+                continue;
+            }
+            for &id in ids {
+                blocks[slot_of[id] * rule_words + rule / 64] |= 1u64 << (rule % 64);
+            }
+        }
+        let mut sets = Vec::new();
+        let mut group_sets = Vec::with_capacity(groups.len());
+        let mut first = 0;
+        for group in groups {
+            // For `met` constants met, the rest block: suffix unions.
+            group_sets.push(crate::base::index::dense_u32(
+                sets.len() / rule_words.max(1),
+            ));
+            let mut suffix = vec![vec![0u64; rule_words]; group.len() + 1];
+            for j in (0..group.len()).rev() {
+                let block = &blocks[(first + j) * rule_words..(first + j + 1) * rule_words];
+                let next: Vec<u64> = suffix[j + 1]
+                    .iter()
+                    .zip(block)
+                    .map(|(a, b)| a | b)
+                    .collect();
+                suffix[j] = next;
+            }
+            sets.extend(suffix.into_iter().flatten());
+            first += group.len();
+        }
+        let other_sets = crate::base::index::dense_u32(sets.len() / rule_words.max(1));
+        sets.extend_from_slice(&blocks[first * rule_words..(first + others.len()) * rule_words]);
+        let mut seen = Vec::new();
+        for &(profile, _) in profiles.iter().flatten() {
+            if !seen.contains(&profile) {
+                seen.push(profile);
+            }
+        }
+        RuleMatrix {
+            rule_words,
+            sets: sets.into(),
+            group_sets: group_sets.into(),
+            other_sets,
+            any: any.into(),
+            rules,
+            profiles: seen.into(),
+        }
+    }
+
+    /// Sets in `out` (at least `rule_words` long) the rules whose conditions
+    /// are `True`, from the atoms' bits and counts of [`AtomTable::evaluate`].
+    #[inline]
+    pub(crate) fn holding(&self, table: &AtomTable, bits: &[u64], held: &[u32], out: &mut [u64]) {
+        let words = self.rule_words;
+        let out = &mut out[..words];
+        out.fill(0);
+        let mut block = |set: usize| {
+            if let Some(set) = self.sets.get(set * words..(set + 1) * words) {
+                for (o, s) in out.iter_mut().zip(set) {
+                    *o |= s;
+                }
+            }
+        };
+        for (&start, &met) in self.group_sets.iter().zip(held) {
+            block(start as usize + met as usize);
+        }
+        for (i, (bit, _)) in table.others.iter().enumerate() {
+            let word = bits.get((*bit / 64) as usize).copied().unwrap_or(0);
+            if word & (1u64 << (bit % 64)) == 0 {
+                block(self.other_sets as usize + i);
+            }
+        }
+        // Blocked to holding; no bits past the last rule.
+        for (i, o) in out.iter_mut().enumerate() {
+            let valid = if (i + 1) * 64 <= self.rules {
+                u64::MAX
+            } else {
+                (1u64 << (self.rules % 64)) - 1
+            };
+            *o = !*o & valid;
+        }
+        for &(rule, test) in self.any.iter() {
+            if !table.holds(test, bits) {
+                out[rule as usize / 64] &= !(1u64 << (rule % 64));
+            }
+        }
+    }
+}
+
+/// Sets `len` bits from `start`.
+#[inline]
+fn set_range(bits: &mut [u64], mut start: usize, mut len: usize) {
+    while len > 0 {
+        let (word, offset) = (start / 64, start % 64);
+        let take = len.min(64 - offset);
+        let mask = if take == 64 {
+            u64::MAX
+        } else {
+            ((1u64 << take) - 1) << offset
+        };
+        if let Some(w) = bits.get_mut(word) {
+            *w |= mask;
+        }
+        start += take;
+        len -= take;
+    }
+}
+
+/// `attribute <bound> constant` with a constant that is not NaN.
+fn threshold(atom: &Cond) -> Option<(Slot, Bound, f64)> {
+    match *atom {
+        Cond::SlotAtLeast(slot, k) => Some((slot, Bound::AtLeast, k)),
+        Cond::SlotAbove(slot, k) => Some((slot, Bound::Above, k)),
+        Cond::SlotAtMost(slot, k) => Some((slot, Bound::AtMost, k)),
+        Cond::SlotBelow(slot, k) => Some((slot, Bound::Below, k)),
+        _ => None,
+    }
+    .filter(|(_, _, k)| !k.is_nan())
+}
+
+/// Whether a condition runs no script: then it has no side effect and
+/// cannot fail, and may be tested early, once, or not at all.
+pub(crate) fn pure(cond: &Cond) -> bool {
+    match cond {
+        Cond::Script(_) => false,
+        Cond::Const(_)
+        | Cond::Slot(_)
+        | Cond::SlotCmp(..)
+        | Cond::SlotAtLeast(..)
+        | Cond::SlotAbove(..)
+        | Cond::SlotAtMost(..)
+        | Cond::SlotBelow(..)
+        | Cond::SlotFalse(_)
+        | Cond::SlotPresent(_)
+        | Cond::SlotRemCmp { .. }
+        | Cond::SlotTextEq { .. }
+        | Cond::SlotTextIn { .. }
+        | Cond::TextEq { .. }
+        | Cond::TextIn { .. }
+        | Cond::TextTest(..)
+        | Cond::PresentText(_) => true,
+        Cond::Not(inner) | Cond::PresentBool(inner) => pure(inner),
+        Cond::And(parts) | Cond::Or(parts) => parts.iter().all(pure),
+        Cond::BoolEq { lhs, rhs, .. } | Cond::ValueOr(lhs, rhs) => pure(lhs) && pure(rhs),
+        Cond::NumCmpConst(_, n, _) | Cond::PresentNum(n) => pure_num(n),
+        Cond::NumCmp(_, a, b) => pure_num(a) && pure_num(b),
+        Cond::NumIn { value_and_set, .. } => pure_num(&value_and_set.0),
+    }
+}
+
+fn pure_num(num: &Num) -> bool {
+    match num {
+        Num::Script(_) => false,
+        Num::Const(_) | Num::Slot(_) | Num::SlotOr(..) | Num::Derived | Num::Len(_) => true,
+        Num::Neg(a) | Num::Abs(a) | Num::Round(a) => pure_num(a),
+        Num::Affine { x, .. } => pure_num(x),
+        Num::Arith(_, a, b) | Num::ValueOr(a, b) => pure_num(a) && pure_num(b),
+        Num::Min(parts) | Num::Max(parts) => parts.iter().all(pure_num),
+        Num::Clamp(parts) => parts.iter().all(pure_num),
+    }
+}
+
+#[cfg(test)]
+mod tests;

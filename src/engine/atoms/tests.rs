@@ -1,0 +1,182 @@
+//! The atoms against the walk they replace: every rule of a segment with
+//! shared atoms, on customers that sit on the thresholds, miss values or
+//! hold a NaN, must hold under one exactly when it holds under the other.
+
+use crate::engine::Engine;
+use crate::engine::program::{Context, Tri};
+use crate::package::customer::Value;
+
+const CATALOG: &str = r#"
+package: atoms
+services:
+  - { id: s, name: S, category: convenience, stage: in_sale, channel: online, participation: passive, default_gain: 1 }
+customer:
+  attributes:
+    - { name: n, type: number }
+    - { name: m, type: number }
+    - { name: flag, type: bool }
+    - { name: kind, type: category, values: [a, b, c] }
+"#;
+
+const CONDITIONS: [&str; 26] = [
+    "n >= 3",
+    "n > 3",
+    "n <= 3",
+    "n < 3",
+    "n >= 3 and n < 6",
+    "n > 3 and m <= 2",
+    "n >= -0.0 and m > 0",
+    "n == 3",
+    "n != 3",
+    "flag",
+    "not flag",
+    "kind == \"a\" and n >= 2",
+    "kind in [\"a\", \"b\"]",
+    "kind != \"c\"",
+    "kind not in [\"a\"] and not flag",
+    "present(m)",
+    "m % 2 == 0",
+    "(flag or n > 5) and m < 3",
+    "not (n > 2 and flag)",
+    "value_or(m, 1) >= 1",
+    "n >= 3 or m < 2",
+    "n < 2 or kind == \"b\" or flag",
+    "n / m > 1",
+    "script { m > 1 }",
+    "true",
+    "n >= 6 and m >= 3 and kind == \"c\" and flag",
+];
+
+fn engine(conditions: &[&str]) -> Engine {
+    let mut rules = String::from("segment everyone { when true }\n");
+    for (i, when) in conditions.iter().enumerate() {
+        rules.push_str(&format!(
+            "rule r{i} for everyone {{\n  when {when}\n  offer s\n}}\n"
+        ));
+    }
+    match Engine::from_sources(CATALOG, &[("rules.vas", rules.as_str())]) {
+        Ok(engine) => engine,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// Calls `check` with every customer of the grid: each value missing, on a
+/// threshold, beside one, or NaN.
+fn each_customer(engine: &Engine, mut check: impl FnMut(&Context<'_>, &str)) {
+    let numbers = [
+        None,
+        Some(f64::NAN),
+        Some(-0.0),
+        Some(0.0),
+        Some(1.0),
+        Some(2.0),
+        Some(3.0),
+        Some(4.0),
+        Some(6.0),
+    ];
+    for n in numbers {
+        for m in numbers {
+            for flag in [None, Some(true), Some(false)] {
+                for kind in [None, Some("a"), Some("b"), Some("c")] {
+                    let mut builder = engine.customer();
+                    if let Some(flag) = flag {
+                        builder = builder.set("flag", flag);
+                    }
+                    if let Some(kind) = kind {
+                        builder = builder.set("kind", kind);
+                    }
+                    let mut customer = builder.build().expect("a customer");
+                    // Set directly: the builder may refuse a NaN.
+                    for (name, value) in [("n", n), ("m", m)] {
+                        let slot = engine.schema.attribute(name).expect("a slot") as usize;
+                        customer.values[slot] = value.map_or(Value::Missing, Value::Number);
+                    }
+                    let cx = Context {
+                        values: &customer.values,
+                        local_texts: &customer.local_texts,
+                        symbols: &engine.schema.symbols,
+                        derived: f64::NAN,
+                        scripts: None,
+                    };
+                    check(&cx, &format!("n={n:?} m={m:?} flag={flag:?} kind={kind:?}"));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn shared_atoms_hold_exactly_when_the_walk_does() {
+    let engine = engine(&CONDITIONS);
+    let segment = &engine.segments[0];
+    let table = segment
+        .atoms
+        .as_deref()
+        .expect("26 rules share their atoms");
+    let walked = segment.tests.iter().filter(|t| t.atoms.is_none()).count();
+    assert_eq!(walked, 1, "only the rule with a script keeps the walk");
+    assert!(table.matrix.is_none(), "a script keeps the rules in order");
+    let (mut bits, mut met) = (vec![0; table.words], vec![0; table.groups()]);
+    let (mut held, mut checked) = (0, 0);
+    each_customer(&engine, |cx, customer| {
+        table.evaluate(cx, &mut bits, &mut met);
+        for rule in segment.tests.iter() {
+            let Some(test) = rule.atoms else { continue };
+            let walk = rule.when.eval_top(cx) == Tri::True;
+            assert_eq!(
+                table.holds(test, &bits),
+                walk,
+                "{} on {customer}",
+                CONDITIONS[rule.id.index()]
+            );
+            held += usize::from(walk);
+            checked += 1;
+        }
+    });
+    // Both outcomes occur often: the comparison is not vacuous.
+    assert!(
+        held > checked / 10 && held < checked * 9 / 10,
+        "{held} of {checked}"
+    );
+}
+
+#[test]
+fn the_rule_matrix_holds_exactly_when_the_walk_does() {
+    let conditions: Vec<&str> = CONDITIONS
+        .iter()
+        .copied()
+        .filter(|c| !c.contains("script"))
+        .collect();
+    let engine = engine(&conditions);
+    let segment = &engine.segments[0];
+    let table = segment
+        .atoms
+        .as_deref()
+        .expect("25 rules share their atoms");
+    let matrix = table
+        .matrix
+        .as_ref()
+        .expect("script-free rules get a matrix");
+    let (mut bits, mut met) = (vec![0; table.words], vec![0; table.groups()]);
+    let mut rules = vec![0; matrix.rule_words];
+    let mut held = 0;
+    each_customer(&engine, |cx, customer| {
+        table.evaluate(cx, &mut bits, &mut met);
+        matrix.holding(table, &bits, &met, &mut rules);
+        for (at, rule) in segment.tests.iter().enumerate() {
+            let walk = rule.when.eval_top(cx) == Tri::True;
+            let matrix = rules[at / 64] & (1 << (at % 64)) != 0;
+            assert_eq!(matrix, walk, "{} on {customer}", conditions[at]);
+            held += usize::from(walk);
+        }
+    });
+    assert!(held > 1000, "{held}");
+}
+
+#[test]
+fn small_segments_keep_the_walk() {
+    let rules =
+        "segment everyone { when true }\nrule r for everyone {\n  when n > 1\n  offer s\n}\n";
+    let engine = Engine::from_sources(CATALOG, &[("rules.vas", rules)]).expect("compiles");
+    assert!(engine.segments.iter().all(|s| s.atoms.is_none()));
+}
