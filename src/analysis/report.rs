@@ -463,7 +463,8 @@ impl DryRunReport {
         self.capacity_losses = usage.map(|_| CapacityLosses {
             customers: tally.capacity_losers,
             gain_lost: round4(tally.capacity_gain_lost.value()),
-            replacement_bound: round4(tally.capacity_replacement_bound.value()),
+            replaced: tally.capacity_replaced,
+            replacement_gain: round4(tally.capacity_replacement_gain.value()),
         });
         self
     }
@@ -486,11 +487,12 @@ pub struct CapacityLosses {
     /// The expected gain of the offers they lost (before stacking).
     #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub gain_lost: f64,
-    /// At most what their next candidates (cut by `max_offers`) could add
-    /// if the lost offers were replaced: an upper bound on what a
-    /// replacement-aware optimum could recover over this allocation.
+    /// Replacement offers: offers they got in the places the lost ones
+    /// freed, which their arbitration without capacity had cut.
+    pub replaced: u64,
+    /// The expected gain of those replacement offers (as offered).
     #[serde(serialize_with = "crate::analysis::tidy::tidy")]
-    pub replacement_bound: f64,
+    pub replacement_gain: f64,
 }
 
 /// The columns of the capacity table (text and HTML), and which are numbers.

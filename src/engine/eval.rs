@@ -11,6 +11,7 @@ use crate::engine::allocation::Allocation;
 use crate::engine::arbitrate::Verdict;
 use crate::engine::offer::{EvalError, EvalErrorKind, Offer};
 use crate::engine::program::{Context, ScriptRun, Tri};
+use crate::engine::replace::Scratch;
 use crate::lang::ir::{ProfileId, RuleId, SegmentId, ServiceId};
 use crate::package::customer::Customer;
 
@@ -66,6 +67,11 @@ pub struct Evaluator<'e> {
     /// Offers of capacity-limited services the customer's own arbitration
     /// kept, with their gains before stacking: the demand for capacity.
     demand: Vec<(ServiceId, f64)>,
+    /// Limited services the last customer got in place of the ones the
+    /// allocation refused it (the replacement offers).
+    replaced: Vec<ServiceId>,
+    /// Buffers for marginal values and re-arbitration.
+    scratch: Scratch,
     /// Which customers get the limited services, once decided.
     allocation: Option<&'e Allocation>,
     /// The customer's row, which breaks ties in the allocation.
@@ -114,6 +120,8 @@ impl Engine {
             remaining: Vec::new(),
             taken: Vec::new(),
             demand: Vec::new(),
+            replaced: Vec::new(),
+            scratch: Scratch::default(),
             allocation: None,
             row: 0,
             script_cache: std::cell::RefCell::default(),
@@ -230,6 +238,7 @@ impl<'e> Evaluator<'e> {
         self.blocked.clear();
         self.dropped.clear();
         self.demand.clear();
+        self.replaced.clear();
         for &root in &engine.roots {
             set_bit(&mut self.queued, root);
         }
@@ -398,25 +407,52 @@ impl<'e> Evaluator<'e> {
             return Err(error);
         }
         insertion_sort(&mut self.offers, |a, b| engine.ranking.compare(a, b));
+        let arbitration = &engine.arbitration;
+        let max_offers = engine.catalog.max_offers;
         let dropped = &mut self.dropped;
-        engine.arbitration.select(
-            &mut self.offers,
-            cx.values,
-            engine.catalog.max_offers,
-            &mut self.taken,
-            |offer, verdict| {
-                if verdict != Verdict::Kept {
-                    dropped.push(Dropped {
-                        service: offer.service,
-                        rule: offer.rule,
-                        fate: Fate::Cut(verdict),
-                        gain: offer.gain,
-                    });
-                }
-            },
-        );
-        if engine.arbitration.any_limited {
-            self.apply_capacity();
+        let mut cut = |offer: &Offer, verdict: Verdict| {
+            if verdict != Verdict::Kept {
+                dropped.push(Dropped {
+                    service: offer.service,
+                    rule: offer.rule,
+                    fate: Fate::Cut(verdict),
+                    gain: offer.gain,
+                });
+            }
+        };
+        self.replaced.clear();
+        if arbitration.any_limited {
+            // Decided on gains before stacking, so that stacking sees only
+            // the offers kept.
+            arbitration.marginals(
+                &self.offers,
+                cx.values,
+                max_offers,
+                &mut self.scratch,
+                &mut self.demand,
+            );
+        }
+        match self.allocation {
+            Some(allocation) if arbitration.any_limited => {
+                let row = self.row;
+                arbitration.select_allocated(
+                    &mut self.offers,
+                    cx.values,
+                    max_offers,
+                    &self.demand,
+                    |service, marginal| allocation.admits_line(service, marginal, row),
+                    &mut self.scratch,
+                    &mut self.replaced,
+                    cut,
+                );
+            }
+            _ => arbitration.select(
+                &mut self.offers,
+                cx.values,
+                max_offers,
+                &mut self.taken,
+                &mut cut,
+            ),
         }
         if let Some(model) = &engine.compiled_model {
             model.stack(&mut self.offers, cx.values, &mut self.remaining);
@@ -429,40 +465,19 @@ impl<'e> Evaluator<'e> {
         Ok(())
     }
 
-    /// Without an allocation, records the demand for limited services; with
-    /// one, drops the offers this customer did not get. Decided on gains
-    /// before stacking, so that stacking sees only the offers kept.
-    fn apply_capacity(&mut self) {
-        let Some(allocation) = self.allocation else {
-            let limited = &self.engine.arbitration.limited;
-            self.demand.clear();
-            for offer in &self.offers {
-                if limited.get(offer.service.index()) == Some(&true) {
-                    self.demand.push((offer.service, offer.gain));
-                }
-            }
-            return;
-        };
-        let (row, dropped) = (self.row, &mut self.dropped);
-        self.offers.retain(|offer| {
-            if allocation.admits_line(offer.service, offer.gain, row) {
-                return true;
-            }
-            dropped.push(Dropped {
-                service: offer.service,
-                rule: offer.rule,
-                fate: Fate::Cut(Verdict::Capacity),
-                gain: offer.gain,
-            });
-            false
-        });
-    }
-
-    /// Offers of capacity-limited services that the last customer's own
-    /// arbitration kept, with their gains before stacking (recorded while no
-    /// allocation is set: that is the first pass).
+    /// The last customer's candidates for capacity-limited services, each
+    /// with its marginal value: what the service adds to the total gain
+    /// (before stacking) of the customer's arbitration over its offers of
+    /// unlimited services. Capacity's first pass collects these.
     pub fn demand(&self) -> &[(ServiceId, f64)] {
         &self.demand
+    }
+
+    /// Services the last customer got in place of limited services the
+    /// allocation refused it: offers its arbitration without capacity would
+    /// not have kept.
+    pub fn replaced(&self) -> &[ServiceId] {
+        &self.replaced
     }
 
     /// Per dimension of the satisfaction model, the last customer's perception

@@ -16,6 +16,7 @@ pub(crate) mod lower;
 pub mod offer;
 pub(crate) mod program;
 pub(crate) mod rank;
+pub(crate) mod replace;
 pub(crate) mod recommend;
 
 use crate::base::diagnostic::Diagnostic;

@@ -232,20 +232,21 @@ impl DryRunReport {
         out.push_str(&table.render());
         legend(
             out,
-            "given to the highest expected gain per cost; demand: customers whose own offers \
-             kept it; unmet: demand beyond the capacity; first come, first served: the gain \
-             had the first rows of the file got it",
+            "given to the customers it adds most gain to (marginal gain: the gain of their \
+             offers with it minus without it); demand: customers it adds gain to; unmet: \
+             demand beyond the capacity; gain given and first come, first served: marginal \
+             gains, the latter had the first rows of the file got it",
         );
         if let Some(l) = &self.capacity_losses {
             legend(
                 out,
                 &format!(
-                    "{} customers lost an offer to capacity ({} points of expected gain) and \
-                     got no other offer instead; replacing each with its next candidate could \
-                     add at most {} points",
+                    "{} customers lost an offer to capacity ({} points of expected gain); \
+                     {} replacement offers took the freed places ({} points)",
                     count(l.customers),
                     decimal(l.gain_lost),
-                    decimal(l.replacement_bound)
+                    count(l.replaced),
+                    decimal(l.replacement_gain)
                 ),
             );
         }

@@ -104,7 +104,8 @@ impl DryRunReport {
                 // A count, but written as the other figures of the line are.
                 ("customers_losing_an_offer", l.customers as f64),
                 ("gain_lost", l.gain_lost),
-                ("replacement_bound", l.replacement_bound),
+                ("replaced", l.replaced as f64),
+                ("replacement_gain", l.replacement_gain),
             ] {
                 csv.row("capacity", "", metric, &shortest(value));
             }

@@ -129,11 +129,12 @@ pub(super) fn capacity(out: &mut String, report: &DryRunReport) {
         let _ = writeln!(
             out,
             "<p class=\"note\"><strong>{}</strong> customers lost an offer to capacity \
-             ({} points of expected gain); replacing each with its next candidate could add \
-             at most {} points.</p>",
+             ({} points of expected gain); <strong>{}</strong> replacement offers took the \
+             freed places ({} points).</p>",
             count(l.customers),
             decimal(l.gain_lost),
-            decimal(l.replacement_bound)
+            count(l.replaced),
+            decimal(l.replacement_gain)
         );
     }
     end_section(out);
