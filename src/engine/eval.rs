@@ -64,9 +64,12 @@ pub struct Evaluator<'e> {
     remaining: Vec<f64>,
     /// Exclusive groups taken by the offers kept so far.
     taken: Vec<(u32, ServiceId)>,
-    /// Offers of capacity-limited services the customer's own arbitration
-    /// kept, with their gains before stacking: the demand for capacity.
-    demand: Vec<(ServiceId, f64)>,
+    /// With an allocation: the customer's candidates for limited services
+    /// with their marginal values (`engine::replace`).
+    marginals: Vec<(ServiceId, f64)>,
+    /// With no allocation and a limited service in the catalog: the last
+    /// customer's candidates before arbitration, best first.
+    ranked: Vec<Offer>,
     /// Limited services the last customer got in place of the ones the
     /// allocation refused it (the replacement offers).
     replaced: Vec<ServiceId>,
@@ -119,8 +122,9 @@ impl Engine {
             dropped: Vec::new(),
             remaining: Vec::new(),
             taken: Vec::new(),
-            demand: Vec::new(),
+            marginals: Vec::new(),
             replaced: Vec::new(),
+            ranked: Vec::new(),
             scratch: Scratch::default(),
             allocation: None,
             row: 0,
@@ -237,8 +241,9 @@ impl<'e> Evaluator<'e> {
         self.offers.clear();
         self.blocked.clear();
         self.dropped.clear();
-        self.demand.clear();
+        self.marginals.clear();
         self.replaced.clear();
+        self.ranked.clear();
         for &root in &engine.roots {
             set_bit(&mut self.queued, root);
         }
@@ -421,38 +426,44 @@ impl<'e> Evaluator<'e> {
             }
         };
         self.replaced.clear();
-        if arbitration.any_limited {
-            // Decided on gains before stacking, so that stacking sees only
-            // the offers kept.
-            arbitration.marginals(
-                &self.offers,
-                cx.values,
-                max_offers,
-                &mut self.scratch,
-                &mut self.demand,
-            );
-        }
         match self.allocation {
             Some(allocation) if arbitration.any_limited => {
+                // Decided on gains before stacking, so that stacking sees
+                // only the offers kept.
+                arbitration.marginals(
+                    &self.offers,
+                    cx.values,
+                    max_offers,
+                    &mut self.scratch,
+                    &mut self.marginals,
+                );
                 let row = self.row;
                 arbitration.select_allocated(
                     &mut self.offers,
                     cx.values,
                     max_offers,
-                    &self.demand,
+                    &self.marginals,
                     |service, marginal| allocation.admits_line(service, marginal, row),
                     &mut self.scratch,
                     &mut self.replaced,
                     cut,
                 );
             }
-            _ => arbitration.select(
-                &mut self.offers,
-                cx.values,
-                max_offers,
-                &mut self.taken,
-                &mut cut,
-            ),
+            _ => {
+                if arbitration.any_limited {
+                    // Capacity's first pass values the limited services from
+                    // the candidates (`run::capacity`); only a copy here, so
+                    // a single evaluation pays nothing more.
+                    self.ranked.clone_from(&self.offers);
+                }
+                arbitration.select(
+                    &mut self.offers,
+                    cx.values,
+                    max_offers,
+                    &mut self.taken,
+                    &mut cut,
+                )
+            }
         }
         if let Some(model) = &engine.compiled_model {
             model.stack(&mut self.offers, cx.values, &mut self.remaining);
@@ -465,12 +476,11 @@ impl<'e> Evaluator<'e> {
         Ok(())
     }
 
-    /// The last customer's candidates for capacity-limited services, each
-    /// with its marginal value: what the service adds to the total gain
-    /// (before stacking) of the customer's arbitration over its offers of
-    /// unlimited services. Capacity's first pass collects these.
-    pub fn demand(&self) -> &[(ServiceId, f64)] {
-        &self.demand
+    /// With no allocation: the last customer's candidate offers before
+    /// arbitration (best first), kept when a service is limited, for
+    /// capacity's first pass.
+    pub(crate) fn ranked(&self) -> &[Offer] {
+        &self.ranked
     }
 
     /// Services the last customer got in place of limited services the

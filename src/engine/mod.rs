@@ -16,8 +16,8 @@ pub(crate) mod lower;
 pub mod offer;
 pub(crate) mod program;
 pub(crate) mod rank;
-pub(crate) mod replace;
 pub(crate) mod recommend;
+pub(crate) mod replace;
 
 use crate::base::diagnostic::Diagnostic;
 use crate::base::source::SourceMap;

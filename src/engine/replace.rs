@@ -25,11 +25,19 @@ use crate::engine::offer::Offer;
 use crate::lang::ir::ServiceId;
 use crate::package::customer::Value;
 
+/// Limited candidates of one customer up to which `upper_marginals`
+/// arbitrates every subset of them (2^6 = 64 arbitrations at most).
+pub(crate) const EXACT_SUBSETS: usize = 6;
+
 /// Reusable buffers for [`Arbitration::marginals`] and the re-arbitration.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Scratch {
     list: Vec<Offer>,
     taken: Vec<(u32, ServiceId)>,
+    /// The limited services among a customer's candidates, and the total of
+    /// each subset of them (`upper_marginals`).
+    limited: Vec<ServiceId>,
+    totals: Vec<f64>,
     /// Limited services' verdicts in the arbitration without capacity.
     uncapped: Vec<(ServiceId, Verdict)>,
 }
@@ -41,28 +49,22 @@ impl Arbitration {
 
     /// Total gain of arbitrating the offers of `ranked` that `keep` admits;
     /// and whether `wanted` (if any) was kept.
+    #[allow(clippy::too_many_arguments)]
     fn total(
         &self,
         ranked: &[Offer],
         values: &[Value],
         max_offers: usize,
-        scratch: &mut Scratch,
+        list: &mut Vec<Offer>,
+        taken: &mut Vec<(u32, ServiceId)>,
         keep: impl Fn(&Offer) -> bool,
         wanted: Option<ServiceId>,
     ) -> (f64, bool) {
-        scratch.list.clear();
-        scratch
-            .list
-            .extend(ranked.iter().filter(|o| keep(o)).copied());
-        self.select(
-            &mut scratch.list,
-            values,
-            max_offers,
-            &mut scratch.taken,
-            |_, _| {},
-        );
-        let total = scratch.list.iter().map(|o| o.gain).sum();
-        let kept = wanted.is_some_and(|s| scratch.list.iter().any(|o| o.service == s));
+        list.clear();
+        list.extend(ranked.iter().filter(|o| keep(o)).copied());
+        self.select(list, values, max_offers, taken, |_, _| {});
+        let total = list.iter().map(|o| o.gain).sum();
+        let kept = wanted.is_some_and(|s| list.iter().any(|o| o.service == s));
         (total, kept)
     }
 
@@ -84,20 +86,91 @@ impl Arbitration {
             return;
         }
         let unlimited = |o: &Offer| !self.is_limited(o.service);
-        let (base, _) = self.total(ranked, values, max_offers, scratch, unlimited, None);
+        let Scratch { list, taken, .. } = scratch;
+        let (base, _) = self.total(ranked, values, max_offers, list, taken, unlimited, None);
         for offer in ranked.iter().filter(|o| self.is_limited(o.service)) {
             let s = offer.service;
             let (with, kept) = self.total(
                 ranked,
                 values,
                 max_offers,
-                scratch,
+                list,
+                taken,
                 |o| unlimited(o) || o.service == s,
                 Some(s),
             );
             let marginal = with - base;
             if kept && marginal >= 0.0 {
                 out.push((s, marginal));
+            }
+        }
+    }
+
+    /// Appends to `out`, for each limited service among `ranked`, an upper
+    /// bound on what it can add to the customer's total gain whatever other
+    /// limited services the customer gets: the largest
+    /// `total(T + s) - total(T)` over the sets `T` of its other limited
+    /// candidates, when positive. Summed over the `capacity` customers with
+    /// the highest bounds and over the services, it bounds what any
+    /// allocation's limited services add over offering none, since a
+    /// customer's gain from a set telescopes into such differences. Past
+    /// [`EXACT_SUBSETS`] limited candidates (2^k subsets), each service gets
+    /// the customer's best total ignoring every rule but `max_offers` minus
+    /// its total without limited services: looser, still a bound.
+    pub(crate) fn upper_marginals(
+        &self,
+        ranked: &[Offer],
+        values: &[Value],
+        max_offers: usize,
+        scratch: &mut Scratch,
+        out: &mut Vec<(ServiceId, f64)>,
+    ) {
+        out.clear();
+        let Scratch {
+            list,
+            taken,
+            limited,
+            totals,
+            ..
+        } = scratch;
+        limited.clear();
+        limited.extend(
+            ranked
+                .iter()
+                .filter(|o| self.is_limited(o.service))
+                .map(|o| o.service),
+        );
+        let k = limited.len();
+        if k == 0 {
+            return;
+        }
+        let bit = |o: &Offer| limited.iter().position(|s| *s == o.service);
+        if k > EXACT_SUBSETS {
+            let unlimited = |o: &Offer| bit(o).is_none();
+            let (base, _) = self.total(ranked, values, max_offers, list, taken, unlimited, None);
+            list.clear();
+            list.extend(ranked.iter().filter(|o| o.gain > 0.0).copied());
+            list.sort_by(|a, b| b.gain.total_cmp(&a.gain));
+            let best: f64 = list.iter().take(max_offers).map(|o| o.gain).sum();
+            let bound = best - base;
+            if bound > 0.0 {
+                out.extend(limited.iter().map(|&s| (s, bound)));
+            }
+            return;
+        }
+        totals.clear();
+        for mask in 0..1usize << k {
+            let keep = |o: &Offer| bit(o).is_none_or(|i| mask & (1 << i) != 0);
+            let (total, _) = self.total(ranked, values, max_offers, list, taken, keep, None);
+            totals.push(total);
+        }
+        for (i, &s) in limited.iter().enumerate() {
+            let best = (0..totals.len())
+                .filter(|mask| mask & (1 << i) == 0)
+                .map(|mask| totals[mask | 1 << i] - totals[mask])
+                .fold(f64::NEG_INFINITY, f64::max);
+            if best > 0.0 {
+                out.push((s, best));
             }
         }
     }

@@ -27,7 +27,9 @@ use crate::engine::Engine;
 pub use crate::engine::allocation::{Allocation, CapacityUse};
 use crate::engine::allocation::{Candidate, Cutoff};
 use crate::engine::eval::Evaluator;
+use crate::engine::replace::Scratch;
 use crate::lang::ir::ServiceId;
+use crate::package::customer::Customer;
 use crate::run::batch::{ChunkSink, RowOutcome};
 use crate::run::stamp::PartialError;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -48,8 +50,18 @@ pub struct Demand {
     /// Per limited service, the `capacity` candidates on the earliest
     /// lines, sorted by line, to compare with first-come-first-served.
     first: Vec<Vec<Candidate>>,
-    /// Per service, customers whose own arbitration kept it.
+    /// Per service, customers it adds gain to.
     wanted: Vec<u64>,
+    /// Per limited service, the best `capacity` customers by the upper
+    /// bound of what it can add to them (`upper_marginals`): their sum
+    /// bounds what any allocation of it adds.
+    #[serde(serialize_with = "best_first", deserialize_with = "heaps")]
+    bound: Vec<BinaryHeap<Reverse<Candidate>>>,
+    /// Reused buffers.
+    #[serde(skip)]
+    scratch: Scratch,
+    #[serde(skip)]
+    found: Vec<(ServiceId, f64)>,
     /// Added to the lines of the rows counted ([`Demand::for_part`]).
     #[serde(skip)]
     line_offset: u64,
@@ -70,6 +82,9 @@ impl Demand {
             best: vec![BinaryHeap::new(); n],
             first: vec![Vec::new(); n],
             wanted: vec![0; n],
+            bound: vec![BinaryHeap::new(); n],
+            scratch: Scratch::default(),
+            found: Vec::new(),
             line_offset: 0,
         }
     }
@@ -105,7 +120,19 @@ impl Demand {
     }
 
     fn keep_best(&mut self, s: usize, candidate: Candidate) {
-        let (Some(Some(limit)), Some(best)) = (self.capacity.get(s), self.best.get_mut(s)) else {
+        keep_top(&self.capacity, &mut self.best, s, candidate);
+    }
+}
+
+/// Keeps `candidate` among the best `capacity[s]` of `heaps[s]`.
+fn keep_top(
+    capacity: &[Option<u64>],
+    heaps: &mut [BinaryHeap<Reverse<Candidate>>],
+    s: usize,
+    candidate: Candidate,
+) {
+    {
+        let (Some(Some(limit)), Some(best)) = (capacity.get(s), heaps.get_mut(s)) else {
             return;
         };
         if (best.len() as u64) < *limit {
@@ -115,10 +142,17 @@ impl Demand {
             best.push(Reverse(candidate));
         }
     }
+}
 
+impl Demand {
     /// Adds another chunk's (or part's) demand, whatever rows it holds.
     pub fn merge(&mut self, other: Demand) {
         let chunks = other.best.into_iter().zip(other.first).zip(other.wanted);
+        for (s, heap) in other.bound.into_iter().enumerate() {
+            for Reverse(candidate) in heap {
+                keep_top(&self.capacity, &mut self.bound, s, candidate);
+            }
+        }
         for (s, ((heap, first), wanted)) in chunks.enumerate() {
             for Reverse(candidate) in heap {
                 self.keep_best(s, candidate);
@@ -163,8 +197,13 @@ impl Demand {
                 for c in self.first.get(s)? {
                     first_gain.add(c.gain);
                 }
+                let mut gain_bound = ExactSum::default();
+                for Reverse(c) in self.bound.get(s)? {
+                    gain_bound.add(c.gain);
+                }
                 let wanted = self.wanted.get(s).copied().unwrap_or(0);
                 Some(CapacityUse {
+                    gain_bound: gain_bound.value(),
                     service: ServiceId::new(s),
                     capacity,
                     demand: wanted,
@@ -181,7 +220,11 @@ impl Demand {
     /// A demand read from a file holds no more than it could have made.
     pub(crate) fn check_shape(&self) -> Result<(), PartialError> {
         let n = self.capacity.len();
-        if self.best.len() != n || self.first.len() != n || self.wanted.len() != n {
+        if self.best.len() != n
+            || self.first.len() != n
+            || self.wanted.len() != n
+            || self.bound.len() != n
+        {
             return Err(PartialError::Mismatch(
                 "the partial demand's lists are not one per service".to_string(),
             ));
@@ -189,7 +232,8 @@ impl Demand {
         for (s, capacity) in self.capacity.iter().enumerate() {
             let limit = capacity.unwrap_or(0);
             let held = |len: usize| len as u64 <= limit;
-            if !held(self.best[s].len()) || !held(self.first[s].len()) {
+            if !held(self.best[s].len()) || !held(self.first[s].len()) || !held(self.bound[s].len())
+            {
                 return Err(PartialError::Mismatch(format!(
                     "the partial demand holds more candidates for service {s} than its capacity"
                 )));
@@ -263,20 +307,53 @@ fn heaps<'de, D: Deserializer<'de>>(
 }
 
 impl Demand {
-    /// Counts the demand of the customer on `line` (of this part) the
-    /// evaluator has just evaluated without error.
-    pub fn add(&mut self, evaluator: &Evaluator<'_>, line: u64) {
+    /// Counts the demand of `customer`, on `line` (of this part), that the
+    /// evaluator has just evaluated without error: its marginal value for
+    /// each limited service, and the bound on it.
+    pub fn add(&mut self, evaluator: &Evaluator<'_>, customer: &Customer, line: u64) {
         let row = line.saturating_add(self.line_offset);
-        for &(service, gain) in evaluator.demand() {
+        let engine = evaluator.engine();
+        let arbitration = engine.arbitration();
+        let max_offers = engine.catalog().max_offers;
+        let ranked = evaluator.ranked();
+        let mut found = std::mem::take(&mut self.found);
+        arbitration.marginals(
+            ranked,
+            &customer.values,
+            max_offers,
+            &mut self.scratch,
+            &mut found,
+        );
+        for &(service, gain) in &found {
             self.want(service, Candidate { gain, row });
         }
+        arbitration.upper_marginals(
+            ranked,
+            &customer.values,
+            max_offers,
+            &mut self.scratch,
+            &mut found,
+        );
+        for &(service, gain) in &found {
+            keep_top(
+                &self.capacity,
+                &mut self.bound,
+                service.index(),
+                Candidate { gain, row },
+            );
+        }
+        self.found = found;
     }
 }
 
 impl ChunkSink for Demand {
     fn row(&mut self, outcome: RowOutcome<'_>) {
         if outcome.result.is_ok() {
-            self.add(outcome.evaluator, outcome.line);
+            self.add(outcome.evaluator, outcome.customer, outcome.line);
         }
     }
 }
+
+#[cfg(test)]
+#[path = "capacity_tests.rs"]
+mod tests;

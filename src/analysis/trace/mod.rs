@@ -598,7 +598,8 @@ fn trace(
         Verdict::Budget => RuleStatus::CutByBudget,
         Verdict::Capacity => {
             lost.push(offer.service);
-            let c = capacity.map(|(allocation, _)| capacity::competition(allocation, offer.service));
+            let c =
+                capacity.map(|(allocation, _)| capacity::competition(allocation, offer.service));
             RuleStatus::CutByCapacity {
                 capacity: c.as_ref().map_or(
                     engine.catalog().services[offer.service.index()].capacity,
