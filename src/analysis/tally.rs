@@ -64,6 +64,8 @@ pub struct Tally {
     pub(crate) capacity_losers: u64,
     pub(crate) capacity_gain_lost: ExactSum,
     pub(crate) capacity_replaced: u64,
+    /// What the limited services given out add, over none of them.
+    pub(crate) capacity_limited_gain: ExactSum,
     pub(crate) capacity_replacement_gain: ExactSum,
     pub(crate) data_errors: u64,
     pub(crate) eval_errors: u64,
@@ -142,6 +144,7 @@ impl Tally {
             capacity_losers: 0,
             capacity_gain_lost: ExactSum::default(),
             capacity_replaced: 0,
+            capacity_limited_gain: ExactSum::default(),
             capacity_replacement_gain: ExactSum::default(),
             data_errors: 0,
             eval_errors: 0,
@@ -345,6 +348,8 @@ impl Tally {
             .saturating_add(other.capacity_replaced);
         self.capacity_replacement_gain
             .merge(&other.capacity_replacement_gain);
+        self.capacity_limited_gain
+            .merge(&other.capacity_limited_gain);
         for (mine, theirs) in self.dimensions.iter_mut().zip(&other.dimensions) {
             mine.rated = mine.rated.saturating_add(theirs.rated);
             mine.perception.merge(&theirs.perception);
@@ -406,6 +411,9 @@ impl Tally {
     fn count_capacity_losses(&mut self, evaluator: &Evaluator<'_>) -> bool {
         use crate::engine::arbitrate::Verdict;
         use crate::engine::eval::Fate;
+        if evaluator.limited_gain() != 0.0 {
+            self.capacity_limited_gain.add(evaluator.limited_gain());
+        }
         let lost: Vec<f64> = evaluator
             .dropped()
             .iter()

@@ -67,6 +67,10 @@ pub struct Evaluator<'e> {
     /// With an allocation: the customer's candidates for limited services
     /// with their marginal values (`engine::replace`).
     marginals: Vec<(ServiceId, f64)>,
+    /// With an allocation: what the limited services the last customer got
+    /// add to its total gain before stacking (its total minus its total
+    /// over its offers of unlimited services).
+    limited_gain: f64,
     /// With no allocation and a limited service in the catalog: the last
     /// customer's candidates before arbitration, best first.
     ranked: Vec<Offer>,
@@ -125,6 +129,7 @@ impl Engine {
             marginals: Vec::new(),
             replaced: Vec::new(),
             ranked: Vec::new(),
+            limited_gain: 0.0,
             scratch: Scratch::default(),
             allocation: None,
             row: 0,
@@ -244,6 +249,7 @@ impl<'e> Evaluator<'e> {
         self.marginals.clear();
         self.replaced.clear();
         self.ranked.clear();
+        self.limited_gain = 0.0;
         for &root in &engine.roots {
             set_bit(&mut self.queued, root);
         }
@@ -430,7 +436,7 @@ impl<'e> Evaluator<'e> {
             Some(allocation) if arbitration.any_limited => {
                 // Decided on gains before stacking, so that stacking sees
                 // only the offers kept.
-                arbitration.marginals(
+                let without = arbitration.marginals(
                     &self.offers,
                     cx.values,
                     max_offers,
@@ -448,6 +454,10 @@ impl<'e> Evaluator<'e> {
                     &mut self.replaced,
                     cut,
                 );
+                if !self.marginals.is_empty() || !self.replaced.is_empty() {
+                    let with: f64 = self.offers.iter().map(|o| o.gain).sum();
+                    self.limited_gain = with - without;
+                }
             }
             _ => {
                 if arbitration.any_limited {
@@ -481,6 +491,13 @@ impl<'e> Evaluator<'e> {
     /// capacity's first pass.
     pub(crate) fn ranked(&self) -> &[Offer] {
         &self.ranked
+    }
+
+    /// With an allocation: what the limited services the last customer got
+    /// add to its total expected gain (before stacking), over its
+    /// arbitration without any limited service.
+    pub fn limited_gain(&self) -> f64 {
+        self.limited_gain
     }
 
     /// Services the last customer got in place of limited services the

@@ -72,7 +72,8 @@ impl Arbitration {
     /// customer's arbitration would keep with no other limited service
     /// offered, its marginal value when that is not negative (a service that
     /// lowers the customer's total, possible with a budget or a ranking not
-    /// led by gain, is not worth a place). `ranked` is best first.
+    /// led by gain, is not worth a place). `ranked` is best first. Returns
+    /// the total without limited services (0 when there are none).
     pub(crate) fn marginals(
         &self,
         ranked: &[Offer],
@@ -80,10 +81,10 @@ impl Arbitration {
         max_offers: usize,
         scratch: &mut Scratch,
         out: &mut Vec<(ServiceId, f64)>,
-    ) {
+    ) -> f64 {
         out.clear();
         if !ranked.iter().any(|o| self.is_limited(o.service)) {
-            return;
+            return 0.0;
         }
         let unlimited = |o: &Offer| !self.is_limited(o.service);
         let Scratch { list, taken, .. } = scratch;
@@ -104,6 +105,7 @@ impl Arbitration {
                 out.push((s, marginal));
             }
         }
+        base
     }
 
     /// Appends to `out`, for each limited service among `ranked`, an upper

@@ -106,6 +106,8 @@ impl DryRunReport {
                 ("gain_lost", l.gain_lost),
                 ("replaced", l.replaced as f64),
                 ("replacement_gain", l.replacement_gain),
+                ("limited_gain", l.limited_gain),
+                ("limited_gain_bound", l.limited_gain_bound),
             ] {
                 csv.row("capacity", "", metric, &shortest(value));
             }
@@ -139,6 +141,7 @@ impl DryRunReport {
                 ("unmet", c.unmet.to_string()),
                 ("allocated_gain", shortest(c.allocated_gain)),
                 ("first_come_gain", shortest(c.first_come_gain)),
+                ("gain_bound", shortest(c.gain_bound)),
             ] {
                 csv.row("capacity", &c.service, metric, &value);
             }

@@ -272,7 +272,13 @@ fn check(seed: u64, limited_at_most: usize) -> (bool, bool) {
             |_, _| {},
         );
         assert_eq!(offers, expected, "row {row}: {context}");
-        total += offers.iter().map(|o| o.gain).sum::<f64>();
+        let own: f64 = offers.iter().map(|o| o.gain).sum();
+        // What the report sums as the limited services' gain.
+        assert!(
+            (evaluator.limited_gain() - (own - reference[row].total[0])).abs() < 1e-9,
+            "row {row}: {context}"
+        );
+        total += own;
     }
     for (s, service) in catalog.services.iter().enumerate() {
         if let Some(capacity) = service.capacity {

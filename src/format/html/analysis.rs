@@ -115,6 +115,7 @@ pub(super) fn capacity(out: &mut String, report: &DryRunReport) {
                 Cell::number(count(c.unmet)).class(if c.unmet > 0 { "down" } else { "" }),
                 Cell::number(decimal(c.allocated_gain)),
                 Cell::number(decimal(c.first_come_gain)),
+                Cell::number(decimal(c.gain_bound)),
             ]
         })
         .collect();
@@ -130,11 +131,14 @@ pub(super) fn capacity(out: &mut String, report: &DryRunReport) {
             out,
             "<p class=\"note\"><strong>{}</strong> customers lost an offer to capacity \
              ({} points of expected gain); <strong>{}</strong> replacement offers took the \
-             freed places ({} points).</p>",
+             freed places ({} points). The limited services given out add {} points over \
+             offering none of them (before stacking); no allocation could add more than {}.</p>",
             count(l.customers),
             decimal(l.gain_lost),
             count(l.replaced),
-            decimal(l.replacement_gain)
+            decimal(l.replacement_gain),
+            decimal(l.limited_gain),
+            decimal(l.limited_gain_bound)
         );
     }
     end_section(out);
