@@ -358,7 +358,7 @@ fn a_partial_of_another_schema_version_or_kind_is_refused_with_a_clear_message()
         "this is not a partial report but `vasrec.demand`"
     );
     let error =
-        PartialReport::from_json("{\"kind\": \"vasrec.partial_report\", \"schema_version\": 1}")
+        PartialReport::from_json("{\"kind\": \"vasrec.partial_report\", \"schema_version\": 2}")
             .unwrap_err();
     assert!(matches!(error, PartialError::Malformed { .. }), "{error}");
     assert!(PartialReport::from_json("[1, 2").is_err());

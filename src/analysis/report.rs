@@ -521,7 +521,7 @@ pub(crate) const CAPACITY_COLUMNS: [&str; 8] = [
     "allocated",
     "unmet",
     "gain given",
-    "first come, first served",
+    "first come",
     "at most",
 ];
 pub(crate) const CAPACITY_COLUMNS_RIGHT: [bool; 8] =

@@ -140,11 +140,6 @@ impl DryRunReport {
         out.push_str("\nServices: customers left at each stage, in the engine's order\n");
         let mut header = vec!["service"];
         header.extend(shown.iter().map(|&i| heading(SERVICE_STAGES[i])));
-        // Replacement offers only happen with capacity; the column shows then.
-        let replacing = self.funnel.services.iter().any(|s| s.replaced > 0);
-        if replacing {
-            header.push("replacing");
-        }
         header.extend(["gain", "cost"]);
         let mut right = vec![true; header.len()];
         right[0] = false;
@@ -156,9 +151,6 @@ impl DryRunReport {
                     .get(i)
                     .map_or(String::new(), |c| count(c.customers))
             }));
-            if replacing {
-                row.push(count(f.replaced));
-            }
             row.extend([decimal(s.expected_gain), decimal(s.cost)]);
             table.row(row);
         }
@@ -166,14 +158,8 @@ impl DryRunReport {
         legend(
             out,
             &format!(
-                "{}; the last stage is the offers made{}; gain, cost: of those offers",
-                funnel_legend(&shown),
-                if replacing {
-                    "; replacing: of those, offers in a place a limited service capacity \
-                     refused had held"
-                } else {
-                    ""
-                }
+                "{}; the last stage is the offers made; gain, cost: of those offers",
+                funnel_legend(&shown)
             ),
         );
     }
@@ -248,28 +234,21 @@ impl DryRunReport {
         legend(
             out,
             "given to the customers it adds most gain to (marginal gain: the gain of their \
-             offers with it minus without it); demand: customers it adds gain to; unmet: \
-             demand beyond the capacity; gain given and first come, first served: marginal \
-             gains, the latter had the first rows of the file got it; at most: no allocation \
-             of the service adds more",
+             offers with it minus without it); demand: customers it adds gain to; unmet: demand \
+             beyond the capacity; gain given, first come (had the first rows of the file got \
+             it), at most (no allocation adds more): marginal gains",
         );
         if let Some(l) = &self.capacity_losses {
             legend(
                 out,
                 &format!(
-                    "{} customers lost an offer to capacity ({} points of expected gain); \
-                     {} replacement offers took the freed places ({} points)",
+                    "{} customers lost an offer to capacity ({} points of expected gain); {} \
+                     replacement offers took the freed places ({} points); the limited services \
+                     add {} points over none of them (before stacking), no allocation more than {}",
                     count(l.customers),
                     decimal(l.gain_lost),
                     count(l.replaced),
-                    decimal(l.replacement_gain)
-                ),
-            );
-            legend(
-                out,
-                &format!(
-                    "the limited services given out add {} points over offering none of them \
-                     (before stacking); no allocation could add more than {}",
+                    decimal(l.replacement_gain),
                     decimal(l.limited_gain),
                     decimal(l.limited_gain_bound)
                 ),
