@@ -155,9 +155,13 @@ fn a_capacity_loss_says_who_got_the_service_and_what_replaced_it() {
     let out = vasrec(&["explain", "--customer", "S000002-WZIRA"]);
     let text = String::from_utf8(out.stdout).unwrap();
     for expected in [
-        format!("      capacity 200, wanted by {wanted} customers: the 200 it adds most gain to got it; the last got it at marginal gain {cutoff:.2}, this customer's is {marginal:.2}\n"),
+        format!(
+            "      capacity 200, wanted by {wanted} customers: the 200 it adds most gain to got it; the last got it at marginal gain {cutoff:.2}, this customer's is {marginal:.2}\n"
+        ),
         "  3. priority_support 优先技术支持  +3.04".to_string(),
-        format!("  dedicated_account_manager: lost to capacity (marginal gain {marginal:.2}, the last who got it: {cutoff:.2}); in its place: priority_support\n"),
+        format!(
+            "  dedicated_account_manager: lost to capacity (marginal gain {marginal:.2}, the last who got it: {cutoff:.2}); in its place: priority_support\n"
+        ),
     ] {
         assert!(text.contains(&expected), "missing {expected:?} in\n{text}");
     }

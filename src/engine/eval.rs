@@ -72,7 +72,8 @@ pub struct Evaluator<'e> {
     /// over its offers of unlimited services).
     limited_gain: f64,
     /// With no allocation and a limited service in the catalog: the last
-    /// customer's candidates before arbitration, best first.
+    /// customer's candidates before arbitration that fit its channel, best
+    /// first.
     ranked: Vec<Offer>,
     /// Limited services the last customer got in place of the ones the
     /// allocation refused it (the replacement offers).
@@ -463,8 +464,15 @@ impl<'e> Evaluator<'e> {
                 if arbitration.any_limited {
                     // Capacity's first pass values the limited services from
                     // the candidates (`run::capacity`); only a copy here, so
-                    // a single evaluation pays nothing more.
-                    self.ranked.clone_from(&self.offers);
+                    // a single evaluation pays nothing more. Those whose
+                    // channel does not fit are left out, so the copy needs
+                    // no customer to arbitrate alike.
+                    self.ranked.clear();
+                    self.ranked.extend(
+                        self.offers
+                            .iter()
+                            .filter(|o| arbitration.fits(o.service, cx.values)),
+                    );
                 }
                 arbitration.select(
                     &mut self.offers,
@@ -487,8 +495,8 @@ impl<'e> Evaluator<'e> {
     }
 
     /// With no allocation: the last customer's candidate offers before
-    /// arbitration (best first), kept when a service is limited, for
-    /// capacity's first pass.
+    /// arbitration (best first) whose channel fits it, kept when a service
+    /// is limited, for capacity's first pass.
     pub(crate) fn ranked(&self) -> &[Offer] {
         &self.ranked
     }

@@ -29,7 +29,6 @@ use crate::engine::allocation::{Candidate, Cutoff};
 use crate::engine::eval::Evaluator;
 use crate::engine::replace::Scratch;
 use crate::lang::ir::ServiceId;
-use crate::package::customer::Customer;
 use crate::run::batch::{ChunkSink, RowOutcome};
 use crate::run::stamp::PartialError;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -307,33 +306,24 @@ fn heaps<'de, D: Deserializer<'de>>(
 }
 
 impl Demand {
-    /// Counts the demand of `customer`, on `line` (of this part), that the
+    /// Counts the demand of the customer on `line` (of this part) that the
     /// evaluator has just evaluated without error: its marginal value for
     /// each limited service, and the bound on it.
-    pub fn add(&mut self, evaluator: &Evaluator<'_>, customer: &Customer, line: u64) {
+    pub fn add(&mut self, evaluator: &Evaluator<'_>, line: u64) {
+        // The evaluator kept only the candidates that fit the customer's
+        // channel, the one thing arbitration reads of the customer.
+        let values = &[];
         let row = line.saturating_add(self.line_offset);
         let engine = evaluator.engine();
         let arbitration = engine.arbitration();
         let max_offers = engine.catalog().max_offers;
         let ranked = evaluator.ranked();
         let mut found = std::mem::take(&mut self.found);
-        arbitration.marginals(
-            ranked,
-            &customer.values,
-            max_offers,
-            &mut self.scratch,
-            &mut found,
-        );
+        arbitration.marginals(ranked, values, max_offers, &mut self.scratch, &mut found);
         for &(service, gain) in &found {
             self.want(service, Candidate { gain, row });
         }
-        arbitration.upper_marginals(
-            ranked,
-            &customer.values,
-            max_offers,
-            &mut self.scratch,
-            &mut found,
-        );
+        arbitration.upper_marginals(ranked, values, max_offers, &mut self.scratch, &mut found);
         for &(service, gain) in &found {
             keep_top(
                 &self.capacity,
@@ -349,7 +339,7 @@ impl Demand {
 impl ChunkSink for Demand {
     fn row(&mut self, outcome: RowOutcome<'_>) {
         if outcome.result.is_ok() {
-            self.add(outcome.evaluator, outcome.customer, outcome.line);
+            self.add(outcome.evaluator, outcome.line);
         }
     }
 }

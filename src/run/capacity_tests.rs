@@ -20,6 +20,7 @@
 use super::*;
 use crate::engine::offer::Offer;
 use crate::engine::replace::Scratch;
+use crate::package::customer::Customer;
 
 struct Rng(u64);
 
@@ -217,7 +218,7 @@ fn check(seed: u64, limited_at_most: usize) -> (bool, bool) {
     let mut ranked_of = Vec::new();
     for (row, c) in customers.iter().enumerate() {
         evaluator.evaluate(c).unwrap();
-        demand.add(&evaluator, c, row as u64);
+        demand.add(&evaluator, row as u64);
         reference.push(values(&engine, evaluator.ranked(), c));
         ranked_of.push(evaluator.ranked().to_vec());
     }

@@ -403,7 +403,7 @@ fn capacity_is_never_exceeded() {
         let mut wanted: Vec<Vec<(f64, u64)>> = vec![Vec::new(); 5];
         for (row, c) in customers.iter().enumerate() {
             if evaluator.evaluate(c).is_ok() {
-                demand.add(&evaluator, c, row as u64);
+                demand.add(&evaluator, row as u64);
                 let mut marginals = Vec::new();
                 engine.arbitration().marginals(
                     evaluator.ranked(),
