@@ -2,25 +2,31 @@
 //! whole population (only 200 dedicated managers).
 //!
 //! Capacity is decided over all customers, so a batch run makes two passes.
-//! The first records the demand: every customer whose own arbitration keeps a
-//! capacity-limited service, with the expected gain of that offer. Each
-//! service keeps only its best `capacity` candidates, so memory is bounded by
-//! the capacities, not by the number of customers. The best are those with
-//! the highest expected gain per unit of cost; every offer of one service
-//! costs the same, so that is the highest gain, and ties go to the earlier
-//! row (its line in the whole input), which makes the allocation the same
-//! whatever the threads, and whatever the split of the rows into parts and
-//! the order their demands are merged in (see `run::partial`).
-//! The second pass evaluates again and keeps a limited offer only for the
-//! customers that made the cut; the others see it dropped at the `capacity`
-//! stage, and the offer is not replaced by another service.
+//! The first records the demand: for every customer and every limited
+//! service among its candidates, the service's *marginal value* — what it
+//! adds to the total gain (before stacking) of the customer's arbitration
+//! over its offers of unlimited services (`engine::replace`). Each service
+//! keeps only its best `capacity` candidates by marginal value, so memory is
+//! bounded by the capacities, not by the number of customers; ties go to the
+//! earlier row (its line in the whole input), which makes the allocation the
+//! same whatever the threads, and whatever the split of the rows into parts
+//! and the order their demands are merged in (see `run::partial`).
+//! The second pass evaluates again; a customer refused a limited service is
+//! arbitrated as if it had not been offered, so the next eligible offer takes
+//! its place (a replacement offer, with its own gain).
 //!
-//! Why this is optimal for what it decides: with no replacement, each
-//! service's allocation is independent of the others, and since all its
-//! offers cost the same, giving its `capacity` slots to the customers with the
-//! highest gains maximises the total expected gain (any other choice swaps a
-//! higher gain for a lower one). What it does not do is replace a lost offer
-//! with the customer's next candidate; the report bounds what that could add.
+//! Why marginal values: giving a customer a limited service adds its gain
+//! minus what it displaces. With one limited service, giving its `capacity`
+//! places to the highest positive marginal values maximises the total
+//! expected gain (any other choice swaps a higher marginal value for a lower
+//! one). With several, each is measured without the other limited services:
+//! exact when a customer's limited services do not interact (its gain with
+//! several is the sum of its marginal values). When they do, the first pass
+//! also keeps per service the `capacity` highest *upper bounds* of its
+//! marginal value over the customer's other limited services
+//! (`Arbitration::upper_marginals`); their sum bounds what any allocation's
+//! limited services add, and the report sets it beside what this one's add.
+//! `capacity_tests` checks both against every allocation of small instances.
 
 use crate::base::exact_sum::ExactSum;
 use crate::engine::Engine;
