@@ -162,7 +162,8 @@ fn explain_says_when_capacity_went_to_others() {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("manager's capacity went to customers with a higher gain"),
+        text.contains("manager's capacity went to customers it adds more gain to")
+            && text.contains("manager: lost to capacity (marginal gain 5.00, the last who got it: 5.00); nothing took its place"),
         "{text}"
     );
     let out = vasrec(&["explain", "--rules", &package(), "--customer", "c1"]);

@@ -111,10 +111,10 @@ fn an_inline_customer_without_a_required_value_is_explained_and_told_so() {
 }
 
 /// S000002 wanted the dedicated account manager, but its capacity went to
-/// customers with a higher gain; the slot it had taken stays empty, and the
-/// offers max_offers cut say so instead of a bare "cut by max_offers".
+/// customers it adds more gain to; the place it would have held goes to the
+/// offer max_offers had cut (priority support), and explain says so.
 #[test]
-fn a_capacity_loss_says_who_got_the_service_and_what_became_of_the_slot() {
+fn a_capacity_loss_says_who_got_the_service_and_what_replaced_it() {
     let out = vasrec(&["explain", "--customer", "S000002-WZIRA", "--format", "json"]);
     assert_eq!(out.status.code(), Some(0));
     let trace: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -133,37 +133,35 @@ fn a_capacity_loss_says_who_got_the_service_and_what_became_of_the_slot() {
     let wanted = manager["status"]["wanted"].as_u64().unwrap();
     assert!(wanted > 200, "{manager}");
     let cutoff = manager["status"]["cutoff_gain"].as_f64().unwrap();
-    assert!(cutoff > manager["gain"].as_f64().unwrap(), "{manager}");
+    let marginal = manager["status"]["marginal"].as_f64().unwrap();
+    assert!(cutoff > marginal, "{manager}");
+    // Its marginal value is its gain less the offer it would displace.
+    assert!(marginal < manager["gain"].as_f64().unwrap(), "{manager}");
 
     let support = rule("fiber_priority_support");
-    assert_eq!(support["status"]["kind"], "cut_by_max_offers");
-    assert_eq!(support["status"]["max_offers"], 3);
-    let holders = support["status"]["taken_by"].as_array().unwrap();
-    let summary: Vec<(&str, bool)> = holders
-        .iter()
-        .map(|h| {
-            (
-                h["service"].as_str().unwrap(),
-                h["withdrawn_for_capacity"].as_bool().unwrap(),
-            )
-        })
-        .collect();
+    assert_eq!(support["status"]["kind"], "offered");
+    assert_eq!(support["status"]["rank"], 3);
     assert_eq!(
-        summary,
-        [
-            ("dedicated_account_manager", true),
-            ("device_protection_plus", false),
-            ("loyalty_membership", false),
-        ]
+        trace["capacity"],
+        serde_json::json!([{
+            "service": "dedicated_account_manager",
+            "kept": false,
+            "marginal": marginal,
+            "cutoff": cutoff,
+            "replaced_by": ["priority_support"],
+        }])
     );
 
     let out = vasrec(&["explain", "--customer", "S000002-WZIRA"]);
     let text = String::from_utf8(out.stdout).unwrap();
     for expected in [
-        format!("      capacity 200, wanted by {wanted} customers: the 200 with the highest expected gain got it; the last got it at gain {cutoff:.2}, this customer's is 5.96\n"),
-        "      slots taken by: dedicated_account_manager 5.96 (then withdrawn for capacity; its slot stays empty), device_protection_plus 4.87, loyalty_membership 4.00\n".to_string(),
-        "  withdrawn: dedicated_account_manager (gain 5.96, rule vip_manager): its capacity went to customers with a higher gain\n".to_string(),
-        "  its slot stays empty (capacity does not replace a lost offer); max_offers had cut: priority_support 3.04, remote_diagnostics 1.50\n".to_string(),
+        format!(
+            "      capacity 200, wanted by {wanted} customers: the 200 it adds most gain to got it; the last got it at marginal gain {cutoff:.2}, this customer's is {marginal:.2}\n"
+        ),
+        "  3. priority_support 优先技术支持  +3.04".to_string(),
+        format!(
+            "  dedicated_account_manager: lost to capacity (marginal gain {marginal:.2}, the last who got it: {cutoff:.2}); in its place: priority_support\n"
+        ),
     ] {
         assert!(text.contains(&expected), "missing {expected:?} in\n{text}");
     }
@@ -306,13 +304,11 @@ fn every_decision_is_explained() {
                     service: "b".into(),
                     rule: "high".into(),
                     gain: 4.0,
-                    withdrawn_for_capacity: false
                 },
                 SlotHolder {
                     service: "c".into(),
                     rule: "first".into(),
                     gain: 3.0,
-                    withdrawn_for_capacity: false
                 },
             ]
         }

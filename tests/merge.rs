@@ -335,20 +335,20 @@ fn a_partial_of_another_schema_version_or_kind_is_refused_with_a_clear_message()
         rows: rows.rows[..20].to_vec(),
     };
     let text = partial_of(&engine, &few, "a.csv").to_json();
-    assert!(text.contains("\"schema_version\": 1,"), "{text}");
-    let newer = text.replacen("\"schema_version\": 1,", "\"schema_version\": 2,", 1);
+    assert!(text.contains("\"schema_version\": 2,"), "{text}");
+    let newer = text.replacen("\"schema_version\": 2,", "\"schema_version\": 3,", 1);
     let error = PartialReport::from_json(&newer).unwrap_err();
     assert_eq!(
         error,
         PartialError::SchemaVersion {
             what: "a partial report",
-            found: 2
+            found: 3
         }
     );
     let message = error.to_string();
     assert!(
-        message.starts_with("a partial report of schema_version 2 cannot be read by this vasrec")
-            && message.contains("reads schema_version 1"),
+        message.starts_with("a partial report of schema_version 3 cannot be read by this vasrec")
+            && message.contains("reads schema_version 2"),
         "{message}"
     );
     let demand = PartialDemand::new(&engine, Demand::new(&engine)).to_json();
@@ -358,7 +358,7 @@ fn a_partial_of_another_schema_version_or_kind_is_refused_with_a_clear_message()
         "this is not a partial report but `vasrec.demand`"
     );
     let error =
-        PartialReport::from_json("{\"kind\": \"vasrec.partial_report\", \"schema_version\": 1}")
+        PartialReport::from_json("{\"kind\": \"vasrec.partial_report\", \"schema_version\": 2}")
             .unwrap_err();
     assert!(matches!(error, PartialError::Malformed { .. }), "{error}");
     assert!(PartialReport::from_json("[1, 2").is_err());

@@ -72,6 +72,9 @@ pub struct FunnelChange {
     pub service: String,
     /// Customers at each stage of the service funnel.
     pub stages: Vec<StageChange>,
+    /// Customers offered the service as a replacement for a limited
+    /// service capacity refused them, before and after.
+    pub replaced: [u64; 2],
 }
 
 /// Customers at one stage, before and after.
@@ -103,11 +106,20 @@ fn funnel_changes(before: &Funnel, after: &Funnel) -> Vec<FunnelChange> {
                 s.stages.iter().map(|c| c.customers).collect()
             })
     };
+    let replaced = |funnel: &Funnel, id: &str| {
+        funnel
+            .services
+            .iter()
+            .find(|s| s.service == id)
+            .map_or(0, |s| s.replaced)
+    };
     ids.into_iter()
         .filter_map(|id| {
             let (b, a) = (counts(before, id), counts(after, id));
-            (b != a).then(|| FunnelChange {
+            let replaced = [replaced(before, id), replaced(after, id)];
+            (b != a || replaced[0] != replaced[1]).then(|| FunnelChange {
                 service: id.to_string(),
+                replaced,
                 stages: SERVICE_STAGES
                     .iter()
                     .zip(b.into_iter().zip(a))

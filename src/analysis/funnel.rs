@@ -82,6 +82,9 @@ pub struct FunnelTally {
     /// Per service, customers reached by at least one of its offer rules at
     /// the first three stages.
     services: Vec<[u64; 3]>,
+    /// Per rule, customers it made a replacement offer to: in a place a
+    /// limited service the allocation refused had held.
+    replaced: Vec<u64>,
     /// Per service and stage, the last customer counted (for counting once).
     #[serde(skip)]
     seen: Vec<[u64; 3]>,
@@ -96,6 +99,7 @@ impl FunnelTally {
         FunnelTally {
             rules: vec![[0; STAGES]; engine.rules().len()],
             services: vec![[0; 3]; services],
+            replaced: vec![0; engine.rules().len()],
             seen: vec![[0; 3]; services],
             customer: 0,
         }
@@ -129,6 +133,11 @@ impl FunnelTally {
         }
         for offer in evaluator.offers() {
             self.passed_up_to(offer.rule, STAGES);
+            if evaluator.replaced().contains(&offer.service)
+                && let Some(count) = self.replaced.get_mut(offer.rule.index())
+            {
+                *count += 1;
+            }
         }
         for dropped in evaluator.dropped() {
             self.passed_up_to(dropped.rule, stopped_at(dropped.fate));
@@ -171,6 +180,9 @@ impl FunnelTally {
                 *a = a.saturating_add(*b);
             }
         }
+        for (a, b) in self.replaced.iter_mut().zip(&other.replaced) {
+            *a = a.saturating_add(*b);
+        }
     }
 
     /// The sizes of its tables (rules, services).
@@ -198,11 +210,12 @@ impl FunnelTally {
                     })
                     .collect(),
                 offered: 0,
+                replaced: 0,
                 biggest_loss: None,
             })
             .collect();
         let mut rules = Vec::new();
-        for (id, counts) in engine.rule_ids().zip(&self.rules) {
+        for ((id, counts), &replaced) in engine.rule_ids().zip(&self.rules).zip(&self.replaced) {
             if !engine.rule_offers(id) {
                 continue;
             }
@@ -213,6 +226,7 @@ impl FunnelTally {
                     stage.customers = stage.customers.saturating_add(*count);
                 }
                 service.offered = service.offered.saturating_add(counts[STAGES - 1]);
+                service.replaced = service.replaced.saturating_add(replaced);
             }
             rules.push(RuleFunnel {
                 rule: engine.rule_name(id).to_string(),
@@ -235,6 +249,7 @@ impl FunnelTally {
                     .map(|(stage, &customers)| StageCount { stage, customers })
                     .collect(),
                 offered: counts[STAGES - 1],
+                replaced,
                 biggest_loss: biggest_loss(&RULE_STAGES, counts),
             });
         }
@@ -395,6 +410,9 @@ pub struct ServiceFunnel {
     pub stages: Vec<StageCount>,
     /// Customers offered the service (the last stage).
     pub offered: u64,
+    /// Of those, customers offered it as a replacement: in a place a
+    /// limited service the allocation refused them had held.
+    pub replaced: u64,
     /// The stage that lost the most customers.
     pub biggest_loss: Option<Loss>,
 }
@@ -419,6 +437,9 @@ pub struct RuleFunnel {
     pub stages: Vec<StageCount>,
     /// Customers offered the service by this rule.
     pub offered: u64,
+    /// Of those, customers offered it as a replacement for a limited
+    /// service the allocation refused them.
+    pub replaced: u64,
     /// The stage that lost the most customers.
     pub biggest_loss: Option<Loss>,
 }

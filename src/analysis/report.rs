@@ -8,6 +8,7 @@
 
 pub use crate::analysis::tally::Tally;
 use crate::analysis::tally::{MissKey, MissTally};
+use crate::base::exact_sum::ExactSum;
 use crate::base::number::round4;
 use crate::engine::Engine;
 use crate::lang::ir::SegmentId;
@@ -464,12 +465,22 @@ impl DryRunReport {
                 unmet: u.unmet,
                 allocated_gain: round4(u.allocated_gain),
                 first_come_gain: round4(u.first_come_gain),
+                gain_bound: round4(u.gain_bound),
             })
             .collect();
         self.capacity_losses = usage.map(|_| CapacityLosses {
             customers: tally.capacity_losers,
             gain_lost: round4(tally.capacity_gain_lost.value()),
-            replacement_bound: round4(tally.capacity_replacement_bound.value()),
+            replaced: tally.capacity_replaced,
+            replacement_gain: round4(tally.capacity_replacement_gain.value()),
+            limited_gain: round4(tally.capacity_limited_gain.value()),
+            limited_gain_bound: round4({
+                let mut bound = ExactSum::default();
+                for u in usage.unwrap_or_default() {
+                    bound.add(u.gain_bound);
+                }
+                bound.value()
+            }),
         });
         self
     }
@@ -492,24 +503,35 @@ pub struct CapacityLosses {
     /// The expected gain of the offers they lost (before stacking).
     #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub gain_lost: f64,
-    /// At most what their next candidates (cut by `max_offers`) could add
-    /// if the lost offers were replaced: an upper bound on what a
-    /// replacement-aware optimum could recover over this allocation.
+    /// Replacement offers: offers they got in the places the lost ones
+    /// freed, which their arbitration without capacity had cut.
+    pub replaced: u64,
+    /// The expected gain of those replacement offers (as offered).
     #[serde(serialize_with = "crate::analysis::tidy::tidy")]
-    pub replacement_bound: f64,
+    pub replacement_gain: f64,
+    /// What the limited services given out add to the expected gain
+    /// (before stacking) over offering none of them.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
+    pub limited_gain: f64,
+    /// No allocation's limited services add more than this: the optimum's
+    /// gap to this allocation is at most `limited_gain_bound - limited_gain`.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
+    pub limited_gain_bound: f64,
 }
 
 /// The columns of the capacity table (text and HTML), and which are numbers.
-pub(crate) const CAPACITY_COLUMNS: [&str; 7] = [
+pub(crate) const CAPACITY_COLUMNS: [&str; 8] = [
     "service",
     "capacity",
     "demand",
     "allocated",
     "unmet",
     "gain given",
-    "first come, first served",
+    "first come",
+    "at most",
 ];
-pub(crate) const CAPACITY_COLUMNS_RIGHT: [bool; 7] = [false, true, true, true, true, true, true];
+pub(crate) const CAPACITY_COLUMNS_RIGHT: [bool; 8] =
+    [false, true, true, true, true, true, true, true];
 
 /// How one capacity-limited service was given out.
 #[derive(Debug, Clone, Serialize)]
@@ -518,18 +540,23 @@ pub struct CapacityRow {
     pub service: String,
     /// How many can be given out.
     pub capacity: u64,
-    /// Customers whose own arbitration kept the service.
+    /// Customers it adds gain to.
     pub demand: u64,
-    /// Customers who got it: those with the highest expected gain per cost.
+    /// Customers who got it: those it adds most gain to.
     pub allocated: u64,
     /// Customers who wanted it and did not get it.
     pub unmet: u64,
-    /// Expected gain of the offers given out, before stacking.
+    /// What the offers given out add to the expected gain (before
+    /// stacking): the sum of the marginal values of those who got it.
     #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub allocated_gain: f64,
     /// The same had the first customers in the file been served instead.
     #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub first_come_gain: f64,
+    /// No allocation of the service adds more gain than this (an upper
+    /// bound, see `run::capacity`).
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
+    pub gain_bound: f64,
 }
 
 fn no_offer_rows(engine: &Engine, tally: &Tally) -> Vec<NoOfferRow> {

@@ -67,10 +67,13 @@ pub struct Tally {
     #[serde(default)]
     pub(crate) segment_gaps: Vec<GapTally>,
     /// Offers cut by capacity: how many customers lost one, the gain lost,
-    /// and the best gain their next candidates could have added.
+    /// and the replacement offers they got instead (how many, their gain).
     pub(crate) capacity_losers: u64,
     pub(crate) capacity_gain_lost: ExactSum,
-    pub(crate) capacity_replacement_bound: ExactSum,
+    pub(crate) capacity_replaced: u64,
+    /// What the limited services given out add, over none of them.
+    pub(crate) capacity_limited_gain: ExactSum,
+    pub(crate) capacity_replacement_gain: ExactSum,
     pub(crate) data_errors: u64,
     pub(crate) eval_errors: u64,
     /// Evaluation errors per rule (or segment, profile) that raised them.
@@ -177,7 +180,9 @@ impl Tally {
             segment_gaps: vec![GapTally::default(); gap_dimensions(engine) * segments],
             capacity_losers: 0,
             capacity_gain_lost: ExactSum::default(),
-            capacity_replacement_bound: ExactSum::default(),
+            capacity_replaced: 0,
+            capacity_limited_gain: ExactSum::default(),
+            capacity_replacement_gain: ExactSum::default(),
             data_errors: 0,
             eval_errors: 0,
             eval_errors_by_source: BTreeMap::new(),
@@ -287,7 +292,7 @@ impl Tally {
             bump(&mut self.service_blocked, service.index());
         }
         self.funnel.add(evaluator);
-        let lost_to_capacity = self.count_capacity_losses(evaluator.dropped());
+        let lost_to_capacity = self.count_capacity_losses(evaluator);
         let kind = if lost_to_capacity {
             0
         } else if offers.is_empty() {
@@ -389,8 +394,13 @@ impl Tally {
         self.funnel.merge(&other.funnel);
         self.capacity_losers = self.capacity_losers.saturating_add(other.capacity_losers);
         self.capacity_gain_lost.merge(&other.capacity_gain_lost);
-        self.capacity_replacement_bound
-            .merge(&other.capacity_replacement_bound);
+        self.capacity_replaced = self
+            .capacity_replaced
+            .saturating_add(other.capacity_replaced);
+        self.capacity_replacement_gain
+            .merge(&other.capacity_replacement_gain);
+        self.capacity_limited_gain
+            .merge(&other.capacity_limited_gain);
         for (mine, theirs) in self.dimensions.iter_mut().zip(&other.dimensions) {
             mine.rated = mine.rated.saturating_add(theirs.rated);
             mine.perception.merge(&theirs.perception);
@@ -453,13 +463,16 @@ impl Tally {
         }
     }
 
-    /// A customer whose offers capacity cut: the gain lost, and at most what
-    /// the best candidates cut by `max_offers` could have given instead (an
-    /// upper bound on replacing them: it ignores budget, groups and stacking).
-    fn count_capacity_losses(&mut self, dropped: &[crate::engine::eval::Dropped]) -> bool {
+    /// A customer whose offers capacity cut: the gain lost, and the offers
+    /// that took their places (with their gains as offered).
+    fn count_capacity_losses(&mut self, evaluator: &Evaluator<'_>) -> bool {
         use crate::engine::arbitrate::Verdict;
         use crate::engine::eval::Fate;
-        let lost: Vec<f64> = dropped
+        if evaluator.limited_gain() != 0.0 {
+            self.capacity_limited_gain.add(evaluator.limited_gain());
+        }
+        let lost: Vec<f64> = evaluator
+            .dropped()
             .iter()
             .filter(|d| d.fate == Fate::Cut(Verdict::Capacity))
             .map(|d| d.gain)
@@ -469,14 +482,13 @@ impl Tally {
         }
         self.capacity_losers += 1;
         self.capacity_gain_lost.add(lost.iter().sum::<f64>());
-        let mut next: Vec<f64> = dropped
-            .iter()
-            .filter(|d| d.fate == Fate::Cut(Verdict::MaxOffers))
-            .map(|d| d.gain)
-            .collect();
-        next.sort_by(|a, b| b.total_cmp(a));
-        self.capacity_replacement_bound
-            .add(next.iter().take(lost.len()).sum::<f64>());
+        let replaced = evaluator.replaced();
+        self.capacity_replaced = self.capacity_replaced.saturating_add(replaced.len() as u64);
+        for offer in evaluator.offers() {
+            if replaced.contains(&offer.service) {
+                self.capacity_replacement_gain.add(offer.gain);
+            }
+        }
         true
     }
 

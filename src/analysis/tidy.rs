@@ -82,11 +82,10 @@ mod tests {
             service: "s".into(),
             rule: "r".into(),
             gain: 4.5 * 0.36,
-            withdrawn_for_capacity: false,
         };
         assert_eq!(
             serde_json::to_string(&holder).unwrap(),
-            r#"{"service":"s","rule":"r","gain":1.62,"withdrawn_for_capacity":false}"#
+            r#"{"service":"s","rule":"r","gain":1.62}"#
         );
         let offer = crate::analysis::testing::ActualOffer {
             service: "s".into(),

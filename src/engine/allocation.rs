@@ -115,16 +115,22 @@ pub struct CapacityUse {
     pub service: ServiceId,
     /// How many can be given out.
     pub capacity: u64,
-    /// Customers whose own arbitration kept it.
+    /// Customers it adds gain to (a marginal value of zero or more).
     pub demand: u64,
     /// Customers who got it.
     pub allocated: u64,
     /// Customers who wanted it and did not get it.
     pub unmet: u64,
-    /// Expected gain of the offers given out (before stacking).
+    /// What giving it out adds to the expected gain (before stacking): the
+    /// sum of the marginal values of the customers who got it.
     #[serde(with = "exact_float")]
     pub allocated_gain: f64,
     /// The same if the first customers in the file had been served instead.
     #[serde(with = "exact_float")]
     pub first_come_gain: f64,
+    /// No allocation of this service adds more than this, whatever the
+    /// other limited services do: the sum of the `capacity` highest upper
+    /// bounds of its marginal value (see `run::capacity`).
+    #[serde(with = "exact_float")]
+    pub gain_bound: f64,
 }

@@ -91,7 +91,10 @@ impl Arbitration {
         }
     }
 
-    fn fits(&self, service: ServiceId, values: &[Value]) -> bool {
+    /// Whether `service`'s channel fits the customer. An offer that does not
+    /// fit changes nothing in `select` (no slot, budget or group), so a
+    /// list without it arbitrates alike.
+    pub(crate) fn fits(&self, service: ServiceId, values: &[Value]) -> bool {
         let Some((slot, online, offline)) = &self.fit else {
             return true;
         };

@@ -11,6 +11,7 @@ use crate::engine::allocation::Allocation;
 use crate::engine::arbitrate::Verdict;
 use crate::engine::offer::{EvalError, EvalErrorKind, Offer};
 use crate::engine::program::{Context, ScriptRun, Tri};
+use crate::engine::replace::Scratch;
 use crate::lang::ir::{ProfileId, RuleId, SegmentId, ServiceId};
 use crate::package::customer::Customer;
 
@@ -63,9 +64,22 @@ pub struct Evaluator<'e> {
     remaining: Vec<f64>,
     /// Exclusive groups taken by the offers kept so far.
     taken: Vec<(u32, ServiceId)>,
-    /// Offers of capacity-limited services the customer's own arbitration
-    /// kept, with their gains before stacking: the demand for capacity.
-    demand: Vec<(ServiceId, f64)>,
+    /// With an allocation: the customer's candidates for limited services
+    /// with their marginal values (`engine::replace`).
+    marginals: Vec<(ServiceId, f64)>,
+    /// With an allocation: what the limited services the last customer got
+    /// add to its total gain before stacking (its total minus its total
+    /// over its offers of unlimited services).
+    limited_gain: f64,
+    /// With no allocation and a limited service in the catalog: the last
+    /// customer's candidates before arbitration that fit its channel, best
+    /// first.
+    ranked: Vec<Offer>,
+    /// Limited services the last customer got in place of the ones the
+    /// allocation refused it (the replacement offers).
+    replaced: Vec<ServiceId>,
+    /// Buffers for marginal values and re-arbitration.
+    scratch: Scratch,
     /// Which customers get the limited services, once decided.
     allocation: Option<&'e Allocation>,
     /// The customer's row, which breaks ties in the allocation.
@@ -118,7 +132,11 @@ impl Engine {
             dropped: Vec::new(),
             remaining: Vec::new(),
             taken: Vec::new(),
-            demand: Vec::new(),
+            marginals: Vec::new(),
+            replaced: Vec::new(),
+            ranked: Vec::new(),
+            limited_gain: 0.0,
+            scratch: Scratch::default(),
             allocation: None,
             row: 0,
             atom_bits: vec![0; self.atom_scratch(|a| a.words)],
@@ -249,7 +267,10 @@ impl<'e> Evaluator<'e> {
         self.offers.clear();
         self.blocked.clear();
         self.dropped.clear();
-        self.demand.clear();
+        self.marginals.clear();
+        self.replaced.clear();
+        self.ranked.clear();
+        self.limited_gain = 0.0;
         for &root in &engine.roots {
             set_bit(&mut self.queued, root);
         }
@@ -455,25 +476,69 @@ impl<'e> Evaluator<'e> {
             return Err(error);
         }
         insertion_sort(&mut self.offers, |a, b| engine.ranking.compare(a, b));
+        let arbitration = &engine.arbitration;
+        let max_offers = engine.catalog.max_offers;
         let dropped = &mut self.dropped;
-        engine.arbitration.select(
-            &mut self.offers,
-            cx.values,
-            engine.catalog.max_offers,
-            &mut self.taken,
-            |offer, verdict| {
-                if verdict != Verdict::Kept {
-                    dropped.push(Dropped {
-                        service: offer.service,
-                        rule: offer.rule,
-                        fate: Fate::Cut(verdict),
-                        gain: offer.gain,
-                    });
+        let mut cut = |offer: &Offer, verdict: Verdict| {
+            if verdict != Verdict::Kept {
+                dropped.push(Dropped {
+                    service: offer.service,
+                    rule: offer.rule,
+                    fate: Fate::Cut(verdict),
+                    gain: offer.gain,
+                });
+            }
+        };
+        self.replaced.clear();
+        match self.allocation {
+            Some(allocation) if arbitration.any_limited => {
+                // Decided on gains before stacking, so that stacking sees
+                // only the offers kept.
+                let without = arbitration.marginals(
+                    &self.offers,
+                    cx.values,
+                    max_offers,
+                    &mut self.scratch,
+                    &mut self.marginals,
+                );
+                let row = self.row;
+                arbitration.select_allocated(
+                    &mut self.offers,
+                    cx.values,
+                    max_offers,
+                    &self.marginals,
+                    |service, marginal| allocation.admits_line(service, marginal, row),
+                    &mut self.scratch,
+                    &mut self.replaced,
+                    cut,
+                );
+                if !self.marginals.is_empty() || !self.replaced.is_empty() {
+                    let with: f64 = self.offers.iter().map(|o| o.gain).sum();
+                    self.limited_gain = with - without;
                 }
-            },
-        );
-        if engine.arbitration.any_limited {
-            self.apply_capacity();
+            }
+            _ => {
+                if arbitration.any_limited {
+                    // Capacity's first pass values the limited services from
+                    // the candidates (`run::capacity`); only a copy here, so
+                    // a single evaluation pays nothing more. Those whose
+                    // channel does not fit are left out, so the copy needs
+                    // no customer to arbitrate alike.
+                    self.ranked.clear();
+                    self.ranked.extend(
+                        self.offers
+                            .iter()
+                            .filter(|o| arbitration.fits(o.service, cx.values)),
+                    );
+                }
+                arbitration.select(
+                    &mut self.offers,
+                    cx.values,
+                    max_offers,
+                    &mut self.taken,
+                    &mut cut,
+                )
+            }
         }
         if let Some(model) = &engine.compiled_model {
             model.stack(&mut self.offers, cx.values, &mut self.remaining);
@@ -486,40 +551,25 @@ impl<'e> Evaluator<'e> {
         Ok(())
     }
 
-    /// Without an allocation, records the demand for limited services; with
-    /// one, drops the offers this customer did not get. Decided on gains
-    /// before stacking, so that stacking sees only the offers kept.
-    fn apply_capacity(&mut self) {
-        let Some(allocation) = self.allocation else {
-            let limited = &self.engine.arbitration.limited;
-            self.demand.clear();
-            for offer in &self.offers {
-                if limited.get(offer.service.index()) == Some(&true) {
-                    self.demand.push((offer.service, offer.gain));
-                }
-            }
-            return;
-        };
-        let (row, dropped) = (self.row, &mut self.dropped);
-        self.offers.retain(|offer| {
-            if allocation.admits_line(offer.service, offer.gain, row) {
-                return true;
-            }
-            dropped.push(Dropped {
-                service: offer.service,
-                rule: offer.rule,
-                fate: Fate::Cut(Verdict::Capacity),
-                gain: offer.gain,
-            });
-            false
-        });
+    /// With no allocation: the last customer's candidate offers before
+    /// arbitration (best first) whose channel fits it, kept when a service
+    /// is limited, for capacity's first pass.
+    pub(crate) fn ranked(&self) -> &[Offer] {
+        &self.ranked
     }
 
-    /// Offers of capacity-limited services that the last customer's own
-    /// arbitration kept, with their gains before stacking (recorded while no
-    /// allocation is set: that is the first pass).
-    pub fn demand(&self) -> &[(ServiceId, f64)] {
-        &self.demand
+    /// With an allocation: what the limited services the last customer got
+    /// add to its total expected gain (before stacking), over its
+    /// arbitration without any limited service.
+    pub fn limited_gain(&self) -> f64 {
+        self.limited_gain
+    }
+
+    /// Services the last customer got in place of limited services the
+    /// allocation refused it: offers its arbitration without capacity would
+    /// not have kept.
+    pub fn replaced(&self) -> &[ServiceId] {
+        &self.replaced
     }
 
     /// Per dimension of the satisfaction model, the last customer's perception

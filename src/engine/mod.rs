@@ -18,6 +18,7 @@ pub mod offer;
 pub(crate) mod program;
 pub(crate) mod rank;
 pub(crate) mod recommend;
+pub(crate) mod replace;
 
 use crate::base::diagnostic::Diagnostic;
 use crate::base::source::SourceMap;

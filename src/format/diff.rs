@@ -136,6 +136,10 @@ impl DiffReport {
                     _ => runs.push((vec![name], c.before, c.after)),
                 }
             }
+            let [rb, ra] = f.replaced;
+            if rb != ra {
+                runs.push((vec!["replacing a lost offer"], rb, ra));
+            }
             if runs.is_empty() {
                 continue;
             }
@@ -240,6 +244,10 @@ impl DiffReport {
                     let metric = format!("{}_{when}", stage.stage);
                     row("funnel", &f.service, &metric, customers.to_string());
                 }
+            }
+            for (when, customers) in [("before", f.replaced[0]), ("after", f.replaced[1])] {
+                let metric = format!("replaced_{when}");
+                row("funnel", &f.service, &metric, customers.to_string());
             }
         }
         for (kind, changes) in [

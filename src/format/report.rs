@@ -228,25 +228,30 @@ impl DryRunReport {
                 count(c.unmet),
                 decimal(c.allocated_gain),
                 decimal(c.first_come_gain),
+                decimal(c.gain_bound),
             ]);
         }
         out.push_str(&table.render());
         legend(
             out,
-            "given to the highest expected gain per cost; demand: customers whose own offers \
-             kept it; unmet: demand beyond the capacity; first come, first served: the gain \
-             had the first rows of the file got it",
+            "given to the customers it adds most gain to (marginal gain: the gain of their \
+             offers with it minus without it); demand: customers it adds gain to; unmet: demand \
+             beyond the capacity; gain given, first come (had the first rows of the file got \
+             it), at most (no allocation adds more): marginal gains",
         );
         if let Some(l) = &self.capacity_losses {
             legend(
                 out,
                 &format!(
-                    "{} customers lost an offer to capacity ({} points of expected gain) and \
-                     got no other offer instead; replacing each with its next candidate could \
-                     add at most {} points",
+                    "{} customers lost an offer to capacity ({} points of expected gain); {} \
+                     replacement offers took the freed places ({} points); the limited services \
+                     add {} points over none of them (before stacking), no allocation more than {}",
                     count(l.customers),
                     decimal(l.gain_lost),
-                    decimal(l.replacement_bound)
+                    count(l.replaced),
+                    decimal(l.replacement_gain),
+                    decimal(l.limited_gain),
+                    decimal(l.limited_gain_bound)
                 ),
             );
         }

@@ -105,7 +105,10 @@ impl DryRunReport {
                 // A count, but written as the other figures of the line are.
                 ("customers_losing_an_offer", l.customers as f64),
                 ("gain_lost", l.gain_lost),
-                ("replacement_bound", l.replacement_bound),
+                ("replaced", l.replaced as f64),
+                ("replacement_gain", l.replacement_gain),
+                ("limited_gain", l.limited_gain),
+                ("limited_gain_bound", l.limited_gain_bound),
             ] {
                 csv.row("capacity", "", metric, &shortest(value));
             }
@@ -175,6 +178,7 @@ impl DryRunReport {
                 ("unmet", c.unmet.to_string()),
                 ("allocated_gain", shortest(c.allocated_gain)),
                 ("first_come_gain", shortest(c.first_come_gain)),
+                ("gain_bound", shortest(c.gain_bound)),
             ] {
                 csv.row("capacity", &c.service, metric, &value);
             }

@@ -133,43 +133,39 @@ impl Explanation {
 }
 
 impl Explanation {
-    /// The offers capacity withdrew, and what their slots could have held:
-    /// the offers max_offers had cut (capacity does not replace a lost offer).
+    /// What became of each limited service the customer was a candidate
+    /// for, and what took the place of those it lost.
     fn withdrawn_text(&self, out: &mut String) {
-        let withdrawn: Vec<&RuleTrace> = self
-            .rules
-            .iter()
-            .filter(|r| matches!(r.status, RuleStatus::CutByCapacity { .. }))
-            .collect();
-        if withdrawn.is_empty() {
+        if self.capacity.is_empty() {
             return;
         }
-        let cut: Vec<String> = self
-            .rules
-            .iter()
-            .filter(|r| matches!(&r.status, RuleStatus::CutByMaxOffers { taken_by, .. } if taken_by.iter().any(|h| h.withdrawn_for_capacity)))
-            .map(|r| format!("{} {}", r.service, gain(r.gain)))
-            .collect();
-        let slots = if withdrawn.len() == 1 {
-            "its slot stays"
-        } else {
-            "their slots stay"
-        };
-        for r in withdrawn {
-            let _ = writeln!(
+        out.push_str("\nCapacity\n");
+        for f in &self.capacity {
+            let marginal = f.marginal.map_or("none".to_string(), decimal);
+            let cutoff = f
+                .cutoff
+                .map(|c| format!(", the last who got it: {}", decimal(c)))
+                .unwrap_or_default();
+            let fate = if f.kept {
+                "kept"
+            } else if f.marginal.is_some() || !f.replaced_by.is_empty() {
+                "lost to capacity"
+            } else {
+                "not given"
+            };
+            let _ = write!(
                 out,
-                "  withdrawn: {} (gain {}, rule {}): its capacity went to customers with a higher gain",
-                r.service,
-                gain(r.gain),
-                r.rule
+                "  {}: {fate} (marginal gain {marginal}{cutoff})",
+                f.service
             );
-        }
-        if !cut.is_empty() {
-            let _ = writeln!(
-                out,
-                "  {slots} empty (capacity does not replace a lost offer); max_offers had cut: {}",
-                cut.join(", ")
-            );
+            if !f.kept {
+                if f.replaced_by.is_empty() {
+                    out.push_str("; nothing took its place");
+                } else {
+                    let _ = write!(out, "; in its place: {}", f.replaced_by.join(", "));
+                }
+            }
+            out.push('\n');
         }
     }
 }
@@ -206,7 +202,7 @@ fn rule_status(r: &RuleTrace) -> String {
             format!("fired (gain {}), but over the budget", gain(r.gain))
         }
         RuleStatus::CutByCapacity { .. } => format!(
-            "fired (gain {}), but {}'s capacity went to customers with a higher gain",
+            "fired (gain {}), but {}'s capacity went to customers it adds more gain to",
             gain(r.gain),
             r.service
         ),
@@ -245,17 +241,7 @@ fn rule_detail(r: &RuleTrace) -> Option<String> {
         RuleStatus::CutByMaxOffers { taken_by, .. } if !taken_by.is_empty() => {
             let holders: Vec<String> = taken_by
                 .iter()
-                .map(|h| {
-                    if h.withdrawn_for_capacity {
-                        format!(
-                            "{} {} (then withdrawn for capacity; its slot stays empty)",
-                            h.service,
-                            decimal(h.gain)
-                        )
-                    } else {
-                        format!("{} {}", h.service, decimal(h.gain))
-                    }
-                })
+                .map(|h| format!("{} {}", h.service, decimal(h.gain)))
                 .collect();
             Some(format!("slots taken by: {}", holders.join(", ")))
         }
@@ -263,28 +249,29 @@ fn rule_detail(r: &RuleTrace) -> Option<String> {
             capacity,
             wanted,
             cutoff_gain,
+            marginal,
         } => {
             let mut text = match (capacity, wanted) {
                 (Some(c), Some(w)) => format!(
-                    "capacity {}, wanted by {} customers: the {} with the highest expected gain got it",
+                    "capacity {}, wanted by {} customers: the {} it adds most gain to got it",
                     count(*c),
                     count(*w),
                     count(*c)
                 ),
                 (Some(c), None) => format!(
-                    "capacity {}: it went to the customers with the highest expected gain",
+                    "capacity {}: it went to the customers it adds most gain to",
                     count(*c)
                 ),
-                _ => "it went to the customers with the highest expected gain".to_string(),
+                _ => "it went to the customers it adds most gain to".to_string(),
             };
             if let Some(cutoff) = cutoff_gain {
                 let _ = write!(
                     text,
-                    "; the last got it at gain {}, this customer's is {}",
+                    "; the last got it at marginal gain {}, this customer's is {}",
                     decimal(*cutoff),
-                    gain(r.gain)
+                    gain(*marginal)
                 );
-                if r.gain == Some(*cutoff) {
+                if *marginal == Some(*cutoff) {
                     text.push_str(" (a tie: earlier rows in the file go first)");
                 }
             }

@@ -2,31 +2,38 @@
 //! whole population (only 200 dedicated managers).
 //!
 //! Capacity is decided over all customers, so a batch run makes two passes.
-//! The first records the demand: every customer whose own arbitration keeps a
-//! capacity-limited service, with the expected gain of that offer. Each
-//! service keeps only its best `capacity` candidates, so memory is bounded by
-//! the capacities, not by the number of customers. The best are those with
-//! the highest expected gain per unit of cost; every offer of one service
-//! costs the same, so that is the highest gain, and ties go to the earlier
-//! row (its line in the whole input), which makes the allocation the same
-//! whatever the threads, and whatever the split of the rows into parts and
-//! the order their demands are merged in (see `run::partial`).
-//! The second pass evaluates again and keeps a limited offer only for the
-//! customers that made the cut; the others see it dropped at the `capacity`
-//! stage, and the offer is not replaced by another service.
+//! The first records the demand: for every customer and every limited
+//! service among its candidates, the service's *marginal value* — what it
+//! adds to the total gain (before stacking) of the customer's arbitration
+//! over its offers of unlimited services (`engine::replace`). Each service
+//! keeps only its best `capacity` candidates by marginal value, so memory is
+//! bounded by the capacities, not by the number of customers; ties go to the
+//! earlier row (its line in the whole input), which makes the allocation the
+//! same whatever the threads, and whatever the split of the rows into parts
+//! and the order their demands are merged in (see `run::partial`).
+//! The second pass evaluates again; a customer refused a limited service is
+//! arbitrated as if it had not been offered, so the next eligible offer takes
+//! its place (a replacement offer, with its own gain).
 //!
-//! Why this is optimal for what it decides: with no replacement, each
-//! service's allocation is independent of the others, and since all its
-//! offers cost the same, giving its `capacity` slots to the customers with the
-//! highest gains maximises the total expected gain (any other choice swaps a
-//! higher gain for a lower one). What it does not do is replace a lost offer
-//! with the customer's next candidate; the report bounds what that could add.
+//! Why marginal values: giving a customer a limited service adds its gain
+//! minus what it displaces. With one limited service, giving its `capacity`
+//! places to the highest positive marginal values maximises the total
+//! expected gain (any other choice swaps a higher marginal value for a lower
+//! one). With several, each is measured without the other limited services:
+//! exact when a customer's limited services do not interact (its gain with
+//! several is the sum of its marginal values). When they do, the first pass
+//! also keeps per service the `capacity` highest *upper bounds* of its
+//! marginal value over the customer's other limited services
+//! (`Arbitration::upper_marginals`); their sum bounds what any allocation's
+//! limited services add, and the report sets it beside what this one's add.
+//! `capacity_tests` checks both against every allocation of small instances.
 
 use crate::base::exact_sum::ExactSum;
 use crate::engine::Engine;
 pub use crate::engine::allocation::{Allocation, CapacityUse};
 use crate::engine::allocation::{Candidate, Cutoff};
 use crate::engine::eval::Evaluator;
+use crate::engine::replace::Scratch;
 use crate::lang::ir::ServiceId;
 use crate::run::batch::{ChunkSink, RowOutcome};
 use crate::run::stamp::PartialError;
@@ -48,8 +55,18 @@ pub struct Demand {
     /// Per limited service, the `capacity` candidates on the earliest
     /// lines, sorted by line, to compare with first-come-first-served.
     first: Vec<Vec<Candidate>>,
-    /// Per service, customers whose own arbitration kept it.
+    /// Per service, customers it adds gain to.
     wanted: Vec<u64>,
+    /// Per limited service, the best `capacity` customers by the upper
+    /// bound of what it can add to them (`upper_marginals`): their sum
+    /// bounds what any allocation of it adds.
+    #[serde(serialize_with = "best_first", deserialize_with = "heaps")]
+    bound: Vec<BinaryHeap<Reverse<Candidate>>>,
+    /// Reused buffers.
+    #[serde(skip)]
+    scratch: Scratch,
+    #[serde(skip)]
+    found: Vec<(ServiceId, f64)>,
     /// Added to the lines of the rows counted ([`Demand::for_part`]).
     #[serde(skip)]
     line_offset: u64,
@@ -70,6 +87,9 @@ impl Demand {
             best: vec![BinaryHeap::new(); n],
             first: vec![Vec::new(); n],
             wanted: vec![0; n],
+            bound: vec![BinaryHeap::new(); n],
+            scratch: Scratch::default(),
+            found: Vec::new(),
             line_offset: 0,
         }
     }
@@ -105,7 +125,19 @@ impl Demand {
     }
 
     fn keep_best(&mut self, s: usize, candidate: Candidate) {
-        let (Some(Some(limit)), Some(best)) = (self.capacity.get(s), self.best.get_mut(s)) else {
+        keep_top(&self.capacity, &mut self.best, s, candidate);
+    }
+}
+
+/// Keeps `candidate` among the best `capacity[s]` of `heaps[s]`.
+fn keep_top(
+    capacity: &[Option<u64>],
+    heaps: &mut [BinaryHeap<Reverse<Candidate>>],
+    s: usize,
+    candidate: Candidate,
+) {
+    {
+        let (Some(Some(limit)), Some(best)) = (capacity.get(s), heaps.get_mut(s)) else {
             return;
         };
         if (best.len() as u64) < *limit {
@@ -115,10 +147,17 @@ impl Demand {
             best.push(Reverse(candidate));
         }
     }
+}
 
+impl Demand {
     /// Adds another chunk's (or part's) demand, whatever rows it holds.
     pub fn merge(&mut self, other: Demand) {
         let chunks = other.best.into_iter().zip(other.first).zip(other.wanted);
+        for (s, heap) in other.bound.into_iter().enumerate() {
+            for Reverse(candidate) in heap {
+                keep_top(&self.capacity, &mut self.bound, s, candidate);
+            }
+        }
         for (s, ((heap, first), wanted)) in chunks.enumerate() {
             for Reverse(candidate) in heap {
                 self.keep_best(s, candidate);
@@ -163,8 +202,13 @@ impl Demand {
                 for c in self.first.get(s)? {
                     first_gain.add(c.gain);
                 }
+                let mut gain_bound = ExactSum::default();
+                for Reverse(c) in self.bound.get(s)? {
+                    gain_bound.add(c.gain);
+                }
                 let wanted = self.wanted.get(s).copied().unwrap_or(0);
                 Some(CapacityUse {
+                    gain_bound: gain_bound.value(),
                     service: ServiceId::new(s),
                     capacity,
                     demand: wanted,
@@ -181,7 +225,11 @@ impl Demand {
     /// A demand read from a file holds no more than it could have made.
     pub(crate) fn check_shape(&self) -> Result<(), PartialError> {
         let n = self.capacity.len();
-        if self.best.len() != n || self.first.len() != n || self.wanted.len() != n {
+        if self.best.len() != n
+            || self.first.len() != n
+            || self.wanted.len() != n
+            || self.bound.len() != n
+        {
             return Err(PartialError::Mismatch(
                 "the partial demand's lists are not one per service".to_string(),
             ));
@@ -189,7 +237,8 @@ impl Demand {
         for (s, capacity) in self.capacity.iter().enumerate() {
             let limit = capacity.unwrap_or(0);
             let held = |len: usize| len as u64 <= limit;
-            if !held(self.best[s].len()) || !held(self.first[s].len()) {
+            if !held(self.best[s].len()) || !held(self.first[s].len()) || !held(self.bound[s].len())
+            {
                 return Err(PartialError::Mismatch(format!(
                     "the partial demand holds more candidates for service {s} than its capacity"
                 )));
@@ -263,13 +312,33 @@ fn heaps<'de, D: Deserializer<'de>>(
 }
 
 impl Demand {
-    /// Counts the demand of the customer on `line` (of this part) the
-    /// evaluator has just evaluated without error.
+    /// Counts the demand of the customer on `line` (of this part) that the
+    /// evaluator has just evaluated without error: its marginal value for
+    /// each limited service, and the bound on it.
     pub fn add(&mut self, evaluator: &Evaluator<'_>, line: u64) {
+        // The evaluator kept only the candidates that fit the customer's
+        // channel, the one thing arbitration reads of the customer.
+        let values = &[];
         let row = line.saturating_add(self.line_offset);
-        for &(service, gain) in evaluator.demand() {
+        let engine = evaluator.engine();
+        let arbitration = engine.arbitration();
+        let max_offers = engine.catalog().max_offers;
+        let ranked = evaluator.ranked();
+        let mut found = std::mem::take(&mut self.found);
+        arbitration.marginals(ranked, values, max_offers, &mut self.scratch, &mut found);
+        for &(service, gain) in &found {
             self.want(service, Candidate { gain, row });
         }
+        arbitration.upper_marginals(ranked, values, max_offers, &mut self.scratch, &mut found);
+        for &(service, gain) in &found {
+            keep_top(
+                &self.capacity,
+                &mut self.bound,
+                service.index(),
+                Candidate { gain, row },
+            );
+        }
+        self.found = found;
     }
 }
 
@@ -280,3 +349,7 @@ impl ChunkSink for Demand {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "capacity_tests.rs"]
+mod tests;

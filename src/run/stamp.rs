@@ -10,8 +10,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// Version of the partial forms' JSON shapes (partial report, demand,
-/// allocation); bumped on any incompatible change.
-pub const PARTIAL_SCHEMA_VERSION: u32 = 1;
+/// allocation); bumped on any incompatible change (2: capacity by marginal
+/// values, with their bound and the replacement counts).
+pub const PARTIAL_SCHEMA_VERSION: u32 = 2;
 
 /// Which package (and which vasrec) made a partial form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,6 +12,7 @@
 use crate::engine::Engine;
 use crate::engine::arbitrate::Verdict;
 use crate::engine::offer::{EvalError, EvalErrorKind, Offer};
+use crate::engine::replace::Scratch;
 use crate::lang::ir::{Gain, RuleId, SegmentId, ServiceId};
 use crate::lang::syntax::ast::ActionKind;
 use crate::package::catalog::RankKey;
@@ -34,6 +35,10 @@ pub struct Explanation {
     pub rules: Vec<RuleTrace>,
     /// The final offers, best first.
     pub offers: Vec<ExplainedOffer>,
+    /// With an allocation of capacity-limited services: what became of each
+    /// limited service the customer had a candidate offer of, and what
+    /// replaced those it lost.
+    pub capacity: Vec<LimitedFate>,
     /// Set when evaluation failed (e.g. a gain that is not a finite number).
     pub error: Option<String>,
 }
@@ -163,17 +168,21 @@ pub enum RuleStatus {
     },
     /// It won its service, but the customer's budget was spent by better offers.
     CutByBudget,
-    /// It won its service, but the service's capacity went to customers with
-    /// a higher expected gain.
+    /// It won its service, but the service's capacity went to customers for
+    /// whom it adds more gain (a higher marginal value).
     CutByCapacity {
         /// How many customers can get the service.
         capacity: Option<u64>,
         /// How many customers' own arbitration kept it.
         wanted: Option<u64>,
-        /// The gain of the last customer who got it (this customer's gain
-        /// is the rule's `gain`); a tie goes to the earlier row.
+        /// The marginal value of the last customer who got it; a tie goes
+        /// to the earlier row.
         #[serde(serialize_with = "crate::analysis::tidy::tidy")]
         cutoff_gain: Option<f64>,
+        /// This customer's marginal value for the service (what it adds to
+        /// its total gain); None when it adds nothing the allocation counts.
+        #[serde(serialize_with = "crate::analysis::tidy::tidy")]
+        marginal: Option<f64>,
     },
     /// It won its service, but its channel does not fit the customer.
     ChannelMismatch,
@@ -212,10 +221,28 @@ pub struct SlotHolder {
     /// Its gain.
     #[serde(serialize_with = "crate::analysis::tidy::tidy")]
     pub gain: f64,
-    /// Whether it was withdrawn afterwards because the service's capacity
-    /// went to others: the slot then stays empty, as capacity does not
-    /// replace a lost offer.
-    pub withdrawn_for_capacity: bool,
+}
+
+/// What became of one capacity-limited service for one customer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LimitedFate {
+    /// Service id.
+    pub service: String,
+    /// Whether the customer got it.
+    pub kept: bool,
+    /// The customer's marginal value for it: its arbitration's total gain
+    /// (before stacking) with the service, minus the total without any
+    /// limited service; None when the service adds nothing (or does not fit).
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
+    pub marginal: Option<f64>,
+    /// The marginal value of the last customer who got it, when capacity
+    /// ran short.
+    #[serde(serialize_with = "crate::analysis::tidy::tidy")]
+    pub cutoff: Option<f64>,
+    /// Offers the customer got in place of the limited services it lost
+    /// (the same list on each lost service: one freed place may go to
+    /// several cheaper offers).
+    pub replaced_by: Vec<String>,
 }
 
 /// One final offer.
@@ -535,59 +562,90 @@ fn trace(
     // max_offers the ones that held the slots then.
     let mut kept: Vec<(usize, f64)> = Vec::new();
     let mut cut: Vec<(usize, Vec<(usize, f64)>)> = Vec::new();
-    engine.arbitration().select(
-        &mut offers,
-        &customer.values,
-        engine.catalog().max_offers,
-        &mut Vec::new(),
-        |offer, verdict| {
-            statuses[offer.rule.index()].0 = match verdict {
-                Verdict::Kept => {
-                    rank += 1;
-                    kept.push((offer.rule.index(), offer.gain));
-                    RuleStatus::Offered { rank }
-                }
-                Verdict::MaxOffers => {
-                    cut.push((offer.rule.index(), kept.clone()));
-                    RuleStatus::CutByMaxOffers {
-                        max_offers: engine.catalog().max_offers,
-                        taken_by: Vec::new(),
-                    }
-                }
-                Verdict::Budget => RuleStatus::CutByBudget,
-                Verdict::Capacity => RuleStatus::CutByCapacity {
-                    capacity: engine.catalog().services[offer.service.index()].capacity,
-                    wanted: None,
-                    cutoff_gain: None,
-                },
-                Verdict::Channel => RuleStatus::ChannelMismatch,
-                Verdict::Group { with } => RuleStatus::ExclusiveWith {
-                    service: engine.catalog().services[with.index()].id.clone(),
-                },
-            };
-        },
-    );
-    // Capacity, as the evaluator applies it: after arbitration, on the
-    // gains before stacking, with no offer in place of a lost one.
-    if let Some((allocation, row)) = capacity {
-        offers.retain(|o| {
-            let admitted = allocation.admits_line(o.service, o.gain, row);
-            if !admitted {
-                let c = capacity::competition(allocation, o.service);
-                statuses[o.rule.index()].0 = RuleStatus::CutByCapacity {
-                    capacity: c.capacity,
-                    wanted: c.wanted,
-                    cutoff_gain: c.cutoff_gain,
-                };
+    let arbitration = engine.arbitration();
+    let max_offers = engine.catalog().max_offers;
+    let mut scratch = Scratch::default();
+    let mut marginals = Vec::new();
+    if capacity.is_some() {
+        arbitration.marginals(
+            &offers,
+            &customer.values,
+            max_offers,
+            &mut scratch,
+            &mut marginals,
+        );
+    }
+    let marginal_of = |service: ServiceId| {
+        marginals
+            .iter()
+            .find(|(s, _)| *s == service)
+            .map(|&(_, m)| m)
+    };
+    let mut lost: Vec<ServiceId> = Vec::new();
+    let status = |offer: &Offer, verdict: Verdict| match verdict {
+        Verdict::Kept => {
+            rank += 1;
+            kept.push((offer.rule.index(), offer.gain));
+            RuleStatus::Offered { rank }
+        }
+        Verdict::MaxOffers => {
+            cut.push((offer.rule.index(), kept.clone()));
+            RuleStatus::CutByMaxOffers {
+                max_offers,
+                taken_by: Vec::new(),
             }
-            admitted
-        });
-        for (i, o) in offers.iter().enumerate() {
-            statuses[o.rule.index()].0 = RuleStatus::Offered { rank: i + 1 };
+        }
+        Verdict::Budget => RuleStatus::CutByBudget,
+        Verdict::Capacity => {
+            lost.push(offer.service);
+            let c =
+                capacity.map(|(allocation, _)| capacity::competition(allocation, offer.service));
+            RuleStatus::CutByCapacity {
+                capacity: c.as_ref().map_or(
+                    engine.catalog().services[offer.service.index()].capacity,
+                    |c| c.capacity,
+                ),
+                wanted: c.as_ref().and_then(|c| c.wanted),
+                cutoff_gain: c.as_ref().and_then(|c| c.cutoff_gain),
+                marginal: marginal_of(offer.service),
+            }
+        }
+        Verdict::Channel => RuleStatus::ChannelMismatch,
+        Verdict::Group { with } => RuleStatus::ExclusiveWith {
+            service: engine.catalog().services[with.index()].id.clone(),
+        },
+    };
+    let mut replaced = Vec::new();
+    {
+        let mut status = status;
+        let mut record = |offer: &Offer, verdict: Verdict| {
+            statuses[offer.rule.index()].0 = status(offer, verdict);
+        };
+        match capacity {
+            // Capacity, as the evaluator applies it: the services the
+            // allocation refuses this customer leave its arbitration, and
+            // the next eligible offers take what they held.
+            Some((allocation, row)) if arbitration.any_limited => arbitration.select_allocated(
+                &mut offers,
+                &customer.values,
+                max_offers,
+                &marginals,
+                |service, marginal| allocation.admits_line(service, marginal, row),
+                &mut scratch,
+                &mut replaced,
+                &mut record,
+            ),
+            _ => arbitration.select(
+                &mut offers,
+                &customer.values,
+                max_offers,
+                &mut Vec::new(),
+                &mut record,
+            ),
         }
     }
-    // Now that capacity is settled, say who took the slots of the offers
-    // max_offers cut, and which of them capacity withdrew afterwards.
+    let limited = limited_fates(engine, capacity, &offers, &marginals, &lost, &replaced);
+    // Say who took the slots of the offers max_offers cut.
     for (cut_rule, holders) in cut {
         let taken_by = holders
             .into_iter()
@@ -597,7 +655,6 @@ fn trace(
                     .clone(),
                 rule: package.rules[h].name.clone(),
                 gain,
-                withdrawn_for_capacity: matches!(statuses[h].0, RuleStatus::CutByCapacity { .. }),
             })
             .collect();
         if let RuleStatus::CutByMaxOffers { taken_by: slot, .. } = &mut statuses[cut_rule].0 {
@@ -683,6 +740,7 @@ fn trace(
             segments: segment_traces.into_iter().map(|(_, t)| t).collect(),
             rules,
             offers: explained,
+            capacity: limited,
             error: error.as_ref().map(ToString::to_string),
         },
         offers,
@@ -708,6 +766,43 @@ fn derivation(engine: &Engine, service: ServiceId, customer: &Customer) -> Vec<D
             effect: t.effect,
             headroom: t.headroom,
             points: t.scale * t.alone,
+        })
+        .collect()
+}
+
+/// Per limited service among the customer's candidates, with an allocation:
+/// kept or lost, its marginal value and cut-off, and the replacements.
+fn limited_fates(
+    engine: &Engine,
+    capacity: Option<(&crate::engine::allocation::Allocation, u64)>,
+    offers: &[Offer],
+    marginals: &[(ServiceId, f64)],
+    lost: &[ServiceId],
+    replaced: &[ServiceId],
+) -> Vec<LimitedFate> {
+    let Some((allocation, _)) = capacity else {
+        return Vec::new();
+    };
+    let id = |s: ServiceId| engine.catalog().services[s.index()].id.clone();
+    let mut services: Vec<ServiceId> = marginals.iter().map(|&(s, _)| s).collect();
+    services.extend_from_slice(lost);
+    services.sort_unstable_by_key(|s| s.index());
+    services.dedup();
+    services
+        .into_iter()
+        .map(|s| {
+            let kept = offers.iter().any(|o| o.service == s);
+            LimitedFate {
+                service: id(s),
+                kept,
+                marginal: marginals.iter().find(|(m, _)| *m == s).map(|&(_, v)| v),
+                cutoff: capacity::competition(allocation, s).cutoff_gain,
+                replaced_by: if lost.contains(&s) {
+                    replaced.iter().map(|&r| id(r)).collect()
+                } else {
+                    Vec::new()
+                },
+            }
         })
         .collect()
 }

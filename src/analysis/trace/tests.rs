@@ -376,8 +376,8 @@ fn funnel_agrees_with_reference_and_never_increases() {
 }
 
 /// Capacity on random packages: a limited service is never given to more
-/// customers than its capacity, exactly `min(demand, capacity)` get it, and
-/// those are the best by gain (ties to the earlier row).
+/// customers than its capacity, and only to the best by marginal value
+/// (ties to the earlier row).
 #[test]
 fn capacity_is_never_exceeded() {
     use crate::run::capacity::Demand;
@@ -404,7 +404,15 @@ fn capacity_is_never_exceeded() {
         for (row, c) in customers.iter().enumerate() {
             if evaluator.evaluate(c).is_ok() {
                 demand.add(&evaluator, row as u64);
-                for &(s, gain) in evaluator.demand() {
+                let mut marginals = Vec::new();
+                engine.arbitration().marginals(
+                    evaluator.ranked(),
+                    &c.values,
+                    engine.catalog().max_offers,
+                    &mut crate::engine::replace::Scratch::default(),
+                    &mut marginals,
+                );
+                for (s, gain) in marginals {
                     wanted[s.index()].push((gain, row as u64));
                 }
             }
@@ -454,10 +462,14 @@ fn capacity_is_never_exceeded() {
             );
             assert_eq!(cutoff.capacity, Some(limit as u64));
             assert_eq!(cutoff.wanted, Some(best.len() as u64));
-            let mut expected: Vec<u64> = best.iter().take(limit).map(|&(_, r)| r).collect();
-            expected.sort_unstable();
+            let expected: Vec<u64> = best.iter().take(limit).map(|&(_, r)| r).collect();
             assert!(got[service].len() <= limit, "seed {seed}: s{service}");
-            assert_eq!(got[service], expected, "seed {seed}: s{service}\n{rules}");
+            // Those admitted keep it unless another limited service they
+            // got took its place (an interaction the bound covers).
+            assert!(
+                got[service].iter().all(|r| expected.contains(r)),
+                "seed {seed}: s{service}\n{rules}"
+            );
             checked += got[service].len();
         }
     }

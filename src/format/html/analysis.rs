@@ -115,6 +115,7 @@ pub(super) fn capacity(out: &mut String, report: &DryRunReport) {
                 Cell::number(count(c.unmet)).class(if c.unmet > 0 { "down" } else { "" }),
                 Cell::number(decimal(c.allocated_gain)),
                 Cell::number(decimal(c.first_come_gain)),
+                Cell::number(decimal(c.gain_bound)),
             ]
         })
         .collect();
@@ -129,11 +130,15 @@ pub(super) fn capacity(out: &mut String, report: &DryRunReport) {
         let _ = writeln!(
             out,
             "<p class=\"note\"><strong>{}</strong> customers lost an offer to capacity \
-             ({} points of expected gain); replacing each with its next candidate could add \
-             at most {} points.</p>",
+             ({} points of expected gain); <strong>{}</strong> replacement offers took the \
+             freed places ({} points). The limited services given out add {} points over \
+             offering none of them (before stacking); no allocation could add more than {}.</p>",
             count(l.customers),
             decimal(l.gain_lost),
-            decimal(l.replacement_bound)
+            count(l.replaced),
+            decimal(l.replacement_gain),
+            decimal(l.limited_gain),
+            decimal(l.limited_gain_bound)
         );
     }
     end_section(out);
