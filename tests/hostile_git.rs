@@ -83,6 +83,29 @@ fn plant_config(root: &Path, marker: &Path) {
     }
 }
 
+/// `vasrec dry-run --format html` of the package in `pkg`, written to `out`
+/// and read back; the run must succeed.
+fn html_page(pkg: &Path, out: &Path) -> String {
+    let run = vasrec(
+        pkg,
+        &[
+            "dry-run",
+            "--rules",
+            ".",
+            "--format",
+            "html",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    fs::read_to_string(out).unwrap()
+}
+
 /// A page's revision is `-dirty` when only a table's spreadsheet was edited:
 /// the results changed, so the committed revision alone would mislead.
 #[test]
@@ -91,27 +114,7 @@ fn an_edited_table_spreadsheet_makes_the_revision_dirty() {
         return;
     };
     let pkg = root.join("pkg");
-    let page = |name: &str| {
-        let path = root.join(name);
-        let out = vasrec(
-            &pkg,
-            &[
-                "dry-run",
-                "--rules",
-                ".",
-                "--format",
-                "html",
-                "--out",
-                path.to_str().unwrap(),
-            ],
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        fs::read_to_string(&path).unwrap()
-    };
+    let page = |name: &str| html_page(&pkg, &root.join(name));
     assert!(
         !page("clean.html").contains("-dirty"),
         "a clean checkout is not -dirty"
@@ -140,25 +143,7 @@ fn no_program_from_the_repository_config_runs() {
     let text = fs::read_to_string(&rules).unwrap();
     fs::write(&rules, text + "\n# edited\n").unwrap();
 
-    let page = root.join("page.html");
-    let out = vasrec(
-        &pkg,
-        &[
-            "dry-run",
-            "--rules",
-            ".",
-            "--format",
-            "html",
-            "--out",
-            page.to_str().unwrap(),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let html = fs::read_to_string(&page).unwrap();
+    let html = html_page(&pkg, &root.join("page.html"));
     assert!(
         html.contains("-dirty"),
         "an edited package file shows as -dirty"
