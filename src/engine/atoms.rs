@@ -22,7 +22,7 @@
 use crate::engine::program::{Cond, Context, Num, Tri};
 use crate::lang::ir::ProfileId;
 use crate::package::customer::Value;
-use crate::package::schema::Slot;
+use crate::package::schema::{Slot, Symbol};
 use std::collections::HashMap;
 
 /// Segments with fewer rules than this keep the walk of each condition: on
@@ -51,6 +51,48 @@ struct Thresholds {
     base: u32,
 }
 
+/// Atoms on one attribute whose truth depends only on which value it holds
+/// (`flag`, `not flag`, `present(x)`, `kind == "a"`, `kind in [...]`): the
+/// value falls in one of a few cases, and each case's outcome for every atom
+/// is worked out once, at compile time, by evaluating the atom itself.
+#[derive(Debug)]
+struct Cases {
+    slot: Slot,
+    /// The texts the atoms name; see [`Cases::case`].
+    texts: Box<[Symbol]>,
+    /// Per case, the atoms that are `True`, as bits from `base`.
+    holding: Box<[u64]>,
+    /// Bit of the first atom; the others follow.
+    base: u32,
+    /// Atoms in the group (at most 64).
+    len: u32,
+}
+
+/// Cases before the texts: missing, no, yes, a number.
+const TEXT_CASES: usize = 4;
+
+impl Cases {
+    /// The case of a value: missing, no, yes, a number, one of `texts`, or
+    /// any other text (a text no atom names compares alike with all of them).
+    #[inline]
+    fn case(&self, value: Value) -> usize {
+        match value {
+            Value::Missing => 0,
+            Value::Bool(false) => 1,
+            Value::Bool(true) => 2,
+            Value::Number(_) => 3,
+            Value::Text(s) => {
+                TEXT_CASES
+                    + self
+                        .texts
+                        .iter()
+                        .position(|&t| t == s)
+                        .unwrap_or(self.texts.len())
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Bound {
     AtLeast,
@@ -63,6 +105,7 @@ enum Bound {
 #[derive(Debug)]
 pub(crate) struct AtomTable {
     thresholds: Box<[Thresholds]>,
+    cases: Box<[Cases]>,
     /// Every other atom, with its bit.
     others: Box<[(u32, Cond)]>,
     /// Per rule test, (word, mask) pairs.
@@ -85,10 +128,11 @@ pub(crate) struct RuleMatrix {
     /// Words of a rule set.
     pub rule_words: usize,
     /// Rule sets, `rule_words` each: per threshold group, for each count of
-    /// constants met (0..=k), the rules that the unmet ones block; then per
-    /// other atom, the rules it blocks when not `True`.
+    /// constants met (0..=k), the rules that the unmet ones block; per group
+    /// of cases, for each case, the rules its atoms that are not `True`
+    /// block; then per other atom, the rules it blocks when not `True`.
     sets: Box<[u64]>,
-    /// Per threshold group, its first set.
+    /// Per threshold group and then per group of cases, its first set.
     group_sets: Box<[u32]>,
     /// First set of the other atoms.
     other_sets: u32,
@@ -144,13 +188,18 @@ impl AtomTable {
             return None;
         }
 
-        // Bits: threshold groups first, each sorted, then the other atoms.
+        // Bits: threshold groups first, each sorted, then the groups of
+        // cases, then the other atoms.
         let mut groups: HashMap<(Slot, Bound), Vec<(f64, usize)>> = HashMap::new();
+        let mut by_slot: HashMap<Slot, Vec<usize>> = HashMap::new();
         let mut others = Vec::new();
         for (id, atom) in distinct.iter().enumerate() {
-            match threshold(atom) {
-                Some((slot, op, k)) => groups.entry((slot, op)).or_default().push((k, id)),
-                None => others.push(id),
+            if let Some((slot, op, k)) = threshold(atom) {
+                groups.entry((slot, op)).or_default().push((k, id));
+            } else if let Some(slot) = settled_by_value(atom) {
+                by_slot.entry(slot).or_default().push(id);
+            } else {
+                others.push(id);
             }
         }
         let mut keys: Vec<(Slot, Bound)> = groups.keys().copied().collect();
@@ -176,6 +225,23 @@ impl AtomTable {
                 base,
             });
         }
+        let mut slots: Vec<Slot> = by_slot.keys().copied().collect();
+        slots.sort_unstable();
+        let mut cases = Vec::new();
+        // Per group of cases, its atoms.
+        let mut case_atoms: Vec<Vec<usize>> = Vec::new();
+        for slot in slots {
+            for ids in by_slot[&slot].chunks(64) {
+                let base = next;
+                for &id in ids {
+                    bit_of[id] = next;
+                    next += 1;
+                }
+                let atoms: Vec<&Cond> = ids.iter().map(|&id| distinct[id]).collect();
+                cases.push(Cases::build(slot, &atoms, base));
+                case_atoms.push(ids.to_vec());
+            }
+        }
         let others: Box<[(u32, Cond)]> = others
             .into_iter()
             .map(|id| {
@@ -184,10 +250,6 @@ impl AtomTable {
                 (bit_of[id], distinct[id].clone())
             })
             .collect();
-        let mut order = vec![0usize; next as usize];
-        for (id, &bit) in bit_of.iter().enumerate() {
-            order[bit as usize] = id;
-        }
 
         let mut masks: Vec<(u32, u64)> = Vec::new();
         let tests: Vec<Option<AtomTest>> = parts
@@ -214,19 +276,18 @@ impl AtomTable {
         let matrix = (parts.iter().all(Option::is_some)
             && profiles.iter().flatten().all(|&(_, pure)| pure))
         .then(|| {
-            let members: Vec<&[usize]> = thresholds
-                .iter()
-                .map(|g| {
-                    let start = g.base as usize;
-                    &order[start..start + g.constants.len()]
-                })
-                .collect();
-            let other_ids: Vec<usize> =
-                others.iter().map(|(bit, _)| order[*bit as usize]).collect();
-            RuleMatrix::new(&parts, &tests, &members, &other_ids, profiles)
+            let layout = Layout {
+                bit_of: &bit_of,
+                atoms: next as usize,
+                thresholds: &thresholds,
+                cases: &cases,
+                others_base: next as usize - others.len(),
+            };
+            RuleMatrix::new(&parts, &tests, &layout, profiles)
         });
         let table = AtomTable {
             thresholds: thresholds.into(),
+            cases: cases.into(),
             others,
             masks: masks.into(),
             words: (next as usize).div_ceil(64),
@@ -237,12 +298,13 @@ impl AtomTable {
 
     /// Threshold groups (see [`AtomTable::evaluate`]).
     pub(crate) fn groups(&self) -> usize {
-        self.thresholds.len()
+        self.thresholds.len() + self.cases.len()
     }
 
     /// Sets in `bits` (at least [`AtomTable::words`] long) the atoms that are
     /// `True` for the customer, and clears the others; `held` (one per
-    /// threshold group) receives how many of each group's constants are met.
+    /// threshold group, then one per group of cases) receives how many of
+    /// each threshold group's constants are met, then each group's case.
     #[inline]
     pub(crate) fn evaluate(&self, cx: &Context<'_>, bits: &mut [u64], held: &mut [u32]) {
         let bits = &mut bits[..self.words];
@@ -263,6 +325,22 @@ impl AtomTable {
             };
             set_range(bits, group.base as usize, held);
             *met = crate::base::index::dense_u32(held);
+        }
+        let cases = held.get_mut(self.thresholds.len()..).unwrap_or_default();
+        for (group, case_of) in self.cases.iter().zip(cases) {
+            let value = cx.values.get(group.slot as usize).copied();
+            let case = group.case(value.unwrap_or(Value::Missing));
+            let holding = group.holding.get(case).copied().unwrap_or(0);
+            let (word, offset) = ((group.base / 64) as usize, group.base % 64);
+            if let Some(w) = bits.get_mut(word) {
+                *w |= holding << offset;
+            }
+            if offset > 0
+                && let Some(w) = bits.get_mut(word + 1)
+            {
+                *w |= holding >> (64 - offset);
+            }
+            *case_of = crate::base::index::dense_u32(case);
         }
         for (bit, atom) in self.others.iter() {
             let holds = atom.eval_top(cx) == Tri::True;
@@ -291,32 +369,87 @@ impl AtomTable {
     }
 }
 
+impl Cases {
+    /// The group of `atoms` (at most 64, all settled by the value of `slot`),
+    /// whose bits start at `base`: each case's outcomes are those of the
+    /// atoms themselves on a value of that case.
+    fn build(slot: Slot, atoms: &[&Cond], base: u32) -> Cases {
+        let mut texts: Vec<Symbol> = Vec::new();
+        for atom in atoms {
+            match atom {
+                Cond::SlotTextEq { symbol, .. } => texts.push(*symbol),
+                Cond::SlotTextIn { set, .. } => texts.extend(set.iter().copied()),
+                _ => {}
+            }
+        }
+        texts.sort_unstable();
+        texts.dedup();
+        // A text none of the atoms names, for the last case.
+        let other = (0..=u32::MAX)
+            .map(Symbol)
+            .find(|s| texts.binary_search(s).is_err())
+            .unwrap_or(Symbol(0));
+        let mut values = vec![
+            Value::Missing,
+            Value::Bool(false),
+            Value::Bool(true),
+            Value::Number(0.0),
+        ];
+        values.extend(texts.iter().map(|&s| Value::Text(s)));
+        values.push(Value::Text(other));
+        let mut customer = vec![Value::Missing; slot as usize + 1];
+        let (local_texts, symbols) = (Default::default(), Default::default());
+        let holding = values
+            .into_iter()
+            .map(|value| {
+                customer[slot as usize] = value;
+                let cx = Context {
+                    values: &customer,
+                    local_texts: &local_texts,
+                    symbols: &symbols,
+                    derived: f64::NAN,
+                    scripts: None,
+                };
+                atoms.iter().enumerate().fold(0u64, |mask, (i, atom)| {
+                    mask | u64::from(atom.eval_fast(&cx) == Tri::True) << i
+                })
+            })
+            .collect();
+        Cases {
+            slot,
+            texts: texts.into(),
+            holding,
+            base,
+            len: crate::base::index::dense_u32(atoms.len()),
+        }
+    }
+}
+
+/// Where each atom's bit is, for building the rule matrix.
+struct Layout<'a> {
+    /// Per atom id, its bit.
+    bit_of: &'a [u32],
+    /// Atoms (bits) in all.
+    atoms: usize,
+    thresholds: &'a [Thresholds],
+    cases: &'a [Cases],
+    /// Bit of the first other atom; the others follow.
+    others_base: usize,
+}
+
 impl RuleMatrix {
-    /// `parts`: per rule, its atoms (ids) and whether it is a disjunction;
-    /// `groups`: per threshold group, its atoms in sorted order; `others`:
-    /// the other atoms.
+    /// `parts`: per rule, its atoms (ids) and whether it is a disjunction.
     fn new(
         parts: &[Option<(Vec<usize>, bool)>],
         tests: &[Option<AtomTest>],
-        groups: &[&[usize]],
-        others: &[usize],
+        layout: &Layout<'_>,
         profiles: &[Option<(ProfileId, bool)>],
     ) -> RuleMatrix {
         let rules = parts.len();
         let rule_words = rules.div_ceil(64);
-        let atoms = groups.iter().map(|g| g.len()).sum::<usize>() + others.len();
-        // The rules each atom is in (conjunctions only).
-        let mut blocks = vec![0u64; atoms.max(1) * rule_words];
+        // The rules each atom (by bit) is in (conjunctions only).
+        let mut blocks = vec![0u64; layout.atoms.max(1) * rule_words];
         let mut any = Vec::new();
-        let mut slot_of = vec![0usize; atoms];
-        for (slot, &id) in groups
-            .iter()
-            .flat_map(|g| g.iter())
-            .chain(others)
-            .enumerate()
-        {
-            slot_of[id] = slot;
-        }
         for (rule, part) in parts.iter().enumerate() {
             let Some((ids, is_any)) = part else { continue };
             if *is_any {
@@ -326,32 +459,46 @@ impl RuleMatrix {
                 continue;
             }
             for &id in ids {
-                blocks[slot_of[id] * rule_words + rule / 64] |= 1u64 << (rule % 64);
+                let bit = layout.bit_of[id] as usize;
+                blocks[bit * rule_words + rule / 64] |= 1u64 << (rule % 64);
             }
         }
+        let block = |bit: usize| &blocks[bit * rule_words..(bit + 1) * rule_words];
         let mut sets = Vec::new();
-        let mut group_sets = Vec::with_capacity(groups.len());
-        let mut first = 0;
-        for group in groups {
+        let mut group_sets = Vec::with_capacity(layout.thresholds.len() + layout.cases.len());
+        for group in layout.thresholds {
             // For `met` constants met, the rest block: suffix unions.
             group_sets.push(crate::base::index::dense_u32(
                 sets.len() / rule_words.max(1),
             ));
-            let mut suffix = vec![vec![0u64; rule_words]; group.len() + 1];
-            for j in (0..group.len()).rev() {
-                let block = &blocks[(first + j) * rule_words..(first + j + 1) * rule_words];
+            let first = group.base as usize;
+            let mut suffix = vec![vec![0u64; rule_words]; group.constants.len() + 1];
+            for j in (0..group.constants.len()).rev() {
                 let next: Vec<u64> = suffix[j + 1]
                     .iter()
-                    .zip(block)
+                    .zip(block(first + j))
                     .map(|(a, b)| a | b)
                     .collect();
                 suffix[j] = next;
             }
             sets.extend(suffix.into_iter().flatten());
-            first += group.len();
+        }
+        for group in layout.cases {
+            group_sets.push(crate::base::index::dense_u32(
+                sets.len() / rule_words.max(1),
+            ));
+            for &holding in group.holding.iter() {
+                let mut set = vec![0u64; rule_words];
+                for i in (0..group.len as usize).filter(|i| holding & (1u64 << i) == 0) {
+                    for (s, b) in set.iter_mut().zip(block(group.base as usize + i)) {
+                        *s |= b;
+                    }
+                }
+                sets.extend(set);
+            }
         }
         let other_sets = crate::base::index::dense_u32(sets.len() / rule_words.max(1));
-        sets.extend_from_slice(&blocks[first * rule_words..(first + others.len()) * rule_words]);
+        sets.extend_from_slice(&blocks[layout.others_base * rule_words..layout.atoms * rule_words]);
         let mut seen = Vec::new();
         for &(profile, _) in profiles.iter().flatten() {
             if !seen.contains(&profile) {
@@ -438,6 +585,19 @@ fn threshold(atom: &Cond) -> Option<(Slot, Bound, f64)> {
         _ => None,
     }
     .filter(|(_, _, k)| !k.is_nan())
+}
+
+/// The attribute of an atom whose truth depends only on which value that
+/// attribute holds, not on how large a number it is (see [`Cases`]).
+fn settled_by_value(atom: &Cond) -> Option<Slot> {
+    match *atom {
+        Cond::Slot(slot)
+        | Cond::SlotFalse(slot)
+        | Cond::SlotPresent(slot)
+        | Cond::SlotTextEq { slot, .. }
+        | Cond::SlotTextIn { slot, .. } => Some(slot),
+        _ => None,
+    }
 }
 
 /// Whether a condition runs no script: then it has no side effect and

@@ -180,3 +180,113 @@ fn small_segments_keep_the_walk() {
     let engine = Engine::from_sources(CATALOG, &[("rules.vas", rules)]).expect("compiles");
     assert!(engine.segments.iter().all(|s| s.atoms.is_none()));
 }
+
+/// Atoms settled by which value an attribute holds (`flag`, `kind == "a"`,
+/// `note in [...]`), split into groups of at most 64 on one attribute, on
+/// texts the package names and texts it does not.
+#[test]
+fn cases_hold_exactly_when_the_walk_does() {
+    let catalog = format!(
+        "{CATALOG}    - {{ name: note, type: text }}\n    - {{ name: other, type: bool }}\n"
+    );
+    let mut conditions: Vec<String> = (0..70)
+        .map(|i| format!("note == \"t{i}\" and flag"))
+        .collect();
+    conditions.extend(
+        [
+            "note != \"t3\"",
+            "note in [\"t1\", \"t2\", \"zz\"]",
+            "note not in [\"t1\"] and kind == \"b\"",
+            "present(note) and not flag",
+            "present(flag) or kind != \"a\"",
+            "kind in [\"a\", \"c\"] and other",
+            "not other and note == \"t69\"",
+            "kind == \"b\" or note == \"t0\"",
+        ]
+        .map(String::from),
+    );
+    let mut rules = String::from("segment everyone { when true }\n");
+    for (i, when) in conditions.iter().enumerate() {
+        rules.push_str(&format!(
+            "rule r{i} for everyone {{\n  when {when}\n  offer s\n}}\n"
+        ));
+    }
+    let engine = match Engine::from_sources(&catalog, &[("rules.vas", rules.as_str())]) {
+        Ok(engine) => engine,
+        Err(e) => panic!("{e}"),
+    };
+    let segment = &engine.segments[0];
+    let table = segment
+        .atoms
+        .as_deref()
+        .expect("78 rules share their atoms");
+    assert!(
+        table.cases.len() >= 3,
+        "note's 70+ atoms make two groups, flag and kind more"
+    );
+    let matrix = table
+        .matrix
+        .as_ref()
+        .expect("script-free rules get a matrix");
+    let (mut bits, mut met) = (vec![0; table.words], vec![0; table.groups()]);
+    let mut rules = vec![0; matrix.rule_words];
+    let (mut held, mut checked) = (0, 0);
+    let notes = [
+        None,
+        Some("t0"),
+        Some("t1"),
+        Some("t3"),
+        Some("t63"),
+        Some("t64"),
+        Some("t69"),
+        Some("zz"),
+        Some("unknown to the package"),
+    ];
+    for note in notes {
+        for flag in [None, Some(true), Some(false)] {
+            for other in [None, Some(true), Some(false)] {
+                for kind in [None, Some("a"), Some("b"), Some("c")] {
+                    let mut builder = engine.customer();
+                    if let Some(note) = note {
+                        builder = builder.set("note", note);
+                    }
+                    if let Some(flag) = flag {
+                        builder = builder.set("flag", flag);
+                    }
+                    if let Some(other) = other {
+                        builder = builder.set("other", other);
+                    }
+                    if let Some(kind) = kind {
+                        builder = builder.set("kind", kind);
+                    }
+                    let customer = builder.build().expect("a customer");
+                    let cx = Context {
+                        values: &customer.values,
+                        local_texts: &customer.local_texts,
+                        symbols: &engine.schema.symbols,
+                        derived: f64::NAN,
+                        scripts: None,
+                    };
+                    table.evaluate(&cx, &mut bits, &mut met);
+                    matrix.holding(table, &bits, &met, &mut rules);
+                    for (at, rule) in segment.tests.iter().enumerate() {
+                        let walk = rule.when.eval_top(&cx) == Tri::True;
+                        let test = rule.atoms.expect("every rule reads the atoms");
+                        let name = &conditions[at];
+                        let on =
+                            format!("note={note:?} flag={flag:?} other={other:?} kind={kind:?}");
+                        assert_eq!(table.holds(test, &bits), walk, "{name} on {on}");
+                        assert_eq!(
+                            rules[at / 64] & (1 << (at % 64)) != 0,
+                            walk,
+                            "matrix: {name} on {on}"
+                        );
+                        held += usize::from(walk);
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(held > 500 && held < checked / 2, "{held} of {checked}");
+}
