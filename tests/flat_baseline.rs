@@ -107,7 +107,7 @@ fn generated_csv(rows: usize) -> String {
                     if rng.chance(50) {
                         edges[rng.below(edges.len())].to_string()
                     } else {
-                        rng.range(0, 72).to_string()
+                        rng.between(0, 72).to_string()
                     }
                 }
                 "MonthlyCharges" => {
@@ -115,11 +115,11 @@ fn generated_csv(rows: usize) -> String {
                     if rng.chance(50) {
                         edges[rng.below(edges.len())].to_string()
                     } else {
-                        format!("{}.{}", rng.range(18, 119), rng.range(0, 9))
+                        format!("{}.{}", rng.between(18, 119), rng.between(0, 9))
                     }
                 }
                 "SeniorCitizen" => {
-                    let v = rng.range(0, 1).to_string();
+                    let v = rng.between(0, 1).to_string();
                     missing(&mut rng, v)
                 }
                 "PaperlessBilling" => {
@@ -152,7 +152,7 @@ fn generated_csv(rows: usize) -> String {
                     missing(&mut rng, v)
                 }
                 "pref_price" | "pref_responsiveness" => {
-                    let v = format!("0.{}", rng.range(0, 9));
+                    let v = format!("0.{}", rng.between(0, 9));
                     let v = if rng.chance(5) { "1".to_string() } else { v };
                     missing(&mut rng, v)
                 }
