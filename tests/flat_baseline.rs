@@ -14,6 +14,9 @@ mod flat_gen;
 #[path = "../benches/support/package_gen.rs"]
 mod package_gen;
 
+mod common;
+
+use common::rng::{self, Rng};
 use std::path::{Path, PathBuf};
 use vasrec::{Engine, InputFormat};
 
@@ -83,7 +86,7 @@ fn flat_baseline_matches_the_engine_on_the_sample_customers() {
 
 /// Customers whose values sit on the rules' thresholds or are missing.
 fn generated_csv(rows: usize) -> String {
-    let mut rng = package_gen::Rng(26);
+    let mut rng = Rng(26);
     let sample =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/customers.csv"))
             .expect("sample customers");
@@ -96,7 +99,7 @@ fn generated_csv(rows: usize) -> String {
     let mut out = header.join(",");
     out.push('\n');
     for row in 0..rows {
-        let missing = |rng: &mut package_gen::Rng, value: String| {
+        let missing = |rng: &mut Rng, value: String| {
             if rng.chance(15) { String::new() } else { value }
         };
         for (i, column) in header.iter().enumerate() {

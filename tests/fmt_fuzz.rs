@@ -10,7 +10,7 @@ mod common;
 mod fmt_support;
 
 use common::fuzz::{iterations, mutate};
-use common::rng::Rng;
+use common::rng::{self, Rng};
 use common::{files_with_extension, root};
 use fmt_support::{borrowed, fmt, package, same_engine};
 use vasrec::Engine;

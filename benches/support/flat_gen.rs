@@ -15,11 +15,12 @@
 //! is written by hand in `benches/support/flat_baseline.rs`.
 //!
 //! Shared by `examples/generate_package.rs` (`--flat`), `benches/flat.rs`
-//! and `tests/flat_baseline.rs`, which declare `package_gen` beside it.
+//! and `tests/flat_baseline.rs`, which declare `package_gen` and `rng` beside it.
 
 #![allow(dead_code)]
 
-use crate::package_gen::{CUSTOMER_SCHEMA, Package, Rng};
+use crate::package_gen::{CUSTOMER_SCHEMA, Package};
+use crate::rng::Rng;
 use std::fmt::Write as _;
 
 /// Services of a flat package.

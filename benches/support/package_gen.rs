@@ -8,8 +8,10 @@
 //!
 //! Shared by `examples/generate_package.rs` (which writes the package to a
 //! folder) and `benches/engine.rs` (which compiles it in memory). Only std is
-//! used; the random numbers come from a hand-written splitmix64, so the same
-//! parameters give the same bytes on every machine.
+//! used; the random numbers come from the tests' hand-written splitmix64
+//! (`tests/common/rng.rs`, which each crate that includes this file declares
+//! as `rng` at its root), so the same parameters give the same bytes on every
+//! machine.
 //!
 //! # Shape
 //!
@@ -41,10 +43,7 @@ use std::fmt::Write as _;
 use std::io;
 use std::path::Path;
 
-// The integration tests' SplitMix64: one generator for tests and benchmarks.
-#[path = "../../tests/common/rng.rs"]
-mod rng;
-pub use rng::Rng;
+use crate::rng::Rng;
 
 /// What to generate.
 #[derive(Debug, Clone, Copy)]
