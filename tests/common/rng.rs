@@ -7,8 +7,8 @@
 //!
 //! The unit tests keep the same generator in `src/base/test_rng.rs`: the
 //! library is built without `cfg(test)` for these tests, so they cannot
-//! reach that one. Keep the methods both have alike; the ones after `unit`
-//! serve the data generators only.
+//! reach that one; its tests fail when the methods both have (up to
+//! `unit`) drift apart. The ones after `unit` serve the data generators only.
 // Each test binary and bench uses a part of it.
 #![allow(dead_code)]
 
