@@ -43,6 +43,8 @@ mod baseline;
 mod batches;
 #[path = "support/package_gen.rs"]
 mod package_gen;
+#[path = "../tests/common/rng.rs"]
+mod rng;
 
 use batches::{run_baseline, run_engine};
 use criterion::{

@@ -28,6 +28,8 @@ mod flat_baseline;
 mod flat_gen;
 #[path = "support/package_gen.rs"]
 mod package_gen;
+#[path = "../tests/common/rng.rs"]
+mod rng;
 
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,

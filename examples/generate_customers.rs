@@ -24,12 +24,17 @@
 //!
 //! Deterministic: each row draws from its own generator seeded by (seed, row
 //! number), so the same seed gives the same bytes, and the first N rows of a
-//! larger run equal an N-row run. Only std is used (splitmix64 by hand), and the
-//! example does not depend on the vasrec library.
+//! larger run equal an N-row run. Only std is used (splitmix64 by hand, shared with
+//! the tests in `tests/common/rng.rs`), and the example does not depend on the
+//! vasrec library.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
+
+#[path = "../tests/common/rng.rs"]
+mod rng;
+use rng::Rng;
 
 const HEADER: [&str; 36] = [
     "customerID",
@@ -183,7 +188,7 @@ fn write_all<W: Write>(mut out: W, options: &Options) -> io::Result<()> {
         line.push(b'\n');
         out.write_all(&line)?;
     }
-    let base = Rng(options.seed).next_u64();
+    let base = Rng(options.seed).next();
     for index in 1..=options.rows {
         let customer = Customer::generate(index, base);
         line.clear();
@@ -194,60 +199,6 @@ fn write_all<W: Write>(mut out: W, options: &Options) -> io::Result<()> {
         out.write_all(&line)?;
     }
     out.flush()
-}
-
-// ---- random numbers -----------------------------------------------------------
-
-/// splitmix64 (Steele, Lea and Flood): small, fast and good enough for test data.
-struct Rng(u64);
-
-impl Rng {
-    /// The generator of one row: its stream depends on the seed and the row only.
-    fn for_row(base: u64, index: u64) -> Rng {
-        let mut mixer = Rng(base ^ index.wrapping_mul(0xD1B5_4A32_D192_ED03));
-        Rng(mixer.next_u64())
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-
-    /// Uniform in 0..n.
-    fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
-    }
-
-    fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
-
-    /// Roughly normal with mean 0 and standard deviation 1 (sum of three uniforms),
-    /// bounded to [-3, 3].
-    fn bell(&mut self) -> f64 {
-        (self.unit() + self.unit() + self.unit() - 1.5) * 2.0
-    }
-
-    /// Picks an index by weight (the weights need not add up to 1).
-    fn pick(&mut self, weights: &[f64]) -> usize {
-        let total: f64 = weights.iter().sum();
-        let mut u = self.unit() * total;
-        for (i, w) in weights.iter().enumerate() {
-            if u < *w {
-                return i;
-            }
-            u -= w;
-        }
-        weights.len() - 1
-    }
 }
 
 // ---- the customer model -------------------------------------------------------
@@ -331,19 +282,19 @@ impl Customer {
         let mut rng = Rng::for_row(base, index);
         let mut id_suffix = [0u8; 5];
         for letter in &mut id_suffix {
-            *letter = b'A' + rng.below(26) as u8;
+            *letter = b'A' + rng.below_scaled(26) as u8;
         }
-        let female = rng.chance(0.495);
-        let senior = rng.chance(0.162);
-        let partner = rng.chance(0.483);
-        let dependents = rng.chance(if partner { 0.52 } else { 0.10 });
+        let female = rng.with_probability(0.495);
+        let senior = rng.with_probability(0.162);
+        let partner = rng.with_probability(0.483);
+        let dependents = rng.with_probability(if partner { 0.52 } else { 0.10 });
 
         let weights: [f64; 15] = TENURE_BANDS.map(|band| band.2);
-        let (low, high, _) = TENURE_BANDS[rng.pick(&weights)];
-        let tenure = low + rng.below(u64::from(high - low + 1)) as u32;
+        let (low, high, _) = TENURE_BANDS[rng.pick_weighted(&weights)];
+        let tenure = low + rng.below_scaled((high - low + 1) as usize) as u32;
         let years = f64::from(tenure) / 72.0;
 
-        let internet = match rng.pick(if senior {
+        let internet = match rng.pick_weighted(if senior {
             &[0.23, 0.73, 0.04]
         } else {
             &[0.366, 0.385, 0.249]
@@ -353,8 +304,8 @@ impl Customer {
             _ => Internet::None,
         };
         // In the telco file every customer without phone service has DSL.
-        let phone = !(internet == Internet::Dsl && rng.chance(0.28));
-        let multiple_lines = phone.then(|| rng.chance(0.25 + 0.45 * years));
+        let phone = !(internet == Internet::Dsl && rng.with_probability(0.28));
+        let multiple_lines = phone.then(|| rng.with_probability(0.25 + 0.45 * years));
 
         let mut addons = [None; 6];
         if internet != Internet::None {
@@ -364,7 +315,7 @@ impl Customer {
                 &ADDON_RATES_FIBER
             };
             for (addon, rate) in addons.iter_mut().zip(rates) {
-                *addon = Some(rng.chance((rate * (0.55 + 0.9 * years)).min(0.97)));
+                *addon = Some(rng.with_probability((rate * (0.55 + 0.9 * years)).min(0.97)));
             }
         }
 
@@ -375,9 +326,9 @@ impl Customer {
             24..=47 => &[0.52, 0.31, 0.17],
             _ => &[0.16, 0.29, 0.55],
         };
-        let contract = rng.pick(contract_weights);
-        let paperless = rng.chance([0.67, 0.54, 0.46][contract]);
-        let payment = rng.pick(match contract {
+        let contract = rng.pick_weighted(contract_weights);
+        let paperless = rng.with_probability([0.67, 0.54, 0.46][contract]);
+        let payment = rng.pick_weighted(match contract {
             0 => &[0.48, 0.23, 0.15, 0.14],
             1 => &[0.24, 0.23, 0.27, 0.26],
             _ => &[0.10, 0.23, 0.33, 0.34],
@@ -435,9 +386,9 @@ impl Customer {
             + if paperless { 0.3 } else { 0.0 }
             - if addon(3) { 0.5 } else { 0.0 }
             - if addon(0) { 0.4 } else { 0.0 };
-        let churn = rng.chance(1.0 / (1.0 + (-logit).exp()));
+        let churn = rng.with_probability(1.0 / (1.0 + (-logit).exp()));
 
-        let channel = rng.pick(match (paperless, senior) {
+        let channel = rng.pick_weighted(match (paperless, senior) {
             (true, false) => &[0.60, 0.25, 0.15],
             (true, true) => &[0.40, 0.30, 0.30],
             (false, false) => &[0.25, 0.45, 0.30],
@@ -458,14 +409,14 @@ impl Customer {
                 0.0
             };
         let mut open_complaints = 0;
-        while open_complaints < 5 && rng.chance(complaint_rate) {
+        while open_complaints < 5 && rng.with_probability(complaint_rate) {
             open_complaints += 1;
         }
 
         let nps_draw =
             7.3 + 1.5 * years - if churn { 2.5 } else { 0.0 } - 1.5 * f64::from(open_complaints)
                 + 1.6 * rng.bell();
-        let nps = (!rng.chance(0.03)).then(|| nps_draw.round().clamp(0.0, 10.0) as u32);
+        let nps = (!rng.with_probability(0.03)).then(|| nps_draw.round().clamp(0.0, 10.0) as u32);
 
         let high_bill = monthly_cents >= 8000;
         let means = [
@@ -486,18 +437,18 @@ impl Customer {
                 - if monthly_cents >= 9000 { 0.10 } else { 0.0 },
         ];
         let mut prefs = [None; 4];
-        if !rng.chance(0.035) {
+        if !rng.with_probability(0.035) {
             for (pref, mean) in prefs.iter_mut().zip(means) {
                 let value = ((mean + 0.18 * rng.bell()).clamp(0.0, 1.0) * 100.0).round() as u32;
                 // A few single answers are skipped too.
-                *pref = (!rng.chance(0.004)).then_some(value);
+                *pref = (!rng.with_probability(0.004)).then_some(value);
             }
         }
 
         // The survey draws from a stream of its own: the columns above stay as
         // they were before it was added.
         let mut answers = Rng::for_row(base ^ 0x5EED_5A71_0C0F_FEE5, index);
-        let survey = answers.chance(0.3).then(|| {
+        let survey = answers.with_probability(0.3).then(|| {
             // Promoters score their service higher; open complaints lower.
             let mood = nps.map_or(70.0, |n| 40.0 + 5.0 * f64::from(n))
                 - 8.0 * f64::from(open_complaints.min(3));

@@ -25,6 +25,8 @@
 mod flat_gen;
 #[path = "../benches/support/package_gen.rs"]
 mod package_gen;
+#[path = "../tests/common/rng.rs"]
+mod rng;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

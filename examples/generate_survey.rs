@@ -32,12 +32,17 @@
 //! unrated still shaped the label (the opinion was there, only unrecorded).
 //!
 //! Deterministic: each row draws from its own generator seeded by (seed, row
-//! number). Only std is used (splitmix64 by hand), and the example does not
-//! depend on the vasrec library.
+//! number). Only std is used (splitmix64 by hand, shared with the tests in
+//! `tests/common/rng.rs`), and the example does not depend on the vasrec
+//! library.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
+
+#[path = "../tests/common/rng.rs"]
+mod rng;
+use rng::Rng;
 
 /// The 14 rated service areas, as the survey's columns spell them.
 const RATINGS: [&str; 14] = [
@@ -173,62 +178,13 @@ fn write_all<W: Write>(mut out: W, options: &Options) -> io::Result<()> {
     }
     header.push_str(",Departure Delay in Minutes,Arrival Delay in Minutes,satisfaction\r\n");
     out.write_all(header.as_bytes())?;
-    let base = Rng(options.seed).next_u64();
+    let base = Rng(options.seed).next();
     for index in 0..options.rows {
         let id = options.first_id + index;
         let passenger = Passenger::generate(&mut Rng::for_row(base, id));
         out.write_all(passenger.csv_line(index, id).as_bytes())?;
     }
     out.flush()
-}
-
-// ---- random numbers -----------------------------------------------------------
-
-/// splitmix64 (Steele, Lea and Flood): small, fast and good enough for test data.
-struct Rng(u64);
-
-impl Rng {
-    /// The generator of one row: its stream depends on the seed and the row only.
-    fn for_row(base: u64, index: u64) -> Rng {
-        let mut mixer = Rng(base ^ index.wrapping_mul(0xD1B5_4A32_D192_ED03));
-        Rng(mixer.next_u64())
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-
-    fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
-
-    /// Roughly normal with mean 0 and standard deviation 1 (sum of three uniforms),
-    /// bounded to [-3, 3].
-    fn bell(&mut self) -> f64 {
-        (self.unit() + self.unit() + self.unit() - 1.5) * 2.0
-    }
-
-    /// Picks an index by weight (the weights need not add up to 1).
-    fn pick(&mut self, weights: &[f64]) -> usize {
-        let total: f64 = weights.iter().sum();
-        let mut u = self.unit() * total;
-        for (i, w) in weights.iter().enumerate() {
-            if u < *w {
-                return i;
-            }
-            u -= w;
-        }
-        weights.len() - 1
-    }
 }
 
 // ---- the passenger model ------------------------------------------------------
@@ -252,14 +208,14 @@ struct Passenger {
 
 impl Passenger {
     fn generate(rng: &mut Rng) -> Passenger {
-        let female = rng.chance(0.51);
-        let loyal = rng.chance(0.82);
+        let female = rng.with_probability(0.51);
+        let loyal = rng.with_probability(0.82);
         let age = (40.0 + 15.0 * rng.bell()).round().clamp(7.0, 85.0) as u32;
-        let business_travel = rng.chance(0.69);
+        let business_travel = rng.with_probability(0.69);
         let class = if business_travel {
-            rng.pick(&[0.60, 0.32, 0.08])
+            rng.pick_weighted(&[0.60, 0.32, 0.08])
         } else {
-            rng.pick(&[0.10, 0.80, 0.10])
+            rng.pick_weighted(&[0.10, 0.80, 0.10])
         };
         let long_haul = if class == 0 { 2_000.0 } else { 900.0 };
         let distance = (long_haul * (0.2 + 1.8 * rng.unit()) + 200.0 * rng.bell())
@@ -281,16 +237,16 @@ impl Passenger {
         let satisfied = rng.unit() < 1.0 / (1.0 + (-logit).exp());
         let mut ratings = true_ratings;
         for (i, rating) in ratings.iter_mut().enumerate() {
-            if rng.chance(NOT_RATED[i]) {
+            if rng.with_probability(NOT_RATED[i]) {
                 *rating = 0;
             }
         }
-        let departure_delay = if rng.chance(0.56) {
+        let departure_delay = if rng.with_probability(0.56) {
             0
         } else {
             (-30.0 * (1.0 - rng.unit()).ln()).round().min(1_592.0) as u32
         };
-        let arrival_delay = if rng.chance(0.01) {
+        let arrival_delay = if rng.with_probability(0.01) {
             None
         } else {
             let drift = 8.0 * rng.bell();

@@ -14,6 +14,9 @@ mod flat_gen;
 #[path = "../benches/support/package_gen.rs"]
 mod package_gen;
 
+mod common;
+
+use common::rng::{self, Rng};
 use std::path::{Path, PathBuf};
 use vasrec::{Engine, InputFormat};
 
@@ -83,7 +86,7 @@ fn flat_baseline_matches_the_engine_on_the_sample_customers() {
 
 /// Customers whose values sit on the rules' thresholds or are missing.
 fn generated_csv(rows: usize) -> String {
-    let mut rng = package_gen::Rng(26);
+    let mut rng = Rng(26);
     let sample =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/customers.csv"))
             .expect("sample customers");
@@ -96,7 +99,7 @@ fn generated_csv(rows: usize) -> String {
     let mut out = header.join(",");
     out.push('\n');
     for row in 0..rows {
-        let missing = |rng: &mut package_gen::Rng, value: String| {
+        let missing = |rng: &mut Rng, value: String| {
             if rng.chance(15) { String::new() } else { value }
         };
         for (i, column) in header.iter().enumerate() {
@@ -107,7 +110,7 @@ fn generated_csv(rows: usize) -> String {
                     if rng.chance(50) {
                         edges[rng.below(edges.len())].to_string()
                     } else {
-                        rng.range(0, 72).to_string()
+                        rng.between(0, 72).to_string()
                     }
                 }
                 "MonthlyCharges" => {
@@ -115,11 +118,11 @@ fn generated_csv(rows: usize) -> String {
                     if rng.chance(50) {
                         edges[rng.below(edges.len())].to_string()
                     } else {
-                        format!("{}.{}", rng.range(18, 119), rng.range(0, 9))
+                        format!("{}.{}", rng.between(18, 119), rng.between(0, 9))
                     }
                 }
                 "SeniorCitizen" => {
-                    let v = rng.range(0, 1).to_string();
+                    let v = rng.between(0, 1).to_string();
                     missing(&mut rng, v)
                 }
                 "PaperlessBilling" => {
@@ -152,7 +155,7 @@ fn generated_csv(rows: usize) -> String {
                     missing(&mut rng, v)
                 }
                 "pref_price" | "pref_responsiveness" => {
-                    let v = format!("0.{}", rng.range(0, 9));
+                    let v = format!("0.{}", rng.between(0, 9));
                     let v = if rng.chance(5) { "1".to_string() } else { v };
                     missing(&mut rng, v)
                 }

@@ -18,6 +18,7 @@ mod package_gen;
 mod common;
 mod fmt_support;
 
+use common::rng;
 use common::{files_with_extension, golden, root};
 use fmt_support::{fingerprint, fmt, package, same_engine};
 use std::path::PathBuf;

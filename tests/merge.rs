@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::rng::Rng;
 use common::root;
 use std::io::Cursor;
 use vasrec::batch::{self, RunError};
@@ -13,23 +14,6 @@ use vasrec::capacity::{Allocation, Demand, PartialDemand, SharedAllocation};
 use vasrec::partial::{PartialError, PartialReport};
 use vasrec::report::{DryRunReport, Tally};
 use vasrec::{Engine, InputFormat};
-
-/// SplitMix64: the same seeds give the same splits on every machine.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 /// A CSV text cut into a header and one line per row.
 struct Rows {
@@ -122,7 +106,7 @@ fn whole_run(engine: &Engine, rows: &Rows, name: &str) -> (String, Option<String
 
 /// Merges the items in a random order and grouping: two at random at a
 /// time, until one is left.
-fn merge_randomly<T>(mut items: Vec<T>, random: &mut Random, merge: impl Fn(&mut T, T)) -> T {
+fn merge_randomly<T>(mut items: Vec<T>, random: &mut Rng, merge: impl Fn(&mut T, T)) -> T {
     while items.len() > 1 {
         let a = items.swap_remove(random.below(items.len()));
         let mut b = items.swap_remove(random.below(items.len()));
@@ -140,7 +124,7 @@ fn split_run(
     engine: &Engine,
     rows: &Rows,
     name: &str,
-    random: &mut Random,
+    random: &mut Rng,
 ) -> (String, Option<String>, Vec<usize>) {
     let n = rows.rows.len();
     let parts = 1 + random.below(8);
@@ -209,7 +193,7 @@ fn any_split_of_the_bundled_sample_merges_into_the_one_run_report() {
         "the bundled package limits capacity"
     );
     let (whole, whole_allocation) = whole_run(&engine, &rows, "customers.csv");
-    let mut random = Random(24);
+    let mut random = Rng(24);
     for round in 0..6 {
         let (merged, allocation, cuts) = split_run(&engine, &rows, "customers.csv", &mut random);
         assert_eq!(allocation, whole_allocation, "round {round}, cuts {cuts:?}");
@@ -234,7 +218,7 @@ rule give_tips for everyone { when score < 3 offer tips gain 0.1 * score + 0.7 }
 rule high_tips for high { when score > 8.5 offer tips gain 1.3 }
 ";
     let engine = Engine::from_sources(&catalog, &[("rules.vas", rules)]).unwrap();
-    let mut random = Random(7);
+    let mut random = Rng(7);
     let mut text = String::from("id,score\n");
     for i in 0..3000 {
         let score = match random.below(50) {
@@ -264,7 +248,7 @@ fn any_split_of_a_generated_population_with_capacity_merges_into_the_one_run_rep
         report["errors"]
     );
     assert!(report["totals"]["data_errors"].as_u64().unwrap() > 20);
-    let mut random = Random(2024);
+    let mut random = Rng(2024);
     for round in 0..12 {
         let (merged, allocation, cuts) = split_run(&engine, &rows, "population.csv", &mut random);
         assert_eq!(allocation, whole_allocation, "round {round}, cuts {cuts:?}");

@@ -4,6 +4,9 @@
 //! HTTP/1.1 one over `TcpStream`; time bounds are generous safety nets only.
 #![cfg(feature = "serve")]
 
+mod common;
+
+use common::rng::Rng;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -813,22 +816,6 @@ fn with_watch_a_saved_change_is_reloaded_and_a_broken_one_is_not() {
         metrics.contains("vasrec_reloads_total{result=\"error\"} 1"),
         "{metrics}"
     );
-}
-
-/// SplitMix64: the fuzz test's seeded randomness.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
 }
 
 /// Tokens that reach the corners of JSON and of the customer reader.

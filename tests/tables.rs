@@ -5,29 +5,10 @@
 //! unreachable never matches, and without a gap every customer whose column
 //! values are known matches a row.
 
+mod common;
+
+use common::rng::Rng;
 use vasrec::Engine;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // splitmix64
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len() as u64) as usize]
-    }
-}
 
 const CATALOG: &str = r#"
 package: tables
@@ -141,10 +122,10 @@ struct Table {
 fn random_table(rng: &mut Rng) -> Table {
     let hit = rng.pick(&["unique", "first", "priority", "collect"]);
     let mut columns: Vec<(&str, Kind)> = COLUMNS.to_vec();
-    let count = 1 + rng.below(3) as usize;
+    let count = 1 + rng.below(3);
     let mut chosen = Vec::new();
     for _ in 0..count {
-        chosen.push(columns.remove(rng.below(columns.len() as u64) as usize));
+        chosen.push(columns.remove(rng.below(columns.len())));
     }
     let rows = (0..1 + rng.below(6))
         .map(|_| {
@@ -404,7 +385,7 @@ fn as_sheet(table: &Table, rng: &mut Rng) -> Vec<Vec<String>> {
     headings.extend(["offer", "suppress", "gain", "priority", "when", "# notes"].map(String::from));
     let mut order: Vec<usize> = (0..headings.len()).collect();
     for i in (1..order.len()).rev() {
-        order.swap(i, rng.below(i as u64 + 1) as usize);
+        order.swap(i, rng.below(i + 1));
     }
     let mut out = vec![order.iter().map(|&i| headings[i].clone()).collect()];
     for row in &table.rows {

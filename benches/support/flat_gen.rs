@@ -15,11 +15,12 @@
 //! is written by hand in `benches/support/flat_baseline.rs`.
 //!
 //! Shared by `examples/generate_package.rs` (`--flat`), `benches/flat.rs`
-//! and `tests/flat_baseline.rs`, which declare `package_gen` beside it.
+//! and `tests/flat_baseline.rs`, which declare `package_gen` and `rng` beside it.
 
 #![allow(dead_code)]
 
-use crate::package_gen::{CUSTOMER_SCHEMA, Package, Rng};
+use crate::package_gen::{CUSTOMER_SCHEMA, Package};
+use crate::rng::Rng;
 use std::fmt::Write as _;
 
 /// Services of a flat package.
@@ -116,7 +117,7 @@ fn write_rule(out: &mut String, rng: &mut Rng, index: usize) {
     if !service.is_multiple_of(3) || rng.chance(50) {
         let _ = writeln!(out, "  gain {}", gain(rng));
     }
-    let priority = rng.range(-2, 5);
+    let priority = rng.between(-2, 5);
     if priority != 0 {
         let _ = writeln!(out, "  priority {priority}");
     }
@@ -138,16 +139,16 @@ fn test(rng: &mut Rng, family: usize) -> String {
             .into(),
         1 => {
             if rng.chance(50) {
-                format!("tenure_months >= {}", rng.range(12, 60))
+                format!("tenure_months >= {}", rng.between(12, 60))
             } else {
-                format!("tenure_months < {}", rng.range(6, 48))
+                format!("tenure_months < {}", rng.between(6, 48))
             }
         }
         2 => {
             if rng.chance(50) {
-                format!("monthly_charges >= {}", rng.range(40, 100))
+                format!("monthly_charges >= {}", rng.between(40, 100))
             } else {
-                format!("monthly_charges < {}", rng.range(30, 90))
+                format!("monthly_charges < {}", rng.between(30, 90))
             }
         }
         3 => rng
@@ -164,8 +165,8 @@ fn test(rng: &mut Rng, family: usize) -> String {
                 "payment_method != \"Mailed check\"",
             ])
             .into(),
-        5 => format!("pref.price >= 0.{}", rng.range(3, 7)),
-        6 => format!("pref.responsiveness >= 0.{}", rng.range(3, 7)),
+        5 => format!("pref.price >= 0.{}", rng.between(3, 7)),
+        6 => format!("pref.responsiveness >= 0.{}", rng.between(3, 7)),
         7 => rng.pick(&["senior", "not senior"]).into(),
         8 => rng
             .pick(&["paperless_billing", "not paperless_billing"])
@@ -175,7 +176,7 @@ fn test(rng: &mut Rng, family: usize) -> String {
 }
 
 fn one_decimal(rng: &mut Rng, lo: i64, hi: i64) -> String {
-    let tenths = rng.range(lo * 10, hi * 10);
+    let tenths = rng.between(lo * 10, hi * 10);
     format!("{}.{}", tenths / 10, tenths % 10)
 }
 
@@ -185,7 +186,7 @@ fn gain(rng: &mut Rng) -> String {
         2 => format!(
             "{} + 0.0{} * monthly_charges",
             one_decimal(rng, 1, 3),
-            rng.range(1, 5)
+            rng.between(1, 5)
         ),
         3 => format!(
             "{} + {} * value_or(pref.price, 0.5)",

@@ -8,8 +8,10 @@
 //!
 //! Shared by `examples/generate_package.rs` (which writes the package to a
 //! folder) and `benches/engine.rs` (which compiles it in memory). Only std is
-//! used; the random numbers come from a hand-written splitmix64, so the same
-//! parameters give the same bytes on every machine.
+//! used; the random numbers come from the tests' hand-written splitmix64
+//! (`tests/common/rng.rs`, which each crate that includes this file declares
+//! as `rng` at its root), so the same parameters give the same bytes on every
+//! machine.
 //!
 //! # Shape
 //!
@@ -40,6 +42,8 @@
 use std::fmt::Write as _;
 use std::io;
 use std::path::Path;
+
+use crate::rng::Rng;
 
 /// What to generate.
 #[derive(Debug, Clone, Copy)]
@@ -104,37 +108,6 @@ impl Package {
             .iter()
             .map(|(n, t)| (n.as_str(), t.as_str()))
             .collect()
-    }
-}
-
-/// splitmix64: small, fast and good enough to pick templates.
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (n > 0).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    /// Uniform in `lo..=hi`.
-    pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + self.below((hi - lo + 1) as usize) as i64
-    }
-
-    pub fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-
-    pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
     }
 }
 
@@ -563,7 +536,7 @@ fn write_rule(out: &mut String, rng: &mut Rng, index: usize, segment: &str) {
         if service % 2 == 1 || !rng.chance(15) {
             let _ = writeln!(out, "  gain {}", gain(rng));
         }
-        let priority = rng.range(-2, 10);
+        let priority = rng.between(-2, 10);
         if priority != 0 {
             let _ = writeln!(out, "  priority {priority}");
         }
@@ -575,16 +548,16 @@ fn write_rule(out: &mut String, rng: &mut Rng, index: usize, segment: &str) {
 }
 
 fn one_decimal(rng: &mut Rng, lo: i64, hi: i64) -> String {
-    let tenths = rng.range(lo * 10, hi * 10);
+    let tenths = rng.between(lo * 10, hi * 10);
     format!("{}.{}", tenths / 10, tenths % 10)
 }
 
 fn condition(rng: &mut Rng) -> String {
     match rng.below(19) {
-        0 => format!("tenure_months >= {}", rng.range(1, 60)),
-        1 => format!("tenure_months < {}", rng.range(6, 72)),
-        2 => format!("monthly_charges >= {}", rng.range(20, 110)),
-        3 => format!("monthly_charges < {}", rng.range(30, 119)),
+        0 => format!("tenure_months >= {}", rng.between(1, 60)),
+        1 => format!("tenure_months < {}", rng.between(6, 72)),
+        2 => format!("monthly_charges >= {}", rng.between(20, 110)),
+        3 => format!("monthly_charges < {}", rng.between(30, 119)),
         4 => format!(
             "contract == \"{}\"",
             rng.pick(&["Month-to-month", "One year", "Two year"])
@@ -602,9 +575,9 @@ fn condition(rng: &mut Rng) -> String {
         12 => format!(
             "value_or(pref.{}, 0.5) >= 0.{}",
             rng.pick(&PREFERENCES),
-            rng.range(3, 8)
+            rng.between(3, 8)
         ),
-        13 => format!("present(nps) and nps <= {}", rng.range(3, 8)),
+        13 => format!("present(nps) and nps <= {}", rng.between(3, 8)),
         14 => rng
             .pick(&["value_or(open_complaints, 0) > 0", "open_complaints == 0"])
             .into(),
@@ -613,7 +586,7 @@ fn condition(rng: &mut Rng) -> String {
             rng.pick(&["online", "retail", "call_center"])
         ),
         16 => "(streaming_tv or streaming_movies)".into(),
-        17 => format!("tenure_months % 12 == {}", rng.range(0, 11)),
+        17 => format!("tenure_months % 12 == {}", rng.between(0, 11)),
         _ => "present(total_charges) and monthly_charges > 1.1 * total_charges / max(tenure_months, 1)"
             .into(),
     }
@@ -630,8 +603,8 @@ fn gain(rng: &mut Rng) -> String {
         ),
         3 => format!(
             "min({}, monthly_charges / {})",
-            rng.range(4, 8),
-            rng.range(15, 30)
+            rng.between(4, 8),
+            rng.between(15, 30)
         ),
         4 => format!(
             "clamp({} + tenure_months / 36, 1, 8)",

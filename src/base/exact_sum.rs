@@ -304,6 +304,7 @@ pub(crate) mod exact_float {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::base::test_rng::Rng;
 
     fn sum(terms: &[f64]) -> ExactSum {
         let mut s = ExactSum::default();
@@ -313,26 +314,13 @@ mod tests {
         s
     }
 
-    /// SplitMix64, for shuffles and terms.
-    struct Random(u64);
-    impl Random {
-        fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-        fn term(&mut self) -> f64 {
-            let magnitude =
-                [1e-300, 1e-12, 1e-3, 0.1, 1.0, 7.3, 1e6, 1e15, 1e200, 1e307][self.below(10)];
-            let unit = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
-            let v = magnitude * unit * 3.0;
-            if self.next() & 1 == 0 { v } else { -v }
-        }
+    /// A term of either sign, from 1e-300 to near overflow, so sums cancel
+    /// and carry across scales.
+    fn term(rng: &mut Rng) -> f64 {
+        let magnitude =
+            [1e-300, 1e-12, 1e-3, 0.1, 1.0, 7.3, 1e6, 1e15, 1e200, 1e307][rng.below(10)];
+        let v = magnitude * rng.unit() * 3.0;
+        if rng.next() & 1 == 0 { v } else { -v }
     }
 
     #[test]
@@ -369,10 +357,10 @@ mod tests {
 
     #[test]
     fn any_order_and_grouping_gives_the_same_bits() {
-        let mut random = Random(7);
+        let mut random = Rng(7);
         for round in 0..200 {
             let n = 1 + random.below(60);
-            let terms: Vec<f64> = (0..n).map(|_| random.term()).collect();
+            let terms: Vec<f64> = (0..n).map(|_| term(&mut random)).collect();
             let whole = sum(&terms).value();
             let mut shuffled = terms.clone();
             for i in (1..shuffled.len()).rev() {

@@ -9,5 +9,7 @@ pub(crate) mod number;
 pub mod render;
 pub mod source;
 pub(crate) mod table;
+#[cfg(test)]
+pub(crate) mod test_rng;
 pub(crate) mod yaml;
 pub(crate) mod yaml_positions;

@@ -1,6 +1,7 @@
 //! The analysis over the bundled package, in byte offsets.
 
 use super::*;
+use crate::base::test_rng::Rng;
 use crate::engine::load::MAX_FILE_BYTES;
 use crate::ide::complete::CompletionKind;
 use crate::ide::names::SymbolKind;
@@ -250,23 +251,6 @@ fn positions_in_chinese_text_round_trip() {
         index.position(x).character as usize,
         text[..x].chars().count()
     );
-}
-
-/// A seeded generator (splitmix64), so a failure names its round.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
 }
 
 /// Tokens that reach the corners of the grammar, the scanners and the

@@ -18,28 +18,10 @@
 //!   limited service plus the sum of the services' `gain_bound`.
 
 use super::*;
+use crate::base::test_rng::Rng;
 use crate::engine::offer::Offer;
 use crate::engine::replace::Scratch;
 use crate::package::customer::Customer;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // splitmix64
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
 
 /// Services of an instance: (channel, cost, group, capacity).
 struct Instance {
@@ -51,7 +33,7 @@ struct Instance {
 }
 
 fn instance(rng: &mut Rng, limited_at_most: usize) -> Instance {
-    let services = 3 + rng.below(3) as usize;
+    let services = 3 + rng.below(3);
     let max_offers = 1 + rng.below(3);
     let mut text = format!("package: exact\nmax_offers: {max_offers}\n");
     if rng.chance(50) {
@@ -61,7 +43,7 @@ fn instance(rng: &mut Rng, limited_at_most: usize) -> Instance {
     text.push_str("services:\n");
     let mut limited = 0;
     for s in 0..services {
-        let channel = ["online", "offline", "omni", "omni"][rng.below(4) as usize];
+        let channel = ["online", "offline", "omni", "omni"][rng.below(4)];
         let cost = 1 + rng.below(4);
         let group = match rng.below(4) {
             0 => ", group: g",
@@ -92,7 +74,7 @@ fn instance(rng: &mut Rng, limited_at_most: usize) -> Instance {
     }
     let customers = (0..2 + rng.below(4))
         .map(|_| {
-            let tier = rng.below(3) as usize;
+            let tier = rng.below(3);
             let gains = (0..services)
                 .map(|_| rng.chance(70).then(|| rng.below(9) as u32))
                 .collect();

@@ -332,6 +332,7 @@ pub fn score_record_schema() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::base::test_rng::Rng;
 
     #[test]
     fn numbers_are_written_without_binary_noise() {
@@ -377,35 +378,12 @@ mod tests {
         assert_eq!(csv_field("a=b", true), "a=b");
     }
 
-    /// splitmix64: a fixed-seed generator, so the random test needs no
-    /// dependency and fails the same way every run.
-    struct SplitMix(u64);
-
-    impl SplitMix {
-        fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        }
-
-        /// A number in `low..=high`.
-        fn between(&mut self, low: u32, high: u32) -> u32 {
-            low + (self.next() % u64::from(high - low + 1)) as u32
-        }
-
-        fn pick(&mut self, chars: &[char]) -> char {
-            chars[self.next() as usize % chars.len()]
-        }
-    }
-
     /// One character from a class that JSON escapers get wrong: controls,
     /// DEL, quote, backslash, solidus, U+2028/U+2029 (JavaScript line
     /// breaks), non-BMP (surrogate pairs in `\u` escapes), CJK, combining
     /// marks (also alone, at the start of a string), and plain ASCII.
-    fn random_char(rng: &mut SplitMix) -> char {
-        let code = match rng.next() % 10 {
+    fn random_char(rng: &mut Rng) -> char {
+        let code = match rng.below(10) {
             0 => rng.between(0x00, 0x1f),
             1 => return rng.pick(&['"', '\\', '/', '\u{7f}', '\u{8}', '\u{c}']),
             2 => return rng.pick(&['\u{2028}', '\u{2029}']),
@@ -417,7 +395,7 @@ mod tests {
             _ => rng.between(0x20, 0x7e),
         };
         // Surrogates are not chars; a `String` can never hold one.
-        char::from_u32(code).unwrap_or('\u{fffd}')
+        char::from_u32(code as u32).unwrap_or('\u{fffd}')
     }
 
     /// What serde_json writes for `text`, with the one difference the
@@ -452,7 +430,7 @@ mod tests {
     /// have always used the `\u` form, so it is kept).
     #[test]
     fn escaper_matches_serde_json_on_random_strings() {
-        let mut rng = SplitMix(0x5eed_5c0e_u64);
+        let mut rng = Rng(0x5eed_5c0e_u64);
         let mut with_b_or_f = 0;
         let mut classes = [false; 6];
         for _ in 0..20_000 {

@@ -1,28 +1,7 @@
 //! Differential test: the fast evaluator against the trace (reference), on
 //! random well-typed packages and random customers (seeded, reproducible).
 use super::*;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // splitmix64
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len() as u64) as usize]
-    }
-}
+use crate::base::test_rng::Rng;
 
 const CATALOG: &str = r#"
 package: random
@@ -140,12 +119,12 @@ fn condition(rng: &mut Rng, depth: u32) -> String {
 
 fn package(rng: &mut Rng) -> String {
     let mut text = String::new();
-    let segments = 1 + rng.below(10) as usize;
+    let segments = 1 + rng.below(10);
     for i in 0..segments {
         let mut parents: Vec<String> = Vec::new();
         if i > 0 {
             for _ in 0..1 + rng.below(2) {
-                let p = format!("g{}", rng.below(i as u64));
+                let p = format!("g{}", rng.below(i));
                 if !parents.contains(&p) {
                     parents.push(p);
                 }
@@ -163,7 +142,7 @@ fn package(rng: &mut Rng) -> String {
         };
         text.push_str(&format!("segment g{i}{under} {{ {when} }}\n"));
     }
-    let profiles = rng.below(3) as usize;
+    let profiles = rng.below(3);
     for i in 0..profiles {
         text.push_str(&format!(
             "profile f{i} {{ when pref.p >= 0.{} }}\n",
@@ -171,9 +150,9 @@ fn package(rng: &mut Rng) -> String {
         ));
     }
     for i in 0..1 + rng.below(20) {
-        let segment = rng.below(segments as u64);
+        let segment = rng.below(segments);
         let profile = if profiles > 0 && rng.chance(25) {
-            format!(", profile f{}", rng.below(profiles as u64))
+            format!(", profile f{}", rng.below(profiles))
         } else {
             String::new()
         };
@@ -239,9 +218,9 @@ fn catalog(rng: &mut Rng) -> String {
     if rng.chance(70) {
         let mut keys = vec!["gain", "priority", "cost", "catalog_order", "service_id"];
         let mut chosen = Vec::new();
-        let wanted = 1 + rng.below(keys.len() as u64);
+        let wanted = 1 + rng.below(keys.len());
         for _ in 0..wanted {
-            let at = rng.below(keys.len() as u64) as usize;
+            let at = rng.below(keys.len());
             chosen.push(keys.remove(at));
         }
         extra.push_str(&format!("ranking: [{}]\n", chosen.join(", ")));
