@@ -1,9 +1,14 @@
 //! The engine against the hand-written baseline, measured in turns.
 //!
 //! ```text
-//! cargo run --release --example versus_baseline            # 40 rounds
-//! cargo run --release --example versus_baseline -- 200     # more rounds
+//! cargo run --release --example versus_baseline              # 40 rounds
+//! cargo run --release --example versus_baseline -- 200       # more rounds
+//! cargo run --release --example versus_baseline -- --flat    # the flat package
 //! ```
+//!
+//! `--flat`: the flat 40-rule package (`flat_gen::generate(40, 7)`, all rules
+//! on one segment) against its hand-written form
+//! (`benches/support/flat_baseline.rs`), on the same customers.
 //!
 //! Criterion (`cargo bench --bench engine -- evaluate_batch`) measures the
 //! engine and the baseline one after the other, seconds apart; on a shared
@@ -24,6 +29,14 @@
 mod baseline;
 #[path = "../benches/support/batches.rs"]
 mod batches;
+#[path = "../benches/support/flat_baseline.rs"]
+mod flat_baseline;
+#[path = "../benches/support/flat_gen.rs"]
+mod flat_gen;
+#[path = "../benches/support/package_gen.rs"]
+mod package_gen;
+#[path = "../tests/common/rng.rs"]
+mod rng;
 
 use batches::{run_baseline, run_engine};
 use std::hint::black_box;
@@ -32,12 +45,27 @@ use std::time::Instant;
 use vasrec::{Customer, Engine, InputFormat};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let rounds: usize = match std::env::args().nth(1) {
-        Some(n) => n.parse()?,
-        None => 40,
-    };
+    let mut rounds = 40;
+    let mut flat = false;
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--flat" => flat = true,
+            n => rounds = n.parse()?,
+        }
+    }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let engine = Engine::load(root.join("rules"))?;
+    let engine = if flat {
+        let package = flat_gen::generate(40, 7);
+        Engine::from_sources(&package.catalog, &package.sources())
+            .map_err(|e| format!("the flat package does not compile: {e}"))?
+    } else {
+        Engine::load(root.join("rules"))?
+    };
+    let recommend: fn(&baseline::BaselineCustomer, &mut Vec<(&'static str, f64)>) = if flat {
+        flat_baseline::recommend
+    } else {
+        baseline::recommend
+    };
     let sample = root.join("rules/customers.csv");
     let customers = vasrec::batch::read_all(
         &engine,
@@ -49,7 +77,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if customers.len() != hand.len() {
         return Err("the engine and the baseline read a different number of customers".into());
     }
-    check_agreement(&engine, &customers, &hand)?;
+    check_agreement(&engine, &customers, &hand, recommend)?;
 
     let per_customer = |started: Instant| started.elapsed().as_nanos() as f64 / hand.len() as f64;
     let (mut engine_ns, mut baseline_ns) = (Vec::new(), Vec::new());
@@ -60,9 +88,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let started = Instant::now();
         black_box(run_engine(&engine, black_box(&customers)));
         engine_ns.push(per_customer(started));
-        black_box(run_baseline(black_box(&hand)));
+        let run_hand = |hand| {
+            if flat {
+                run_flat_baseline(hand)
+            } else {
+                run_baseline(hand)
+            }
+        };
+        black_box(run_hand(black_box(&hand)));
         let started = Instant::now();
-        black_box(run_baseline(black_box(&hand)));
+        black_box(run_hand(black_box(&hand)));
         baseline_ns.push(per_customer(started));
     }
     let (engine_min, engine_median) = min_and_median(&mut engine_ns);
@@ -91,6 +126,7 @@ fn check_agreement(
     engine: &Engine,
     customers: &[Customer],
     hand: &[baseline::BaselineCustomer],
+    recommend: fn(&baseline::BaselineCustomer, &mut Vec<(&'static str, f64)>),
 ) -> Result<(), Box<dyn std::error::Error>> {
     let mut evaluator = engine.evaluator();
     let mut expected = Vec::new();
@@ -105,7 +141,7 @@ fn check_agreement(
                 )
             })
             .collect();
-        baseline::recommend(hand, &mut expected);
+        recommend(hand, &mut expected);
         if !baseline::same_offers(&offers, &expected) {
             return Err(format!(
                 "row {}: the engine offers {offers:?}, the baseline {expected:?}",
@@ -115,6 +151,19 @@ fn check_agreement(
         }
     }
     Ok(())
+}
+
+/// The hand-written flat package over the customers, as
+/// `batches::run_baseline` runs the bundled one (and `benches/flat.rs` this).
+fn run_flat_baseline(customers: &[baseline::BaselineCustomer]) -> (usize, f64) {
+    let mut out = Vec::with_capacity(flat_gen::MAX_OFFERS);
+    let (mut count, mut gain) = (0, 0.0);
+    for customer in customers {
+        flat_baseline::recommend(customer, &mut out);
+        count += out.len();
+        gain += out.iter().map(|o| o.1).sum::<f64>();
+    }
+    (count, gain)
 }
 
 fn min_and_median(times: &mut [f64]) -> (f64, f64) {
