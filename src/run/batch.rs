@@ -1,7 +1,8 @@
 //! Many customers: a streaming, parallel pass over a customer file.
 //!
-//! One thread reads raw rows in fixed-size chunks; a rayon pool decodes and
-//! evaluates chunks in parallel; results are consumed strictly in input order.
+//! Rows are read in fixed-size chunks; each working thread takes the next
+//! chunk, decodes and evaluates it; results are consumed strictly in input
+//! order.
 //! Chunk boundaries do not depend on the thread count, so anything summed per
 //! chunk and merged in order is identical with 1 or N threads. Memory is
 //! bounded by the chunks in flight, whatever the size of the input.
@@ -12,9 +13,9 @@ use crate::engine::eval::Evaluator;
 use crate::engine::offer::{EvalError, Offer};
 use crate::package::customer::Customer;
 use crate::package::input::{Chunk, ChunkRows, ColumnMap, CustomerReader, DataError, InputFormat};
-use rayon::prelude::*;
+use std::collections::BTreeMap;
 use std::io::Read;
-use std::sync::mpsc;
+use std::sync::{Condvar, Mutex, PoisonError, mpsc};
 
 pub use crate::package::input::CHUNK_ROWS;
 
@@ -119,102 +120,261 @@ pub fn run<S: ChunkSink, E>(
 
 /// Like [`run`], with the capacity-limited services given out as `allocation`
 /// says (the second pass of `run::capacity`).
+///
+/// `threads` is the number of threads that work, the calling one included:
+/// each takes the next chunk from the reader (one at a time), decodes and
+/// evaluates it, and the calling thread passes the finished chunks to
+/// `consume` in input order between its own chunks. With one thread nothing
+/// is spawned, so `--threads 1` uses one core; with N, no thread waits for
+/// the slowest chunk of a batch, and reading is shared out like the rest.
 pub fn run_allocated<S: ChunkSink, E>(
     engine: &Engine,
-    mut reader: CustomerReader,
+    reader: CustomerReader,
     threads: usize,
     allocation: Option<&Allocation>,
     new_sink: impl Fn() -> S + Sync,
     mut consume: impl FnMut(S, usize) -> Result<(), E>,
 ) -> Result<(), RunError<E>> {
     let threads = threads.max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(RunError::Setup)?;
-    let chunks_per_batch = threads * 4;
-    let columns = reader.columns.clone();
-    let name = reader.name().to_string();
-
+    let work = Work {
+        engine,
+        allocation,
+        columns: reader.columns.clone(),
+        name: reader.name().to_string(),
+        source: Mutex::new(Source {
+            reader,
+            next: 0,
+            end: None,
+            failed: None,
+        }),
+        // Chunks read and not yet consumed: memory stays bounded whatever
+        // the input, and a slow chunk holds back at most this many others.
+        slots: Slots::new(threads * 4),
+        new_sink: &new_sink,
+    };
+    let (finished, results) = mpsc::channel::<(u64, S, usize)>();
     std::thread::scope(|scope| {
-        let (sender, receiver) = mpsc::sync_channel::<Result<Vec<Chunk>, DataError>>(1);
-        // Processed batches go back to the reader, which refills their buffers.
-        let (recycle, recycled) = mpsc::sync_channel::<Vec<Chunk>>(2);
-        let producer = scope.spawn(move || {
-            loop {
-                while let Ok(batch) = recycled.try_recv() {
-                    batch.into_iter().for_each(|chunk| reader.recycle(chunk));
-                }
-                let mut batch = Vec::with_capacity(chunks_per_batch);
-                let mut failed = None;
-                while batch.len() < chunks_per_batch {
-                    let (chunk, result) = reader.read_chunk(CHUNK_ROWS);
-                    // Rows read before a bad one still count.
-                    let short = chunk.len() < CHUNK_ROWS;
-                    if chunk.len() > 0 {
-                        batch.push(chunk);
+        let mut workers = Vec::with_capacity(threads - 1);
+        for i in 1..threads {
+            let (work, finished) = (&work, finished.clone());
+            let spawned = std::thread::Builder::new()
+                .name(format!("vasrec-worker-{i}"))
+                .spawn_scoped(scope, move || {
+                    while let Some((index, sink, rows)) = work.next_chunk() {
+                        if finished.send((index, sink, rows)).is_err() {
+                            break;
+                        }
                     }
-                    if let Err(e) = result {
-                        failed = Some(e);
-                        break;
-                    }
-                    if short {
-                        break;
-                    }
-                }
-                let done = batch.len() < chunks_per_batch
-                    || batch.last().is_some_and(|c| c.len() < CHUNK_ROWS)
-                    || failed.is_some();
-                if !batch.is_empty() && sender.send(Ok(batch)).is_err() {
-                    return;
-                }
-                if let Some(e) = failed {
-                    let _ = sender.send(Err(e));
-                    return;
-                }
-                if done {
-                    return;
-                }
-            }
-        });
-
-        let mut result = Ok(());
-        for message in receiver.iter() {
-            let batch = match message {
-                Ok(batch) => batch,
+                });
+            match spawned {
+                Ok(handle) => workers.push(handle),
                 Err(e) => {
-                    result = Err(RunError::Read(e));
-                    break;
+                    work.close();
+                    return Err(RunError::Setup(e));
                 }
-            };
-            let sinks: Vec<(S, usize)> = pool.install(|| {
-                batch
-                    .par_iter()
-                    .map(|chunk| {
-                        (
-                            process_chunk(engine, allocation, &columns, &name, chunk, &new_sink),
-                            chunk.len(),
-                        )
-                    })
-                    .collect()
-            });
-            let _ = recycle.try_send(batch);
-            let mut stop = None;
-            for (sink, rows) in sinks {
-                if let Err(e) = consume(sink, rows) {
-                    stop = Some(e);
-                    break;
-                }
-            }
-            if let Some(e) = stop {
-                result = Err(RunError::Stopped(e));
-                break;
             }
         }
-        drop(receiver);
-        let _ = producer.join();
+        drop(finished);
+        let result = work.consume_in_order(&results, &mut consume);
+        work.close();
+        // Workers stop after their current chunk; their results are dropped.
+        drop(results);
         result
     })
+}
+
+/// What the working threads share.
+struct Work<'a, F> {
+    engine: &'a Engine,
+    allocation: Option<&'a Allocation>,
+    columns: ColumnMap,
+    name: String,
+    source: Mutex<Source>,
+    slots: Slots,
+    new_sink: &'a F,
+}
+
+/// The reader, and how far it has gone.
+struct Source {
+    reader: CustomerReader,
+    /// Index of the next chunk read.
+    next: u64,
+    /// Chunks in all, once the input has ended (or failed, or the run stopped).
+    end: Option<u64>,
+    /// Why reading stopped early; reported after the rows read before it.
+    failed: Option<DataError>,
+}
+
+impl<S: ChunkSink, F: Fn() -> S + Sync> Work<'_, F> {
+    /// Reads the next chunk and runs it through the engine: its index, its
+    /// sink and its row count; None when there is nothing left to read (or
+    /// the run is over).
+    fn next_chunk(&self) -> Option<(u64, S, usize)> {
+        if !self.slots.acquire() {
+            return None;
+        }
+        self.read_and_process()
+    }
+
+    /// As [`Work::next_chunk`], with a slot already taken (given back when
+    /// nothing is read).
+    fn read_and_process(&self) -> Option<(u64, S, usize)> {
+        let (index, chunk) = {
+            let mut source = self.source.lock().unwrap_or_else(PoisonError::into_inner);
+            if source.end.is_some() {
+                drop(source);
+                self.slots.release();
+                return None;
+            }
+            let (chunk, result) = source.reader.read_chunk(CHUNK_ROWS);
+            let index = source.next;
+            let last = chunk.len() < CHUNK_ROWS || result.is_err();
+            if chunk.len() > 0 {
+                source.next += 1;
+            }
+            if last {
+                source.end = Some(source.next);
+                source.failed = result.err();
+            }
+            if chunk.len() == 0 {
+                drop(source);
+                self.slots.release();
+                return None;
+            }
+            (index, chunk)
+        };
+        let sink = process_chunk(
+            self.engine,
+            self.allocation,
+            &self.columns,
+            &self.name,
+            &chunk,
+            self.new_sink,
+        );
+        let rows = chunk.len();
+        self.source
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .reader
+            .recycle(chunk);
+        Some((index, sink, rows))
+    }
+
+    /// The calling thread's part: works on chunks itself and passes every
+    /// finished one, its own and the workers', to `consume` in input order.
+    fn consume_in_order<E>(
+        &self,
+        results: &mpsc::Receiver<(u64, S, usize)>,
+        consume: &mut impl FnMut(S, usize) -> Result<(), E>,
+    ) -> Result<(), RunError<E>> {
+        let mut waiting: BTreeMap<u64, (S, usize)> = BTreeMap::new();
+        let mut next = 0u64;
+        let mut workers_gone = false;
+        loop {
+            while let Ok((index, sink, rows)) = results.try_recv() {
+                waiting.insert(index, (sink, rows));
+            }
+            while let Some((sink, rows)) = waiting.remove(&next) {
+                next += 1;
+                self.slots.release();
+                consume(sink, rows).map_err(RunError::Stopped)?;
+            }
+            let end = self
+                .source
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .end;
+            if end == Some(next) {
+                let mut source = self.source.lock().unwrap_or_else(PoisonError::into_inner);
+                return match source.failed.take() {
+                    Some(e) => Err(RunError::Read(e)),
+                    None => Ok(()),
+                };
+            }
+            // Work while a slot is free (never waiting for one: this
+            // thread frees them); else wait for a worker's chunk.
+            if end.is_none() && self.slots.try_acquire() {
+                if let Some((index, sink, rows)) = self.read_and_process() {
+                    waiting.insert(index, (sink, rows));
+                }
+                continue;
+            }
+            if workers_gone {
+                // A worker ended without its chunk: it panicked, and the
+                // scope reports that when it joins.
+                return Ok(());
+            }
+            match results.recv() {
+                Ok((index, sink, rows)) => {
+                    waiting.insert(index, (sink, rows));
+                }
+                Err(_) => workers_gone = true,
+            }
+        }
+    }
+
+    /// Ends the run: no more chunks are read, and waiting workers wake.
+    fn close(&self) {
+        let mut source = self.source.lock().unwrap_or_else(PoisonError::into_inner);
+        if source.end.is_none() {
+            source.end = Some(source.next);
+        }
+        drop(source);
+        self.slots.close();
+    }
+}
+
+/// A counting semaphore over the chunks in flight.
+struct Slots {
+    free: Mutex<(usize, bool)>,
+    freed: Condvar,
+}
+
+impl Slots {
+    fn new(slots: usize) -> Slots {
+        Slots {
+            free: Mutex::new((slots, false)),
+            freed: Condvar::new(),
+        }
+    }
+
+    /// Takes a slot, waiting for one; false once closed.
+    fn acquire(&self) -> bool {
+        let mut free = self.free.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if free.1 {
+                return false;
+            }
+            if free.0 > 0 {
+                free.0 -= 1;
+                return true;
+            }
+            free = self
+                .freed
+                .wait(free)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Takes a slot if one is free now.
+    fn try_acquire(&self) -> bool {
+        let mut free = self.free.lock().unwrap_or_else(PoisonError::into_inner);
+        if free.1 || free.0 == 0 {
+            return false;
+        }
+        free.0 -= 1;
+        true
+    }
+
+    fn release(&self) {
+        self.free.lock().unwrap_or_else(PoisonError::into_inner).0 += 1;
+        self.freed.notify_one();
+    }
+
+    fn close(&self) {
+        self.free.lock().unwrap_or_else(PoisonError::into_inner).1 = true;
+        self.freed.notify_all();
+    }
 }
 
 fn process_chunk<S: ChunkSink>(
@@ -270,7 +430,7 @@ pub(crate) fn read_and_evaluate(
 #[non_exhaustive]
 pub enum RunError<E> {
     /// The worker threads could not start.
-    Setup(rayon::ThreadPoolBuildError),
+    Setup(std::io::Error),
     /// The input could not be read.
     Read(DataError),
     /// The consumer stopped the run.
@@ -367,4 +527,151 @@ pub enum Found {
         /// Errors of the unreadable rows.
         unreadable: Vec<DataError>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    const CATALOG: &str = r#"
+package: batch
+services:
+  - { id: s, name: S, category: convenience, stage: in_sale, channel: online, participation: passive, default_gain: 1 }
+customer:
+  attributes:
+    - { name: n, type: number }
+"#;
+    const RULES: &str = "segment everyone { when true }\nrule r for everyone {\n  when n % 3 == 0\n  offer s\n  gain n\n}\n";
+
+    /// The lines of a chunk's rows, and the gains offered.
+    struct Lines(Vec<(u64, f64)>);
+
+    impl ChunkSink for Lines {
+        fn row(&mut self, outcome: RowOutcome<'_>) {
+            let gain = outcome
+                .result
+                .map_or(f64::NAN, |offers| offers.iter().map(|o| o.gain).sum());
+            self.0.push((outcome.line, gain));
+        }
+    }
+
+    fn csv(rows: usize) -> Vec<u8> {
+        let mut text = String::from("n\n");
+        for n in 0..rows {
+            text.push_str(&format!("{n}\n"));
+        }
+        text.into_bytes()
+    }
+
+    /// Fails with an I/O error once `good` bytes have been read.
+    struct FailsAfter {
+        bytes: Cursor<Vec<u8>>,
+        good: u64,
+    }
+
+    impl Read for FailsAfter {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let left = self.good.saturating_sub(self.bytes.position());
+            if left == 0 {
+                return Err(std::io::Error::other("the disk went away"));
+            }
+            let take = buf.len().min(left as usize);
+            self.bytes.read(&mut buf[..take])
+        }
+    }
+
+    /// Every chunk's rows, in the order `consume` received them.
+    fn consumed(
+        engine: &Engine,
+        input: Box<dyn Read + Send>,
+        threads: usize,
+        stop_at: Option<usize>,
+    ) -> (Vec<(u64, f64)>, Vec<usize>, Result<(), RunError<usize>>) {
+        let reader = open(engine, "customers.csv", input, InputFormat::Csv).expect("opens");
+        let (mut lines, mut sizes) = (Vec::new(), Vec::new());
+        let result = run(
+            engine,
+            reader,
+            threads,
+            || Lines(Vec::new()),
+            |chunk, rows| {
+                assert_eq!(chunk.0.len(), rows);
+                lines.extend(chunk.0);
+                sizes.push(rows);
+                match stop_at {
+                    Some(at) if sizes.len() == at => Err(at),
+                    _ => Ok(()),
+                }
+            },
+        );
+        (lines, sizes, result)
+    }
+
+    fn engine() -> Engine {
+        Engine::from_sources(CATALOG, &[("rules.vas", RULES)]).expect("compiles")
+    }
+
+    #[test]
+    fn every_row_reaches_consume_once_in_input_order_whatever_the_threads() {
+        let engine = engine();
+        let rows = CHUNK_ROWS * 7 + 5;
+        let (one, sizes, result) = consumed(&engine, Box::new(Cursor::new(csv(rows))), 1, None);
+        assert!(result.is_ok());
+        assert_eq!(sizes.len(), 8);
+        let lines: Vec<u64> = one.iter().map(|r| r.0).collect();
+        assert_eq!(lines, (2..rows as u64 + 2).collect::<Vec<_>>());
+        assert_eq!(one[3].1, 3.0);
+        for threads in [2, 3, 8] {
+            let (many, many_sizes, result) =
+                consumed(&engine, Box::new(Cursor::new(csv(rows))), threads, None);
+            assert!(result.is_ok());
+            assert_eq!(many_sizes, sizes, "{threads} threads");
+            assert!(many == one, "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn a_read_error_comes_after_the_rows_read_before_it() {
+        let engine = engine();
+        let bytes = csv(CHUNK_ROWS * 6);
+        // The error falls in the fourth chunk.
+        let good = bytes
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .nth(CHUNK_ROWS * 3 + 100)
+            .map(|(at, _)| at as u64 + 1)
+            .expect("enough lines");
+        for threads in [1, 2, 4] {
+            let input = FailsAfter {
+                bytes: Cursor::new(bytes.clone()),
+                good,
+            };
+            let (lines, _, result) = consumed(&engine, Box::new(input), threads, None);
+            match result {
+                Err(RunError::Read(e)) => {
+                    assert!(e.to_string().contains("the disk went away"), "{e}")
+                }
+                other => panic!("{threads} threads: {other:?}"),
+            }
+            assert_eq!(lines.len(), CHUNK_ROWS * 3 + 100, "{threads} threads");
+            assert!(lines.windows(2).all(|w| w[0].0 < w[1].0));
+        }
+    }
+
+    #[test]
+    fn a_consumer_that_stops_ends_the_run_without_the_rest() {
+        let engine = engine();
+        for threads in [1, 2, 4] {
+            let input = Box::new(Cursor::new(csv(CHUNK_ROWS * 40)));
+            let (lines, sizes, result) = consumed(&engine, input, threads, Some(3));
+            assert!(
+                matches!(result, Err(RunError::Stopped(3))),
+                "{threads} threads"
+            );
+            assert_eq!(sizes.len(), 3);
+            assert_eq!(lines.len(), CHUNK_ROWS * 3);
+        }
+    }
 }
