@@ -581,13 +581,16 @@ customer:
         }
     }
 
+    /// Rows (line, gain), chunk sizes, and how the run ended.
+    type Consumed = (Vec<(u64, f64)>, Vec<usize>, Result<(), RunError<usize>>);
+
     /// Every chunk's rows, in the order `consume` received them.
     fn consumed(
         engine: &Engine,
         input: Box<dyn Read + Send>,
         threads: usize,
         stop_at: Option<usize>,
-    ) -> (Vec<(u64, f64)>, Vec<usize>, Result<(), RunError<usize>>) {
+    ) -> Consumed {
         let reader = open(engine, "customers.csv", input, InputFormat::Csv).expect("opens");
         let (mut lines, mut sizes) = (Vec::new(), Vec::new());
         let result = run(
