@@ -332,7 +332,6 @@ enum ReaderKind {
     Jsonl {
         lines: BufReader<Box<dyn Read + Send>>,
         line: u64,
-        buffer: Vec<u8>,
     },
 }
 
@@ -353,7 +352,6 @@ impl CustomerReader {
                 inner: ReaderKind::Jsonl {
                     lines: BufReader::with_capacity(1 << 16, reader),
                     line: 0,
-                    buffer: Vec::new(),
                 },
                 columns: ColumnMap {
                     json: Some(std::sync::Arc::new(customer::JsonKeys::new(schema))),
@@ -531,53 +529,48 @@ impl CustomerReader {
                         }
                     }
                 }
-                ReaderKind::Jsonl {
-                    lines,
-                    line,
-                    buffer,
-                } => match read_line_limited(lines, buffer, self.max_row_bytes) {
-                    Ok(None) => None,
-                    Ok(Some(())) => {
-                        *line += 1;
-                        let text = match std::str::from_utf8(buffer) {
-                            Ok(t) => {
-                                let mut text = match self.spare.pop() {
-                                    Some(RawRow::Json { text, .. }) => text,
-                                    _ => String::new(),
-                                };
-                                let t = t.trim_end_matches(['\n', '\r']);
-                                text.clear();
-                                // Exactly: a reused string grown by doubling
-                                // would hold up to twice each line.
-                                text.reserve_exact(t.len());
-                                text.push_str(t);
-                                text
+                ReaderKind::Jsonl { lines, line } => {
+                    // The line is read straight into a processed row's
+                    // buffer: no copy, and no allocation once buffers have grown.
+                    let mut bytes = match self.spare.pop() {
+                        Some(RawRow::Json { text, .. }) => text.into_bytes(),
+                        _ => Vec::new(),
+                    };
+                    match read_line_limited(lines, &mut bytes, self.max_row_bytes) {
+                        Ok(None) => None,
+                        Ok(Some(())) => {
+                            *line += 1;
+                            while matches!(bytes.last(), Some(b'\n' | b'\r')) {
+                                bytes.pop();
                             }
-                            Err(e) => {
-                                return Err(DataError {
-                                    place: Place::Line,
-                                    file: self.name.clone(),
-                                    line: *line,
-                                    column: Some(e.valid_up_to() + 1),
-                                    message: "the line is not valid UTF-8".into(),
-                                });
+                            let text = match String::from_utf8(bytes) {
+                                Ok(text) => text,
+                                Err(e) => {
+                                    return Err(DataError {
+                                        place: Place::Line,
+                                        file: self.name.clone(),
+                                        line: *line,
+                                        column: Some(e.utf8_error().valid_up_to() + 1),
+                                        message: "the line is not valid UTF-8".into(),
+                                    });
+                                }
+                            };
+                            if text.trim().is_empty() {
+                                continue;
                             }
-                        };
-                        if text.trim().is_empty() {
-                            continue;
+                            Some(RawRow::Json { text, line: *line })
                         }
-                        Some(RawRow::Json { text, line: *line })
+                        Err(message) => {
+                            return Err(DataError {
+                                place: Place::Line,
+                                file: self.name.clone(),
+                                line: *line + 1,
+                                column: None,
+                                message,
+                            });
+                        }
                     }
-                    Err(message) => {
-                        return Err(DataError {
-                            place: Place::Line,
-                            file: self.name.clone(),
-                            line: *line + 1,
-                            column: None,
-                            message,
-                        });
-                    }
-                },
+                }
             };
             match row {
                 Some(row) => {
@@ -659,6 +652,9 @@ fn read_line_limited(
                 "the line is longer than {limit} bytes (`limits.max_row_bytes`)"
             ));
         }
+        // Exactly: the buffer is kept for later lines, and one grown by
+        // doubling would hold up to twice its longest line.
+        buffer.reserve_exact(take);
         buffer.extend_from_slice(&available[..take]);
         reader.consume(take);
         if done {
