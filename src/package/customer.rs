@@ -935,3 +935,35 @@ fn fill_json_object(
     }
     Ok(given)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::trim;
+
+    /// The shortcut trims exactly as `str::trim`: ASCII and Unicode spaces
+    /// at either end, one-character and empty texts, spaces inside kept.
+    #[test]
+    fn trim_is_str_trim() {
+        for text in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\ta\n",
+            "a b",
+            "\u{a0}a",
+            "a\u{3000}",
+            "\u{85}",
+            "\u{2003}x\u{2003}",
+            "\r\n",
+            "高",
+            " 高 ",
+            "\u{feff}a",
+            "x\u{200b}",
+            "\u{1680}",
+        ] {
+            assert_eq!(trim(text), text.trim(), "{text:?}");
+        }
+    }
+}

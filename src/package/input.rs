@@ -742,7 +742,84 @@ fn column_of(columns: &ColumnMap, schema: &Schema, error: &FieldError) -> Option
 
 #[cfg(test)]
 mod tests {
-    use super::{ColumnMap, CsvReadError, CsvRows, RawRow, decode};
+    use super::{
+        Chunk, ColumnMap, CsvReadError, CsvRows, CustomerReader, InputFormat, RawRow, decode,
+    };
+
+    /// The lines of a JSON Lines file as the reader hands them out (text
+    /// and line), `limit` rows a chunk, each chunk given back to be reused
+    /// as the run does, the bytes arriving `step` at a time.
+    fn json_lines(text: &[u8], limit: usize, step: usize) -> Result<Vec<(String, u64)>, String> {
+        let engine = crate::Engine::load(concat!(env!("CARGO_MANIFEST_DIR"), "/rules"))
+            .expect("the bundled package loads");
+        let input = Trickle(std::io::Cursor::new(text.to_vec()), step);
+        let mut reader = CustomerReader::new(
+            engine.schema(),
+            "c.jsonl",
+            Box::new(input),
+            InputFormat::Jsonl,
+        )
+        .map_err(|e| e.to_string())?;
+        let mut lines = Vec::new();
+        loop {
+            let (chunk, result) = reader.read_chunk(limit);
+            let Chunk::Rows(rows) = &chunk else {
+                panic!("JSON Lines come as rows");
+            };
+            for row in rows {
+                if let RawRow::Json { text, line } = row {
+                    lines.push((text.clone(), *line));
+                }
+            }
+            result.map_err(|e| e.to_string())?;
+            if chunk.len() == 0 {
+                return Ok(lines);
+            }
+            reader.recycle(chunk);
+        }
+    }
+
+    /// Rows read into reused buffers hold their own line and nothing of a
+    /// longer one before them; line ends (LF, CRLF, stray CRs) are cut,
+    /// blank lines skipped but counted.
+    #[test]
+    fn json_lines_reuse_row_buffers_without_leftovers() {
+        let long = format!(r#"{{"customerID":"{}"}}"#, "x".repeat(5000));
+        let text =
+            format!("{long}\r\n  \n{{\"b\":1}}\n{{\"c\":2}}\r\r\n\n{long}\n{{\"d\":\"高\"}}");
+        let expected: Vec<(String, u64)> = vec![
+            (long.clone(), 1),
+            (r#"{"b":1}"#.into(), 3),
+            (r#"{"c":2}"#.into(), 4),
+            (long.clone(), 6),
+            ("{\"d\":\"高\"}".into(), 7),
+        ];
+        for (limit, step) in [(1, 1 << 16), (2, 7), (2, 1), (64, 3)] {
+            assert_eq!(
+                json_lines(text.as_bytes(), limit, step).as_ref(),
+                Ok(&expected),
+                "{limit} a chunk, {step} bytes a read"
+            );
+        }
+    }
+
+    /// A line that is not UTF-8 is refused at its line and the column of
+    /// its first bad byte, also when a row's buffer is reused for it.
+    #[test]
+    fn json_lines_not_utf8_are_refused_where_they_break() {
+        let mut text = br#"{"customerID":"long long long"}"#.to_vec();
+        text.extend_from_slice(b"\n{\"a\":\"\xe9t\xe9\"}\r\n");
+        for (limit, step) in [(1, 1 << 16), (1, 2), (8, 5)] {
+            let error = json_lines(&text, limit, step).expect_err("not UTF-8");
+            assert!(
+                error.contains(":2:7:") && error.contains("not valid UTF-8"),
+                "{error}"
+            );
+        }
+        // A multi-byte character cut by the line end.
+        let error = json_lines(b"{\"a\":\"\xe4\xb8\n", 4, 1).expect_err("cut");
+        assert!(error.contains(":1:7:"), "{error}");
+    }
 
     /// Hands out at most `step` bytes a read.
     struct Trickle(std::io::Cursor<Vec<u8>>, usize);
@@ -847,6 +924,15 @@ mod tests {
             r#"{"customerID":"E1","tenure":2,"MonthlyCharges":3,"InternetService":"Fiber\u0020optic","Contract":"\u6708"}"#,
             r#"{"customerID":"E2","tenure":2,"MonthlyCharges":3,"PhoneService":"No phone service","Partner":false}"#,
             r#"{"customerID":"E3","tenure":2,"MonthlyCharges":3,"Partner":[],"Dependents":{}}"#,
+            // Negative and huge integers where a text is read, and texts
+            // with spaces (ASCII and not) at their ends.
+            r#"{"customerID":"I1","tenure":2,"MonthlyCharges":3,"SeniorCitizen":-1}"#,
+            r#"{"customerID":"I2","tenure":2,"MonthlyCharges":3,"InternetService":-9223372036854775808}"#,
+            r#"{"customerID":"I3","tenure":2,"MonthlyCharges":3,"Partner":18446744073709551615}"#,
+            r#"{"customerID":" T1	","tenure":" 2 ","MonthlyCharges":"3 ","Partner":"　Yes"}"#,
+            r#"{"customerID":"T2","tenure":2,"MonthlyCharges":3,"InternetService":" DSL
+","Partner":" "}"#,
+            r#"{"customerID":"T3","tenure":2,"MonthlyCharges":3,"InternetService":"DSL ","Contract":"One year"}"#,
             "",
         ];
         let mut fast_ok = 0;
