@@ -763,6 +763,7 @@ mod tests {
         let mut lines = Vec::new();
         loop {
             let (chunk, result) = reader.read_chunk(limit);
+            #[cfg_attr(not(feature = "arrow"), allow(irrefutable_let_patterns))]
             let Chunk::Rows(rows) = &chunk else {
                 panic!("JSON Lines come as rows");
             };
