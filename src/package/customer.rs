@@ -903,7 +903,7 @@ pub(crate) fn fill_from_json_text(
     found.clear();
     found.resize(schema.fields.len(), (0, None));
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let result = deserializer
+    deserializer
         .deserialize_map(SlotValues { keys, found })
         .ok()
         .and_then(|(found, twice)| {
@@ -918,8 +918,7 @@ pub(crate) fn fill_from_json_text(
             };
             recycle_found(found);
             result
-        });
-    result
+        })
 }
 
 /// Reads the values found per slot, then checks the required ones.
