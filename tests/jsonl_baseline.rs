@@ -1,6 +1,7 @@
 //! Differential test of the end-to-end JSON Lines reference
 //! (`benches/support/jsonl_baseline.rs`, run by `examples/jsonl_baseline.rs`):
-//! on the 5,000 sample customers as JSON Lines, its records must be the ones
+//! on the 5,000 sample customers as JSON Lines (twice over for the bundled
+//! package: more chunks than one batch of score's), its records must be the ones
 //! `vasrec score --format jsonl` writes (same customers, lines, offers, ranks,
 //! texts and costs; gains and loyalty equal within 1e-9, since the two write
 //! numbers differently), for the flat 40-rule package and the bundled one.
@@ -48,8 +49,8 @@ const NUMBERS: [&str; 18] = [
     "exp_price",
 ];
 
-/// `rules/customers.csv` as JSON Lines.
-fn sample_as_jsonl() -> String {
+/// `rules/customers.csv` as JSON Lines, `copies` times over.
+fn sample_as_jsonl(copies: usize) -> String {
     let mut reader = csv::Reader::from_path(root().join("rules/customers.csv")).expect("sample");
     let headers = reader.headers().expect("a header").clone();
     let mut out = String::new();
@@ -70,7 +71,7 @@ fn sample_as_jsonl() -> String {
         out.push_str(&Value::Object(object).to_string());
         out.push('\n');
     }
-    out
+    out.repeat(copies)
 }
 
 fn temp(name: &str) -> PathBuf {
@@ -141,14 +142,15 @@ fn same(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// Compares the two programs' records; returns the hand-written ones.
-fn compare(package: Package, package_dir: &Path) -> Vec<Value> {
+/// Compares the two programs' records on the sample `copies` times over;
+/// returns the hand-written ones.
+fn compare(package: Package, package_dir: &Path, copies: usize) -> Vec<Value> {
     // Each test its own file: they run at the same time.
     let customers = temp(match package {
         Package::Flat => "flat.jsonl",
         Package::Bundled => "bundled.jsonl",
     });
-    std::fs::write(&customers, sample_as_jsonl()).expect("temporary JSON Lines");
+    std::fs::write(&customers, sample_as_jsonl(copies)).expect("temporary JSON Lines");
     let expected = vasrec_score(package_dir, &customers);
     let got = hand_written(package, &customers);
     let _ = std::fs::remove_file(&customers);
@@ -180,7 +182,7 @@ fn hand_written_jsonl_matches_vasrec_score_on_the_flat_package() {
     flat_gen::generate(40, 7)
         .write_to(&dir)
         .expect("the flat package is written");
-    let records = compare(Package::Flat, &dir);
+    let records = compare(Package::Flat, &dir, 1);
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(records.len(), 5000);
     let offered = offers(&records).count();
@@ -189,8 +191,12 @@ fn hand_written_jsonl_matches_vasrec_score_on_the_flat_package() {
 
 #[test]
 fn hand_written_jsonl_matches_vasrec_score_on_the_bundled_package() {
-    let records = compare(Package::Bundled, &root().join("rules"));
-    assert_eq!(records.len(), 5000);
+    // Twice over: 10,000 rows are more chunks than one batch of score's
+    // (4 of 2,048 rows on one thread), so later chunks are written into the
+    // text buffers of earlier ones.
+    let records = compare(Package::Bundled, &root().join("rules"), 2);
+    assert_eq!(records.len(), 10_000);
+    assert_eq!(records[9_999]["line"], 10_000);
     let offered = offers(&records).count();
     assert!(offered > records.len(), "{offered} offers");
     // The bundled catalog has a loyalty graph and reasons: the records carry them.
