@@ -507,6 +507,15 @@ fn is_not(value: Option<bool>) -> bool {
 /// (service id, gain), by gain, then priority, then service id.
 pub fn recommend(c: &BaselineCustomer, out: &mut Vec<(&'static str, f64)>) {
     out.clear();
+    recommend_rules(c, |service, _, gain| out.push((SERVICE_IDS[service], gain)));
+}
+
+/// As [`recommend`], with each offer's winning rule (the engine's rule id,
+/// as in the comments below): `emit(service, rule, gain)`, best first. For
+/// writing the offer's rule, segment and reason, as
+/// `examples/jsonl_baseline.rs` does.
+#[inline]
+pub fn recommend_rules(c: &BaselineCustomer, mut emit: impl FnMut(usize, u8, f64)) {
     let mut k = Conflicts {
         best: [None; 15],
         suppressed: 0,
@@ -683,11 +692,9 @@ pub fn recommend(c: &BaselineCustomer, out: &mut Vec<(&'static str, f64)>) {
     });
     let offers = &mut offers[..n.min(MAX_OFFERS)];
     stack(offers, c);
-    out.extend(
-        offers
-            .iter()
-            .map(|&(service, gain, _)| (SERVICE_IDS[service], gain)),
-    );
+    for &(service, gain, _) in offers.iter() {
+        emit(service, k.best[service].map_or(0, |w| w.rule), gain);
+    }
 }
 
 /// `value_or(x, y)`.

@@ -57,6 +57,15 @@ fn at_least(value: Option<f64>, k: f64) -> bool {
 /// The flat package's recommendations for one customer.
 pub fn recommend(c: &BaselineCustomer, out: &mut Vec<(&'static str, f64)>) {
     out.clear();
+    recommend_rules(c, |service, _, gain| out.push((SERVICE_IDS[service], gain)));
+}
+
+/// As [`recommend`], with each offer's winning rule (its index in the
+/// generated package, the engine's rule id): `emit(service, rule, gain)`,
+/// best first. For writing the offer's rule, segment and reason, as
+/// `examples/jsonl_baseline.rs` does.
+#[inline]
+pub fn recommend_rules(c: &BaselineCustomer, mut emit: impl FnMut(usize, u8, f64)) {
     let mut w = Winners([None; 12]);
     let tenure = c.tenure;
     let monthly = c.monthly;
@@ -201,25 +210,22 @@ pub fn recommend(c: &BaselineCustomer, out: &mut Vec<(&'static str, f64)>) {
     }
 
     // Gains of the winners; a gain that needs a missing value makes no offer.
-    let mut offers: [(usize, f64, i8); 12] = [(0, 0.0, 0); 12];
+    let mut offers: [(usize, f64, i8, u8); 12] = [(0, 0.0, 0, 0); 12];
     let mut n = 0;
     for (service, winner) in w.0.iter().enumerate() {
         let Some((priority, rule)) = *winner else {
             continue;
         };
         if let Some(gain) = gain(rule, c) {
-            offers[n] = (service, gain, priority);
+            offers[n] = (service, gain, priority, rule);
             n += 1;
         }
     }
     let offers = &mut offers[..n];
     offers.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
-    out.extend(
-        offers
-            .iter()
-            .take(crate::flat_gen::MAX_OFFERS)
-            .map(|&(service, gain, _)| (SERVICE_IDS[service], gain)),
-    );
+    for &(service, gain, _, rule) in offers.iter().take(crate::flat_gen::MAX_OFFERS) {
+        emit(service, rule, gain);
+    }
 }
 
 /// The gain of the winning rule, written as in the rule.

@@ -193,6 +193,11 @@ pub(super) fn run(args: Args) -> u8 {
     let fail_fast = policy == OnError::Fail;
     let keep_rejects = policy == OnError::Report;
     let mut started = false;
+    // Written chunks' text buffers, for the chunks to come: a fresh buffer
+    // per chunk cost a page fault per 4 KiB of output, 8% of `score`'s time.
+    // A buffer comes back only once its chunk is written, so this holds no
+    // more than the chunks in flight did.
+    let spare_texts = std::sync::Mutex::new(Vec::<String>::new());
     let result = batch::run_allocated(
         &engine,
         reader,
@@ -201,7 +206,11 @@ pub(super) fn run(args: Args) -> u8 {
         || Chunk {
             engine: &engine,
             formatter: &formatter,
-            text: String::with_capacity(batch::CHUNK_ROWS * 256),
+            text: spare_texts
+                .lock()
+                .ok()
+                .and_then(|mut spare| spare.pop())
+                .unwrap_or_else(|| String::with_capacity(batch::CHUNK_ROWS * 256)),
             #[cfg(feature = "arrow")]
             records: records.as_ref().map(|r| r.fresh()),
             rejects: Vec::new(),
@@ -220,6 +229,13 @@ pub(super) fn run(args: Args) -> u8 {
                 started = true;
             }
             output.write(chunk.text.as_bytes()).map_err(Stop::Write)?;
+            let mut text = chunk.text;
+            text.clear();
+            if let Ok(mut spare) = spare_texts.lock()
+                && spare.len() < 8 * threads.max(1)
+            {
+                spare.push(text);
+            }
             #[cfg(feature = "arrow")]
             if let Some(mut records) = chunk.records {
                 output.records(&mut records).map_err(Stop::Write)?;

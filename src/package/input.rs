@@ -332,7 +332,6 @@ enum ReaderKind {
     Jsonl {
         lines: BufReader<Box<dyn Read + Send>>,
         line: u64,
-        buffer: Vec<u8>,
     },
 }
 
@@ -353,7 +352,6 @@ impl CustomerReader {
                 inner: ReaderKind::Jsonl {
                     lines: BufReader::with_capacity(1 << 16, reader),
                     line: 0,
-                    buffer: Vec::new(),
                 },
                 columns: ColumnMap {
                     json: Some(std::sync::Arc::new(customer::JsonKeys::new(schema))),
@@ -531,53 +529,48 @@ impl CustomerReader {
                         }
                     }
                 }
-                ReaderKind::Jsonl {
-                    lines,
-                    line,
-                    buffer,
-                } => match read_line_limited(lines, buffer, self.max_row_bytes) {
-                    Ok(None) => None,
-                    Ok(Some(())) => {
-                        *line += 1;
-                        let text = match std::str::from_utf8(buffer) {
-                            Ok(t) => {
-                                let mut text = match self.spare.pop() {
-                                    Some(RawRow::Json { text, .. }) => text,
-                                    _ => String::new(),
-                                };
-                                let t = t.trim_end_matches(['\n', '\r']);
-                                text.clear();
-                                // Exactly: a reused string grown by doubling
-                                // would hold up to twice each line.
-                                text.reserve_exact(t.len());
-                                text.push_str(t);
-                                text
+                ReaderKind::Jsonl { lines, line } => {
+                    // The line is read straight into a processed row's
+                    // buffer: no copy, and no allocation once buffers have grown.
+                    let mut bytes = match self.spare.pop() {
+                        Some(RawRow::Json { text, .. }) => text.into_bytes(),
+                        _ => Vec::new(),
+                    };
+                    match read_line_limited(lines, &mut bytes, self.max_row_bytes) {
+                        Ok(None) => None,
+                        Ok(Some(())) => {
+                            *line += 1;
+                            while matches!(bytes.last(), Some(b'\n' | b'\r')) {
+                                bytes.pop();
                             }
-                            Err(e) => {
-                                return Err(DataError {
-                                    place: Place::Line,
-                                    file: self.name.clone(),
-                                    line: *line,
-                                    column: Some(e.valid_up_to() + 1),
-                                    message: "the line is not valid UTF-8".into(),
-                                });
+                            let text = match String::from_utf8(bytes) {
+                                Ok(text) => text,
+                                Err(e) => {
+                                    return Err(DataError {
+                                        place: Place::Line,
+                                        file: self.name.clone(),
+                                        line: *line,
+                                        column: Some(e.utf8_error().valid_up_to() + 1),
+                                        message: "the line is not valid UTF-8".into(),
+                                    });
+                                }
+                            };
+                            if text.trim().is_empty() {
+                                continue;
                             }
-                        };
-                        if text.trim().is_empty() {
-                            continue;
+                            Some(RawRow::Json { text, line: *line })
                         }
-                        Some(RawRow::Json { text, line: *line })
+                        Err(message) => {
+                            return Err(DataError {
+                                place: Place::Line,
+                                file: self.name.clone(),
+                                line: *line + 1,
+                                column: None,
+                                message,
+                            });
+                        }
                     }
-                    Err(message) => {
-                        return Err(DataError {
-                            place: Place::Line,
-                            file: self.name.clone(),
-                            line: *line + 1,
-                            column: None,
-                            message,
-                        });
-                    }
-                },
+                }
             };
             match row {
                 Some(row) => {
@@ -659,6 +652,9 @@ fn read_line_limited(
                 "the line is longer than {limit} bytes (`limits.max_row_bytes`)"
             ));
         }
+        // Exactly: the buffer is kept for later lines, and one grown by
+        // doubling would hold up to twice its longest line.
+        buffer.reserve_exact(take);
         buffer.extend_from_slice(&available[..take]);
         reader.consume(take);
         if done {
@@ -746,7 +742,85 @@ fn column_of(columns: &ColumnMap, schema: &Schema, error: &FieldError) -> Option
 
 #[cfg(test)]
 mod tests {
-    use super::{ColumnMap, CsvReadError, CsvRows, RawRow, decode};
+    use super::{
+        Chunk, ColumnMap, CsvReadError, CsvRows, CustomerReader, InputFormat, RawRow, decode,
+    };
+
+    /// The lines of a JSON Lines file as the reader hands them out (text
+    /// and line), `limit` rows a chunk, each chunk given back to be reused
+    /// as the run does, the bytes arriving `step` at a time.
+    fn json_lines(text: &[u8], limit: usize, step: usize) -> Result<Vec<(String, u64)>, String> {
+        let engine = crate::Engine::load(concat!(env!("CARGO_MANIFEST_DIR"), "/rules"))
+            .expect("the bundled package loads");
+        let input = Trickle(std::io::Cursor::new(text.to_vec()), step);
+        let mut reader = CustomerReader::new(
+            engine.schema(),
+            "c.jsonl",
+            Box::new(input),
+            InputFormat::Jsonl,
+        )
+        .map_err(|e| e.to_string())?;
+        let mut lines = Vec::new();
+        loop {
+            let (chunk, result) = reader.read_chunk(limit);
+            #[cfg_attr(not(feature = "arrow"), allow(irrefutable_let_patterns))]
+            let Chunk::Rows(rows) = &chunk else {
+                panic!("JSON Lines come as rows");
+            };
+            for row in rows {
+                if let RawRow::Json { text, line } = row {
+                    lines.push((text.clone(), *line));
+                }
+            }
+            result.map_err(|e| e.to_string())?;
+            if chunk.len() == 0 {
+                return Ok(lines);
+            }
+            reader.recycle(chunk);
+        }
+    }
+
+    /// Rows read into reused buffers hold their own line and nothing of a
+    /// longer one before them; line ends (LF, CRLF, stray CRs) are cut,
+    /// blank lines skipped but counted.
+    #[test]
+    fn json_lines_reuse_row_buffers_without_leftovers() {
+        let long = format!(r#"{{"customerID":"{}"}}"#, "x".repeat(5000));
+        let text =
+            format!("{long}\r\n  \n{{\"b\":1}}\n{{\"c\":2}}\r\r\n\n{long}\n{{\"d\":\"高\"}}");
+        let expected: Vec<(String, u64)> = vec![
+            (long.clone(), 1),
+            (r#"{"b":1}"#.into(), 3),
+            (r#"{"c":2}"#.into(), 4),
+            (long.clone(), 6),
+            ("{\"d\":\"高\"}".into(), 7),
+        ];
+        for (limit, step) in [(1, 1 << 16), (2, 7), (2, 1), (64, 3)] {
+            assert_eq!(
+                json_lines(text.as_bytes(), limit, step).as_ref(),
+                Ok(&expected),
+                "{limit} a chunk, {step} bytes a read"
+            );
+        }
+    }
+
+    /// A line that is not UTF-8 is refused at its line and the column of
+    /// its first bad byte, also when a row's buffer is reused for it.
+    #[test]
+    fn json_lines_not_utf8_are_refused_where_they_break() {
+        let mut text = br#"{"customerID":"long long long"}"#.to_vec();
+        text.extend_from_slice(b"\n{\"a\":\"\xe9t\xe9\"}\r\n");
+        for (limit, step) in [(1, 1 << 16), (1, 2), (8, 5)] {
+            let error = json_lines(&text, limit, step).expect_err("not UTF-8");
+            assert!(
+                error.contains(":2:7:") && error.contains("not valid UTF-8"),
+                "{error}"
+            );
+        }
+        // A multi-byte character cut by the line end.
+        let error = json_lines(b"{\"a\":\"\xe4\xb8\n", 4, 1).expect_err("cut");
+        assert!(error.contains(":1:7:"), "{error}");
+    }
 
     /// Hands out at most `step` bytes a read.
     struct Trickle(std::io::Cursor<Vec<u8>>, usize);
@@ -851,6 +925,15 @@ mod tests {
             r#"{"customerID":"E1","tenure":2,"MonthlyCharges":3,"InternetService":"Fiber\u0020optic","Contract":"\u6708"}"#,
             r#"{"customerID":"E2","tenure":2,"MonthlyCharges":3,"PhoneService":"No phone service","Partner":false}"#,
             r#"{"customerID":"E3","tenure":2,"MonthlyCharges":3,"Partner":[],"Dependents":{}}"#,
+            // Negative and huge integers where a text is read, and texts
+            // with spaces (ASCII and not) at their ends.
+            r#"{"customerID":"I1","tenure":2,"MonthlyCharges":3,"SeniorCitizen":-1}"#,
+            r#"{"customerID":"I2","tenure":2,"MonthlyCharges":3,"InternetService":-9223372036854775808}"#,
+            r#"{"customerID":"I3","tenure":2,"MonthlyCharges":3,"Partner":18446744073709551615}"#,
+            r#"{"customerID":" T1	","tenure":" 2 ","MonthlyCharges":"3 ","Partner":"　Yes"}"#,
+            r#"{"customerID":"T2","tenure":2,"MonthlyCharges":3,"InternetService":" DSL
+","Partner":" "}"#,
+            r#"{"customerID":"T3","tenure":2,"MonthlyCharges":3,"InternetService":"DSL ","Contract":"One year"}"#,
             "",
         ];
         let mut fast_ok = 0;

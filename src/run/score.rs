@@ -14,10 +14,13 @@ use crate::engine::offer::Offer;
 use crate::package::customer::{Customer, Value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use std::fmt::Write as _;
 
 /// Version of the per-customer record shape; bumped on any incompatible change.
 pub const SCORE_SCHEMA_VERSION: u32 = 1;
+
+/// How a JSON Lines record starts; `schema_version` is [`SCORE_SCHEMA_VERSION`]
+/// (a test holds them together).
+const JSONL_START: &str = r#"{"schema_version":1,"customer_id":"#;
 
 /// One customer's recommendations, as written to JSON Lines.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -187,23 +190,26 @@ impl ScoreFormatter {
         offers: &[Offer],
     ) {
         let id = customer_id(engine, customer);
+        // Integers without core::fmt: the records are written by the million.
+        let mut integers = itoa::Buffer::new();
         match self.format {
             ScoreFormat::Jsonl => {
-                let _ = write!(
-                    out,
-                    r#"{{"schema_version":{SCORE_SCHEMA_VERSION},"customer_id":"#
-                );
+                out.push_str(JSONL_START);
                 match id {
                     Some(id) => escape_json(out, id),
                     None => out.push_str("null"),
                 }
-                let _ = write!(out, r#","line":{line},"offers":["#);
+                out.push_str(r#","line":"#);
+                out.push_str(integers.format(line));
+                out.push_str(r#","offers":["#);
                 for (rank, offer) in offers.iter().enumerate() {
                     if rank > 0 {
                         out.push(',');
                     }
                     let rule = offer.rule.index();
-                    let _ = write!(out, r#"{{"rank":{},"#, rank + 1);
+                    out.push_str(r#"{"rank":"#);
+                    out.push_str(integers.format(rank + 1));
+                    out.push(',');
                     out.push_str(self.head.get(rule).map_or("", String::as_str));
                     write_number(out, offer.gain);
                     out.push_str(self.tail.get(rule).map_or("", String::as_str));
@@ -213,7 +219,8 @@ impl ScoreFormatter {
                             if i > 0 {
                                 out.push(',');
                             }
-                            let _ = write!(out, "{key}:");
+                            out.push_str(key);
+                            out.push(':');
                             write_number(out, offer.gain * factor);
                         }
                         out.push('}');
@@ -224,9 +231,16 @@ impl ScoreFormatter {
             }
             ScoreFormat::Csv | ScoreFormat::RawCsv => {
                 let id = csv_field(id.unwrap_or(""), self.neutralise);
+                let mut line_text = itoa::Buffer::new();
+                let line = line_text.format(line);
                 for (rank, offer) in offers.iter().enumerate() {
                     let rule = offer.rule.index();
-                    let _ = write!(out, "{id},{line},{},", rank + 1);
+                    out.push_str(&id);
+                    out.push(',');
+                    out.push_str(line);
+                    out.push(',');
+                    out.push_str(integers.format(rank + 1));
+                    out.push(',');
                     out.push_str(self.head.get(rule).map_or("", String::as_str));
                     write_number(out, offer.gain);
                     out.push_str(self.tail.get(rule).map_or("", String::as_str));
@@ -355,6 +369,14 @@ mod tests {
             let back: f64 = written(v).parse().unwrap();
             assert!((back - v).abs() <= v.abs() * 1e-14, "{v} -> {back}");
         }
+    }
+
+    #[test]
+    fn records_start_with_the_schema_version() {
+        assert_eq!(
+            JSONL_START,
+            format!(r#"{{"schema_version":{SCORE_SCHEMA_VERSION},"customer_id":"#)
+        );
     }
 
     #[test]
