@@ -692,15 +692,25 @@ pub(crate) fn decode(
                     ),
                 ));
             }
+            // One validation of the whole record costs less than one per
+            // field; a field is then read from it when it starts and ends
+            // on a character's boundary (else it is checked alone, and that
+            // finds the column of the error).
+            let whole = std::str::from_utf8(record.as_slice()).ok();
             for &(slot, index) in &columns.slots {
-                let bytes = record.get(index).unwrap_or(b"");
-                let text = std::str::from_utf8(bytes).map_err(|_| {
-                    at(
-                        *line,
-                        Some(index + 1),
-                        "the value is not valid UTF-8".into(),
-                    )
-                })?;
+                let valid = whole.and_then(|all| all.get(record.range(index)?));
+                let text = match valid {
+                    Some(text) => text,
+                    None => {
+                        std::str::from_utf8(record.get(index).unwrap_or(b"")).map_err(|_| {
+                            at(
+                                *line,
+                                Some(index + 1),
+                                "the value is not valid UTF-8".into(),
+                            )
+                        })?
+                    }
+                };
                 customer::parse_text(schema, customer, slot, text)
                     .map_err(|e| at(*line, Some(index + 1), e.to_string()))?;
             }
@@ -778,6 +788,66 @@ mod tests {
             }
             reader.recycle(chunk);
         }
+    }
+
+    /// CSV fields are read from one validation of their record: texts come
+    /// out whole, and a byte that is not UTF-8 is still refused at its own
+    /// column, also when a character is cut between two fields (the record
+    /// is valid UTF-8 as a whole, its fields are not).
+    #[test]
+    fn csv_fields_not_utf8_are_refused_at_their_column() {
+        let catalog = "package: u\nservices:\n  - { id: s, name: S, category: convenience, stage: in_sale, channel: online, participation: passive, default_gain: 1 }\ncustomer:\n  attributes:\n    - { name: a, type: text }\n    - { name: b, type: text }\n    - { name: n, type: number }\n";
+        let engine =
+            crate::Engine::from_sources(catalog, &[("r.vas", "segment all { when true }\n")])
+                .expect("compiles");
+        let schema = engine.schema();
+        let decode_row = |row: &[u8]| -> Result<Vec<String>, String> {
+            let mut text = b"a,b,n\n".to_vec();
+            text.extend_from_slice(row);
+            let mut reader = CustomerReader::new(
+                schema,
+                "c.csv",
+                Box::new(std::io::Cursor::new(text)),
+                InputFormat::Csv,
+            )
+            .map_err(|e| e.to_string())?;
+            let (chunk, result) = reader.read_chunk(8);
+            result.map_err(|e| e.to_string())?;
+            #[cfg_attr(not(feature = "arrow"), allow(irrefutable_let_patterns))]
+            let Chunk::Rows(rows) = &chunk else {
+                panic!("CSV comes as rows");
+            };
+            let mut customer = crate::package::customer::Customer::empty(schema);
+            decode(schema, &reader.columns, "c.csv", &rows[0], &mut customer)
+                .map_err(|e| e.to_string())?;
+            Ok(["a", "b"]
+                .iter()
+                .map(|name| {
+                    let slot = schema.attribute(name).expect("a slot") as usize;
+                    match customer.values[slot] {
+                        crate::package::customer::Value::Text(s) => {
+                            customer.local_texts.resolve(&schema.symbols, s).to_string()
+                        }
+                        ref other => format!("{other:?}"),
+                    }
+                })
+                .collect())
+        };
+        assert_eq!(
+            decode_row("中,\"文,字\",1\n".as_bytes()),
+            Ok(vec!["中".into(), "文,字".into()])
+        );
+        let error = decode_row(b"ok,\xff,1\n").expect_err("not UTF-8");
+        assert!(
+            error.contains("c.csv:2:2:") && error.contains("not valid UTF-8"),
+            "{error}"
+        );
+        // 中 is e4 b8 ad: cut after two bytes, the record reads "中" whole.
+        let error = decode_row(b"\xe4\xb8,\xad,1\n").expect_err("cut between fields");
+        assert!(
+            error.contains("c.csv:2:1:") && error.contains("not valid UTF-8"),
+            "{error}"
+        );
     }
 
     /// Rows read into reused buffers hold their own line and nothing of a
