@@ -24,6 +24,8 @@ mod flat_gen;
 mod jsonl_baseline;
 #[path = "../benches/support/package_gen.rs"]
 mod package_gen;
+#[path = "../tests/common/rng.rs"]
+mod rng;
 
 use jsonl_baseline::{Package, engine, score, tables};
 use std::error::Error;

@@ -16,6 +16,8 @@ mod flat_gen;
 mod jsonl_baseline;
 #[path = "../benches/support/package_gen.rs"]
 mod package_gen;
+#[path = "common/rng.rs"]
+mod rng;
 
 use jsonl_baseline::Package;
 use serde_json::Value;
