@@ -64,17 +64,6 @@ fn run_engine(engine: &Engine, customers: &[Customer]) -> (usize, f64) {
     (count, gain)
 }
 
-fn run_baseline(customers: &[baseline::BaselineCustomer]) -> (usize, f64) {
-    let mut out = Vec::with_capacity(flat_gen::MAX_OFFERS);
-    let (mut count, mut gain) = (0, 0.0);
-    for customer in customers {
-        flat_baseline::recommend(customer, &mut out);
-        count += out.len();
-        gain += out.iter().map(|o| o.1).sum::<f64>();
-    }
-    (count, gain)
-}
-
 fn describe(rules: usize, engine: &Engine, customers: &[Customer]) {
     let mut evaluator = engine.evaluator();
     let (mut fired, mut offers) = (0, 0);
@@ -127,7 +116,7 @@ fn benches(c: &mut Criterion) {
         });
     }
     group.bench_function(BenchmarkId::new("baseline-1-thread", 40), |b| {
-        b.iter(|| run_baseline(black_box(&hand)))
+        b.iter(|| flat_baseline::run_batch(black_box(&hand)))
     });
     group.finish();
 

@@ -90,7 +90,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         engine_ns.push(per_customer(started));
         let run_hand = |hand| {
             if flat {
-                run_flat_baseline(hand)
+                flat_baseline::run_batch(hand)
             } else {
                 run_baseline(hand)
             }
@@ -151,19 +151,6 @@ fn check_agreement(
         }
     }
     Ok(())
-}
-
-/// The hand-written flat package over the customers, as
-/// `batches::run_baseline` runs the bundled one (and `benches/flat.rs` this).
-fn run_flat_baseline(customers: &[baseline::BaselineCustomer]) -> (usize, f64) {
-    let mut out = Vec::with_capacity(flat_gen::MAX_OFFERS);
-    let (mut count, mut gain) = (0, 0.0);
-    for customer in customers {
-        flat_baseline::recommend(customer, &mut out);
-        count += out.len();
-        gain += out.iter().map(|o| o.1).sum::<f64>();
-    }
-    (count, gain)
 }
 
 fn min_and_median(times: &mut [f64]) -> (f64, f64) {

@@ -228,6 +228,19 @@ pub fn recommend_rules(c: &BaselineCustomer, mut emit: impl FnMut(usize, u8, f64
     }
 }
 
+/// Recommends for every customer in turn: the timed loop of the flat bench
+/// and of `versus_baseline --flat`. The sums keep the work observable.
+pub fn run_batch(customers: &[BaselineCustomer]) -> (usize, f64) {
+    let mut out = Vec::with_capacity(crate::flat_gen::MAX_OFFERS);
+    let (mut count, mut gain) = (0, 0.0);
+    for customer in customers {
+        recommend(customer, &mut out);
+        count += out.len();
+        gain += out.iter().map(|o| o.1).sum::<f64>();
+    }
+    (count, gain)
+}
+
 /// The gain of the winning rule, written as in the rule.
 fn gain(rule: u8, c: &BaselineCustomer) -> Option<f64> {
     let speed = c.pref_responsiveness;
