@@ -279,18 +279,16 @@ impl<S: ChunkSink, F: Fn() -> S + Sync> Work<'_, F> {
                 self.slots.release();
                 consume(sink, rows).map_err(RunError::Stopped)?;
             }
-            let end = self
-                .source
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .end;
-            if end == Some(next) {
+            let end = {
                 let mut source = self.source.lock().unwrap_or_else(PoisonError::into_inner);
-                return match source.failed.take() {
-                    Some(e) => Err(RunError::Read(e)),
-                    None => Ok(()),
-                };
-            }
+                if source.end == Some(next) {
+                    return source
+                        .failed
+                        .take()
+                        .map_or(Ok(()), |e| Err(RunError::Read(e)));
+                }
+                source.end
+            };
             // Work while a slot is free (never waiting for one: this
             // thread frees them); else wait for a worker's chunk.
             if end.is_none() && self.slots.try_acquire() {
