@@ -60,6 +60,40 @@ fn engine(conditions: &[&str]) -> Engine {
     }
 }
 
+/// A customer with the values given (None: left out).
+fn customer_with(
+    engine: &Engine,
+    texts: &[(&str, Option<&str>)],
+    flags: &[(&str, Option<bool>)],
+) -> crate::package::customer::Customer {
+    let mut builder = engine.customer();
+    for &(name, text) in texts {
+        if let Some(text) = text {
+            builder = builder.set(name, text);
+        }
+    }
+    for &(name, flag) in flags {
+        if let Some(flag) = flag {
+            builder = builder.set(name, flag);
+        }
+    }
+    builder.build().expect("a customer")
+}
+
+/// The context a rule of `engine` is evaluated in for `customer`.
+fn context<'a>(
+    engine: &'a Engine,
+    customer: &'a crate::package::customer::Customer,
+) -> Context<'a> {
+    Context {
+        values: &customer.values,
+        local_texts: &customer.local_texts,
+        symbols: &engine.schema.symbols,
+        derived: f64::NAN,
+        scripts: None,
+    }
+}
+
 /// Calls `check` with every customer of the grid: each value missing, on a
 /// threshold, beside one, or NaN.
 fn each_customer(engine: &Engine, mut check: impl FnMut(&Context<'_>, &str)) {
@@ -78,26 +112,13 @@ fn each_customer(engine: &Engine, mut check: impl FnMut(&Context<'_>, &str)) {
         for m in numbers {
             for flag in [None, Some(true), Some(false)] {
                 for kind in [None, Some("a"), Some("b"), Some("c")] {
-                    let mut builder = engine.customer();
-                    if let Some(flag) = flag {
-                        builder = builder.set("flag", flag);
-                    }
-                    if let Some(kind) = kind {
-                        builder = builder.set("kind", kind);
-                    }
-                    let mut customer = builder.build().expect("a customer");
+                    let mut customer = customer_with(engine, &[("kind", kind)], &[("flag", flag)]);
                     // Set directly: the builder may refuse a NaN.
                     for (name, value) in [("n", n), ("m", m)] {
                         let slot = engine.schema.attribute(name).expect("a slot") as usize;
                         customer.values[slot] = value.map_or(Value::Missing, Value::Number);
                     }
-                    let cx = Context {
-                        values: &customer.values,
-                        local_texts: &customer.local_texts,
-                        symbols: &engine.schema.symbols,
-                        derived: f64::NAN,
-                        scripts: None,
-                    };
+                    let cx = context(engine, &customer);
                     check(&cx, &format!("n={n:?} m={m:?} flag={flag:?} kind={kind:?}"));
                 }
             }
@@ -246,27 +267,12 @@ fn cases_hold_exactly_when_the_walk_does() {
         for flag in [None, Some(true), Some(false)] {
             for other in [None, Some(true), Some(false)] {
                 for kind in [None, Some("a"), Some("b"), Some("c")] {
-                    let mut builder = engine.customer();
-                    if let Some(note) = note {
-                        builder = builder.set("note", note);
-                    }
-                    if let Some(flag) = flag {
-                        builder = builder.set("flag", flag);
-                    }
-                    if let Some(other) = other {
-                        builder = builder.set("other", other);
-                    }
-                    if let Some(kind) = kind {
-                        builder = builder.set("kind", kind);
-                    }
-                    let customer = builder.build().expect("a customer");
-                    let cx = Context {
-                        values: &customer.values,
-                        local_texts: &customer.local_texts,
-                        symbols: &engine.schema.symbols,
-                        derived: f64::NAN,
-                        scripts: None,
-                    };
+                    let customer = customer_with(
+                        &engine,
+                        &[("note", note), ("kind", kind)],
+                        &[("flag", flag), ("other", other)],
+                    );
+                    let cx = context(&engine, &customer);
                     table.evaluate(&cx, &mut bits, &mut met);
                     matrix.holding(table, &bits, &met, &mut rules);
                     for (at, rule) in segment.tests.iter().enumerate() {
