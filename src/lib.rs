@@ -155,8 +155,8 @@ pub mod catalog {
 /// Many customers at once: streaming batches over all cores, in input order.
 pub mod batch {
     pub use crate::run::batch::{
-        CHUNK_ROWS, ChunkSink, Found, RowError, RowOutcome, RunError, find, open, open_file,
-        read_all, read_all_from, run, run_allocated,
+        CHUNK_ROWS, ChunkSink, Found, RowBits, RowError, RowOutcome, RowSelection, RunError, find,
+        open, open_file, read_all, read_all_from, run, run_allocated, run_selected,
     };
 }
 
@@ -164,7 +164,7 @@ pub mod batch {
 /// allocation, and their serialised forms for a run split over workers.
 pub mod capacity {
     pub use crate::engine::allocation::{Allocation, CapacityUse};
-    pub use crate::run::capacity::Demand;
+    pub use crate::run::capacity::{Demand, Settling, first_pass};
     pub use crate::run::partial::{PartialDemand, SharedAllocation};
 }
 

@@ -178,3 +178,106 @@ fn explain_says_when_capacity_went_to_others() {
     ]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("OFFERED, rank 1"));
 }
+
+/// Capacity's first pass settles every customer whose offers no allocation
+/// can change (no limited candidate, or every one below the worst kept
+/// candidate of the chunks merged before), and the second pass evaluates only
+/// the other rows: the counts are those of evaluating everyone again with the
+/// allocation, whatever the threads, and few rows are left for the second pass.
+#[test]
+fn the_second_pass_evaluates_only_unsettled_rows_and_counts_the_same() {
+    use vasrec::batch::{self, RowSelection};
+    use vasrec::capacity::{Demand, first_pass};
+    use vasrec::report::Tally;
+    use vasrec::{Engine, InputFormat};
+
+    let engine = Engine::load(root().join("rules")).unwrap();
+    let sample = std::fs::read_to_string(root().join("rules/customers.csv")).unwrap();
+    let (header, rows) = sample.split_once('\n').unwrap();
+    // Six copies: 30,000 rows over 15 chunks, every gain tied six times.
+    let mut text = format!("{header}\n");
+    for _ in 0..6 {
+        text.push_str(rows);
+    }
+    let open = || {
+        let bytes = std::io::Cursor::new(text.clone().into_bytes());
+        batch::open(&engine, "customers.csv", Box::new(bytes), InputFormat::Csv).unwrap()
+    };
+    let json = |tally: &Tally| serde_json::to_string(tally).unwrap();
+
+    // As before: the demand of plain evaluations, then everyone again.
+    let mut demand = Demand::new(&engine);
+    batch::run(
+        &engine,
+        open(),
+        2,
+        || Demand::new(&engine),
+        |chunk, _| {
+            demand.merge(chunk);
+            Ok::<(), ()>(())
+        },
+    )
+    .unwrap();
+    let allocation = demand.allocate();
+    let mut everyone = Tally::new(&engine);
+    batch::run_allocated(
+        &engine,
+        open(),
+        2,
+        Some(&allocation),
+        || Tally::new(&engine),
+        |chunk, _| {
+            everyone.merge(chunk);
+            Ok::<(), ()>(())
+        },
+    )
+    .unwrap();
+    let limited_offers = serde_json::to_value(&everyone).unwrap()["capacity_losers"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        limited_offers > 1000,
+        "the sample must compete for capacity"
+    );
+
+    for threads in [1, 2, 3] {
+        let mut total = Tally::new(&engine);
+        let (settling_demand, selection): (Demand, RowSelection) = first_pass(
+            &engine,
+            open(),
+            threads,
+            0,
+            || Tally::new(&engine),
+            |settled| total.merge(settled),
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_string(&settling_demand.allocate()).unwrap(),
+            serde_json::to_string(&allocation).unwrap(),
+            "the bounds change no demand ({threads} threads)"
+        );
+        // Without the bounds, at least every customer wanting the most
+        // wanted service would be left.
+        let most_wanted = allocation.usage().iter().map(|u| u.demand).max().unwrap();
+        let left = selection.len();
+        assert!(
+            left > 0 && left < most_wanted,
+            "{left} of 30,000 rows left for the second pass, {most_wanted} want one service \
+             ({threads} threads)"
+        );
+        batch::run_selected(
+            &engine,
+            open(),
+            threads,
+            &allocation,
+            &selection,
+            || Tally::new(&engine),
+            |chunk, _| {
+                total.merge(chunk);
+                Ok::<(), ()>(())
+            },
+        )
+        .unwrap();
+        assert_eq!(json(&total), json(&everyone), "{threads} threads");
+    }
+}

@@ -2,8 +2,8 @@
 
 use super::EXIT_USAGE;
 use std::path::{Path, PathBuf};
-use vasrec::batch::{self, RunError};
-use vasrec::capacity::{Allocation, Demand, SharedAllocation};
+use vasrec::batch::{ChunkSink, RowSelection, RunError};
+use vasrec::capacity::{Allocation, Demand, SharedAllocation, first_pass};
 use vasrec::{CustomerReader, Engine, InputFormat};
 
 #[derive(clap::Args)]
@@ -242,22 +242,45 @@ pub(super) fn allocate(
     args: &CustomerArgs,
     threads: usize,
 ) -> Result<(Option<Allocation>, Option<Spool>), u8> {
+    let (decided, spool) = allocate_settling(engine, rules, args, threads, || (), |()| {})?;
+    Ok((decided.map(|(allocation, _)| allocation), spool))
+}
+
+/// Capacity decided by a first pass: the allocation, and the rows the
+/// second pass must evaluate.
+type Decided = (Allocation, RowSelection);
+
+/// As [`allocate`], the first pass also handing the customers no allocation
+/// can change to `settled`; with the allocation come the rows the second
+/// pass must evaluate (`vasrec::capacity::first_pass`).
+pub(super) fn allocate_settling<S: ChunkSink>(
+    engine: &Engine,
+    rules: &Path,
+    args: &CustomerArgs,
+    threads: usize,
+    new_settled: impl Fn() -> S + Sync,
+    settled: impl FnMut(S),
+) -> Result<(Option<Decided>, Option<Spool>), u8> {
     if args.ignore_capacity || !Demand::needed(engine) {
         return Ok((None, None));
     }
-    let (demand, spool) = collect_demand(engine, rules, args, threads, 0)?;
-    Ok((Some(demand.allocate()), spool))
+    let (demand, selection, spool) =
+        collect_demand(engine, rules, args, threads, 0, new_settled, settled)?;
+    Ok((Some((demand.allocate(), selection)), spool))
 }
 
 /// Capacity's first pass: the demand of the customers, their lines shifted
-/// by `line_offset`. Standard input is spooled for a second pass.
-pub(super) fn collect_demand(
+/// by `line_offset`, and the rows left for a second pass (the others handed
+/// to `settled`). Standard input is spooled for that second pass.
+pub(super) fn collect_demand<S: ChunkSink>(
     engine: &Engine,
     rules: &Path,
     args: &CustomerArgs,
     threads: usize,
     line_offset: u64,
-) -> Result<(Demand, Option<Spool>), u8> {
+    new_settled: impl Fn() -> S + Sync,
+    settled: impl FnMut(S),
+) -> Result<(Demand, RowSelection, Option<Spool>), u8> {
     let spool = if args.customers.as_deref() == Some(Path::new("-")) {
         match Spool::from_stdin() {
             Ok(spool) => Some(spool),
@@ -275,19 +298,8 @@ pub(super) fn collect_demand(
         None
     };
     let (reader, _) = open_customers(engine, rules, args, spool.as_ref(), false)?;
-    let mut demand = Demand::for_part(engine, line_offset);
-    let result = batch::run(
-        engine,
-        reader,
-        threads,
-        || Demand::for_part(engine, line_offset),
-        |chunk: Demand, _| {
-            demand.merge(chunk);
-            Ok::<(), ()>(())
-        },
-    );
-    match result {
-        Ok(()) | Err(RunError::Stopped(())) => Ok((demand, spool)),
+    match first_pass(engine, reader, threads, line_offset, new_settled, settled) {
+        Ok((demand, selection)) => Ok((demand, selection, spool)),
         Err(RunError::Read(error)) => {
             eprintln!("error: {error}");
             Err(EXIT_USAGE)
@@ -319,6 +331,9 @@ pub(super) struct Batch {
     pub reader: CustomerReader,
     pub display: String,
     pub allocation: Option<Allocation>,
+    /// With an allocation decided here by a first pass that settled some
+    /// customers: the rows left for the main pass.
+    pub selection: Option<RowSelection>,
     pub threads: usize,
     /// Standard input's copy, removed when the run is over.
     _spool: Option<Spool>,
@@ -334,13 +349,42 @@ pub(super) fn open_batch(
     part: &PartArgs,
     threads: Option<usize>,
 ) -> Result<Batch, u8> {
+    let mut batch = open_batch_settling(engine, rules, args, part, threads, || (), |()| {})?;
+    batch.selection = None;
+    Ok(batch)
+}
+
+/// As [`open_batch`], a first pass handing the customers no allocation can
+/// change to `settled` (see [`allocate_settling`]); the main pass then
+/// evaluates only `Batch::selection`'s rows when there is one.
+pub(super) fn open_batch_settling<S: ChunkSink>(
+    engine: &Engine,
+    rules: &Path,
+    args: &CustomerArgs,
+    part: &PartArgs,
+    threads: Option<usize>,
+    new_settled: impl Fn() -> S + Sync,
+    settled: impl FnMut(S),
+) -> Result<Batch, u8> {
     let threads =
         threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let (allocation, spool) = match &part.allocation {
-        Some(path) => (Some(read_allocation(engine, path, part.line_offset)?), None),
+    let (allocation, selection, spool) = match &part.allocation {
+        Some(path) => (
+            Some(read_allocation(engine, path, part.line_offset)?),
+            None,
+            None,
+        ),
         None => {
-            let (allocation, spool) = allocate(engine, rules, args, threads)?;
-            (allocation.map(|a| a.for_part(part.line_offset)), spool)
+            let (decided, spool) =
+                allocate_settling(engine, rules, args, threads, new_settled, settled)?;
+            match decided {
+                Some((allocation, selection)) => (
+                    Some(allocation.for_part(part.line_offset)),
+                    Some(selection),
+                    spool,
+                ),
+                None => (None, None, spool),
+            }
         }
     };
     let (reader, display) = open_customers(engine, rules, args, spool.as_ref(), true)?;
@@ -348,6 +392,7 @@ pub(super) fn open_batch(
         reader,
         display,
         allocation,
+        selection,
         threads,
         _spool: spool,
     })

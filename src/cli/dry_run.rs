@@ -1,7 +1,8 @@
 //! `vasrec dry-run`: evaluate customers and summarise.
 
 use super::customers::{
-    CustomerArgs, ErrorArgs, OnError, PartArgs, Reject, collect_demand, open_batch, write_rejects,
+    CustomerArgs, ErrorArgs, OnError, PartArgs, Reject, collect_demand, open_batch_settling,
+    write_rejects,
 };
 use super::{EXIT_OK, EXIT_USAGE, PackageArg, load, output, page};
 use std::io::IsTerminal;
@@ -118,12 +119,24 @@ pub(super) fn run(args: Args) -> u8 {
     if let Some(path) = &args.demand_out {
         return write_demand(&engine, &rules, &args, path);
     }
-    let batch = match open_batch(&engine, &rules, &args.customers, &args.part, args.threads) {
+    let line_offset = args.part.line_offset;
+    let mut total = Tally::for_part(&engine, line_offset, None);
+    // Capacity's first pass counts the customers no allocation can change;
+    // the main pass evaluates only the others.
+    let batch = match open_batch_settling(
+        &engine,
+        &rules,
+        &args.customers,
+        &args.part,
+        args.threads,
+        || Tally::for_part(&engine, line_offset, None),
+        |settled| total.merge(settled),
+    ) {
         Ok(batch) => batch,
         Err(code) => return code,
     };
     let (reader, display, threads) = (batch.reader, batch.display, batch.threads);
-    let allocation = batch.allocation;
+    let (allocation, selection) = (batch.allocation, batch.selection);
 
     let progress = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
@@ -144,33 +157,38 @@ pub(super) fn run(args: Args) -> u8 {
         );
         bar
     });
-    let line_offset = args.part.line_offset;
-    let mut total = Tally::for_part(&engine, line_offset, None);
     let mut rejects = Vec::new();
     let fail_fast = policy == OnError::Fail;
     let keep_rejects = policy == OnError::Report;
-    let result = batch::run_allocated(
-        &engine,
-        reader,
-        threads,
-        allocation.as_ref(),
-        || Chunk {
-            tally: Tally::for_part(&engine, line_offset, None),
-            rejects: keep_rejects.then(Vec::new),
-        },
-        |chunk: Chunk, rows| {
-            let failed = chunk.tally.first_error().cloned();
-            total.merge(chunk.tally);
-            rejects.extend(chunk.rejects.into_iter().flatten());
-            if let Some(bar) = &progress {
-                bar.inc(rows as u64);
-            }
-            match failed {
-                Some(error) if fail_fast => Err(error),
-                _ => Ok(()),
-            }
-        },
-    );
+    let new_chunk = || Chunk {
+        tally: Tally::for_part(&engine, line_offset, None),
+        rejects: keep_rejects.then(Vec::new),
+    };
+    let consume = |chunk: Chunk, rows: usize| {
+        let failed = chunk.tally.first_error().cloned();
+        total.merge(chunk.tally);
+        rejects.extend(chunk.rejects.into_iter().flatten());
+        if let Some(bar) = &progress {
+            bar.inc(rows as u64);
+        }
+        match failed {
+            Some(error) if fail_fast => Err(error),
+            _ => Ok(()),
+        }
+    };
+    let result = match (&allocation, &selection) {
+        (Some(allocation), Some(selection)) => batch::run_selected(
+            &engine, reader, threads, allocation, selection, new_chunk, consume,
+        ),
+        _ => batch::run_allocated(
+            &engine,
+            reader,
+            threads,
+            allocation.as_ref(),
+            new_chunk,
+            consume,
+        ),
+    };
     if let Some(bar) = &progress {
         bar.finish_and_clear();
     }
@@ -261,8 +279,10 @@ fn write_demand(
         &args.customers,
         threads,
         args.part.line_offset,
+        || (),
+        |()| {},
     ) {
-        Ok((demand, _spool)) => demand,
+        Ok((demand, _, _spool)) => demand,
         Err(code) => return code,
     };
     let text = PartialDemand::new(engine, demand).to_json();

@@ -8,6 +8,7 @@ use crate::base::exact_sum::exact_float;
 use crate::lang::ir::ServiceId;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering as Atomic};
 
 /// One candidate for a limited service: better is a higher gain, then an
 /// earlier row (the row's line in the whole input, so any split of the rows
@@ -133,4 +134,78 @@ pub struct CapacityUse {
     /// bounds of its marginal value (see `run::capacity`).
     #[serde(with = "exact_float")]
     pub gain_bound: f64,
+}
+
+/// During capacity's first pass, per limited service, a gain below which no
+/// customer can get it whatever the rest of the input holds: the worst of
+/// the best `capacity` candidates of the rows merged so far (the final
+/// cutoff can only be higher), raised as the demand of each chunk is merged.
+/// A customer these bounds refuse every limited candidate has its final
+/// offers already, so capacity's second pass need not evaluate it again.
+/// Shared by the threads of the pass; a bound read at any moment is valid.
+pub struct CutoffBounds {
+    /// Per service, the bound's bits (as `f64`).
+    bounds: Vec<AtomicU64>,
+}
+
+impl CutoffBounds {
+    /// No bound yet: a service with capacity 0 refuses everyone, the others
+    /// no one.
+    pub(crate) fn new(capacity: &[Option<u64>]) -> CutoffBounds {
+        let start = |c: &Option<u64>| match c {
+            Some(0) => f64::INFINITY,
+            _ => f64::NEG_INFINITY,
+        };
+        CutoffBounds {
+            bounds: capacity
+                .iter()
+                .map(|c| AtomicU64::new(start(c).to_bits()))
+                .collect(),
+        }
+    }
+
+    /// The bound of `service` is at least `gain` now.
+    pub(crate) fn raise(&self, service: usize, gain: f64) {
+        let Some(bound) = self.bounds.get(service) else {
+            return;
+        };
+        let _ = bound.fetch_update(Atomic::Relaxed, Atomic::Relaxed, |bits| {
+            (gain > f64::from_bits(bits)).then_some(gain.to_bits())
+        });
+    }
+
+    /// Whether no allocation can give `service` to a candidate whose
+    /// marginal value is `gain`: it is below the bound (strictly, so that
+    /// ties, decided by row, are left to the second pass).
+    pub(crate) fn refuses(&self, service: ServiceId, gain: f64) -> bool {
+        self.bounds
+            .get(service.index())
+            .is_some_and(|b| gain < f64::from_bits(b.load(Atomic::Relaxed)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bounds only rise, refuse strictly below, and a service with no
+    /// capacity refuses everyone from the start.
+    #[test]
+    fn bounds_rise_and_refuse_strictly_below() {
+        let bounds = CutoffBounds::new(&[Some(2), None, Some(0)]);
+        let (limited, unlimited, closed) =
+            (ServiceId::new(0), ServiceId::new(1), ServiceId::new(2));
+        assert!(!bounds.refuses(limited, f64::MIN));
+        assert!(bounds.refuses(closed, f64::MAX));
+        bounds.raise(0, 3.0);
+        bounds.raise(0, 1.0);
+        assert!(bounds.refuses(limited, 2.5));
+        assert!(
+            !bounds.refuses(limited, 3.0),
+            "a tie is decided by row, later"
+        );
+        assert!(!bounds.refuses(unlimited, -1.0));
+        bounds.raise(7, 1.0);
+        assert!(!bounds.refuses(ServiceId::new(7), 0.0));
+    }
 }

@@ -7,7 +7,7 @@
 //! once its buffers have grown.
 
 use crate::engine::Engine;
-use crate::engine::allocation::Allocation;
+use crate::engine::allocation::{Allocation, CutoffBounds};
 use crate::engine::arbitrate::Verdict;
 use crate::engine::offer::{EvalError, EvalErrorKind, Offer};
 use crate::engine::program::{Context, ScriptRun, Tri};
@@ -75,6 +75,10 @@ pub struct Evaluator<'e> {
     /// customer's candidates before arbitration that fit its channel, best
     /// first.
     ranked: Vec<Offer>,
+    /// Whether any of the last customer's candidates before arbitration
+    /// (fitting its channel or not) was of a limited service: if none was,
+    /// an allocation cannot change its outcome.
+    limited_candidate: bool,
     /// Limited services the last customer got in place of the ones the
     /// allocation refused it (the replacement offers).
     replaced: Vec<ServiceId>,
@@ -82,6 +86,11 @@ pub struct Evaluator<'e> {
     scratch: Scratch,
     /// Which customers get the limited services, once decided.
     allocation: Option<&'e Allocation>,
+    /// In capacity's first pass: who cannot get them, so far.
+    bounds: Option<&'e CutoffBounds>,
+    /// With bounds: whether they refused the last customer every limited
+    /// candidate (or it had none), so that its offers are final.
+    bounded_final: bool,
     /// The customer's row, which breaks ties in the allocation.
     row: u64,
     /// The atoms of the segment being visited that hold (see `atoms`), the
@@ -136,8 +145,11 @@ impl Engine {
             replaced: Vec::new(),
             ranked: Vec::new(),
             limited_gain: 0.0,
+            limited_candidate: false,
             scratch: Scratch::default(),
             allocation: None,
+            bounds: None,
+            bounded_final: false,
             row: 0,
             atom_bits: vec![0; self.atom_scratch(|a| a.words)],
             atom_held: vec![0; self.atom_scratch(|a| a.groups())],
@@ -163,6 +175,16 @@ impl Engine {
     pub fn evaluator_with<'e>(&'e self, allocation: Option<&'e Allocation>) -> Evaluator<'e> {
         let mut evaluator = self.evaluator();
         evaluator.allocation = allocation;
+        evaluator
+    }
+
+    /// An evaluator for capacity's first pass that gives a customer its
+    /// final offers when `bounds` already refuse it every limited candidate
+    /// ([`Evaluator::offers_are_final`]); the others get their offers without
+    /// the limit, as [`Engine::evaluator_with`] with None.
+    pub(crate) fn evaluator_bounded<'e>(&'e self, bounds: &'e CutoffBounds) -> Evaluator<'e> {
+        let mut evaluator = self.evaluator();
+        evaluator.bounds = Some(bounds);
         evaluator
     }
 
@@ -271,6 +293,8 @@ impl<'e> Evaluator<'e> {
         self.replaced.clear();
         self.ranked.clear();
         self.limited_gain = 0.0;
+        self.limited_candidate = false;
+        self.bounded_final = false;
         for &root in &engine.roots {
             set_bit(&mut self.queued, root);
         }
@@ -479,7 +503,7 @@ impl<'e> Evaluator<'e> {
         let arbitration = &engine.arbitration;
         let max_offers = engine.catalog.max_offers;
         let dropped = &mut self.dropped;
-        let mut cut = |offer: &Offer, verdict: Verdict| {
+        let cut = |offer: &Offer, verdict: Verdict| {
             if verdict != Verdict::Kept {
                 dropped.push(Dropped {
                     service: offer.service,
@@ -490,24 +514,52 @@ impl<'e> Evaluator<'e> {
             }
         };
         self.replaced.clear();
-        match self.allocation {
-            Some(allocation) if arbitration.any_limited => {
-                // Decided on gains before stacking, so that stacking sees
-                // only the offers kept.
-                let without = arbitration.marginals(
-                    &self.offers,
-                    cx.values,
-                    max_offers,
-                    &mut self.scratch,
-                    &mut self.marginals,
-                );
-                let row = self.row;
+        self.limited_candidate = arbitration.any_limited
+            && self
+                .offers
+                .iter()
+                .any(|o| arbitration.is_limited(o.service));
+        let capped = self.allocation.is_some() || self.bounds.is_some();
+        if arbitration.any_limited && (self.bounds.is_some() || !capped) {
+            // Capacity's first pass values the limited services from the
+            // candidates (`run::capacity`); only a copy here, so a single
+            // evaluation pays nothing more. Those whose channel does not fit
+            // are left out, so the copy needs no customer to arbitrate alike.
+            self.ranked.clear();
+            self.ranked.extend(
+                self.offers
+                    .iter()
+                    .filter(|o| arbitration.fits(o.service, cx.values)),
+            );
+        }
+        if arbitration.any_limited && capped {
+            // Decided on gains before stacking, so that stacking sees only
+            // the offers kept.
+            let without = arbitration.marginals(
+                &self.offers,
+                cx.values,
+                max_offers,
+                &mut self.scratch,
+                &mut self.marginals,
+            );
+            let (allocation, row) = (self.allocation, self.row);
+            if let (None, Some(bounds)) = (allocation, self.bounds) {
+                // Each bound read once: another thread may raise it.
+                self.bounded_final = self
+                    .marginals
+                    .iter()
+                    .all(|&(service, marginal)| bounds.refuses(service, marginal));
+            }
+            if allocation.is_some() || self.bounded_final {
+                // With bounds, refused everywhere: as the second pass will.
                 arbitration.select_allocated(
                     &mut self.offers,
                     cx.values,
                     max_offers,
                     &self.marginals,
-                    |service, marginal| allocation.admits_line(service, marginal, row),
+                    |service, marginal| {
+                        allocation.is_some_and(|a| a.admits_line(service, marginal, row))
+                    },
                     &mut self.scratch,
                     &mut self.replaced,
                     cut,
@@ -516,29 +568,24 @@ impl<'e> Evaluator<'e> {
                     let with: f64 = self.offers.iter().map(|o| o.gain).sum();
                     self.limited_gain = with - without;
                 }
-            }
-            _ => {
-                if arbitration.any_limited {
-                    // Capacity's first pass values the limited services from
-                    // the candidates (`run::capacity`); only a copy here, so
-                    // a single evaluation pays nothing more. Those whose
-                    // channel does not fit are left out, so the copy needs
-                    // no customer to arbitrate alike.
-                    self.ranked.clear();
-                    self.ranked.extend(
-                        self.offers
-                            .iter()
-                            .filter(|o| arbitration.fits(o.service, cx.values)),
-                    );
-                }
+            } else {
+                // Not settled yet: the second pass evaluates it again.
                 arbitration.select(
                     &mut self.offers,
                     cx.values,
                     max_offers,
                     &mut self.taken,
-                    &mut cut,
-                )
+                    cut,
+                );
             }
+        } else {
+            arbitration.select(
+                &mut self.offers,
+                cx.values,
+                max_offers,
+                &mut self.taken,
+                cut,
+            );
         }
         if let Some(model) = &engine.compiled_model {
             model.stack(&mut self.offers, cx.values, &mut self.remaining);
@@ -556,6 +603,14 @@ impl<'e> Evaluator<'e> {
     /// is limited, for capacity's first pass.
     pub(crate) fn ranked(&self) -> &[Offer] {
         &self.ranked
+    }
+
+    /// For an evaluator made by [`Engine::evaluator_bounded`]: whether the
+    /// last customer's offers are those any allocation gives it (no limited
+    /// candidate, or every one refused by the bounds). Without bounds:
+    /// whether it had no limited candidate.
+    pub(crate) fn offers_are_final(&self) -> bool {
+        !self.limited_candidate || self.bounded_final
     }
 
     /// With an allocation: what the limited services the last customer got

@@ -43,7 +43,7 @@ pub(crate) struct Scratch {
 }
 
 impl Arbitration {
-    fn is_limited(&self, service: ServiceId) -> bool {
+    pub(crate) fn is_limited(&self, service: ServiceId) -> bool {
         self.limited.get(service.index()) == Some(&true)
     }
 

@@ -8,7 +8,7 @@
 //! bounded by the chunks in flight, whatever the size of the input.
 
 use crate::engine::Engine;
-use crate::engine::allocation::Allocation;
+use crate::engine::allocation::{Allocation, CutoffBounds};
 use crate::engine::eval::Evaluator;
 use crate::engine::offer::{EvalError, Offer};
 use crate::package::customer::Customer;
@@ -68,6 +68,12 @@ pub struct RowOutcome<'a> {
 }
 
 impl RowOutcome<'_> {
+    /// The row's place in its chunk (0-based), for marking rows per chunk
+    /// ([`RowBits`]).
+    pub fn position(&self) -> usize {
+        self.index
+    }
+
     /// The row as it was in the input (a CSV record re-quoted, or the JSON
     /// line; from a Parquet or Arrow file, its mapped columns as a JSON
     /// object), for writing rejected rows aside.
@@ -103,6 +109,87 @@ pub trait ChunkSink: Send {
     fn row(&mut self, outcome: RowOutcome<'_>);
 }
 
+/// Counts nothing: for a run kept only for what another sink gathers.
+impl ChunkSink for () {
+    fn row(&mut self, _: RowOutcome<'_>) {}
+}
+
+/// Rows of one chunk, by their place in it ([`RowOutcome::position`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RowBits(Vec<u64>);
+
+impl RowBits {
+    /// Marks the row at `position`.
+    pub fn insert(&mut self, position: usize) {
+        let word = position / 64;
+        if self.0.len() <= word {
+            self.0.resize(word + 1, 0);
+        }
+        self.0[word] |= 1 << (position % 64);
+    }
+
+    /// How many rows are marked.
+    pub fn len(&self) -> usize {
+        self.0.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    /// Whether no row is marked.
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|w| *w == 0)
+    }
+}
+
+/// Which rows of an input a run evaluates, chunk by chunk in input order
+/// (chunks are [`CHUNK_ROWS`] rows whatever the threads, so a first pass
+/// and a second pass over the same input cut it alike). Memory: one bit per
+/// row of the chunks recorded, 1.25 MB for 10 million rows.
+#[derive(Debug, Clone, Default)]
+pub struct RowSelection {
+    chunks: Vec<RowBits>,
+}
+
+impl RowSelection {
+    /// Adds the next chunk's rows.
+    pub fn push(&mut self, rows: RowBits) {
+        self.chunks.push(rows);
+    }
+
+    /// Rows selected in all.
+    pub fn len(&self) -> u64 {
+        self.chunks.iter().map(|c| c.len() as u64).sum()
+    }
+
+    /// Whether no row is selected.
+    pub fn is_empty(&self) -> bool {
+        self.chunks.iter().all(RowBits::is_empty)
+    }
+
+    fn chunk(&self, index: u64) -> ChunkSelection<'_> {
+        ChunkSelection {
+            bits: usize::try_from(index)
+                .ok()
+                .and_then(|i| self.chunks.get(i))
+                .map(|rows| rows.0.as_slice()),
+        }
+    }
+}
+
+/// One chunk's part of a [`RowSelection`]. A chunk past the ones recorded
+/// is evaluated whole: an input that grew between the passes loses no row.
+#[derive(Clone, Copy)]
+struct ChunkSelection<'a> {
+    bits: Option<&'a [u64]>,
+}
+
+impl ChunkSelection<'_> {
+    fn holds(self, position: usize) -> bool {
+        self.bits.is_none_or(|bits| {
+            bits.get(position / 64)
+                .is_some_and(|w| w & (1 << (position % 64)) != 0)
+        })
+    }
+}
+
 /// Runs every customer through the engine.
 ///
 /// `new_sink` makes a sink per chunk, filled on a worker thread; `consume`
@@ -133,12 +220,62 @@ pub fn run_allocated<S: ChunkSink, E>(
     threads: usize,
     allocation: Option<&Allocation>,
     new_sink: impl Fn() -> S + Sync,
+    consume: impl FnMut(S, usize) -> Result<(), E>,
+) -> Result<(), RunError<E>> {
+    let capacity = Capacity {
+        allocation,
+        selection: None,
+        bounds: None,
+    };
+    run_over(engine, reader, threads, capacity, new_sink, consume)
+}
+
+/// Like [`run_allocated`], evaluating only the rows `selection` holds: the
+/// sinks see no other row, and `consume` still gets each chunk's full row
+/// count. Capacity's second pass evaluates again only the customers the
+/// allocation can change (`run::capacity::Settling`); the selection must
+/// come from a first pass over the same input.
+pub fn run_selected<S: ChunkSink, E>(
+    engine: &Engine,
+    reader: CustomerReader,
+    threads: usize,
+    allocation: &Allocation,
+    selection: &RowSelection,
+    new_sink: impl Fn() -> S + Sync,
+    consume: impl FnMut(S, usize) -> Result<(), E>,
+) -> Result<(), RunError<E>> {
+    let capacity = Capacity {
+        allocation: Some(allocation),
+        selection: Some(selection),
+        bounds: None,
+    };
+    run_over(engine, reader, threads, capacity, new_sink, consume)
+}
+
+/// How a run treats capacity-limited services.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Capacity<'a> {
+    /// Given out as decided (second pass), or without the limit.
+    pub allocation: Option<&'a Allocation>,
+    /// Only these rows evaluated (second pass).
+    pub selection: Option<&'a RowSelection>,
+    /// Capacity's first pass: customers these bounds refuse every limited
+    /// service get their final offers (`Evaluator::offers_are_final`).
+    pub bounds: Option<&'a CutoffBounds>,
+}
+
+pub(crate) fn run_over<S: ChunkSink, E>(
+    engine: &Engine,
+    reader: CustomerReader,
+    threads: usize,
+    capacity: Capacity<'_>,
+    new_sink: impl Fn() -> S + Sync,
     mut consume: impl FnMut(S, usize) -> Result<(), E>,
 ) -> Result<(), RunError<E>> {
     let threads = threads.max(1);
     let work = Work {
         engine,
-        allocation,
+        capacity,
         columns: reader.columns.clone(),
         name: reader.name().to_string(),
         source: Mutex::new(Source {
@@ -186,7 +323,7 @@ pub fn run_allocated<S: ChunkSink, E>(
 /// What the working threads share.
 struct Work<'a, F> {
     engine: &'a Engine,
-    allocation: Option<&'a Allocation>,
+    capacity: Capacity<'a>,
     columns: ColumnMap,
     name: String,
     source: Mutex<Source>,
@@ -245,10 +382,11 @@ impl<S: ChunkSink, F: Fn() -> S + Sync> Work<'_, F> {
         };
         let sink = process_chunk(
             self.engine,
-            self.allocation,
+            self.capacity,
             &self.columns,
             &self.name,
             &chunk,
+            index,
             self.new_sink,
         );
         let rows = chunk.len();
@@ -377,17 +515,25 @@ impl Slots {
 
 fn process_chunk<S: ChunkSink>(
     engine: &Engine,
-    allocation: Option<&Allocation>,
+    capacity: Capacity<'_>,
     columns: &ColumnMap,
     name: &str,
     chunk: &Chunk,
+    chunk_index: u64,
     new_sink: &(impl Fn() -> S + Sync),
 ) -> S {
     let mut sink = new_sink();
-    let mut evaluator = engine.evaluator_with(allocation);
+    let mut evaluator = match capacity.bounds {
+        Some(bounds) => engine.evaluator_bounded(bounds),
+        None => engine.evaluator_with(capacity.allocation),
+    };
+    let selected = capacity.selection.map(|s| s.chunk(chunk_index));
     let mut customer = Customer::empty(engine.schema());
     let rows = chunk.rows(columns);
     for index in 0..rows.len() {
+        if selected.is_some_and(|s| !s.holds(index)) {
+            continue;
+        }
         let result = read_and_evaluate(&mut evaluator, columns, name, &rows, index, &mut customer)
             .map(|()| evaluator.offers());
         sink.row(RowOutcome {
@@ -629,6 +775,57 @@ customer:
             assert!(result.is_ok());
             assert_eq!(many_sizes, sizes, "{threads} threads");
             assert!(many == one, "{threads} threads");
+        }
+    }
+
+    /// A selection evaluates its rows only: none of a chunk recorded empty,
+    /// the whole of a chunk past the ones recorded; `consume` still gets
+    /// every chunk's row count.
+    #[test]
+    fn a_selection_evaluates_only_its_rows() {
+        let engine = engine();
+        let mut selection = RowSelection::default();
+        let mut first = RowBits::default();
+        for position in [0, 5, CHUNK_ROWS - 1] {
+            first.insert(position);
+        }
+        assert_eq!(first.len(), 3);
+        selection.push(first);
+        selection.push(RowBits::default());
+        assert_eq!(selection.len(), 3);
+        let rows = CHUNK_ROWS * 2 + 10;
+        for threads in [1, 3] {
+            let reader = open(
+                &engine,
+                "c.csv",
+                Box::new(Cursor::new(csv(rows))),
+                InputFormat::Csv,
+            )
+            .expect("opens");
+            let (mut lines, mut sizes) = (Vec::new(), Vec::new());
+            let capacity = Capacity {
+                selection: Some(&selection),
+                ..Capacity::default()
+            };
+            let result = run_over(
+                &engine,
+                reader,
+                threads,
+                capacity,
+                || Lines(Vec::new()),
+                |chunk, rows| {
+                    lines.extend(chunk.0.iter().map(|r| r.0));
+                    sizes.push(rows);
+                    Ok::<(), ()>(())
+                },
+            );
+            assert!(result.is_ok());
+            assert_eq!(sizes, [CHUNK_ROWS, CHUNK_ROWS, 10]);
+            // Line 2 is the first row (after the header).
+            let last = CHUNK_ROWS as u64 + 1;
+            let mut expected = vec![2, 7, last];
+            expected.extend((2 * CHUNK_ROWS as u64 + 2)..(rows as u64 + 2));
+            assert_eq!(lines, expected, "{threads} threads");
         }
     }
 

@@ -31,11 +31,14 @@
 use crate::base::exact_sum::ExactSum;
 use crate::engine::Engine;
 pub use crate::engine::allocation::{Allocation, CapacityUse};
-use crate::engine::allocation::{Candidate, Cutoff};
+use crate::engine::allocation::{Candidate, Cutoff, CutoffBounds};
 use crate::engine::eval::Evaluator;
 use crate::engine::replace::Scratch;
 use crate::lang::ir::ServiceId;
-use crate::run::batch::{ChunkSink, RowOutcome};
+use crate::package::input::CustomerReader;
+use crate::run::batch::{
+    Capacity, ChunkSink, RowBits, RowOutcome, RowSelection, RunError, run_over,
+};
 use crate::run::stamp::PartialError;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::cmp::Reverse;
@@ -346,6 +349,94 @@ impl ChunkSink for Demand {
     fn row(&mut self, outcome: RowOutcome<'_>) {
         if outcome.result.is_ok() {
             self.add(outcome.evaluator, outcome.line);
+        }
+    }
+}
+
+/// One chunk of capacity's first pass for a run that also counts its
+/// customers (a dry-run): the demand; the customers whose offers are final
+/// already (no candidate of a limited service, or every one refused by the
+/// [`CutoffBounds`] of the rows merged before), handed to `settled` now,
+/// since the second pass would give them the same offers; and the rows the
+/// second pass must evaluate (the others, and the failed rows, so that they
+/// fail there in input order as in a run without capacity).
+pub struct Settling<S> {
+    demand: Demand,
+    settled: S,
+    again: RowBits,
+}
+
+impl<S: ChunkSink> ChunkSink for Settling<S> {
+    fn row(&mut self, outcome: RowOutcome<'_>) {
+        if outcome.result.is_ok() {
+            self.demand.add(outcome.evaluator, outcome.line);
+            if outcome.evaluator.offers_are_final() {
+                self.settled.row(outcome);
+                return;
+            }
+        }
+        self.again.insert(outcome.position());
+    }
+}
+
+/// Capacity's first pass over `reader`: the demand (rows shifted by
+/// `line_offset`, as [`Demand::for_part`]), and the rows the second pass
+/// must evaluate ([`batch::run_selected`](crate::run::batch::run_selected)).
+/// The customers it settles go to sinks made by `new_settled` and are passed
+/// to `settled` chunk by chunk in input order; what they count plus what the
+/// second pass counts over the selected rows is what one pass with the
+/// allocation would count. Pass `|| ()` to keep only the demand.
+///
+/// As the chunks' demands are merged, each limited service's worst kept
+/// candidate becomes a bound below which later customers cannot get it;
+/// most customers with limited candidates fall below it and are settled
+/// here, so the second pass evaluates few rows (it still reads them all).
+pub fn first_pass<S: ChunkSink>(
+    engine: &Engine,
+    reader: CustomerReader,
+    threads: usize,
+    line_offset: u64,
+    new_settled: impl Fn() -> S + Sync,
+    mut settled: impl FnMut(S),
+) -> Result<(Demand, RowSelection), RunError<()>> {
+    let mut demand = Demand::for_part(engine, line_offset);
+    let bounds = CutoffBounds::new(&demand.capacity);
+    let mut selection = RowSelection::default();
+    let capacity = Capacity {
+        bounds: Some(&bounds),
+        ..Capacity::default()
+    };
+    run_over(
+        engine,
+        reader,
+        threads,
+        capacity,
+        || Settling {
+            demand: Demand::for_part(engine, line_offset),
+            settled: new_settled(),
+            again: RowBits::default(),
+        },
+        |chunk: Settling<S>, _| {
+            demand.merge(chunk.demand);
+            demand.raise(&bounds);
+            settled(chunk.settled);
+            selection.push(chunk.again);
+            Ok(())
+        },
+    )?;
+    Ok((demand, selection))
+}
+
+impl Demand {
+    /// Raises each limited service's bound to its worst kept candidate,
+    /// once it keeps as many as its capacity.
+    fn raise(&self, bounds: &CutoffBounds) {
+        for (s, (best, capacity)) in self.best.iter().zip(&self.capacity).enumerate() {
+            if let (Some(limit), Some(Reverse(worst))) = (capacity, best.peek())
+                && best.len() as u64 >= *limit
+            {
+                bounds.raise(s, worst.gain);
+            }
         }
     }
 }
