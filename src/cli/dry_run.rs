@@ -7,7 +7,8 @@ use super::customers::{
 use super::{EXIT_OK, EXIT_USAGE, PackageArg, load, output, page};
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use vasrec::batch::{self, ChunkSink, RowOutcome, RunError};
+use std::sync::{Mutex, PoisonError};
+use vasrec::batch::{self, ChunkSink, RowError, RowOutcome, RunError};
 use vasrec::capacity::PartialDemand;
 use vasrec::partial::PartialReport;
 use vasrec::report::{DryRunReport, Tally};
@@ -59,22 +60,69 @@ pub(super) enum Format {
     Html,
 }
 
-/// A chunk's tally, and with `--on-error report` its bad rows.
+/// A chunk's counts (in a tally of the pool), its first bad row, and with
+/// `--on-error report` all of them.
 struct Chunk {
     tally: Tally,
+    first_error: Option<RowError>,
     rejects: Option<Vec<Reject>>,
 }
 
 impl ChunkSink for Chunk {
     fn row(&mut self, outcome: RowOutcome<'_>) {
-        if let (Some(rejects), Err(error)) = (&mut self.rejects, &outcome.result) {
-            rejects.push(Reject {
-                line: outcome.line,
-                reason: error.to_string(),
-                row: outcome.raw_text(),
-            });
+        if let Err(error) = &outcome.result {
+            if self.first_error.is_none() {
+                self.first_error = Some(error.clone());
+            }
+            if let Some(rejects) = &mut self.rejects {
+                rejects.push(Reject {
+                    line: outcome.line,
+                    reason: error.to_string(),
+                    row: outcome.raw_text(),
+                });
+            }
         }
         self.tally.row(outcome);
+    }
+}
+
+/// Tallies reused from chunk to chunk: a chunk takes one and gives it back
+/// when consumed, so a run makes and merges one tally per chunk in flight,
+/// not one per chunk (tallies merge in any order: the report is the same).
+struct TallyPool<'e> {
+    engine: &'e vasrec::Engine,
+    line_offset: u64,
+    free: Mutex<Vec<Tally>>,
+}
+
+impl TallyPool<'_> {
+    fn take(&self) -> Tally {
+        let reused = self
+            .free
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        reused.unwrap_or_else(|| Tally::for_part(self.engine, self.line_offset, None))
+    }
+
+    fn give(&self, tally: Tally) {
+        self.free
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(tally);
+    }
+
+    /// Everything counted.
+    fn total(self) -> Tally {
+        let mut total = Tally::for_part(self.engine, self.line_offset, None);
+        for tally in self
+            .free
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+        {
+            total.merge(tally);
+        }
+        total
     }
 }
 
@@ -119,8 +167,11 @@ pub(super) fn run(args: Args) -> u8 {
     if let Some(path) = &args.demand_out {
         return write_demand(&engine, &rules, &args, path);
     }
-    let line_offset = args.part.line_offset;
-    let mut total = Tally::for_part(&engine, line_offset, None);
+    let tallies = TallyPool {
+        engine: &engine,
+        line_offset: args.part.line_offset,
+        free: Mutex::new(Vec::new()),
+    };
     // Capacity's first pass counts the customers no allocation can change;
     // the main pass evaluates only the others.
     let batch = match open_batch_settling(
@@ -129,8 +180,8 @@ pub(super) fn run(args: Args) -> u8 {
         &args.customers,
         &args.part,
         args.threads,
-        || Tally::for_part(&engine, line_offset, None),
-        |settled| total.merge(settled),
+        || tallies.take(),
+        |settled| tallies.give(settled),
     ) {
         Ok(batch) => batch,
         Err(code) => return code,
@@ -161,17 +212,17 @@ pub(super) fn run(args: Args) -> u8 {
     let fail_fast = policy == OnError::Fail;
     let keep_rejects = policy == OnError::Report;
     let new_chunk = || Chunk {
-        tally: Tally::for_part(&engine, line_offset, None),
+        tally: tallies.take(),
+        first_error: None,
         rejects: keep_rejects.then(Vec::new),
     };
     let consume = |chunk: Chunk, rows: usize| {
-        let failed = chunk.tally.first_error().cloned();
-        total.merge(chunk.tally);
+        tallies.give(chunk.tally);
         rejects.extend(chunk.rejects.into_iter().flatten());
         if let Some(bar) = &progress {
             bar.inc(rows as u64);
         }
-        match failed {
+        match chunk.first_error {
             Some(error) if fail_fast => Err(error),
             _ => Ok(()),
         }
@@ -210,6 +261,7 @@ pub(super) fn run(args: Args) -> u8 {
         }
     }
 
+    let total = tallies.total();
     let (customers, errors) = (total.customers(), total.errors());
     let (text, what) = if let Some(path) = &args.partial_out {
         let partial = PartialReport::new(&engine, total, &display, allocation.as_ref());
