@@ -813,22 +813,219 @@ impl<'de> serde::de::Visitor<'de> for SlotValues<'_, 'de> {
                 continue;
             };
             let value: JsonScalar<'de> = map.next_value()?;
-            for &(slot, rank) in targets {
-                if let Some((seen, entry)) = self.found.get_mut(slot as usize) {
-                    let bit = 1u8 << rank;
-                    if *seen & bit != 0 && twice.is_none() {
-                        twice = Some(key.to_string());
-                    }
-                    *seen |= bit;
-                    if entry.as_ref().is_none_or(|(held, _)| rank <= *held) {
-                        *entry = Some((rank, value.clone()));
-                    }
-                }
-            }
+            record(&mut self.found, targets, &key, value, &mut twice);
         }
         KEY_ORDER.set(order);
         Ok((self.found, twice))
     }
+}
+
+/// Keeps `value` of `key` for the slots it fills, by precedence, and
+/// notes the first key the schema reads given twice.
+#[inline]
+fn record<'de>(
+    found: &mut [FoundSlot<'de>],
+    targets: &[(Slot, u8)],
+    key: &str,
+    value: JsonScalar<'de>,
+    twice: &mut Option<String>,
+) {
+    for &(slot, rank) in targets {
+        if let Some((seen, entry)) = found.get_mut(slot as usize) {
+            let bit = 1u8 << rank;
+            if *seen & bit != 0 && twice.is_none() {
+                *twice = Some(key.to_string());
+            }
+            *seen |= bit;
+            if entry.as_ref().is_none_or(|(held, _)| rank <= *held) {
+                *entry = Some((rank, value.clone()));
+            }
+        }
+    }
+}
+
+/// The usual row read by hand: one flat object whose keys and texts have no
+/// escapes, whose values are texts, numbers, `true`, `false` or `null`.
+/// None for anything else (an escape, a list or an object as a value, a
+/// control character in a text, any syntax error): the row is then read by
+/// serde_json, which gives the same values or the exact error. Numbers are
+/// checked against JSON's grammar here and converted by serde_json, so they
+/// read to the same bits either way.
+fn scan_flat_object<'de>(
+    keys: &JsonKeys,
+    text: &'de str,
+    found: &mut [FoundSlot<'de>],
+) -> Option<Option<String>> {
+    let bytes = text.as_bytes();
+    let mut at = skip_space(bytes, 0);
+    if bytes.get(at) != Some(&b'{') {
+        return None;
+    }
+    at = skip_space(bytes, at + 1);
+    let mut twice = None;
+    if bytes.get(at) == Some(&b'}') {
+        return (skip_space(bytes, at + 1) == bytes.len()).then_some(twice);
+    }
+    let mut order = KEY_ORDER.take();
+    let scanned = (|| {
+        let mut position = 0;
+        loop {
+            let (key, after) = plain_string(text, at)?;
+            at = skip_space(bytes, after);
+            if bytes.get(at) != Some(&b':') {
+                return None;
+            }
+            at = skip_space(bytes, at + 1);
+            let (value, after) = scalar(text, at)?;
+            let targets = keys.find(&mut order, position, key);
+            position += 1;
+            if let Some(targets) = targets {
+                record(found, targets, key, value, &mut twice);
+            }
+            at = skip_space(bytes, after);
+            match bytes.get(at) {
+                Some(b',') => at = skip_space(bytes, at + 1),
+                Some(b'}') => return Some(()),
+                _ => return None,
+            }
+        }
+    })();
+    KEY_ORDER.set(order);
+    scanned?;
+    (skip_space(bytes, at + 1) == bytes.len()).then_some(twice)
+}
+
+/// Past JSON's white space from `at`.
+#[inline]
+fn skip_space(bytes: &[u8], mut at: usize) -> usize {
+    while let Some(b' ' | b'\t' | b'\n' | b'\r') = bytes.get(at) {
+        at += 1;
+    }
+    at
+}
+
+/// The string opening at `at`, when it has no escape and no control
+/// character; and where it ends.
+#[inline]
+fn plain_string(text: &str, at: usize) -> Option<(&str, usize)> {
+    let bytes = text.as_bytes();
+    if bytes.get(at) != Some(&b'"') {
+        return None;
+    }
+    let start = at + 1;
+    let end = start + first_special(bytes.get(start..)?)?;
+    if bytes.get(end) != Some(&b'"') {
+        return None;
+    }
+    // The quotes are ASCII, so both ends are character boundaries.
+    Some((text.get(start..end)?, end + 1))
+}
+
+/// Where the first quote, backslash or control character of `bytes` is,
+/// eight bytes at a time (the usual word-at-a-time tests, exact for the
+/// first byte found).
+#[inline]
+fn first_special(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let mut words = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut words {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let found = zero_byte(w ^ (ONES * u64::from(b'"')))
+            | zero_byte(w ^ (ONES * u64::from(b'\\')))
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+        if found != 0 {
+            return Some(offset + found.trailing_zeros() as usize / 8);
+        }
+        offset += 8;
+    }
+    let rest = words.remainder();
+    rest.iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .map(|i| offset + i)
+}
+
+/// The scalar value at `at`, and where it ends.
+#[inline]
+fn scalar(text: &str, at: usize) -> Option<(JsonScalar<'_>, usize)> {
+    let bytes = text.as_bytes();
+    let word = |w: &[u8], value: JsonScalar<'static>| {
+        (bytes.get(at..at + w.len()) == Some(w)).then_some((value, at + w.len()))
+    };
+    match bytes.get(at)? {
+        b'"' => plain_string(text, at)
+            .map(|(s, end)| (JsonScalar::Text(std::borrow::Cow::Borrowed(s)), end)),
+        b'n' => word(b"null", JsonScalar::Null),
+        b't' => word(b"true", JsonScalar::Bool(true)),
+        b'f' => word(b"false", JsonScalar::Bool(false)),
+        b'-' | b'0'..=b'9' => {
+            let end = number_end(bytes, at)?;
+            let digits = text.get(at..end)?;
+            let number = match small_integer(digits) {
+                Some(n) => n,
+                None => digits.parse().ok()?,
+            };
+            Some((JsonScalar::Number(number), end))
+        }
+        _ => None,
+    }
+}
+
+/// A JSON integer of at most 18 digits, as serde_json reads it (an
+/// unsigned integer, or a negative one; `-0` is left to serde_json, which
+/// reads it as the float -0.0).
+#[inline]
+fn small_integer(text: &str) -> Option<serde_json::Number> {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let value = digits
+        .bytes()
+        .fold(0u64, |n, b| n * 10 + u64::from(b - b'0'));
+    match (negative, value) {
+        (false, v) => Some(v.into()),
+        (true, 0) => None,
+        // 18 digits are below 2^63: the negation fits.
+        (true, v) => Some((-(v as i64)).into()),
+    }
+}
+
+/// The end of the JSON number at `at`: `-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?`.
+#[inline]
+fn number_end(bytes: &[u8], mut at: usize) -> Option<usize> {
+    let digits = |from: usize| {
+        let n = bytes.get(from..).map_or(0, |rest| {
+            rest.iter().take_while(|b| b.is_ascii_digit()).count()
+        });
+        (n > 0).then_some(from + n)
+    };
+    if bytes.get(at) == Some(&b'-') {
+        at += 1;
+    }
+    at = match bytes.get(at)? {
+        b'0' => at + 1,
+        b'1'..=b'9' => digits(at)?,
+        _ => return None,
+    };
+    if bytes.get(at) == Some(&b'.') {
+        at = digits(at + 1)?;
+    }
+    if let Some(b'e' | b'E') = bytes.get(at) {
+        at += 1;
+        if let Some(b'+' | b'-') = bytes.get(at) {
+            at += 1;
+        }
+        at = digits(at)?;
+    }
+    Some(at)
 }
 
 /// Keys predicted from the row before, per position; more are not kept.
@@ -869,8 +1066,8 @@ impl JsonKeys {
     }
 }
 
-/// `a == b`, inline for keys of up to 16 bytes (two overlapping 8-byte
-/// loads each side) rather than a call to memcmp.
+/// `a == b`, inline for keys of 8 to 32 bytes (two or four overlapping
+/// 8-byte loads each side) rather than a call to memcmp.
 #[inline]
 fn same_key(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
@@ -884,6 +1081,12 @@ fn same_key(a: &[u8], b: &[u8]) -> bool {
     };
     match n {
         8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        17..=32 => {
+            word(a, 0) == word(b, 0)
+                && word(a, 8) == word(b, 8)
+                && word(a, n - 16) == word(b, n - 16)
+                && word(a, n - 8) == word(b, n - 8)
+        }
         _ => a == b,
     }
 }
@@ -900,6 +1103,21 @@ pub(crate) fn fill_from_json_text(
 ) -> Option<Result<(), FieldError>> {
     use serde::Deserializer as _;
     let mut found = SPARE_FOUND.take();
+    found.clear();
+    found.resize(schema.fields.len(), (0, None));
+    if let Some(twice) = scan_flat_object(keys, text, &mut found) {
+        let result = match twice {
+            Some(key) => Err(FieldError {
+                field: key.clone(),
+                column: key,
+                problem: Problem::DuplicateKey,
+            }),
+            None => fill_found(schema, keys, customer, &found),
+        };
+        recycle_found(found);
+        return Some(result);
+    }
+    // Not the usual row: read by serde_json, from a clean table.
     found.clear();
     found.resize(schema.fields.len(), (0, None));
     let mut deserializer = serde_json::Deserializer::from_str(text);
@@ -1009,14 +1227,67 @@ fn fill_json_object(
 
 #[cfg(test)]
 mod tests {
-    use super::{same_key, trim};
+    use super::{first_special, same_key, small_integer, trim};
 
-    /// The inline comparison is `==` on every length around its 8 and 16
-    /// byte loads, for a difference at any byte.
+    /// The word-at-a-time search finds the same byte as a plain one, at
+    /// every place in texts of every length around its 8-byte words, among
+    /// bytes just below and above the ones it looks for.
+    #[test]
+    fn first_special_is_the_plain_search() {
+        let plain = |b: &[u8]| b.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
+        let fillers = [b'a', b'!', b'#', b'[', b']', b' ', 0x7f, 0xc3, 0xff];
+        let specials = [b'"', b'\\', 0x00, 0x1f, b'\n'];
+        for n in 0..=26 {
+            for &filler in &fillers {
+                let text = vec![filler; n];
+                assert_eq!(first_special(&text), plain(&text), "{n} x {filler}");
+                for at in 0..n {
+                    for &special in &specials {
+                        let mut text = text.clone();
+                        text[at] = special;
+                        if at + 3 < n {
+                            text[at + 3] = b'"';
+                        }
+                        assert_eq!(first_special(&text), plain(&text), "{text:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Small integers read as serde_json reads them, to the variant
+    /// (unsigned, negative), and `-0` and longer ones are left to it.
+    #[test]
+    fn small_integers_read_as_serde_json_reads_them() {
+        for text in [
+            "0",
+            "7",
+            "-7",
+            "10",
+            "123456789012345678",
+            "-123456789012345678",
+            "999999999999999999",
+            "-999999999999999999",
+        ] {
+            let expected: serde_json::Number = text.parse().expect(text);
+            let got = small_integer(text).expect(text);
+            assert_eq!(got, expected, "{text}");
+            assert_eq!(
+                (got.as_u64(), got.as_i64()),
+                (expected.as_u64(), expected.as_i64())
+            );
+        }
+        for text in ["-0", "1234567890123456789", "-", "", "1.5", "1e3", "+1"] {
+            assert_eq!(small_integer(text), None, "{text}");
+        }
+    }
+
+    /// The inline comparison is `==` on every length around its 8, 16 and
+    /// 32 byte loads, for a difference at any byte.
     #[test]
     fn same_key_is_equality() {
         let text: Vec<u8> = (0..40u8).map(|i| b'a' + i % 26).collect();
-        for n in 0..=24 {
+        for n in 0..=36 {
             let a = &text[..n];
             assert!(same_key(a, a), "{n}");
             assert!(!same_key(a, &text[..n + 1]), "{n}");

@@ -948,6 +948,65 @@ mod tests {
     }
     use crate::package::customer::{Customer, JsonKeys};
 
+    /// Rows edited at random (characters that matter to JSON inserted,
+    /// bytes deleted) read alike by hand, by serde_json's stream and from
+    /// the parsed object: what the hand-written scanner accepts, serde_json
+    /// accepts with the same values, and what it refuses goes on to give
+    /// the same error.
+    #[test]
+    fn json_rows_edited_at_random_read_alike_every_way() {
+        let engine = crate::Engine::load(concat!(env!("CARGO_MANIFEST_DIR"), "/rules"))
+            .expect("the bundled package loads");
+        let schema = &engine.schema();
+        let fast = ColumnMap {
+            json: Some(std::sync::Arc::new(JsonKeys::new(schema))),
+            ..ColumnMap::default()
+        };
+        let slow = ColumnMap::default();
+        let bases = [
+            r#"{"customerID":"R1","tenure":5,"MonthlyCharges":70.5,"InternetService":"Fiber optic","Contract":"Month-to-month","SeniorCitizen":1,"Partner":"Yes","pref_price":null}"#,
+            r#" { "customerID" : "R2" , "tenure" : -0 , "MonthlyCharges" : 1.5e+2 , "TotalCharges" : 0.000 , "nps" : 10 , "x" : true } "#,
+            r#"{"customerID":"R3","tenure":2,"MonthlyCharges":3,"open_complaints":0,"channel":"web","PaperlessBilling":false,"Dependents":"No"}"#,
+        ];
+        let inserts = [
+            '"', '\\', '{', '}', '[', ']', ',', ':', '0', '1', '-', '+', '.', 'e', 'E', ' ', '\t',
+            '\n', '\u{1}', 'n', 't', 'x', 'é',
+        ];
+        let mut rng = crate::base::test_rng::Rng(20_261_203);
+        let (mut scanned, mut refused) = (0, 0);
+        for round in 0..4000 {
+            let mut text: Vec<char> = rng.pick(&bases).chars().collect();
+            for _ in 0..=rng.below(2) {
+                let at = rng.below(text.len() + 1);
+                if rng.chance(50) || text.is_empty() {
+                    text.insert(at, rng.pick(&inserts));
+                } else {
+                    text.remove(at.min(text.len() - 1));
+                }
+            }
+            let text: String = text.into_iter().collect();
+            let row = RawRow::Json {
+                text: text.clone(),
+                line: 4,
+            };
+            let (mut a, mut b) = (Customer::default(), Customer::default());
+            let got = decode(schema, &fast, "c.jsonl", &row, &mut a);
+            let expected = decode(schema, &slow, "c.jsonl", &row, &mut b);
+            assert_eq!(got, expected, "round {round}: {text}");
+            if got.is_ok() {
+                assert_eq!(a, b, "round {round}: {text}");
+                scanned += 1;
+            } else {
+                refused += 1;
+            }
+        }
+        // Both kinds occur, so both ways were compared.
+        assert!(
+            scanned > 500 && refused > 500,
+            "{scanned} read, {refused} refused"
+        );
+    }
+
     /// A JSON Lines row read key by key into its slots gives exactly what the
     /// parsed object gave: the same values, and the same error when there is
     /// one (the first field in schema order), for shadowed, repeated and
