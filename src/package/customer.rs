@@ -576,12 +576,18 @@ pub(crate) struct JsonKeys {
     /// The map's keys and targets by number, for the keys predicted from
     /// the row before (see [`SlotValues`]).
     entries: Vec<(String, Vec<(Slot, u8)>)>,
+    /// Per entry, whether its key has no quote, backslash or control
+    /// character, so that it can be matched in a row's text as it is.
+    plain: Vec<bool>,
     /// Per slot, whether a JSON number is read as it is: a number or a
     /// preference none of whose "missing" codes reads as a number. Its text
     /// would parse back to the same f64 (shortest round trip), so the text
     /// is only written out where a code could match it.
     numbers_direct: Vec<bool>,
 }
+
+/// The slots a key fills, each with its precedence.
+type Targets = Vec<(Slot, u8)>;
 
 type KeyMap<V = u32> = std::collections::HashMap<String, V, foldhash::fast::RandomState>;
 
@@ -616,15 +622,27 @@ impl JsonKeys {
                         .all(|m| parse_number(m.trim()).is_none())
             })
             .collect();
+        // A column spelled as its attribute's name is one key for one slot:
+        // its best rank alone says the same (a second sight of the key sets
+        // that rank's bit again), and makes the usual key one target.
+        for targets in by_key.values_mut() {
+            targets.sort_unstable();
+            targets.dedup_by_key(|(slot, _)| *slot);
+        }
         let entries: Vec<(String, Vec<(Slot, u8)>)> = by_key.drain().collect();
         let by_key = entries
             .iter()
             .enumerate()
             .map(|(i, (key, _))| (key.clone(), crate::base::index::dense_u32(i)))
             .collect();
+        let plain = entries
+            .iter()
+            .map(|(key, _)| first_special(key.as_bytes()).is_none())
+            .collect();
         JsonKeys {
             by_key,
             entries,
+            plain,
             numbers_direct,
         }
     }
@@ -830,6 +848,15 @@ fn record<'de>(
     value: JsonScalar<'de>,
     twice: &mut Option<String>,
 ) {
+    // The usual key: one slot, first seen; the value moves in, no clone.
+    if let [(slot, rank)] = *targets
+        && let Some((seen, entry)) = found.get_mut(slot as usize)
+        && *seen == 0
+    {
+        *seen = 1 << rank;
+        *entry = Some((rank, value));
+        return;
+    }
     for &(slot, rank) in targets {
         if let Some((seen, entry)) = found.get_mut(slot as usize) {
             let bit = 1u8 << rank;
@@ -870,15 +897,20 @@ fn scan_flat_object<'de>(
     let scanned = (|| {
         let mut position = 0;
         loop {
-            let (key, after) = plain_string(text, at)?;
+            let (key, targets, after) = match keys.predicted(&order, position, text, at) {
+                Some((key, targets, after)) => (key, Some(targets), after),
+                None => {
+                    let (key, after) = plain_string(text, at)?;
+                    (key, keys.find(&mut order, position, key), after)
+                }
+            };
+            position += 1;
             at = skip_space(bytes, after);
             if bytes.get(at) != Some(&b':') {
                 return None;
             }
             at = skip_space(bytes, at + 1);
             let (value, after) = scalar(text, at)?;
-            let targets = keys.find(&mut order, position, key);
-            position += 1;
             if let Some(targets) = targets {
                 record(found, targets, key, value, &mut twice);
             }
@@ -1041,6 +1073,34 @@ thread_local! {
 }
 
 impl JsonKeys {
+    /// When the row holds at `at` the key that was at this `position` in
+    /// the row before, written plainly: the key, its targets and where it
+    /// ends, without scanning the string first. Only keys with no quote,
+    /// backslash or control character are tried, so the text matched is the
+    /// whole string, with no escape in it.
+    #[inline]
+    fn predicted<'t>(
+        &self,
+        order: &[u32],
+        position: usize,
+        text: &'t str,
+        at: usize,
+    ) -> Option<(&'t str, &Targets, usize)> {
+        let entry = *order.get(position)? as usize;
+        let (key, targets) = self.entries.get(entry)?;
+        let bytes = text.as_bytes();
+        let start = at + 1;
+        let end = start + key.len();
+        if bytes.get(at) == Some(&b'"')
+            && bytes.get(end) == Some(&b'"')
+            && self.plain.get(entry) == Some(&true)
+            && same_key(bytes.get(start..end)?, key.as_bytes())
+        {
+            return Some((text.get(start..end)?, targets, end + 1));
+        }
+        None
+    }
+
     /// The targets of `key`, the `position`th key of its row. The rows of a
     /// file mostly give their keys in the same order, so the key at the
     /// same place in the row before is tried first: one comparison instead
