@@ -140,6 +140,8 @@ pub(crate) fn compile(
     let arbitration = crate::engine::arbitrate::Arbitration::new(&catalog, &schema);
     let script_owners = script_owners(&checked);
     let has_scripts = !script_owners.is_empty();
+    let eager_profiles =
+        profiles.len() <= EAGER_PROFILES && profiles.iter().all(crate::engine::atoms::pure);
     Engine {
         catalog,
         schema,
@@ -158,9 +160,15 @@ pub(crate) fn compile(
         arbitration,
         positions: position,
         has_scripts,
+        eager_profiles,
         script_owners,
     }
 }
+
+/// Profiles a package may have for all of them to be tested for every
+/// customer: the bundled package's four cost less tested up front than
+/// looked up in the cache rule by rule.
+const EAGER_PROFILES: usize = 8;
 
 /// Gives each segment its rules' [`SegmentRule`]s, and returns the offer
 /// rules by conflict order: the evaluator compares two offers with one

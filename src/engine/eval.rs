@@ -262,6 +262,14 @@ impl<'e> Evaluator<'e> {
             self.profile_cache.fill(0);
             self.customer = 1;
         }
+        if engine.eager_profiles {
+            // Few and script-free: testing each once costs less than asking
+            // the cache for each rule, and every later ask is a hit.
+            let stamp = self.customer << 2;
+            for (cached, profile) in self.profile_cache.iter_mut().zip(&engine.profiles) {
+                *cached = stamp | tri_code(profile.eval_top(&cx));
+            }
+        }
         self.members.clear();
         self.fired.clear();
         self.offers.clear();
@@ -332,7 +340,7 @@ impl<'e> Evaluator<'e> {
                             continue;
                         };
                         if let Some(profile) = rule.profile
-                            && self.profile(profile, cx) != Tri::True
+                            && !self.profile_holds(profile, cx)
                         {
                             continue;
                         }
@@ -344,7 +352,7 @@ impl<'e> Evaluator<'e> {
         }
         for rule in segment.tests.iter() {
             if let Some(profile) = rule.profile
-                && self.profile(profile, cx) != Tri::True
+                && !self.profile_holds(profile, cx)
             {
                 continue;
             }
@@ -382,6 +390,17 @@ impl<'e> Evaluator<'e> {
         }
     }
 
+    /// Whether a profile holds for this customer: a cached answer is read
+    /// where it is asked for; only the first asking pays for a call.
+    #[inline(always)]
+    fn profile_holds(&mut self, profile: ProfileId, cx: &Context<'_>) -> bool {
+        match self.profile_cache.get(profile.index()) {
+            Some(&cached) if cached & !3 == self.customer << 2 => cached & 3 == 1,
+            _ => self.profile(profile, cx) == Tri::True,
+        }
+    }
+
+    #[inline(never)]
     fn profile(&mut self, profile: ProfileId, cx: &Context<'_>) -> Tri {
         let stamp = self.customer << 2;
         let Some(cached) = self.profile_cache.get_mut(profile.index()) else {
@@ -399,12 +418,7 @@ impl<'e> Evaluator<'e> {
             .profiles
             .get(profile.index())
             .map_or(Tri::Unknown, |p| p.eval_top(cx));
-        *cached = stamp
-            | match result {
-                Tri::False => 0,
-                Tri::True => 1,
-                Tri::Unknown => 2,
-            };
+        *cached = stamp | tri_code(result);
         result
     }
 
@@ -628,6 +642,16 @@ fn insertion_sort(offers: &mut [Offer], order: impl Fn(&Offer, &Offer) -> std::c
             offers.swap(j - 1, j);
             j -= 1;
         }
+    }
+}
+
+/// A profile's result as the cache keeps it.
+#[inline(always)]
+fn tri_code(result: Tri) -> u32 {
+    match result {
+        Tri::False => 0,
+        Tri::True => 1,
+        Tri::Unknown => 2,
     }
 }
 

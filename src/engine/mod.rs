@@ -76,6 +76,9 @@ pub struct Engine {
     positions: Vec<u32>,
     /// Whether any condition or gain is a script.
     has_scripts: bool,
+    /// Whether every profile is tested for every customer up front (few
+    /// profiles, none with a script) instead of when a rule first asks.
+    eager_profiles: bool,
     /// Per script: what it belongs to (`rule`, `segment`, `profile`), its
     /// name, and the rule id when it is a rule's.
     script_owners: Vec<ScriptOwner>,
