@@ -615,6 +615,7 @@ pub(crate) fn pure(cond: &Cond) -> bool {
         | Cond::SlotFalse(_)
         | Cond::SlotPresent(_)
         | Cond::SlotRemCmp { .. }
+        | Cond::SlotOrCmp { .. }
         | Cond::SlotTextEq { .. }
         | Cond::SlotTextIn { .. }
         | Cond::TextEq { .. }

@@ -109,6 +109,13 @@ pub(crate) enum Cond {
         divisor: f64,
         k: f64,
     },
+    /// `value_or(attribute, default) <op> k`.
+    SlotOrCmp {
+        op: CmpOp,
+        slot: Slot,
+        default: f64,
+        k: f64,
+    },
     /// `attribute == "text"` (or `!=`) on a text or category attribute.
     SlotTextEq {
         slot: Slot,
@@ -391,6 +398,12 @@ impl Cond {
                 Value::Bool(b) => Tri::from_bool(b),
                 _ => Tri::Unknown,
             },
+            Cond::SlotOrCmp {
+                op,
+                slot,
+                default,
+                k,
+            } => op.test(cx.number_or(*slot, *default), *k),
             Cond::SlotTextEq {
                 slot,
                 symbol,
@@ -418,6 +431,7 @@ impl Cond {
             | Cond::SlotPresent(_)
             | Cond::SlotTextIn { .. }
             | Cond::SlotRemCmp { .. }
+            | Cond::SlotOrCmp { .. }
             | Cond::SlotTextEq { .. } => self.eval_fast(cx),
             Cond::Script(id) => cx
                 .scripts
