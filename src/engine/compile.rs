@@ -59,10 +59,7 @@ pub(crate) fn compile(
                     .as_ref()
                     .map_or(Cond::Const(Tri::True), |w| cond(w, &schema.symbols)),
                 parents: segment.parents.iter().map(pos_of).collect(),
-                children: checked.graph.children[id.index()]
-                    .iter()
-                    .map(pos_of)
-                    .collect(),
+                child_words: words_of(checked.graph.children[id.index()].iter().map(pos_of)),
                 tests: Box::default(),
                 atoms: None,
             }
@@ -163,6 +160,20 @@ pub(crate) fn compile(
         eager_profiles,
         script_owners,
     }
+}
+
+/// Positions as (word, bits) pairs of a bit set, one per word, in word order.
+fn words_of(positions: impl Iterator<Item = u32>) -> Box<[(u32, u64)]> {
+    let mut words: Vec<(u32, u64)> = Vec::new();
+    for pos in positions {
+        let (word, bit) = (pos / 64, 1u64 << (pos % 64));
+        match words.iter_mut().find(|(w, _)| *w == word) {
+            Some((_, bits)) => *bits |= bit,
+            None => words.push((word, bit)),
+        }
+    }
+    words.sort_unstable_by_key(|&(word, _)| word);
+    words.into_boxed_slice()
 }
 
 /// Profiles a package may have for all of them to be tested for every

@@ -42,7 +42,9 @@ const CUSTOMER_WRAP: u32 = 1 << 30;
 /// Create one per thread with [`Engine::evaluator`].
 pub struct Evaluator<'e> {
     engine: &'e Engine,
-    member: Vec<u64>,
+    /// Per segment position, the customer (`customer`) it last held: the
+    /// segments of earlier customers need no clearing.
+    member: Vec<u32>,
     queued: Vec<u64>,
     /// Per profile, `customer << 2 | result` (0 false, 1 true, 2 unknown)
     /// for the customer it was last evaluated for: entries of earlier
@@ -118,7 +120,7 @@ impl Engine {
         let services = self.catalog.services.len();
         Evaluator {
             engine: self,
-            member: vec![0; words],
+            member: vec![0; self.segments.len()],
             queued: vec![0; words],
             profile_cache: vec![0; self.profiles.len()],
             customer: 0,
@@ -249,17 +251,10 @@ impl<'e> Evaluator<'e> {
             derived: f64::NAN,
             scripts: scripts.as_ref(),
         };
-        // Only the words of the segments the last customer was in are
-        // cleared: a large package's set is not swept for each customer.
-        for &id in &self.members {
-            let word = engine.positions.get(id.index()).map(|&pos| pos / 64);
-            if let Some(word) = word.and_then(|w| self.member.get_mut(w as usize)) {
-                *word = 0;
-            }
-        }
         self.customer += 1;
         if self.customer == CUSTOMER_WRAP {
             self.profile_cache.fill(0);
+            self.member.fill(0);
             self.customer = 1;
         }
         if engine.eager_profiles {
@@ -313,16 +308,26 @@ impl<'e> Evaluator<'e> {
         let Some(segment) = engine.segments.get(pos as usize) else {
             return;
         };
-        if segment.parents.len() > 1 && !segment.parents.iter().all(|&p| get_bit(&self.member, p)) {
+        let customer = self.customer;
+        if segment.parents.len() > 1
+            && !segment
+                .parents
+                .iter()
+                .all(|&p| self.member.get(p as usize) == Some(&customer))
+        {
             return;
         }
         if segment.predicate.eval_top(cx) != Tri::True {
             return;
         }
-        set_bit(&mut self.member, pos);
+        if let Some(member) = self.member.get_mut(pos as usize) {
+            *member = customer;
+        }
         self.members.push(segment.id);
-        for &child in segment.children.iter() {
-            set_bit(&mut self.queued, child);
+        for &(word, bits) in segment.child_words.iter() {
+            if let Some(queued) = self.queued.get_mut(word as usize) {
+                *queued |= bits;
+            }
         }
         if let Some(atoms) = &segment.atoms {
             atoms.evaluate(cx, &mut self.atom_bits, &mut self.atom_held);
@@ -660,10 +665,4 @@ fn set_bit(bits: &mut [u64], pos: u32) {
     if let Some(word) = bits.get_mut((pos / 64) as usize) {
         *word |= 1u64 << (pos % 64);
     }
-}
-
-#[inline]
-fn get_bit(bits: &[u64], pos: u32) -> bool {
-    bits.get((pos / 64) as usize)
-        .is_some_and(|w| w & (1u64 << (pos % 64)) != 0)
 }

@@ -99,8 +99,10 @@ pub(crate) struct CompiledSegment {
     pub predicate: Cond,
     /// Positions of parents; only checked for segments with several.
     pub parents: Box<[u32]>,
-    /// Positions of children.
-    pub children: Box<[u32]>,
+    /// Positions of children, as the words of the evaluator's queue they
+    /// sit in and their bits in each: a segment queues its children with
+    /// one OR per word.
+    pub child_words: Box<[(u32, u64)]>,
     /// Rules for this segment, in file order, as the evaluator reads them:
     /// side by side in memory.
     pub tests: Box<[SegmentRule]>,
