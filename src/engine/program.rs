@@ -602,7 +602,10 @@ fn remainder(a: f64, b: f64) -> f64 {
     a % b
 }
 
-fn fold(parts: &[Num], cx: &Context<'_>, f: fn(f64, f64) -> f64) -> Option<f64> {
+/// `min` / `max` over the parts. Generic over `f`, so that it compiles to
+/// one `minsd` / `maxsd` per part instead of a call through a pointer.
+#[inline(always)]
+fn fold(parts: &[Num], cx: &Context<'_>, f: impl Fn(f64, f64) -> f64) -> Option<f64> {
     let mut acc: Option<f64> = None;
     for part in parts {
         let v = part.eval_fast(cx)?;
