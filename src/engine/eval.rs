@@ -35,6 +35,9 @@ pub(crate) enum Fate {
 
 /// No offer yet: below every rule's place in the conflict order.
 const UNSET: u32 = 0;
+/// Set in a service's `best` place when a rule suppressed it. Places are
+/// at most the number of rules, far below this bit.
+const SUPPRESSED: u32 = 1 << 31;
 /// Customers an evaluator counts before its profile table starts over.
 const CUSTOMER_WRAP: u32 = 1 << 30;
 
@@ -52,9 +55,9 @@ pub struct Evaluator<'e> {
     profile_cache: Vec<u32>,
     /// Counts the customers evaluated, from 1.
     customer: u32,
-    /// Per service, the conflict-order place of the best offer so far.
+    /// Per service, the conflict-order place of the best offer so far,
+    /// with [`SUPPRESSED`] set when a rule suppressed the service.
     best: Vec<u32>,
-    suppressed: Vec<Option<RuleId>>,
     touched: Vec<ServiceId>,
     members: Vec<SegmentId>,
     fired: Vec<RuleId>,
@@ -125,7 +128,6 @@ impl Engine {
             profile_cache: vec![0; self.profiles.len()],
             customer: 0,
             best: vec![UNSET; services],
-            suppressed: vec![None; services],
             touched: Vec::with_capacity(services),
             members: Vec::with_capacity(self.segments.len()),
             fired: Vec::new(),
@@ -355,15 +357,29 @@ impl<'e> Evaluator<'e> {
                 return;
             }
         }
+        let Some(atoms) = &segment.atoms else {
+            // The common case, with no atoms to consult.
+            for rule in segment.tests.iter() {
+                if let Some(profile) = rule.profile
+                    && !self.profile_holds(profile, cx)
+                {
+                    continue;
+                }
+                if rule.when.eval_top(cx) == Tri::True {
+                    self.fire(rule);
+                }
+            }
+            return;
+        };
         for rule in segment.tests.iter() {
             if let Some(profile) = rule.profile
                 && !self.profile_holds(profile, cx)
             {
                 continue;
             }
-            let holds = match (rule.atoms, &segment.atoms) {
-                (Some(test), Some(atoms)) => atoms.holds(test, &self.atom_bits),
-                _ => rule.when.eval_top(cx) == Tri::True,
+            let holds = match rule.atoms {
+                Some(test) => atoms.holds(test, &self.atom_bits),
+                None => rule.when.eval_top(cx) == Tri::True,
             };
             if !holds {
                 continue;
@@ -377,21 +393,16 @@ impl<'e> Evaluator<'e> {
     #[inline(always)]
     fn fire(&mut self, rule: &crate::engine::SegmentRule) {
         self.fired.push(rule.id);
-        let service = rule.service.index();
-        let (Some(best), Some(suppressed)) =
-            (self.best.get_mut(service), self.suppressed.get_mut(service))
-        else {
+        let Some(best) = self.best.get_mut(rule.service.index()) else {
             return;
         };
-        if *best == UNSET && suppressed.is_none() {
+        if *best == UNSET {
             self.touched.push(rule.service);
         }
         if rule.order == 0 {
-            if suppressed.is_none() {
-                *suppressed = Some(rule.id);
-            }
-        } else if rule.order > *best {
-            *best = rule.order;
+            *best |= SUPPRESSED;
+        } else if rule.order > *best & !SUPPRESSED {
+            *best = (*best & SUPPRESSED) | rule.order;
         }
     }
 
@@ -432,9 +443,11 @@ impl<'e> Evaluator<'e> {
         let mut error = None;
         for &service in &self.touched {
             let s = service.index();
-            let (order, suppressed) = (self.best[s], self.suppressed[s]);
-            self.best[s] = UNSET;
-            self.suppressed[s] = None;
+            let Some(best) = self.best.get_mut(s) else {
+                continue;
+            };
+            let (order, suppressed) = (*best & !SUPPRESSED, *best & SUPPRESSED != 0);
+            *best = UNSET;
             if order == UNSET || error.is_some() {
                 continue;
             }
@@ -443,7 +456,7 @@ impl<'e> Evaluator<'e> {
                 continue;
             };
             let best = rule.rule;
-            if suppressed.is_some() {
+            if suppressed {
                 self.blocked.push((service, best));
                 self.dropped.push(Dropped {
                     service,
