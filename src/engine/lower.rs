@@ -89,6 +89,7 @@ fn specialize(cond: Cond) -> Cond {
                 k,
             },
             (a, Num::Const(k)) => Cond::NumCmpConst(op, Box::new(a), k),
+            (Num::Slot(slot), b) => Cond::SlotCmpNum(op, slot, Box::new(b)),
             (a, b) => Cond::NumCmp(op, Box::new(a), Box::new(b)),
         },
         // `flag == false` is `not flag`, `flag == true` is `flag` (both
@@ -520,6 +521,24 @@ mod tests {
                 ));
             }
         }
+        for op in [CmpOp::Eq, CmpOp::Lt, CmpOp::Gt] {
+            // `x <op> 1.1 * x / max(x, 1)` and `x <op> value_or(x, 2)`.
+            let rhs = [
+                Num::Arith(
+                    ArithOp::Div,
+                    Box::new(Num::Arith(
+                        ArithOp::Mul,
+                        Box::new(Num::Const(1.1)),
+                        Box::new(Num::Slot(0)),
+                    )),
+                    Box::new(Num::Max(Box::new([Num::Slot(0), Num::Const(1.0)]))),
+                ),
+                Num::SlotOr(0, 2.0),
+            ];
+            for b in rhs {
+                shapes.push(Cond::NumCmp(op, Box::new(Num::Slot(0)), Box::new(b)));
+            }
+        }
         let symbols = SymbolTable::default();
         let inputs = [
             Value::Bool(true),
@@ -548,6 +567,10 @@ mod tests {
                 );
             }
         }
-        assert_eq!(specialized, 8 + 24, "all but the comparisons with unknown");
+        assert_eq!(
+            specialized,
+            8 + 24 + 6,
+            "all but the comparisons with unknown"
+        );
     }
 }

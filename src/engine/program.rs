@@ -109,6 +109,10 @@ pub(crate) enum Cond {
         divisor: f64,
         k: f64,
     },
+    /// `attribute <op> expression`, e.g. `monthly_charges > 1.1 *
+    /// total_charges / max(tenure_months, 1)`: the attribute read where it
+    /// is met, the expression through [`Num::eval`].
+    SlotCmpNum(CmpOp, Slot, Box<Num>),
     /// `value_or(attribute, default) <op> k`.
     SlotOrCmp {
         op: CmpOp,
@@ -404,6 +408,12 @@ impl Cond {
                 default,
                 k,
             } => op.test(cx.number_or(*slot, *default), *k),
+            // The expression is evaluated even when the attribute is
+            // missing, as `NumCmp` does: a script in it may fail.
+            Cond::SlotCmpNum(op, slot, rhs) => match (cx.value(*slot), rhs.eval(cx)) {
+                (Value::Number(a), Some(b)) => op.test(a, b),
+                _ => Tri::Unknown,
+            },
             Cond::SlotTextEq {
                 slot,
                 symbol,
@@ -432,6 +442,7 @@ impl Cond {
             | Cond::SlotTextIn { .. }
             | Cond::SlotRemCmp { .. }
             | Cond::SlotOrCmp { .. }
+            | Cond::SlotCmpNum(..)
             | Cond::SlotTextEq { .. } => self.eval_fast(cx),
             Cond::Script(id) => cx
                 .scripts
