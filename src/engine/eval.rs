@@ -36,7 +36,8 @@ pub(crate) enum Fate {
 /// No offer yet: below every rule's place in the conflict order.
 const UNSET: u32 = 0;
 /// Set in a service's `best` place when a rule suppressed it. Places are
-/// at most the number of rules, far below this bit.
+/// at most the number of rules: reaching this bit would take 2^31 rules,
+/// over 100 GB of compiled rules, so no package can.
 const SUPPRESSED: u32 = 1 << 31;
 /// Customers an evaluator counts before its profile table starts over.
 const CUSTOMER_WRAP: u32 = 1 << 30;
