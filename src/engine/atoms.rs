@@ -615,6 +615,7 @@ pub(crate) fn pure(cond: &Cond) -> bool {
         | Cond::SlotFalse(_)
         | Cond::SlotPresent(_)
         | Cond::SlotRemCmp { .. }
+        | Cond::SlotOrCmp { .. }
         | Cond::SlotTextEq { .. }
         | Cond::SlotTextIn { .. }
         | Cond::TextEq { .. }
@@ -626,6 +627,7 @@ pub(crate) fn pure(cond: &Cond) -> bool {
         Cond::BoolEq { lhs, rhs, .. } | Cond::ValueOr(lhs, rhs) => pure(lhs) && pure(rhs),
         Cond::NumCmpConst(_, n, _) | Cond::PresentNum(n) => pure_num(n),
         Cond::NumCmp(_, a, b) => pure_num(a) && pure_num(b),
+        Cond::SlotCmpNum(_, _, n) => pure_num(n),
         Cond::NumIn { value_and_set, .. } => pure_num(&value_and_set.0),
     }
 }

@@ -59,10 +59,7 @@ pub(crate) fn compile(
                     .as_ref()
                     .map_or(Cond::Const(Tri::True), |w| cond(w, &schema.symbols)),
                 parents: segment.parents.iter().map(pos_of).collect(),
-                children: checked.graph.children[id.index()]
-                    .iter()
-                    .map(pos_of)
-                    .collect(),
+                child_words: words_of(checked.graph.children[id.index()].iter().map(pos_of)),
                 tests: Box::default(),
                 atoms: None,
             }
@@ -140,6 +137,8 @@ pub(crate) fn compile(
     let arbitration = crate::engine::arbitrate::Arbitration::new(&catalog, &schema);
     let script_owners = script_owners(&checked);
     let has_scripts = !script_owners.is_empty();
+    let eager_profiles =
+        profiles.len() <= EAGER_PROFILES && profiles.iter().all(crate::engine::atoms::pure);
     Engine {
         catalog,
         schema,
@@ -158,9 +157,29 @@ pub(crate) fn compile(
         arbitration,
         positions: position,
         has_scripts,
+        eager_profiles,
         script_owners,
     }
 }
+
+/// Positions as (word, bits) pairs of a bit set, one per word, in word order.
+fn words_of(positions: impl Iterator<Item = u32>) -> Box<[(u32, u64)]> {
+    let mut words: Vec<(u32, u64)> = Vec::new();
+    for pos in positions {
+        let (word, bit) = (pos / 64, 1u64 << (pos % 64));
+        match words.iter_mut().find(|(w, _)| *w == word) {
+            Some((_, bits)) => *bits |= bit,
+            None => words.push((word, bit)),
+        }
+    }
+    words.sort_unstable_by_key(|&(word, _)| word);
+    words.into_boxed_slice()
+}
+
+/// Profiles a package may have for all of them to be tested for every
+/// customer: the bundled package's four cost less tested up front than
+/// looked up in the cache rule by rule.
+const EAGER_PROFILES: usize = 8;
 
 /// Gives each segment its rules' [`SegmentRule`]s, and returns the offer
 /// rules by conflict order: the evaluator compares two offers with one

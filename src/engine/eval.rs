@@ -35,6 +35,10 @@ pub(crate) enum Fate {
 
 /// No offer yet: below every rule's place in the conflict order.
 const UNSET: u32 = 0;
+/// Set in a service's `best` place when a rule suppressed it. Places are
+/// at most the number of rules: reaching this bit would take 2^31 rules,
+/// over 100 GB of compiled rules, so no package can.
+const SUPPRESSED: u32 = 1 << 31;
 /// Customers an evaluator counts before its profile table starts over.
 const CUSTOMER_WRAP: u32 = 1 << 30;
 
@@ -42,7 +46,9 @@ const CUSTOMER_WRAP: u32 = 1 << 30;
 /// Create one per thread with [`Engine::evaluator`].
 pub struct Evaluator<'e> {
     engine: &'e Engine,
-    member: Vec<u64>,
+    /// Per segment position, the customer (`customer`) it last held: the
+    /// segments of earlier customers need no clearing.
+    member: Vec<u32>,
     queued: Vec<u64>,
     /// Per profile, `customer << 2 | result` (0 false, 1 true, 2 unknown)
     /// for the customer it was last evaluated for: entries of earlier
@@ -50,9 +56,9 @@ pub struct Evaluator<'e> {
     profile_cache: Vec<u32>,
     /// Counts the customers evaluated, from 1.
     customer: u32,
-    /// Per service, the conflict-order place of the best offer so far.
+    /// Per service, the conflict-order place of the best offer so far,
+    /// with [`SUPPRESSED`] set when a rule suppressed the service.
     best: Vec<u32>,
-    suppressed: Vec<Option<RuleId>>,
     touched: Vec<ServiceId>,
     members: Vec<SegmentId>,
     fired: Vec<RuleId>,
@@ -127,12 +133,11 @@ impl Engine {
         let services = self.catalog.services.len();
         Evaluator {
             engine: self,
-            member: vec![0; words],
+            member: vec![0; self.segments.len()],
             queued: vec![0; words],
             profile_cache: vec![0; self.profiles.len()],
             customer: 0,
             best: vec![UNSET; services],
-            suppressed: vec![None; services],
             touched: Vec::with_capacity(services),
             members: Vec::with_capacity(self.segments.len()),
             fired: Vec::new(),
@@ -271,18 +276,19 @@ impl<'e> Evaluator<'e> {
             derived: f64::NAN,
             scripts: scripts.as_ref(),
         };
-        // Only the words of the segments the last customer was in are
-        // cleared: a large package's set is not swept for each customer.
-        for &id in &self.members {
-            let word = engine.positions.get(id.index()).map(|&pos| pos / 64);
-            if let Some(word) = word.and_then(|w| self.member.get_mut(w as usize)) {
-                *word = 0;
-            }
-        }
         self.customer += 1;
         if self.customer == CUSTOMER_WRAP {
             self.profile_cache.fill(0);
+            self.member.fill(0);
             self.customer = 1;
+        }
+        if engine.eager_profiles {
+            // Few and script-free: testing each once costs less than asking
+            // the cache for each rule, and every later ask is a hit.
+            let stamp = self.customer << 2;
+            for (cached, profile) in self.profile_cache.iter_mut().zip(&engine.profiles) {
+                *cached = stamp | tri_code(profile.eval_top(&cx));
+            }
         }
         self.members.clear();
         self.fired.clear();
@@ -324,21 +330,34 @@ impl<'e> Evaluator<'e> {
         Ok(&self.offers)
     }
 
+    /// Inlined into the queue's loop: as a call, each of the six or so
+    /// segments a customer is in paid for saving and restoring registers.
+    #[inline(always)]
     fn visit(&mut self, pos: u32, cx: &Context<'_>) {
         let engine = self.engine;
         let Some(segment) = engine.segments.get(pos as usize) else {
             return;
         };
-        if segment.parents.len() > 1 && !segment.parents.iter().all(|&p| get_bit(&self.member, p)) {
+        let customer = self.customer;
+        if segment.parents.len() > 1
+            && !segment
+                .parents
+                .iter()
+                .all(|&p| self.member.get(p as usize) == Some(&customer))
+        {
             return;
         }
         if segment.predicate.eval_top(cx) != Tri::True {
             return;
         }
-        set_bit(&mut self.member, pos);
+        if let Some(member) = self.member.get_mut(pos as usize) {
+            *member = customer;
+        }
         self.members.push(segment.id);
-        for &child in segment.children.iter() {
-            set_bit(&mut self.queued, child);
+        for &(word, bits) in segment.child_words.iter() {
+            if let Some(queued) = self.queued.get_mut(word as usize) {
+                *queued |= bits;
+            }
         }
         if let Some(atoms) = &segment.atoms {
             atoms.evaluate(cx, &mut self.atom_bits, &mut self.atom_held);
@@ -356,7 +375,7 @@ impl<'e> Evaluator<'e> {
                             continue;
                         };
                         if let Some(profile) = rule.profile
-                            && self.profile(profile, cx) != Tri::True
+                            && !self.profile_holds(profile, cx)
                         {
                             continue;
                         }
@@ -366,15 +385,29 @@ impl<'e> Evaluator<'e> {
                 return;
             }
         }
+        let Some(atoms) = &segment.atoms else {
+            // The common case, with no atoms to consult.
+            for rule in segment.tests.iter() {
+                if let Some(profile) = rule.profile
+                    && !self.profile_holds(profile, cx)
+                {
+                    continue;
+                }
+                if rule.when.eval_top(cx) == Tri::True {
+                    self.fire(rule);
+                }
+            }
+            return;
+        };
         for rule in segment.tests.iter() {
             if let Some(profile) = rule.profile
-                && self.profile(profile, cx) != Tri::True
+                && !self.profile_holds(profile, cx)
             {
                 continue;
             }
-            let holds = match (rule.atoms, &segment.atoms) {
-                (Some(test), Some(atoms)) => atoms.holds(test, &self.atom_bits),
-                _ => rule.when.eval_top(cx) == Tri::True,
+            let holds = match rule.atoms {
+                Some(test) => atoms.holds(test, &self.atom_bits),
+                None => rule.when.eval_top(cx) == Tri::True,
             };
             if !holds {
                 continue;
@@ -388,24 +421,30 @@ impl<'e> Evaluator<'e> {
     #[inline(always)]
     fn fire(&mut self, rule: &crate::engine::SegmentRule) {
         self.fired.push(rule.id);
-        let service = rule.service.index();
-        let (Some(best), Some(suppressed)) =
-            (self.best.get_mut(service), self.suppressed.get_mut(service))
-        else {
+        let Some(best) = self.best.get_mut(rule.service.index()) else {
             return;
         };
-        if *best == UNSET && suppressed.is_none() {
+        if *best == UNSET {
             self.touched.push(rule.service);
         }
         if rule.order == 0 {
-            if suppressed.is_none() {
-                *suppressed = Some(rule.id);
-            }
-        } else if rule.order > *best {
-            *best = rule.order;
+            *best |= SUPPRESSED;
+        } else if rule.order > *best & !SUPPRESSED {
+            *best = (*best & SUPPRESSED) | rule.order;
         }
     }
 
+    /// Whether a profile holds for this customer: a cached answer is read
+    /// where it is asked for; only the first asking pays for a call.
+    #[inline(always)]
+    fn profile_holds(&mut self, profile: ProfileId, cx: &Context<'_>) -> bool {
+        match self.profile_cache.get(profile.index()) {
+            Some(&cached) if cached & !3 == self.customer << 2 => cached & 3 == 1,
+            _ => self.profile(profile, cx) == Tri::True,
+        }
+    }
+
+    #[inline(never)]
     fn profile(&mut self, profile: ProfileId, cx: &Context<'_>) -> Tri {
         let stamp = self.customer << 2;
         let Some(cached) = self.profile_cache.get_mut(profile.index()) else {
@@ -423,12 +462,7 @@ impl<'e> Evaluator<'e> {
             .profiles
             .get(profile.index())
             .map_or(Tri::Unknown, |p| p.eval_top(cx));
-        *cached = stamp
-            | match result {
-                Tri::False => 0,
-                Tri::True => 1,
-                Tri::Unknown => 2,
-            };
+        *cached = stamp | tri_code(result);
         result
     }
 
@@ -437,9 +471,11 @@ impl<'e> Evaluator<'e> {
         let mut error = None;
         for &service in &self.touched {
             let s = service.index();
-            let (order, suppressed) = (self.best[s], self.suppressed[s]);
-            self.best[s] = UNSET;
-            self.suppressed[s] = None;
+            let Some(best) = self.best.get_mut(s) else {
+                continue;
+            };
+            let (order, suppressed) = (*best & !SUPPRESSED, *best & SUPPRESSED != 0);
+            *best = UNSET;
             if order == UNSET || error.is_some() {
                 continue;
             }
@@ -448,7 +484,7 @@ impl<'e> Evaluator<'e> {
                 continue;
             };
             let best = rule.rule;
-            if suppressed.is_some() {
+            if suppressed {
                 self.blocked.push((service, best));
                 self.dropped.push(Dropped {
                     service,
@@ -686,15 +722,19 @@ fn insertion_sort(offers: &mut [Offer], order: impl Fn(&Offer, &Offer) -> std::c
     }
 }
 
+/// A profile's result as the cache keeps it.
+#[inline(always)]
+fn tri_code(result: Tri) -> u32 {
+    match result {
+        Tri::False => 0,
+        Tri::True => 1,
+        Tri::Unknown => 2,
+    }
+}
+
 #[inline]
 fn set_bit(bits: &mut [u64], pos: u32) {
     if let Some(word) = bits.get_mut((pos / 64) as usize) {
         *word |= 1u64 << (pos % 64);
     }
-}
-
-#[inline]
-fn get_bit(bits: &[u64], pos: u32) -> bool {
-    bits.get((pos / 64) as usize)
-        .is_some_and(|w| w & (1u64 << (pos % 64)) != 0)
 }

@@ -82,8 +82,33 @@ fn specialize(cond: Cond) -> Cond {
                     k,
                 ),
             },
+            (Num::SlotOr(slot, default), Num::Const(k)) => Cond::SlotOrCmp {
+                op,
+                slot,
+                default,
+                k,
+            },
             (a, Num::Const(k)) => Cond::NumCmpConst(op, Box::new(a), k),
+            (Num::Slot(slot), b) => Cond::SlotCmpNum(op, slot, Box::new(b)),
             (a, b) => Cond::NumCmp(op, Box::new(a), Box::new(b)),
+        },
+        // `flag == false` is `not flag`, `flag == true` is `flag` (both
+        // unknown when the flag is missing).
+        Cond::BoolEq { lhs, rhs, negate } => match (*lhs, *rhs) {
+            (Cond::Slot(slot), Cond::Const(k)) | (Cond::Const(k), Cond::Slot(slot))
+                if k != Tri::Unknown =>
+            {
+                if (k == Tri::True) != negate {
+                    Cond::Slot(slot)
+                } else {
+                    Cond::SlotFalse(slot)
+                }
+            }
+            (lhs, rhs) => Cond::BoolEq {
+                lhs: Box::new(lhs),
+                rhs: Box::new(rhs),
+                negate,
+            },
         },
         other => other,
     }
@@ -393,8 +418,8 @@ fn reads_customer(expr: &TypedExpr) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{empty_context, fuse};
-    use crate::engine::program::{ArithOp, Context, Num};
+    use super::{empty_context, fuse, specialize};
+    use crate::engine::program::{ArithOp, CmpOp, Cond, Context, Num, Tri};
     use crate::package::customer::Value;
     use crate::package::schema::SymbolTable;
 
@@ -457,5 +482,95 @@ mod tests {
             }
         }
         assert_eq!(fused_any, 15, "every shape above is one fuse rewrites");
+    }
+
+    /// A shape `specialize` fuses into one node gives the result of the
+    /// tree it came from, on every kind of value, missing included.
+    #[test]
+    fn specialized_conditions_mean_what_they_came_from() {
+        let flag = || Box::new(Cond::Slot(0));
+        let k = |t: Tri| Box::new(Cond::Const(t));
+        let mut shapes = Vec::new();
+        for negate in [false, true] {
+            for t in [Tri::True, Tri::False, Tri::Unknown] {
+                shapes.push(Cond::BoolEq {
+                    lhs: flag(),
+                    rhs: k(t),
+                    negate,
+                });
+                shapes.push(Cond::BoolEq {
+                    lhs: k(t),
+                    rhs: flag(),
+                    negate,
+                });
+            }
+        }
+        for op in [
+            CmpOp::Eq,
+            CmpOp::Ne,
+            CmpOp::Lt,
+            CmpOp::Le,
+            CmpOp::Gt,
+            CmpOp::Ge,
+        ] {
+            for (default, k) in [(0.0, 0.0), (-0.0, 0.0), (1.5, 2.0), (f64::NAN, 1.0)] {
+                shapes.push(Cond::NumCmp(
+                    op,
+                    Box::new(Num::SlotOr(0, default)),
+                    Box::new(Num::Const(k)),
+                ));
+            }
+        }
+        for op in [CmpOp::Eq, CmpOp::Lt, CmpOp::Gt] {
+            // `x <op> 1.1 * x / max(x, 1)` and `x <op> value_or(x, 2)`.
+            let rhs = [
+                Num::Arith(
+                    ArithOp::Div,
+                    Box::new(Num::Arith(
+                        ArithOp::Mul,
+                        Box::new(Num::Const(1.1)),
+                        Box::new(Num::Slot(0)),
+                    )),
+                    Box::new(Num::Max(Box::new([Num::Slot(0), Num::Const(1.0)]))),
+                ),
+                Num::SlotOr(0, 2.0),
+            ];
+            for b in rhs {
+                shapes.push(Cond::NumCmp(op, Box::new(Num::Slot(0)), Box::new(b)));
+            }
+        }
+        let symbols = SymbolTable::default();
+        let inputs = [
+            Value::Bool(true),
+            Value::Bool(false),
+            Value::Missing,
+            Value::Number(0.0),
+            Value::Number(-0.0),
+            Value::Number(2.0),
+            Value::Number(f64::NAN),
+            Value::Number(f64::NEG_INFINITY),
+        ];
+        let mut specialized = 0;
+        for shape in shapes {
+            let fused = specialize(shape.clone());
+            specialized += usize::from(!matches!(fused, Cond::BoolEq { .. } | Cond::NumCmp(..)));
+            for input in inputs {
+                let values = [input];
+                let cx = Context {
+                    values: &values,
+                    ..empty_context(&symbols)
+                };
+                assert_eq!(
+                    shape.eval(&cx),
+                    fused.eval(&cx),
+                    "{shape:?} on {input:?}, specialized to {fused:?}"
+                );
+            }
+        }
+        assert_eq!(
+            specialized,
+            8 + 24 + 6,
+            "all but the comparisons with unknown"
+        );
     }
 }

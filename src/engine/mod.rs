@@ -76,6 +76,9 @@ pub struct Engine {
     positions: Vec<u32>,
     /// Whether any condition or gain is a script.
     has_scripts: bool,
+    /// Whether every profile is tested for every customer up front (few
+    /// profiles, none with a script) instead of when a rule first asks.
+    eager_profiles: bool,
     /// Per script: what it belongs to (`rule`, `segment`, `profile`), its
     /// name, and the rule id when it is a rule's.
     script_owners: Vec<ScriptOwner>,
@@ -96,8 +99,10 @@ pub(crate) struct CompiledSegment {
     pub predicate: Cond,
     /// Positions of parents; only checked for segments with several.
     pub parents: Box<[u32]>,
-    /// Positions of children.
-    pub children: Box<[u32]>,
+    /// Positions of children, as the words of the evaluator's queue they
+    /// sit in and their bits in each: a segment queues its children with
+    /// one OR per word.
+    pub child_words: Box<[(u32, u64)]>,
     /// Rules for this segment, in file order, as the evaluator reads them:
     /// side by side in memory.
     pub tests: Box<[SegmentRule]>,

@@ -109,6 +109,17 @@ pub(crate) enum Cond {
         divisor: f64,
         k: f64,
     },
+    /// `attribute <op> expression`, e.g. `monthly_charges > 1.1 *
+    /// total_charges / max(tenure_months, 1)`: the attribute read where it
+    /// is met, the expression through [`Num::eval`].
+    SlotCmpNum(CmpOp, Slot, Box<Num>),
+    /// `value_or(attribute, default) <op> k`.
+    SlotOrCmp {
+        op: CmpOp,
+        slot: Slot,
+        default: f64,
+        k: f64,
+    },
     /// `attribute == "text"` (or `!=`) on a text or category attribute.
     SlotTextEq {
         slot: Slot,
@@ -391,6 +402,18 @@ impl Cond {
                 Value::Bool(b) => Tri::from_bool(b),
                 _ => Tri::Unknown,
             },
+            Cond::SlotOrCmp {
+                op,
+                slot,
+                default,
+                k,
+            } => op.test(cx.number_or(*slot, *default), *k),
+            // The expression is evaluated even when the attribute is
+            // missing, as `NumCmp` does: a script in it may fail.
+            Cond::SlotCmpNum(op, slot, rhs) => match (cx.value(*slot), rhs.eval(cx)) {
+                (Value::Number(a), Some(b)) => op.test(a, b),
+                _ => Tri::Unknown,
+            },
             Cond::SlotTextEq {
                 slot,
                 symbol,
@@ -418,6 +441,8 @@ impl Cond {
             | Cond::SlotPresent(_)
             | Cond::SlotTextIn { .. }
             | Cond::SlotRemCmp { .. }
+            | Cond::SlotOrCmp { .. }
+            | Cond::SlotCmpNum(..)
             | Cond::SlotTextEq { .. } => self.eval_fast(cx),
             Cond::Script(id) => cx
                 .scripts
@@ -588,7 +613,10 @@ fn remainder(a: f64, b: f64) -> f64 {
     a % b
 }
 
-fn fold(parts: &[Num], cx: &Context<'_>, f: fn(f64, f64) -> f64) -> Option<f64> {
+/// `min` / `max` over the parts. Generic over `f`, so that it compiles to
+/// one `minsd` / `maxsd` per part instead of a call through a pointer.
+#[inline(always)]
+fn fold(parts: &[Num], cx: &Context<'_>, f: impl Fn(f64, f64) -> f64) -> Option<f64> {
     let mut acc: Option<f64> = None;
     for part in parts {
         let v = part.eval_fast(cx)?;
