@@ -297,7 +297,8 @@ pub(crate) fn run_over<S: ChunkSink, E>(
             let spawned = std::thread::Builder::new()
                 .name(format!("vasrec-worker-{i}"))
                 .spawn_scoped(scope, move || {
-                    while let Some((index, sink, rows)) = work.next_chunk() {
+                    let mut state = work.thread_state();
+                    while let Some((index, sink, rows)) = work.next_chunk(&mut state) {
                         if finished.send((index, sink, rows)).is_err() {
                             break;
                         }
@@ -346,16 +347,29 @@ impl<S: ChunkSink, F: Fn() -> S + Sync> Work<'_, F> {
     /// Reads the next chunk and runs it through the engine: its index, its
     /// sink and its row count; None when there is nothing left to read (or
     /// the run is over).
-    fn next_chunk(&self) -> Option<(u64, S, usize)> {
+    fn next_chunk(&self, state: &mut ThreadState<'_>) -> Option<(u64, S, usize)> {
         if !self.slots.acquire() {
             return None;
         }
-        self.read_and_process()
+        self.read_and_process(state)
+    }
+
+    /// A thread's evaluator and customer, kept from chunk to chunk (warm
+    /// buffers and script results).
+    fn thread_state(&self) -> ThreadState<'_> {
+        let evaluator = match self.capacity.bounds {
+            Some(bounds) => self.engine.evaluator_bounded(bounds),
+            None => self.engine.evaluator_with(self.capacity.allocation),
+        };
+        ThreadState {
+            evaluator,
+            customer: Customer::empty(self.engine.schema()),
+        }
     }
 
     /// As [`Work::next_chunk`], with a slot already taken (given back when
     /// nothing is read).
-    fn read_and_process(&self) -> Option<(u64, S, usize)> {
+    fn read_and_process(&self, state: &mut ThreadState<'_>) -> Option<(u64, S, usize)> {
         let (index, chunk) = {
             let mut source = self.source.lock().unwrap_or_else(PoisonError::into_inner);
             if source.end.is_some() {
@@ -381,7 +395,7 @@ impl<S: ChunkSink, F: Fn() -> S + Sync> Work<'_, F> {
             (index, chunk)
         };
         let sink = process_chunk(
-            self.engine,
+            state,
             self.capacity,
             &self.columns,
             &self.name,
@@ -405,6 +419,7 @@ impl<S: ChunkSink, F: Fn() -> S + Sync> Work<'_, F> {
         results: &mpsc::Receiver<(u64, S, usize)>,
         consume: &mut impl FnMut(S, usize) -> Result<(), E>,
     ) -> Result<(), RunError<E>> {
+        let mut state = self.thread_state();
         let mut waiting: BTreeMap<u64, (S, usize)> = BTreeMap::new();
         let mut next = 0u64;
         let mut workers_gone = false;
@@ -430,7 +445,7 @@ impl<S: ChunkSink, F: Fn() -> S + Sync> Work<'_, F> {
             // Work while a slot is free (never waiting for one: this
             // thread frees them); else wait for a worker's chunk.
             if end.is_none() && self.slots.try_acquire() {
-                if let Some((index, sink, rows)) = self.read_and_process() {
+                if let Some((index, sink, rows)) = self.read_and_process(&mut state) {
                     waiting.insert(index, (sink, rows));
                 }
                 continue;
@@ -513,8 +528,14 @@ impl Slots {
     }
 }
 
+/// What a working thread keeps from one chunk to the next.
+struct ThreadState<'e> {
+    evaluator: Evaluator<'e>,
+    customer: Customer,
+}
+
 fn process_chunk<S: ChunkSink>(
-    engine: &Engine,
+    state: &mut ThreadState<'_>,
     capacity: Capacity<'_>,
     columns: &ColumnMap,
     name: &str,
@@ -523,24 +544,23 @@ fn process_chunk<S: ChunkSink>(
     new_sink: &(impl Fn() -> S + Sync),
 ) -> S {
     let mut sink = new_sink();
-    let mut evaluator = match capacity.bounds {
-        Some(bounds) => engine.evaluator_bounded(bounds),
-        None => engine.evaluator_with(capacity.allocation),
-    };
+    let ThreadState {
+        evaluator,
+        customer,
+    } = state;
     let selected = capacity.selection.map(|s| s.chunk(chunk_index));
-    let mut customer = Customer::empty(engine.schema());
     let rows = chunk.rows(columns);
     for index in 0..rows.len() {
         if selected.is_some_and(|s| !s.holds(index)) {
             continue;
         }
-        let result = read_and_evaluate(&mut evaluator, columns, name, &rows, index, &mut customer)
+        let result = read_and_evaluate(evaluator, columns, name, &rows, index, customer)
             .map(|()| evaluator.offers());
         sink.row(RowOutcome {
-            customer: &customer,
+            customer,
             line: rows.line(index),
             result,
-            evaluator: &evaluator,
+            evaluator,
             rows: &rows,
             index,
         });
