@@ -81,9 +81,9 @@ pub struct Evaluator<'e> {
     /// customer's candidates before arbitration that fit its channel, best
     /// first.
     ranked: Vec<Offer>,
-    /// Whether any of the last customer's candidates before arbitration
-    /// (fitting its channel or not) was of a limited service: if none was,
-    /// an allocation cannot change its outcome.
+    /// With bounds: whether any of the last customer's candidates before
+    /// arbitration (fitting its channel or not) was of a limited service:
+    /// if none was, an allocation cannot change its outcome.
     limited_candidate: bool,
     /// Limited services the last customer got in place of the ones the
     /// allocation refused it (the replacement offers).
@@ -550,7 +550,9 @@ impl<'e> Evaluator<'e> {
             }
         };
         self.replaced.clear();
-        self.limited_candidate = arbitration.any_limited
+        // Only capacity's first pass asks (`offers_are_final`).
+        self.limited_candidate = self.bounds.is_some()
+            && arbitration.any_limited
             && self
                 .offers
                 .iter()
@@ -643,8 +645,7 @@ impl<'e> Evaluator<'e> {
 
     /// For an evaluator made by [`Engine::evaluator_bounded`]: whether the
     /// last customer's offers are those any allocation gives it (no limited
-    /// candidate, or every one refused by the bounds). Without bounds:
-    /// whether it had no limited candidate.
+    /// candidate, or every one refused by the bounds). Without bounds: true.
     pub(crate) fn offers_are_final(&self) -> bool {
         !self.limited_candidate || self.bounded_final
     }
