@@ -539,7 +539,7 @@ impl<'e> Evaluator<'e> {
         let arbitration = &engine.arbitration;
         let max_offers = engine.catalog.max_offers;
         let dropped = &mut self.dropped;
-        let cut = |offer: &Offer, verdict: Verdict| {
+        let mut cut = |offer: &Offer, verdict: Verdict| {
             if verdict != Verdict::Kept {
                 dropped.push(Dropped {
                     service: offer.service,
@@ -570,6 +570,7 @@ impl<'e> Evaluator<'e> {
                     .filter(|o| arbitration.fits(o.service, cx.values)),
             );
         }
+        let mut arbitrated = false;
         if arbitration.any_limited && capped {
             // Decided on gains before stacking, so that stacking sees only
             // the offers kept.
@@ -588,6 +589,9 @@ impl<'e> Evaluator<'e> {
                     .iter()
                     .all(|&(service, marginal)| bounds.refuses(service, marginal));
             }
+            // With bounds and not refused everywhere, the customer is not
+            // settled yet: arbitrated without the limit, evaluated again in
+            // the second pass.
             if allocation.is_some() || self.bounded_final {
                 // With bounds, refused everywhere: as the second pass will.
                 arbitration.select_allocated(
@@ -600,23 +604,16 @@ impl<'e> Evaluator<'e> {
                     },
                     &mut self.scratch,
                     &mut self.replaced,
-                    cut,
+                    &mut cut,
                 );
                 if !self.marginals.is_empty() || !self.replaced.is_empty() {
                     let with: f64 = self.offers.iter().map(|o| o.gain).sum();
                     self.limited_gain = with - without;
                 }
-            } else {
-                // Not settled yet: the second pass evaluates it again.
-                arbitration.select(
-                    &mut self.offers,
-                    cx.values,
-                    max_offers,
-                    &mut self.taken,
-                    cut,
-                );
+                arbitrated = true;
             }
-        } else {
+        }
+        if !arbitrated {
             arbitration.select(
                 &mut self.offers,
                 cx.values,

@@ -948,6 +948,40 @@ mod tests {
     }
     use crate::package::customer::{Customer, JsonKeys};
 
+    /// The bundled package, and its column maps with the JSON keys (read by
+    /// hand, else by serde_json's stream) and without (the parsed object).
+    fn bundled_json_maps() -> (crate::Engine, ColumnMap, ColumnMap) {
+        let engine = crate::Engine::load(concat!(env!("CARGO_MANIFEST_DIR"), "/rules"))
+            .expect("the bundled package loads");
+        let fast = ColumnMap {
+            json: Some(std::sync::Arc::new(JsonKeys::new(engine.schema()))),
+            ..ColumnMap::default()
+        };
+        (engine, fast, ColumnMap::default())
+    }
+
+    /// Reads `text` both ways: the same result, and the same customer when
+    /// it reads; whether it read.
+    fn reads_alike(
+        schema: &crate::package::schema::Schema,
+        fast: &ColumnMap,
+        slow: &ColumnMap,
+        text: &str,
+    ) -> bool {
+        let row = RawRow::Json {
+            text: text.to_string(),
+            line: 7,
+        };
+        let (mut a, mut b) = (Customer::default(), Customer::default());
+        let got = decode(schema, fast, "c.jsonl", &row, &mut a);
+        let expected = decode(schema, slow, "c.jsonl", &row, &mut b);
+        assert_eq!(got, expected, "{text}");
+        if got.is_ok() {
+            assert_eq!(a, b, "{text}");
+        }
+        got.is_ok()
+    }
+
     /// Rows edited at random (characters that matter to JSON inserted,
     /// bytes deleted) read alike by hand, by serde_json's stream and from
     /// the parsed object: what the hand-written scanner accepts, serde_json
@@ -955,14 +989,8 @@ mod tests {
     /// the same error.
     #[test]
     fn json_rows_edited_at_random_read_alike_every_way() {
-        let engine = crate::Engine::load(concat!(env!("CARGO_MANIFEST_DIR"), "/rules"))
-            .expect("the bundled package loads");
+        let (engine, fast, slow) = bundled_json_maps();
         let schema = &engine.schema();
-        let fast = ColumnMap {
-            json: Some(std::sync::Arc::new(JsonKeys::new(schema))),
-            ..ColumnMap::default()
-        };
-        let slow = ColumnMap::default();
         let bases = [
             r#"{"customerID":"R1","tenure":5,"MonthlyCharges":70.5,"InternetService":"Fiber optic","Contract":"Month-to-month","SeniorCitizen":1,"Partner":"Yes","pref_price":null}"#,
             r#" { "customerID" : "R2" , "tenure" : -0 , "MonthlyCharges" : 1.5e+2 , "TotalCharges" : 0.000 , "nps" : 10 , "x" : true } "#,
@@ -974,7 +1002,7 @@ mod tests {
         ];
         let mut rng = crate::base::test_rng::Rng(20_261_203);
         let (mut scanned, mut refused) = (0, 0);
-        for round in 0..4000 {
+        for _ in 0..4000 {
             let mut text: Vec<char> = rng.pick(&bases).chars().collect();
             for _ in 0..=rng.below(2) {
                 let at = rng.below(text.len() + 1);
@@ -985,16 +1013,7 @@ mod tests {
                 }
             }
             let text: String = text.into_iter().collect();
-            let row = RawRow::Json {
-                text: text.clone(),
-                line: 4,
-            };
-            let (mut a, mut b) = (Customer::default(), Customer::default());
-            let got = decode(schema, &fast, "c.jsonl", &row, &mut a);
-            let expected = decode(schema, &slow, "c.jsonl", &row, &mut b);
-            assert_eq!(got, expected, "round {round}: {text}");
-            if got.is_ok() {
-                assert_eq!(a, b, "round {round}: {text}");
+            if reads_alike(schema, &fast, &slow, &text) {
                 scanned += 1;
             } else {
                 refused += 1;
@@ -1013,14 +1032,8 @@ mod tests {
     /// escaped keys, `pref.` names, wrong types and malformed rows.
     #[test]
     fn json_rows_read_key_by_key_match_the_parsed_object() {
-        let engine = crate::Engine::load(concat!(env!("CARGO_MANIFEST_DIR"), "/rules"))
-            .expect("the bundled package loads");
+        let (engine, fast, slow) = bundled_json_maps();
         let schema = &engine.schema();
-        let fast = ColumnMap {
-            json: Some(std::sync::Arc::new(JsonKeys::new(schema))),
-            ..ColumnMap::default()
-        };
-        let slow = ColumnMap::default();
         let rows = [
             r#"{"customerID":"A1","tenure":5,"MonthlyCharges":70.5,"InternetService":"Fiber optic","Contract":"Month-to-month","SeniorCitizen":1,"Partner":"Yes"}"#,
             r#"{"customerID":"A3","tenure_months":9,"tenure":4,"MonthlyCharges":1}"#,
@@ -1067,16 +1080,7 @@ mod tests {
         ];
         let mut fast_ok = 0;
         for text in rows {
-            let row = RawRow::Json {
-                text: text.to_string(),
-                line: 7,
-            };
-            let (mut a, mut b) = (Customer::default(), Customer::default());
-            let got = decode(schema, &fast, "c.jsonl", &row, &mut a);
-            let expected = decode(schema, &slow, "c.jsonl", &row, &mut b);
-            assert_eq!(got, expected, "{text}");
-            if got.is_ok() {
-                assert_eq!(a, b, "{text}");
+            if reads_alike(schema, &fast, &slow, text) {
                 fast_ok += 1;
             }
         }
