@@ -164,7 +164,7 @@ pub mod batch {
 /// allocation, and their serialised forms for a run split over workers.
 pub mod capacity {
     pub use crate::engine::allocation::{Allocation, CapacityUse};
-    pub use crate::run::capacity::{Demand, Settling, first_pass};
+    pub use crate::run::capacity::{Demand, Settling, demand_pass, first_pass};
     pub use crate::run::partial::{PartialDemand, SharedAllocation};
 }
 

@@ -3,7 +3,7 @@
 use super::EXIT_USAGE;
 use std::path::{Path, PathBuf};
 use vasrec::batch::{ChunkSink, RowSelection, RunError};
-use vasrec::capacity::{Allocation, Demand, SharedAllocation, first_pass};
+use vasrec::capacity::{Allocation, Demand, SharedAllocation, demand_pass, first_pass};
 use vasrec::{CustomerReader, Engine, InputFormat};
 
 #[derive(clap::Args)]
@@ -242,13 +242,16 @@ pub(super) fn allocate(
     args: &CustomerArgs,
     threads: usize,
 ) -> Result<(Option<Allocation>, Option<Spool>), u8> {
-    let (decided, spool) = allocate_settling(engine, rules, args, threads, || (), |()| {})?;
-    Ok((decided.map(|(allocation, _)| allocation), spool))
+    if args.ignore_capacity || !Demand::needed(engine) {
+        return Ok((None, None));
+    }
+    let (demand, spool) = collect_demand(engine, rules, args, threads, 0)?;
+    Ok((Some(demand.allocate()), spool))
 }
 
 /// Capacity decided by a first pass: the allocation, and the rows the
-/// second pass must evaluate.
-type Decided = (Allocation, RowSelection);
+/// second pass must evaluate when the first settled the others.
+type Decided = (Allocation, Option<RowSelection>);
 
 /// As [`allocate`], the first pass also handing the customers no allocation
 /// can change to `settled`; with the allocation come the rows the second
@@ -264,23 +267,33 @@ pub(super) fn allocate_settling<S: ChunkSink>(
     if args.ignore_capacity || !Demand::needed(engine) {
         return Ok((None, None));
     }
-    let (demand, selection, spool) =
-        collect_demand(engine, rules, args, threads, 0, new_settled, settled)?;
-    Ok((Some((demand.allocate(), selection)), spool))
+    let ((demand, selection), spool) = first_pass_over(engine, rules, args, |reader| {
+        first_pass(engine, reader, threads, 0, new_settled, settled)
+    })?;
+    Ok((Some((demand.allocate(), Some(selection))), spool))
 }
 
 /// Capacity's first pass: the demand of the customers, their lines shifted
-/// by `line_offset`, and the rows left for a second pass (the others handed
-/// to `settled`). Standard input is spooled for that second pass.
-pub(super) fn collect_demand<S: ChunkSink>(
+/// by `line_offset`. Standard input is spooled for a second pass.
+pub(super) fn collect_demand(
     engine: &Engine,
     rules: &Path,
     args: &CustomerArgs,
     threads: usize,
     line_offset: u64,
-    new_settled: impl Fn() -> S + Sync,
-    settled: impl FnMut(S),
-) -> Result<(Demand, RowSelection, Option<Spool>), u8> {
+) -> Result<(Demand, Option<Spool>), u8> {
+    first_pass_over(engine, rules, args, |reader| {
+        demand_pass(engine, reader, threads, line_offset)
+    })
+}
+
+/// Runs `pass` over the customers, standard input spooled for a second pass.
+fn first_pass_over<T>(
+    engine: &Engine,
+    rules: &Path,
+    args: &CustomerArgs,
+    pass: impl FnOnce(CustomerReader) -> Result<T, RunError<()>>,
+) -> Result<(T, Option<Spool>), u8> {
     let spool = if args.customers.as_deref() == Some(Path::new("-")) {
         match Spool::from_stdin() {
             Ok(spool) => Some(spool),
@@ -298,8 +311,8 @@ pub(super) fn collect_demand<S: ChunkSink>(
         None
     };
     let (reader, _) = open_customers(engine, rules, args, spool.as_ref(), false)?;
-    match first_pass(engine, reader, threads, line_offset, new_settled, settled) {
-        Ok((demand, selection)) => Ok((demand, selection, spool)),
+    match pass(reader) {
+        Ok(found) => Ok((found, spool)),
         Err(RunError::Read(error)) => {
             eprintln!("error: {error}");
             Err(EXIT_USAGE)
@@ -349,9 +362,10 @@ pub(super) fn open_batch(
     part: &PartArgs,
     threads: Option<usize>,
 ) -> Result<Batch, u8> {
-    let mut batch = open_batch_settling(engine, rules, args, part, threads, || (), |()| {})?;
-    batch.selection = None;
-    Ok(batch)
+    open_batch_with(engine, rules, args, part, threads, |threads| {
+        let (allocation, spool) = allocate(engine, rules, args, threads)?;
+        Ok((allocation.map(|a| (a, None)), spool))
+    })
 }
 
 /// As [`open_batch`], a first pass handing the customers no allocation can
@@ -366,33 +380,41 @@ pub(super) fn open_batch_settling<S: ChunkSink>(
     new_settled: impl Fn() -> S + Sync,
     settled: impl FnMut(S),
 ) -> Result<Batch, u8> {
+    open_batch_with(engine, rules, args, part, threads, |threads| {
+        allocate_settling(engine, rules, args, threads, new_settled, settled)
+    })
+}
+
+/// Opens a batch run, capacity decided by `decide` (given the threads)
+/// unless `--allocation` gives it.
+fn open_batch_with(
+    engine: &Engine,
+    rules: &Path,
+    args: &CustomerArgs,
+    part: &PartArgs,
+    threads: Option<usize>,
+    decide: impl FnOnce(usize) -> Result<(Option<Decided>, Option<Spool>), u8>,
+) -> Result<Batch, u8> {
     let threads =
         threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let (allocation, selection, spool) = match &part.allocation {
+    let (decided, spool) = match &part.allocation {
         Some(path) => (
-            Some(read_allocation(engine, path, part.line_offset)?),
-            None,
+            Some((read_allocation(engine, path, part.line_offset)?, None)),
             None,
         ),
         None => {
-            let (decided, spool) =
-                allocate_settling(engine, rules, args, threads, new_settled, settled)?;
-            match decided {
-                Some((allocation, selection)) => (
-                    Some(allocation.for_part(part.line_offset)),
-                    Some(selection),
-                    spool,
-                ),
-                None => (None, None, spool),
-            }
+            let (decided, spool) = decide(threads)?;
+            let decided = decided.map(|(a, selection)| (a.for_part(part.line_offset), selection));
+            (decided, spool)
         }
     };
+    let (allocation, selection) = decided.unzip();
     let (reader, display) = open_customers(engine, rules, args, spool.as_ref(), true)?;
     Ok(Batch {
         reader,
         display,
         allocation,
-        selection,
+        selection: selection.flatten(),
         threads,
         _spool: spool,
     })

@@ -331,10 +331,8 @@ fn write_demand(
         &args.customers,
         threads,
         args.part.line_offset,
-        || (),
-        |()| {},
     ) {
-        Ok((demand, _, _spool)) => demand,
+        Ok((demand, _spool)) => demand,
         Err(code) => return code,
     };
     let text = PartialDemand::new(engine, demand).to_json();

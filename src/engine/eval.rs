@@ -640,6 +640,13 @@ impl<'e> Evaluator<'e> {
         &self.ranked
     }
 
+    /// For an evaluator made by [`Engine::evaluator_bounded`]: the last
+    /// customer's marginal values, which it found to test them against the
+    /// bounds, so that capacity's demand need not find them again.
+    pub(crate) fn first_pass_marginals(&self) -> Option<&[(ServiceId, f64)]> {
+        self.bounds.is_some().then_some(self.marginals.as_slice())
+    }
+
     /// For an evaluator made by [`Engine::evaluator_bounded`]: whether the
     /// last customer's offers are those any allocation gives it (no limited
     /// candidate, or every one refused by the bounds). Without bounds: true.

@@ -109,11 +109,6 @@ pub trait ChunkSink: Send {
     fn row(&mut self, outcome: RowOutcome<'_>);
 }
 
-/// Counts nothing: for a run kept only for what another sink gathers.
-impl ChunkSink for () {
-    fn row(&mut self, _: RowOutcome<'_>) {}
-}
-
 /// Rows of one chunk, by their place in it ([`RowOutcome::position`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RowBits(Vec<u64>);

@@ -328,7 +328,15 @@ impl Demand {
         let max_offers = engine.catalog().max_offers;
         let ranked = evaluator.ranked();
         let mut found = std::mem::take(&mut self.found);
-        arbitration.marginals(ranked, values, max_offers, &mut self.scratch, &mut found);
+        match evaluator.first_pass_marginals() {
+            Some(marginals) => {
+                found.clear();
+                found.extend_from_slice(marginals);
+            }
+            None => {
+                arbitration.marginals(ranked, values, max_offers, &mut self.scratch, &mut found);
+            }
+        }
         for &(service, gain) in &found {
             self.want(service, Candidate { gain, row });
         }
@@ -379,13 +387,36 @@ impl<S: ChunkSink> ChunkSink for Settling<S> {
     }
 }
 
+/// Capacity's first pass over `reader` when only the demand is wanted (rows
+/// shifted by `line_offset`, as [`Demand::for_part`]): every customer is
+/// evaluated without the limit, as the second pass will evaluate them all.
+pub fn demand_pass(
+    engine: &Engine,
+    reader: CustomerReader,
+    threads: usize,
+    line_offset: u64,
+) -> Result<Demand, RunError<()>> {
+    let mut demand = Demand::for_part(engine, line_offset);
+    crate::run::batch::run(
+        engine,
+        reader,
+        threads,
+        || Demand::for_part(engine, line_offset),
+        |chunk: Demand, _| {
+            demand.merge(chunk);
+            Ok(())
+        },
+    )?;
+    Ok(demand)
+}
+
 /// Capacity's first pass over `reader`: the demand (rows shifted by
 /// `line_offset`, as [`Demand::for_part`]), and the rows the second pass
 /// must evaluate ([`batch::run_selected`](crate::run::batch::run_selected)).
 /// The customers it settles go to sinks made by `new_settled` and are passed
 /// to `settled` chunk by chunk in input order; what they count plus what the
 /// second pass counts over the selected rows is what one pass with the
-/// allocation would count. Pass `|| ()` to keep only the demand.
+/// allocation would count.
 ///
 /// As the chunks' demands are merged, each limited service's worst kept
 /// candidate becomes a bound below which later customers cannot get it;
