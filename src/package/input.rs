@@ -2,164 +2,21 @@
 //! through `columnar` (feature `arrow`), behind the same reader.
 //!
 //! In: a reader and the schema's column mapping. Out: chunks (raw rows,
-//! cheap to read on one thread, or record batch slices) that workers decode
+//! cheap to read on one thread; blocks of CSV records, parsed by the worker
+//! that takes them; or record batch slices) that workers decode
 //! into [`Customer`]s, with a [`DataError`] naming file, line and column
 //! (row group, row and column) for every value that is wrong.
 
+use crate::package::csv_rows::{CsvFramer, CsvReadError, CsvRows, FrameError};
 use crate::package::customer::{self, Customer, FieldError};
 pub use crate::package::file_format::{CHUNK_ROWS, DataError, InputFormat, Place};
 pub(crate) use crate::package::file_format::{Columnar, map_columns};
 use crate::package::schema::{Schema, Slot};
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read};
 
 /// Longest line accepted in a JSON Lines file, and largest CSV record, unless
 /// the catalog sets `limits.max_row_bytes`.
 pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
-
-/// Bytes the CSV reader asks for at a time (its buffer).
-const CSV_CHUNK: usize = 1 << 16;
-
-/// The reader under a CSV reader. It hands out no byte past `allow`, which
-/// is set before each record to the record's start plus the longest row
-/// accepted plus one buffer: a record without end (`/dev/zero`) is refused
-/// instead of buffered without bound. It also keeps a copy of the last chunk
-/// handed out, to find the line a record starts on (see [`Guarded::leading`]).
-struct Guarded {
-    inner: Box<dyn Read + Send>,
-    /// Bytes handed out so far.
-    read: u64,
-    /// Offset past which no byte is handed out.
-    allow: u64,
-    /// Set when a read was refused for going past `allow`.
-    tripped: bool,
-    /// The last chunk handed out, and its offset in the file.
-    last: Vec<u8>,
-    last_start: u64,
-}
-
-impl Guarded {
-    fn new(inner: Box<dyn Read + Send>) -> Guarded {
-        Guarded {
-            inner,
-            read: 0,
-            allow: u64::MAX,
-            tripped: false,
-            last: Vec::with_capacity(CSV_CHUNK),
-            last_start: 0,
-        }
-    }
-
-    /// The byte at `offset`, if it is in the last chunk.
-    fn byte_at(&self, offset: u64) -> Option<u8> {
-        let index = usize::try_from(offset.checked_sub(self.last_start)?).ok()?;
-        self.last.get(index).copied()
-    }
-
-    /// How many line feeds the CSV reader skips from `offset` before the
-    /// next record starts: it skips the `\n` of a CRLF whose `\r` ended the
-    /// record before, and empty lines, without counting them in the record's
-    /// position. None when that is not known from the last chunk.
-    fn leading(&self, offset: u64) -> Option<u64> {
-        let index = usize::try_from(offset.checked_sub(self.last_start)?).ok()?;
-        let rest = self.last.get(index..)?;
-        let run = rest.iter().position(|&b| b != b'\r' && b != b'\n')?;
-        Some(rest[..run].iter().filter(|&&b| b == b'\n').count() as u64)
-    }
-}
-
-impl Read for Guarded {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let room = self.allow.saturating_sub(self.read);
-        if room == 0 {
-            self.tripped = true;
-            return Err(io::Error::other("the record is too long"));
-        }
-        let want = buf.len().min(usize::try_from(room).unwrap_or(usize::MAX));
-        let n = self.inner.read(&mut buf[..want])?;
-        if n > 0 {
-            self.last.clear();
-            self.last.extend_from_slice(&buf[..n]);
-            self.last_start = self.read;
-            self.read += n as u64;
-        }
-        Ok(n)
-    }
-}
-
-/// A CSV reader that reads through a [`Guarded`] reader and counts lines
-/// right for LF and CRLF files alike.
-struct CsvRows {
-    reader: csv::Reader<Guarded>,
-    /// Line feeds skipped before the next record, when known.
-    next_leading: Option<u64>,
-    max_row_bytes: usize,
-}
-
-/// What went wrong reading a CSV record.
-enum CsvReadError {
-    /// Longer than the limit; the line it starts on.
-    TooLong(u64),
-    /// Anything else, from the CSV reader.
-    Csv(csv::Error),
-}
-
-impl CsvRows {
-    fn new(inner: Box<dyn Read + Send>, max_row_bytes: usize) -> CsvRows {
-        let reader = csv::ReaderBuilder::new()
-            .flexible(true)
-            .has_headers(false)
-            .buffer_capacity(CSV_CHUNK)
-            .from_reader(Guarded::new(inner));
-        CsvRows {
-            reader,
-            next_leading: None,
-            max_row_bytes,
-        }
-    }
-
-    /// Reads the next record into `record`; returns the line it starts on,
-    /// or None at the end of the file.
-    fn read(&mut self, record: &mut csv::ByteRecord) -> Result<Option<u64>, CsvReadError> {
-        let start = self.reader.position().clone();
-        let leading = self.next_leading.take();
-        let allow = start
-            .byte()
-            .saturating_add(self.max_row_bytes as u64)
-            .saturating_add(CSV_CHUNK as u64);
-        self.reader.get_mut().allow = allow;
-        match self.reader.read_byte_record(record) {
-            Ok(false) => Ok(None),
-            Ok(true) => {
-                let end = self.reader.position();
-                let guarded = self.reader.get_ref();
-                let line = match leading {
-                    Some(n) => start.line() + n,
-                    // From the end: the line reached, less the line feeds in
-                    // quoted values and the one ending the record.
-                    None => {
-                        let inside = record.as_slice().iter().filter(|&&b| b == b'\n').count();
-                        let ended = guarded.byte_at(end.byte().wrapping_sub(1)) == Some(b'\n');
-                        end.line()
-                            .saturating_sub(inside as u64 + u64::from(ended))
-                            .max(start.line())
-                    }
-                };
-                self.next_leading = guarded.leading(end.byte());
-                if record.as_slice().len() > self.max_row_bytes {
-                    return Err(CsvReadError::TooLong(line));
-                }
-                Ok(Some(line))
-            }
-            Err(e) => {
-                if self.reader.get_ref().tripped {
-                    Err(CsvReadError::TooLong(start.line() + leading.unwrap_or(0)))
-                } else {
-                    Err(CsvReadError::Csv(e))
-                }
-            }
-        }
-    }
-}
 
 /// The column names of a CSV header row: trimmed, without a byte-order mark
 /// before the first (spreadsheets write one).
@@ -224,30 +81,45 @@ pub(crate) struct ColumnMap {
     pub arrow: Option<std::sync::Arc<crate::package::columnar::ArrowColumns>>,
 }
 
-/// Rows read together and handed to one worker: text rows, or (from a
-/// Parquet or Arrow file) a slice of a record batch.
+/// Rows read together and handed to one worker: text rows, a block of CSV
+/// records (parsed by [`Chunk::parse`]), or (from a Parquet or Arrow file)
+/// a slice of a record batch.
 pub(crate) enum Chunk {
     Rows(Vec<RawRow>),
+    Csv(CsvBlock),
     #[cfg(feature = "arrow")]
     Columns(crate::package::columnar::ColumnChunk),
 }
 
 impl Chunk {
+    /// Its rows (for a CSV block not parsed yet, the records framed).
     pub(crate) fn len(&self) -> usize {
         match self {
             Chunk::Rows(rows) => rows.len(),
+            Chunk::Csv(block) => block.parsed.unwrap_or(block.framed.records),
             #[cfg(feature = "arrow")]
             Chunk::Columns(chunk) => chunk.len(),
         }
     }
 
-    /// The chunk ready to decode row by row: for columns, each mapped
-    /// column's array is looked at once here, not once per row.
+    /// Parses a CSV block's records (other chunks are ready as they are).
+    /// On an error, the records before it are kept.
+    pub(crate) fn parse(&mut self, file: &str) -> Result<(), DataError> {
+        match self {
+            Chunk::Csv(block) if block.parsed.is_none() => block.parse(file),
+            _ => Ok(()),
+        }
+    }
+
+    /// The chunk ready to decode row by row (a CSV block once parsed): for
+    /// columns, each mapped column's array is looked at once here, not once
+    /// per row.
     pub(crate) fn rows<'a>(&'a self, columns: &'a ColumnMap) -> ChunkRows<'a> {
         #[cfg(not(feature = "arrow"))]
         let _ = columns;
         match self {
             Chunk::Rows(rows) => ChunkRows::Rows(rows),
+            Chunk::Csv(block) => ChunkRows::Rows(&block.rows[..block.parsed.unwrap_or(0)]),
             #[cfg(feature = "arrow")]
             Chunk::Columns(chunk) => match &columns.arrow {
                 Some(arrow) => ChunkRows::Columns(chunk.view(arrow)),
@@ -312,6 +184,91 @@ impl ChunkRows<'_> {
     }
 }
 
+/// Whole CSV records as they were in the file, and once parsed, the rows.
+pub(crate) struct CsvBlock {
+    bytes: Vec<u8>,
+    framed: crate::package::csv_rows::Framed,
+    /// Rows parsed, once parsed; `rows` beyond them are buffers kept for
+    /// the next block.
+    parsed: Option<usize>,
+    rows: Vec<RawRow>,
+    max_row_bytes: usize,
+}
+
+impl CsvBlock {
+    fn new(max_row_bytes: usize) -> CsvBlock {
+        CsvBlock {
+            bytes: Vec::new(),
+            framed: crate::package::csv_rows::Framed {
+                records: 0,
+                first_line: 1,
+            },
+            parsed: None,
+            rows: Vec::new(),
+            max_row_bytes,
+        }
+    }
+
+    fn parse(&mut self, file: &str) -> Result<(), DataError> {
+        let mut csv = CsvRows::new(&self.bytes[..], self.max_row_bytes);
+        let lines_before = self.framed.first_line - 1;
+        let mut count = 0;
+        let result = loop {
+            if count == self.rows.len() {
+                self.rows.push(RawRow::Csv {
+                    record: csv::ByteRecord::new(),
+                    line: 0,
+                });
+            }
+            let RawRow::Csv { record, line } = &mut self.rows[count] else {
+                unreachable!("a CSV block holds CSV rows only");
+            };
+            match csv.read(record) {
+                Ok(Some(at)) => {
+                    *line = lines_before + at;
+                    count += 1;
+                }
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(csv_error(file, self.max_row_bytes, e, lines_before)),
+            }
+        };
+        debug_assert!(
+            result.is_err() || count == self.framed.records,
+            "parsed {count} records where {} were framed",
+            self.framed.records
+        );
+        self.parsed = Some(count);
+        result
+    }
+}
+
+/// A record's error as a [`DataError`]; `lines_before` is added to the
+/// line the error names.
+fn csv_error(
+    file: &str,
+    max_row_bytes: usize,
+    error: CsvReadError,
+    lines_before: u64,
+) -> DataError {
+    let (line, message) = match error {
+        CsvReadError::TooLong(line) => (
+            line,
+            format!("the row is longer than {max_row_bytes} bytes (`limits.max_row_bytes`)"),
+        ),
+        CsvReadError::Csv(e) => (
+            e.position().map_or(0, |p| p.line()),
+            format!("cannot read the row: {e}"),
+        ),
+    };
+    DataError {
+        place: Place::Line,
+        file: file.to_string(),
+        line: lines_before + line,
+        column: None,
+        message,
+    }
+}
+
 /// Reads rows from a customer file.
 pub struct CustomerReader {
     name: String,
@@ -321,6 +278,8 @@ pub struct CustomerReader {
     pub absent: Vec<String>,
     /// Processed rows, kept so their buffers are filled again.
     spare: Vec<RawRow>,
+    /// Processed CSV blocks, likewise.
+    spare_blocks: Vec<CsvBlock>,
     /// Longest row accepted.
     max_row_bytes: usize,
 }
@@ -328,7 +287,7 @@ pub struct CustomerReader {
 enum ReaderKind {
     #[cfg(feature = "arrow")]
     Columnar(Box<crate::package::columnar::ColumnarReader>),
-    Csv(Box<CsvRows>),
+    Csv(Box<CsvFramer<Box<dyn Read + Send>>>),
     Jsonl {
         lines: BufReader<Box<dyn Read + Send>>,
         line: u64,
@@ -359,11 +318,12 @@ impl CustomerReader {
                 },
                 absent: Vec::new(),
                 spare: Vec::new(),
+                spare_blocks: Vec::new(),
                 max_row_bytes: schema.max_row_bytes,
             }),
             InputFormat::Csv => {
                 let max = schema.max_row_bytes;
-                let mut csv = Box::new(CsvRows::new(reader, max));
+                let mut csv = Box::new(CsvFramer::new(reader, max));
                 let error = |line: u64, column: Option<usize>, message: String| DataError {
                     place: Place::Line,
                     file: name.to_string(),
@@ -371,8 +331,18 @@ impl CustomerReader {
                     column,
                     message,
                 };
+                // The header is the first block, of one record, parsed here;
+                // it starts on line 1, so its lines need no offset.
+                let mut bytes = Vec::new();
                 let mut header = csv::ByteRecord::new();
-                let line = match csv.read(&mut header) {
+                let read = match csv.frame(1, &mut bytes).1 {
+                    Ok(()) => CsvRows::new(&bytes[..], max).read(&mut header),
+                    Err(FrameError::TooLong(line)) => Err(CsvReadError::TooLong(line)),
+                    Err(FrameError::Io(e, _)) => {
+                        return Err(error(1, None, format!("cannot read the header row: {e}")));
+                    }
+                };
+                let line = match read {
                     Ok(Some(line)) => line,
                     Ok(None) => {
                         return Err(error(
@@ -423,6 +393,7 @@ impl CustomerReader {
                     columns,
                     absent,
                     spare: Vec::new(),
+                    spare_blocks: Vec::new(),
                     max_row_bytes: schema.max_row_bytes,
                 })
             }
@@ -444,33 +415,81 @@ impl CustomerReader {
         }
     }
 
-    /// Reads the next chunk of up to `limit` rows (empty at the end). On an
-    /// error, the rows read before it come with it.
+    /// Reads the next chunk of up to `limit` rows (empty at the end), parsed.
+    /// On an error, the rows read before it come with it.
     pub(crate) fn read_chunk(&mut self, limit: usize) -> (Chunk, Result<(), DataError>) {
-        #[cfg(feature = "arrow")]
-        if let ReaderKind::Columnar(reader) = &mut self.inner {
-            return match reader.read_chunk(limit) {
-                // A short chunk is the last: the rows before a read error
-                // come with the error.
-                Ok(chunk) if chunk.len() < limit => match reader.take_failed() {
-                    Some(e) => (Chunk::Columns(chunk), Err(e)),
-                    None => (Chunk::Columns(chunk), Ok(())),
-                },
-                Ok(chunk) => (Chunk::Columns(chunk), Ok(())),
-                Err(e) => (Chunk::Rows(Vec::new()), Err(e)),
-            };
+        let (mut chunk, result) = self.read_raw_chunk(limit);
+        match chunk.parse(&self.name) {
+            Ok(()) => (chunk, result),
+            Err(e) => (chunk, Err(e)),
+        }
+    }
+
+    /// As [`CustomerReader::read_chunk`], but a CSV block comes unparsed:
+    /// the worker that takes it parses it ([`Chunk::parse`]), off the
+    /// reader's lock. A parse error then comes from that chunk, before any
+    /// error this returns.
+    pub(crate) fn read_raw_chunk(&mut self, limit: usize) -> (Chunk, Result<(), DataError>) {
+        match &mut self.inner {
+            #[cfg(feature = "arrow")]
+            ReaderKind::Columnar(reader) => {
+                return match reader.read_chunk(limit) {
+                    // A short chunk is the last: the rows before a read error
+                    // come with the error.
+                    Ok(chunk) if chunk.len() < limit => match reader.take_failed() {
+                        Some(e) => (Chunk::Columns(chunk), Err(e)),
+                        None => (Chunk::Columns(chunk), Ok(())),
+                    },
+                    Ok(chunk) => (Chunk::Columns(chunk), Ok(())),
+                    Err(e) => (Chunk::Rows(Vec::new()), Err(e)),
+                };
+            }
+            ReaderKind::Csv(framer) => {
+                let mut block = self
+                    .spare_blocks
+                    .pop()
+                    .unwrap_or_else(|| CsvBlock::new(self.max_row_bytes));
+                let (framed, result) = framer.frame(limit, &mut block.bytes);
+                block.framed = framed;
+                block.parsed = None;
+                let result = result.map_err(|e| match e {
+                    FrameError::TooLong(line) => csv_error(
+                        &self.name,
+                        self.max_row_bytes,
+                        CsvReadError::TooLong(line),
+                        0,
+                    ),
+                    FrameError::Io(e, line) => DataError {
+                        place: Place::Line,
+                        file: self.name.clone(),
+                        line,
+                        column: None,
+                        message: format!("cannot read the row: {e}"),
+                    },
+                });
+                return (Chunk::Csv(block), result);
+            }
+            ReaderKind::Jsonl { .. } => {}
         }
         let mut rows = Vec::with_capacity(limit.min(1 << 16));
-        let result = self.read_rows(&mut rows, limit).map(|_| ());
+        let result = self.read_json_rows(&mut rows, limit).map(|_| ());
         (Chunk::Rows(rows), result)
     }
 
     /// Takes back a chunk that has been processed, to reuse its buffers.
     pub(crate) fn recycle(&mut self, chunk: Chunk) {
         const MAX_SPARE: usize = 1 << 16;
-        #[cfg_attr(not(feature = "arrow"), allow(irrefutable_let_patterns))]
-        let Chunk::Rows(rows) = chunk else {
-            return;
+        const MAX_SPARE_BLOCKS: usize = 16;
+        let rows = match chunk {
+            Chunk::Rows(rows) => rows,
+            Chunk::Csv(block) => {
+                if self.spare_blocks.len() < MAX_SPARE_BLOCKS {
+                    self.spare_blocks.push(block);
+                }
+                return;
+            }
+            #[cfg(feature = "arrow")]
+            Chunk::Columns(_) => return,
         };
         for row in rows {
             if self.spare.len() >= MAX_SPARE {
@@ -485,50 +504,15 @@ impl CustomerReader {
         &self.name
     }
 
-    /// Appends up to `limit` rows to `out`; returns how many were read (0 at the end).
-    pub(crate) fn read_rows(
-        &mut self,
-        out: &mut Vec<RawRow>,
-        limit: usize,
-    ) -> Result<usize, DataError> {
+    /// Appends up to `limit` JSON Lines rows to `out`; returns how many were
+    /// read (0 at the end, and for other formats).
+    fn read_json_rows(&mut self, out: &mut Vec<RawRow>, limit: usize) -> Result<usize, DataError> {
         let mut count = 0;
         while count < limit {
             let row = match &mut self.inner {
                 #[cfg(feature = "arrow")]
                 ReaderKind::Columnar(_) => None,
-                ReaderKind::Csv(reader) => {
-                    // Reuse the buffers of rows already processed: no allocation per row.
-                    let mut record = match self.spare.pop() {
-                        Some(RawRow::Csv { record, .. }) => record,
-                        _ => csv::ByteRecord::new(),
-                    };
-                    match reader.read(&mut record) {
-                        Ok(None) => None,
-                        Ok(Some(line)) => Some(RawRow::Csv { record, line }),
-                        Err(CsvReadError::TooLong(line)) => {
-                            return Err(DataError {
-                                place: Place::Line,
-                                file: self.name.clone(),
-                                line,
-                                column: None,
-                                message: format!(
-                                    "the row is longer than {} bytes (`limits.max_row_bytes`)",
-                                    self.max_row_bytes
-                                ),
-                            });
-                        }
-                        Err(CsvReadError::Csv(e)) => {
-                            let line = e.position().map_or(0, |p| p.line());
-                            return Err(DataError {
-                                place: Place::Line,
-                                file: self.name.clone(),
-                                line,
-                                column: None,
-                                message: format!("cannot read the row: {e}"),
-                            });
-                        }
-                    }
-                }
+                ReaderKind::Csv(_) => None,
                 ReaderKind::Jsonl { lines, line } => {
                     // The line is read straight into a processed row's
                     // buffer: no copy, and no allocation once buffers have grown.
@@ -602,6 +586,7 @@ fn columnar_reader(
         },
         absent,
         spare: Vec::new(),
+        spare_blocks: Vec::new(),
         max_row_bytes: schema.max_row_bytes,
     })
 }
@@ -752,9 +737,7 @@ fn column_of(columns: &ColumnMap, schema: &Schema, error: &FieldError) -> Option
 
 #[cfg(test)]
 mod tests {
-    use super::{
-        Chunk, ColumnMap, CsvReadError, CsvRows, CustomerReader, InputFormat, RawRow, decode,
-    };
+    use super::{Chunk, ColumnMap, CustomerReader, InputFormat, RawRow, decode};
 
     /// The lines of a JSON Lines file as the reader hands them out (text
     /// and line), `limit` rows a chunk, each chunk given back to be reused
@@ -762,7 +745,8 @@ mod tests {
     fn json_lines(text: &[u8], limit: usize, step: usize) -> Result<Vec<(String, u64)>, String> {
         let engine = crate::Engine::load(concat!(env!("CARGO_MANIFEST_DIR"), "/rules"))
             .expect("the bundled package loads");
-        let input = Trickle(std::io::Cursor::new(text.to_vec()), step);
+        let input =
+            crate::package::csv_rows::tests::Trickle(std::io::Cursor::new(text.to_vec()), step);
         let mut reader = CustomerReader::new(
             engine.schema(),
             "c.jsonl",
@@ -813,12 +797,10 @@ mod tests {
             .map_err(|e| e.to_string())?;
             let (chunk, result) = reader.read_chunk(8);
             result.map_err(|e| e.to_string())?;
-            #[cfg_attr(not(feature = "arrow"), allow(irrefutable_let_patterns))]
-            let Chunk::Rows(rows) = &chunk else {
-                panic!("CSV comes as rows");
-            };
             let mut customer = crate::package::customer::Customer::empty(schema);
-            decode(schema, &reader.columns, "c.csv", &rows[0], &mut customer)
+            chunk
+                .rows(&reader.columns)
+                .decode(schema, &reader.columns, "c.csv", 0, &mut customer)
                 .map_err(|e| e.to_string())?;
             Ok(["a", "b"]
                 .iter()
@@ -892,60 +874,6 @@ mod tests {
         assert!(error.contains(":1:7:"), "{error}");
     }
 
-    /// Hands out at most `step` bytes a read.
-    struct Trickle(std::io::Cursor<Vec<u8>>, usize);
-
-    impl std::io::Read for Trickle {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            let n = buf.len().min(self.1);
-            self.0.read(&mut buf[..n])
-        }
-    }
-
-    /// Every record's line is the line its first byte is on, for LF, CRLF
-    /// and mixed line ends, empty lines, line ends in quoted values and a
-    /// last line without an end, however the bytes arrive.
-    #[test]
-    fn csv_lines_are_where_records_start() {
-        let files: [(&str, &[u64]); 7] = [
-            ("h,i\na,b\nc,d\n", &[1, 2, 3]),
-            ("h,i\r\na,b\r\nc,d\r\n", &[1, 2, 3]),
-            ("h,i\r\na,b\nc,d\r\ne,f", &[1, 2, 3, 4]),
-            ("\r\nh,i\r\n\r\n\r\na,b\r\n\nc,d", &[2, 5, 7]),
-            ("h,i\n\"a\nx\",b\nc,\"d\r\ny\r\nz\"\ne,f\n", &[1, 2, 4, 7]),
-            ("h,i\r\n\"a\r\nx\",b\r\nc,d\r\n", &[1, 2, 4]),
-            ("h\r\n\"\"\r\n\"\"\r\nx\r\n", &[1, 2, 3, 4]),
-        ];
-        for (text, expected) in files {
-            for step in [1, 2, 3, 5, 1 << 16] {
-                let reader = Trickle(std::io::Cursor::new(text.as_bytes().to_vec()), step);
-                let mut rows = CsvRows::new(Box::new(reader), 1 << 20);
-                let mut record = csv::ByteRecord::new();
-                let mut lines = Vec::new();
-                while let Some(line) = rows.read(&mut record).ok().flatten() {
-                    lines.push(line);
-                }
-                assert_eq!(lines, expected, "{text:?} read {step} bytes at a time");
-            }
-        }
-    }
-
-    /// A record is refused once it is past the limit, having read at most
-    /// the limit and one buffer more.
-    #[test]
-    fn csv_records_are_bounded() {
-        let mut text = b"h\nshort\n".to_vec();
-        text.extend(std::iter::repeat_n(b'x', 10_000_000));
-        let mut rows = CsvRows::new(Box::new(std::io::Cursor::new(text)), 1000);
-        let mut record = csv::ByteRecord::new();
-        assert_eq!(rows.read(&mut record).ok().flatten(), Some(1));
-        assert_eq!(rows.read(&mut record).ok().flatten(), Some(2));
-        assert!(matches!(
-            rows.read(&mut record),
-            Err(CsvReadError::TooLong(3))
-        ));
-        assert!(rows.reader.get_ref().read <= 1000 + (1 << 16) + 16);
-    }
     use crate::package::customer::{Customer, JsonKeys};
 
     /// The bundled package, and its column maps with the JSON keys (read by

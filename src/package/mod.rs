@@ -5,6 +5,7 @@
 pub mod catalog;
 #[cfg(feature = "arrow")]
 pub(crate) mod columnar;
+pub(crate) mod csv_rows;
 pub(crate) mod customer;
 pub(crate) mod file_format;
 pub(crate) mod input;

@@ -372,7 +372,7 @@ impl<S: ChunkSink, F: Fn() -> S + Sync> Work<'_, F> {
                 self.slots.release();
                 return None;
             }
-            let (chunk, result) = source.reader.read_chunk(CHUNK_ROWS);
+            let (chunk, result) = source.reader.read_raw_chunk(CHUNK_ROWS);
             let index = source.next;
             let last = chunk.len() < CHUNK_ROWS || result.is_err();
             if chunk.len() > 0 {
@@ -389,6 +389,16 @@ impl<S: ChunkSink, F: Fn() -> S + Sync> Work<'_, F> {
             }
             (index, chunk)
         };
+        let mut chunk = chunk;
+        if let Err(e) = chunk.parse(&self.name) {
+            // Reading ends at this chunk's error, whatever later chunks
+            // other threads have read meanwhile: they are never consumed.
+            let mut source = self.source.lock().unwrap_or_else(PoisonError::into_inner);
+            if source.end.is_none_or(|end| end > index) {
+                source.end = Some(index + 1);
+                source.failed = Some(e);
+            }
+        }
         let sink = process_chunk(
             state,
             self.capacity,
@@ -422,20 +432,25 @@ impl<S: ChunkSink, F: Fn() -> S + Sync> Work<'_, F> {
             while let Ok((index, sink, rows)) = results.try_recv() {
                 waiting.insert(index, (sink, rows));
             }
-            while let Some((sink, rows)) = waiting.remove(&next) {
+            // The end is looked at before each chunk: a chunk whose
+            // records fail to parse moves it down below chunks already read.
+            let end = loop {
+                let end = {
+                    let mut source = self.source.lock().unwrap_or_else(PoisonError::into_inner);
+                    if source.end == Some(next) {
+                        return source
+                            .failed
+                            .take()
+                            .map_or(Ok(()), |e| Err(RunError::Read(e)));
+                    }
+                    source.end
+                };
+                let Some((sink, rows)) = waiting.remove(&next) else {
+                    break end;
+                };
                 next += 1;
                 self.slots.release();
                 consume(sink, rows).map_err(RunError::Stopped)?;
-            }
-            let end = {
-                let mut source = self.source.lock().unwrap_or_else(PoisonError::into_inner);
-                if source.end == Some(next) {
-                    return source
-                        .failed
-                        .take()
-                        .map_or(Ok(()), |e| Err(RunError::Read(e)));
-                }
-                source.end
             };
             // Work while a slot is free (never waiting for one: this
             // thread frees them); else wait for a worker's chunk.
@@ -870,6 +885,41 @@ customer:
             }
             assert_eq!(lines.len(), CHUNK_ROWS * 3 + 100, "{threads} threads");
             assert!(lines.windows(2).all(|w| w[0].0 < w[1].0));
+        }
+    }
+
+    /// A record found too long by the thread that parses its chunk ends the
+    /// run there too, after the rows before it, however many chunks after
+    /// it other threads have read and evaluated meanwhile.
+    #[test]
+    fn a_record_too_long_to_parse_ends_the_run_after_the_rows_before_it() {
+        let catalog = format!("{CATALOG}limits: {{ max_row_bytes: 50 }}\n");
+        let engine = Engine::from_sources(&catalog, &[("rules.vas", RULES)]).expect("compiles");
+        let bad = CHUNK_ROWS * 3 + 100;
+        let mut text = String::from("n\n");
+        for n in 0..CHUNK_ROWS * 8 {
+            if n == bad {
+                text.push_str(&"9".repeat(60));
+            } else {
+                text.push_str(&n.to_string());
+            }
+            text.push('\n');
+        }
+        for threads in [1, 2, 4] {
+            let input = Box::new(Cursor::new(text.clone().into_bytes()));
+            let (lines, _, result) = consumed(&engine, input, threads, None);
+            match result {
+                Err(RunError::Read(e)) => {
+                    let message = e.to_string();
+                    let at = format!("customers.csv:{}:", bad + 2);
+                    assert!(message.contains(&at), "{message}");
+                    assert!(message.contains("longer than 50 bytes"), "{message}");
+                }
+                other => panic!("{threads} threads: {other:?}"),
+            }
+            let expected: Vec<u64> = (2..bad as u64 + 2).collect();
+            let got: Vec<u64> = lines.iter().map(|r| r.0).collect();
+            assert_eq!(got, expected, "{threads} threads");
         }
     }
 

@@ -1,0 +1,533 @@
+//! CSV records: framed from the stream on the reading thread, parsed on
+//! the working threads.
+//!
+//! Parsing a record (the `csv` crate's state machine, copying its fields)
+//! costs far more than finding where it ends, and the reader is shared by
+//! the threads under a lock. So the reading thread only frames: it hands out
+//! blocks of whole records, found with a byte search where a record has no
+//! quote (`csv_core` settles the ones that do, exactly as the parser will),
+//! and each working thread parses its block with [`CsvRows`], outside the lock.
+
+use std::io::{self, Read};
+
+/// Bytes the CSV reader asks for at a time (its buffer).
+pub(crate) const CSV_CHUNK: usize = 1 << 16;
+
+/// A CSV reader over a block of whole records in memory, that finds the
+/// line each record starts on (for LF and CRLF files alike: the line feeds
+/// it skips before a record, a CRLF's `\n` or empty lines, are counted).
+pub(crate) struct CsvRows<'a> {
+    bytes: &'a [u8],
+    reader: csv::Reader<&'a [u8]>,
+    max_row_bytes: usize,
+}
+
+/// What went wrong reading a CSV record.
+pub(crate) enum CsvReadError {
+    /// Longer than the limit; the line it starts on.
+    TooLong(u64),
+    /// Anything else, from the CSV reader.
+    Csv(csv::Error),
+}
+
+impl<'a> CsvRows<'a> {
+    pub(crate) fn new(bytes: &'a [u8], max_row_bytes: usize) -> CsvRows<'a> {
+        let reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(false)
+            // Room for the block (blocks are small at the end and in tests).
+            .buffer_capacity(bytes.len().clamp(64, CSV_CHUNK))
+            .from_reader(bytes);
+        CsvRows {
+            bytes,
+            reader,
+            max_row_bytes,
+        }
+    }
+
+    /// Reads the next record into `record`; returns the line it starts on
+    /// (the block's first line is 1), or None at the end of the block.
+    pub(crate) fn read(
+        &mut self,
+        record: &mut csv::ByteRecord,
+    ) -> Result<Option<u64>, CsvReadError> {
+        let start = self.reader.position();
+        let rest = usize::try_from(start.byte())
+            .ok()
+            .and_then(|at| self.bytes.get(at..))
+            .unwrap_or_default();
+        let skipped = rest
+            .iter()
+            .position(|&b| b != b'\r' && b != b'\n')
+            .unwrap_or(rest.len());
+        let line = start.line() + memchr::memchr_iter(b'\n', &rest[..skipped]).count() as u64;
+        match self.reader.read_byte_record(record) {
+            Ok(false) => Ok(None),
+            Ok(true) if record.as_slice().len() > self.max_row_bytes => {
+                Err(CsvReadError::TooLong(line))
+            }
+            Ok(true) => Ok(Some(line)),
+            Err(e) => Err(CsvReadError::Csv(e)),
+        }
+    }
+}
+
+/// Why framing stopped before the records asked for.
+#[derive(Debug)]
+pub(crate) enum FrameError {
+    /// A record (starting on this line) runs past `max_row_bytes` and one
+    /// buffer more without ending.
+    TooLong(u64),
+    /// The input could not be read, at the record starting on this line.
+    Io(io::Error, u64),
+}
+
+/// Whole records framed by [`CsvFramer::frame`]: how many, and the line
+/// their block's first byte is on (a block starts where the record before
+/// it ends, so it may start with that record's line end).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Framed {
+    pub records: usize,
+    pub first_line: u64,
+}
+
+/// Where the record from a place in the buffer ends.
+enum Step {
+    /// The record ends here (at its line end, or past it).
+    Ends(usize),
+    /// Nothing but line ends before the end of the input.
+    NoMore,
+    /// The buffer ends inside the record (or before it starts).
+    NeedMore,
+}
+
+/// Cuts a CSV stream into blocks of whole records, reading at most one
+/// buffer past the longest record accepted.
+///
+/// A record has the `csv` crate's defaults: it ends at `\r` or `\n` outside
+/// quotes, line ends between records make no record, and a quote opens a
+/// quoted value only at a value's start. Where no quote comes before the
+/// line end, the line end ends the record; else `csv_core` reads the record
+/// to find its end, so the blocks hold exactly the records the parser finds.
+pub(crate) struct CsvFramer<R> {
+    inner: R,
+    /// Bytes read, up to `filled`; the rest is room for the next read
+    /// (kept, so that it is not zeroed again for each read).
+    buffer: Vec<u8>,
+    filled: usize,
+    /// Start of the bytes not handed out yet (always between records).
+    head: usize,
+    /// Line of `buffer[head]`.
+    head_line: u64,
+    eof: bool,
+    /// Reads a record with a quote in it.
+    quoted: csv_core::Reader,
+    /// Where `quoted` writes the fields nobody reads.
+    scratch: Vec<u8>,
+    scratch_ends: Vec<usize>,
+    max_row_bytes: usize,
+    /// Bytes read from `inner` so far.
+    read: u64,
+}
+
+impl<R: Read> CsvFramer<R> {
+    pub(crate) fn new(inner: R, max_row_bytes: usize) -> CsvFramer<R> {
+        CsvFramer {
+            inner,
+            buffer: Vec::new(),
+            filled: 0,
+            head: 0,
+            head_line: 1,
+            eof: false,
+            quoted: csv_core::Reader::new(),
+            scratch: vec![0; 4096],
+            scratch_ends: vec![0; 64],
+            max_row_bytes,
+            read: 0,
+        }
+    }
+
+    /// Moves up to `want` whole records into `out` (emptied first): fewer
+    /// only at the end of the input or on an error, which comes after the
+    /// records framed before it.
+    pub(crate) fn frame(
+        &mut self,
+        want: usize,
+        out: &mut Vec<u8>,
+    ) -> (Framed, Result<(), FrameError>) {
+        out.clear();
+        let mut records = 0;
+        let mut end = self.head;
+        let mut result = Ok(());
+        while records < want {
+            match self.record_end(end) {
+                Step::Ends(at) => {
+                    records += 1;
+                    end = at;
+                }
+                Step::NoMore => break,
+                Step::NeedMore => {
+                    if self.filled - end > self.max_row_bytes + CSV_CHUNK {
+                        result = Err(FrameError::TooLong(self.line_of_record(end)));
+                        break;
+                    }
+                    end -= self.compact();
+                    match self.fill() {
+                        Ok(()) => {}
+                        Err(e) => {
+                            result = Err(FrameError::Io(e, self.line_of_record(end)));
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        let block = &self.buffer[self.head..end];
+        out.extend_from_slice(block);
+        let framed = Framed {
+            records,
+            first_line: self.head_line,
+        };
+        self.head_line += memchr::memchr_iter(b'\n', block).count() as u64;
+        self.head = end;
+        if result.is_err() {
+            // Nothing is read after an error.
+            self.eof = true;
+            self.filled = self.head;
+        }
+        (framed, result)
+    }
+
+    /// The line of the first byte of the record that starts at or after
+    /// `from` (for errors).
+    fn line_of_record(&self, from: usize) -> u64 {
+        let rest = &self.buffer[from..self.filled];
+        let start = from
+            + rest
+                .iter()
+                .position(|&b| b != b'\r' && b != b'\n')
+                .unwrap_or(rest.len());
+        let before = &self.buffer[self.head..start];
+        self.head_line + memchr::memchr_iter(b'\n', before).count() as u64
+    }
+
+    /// Where the record at or after `from` ends.
+    fn record_end(&mut self, from: usize) -> Step {
+        let rest = &self.buffer[from..self.filled];
+        let Some(skip) = rest.iter().position(|&b| b != b'\r' && b != b'\n') else {
+            return if self.eof {
+                Step::NoMore
+            } else {
+                Step::NeedMore
+            };
+        };
+        let start = from + skip;
+        match memchr::memchr3(b'\r', b'\n', b'"', &self.buffer[start..self.filled]) {
+            Some(at) if self.buffer[start + at] != b'"' => Step::Ends(start + at),
+            Some(_) => self.quoted_record_end(start),
+            None if self.eof => Step::Ends(self.filled),
+            None => Step::NeedMore,
+        }
+    }
+
+    /// Where the record starting at `start`, which has a quote before its
+    /// first line end, ends: read by `csv_core` as the parser will.
+    fn quoted_record_end(&mut self, start: usize) -> Step {
+        use csv_core::ReadRecordResult;
+        self.quoted.reset();
+        let mut at = start;
+        loop {
+            let input = &self.buffer[at..self.filled];
+            if input.is_empty() && !self.eof {
+                return Step::NeedMore;
+            }
+            let (result, read, _, _) =
+                self.quoted
+                    .read_record(input, &mut self.scratch, &mut self.scratch_ends);
+            at += read;
+            match result {
+                ReadRecordResult::Record => return Step::Ends(at),
+                ReadRecordResult::End => return Step::NoMore,
+                ReadRecordResult::InputEmpty
+                | ReadRecordResult::OutputFull
+                | ReadRecordResult::OutputEndsFull => {}
+            }
+        }
+    }
+
+    /// Drops the bytes handed out once they are half the buffer; returns by
+    /// how much the rest moved down.
+    fn compact(&mut self) -> usize {
+        if self.head > 0 && self.head >= self.filled / 2 {
+            self.buffer.copy_within(self.head..self.filled, 0);
+            self.filled -= self.head;
+            std::mem::replace(&mut self.head, 0)
+        } else {
+            0
+        }
+    }
+
+    /// Reads one buffer more (none at the end of the input).
+    fn fill(&mut self) -> io::Result<()> {
+        if self.buffer.len() < self.filled + CSV_CHUNK {
+            self.buffer.resize(self.filled + CSV_CHUNK, 0);
+        }
+        let room = &mut self.buffer[self.filled..self.filled + CSV_CHUNK];
+        let read = loop {
+            match self.inner.read(room) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                other => break other,
+            }
+        };
+        let n = *read.as_ref().unwrap_or(&0);
+        self.filled += n;
+        self.read += n as u64;
+        if n == 0 {
+            self.eof = true;
+        }
+        read.map(|_| ())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::{CSV_CHUNK, CsvFramer, CsvReadError, CsvRows, FrameError};
+    use crate::base::test_rng::Rng;
+    use std::io::Read;
+
+    /// Hands out at most `step` bytes a read.
+    pub(crate) struct Trickle(pub(crate) std::io::Cursor<Vec<u8>>, pub(crate) usize);
+
+    impl std::io::Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.1);
+            self.0.read(&mut buf[..n])
+        }
+    }
+
+    /// Every record's line is the line its first byte is on, for LF, CRLF
+    /// and mixed line ends, empty lines, line ends in quoted values (one
+    /// left open to the end) and a last line without an end, however the
+    /// bytes arrive and however many records a block holds.
+    #[test]
+    fn csv_lines_are_where_records_start() {
+        let files: [(&str, &[u64]); 8] = [
+            ("h,i\na,b\nc,d\n", &[1, 2, 3]),
+            ("h,i\r\na,b\r\nc,d\r\n", &[1, 2, 3]),
+            ("h,i\r\na,b\nc,d\r\ne,f", &[1, 2, 3, 4]),
+            ("\r\nh,i\r\n\r\n\r\na,b\r\n\nc,d", &[2, 5, 7]),
+            ("h,i\n\"a\nx\",b\nc,\"d\r\ny\r\nz\"\ne,f\n", &[1, 2, 4, 7]),
+            ("h,i\r\n\"a\r\nx\",b\r\nc,d\r\n", &[1, 2, 4]),
+            ("h\r\n\"\"\r\n\"\"\r\nx\r\n", &[1, 2, 3, 4]),
+            ("h\n\n\"open\r\nto\nthe end\n", &[1, 3]),
+        ];
+        for (text, expected) in files {
+            for step in [1, 2, 3, 5, 1 << 16] {
+                for per_block in [1, 2, 2048] {
+                    let (rows, error) = read_framed(text.as_bytes(), step, 1 << 20, per_block);
+                    let lines: Vec<u64> = rows.iter().map(|(_, line)| *line).collect();
+                    assert_eq!(
+                        (lines, error),
+                        (expected.to_vec(), None),
+                        "{text:?} read {step} bytes at a time, {per_block} records a block"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Records (their fields) and lines, and the error that ended the
+    /// reading if any (its line, and whether it is "too long").
+    type Outcome = (Vec<(Vec<Vec<u8>>, u64)>, Option<(u64, bool)>);
+
+    /// Records and their lines as one reader over the whole text finds
+    /// them, or the error (as a line and whether it is "too long").
+    fn read_whole(text: &[u8], max: usize) -> Outcome {
+        let mut rows = CsvRows::new(text, max);
+        let mut record = csv::ByteRecord::new();
+        let mut out = Vec::new();
+        loop {
+            match rows.read(&mut record) {
+                Ok(Some(line)) => out.push((record.iter().map(<[u8]>::to_vec).collect(), line)),
+                Ok(None) => return (out, None),
+                Err(CsvReadError::TooLong(line)) => return (out, Some((line, true))),
+                Err(CsvReadError::Csv(e)) => {
+                    return (out, Some((e.position().map_or(0, |p| p.line()), false)));
+                }
+            }
+        }
+    }
+
+    /// The same, framed `per_block` records at a time and each block parsed
+    /// on its own, as the working threads do.
+    fn read_framed(text: &[u8], step: usize, max: usize, per_block: usize) -> Outcome {
+        let mut framer = CsvFramer::new(Trickle(std::io::Cursor::new(text.to_vec()), step), max);
+        let mut bytes = Vec::new();
+        let mut record = csv::ByteRecord::new();
+        let mut out = Vec::new();
+        loop {
+            let (framed, result) = framer.frame(per_block, &mut bytes);
+            let mut rows = CsvRows::new(&bytes[..], max);
+            let mut parsed = 0;
+            loop {
+                match rows.read(&mut record) {
+                    Ok(Some(line)) => {
+                        parsed += 1;
+                        let line = framed.first_line - 1 + line;
+                        out.push((record.iter().map(<[u8]>::to_vec).collect(), line));
+                    }
+                    Ok(None) => break,
+                    Err(CsvReadError::TooLong(line)) => {
+                        return (out, Some((framed.first_line - 1 + line, true)));
+                    }
+                    Err(CsvReadError::Csv(e)) => panic!("a block cannot fail to parse: {e}"),
+                }
+            }
+            assert_eq!(
+                parsed, framed.records,
+                "the block of {text:?} holds what was framed"
+            );
+            match result {
+                Ok(()) if framed.records < per_block => return (out, None),
+                Ok(()) => {}
+                Err(FrameError::TooLong(line)) => return (out, Some((line, true))),
+                Err(FrameError::Io(e, _)) => panic!("{e}"),
+            }
+        }
+    }
+
+    /// A random CSV text from the pieces that make records hard to frame:
+    /// quoted values with line ends and doubled quotes in them, quotes
+    /// inside unquoted values, `\r`, `\n` and `\r\n` line ends, empty lines,
+    /// a last record with or without an end.
+    fn random_csv(rng: &mut Rng) -> Vec<u8> {
+        const PIECES: [&[u8]; 16] = [
+            b"a",
+            b"bc",
+            b",",
+            b",",
+            b"\n",
+            b"\r\n",
+            b"\r",
+            b"\n\n",
+            b"\"",
+            b"\"x\ny\"",
+            b"\"\"",
+            b"\"p,\r\nq\"\"r\"",
+            b"x\"y",
+            b"  ",
+            b"\xc3\xa9",
+            b"12.5",
+        ];
+        let mut text = Vec::new();
+        for _ in 0..rng.below(120) {
+            text.extend_from_slice(rng.pick(&PIECES));
+        }
+        text
+    }
+
+    /// Framing never moves a record or its line: over random texts, read
+    /// in pieces of any size, framed a few records at a time, every record,
+    /// every line and the first error are those of one reader over the
+    /// whole stream.
+    #[test]
+    fn framed_blocks_read_as_the_whole_stream() {
+        let mut rng = Rng(20_261_204);
+        let fixed: [&[u8]; 6] = [
+            b"h,i\r\na,b\nc,d\r\ne,f",
+            b"\r\nh,i\r\n\r\n\r\na,b\r\n\nc,d",
+            b"h,i\n\"a\nx\",b\nc,\"d\r\ny\r\nz\"\ne,f\n",
+            b"h\r\n\"\"\r\n\"\"\r\nx\r\n",
+            b"\"open,\nnever closed\n",
+            b"",
+        ];
+        let mut texts: Vec<Vec<u8>> = fixed.iter().map(|t| t.to_vec()).collect();
+        texts.extend((0..250).map(|_| random_csv(&mut rng)));
+        for text in &texts {
+            for step in [1, 7, 1 << 16] {
+                let whole = read_whole(text, 1 << 20);
+                for per_block in [1, 3, 2048] {
+                    let framed = read_framed(text, step, 1 << 20, per_block);
+                    assert_eq!(
+                        framed,
+                        whole,
+                        "{:?} read {step} bytes at a time, {per_block} records a block",
+                        String::from_utf8_lossy(text)
+                    );
+                }
+            }
+        }
+    }
+
+    /// Records longer than the limit are refused at the same line either
+    /// way, whether the parser finds them too long (under the limit and one
+    /// buffer) or the framer finds no end.
+    #[test]
+    fn framed_blocks_refuse_long_records_where_the_stream_does() {
+        let mut texts: Vec<Vec<u8>> = Vec::new();
+        for long in [150, 5_000, 200_000] {
+            for quoted in [false, true] {
+                let mut text = b"h\nshort\n\n".to_vec();
+                if quoted {
+                    text.push(b'"');
+                }
+                text.extend(std::iter::repeat_n(b'x', long));
+                text.extend_from_slice(b"\nlast\n");
+                texts.push(text);
+            }
+        }
+        for text in &texts {
+            for per_block in [1, 3, 2048] {
+                let whole = read_whole(text, 100);
+                assert_eq!(whole.1, Some((4, true)), "the stream refuses line 4");
+                assert_eq!(read_framed(text, 1 << 16, 100, per_block), whole);
+            }
+        }
+    }
+
+    /// Framing a record without end reads at most the limit and two
+    /// buffers (one to find it is too long, one it had).
+    #[test]
+    fn framing_is_bounded() {
+        let mut text = b"h\nshort\n".to_vec();
+        text.extend(std::iter::repeat_n(b'x', 10_000_000));
+        let mut framer = CsvFramer::new(std::io::Cursor::new(text), 1000);
+        let mut bytes = Vec::new();
+        let (framed, result) = framer.frame(10, &mut bytes);
+        assert_eq!(framed.records, 2);
+        assert_eq!(bytes, b"h\nshort");
+        assert!(matches!(result, Err(FrameError::TooLong(3))), "{result:?}");
+        assert!(
+            framer.read <= (1000 + 2 * CSV_CHUNK) as u64,
+            "read {}",
+            framer.read
+        );
+        let (framed, result) = framer.frame(10, &mut bytes);
+        assert_eq!(
+            (framed.records, bytes.len()),
+            (0, 0),
+            "nothing after the error"
+        );
+        assert!(result.is_ok());
+    }
+
+    /// An input that fails to read is an error at the record it stopped in,
+    /// after the records before it.
+    #[test]
+    fn a_failing_input_fails_at_its_record() {
+        struct Failing(std::io::Cursor<Vec<u8>>);
+        impl Read for Failing {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                match self.0.read(buf)? {
+                    0 => Err(std::io::Error::other("the disk went away")),
+                    n => Ok(n),
+                }
+            }
+        }
+        let mut framer = CsvFramer::new(Failing(std::io::Cursor::new(b"h\na\n\nb".to_vec())), 1000);
+        let mut bytes = Vec::new();
+        let (framed, result) = framer.frame(10, &mut bytes);
+        assert_eq!((framed.records, &bytes[..]), (2, &b"h\na"[..]));
+        assert!(matches!(result, Err(FrameError::Io(_, 4))), "{result:?}");
+    }
+}
