@@ -18,7 +18,7 @@ pub(crate) const CSV_CHUNK: usize = 1 << 16;
 /// it skips before a record, a CRLF's `\n` or empty lines, are counted).
 pub(crate) struct CsvRows<'a> {
     bytes: &'a [u8],
-    reader: csv::Reader<&'a [u8]>,
+    reader: csv::Reader<io::Cursor<&'a [u8]>>,
     max_row_bytes: usize,
 }
 
@@ -32,12 +32,18 @@ pub(crate) enum CsvReadError {
 
 impl<'a> CsvRows<'a> {
     pub(crate) fn new(bytes: &'a [u8], max_row_bytes: usize) -> CsvRows<'a> {
+        // Room for the block (blocks are small at the end and in tests).
+        CsvRows::with_buffer(bytes, max_row_bytes, bytes.len().clamp(64, CSV_CHUNK))
+    }
+
+    /// With a buffer of `buffer` bytes: small for [`CsvRows::read_at`],
+    /// which fills it again at each record.
+    pub(crate) fn with_buffer(bytes: &'a [u8], max_row_bytes: usize, buffer: usize) -> CsvRows<'a> {
         let reader = csv::ReaderBuilder::new()
             .flexible(true)
             .has_headers(false)
-            // Room for the block (blocks are small at the end and in tests).
-            .buffer_capacity(bytes.len().clamp(64, CSV_CHUNK))
-            .from_reader(bytes);
+            .buffer_capacity(buffer)
+            .from_reader(io::Cursor::new(bytes));
         CsvRows {
             bytes,
             reader,
@@ -70,6 +76,27 @@ impl<'a> CsvRows<'a> {
             Err(e) => Err(CsvReadError::Csv(e)),
         }
     }
+
+    /// Reads the record whose first byte is at `start` (found by
+    /// [`RecordEnds::records`]) into `record`, skipping the ones before it.
+    /// Its `line` is only for the error.
+    pub(crate) fn read_at(
+        &mut self,
+        start: usize,
+        line: u64,
+        record: &mut csv::ByteRecord,
+    ) -> Result<(), CsvReadError> {
+        let mut at = csv::Position::new();
+        at.set_byte(start as u64).set_line(line);
+        self.reader.seek(at).map_err(CsvReadError::Csv)?;
+        match self.reader.read_byte_record(record) {
+            Ok(true) if record.as_slice().len() > self.max_row_bytes => {
+                Err(CsvReadError::TooLong(line))
+            }
+            Ok(_) => Ok(()),
+            Err(e) => Err(CsvReadError::Csv(e)),
+        }
+    }
 }
 
 /// Why framing stopped before the records asked for.
@@ -91,24 +118,107 @@ pub(crate) struct Framed {
     pub first_line: u64,
 }
 
-/// Where the record from a place in the buffer ends.
+/// Where the record from a place in the buffer is.
 enum Step {
-    /// The record ends here (at its line end, or past it).
-    Ends(usize),
+    /// The record's first byte (past the line ends before it), and where it
+    /// ends (at its line end, or past it).
+    Record { start: usize, end: usize },
     /// Nothing but line ends before the end of the input.
     NoMore,
     /// The buffer ends inside the record (or before it starts).
     NeedMore,
 }
 
-/// Cuts a CSV stream into blocks of whole records, reading at most one
-/// buffer past the longest record accepted.
+/// Finds where records end, in bytes that start between two records.
 ///
 /// A record has the `csv` crate's defaults: it ends at `\r` or `\n` outside
 /// quotes, line ends between records make no record, and a quote opens a
 /// quoted value only at a value's start. Where no quote comes before the
 /// line end, the line end ends the record; else `csv_core` reads the record
-/// to find its end, so the blocks hold exactly the records the parser finds.
+/// to find its end, so the records found are exactly the ones the parser finds.
+pub(crate) struct RecordEnds {
+    /// Reads a record with a quote in it.
+    quoted: csv_core::Reader,
+    /// Where `quoted` writes the fields nobody reads.
+    scratch: Vec<u8>,
+    scratch_ends: Vec<usize>,
+}
+
+impl RecordEnds {
+    pub(crate) fn new() -> RecordEnds {
+        RecordEnds {
+            quoted: csv_core::Reader::new(),
+            scratch: vec![0; 4096],
+            scratch_ends: vec![0; 64],
+        }
+    }
+
+    /// The record at or after `from` in `bytes`; `ended` says whether the
+    /// input ends with `bytes` (else a record may go on past them).
+    fn find(&mut self, bytes: &[u8], from: usize, ended: bool) -> Step {
+        let rest = &bytes[from..];
+        let Some(skip) = rest.iter().position(|&b| b != b'\r' && b != b'\n') else {
+            return if ended { Step::NoMore } else { Step::NeedMore };
+        };
+        let start = from + skip;
+        match memchr::memchr3(b'\r', b'\n', b'"', &bytes[start..]) {
+            Some(at) if bytes[start + at] != b'"' => Step::Record {
+                start,
+                end: start + at,
+            },
+            Some(_) => self.quoted_end(bytes, start, ended),
+            None if ended => Step::Record {
+                start,
+                end: bytes.len(),
+            },
+            None => Step::NeedMore,
+        }
+    }
+
+    /// The record starting at `start`, which has a quote before its first
+    /// line end: read by `csv_core` as the parser will.
+    fn quoted_end(&mut self, bytes: &[u8], start: usize, ended: bool) -> Step {
+        use csv_core::ReadRecordResult;
+        self.quoted.reset();
+        let mut at = start;
+        loop {
+            let input = &bytes[at..];
+            if input.is_empty() && !ended {
+                return Step::NeedMore;
+            }
+            let (result, read, _, _) =
+                self.quoted
+                    .read_record(input, &mut self.scratch, &mut self.scratch_ends);
+            at += read;
+            match result {
+                ReadRecordResult::Record => return Step::Record { start, end: at },
+                ReadRecordResult::End => return Step::NoMore,
+                ReadRecordResult::InputEmpty
+                | ReadRecordResult::OutputFull
+                | ReadRecordResult::OutputEndsFull => {}
+            }
+        }
+    }
+
+    /// The place of each of a block's records (the block ends where its
+    /// last record does), in order: its first byte and its end.
+    pub(crate) fn records<'a>(
+        &'a mut self,
+        block: &'a [u8],
+    ) -> impl Iterator<Item = (usize, usize)> + 'a {
+        let mut from = 0;
+        std::iter::from_fn(move || match self.find(block, from, true) {
+            Step::Record { start, end } => {
+                from = end;
+                Some((start, end))
+            }
+            Step::NoMore | Step::NeedMore => None,
+        })
+    }
+}
+
+/// Cuts a CSV stream into blocks of whole records ([`RecordEnds`]), reading
+/// at most one buffer past the longest record accepted.
 pub(crate) struct CsvFramer<R> {
     inner: R,
     /// Bytes read, up to `filled`; the rest is room for the next read
@@ -120,11 +230,7 @@ pub(crate) struct CsvFramer<R> {
     /// Line of `buffer[head]`.
     head_line: u64,
     eof: bool,
-    /// Reads a record with a quote in it.
-    quoted: csv_core::Reader,
-    /// Where `quoted` writes the fields nobody reads.
-    scratch: Vec<u8>,
-    scratch_ends: Vec<usize>,
+    ends: RecordEnds,
     max_row_bytes: usize,
     /// Bytes read from `inner` so far.
     read: u64,
@@ -139,9 +245,7 @@ impl<R: Read> CsvFramer<R> {
             head: 0,
             head_line: 1,
             eof: false,
-            quoted: csv_core::Reader::new(),
-            scratch: vec![0; 4096],
-            scratch_ends: vec![0; 64],
+            ends: RecordEnds::new(),
             max_row_bytes,
             read: 0,
         }
@@ -160,8 +264,8 @@ impl<R: Read> CsvFramer<R> {
         let mut end = self.head;
         let mut result = Ok(());
         while records < want {
-            match self.record_end(end) {
-                Step::Ends(at) => {
+            match self.ends.find(&self.buffer[..self.filled], end, self.eof) {
+                Step::Record { end: at, .. } => {
                     records += 1;
                     end = at;
                 }
@@ -209,50 +313,6 @@ impl<R: Read> CsvFramer<R> {
                 .unwrap_or(rest.len());
         let before = &self.buffer[self.head..start];
         self.head_line + memchr::memchr_iter(b'\n', before).count() as u64
-    }
-
-    /// Where the record at or after `from` ends.
-    fn record_end(&mut self, from: usize) -> Step {
-        let rest = &self.buffer[from..self.filled];
-        let Some(skip) = rest.iter().position(|&b| b != b'\r' && b != b'\n') else {
-            return if self.eof {
-                Step::NoMore
-            } else {
-                Step::NeedMore
-            };
-        };
-        let start = from + skip;
-        match memchr::memchr3(b'\r', b'\n', b'"', &self.buffer[start..self.filled]) {
-            Some(at) if self.buffer[start + at] != b'"' => Step::Ends(start + at),
-            Some(_) => self.quoted_record_end(start),
-            None if self.eof => Step::Ends(self.filled),
-            None => Step::NeedMore,
-        }
-    }
-
-    /// Where the record starting at `start`, which has a quote before its
-    /// first line end, ends: read by `csv_core` as the parser will.
-    fn quoted_record_end(&mut self, start: usize) -> Step {
-        use csv_core::ReadRecordResult;
-        self.quoted.reset();
-        let mut at = start;
-        loop {
-            let input = &self.buffer[at..self.filled];
-            if input.is_empty() && !self.eof {
-                return Step::NeedMore;
-            }
-            let (result, read, _, _) =
-                self.quoted
-                    .read_record(input, &mut self.scratch, &mut self.scratch_ends);
-            at += read;
-            match result {
-                ReadRecordResult::Record => return Step::Ends(at),
-                ReadRecordResult::End => return Step::NoMore,
-                ReadRecordResult::InputEmpty
-                | ReadRecordResult::OutputFull
-                | ReadRecordResult::OutputEndsFull => {}
-            }
-        }
     }
 
     /// Drops the bytes handed out once they are half the buffer; returns by
@@ -400,7 +460,7 @@ pub(crate) mod tests {
     /// quoted values with line ends and doubled quotes in them, quotes
     /// inside unquoted values, `\r`, `\n` and `\r\n` line ends, empty lines,
     /// a last record with or without an end.
-    fn random_csv(rng: &mut Rng) -> Vec<u8> {
+    pub(crate) fn random_csv(rng: &mut Rng) -> Vec<u8> {
         const PIECES: [&[u8]; 16] = [
             b"a",
             b"bc",

@@ -7,7 +7,7 @@
 //! into [`Customer`]s, with a [`DataError`] naming file, line and column
 //! (row group, row and column) for every value that is wrong.
 
-use crate::package::csv_rows::{CsvFramer, CsvReadError, CsvRows, FrameError};
+use crate::package::csv_rows::{CsvFramer, CsvReadError, CsvRows, FrameError, RecordEnds};
 use crate::package::customer::{self, Customer, FieldError};
 pub use crate::package::file_format::{CHUNK_ROWS, DataError, InputFormat, Place};
 pub(crate) use crate::package::file_format::{Columnar, map_columns};
@@ -107,6 +107,20 @@ impl Chunk {
     pub(crate) fn parse(&mut self, file: &str) -> Result<(), DataError> {
         match self {
             Chunk::Csv(block) if block.parsed.is_none() => block.parse(file),
+            _ => Ok(()),
+        }
+    }
+
+    /// As [`Chunk::parse`], parsing only the CSV records `keep` names by
+    /// their place in the chunk: the others are left as they are, for a
+    /// caller that looks at no other row (capacity's second pass).
+    pub(crate) fn parse_only(
+        &mut self,
+        file: &str,
+        keep: impl Fn(usize) -> bool,
+    ) -> Result<(), DataError> {
+        match self {
+            Chunk::Csv(block) if block.parsed.is_none() => block.parse_only(file, keep),
             _ => Ok(()),
         }
     }
@@ -239,6 +253,47 @@ impl CsvBlock {
         );
         self.parsed = Some(count);
         result
+    }
+}
+
+impl CsvBlock {
+    fn parse_only(&mut self, file: &str, keep: impl Fn(usize) -> bool) -> Result<(), DataError> {
+        let records = self.framed.records;
+        while self.rows.len() < records {
+            self.rows.push(RawRow::Csv {
+                record: csv::ByteRecord::new(),
+                line: 0,
+            });
+        }
+        let mut csv = CsvRows::with_buffer(&self.bytes, self.max_row_bytes, 1024);
+        let mut ends = RecordEnds::new();
+        let (mut line, mut counted) = (self.framed.first_line, 0);
+        for (index, (start, _)) in ends.records(&self.bytes).enumerate().take(records) {
+            if !keep(index) {
+                continue;
+            }
+            line += memchr::memchr_iter(b'\n', &self.bytes[counted..start]).count() as u64;
+            counted = start;
+            let RawRow::Csv { record, line: at } = &mut self.rows[index] else {
+                unreachable!("a CSV block holds CSV rows only");
+            };
+            *at = line;
+            if let Err(e) = csv.read_at(start, line, record) {
+                self.parsed = Some(index);
+                return Err(match e {
+                    CsvReadError::Csv(e) => DataError {
+                        place: Place::Line,
+                        file: file.to_string(),
+                        line,
+                        column: None,
+                        message: format!("cannot read the row: {e}"),
+                    },
+                    too_long => csv_error(file, self.max_row_bytes, too_long, 0),
+                });
+            }
+        }
+        self.parsed = Some(records);
+        Ok(())
     }
 }
 
@@ -872,6 +927,63 @@ mod tests {
         // A multi-byte character cut by the line end.
         let error = json_lines(b"{\"a\":\"\xe4\xb8\n", 4, 1).expect_err("cut");
         assert!(error.contains(":1:7:"), "{error}");
+    }
+
+    /// Parsing only some records of a block reads each of them, and its
+    /// line, as parsing the whole block does: over random texts (quoted
+    /// values with line ends, CRLF, empty lines), blocks of any size, and
+    /// random choices of rows.
+    #[test]
+    fn csv_records_parsed_alone_read_as_in_their_block() {
+        use crate::package::csv_rows::{CsvFramer, tests::random_csv};
+        let mut rng = crate::base::test_rng::Rng(202_612_042);
+        let mut checked = 0;
+        for _ in 0..300 {
+            let text = random_csv(&mut rng);
+            let per_block = rng.pick(&[1, 4, 2048]);
+            let mut framer = CsvFramer::new(std::io::Cursor::new(text.clone()), 1 << 20);
+            loop {
+                let mut whole = super::CsvBlock::new(1 << 20);
+                let (framed, result) = framer.frame(per_block, &mut whole.bytes);
+                assert!(result.is_ok());
+                if framed.records == 0 {
+                    break;
+                }
+                whole.framed = framed;
+                let mut some = super::CsvBlock::new(1 << 20);
+                some.bytes.clone_from(&whole.bytes);
+                some.framed = framed;
+                whole.parse("c.csv").expect("parses");
+                let keep: Vec<bool> = (0..framed.records).map(|_| rng.chance(40)).collect();
+                some.parse_only("c.csv", |i| keep[i]).expect("parses");
+                assert_eq!(some.parsed, Some(framed.records));
+                for (i, kept) in keep.iter().enumerate() {
+                    if *kept {
+                        let (
+                            RawRow::Csv {
+                                record: a,
+                                line: la,
+                            },
+                            RawRow::Csv {
+                                record: b,
+                                line: lb,
+                            },
+                        ) = (&whole.rows[i], &some.rows[i])
+                        else {
+                            unreachable!()
+                        };
+                        assert_eq!(
+                            (a, la),
+                            (b, lb),
+                            "{:?} row {i}",
+                            String::from_utf8_lossy(&text)
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 1000, "only {checked} rows compared");
     }
 
     use crate::package::customer::{Customer, JsonKeys};

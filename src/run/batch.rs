@@ -177,6 +177,11 @@ struct ChunkSelection<'a> {
 }
 
 impl ChunkSelection<'_> {
+    /// Whether it holds every row (a chunk past the ones recorded).
+    fn is_whole(self) -> bool {
+        self.bits.is_none()
+    }
+
     fn holds(self, position: usize) -> bool {
         self.bits.is_none_or(|bits| {
             bits.get(position / 64)
@@ -390,7 +395,13 @@ impl<S: ChunkSink, F: Fn() -> S + Sync> Work<'_, F> {
             (index, chunk)
         };
         let mut chunk = chunk;
-        if let Err(e) = chunk.parse(&self.name) {
+        let parsed = match self.capacity.selection.map(|s| s.chunk(index)) {
+            Some(selected) if !selected.is_whole() => {
+                chunk.parse_only(&self.name, |row| selected.holds(row))
+            }
+            _ => chunk.parse(&self.name),
+        };
+        if let Err(e) = parsed {
             // Reading ends at this chunk's error, whatever later chunks
             // other threads have read meanwhile: they are never consumed.
             let mut source = self.source.lock().unwrap_or_else(PoisonError::into_inner);
