@@ -166,7 +166,10 @@ impl RecordEnds {
                 start,
                 end: start + at,
             },
-            Some(_) => self.quoted_end(bytes, start, ended),
+            Some(_) => match quoted_end_by_parity(bytes, start, ended) {
+                Some(step) => step,
+                None => self.quoted_end(bytes, start, ended),
+            },
             None if ended => Step::Record {
                 start,
                 end: bytes.len(),
@@ -176,7 +179,8 @@ impl RecordEnds {
     }
 
     /// The record starting at `start`, which has a quote before its first
-    /// line end: read by `csv_core` as the parser will.
+    /// line end and a quote inside an unquoted value: read by `csv_core` as
+    /// the parser will.
     fn quoted_end(&mut self, bytes: &[u8], start: usize, ended: bool) -> Step {
         use csv_core::ReadRecordResult;
         self.quoted.reset();
@@ -215,6 +219,40 @@ impl RecordEnds {
             Step::NoMore | Step::NeedMore => None,
         })
     }
+}
+
+/// The end of the record starting at `start`, which has a quote before its
+/// first line end, found by counting quotes: a line end after an even number
+/// of them ends the record. That holds while every quote that would open a
+/// quoted value (after an even number) is at a value's start or right after
+/// another quote (`"a""b"`, `"a"""`); None at the first that is not
+/// (`ab"c`), which the parser reads as a plain character.
+fn quoted_end_by_parity(bytes: &[u8], start: usize, ended: bool) -> Option<Step> {
+    // Byte by byte: quotes come every few bytes here, too often for a
+    // search to pay.
+    let mut inside = false;
+    let mut previous = b',';
+    for (at, &byte) in bytes.iter().enumerate().skip(start) {
+        match byte {
+            b'"' => {
+                if !inside && previous != b',' && previous != b'"' {
+                    return None;
+                }
+                inside = !inside;
+            }
+            b'\r' | b'\n' if !inside => return Some(Step::Record { start, end: at }),
+            _ => {}
+        }
+        previous = byte;
+    }
+    Some(if ended {
+        Step::Record {
+            start,
+            end: bytes.len(),
+        }
+    } else {
+        Step::NeedMore
+    })
 }
 
 /// Cuts a CSV stream into blocks of whole records ([`RecordEnds`]), reading
