@@ -36,36 +36,31 @@ pub(crate) fn header_names(header: &csv::ByteRecord) -> Vec<String> {
         .collect()
 }
 
-/// One row as read, not yet decoded.
+/// One JSON Lines row as read, not yet decoded.
 #[derive(Debug, Clone)]
-pub(crate) enum RawRow {
-    Csv { record: csv::ByteRecord, line: u64 },
-    Json { text: String, line: u64 },
+pub(crate) struct RawRow {
+    pub text: String,
+    pub line: u64,
 }
 
-impl RawRow {
-    pub(crate) fn line(&self) -> u64 {
-        match self {
-            RawRow::Csv { line, .. } | RawRow::Json { line, .. } => *line,
-        }
-    }
+/// One CSV record as parsed, not yet decoded.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CsvRecord {
+    record: csv::ByteRecord,
+    line: u64,
+}
 
-    /// The row as it was in the input (a CSV record re-quoted, or the JSON
-    /// line), for writing rejected rows aside.
-    pub(crate) fn text(&self) -> String {
-        match self {
-            RawRow::Json { text, .. } => text.clone(),
-            RawRow::Csv { record, .. } => {
-                let mut writer = csv::WriterBuilder::new()
-                    .terminator(csv::Terminator::Any(b'\n'))
-                    .from_writer(Vec::new());
-                let _ = writer.write_byte_record(record);
-                let bytes = writer.into_inner().unwrap_or_default();
-                String::from_utf8_lossy(&bytes)
-                    .trim_end_matches('\n')
-                    .to_string()
-            }
-        }
+impl CsvRecord {
+    /// The record re-quoted, for writing rejected rows aside.
+    fn text(&self) -> String {
+        let mut writer = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        let _ = writer.write_byte_record(&self.record);
+        let bytes = writer.into_inner().unwrap_or_default();
+        String::from_utf8_lossy(&bytes)
+            .trim_end_matches('\n')
+            .to_string()
     }
 }
 
@@ -133,7 +128,7 @@ impl Chunk {
         let _ = columns;
         match self {
             Chunk::Rows(rows) => ChunkRows::Rows(rows),
-            Chunk::Csv(block) => ChunkRows::Rows(&block.rows[..block.parsed.unwrap_or(0)]),
+            Chunk::Csv(block) => ChunkRows::Csv(&block.rows[..block.parsed.unwrap_or(0)]),
             #[cfg(feature = "arrow")]
             Chunk::Columns(chunk) => match &columns.arrow {
                 Some(arrow) => ChunkRows::Columns(chunk.view(arrow)),
@@ -146,6 +141,7 @@ impl Chunk {
 /// A [`Chunk`] being decoded.
 pub(crate) enum ChunkRows<'a> {
     Rows(&'a [RawRow]),
+    Csv(&'a [CsvRecord]),
     #[cfg(feature = "arrow")]
     Columns(crate::package::columnar::BatchView<'a>),
 }
@@ -154,6 +150,7 @@ impl ChunkRows<'_> {
     pub(crate) fn len(&self) -> usize {
         match self {
             ChunkRows::Rows(rows) => rows.len(),
+            ChunkRows::Csv(records) => records.len(),
             #[cfg(feature = "arrow")]
             ChunkRows::Columns(view) => view.len(),
         }
@@ -162,7 +159,8 @@ impl ChunkRows<'_> {
     /// The `index`th row's line (for columns: its 1-based row in the file).
     pub(crate) fn line(&self, index: usize) -> u64 {
         match self {
-            ChunkRows::Rows(rows) => rows.get(index).map_or(0, RawRow::line),
+            ChunkRows::Rows(rows) => rows.get(index).map_or(0, |row| row.line),
+            ChunkRows::Csv(records) => records.get(index).map_or(0, |record| record.line),
             #[cfg(feature = "arrow")]
             ChunkRows::Columns(view) => view.line(index),
         }
@@ -172,7 +170,10 @@ impl ChunkRows<'_> {
     /// columns: the mapped columns as a JSON object).
     pub(crate) fn text(&self, index: usize) -> String {
         match self {
-            ChunkRows::Rows(rows) => rows.get(index).map_or_else(String::new, RawRow::text),
+            ChunkRows::Rows(rows) => rows
+                .get(index)
+                .map_or_else(String::new, |row| row.text.clone()),
+            ChunkRows::Csv(records) => records.get(index).map_or_else(String::new, CsvRecord::text),
             #[cfg(feature = "arrow")]
             ChunkRows::Columns(view) => view.text(index),
         }
@@ -192,6 +193,10 @@ impl ChunkRows<'_> {
                 Some(row) => decode(schema, columns, file, row, customer),
                 None => Ok(()),
             },
+            ChunkRows::Csv(records) => match records.get(index) {
+                Some(record) => decode_csv(schema, columns, file, record, customer),
+                None => Ok(()),
+            },
             #[cfg(feature = "arrow")]
             ChunkRows::Columns(view) => view.decode(schema, file, index, customer),
         }
@@ -205,7 +210,7 @@ pub(crate) struct CsvBlock {
     /// Rows parsed, once parsed; `rows` beyond them are buffers kept for
     /// the next block.
     parsed: Option<usize>,
-    rows: Vec<RawRow>,
+    rows: Vec<CsvRecord>,
     max_row_bytes: usize,
 }
 
@@ -229,17 +234,12 @@ impl CsvBlock {
         let mut count = 0;
         let result = loop {
             if count == self.rows.len() {
-                self.rows.push(RawRow::Csv {
-                    record: csv::ByteRecord::new(),
-                    line: 0,
-                });
+                self.rows.push(CsvRecord::default());
             }
-            let RawRow::Csv { record, line } = &mut self.rows[count] else {
-                unreachable!("a CSV block holds CSV rows only");
-            };
-            match csv.read(record) {
+            let row = &mut self.rows[count];
+            match csv.read(&mut row.record) {
                 Ok(Some(at)) => {
-                    *line = lines_before + at;
+                    row.line = lines_before + at;
                     count += 1;
                 }
                 Ok(None) => break Ok(()),
@@ -259,11 +259,8 @@ impl CsvBlock {
 impl CsvBlock {
     fn parse_only(&mut self, file: &str, keep: impl Fn(usize) -> bool) -> Result<(), DataError> {
         let records = self.framed.records;
-        while self.rows.len() < records {
-            self.rows.push(RawRow::Csv {
-                record: csv::ByteRecord::new(),
-                line: 0,
-            });
+        if self.rows.len() < records {
+            self.rows.resize_with(records, CsvRecord::default);
         }
         let mut csv = CsvRows::with_buffer(&self.bytes, self.max_row_bytes, 1024);
         let mut ends = RecordEnds::new();
@@ -274,11 +271,9 @@ impl CsvBlock {
             }
             line += memchr::memchr_iter(b'\n', &self.bytes[counted..start]).count() as u64;
             counted = start;
-            let RawRow::Csv { record, line: at } = &mut self.rows[index] else {
-                unreachable!("a CSV block holds CSV rows only");
-            };
-            *at = line;
-            if let Err(e) = csv.read_at(start, line, record) {
+            let row = &mut self.rows[index];
+            row.line = line;
+            if let Err(e) = csv.read_at(start, line, &mut row.record) {
                 self.parsed = Some(index);
                 return Err(match e {
                     CsvReadError::Csv(e) => DataError {
@@ -572,7 +567,7 @@ impl CustomerReader {
                     // The line is read straight into a processed row's
                     // buffer: no copy, and no allocation once buffers have grown.
                     let mut bytes = match self.spare.pop() {
-                        Some(RawRow::Json { text, .. }) => text.into_bytes(),
+                        Some(RawRow { text, .. }) => text.into_bytes(),
                         _ => Vec::new(),
                     };
                     match read_line_limited(lines, &mut bytes, self.max_row_bytes) {
@@ -597,7 +592,7 @@ impl CustomerReader {
                             if text.trim().is_empty() {
                                 continue;
                             }
-                            Some(RawRow::Json { text, line: *line })
+                            Some(RawRow { text, line: *line })
                         }
                         Err(message) => {
                             return Err(DataError {
@@ -703,7 +698,66 @@ fn read_line_limited(
     }
 }
 
-/// Decodes one raw row into `customer` (which is reset first).
+/// The error of a row at `line` (and `column`, 1-based).
+fn row_error(file: &str, line: u64, column: Option<usize>, message: String) -> DataError {
+    DataError {
+        place: Place::Line,
+        file: file.to_string(),
+        line,
+        column,
+        message,
+    }
+}
+
+/// Decodes one CSV record into `customer` (which is reset first).
+fn decode_csv(
+    schema: &Schema,
+    columns: &ColumnMap,
+    file: &str,
+    row: &CsvRecord,
+    customer: &mut Customer,
+) -> Result<(), DataError> {
+    customer.reset(schema);
+    let (record, line) = (&row.record, row.line);
+    if record.len() != columns.width {
+        return Err(row_error(
+            file,
+            line,
+            None,
+            format!(
+                "the row has {} fields but the header has {}",
+                record.len(),
+                columns.width
+            ),
+        ));
+    }
+    // One validation of the whole record costs less than one per
+    // field; a field is then read from it when it starts and ends
+    // on a character's boundary (else it is checked alone, and that
+    // finds the column of the error).
+    let whole = std::str::from_utf8(record.as_slice()).ok();
+    for &(slot, index) in &columns.slots {
+        let valid = whole.and_then(|all| all.get(record.range(index)?));
+        let text = match valid {
+            Some(text) => text,
+            None => std::str::from_utf8(record.get(index).unwrap_or(b"")).map_err(|_| {
+                row_error(
+                    file,
+                    line,
+                    Some(index + 1),
+                    "the value is not valid UTF-8".into(),
+                )
+            })?,
+        };
+        customer::parse_text(schema, customer, slot, text)
+            .map_err(|e| row_error(file, line, Some(index + 1), e.to_string()))?;
+    }
+    customer
+        .check_required(schema)
+        .map_err(|e| row_error(file, line, column_of(columns, schema, &e), e.to_string()))
+}
+
+/// Decodes one JSON Lines row into `customer` (which is reset first).
 pub(crate) fn decode(
     schema: &Schema,
     columns: &ColumnMap,
@@ -712,73 +766,25 @@ pub(crate) fn decode(
     customer: &mut Customer,
 ) -> Result<(), DataError> {
     customer.reset(schema);
-    let at = |line: u64, column: Option<usize>, message: String| DataError {
-        place: Place::Line,
-        file: file.to_string(),
-        line,
-        column,
-        message,
-    };
-    match row {
-        RawRow::Csv { record, line } => {
-            if record.len() != columns.width {
-                return Err(at(
-                    *line,
-                    None,
-                    format!(
-                        "the row has {} fields but the header has {}",
-                        record.len(),
-                        columns.width
-                    ),
-                ));
-            }
-            // One validation of the whole record costs less than one per
-            // field; a field is then read from it when it starts and ends
-            // on a character's boundary (else it is checked alone, and that
-            // finds the column of the error).
-            let whole = std::str::from_utf8(record.as_slice()).ok();
-            for &(slot, index) in &columns.slots {
-                let valid = whole.and_then(|all| all.get(record.range(index)?));
-                let text = match valid {
-                    Some(text) => text,
-                    None => {
-                        std::str::from_utf8(record.get(index).unwrap_or(b"")).map_err(|_| {
-                            at(
-                                *line,
-                                Some(index + 1),
-                                "the value is not valid UTF-8".into(),
-                            )
-                        })?
-                    }
-                };
-                customer::parse_text(schema, customer, slot, text)
-                    .map_err(|e| at(*line, Some(index + 1), e.to_string()))?;
-            }
-            customer
-                .check_required(schema)
-                .map_err(|e| at(*line, column_of(columns, schema, &e), e.to_string()))
-        }
-        RawRow::Json { text, line } => {
-            let fast = columns
-                .json
-                .as_deref()
-                .and_then(|keys| customer::fill_from_json_text(schema, keys, customer, text));
-            if let Some(filled) = fast {
-                filled.map_err(|e| at(*line, None, e.to_string()))?;
-                return customer
-                    .check_required(schema)
-                    .map_err(|e| at(*line, None, e.to_string()));
-            }
-            customer.reset(schema);
-            let value: serde_json::Value = serde_json::from_str(text)
-                .map_err(|e| at(*line, Some(e.column()), format!("not a JSON object: {e}")))?;
-            customer::fill_from_json(schema, customer, &value)
-                .map_err(|e| at(*line, None, e.to_string()))?;
-            customer
-                .check_required(schema)
-                .map_err(|e| at(*line, None, e.to_string()))
-        }
+    let (text, line) = (&row.text, row.line);
+    let at = |column: Option<usize>, message: String| row_error(file, line, column, message);
+    let fast = columns
+        .json
+        .as_deref()
+        .and_then(|keys| customer::fill_from_json_text(schema, keys, customer, text));
+    if let Some(filled) = fast {
+        filled.map_err(|e| at(None, e.to_string()))?;
+        return customer
+            .check_required(schema)
+            .map_err(|e| at(None, e.to_string()));
     }
+    customer.reset(schema);
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| at(Some(e.column()), format!("not a JSON object: {e}")))?;
+    customer::fill_from_json(schema, customer, &value).map_err(|e| at(None, e.to_string()))?;
+    customer
+        .check_required(schema)
+        .map_err(|e| at(None, e.to_string()))
 }
 
 fn column_of(columns: &ColumnMap, schema: &Schema, error: &FieldError) -> Option<usize> {
@@ -812,15 +818,10 @@ mod tests {
         let mut lines = Vec::new();
         loop {
             let (chunk, result) = reader.read_chunk(limit);
-            #[cfg_attr(not(feature = "arrow"), allow(irrefutable_let_patterns))]
             let Chunk::Rows(rows) = &chunk else {
                 panic!("JSON Lines come as rows");
             };
-            for row in rows {
-                if let RawRow::Json { text, line } = row {
-                    lines.push((text.clone(), *line));
-                }
-            }
+            lines.extend(rows.iter().map(|row| (row.text.clone(), row.line)));
             result.map_err(|e| e.to_string())?;
             if chunk.len() == 0 {
                 return Ok(lines);
@@ -959,22 +960,10 @@ mod tests {
                 assert_eq!(some.parsed, Some(framed.records));
                 for (i, kept) in keep.iter().enumerate() {
                     if *kept {
-                        let (
-                            RawRow::Csv {
-                                record: a,
-                                line: la,
-                            },
-                            RawRow::Csv {
-                                record: b,
-                                line: lb,
-                            },
-                        ) = (&whole.rows[i], &some.rows[i])
-                        else {
-                            unreachable!()
-                        };
+                        let (a, b) = (&whole.rows[i], &some.rows[i]);
                         assert_eq!(
-                            (a, la),
-                            (b, lb),
+                            (&a.record, a.line),
+                            (&b.record, b.line),
                             "{:?} row {i}",
                             String::from_utf8_lossy(&text)
                         );
@@ -1008,7 +997,7 @@ mod tests {
         slow: &ColumnMap,
         text: &str,
     ) -> bool {
-        let row = RawRow::Json {
+        let row = RawRow {
             text: text.to_string(),
             line: 7,
         };
@@ -1141,7 +1130,7 @@ mod tests {
             r#"{"id":1,"Seat comfort":0,"Leg room service":0.0,"Food and drink":"0"}"#,
             r#"{"id":2,"Seat comfort":4,"Leg room service":-0.0,"Food and drink":5e0}"#,
         ] {
-            let row = RawRow::Json {
+            let row = RawRow {
                 text: text.to_string(),
                 line: 3,
             };
@@ -1152,7 +1141,7 @@ mod tests {
             assert_eq!(a, b, "{text}");
         }
         let seat = airline_schema.attribute("seat_comfort_rating").unwrap();
-        let row = RawRow::Json {
+        let row = RawRow {
             text: r#"{"id":1,"Seat comfort":0,"Leg room service":0.0}"#.to_string(),
             line: 3,
         };
@@ -1174,7 +1163,7 @@ mod tests {
             r#"{"customerID":"A2","tenure":5,"MonthlyCharges":1,"tenure":5}"#,
             r#"{"customer\u0049D":"A2","customerID":"A2","tenure":5,"MonthlyCharges":1}"#,
         ] {
-            let row = RawRow::Json {
+            let row = RawRow {
                 text: text.to_string(),
                 line: 7,
             };
@@ -1189,7 +1178,7 @@ mod tests {
             r#"{"customerID":"A2","x":1,"x":2,"tenure":5,"MonthlyCharges":1}"#,
             r#"{"customerID":"A3","tenure_months":9,"tenure":4,"MonthlyCharges":1}"#,
         ] {
-            let row = RawRow::Json {
+            let row = RawRow {
                 text: text.to_string(),
                 line: 7,
             };
