@@ -69,10 +69,9 @@ pub(crate) struct ScriptCache {
 /// Slots of one script's table of results at most (a power of two).
 const SLOTS: usize = 1024;
 
-/// Slots a table starts with. It grows (fourfold, emptied) each time it has
-/// missed as often as it has slots, up to [`SLOTS`]: an evaluator made for
-/// one customer (`Engine::evaluate`, a request of `vasrec serve`) sets up
-/// 1 KiB, not the 80 KiB a full table takes.
+/// Slots a table starts with: an evaluator made for one customer
+/// (`Engine::evaluate`, a request of `vasrec serve`) sets up 1 KiB, not the
+/// 72 KiB a full table takes.
 const FIRST_SLOTS: usize = 16;
 
 /// The most values a cached script may read; one reading more runs every
@@ -104,10 +103,11 @@ impl Key {
         true
     }
 
-    /// Its slot in a table of `slots` (a power of two): the words mixed by
-    /// splitmix64's finaliser, so that every bit counts (numbers differ
+    /// Its home slot in a table of `slots` (a power of two): the words mixed
+    /// by splitmix64's finaliser, so that every bit counts (numbers differ
     /// mostly in their high bits). A script's inputs are not chosen by an
     /// attacker: no defence against collisions is needed.
+    #[inline]
     fn slot(&self, slots: usize) -> usize {
         let mut h = self.words[..=usize::from(self.len)]
             .iter()
@@ -129,12 +129,16 @@ enum Kept {
     Number(f64),
 }
 
-/// One script's results, and whether keeping them pays. A direct-mapped
-/// table: each key hashes to one slot, and a new key takes the slot over.
-/// Cheaper than a hash map per lookup, and bounded without ever clearing.
+/// One script's results, and whether keeping them pays. An open-addressing
+/// table (linear probing) at most half full: a key is found in its home slot
+/// or just after it, and no key evicts another, so an evaluator that has
+/// seen every input once runs the script no more. It grows fourfold, its
+/// results kept, up to [`SLOTS`]; full there, it starts over.
 #[derive(Debug, Default)]
 struct Memo {
     slots: Vec<(Key, Kept)>,
+    /// Results kept.
+    len: usize,
     hits: u32,
     misses: u32,
     /// Set when the inputs hardly repeat (a continuous value): looking up
@@ -142,9 +146,62 @@ struct Memo {
     off: bool,
 }
 
+impl Memo {
+    /// The slot holding `key`, or the empty slot where it would go.
+    #[inline]
+    fn find(&self, key: &Key) -> Option<usize> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len().wrapping_sub(1);
+        let mut at = key.slot(self.slots.len());
+        // At most half full, so an empty slot ends every probe; the bound
+        // only keeps a broken table from looping.
+        for _ in 0..self.slots.len() {
+            let (kept_key, kept) = self.slots.get(at)?;
+            if matches!(kept, Kept::Empty) || kept_key == key {
+                return Some(at);
+            }
+            at = (at + 1) & mask;
+        }
+        None
+    }
+
+    /// Keeps a result; grows the table first when it would be over half full.
+    fn insert(&mut self, key: Key, kept: Kept) {
+        if (self.len + 1) * 2 > self.slots.len() {
+            let grown = (self.slots.len() * 4).clamp(FIRST_SLOTS, SLOTS);
+            let old =
+                std::mem::replace(&mut self.slots, vec![(Key::default(), Kept::Empty); grown]);
+            self.len = 0;
+            // Full at the largest size: start over rather than grow.
+            if grown > old.len() {
+                for (key, kept) in old {
+                    if !matches!(kept, Kept::Empty) {
+                        self.put(key, kept);
+                    }
+                }
+            }
+        }
+        self.put(key, kept);
+    }
+
+    fn put(&mut self, key: Key, kept: Kept) {
+        if let Some(at) = self.find(&key)
+            && let Some(slot) = self.slots.get_mut(at)
+        {
+            if matches!(slot.1, Kept::Empty) {
+                self.len += 1;
+            }
+            *slot = (key, kept);
+        }
+    }
+}
+
 impl ScriptCache {
     /// The cached outcome of script `id` for the inputs in `cx`, or the one
     /// `run` gives, kept for next time.
+    #[inline]
     pub(crate) fn get_or_run(
         &mut self,
         scripts: &Scripts,
@@ -165,12 +222,8 @@ impl ScriptCache {
         let Some(key) = scripts.cache_key(id, cx) else {
             return run();
         };
-        if memo.slots.is_empty() {
-            memo.slots = vec![(Key::default(), Kept::Empty); FIRST_SLOTS];
-        }
-        let at = key.slot(memo.slots.len());
-        if let Some((kept_key, kept)) = memo.slots.get(at)
-            && *kept_key == key
+        if let Some(at) = memo.find(&key)
+            && let Some((_, kept)) = memo.slots.get(at)
         {
             match *kept {
                 Kept::Bool(b) => {
@@ -188,21 +241,14 @@ impl ScriptCache {
         if memo.misses >= 512 && memo.misses > memo.hits {
             memo.off = true;
             memo.slots = Vec::new();
+            memo.len = 0;
             return run();
         }
         let outcome = run();
-        if memo.slots.len() < SLOTS && memo.misses as usize >= memo.slots.len() {
-            let grown = (memo.slots.len() * 4).min(SLOTS);
-            memo.slots = vec![(Key::default(), Kept::Empty); grown];
-        }
-        let at = key.slot(memo.slots.len());
-        let kept = match outcome {
-            Outcome::Bool(b) => Kept::Bool(b),
-            Outcome::Number(n) => Kept::Number(n),
-            Outcome::Failed(_) => Kept::Empty,
-        };
-        if let Some(slot) = memo.slots.get_mut(at) {
-            *slot = (key, kept);
+        match outcome {
+            Outcome::Bool(b) => memo.insert(key, Kept::Bool(b)),
+            Outcome::Number(n) => memo.insert(key, Kept::Number(n)),
+            Outcome::Failed(_) => {}
         }
         outcome
     }
@@ -1008,6 +1054,56 @@ mod tests {
             "{} of {FIRST_SLOTS} slots",
             small.len()
         );
+    }
+
+    fn number_key(n: f64) -> Key {
+        let mut key = Key::default();
+        assert!(key.push(1, n.to_bits()));
+        key
+    }
+
+    fn kept_number(memo: &Memo, key: &Key) -> Option<f64> {
+        match memo.slots.get(memo.find(key)?)? {
+            (k, Kept::Number(n)) if k == key => Some(*n),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_table_keeps_every_input_as_it_grows() {
+        let mut memo = Memo::default();
+        for t in 0..73 {
+            assert_eq!(kept_number(&memo, &number_key(f64::from(t))), None);
+            memo.insert(number_key(f64::from(t)), Kept::Number(f64::from(t) * 2.0));
+        }
+        // Grown from 16 slots without losing one: 73 results, at most half full.
+        assert_eq!(memo.len, 73);
+        assert_eq!(memo.slots.len(), 256);
+        for t in 0..73 {
+            assert_eq!(
+                kept_number(&memo, &number_key(f64::from(t))),
+                Some(f64::from(t) * 2.0)
+            );
+        }
+        assert_eq!(kept_number(&memo, &number_key(73.0)), None);
+    }
+
+    #[test]
+    fn a_full_table_starts_over_and_stays_bounded() {
+        let mut memo = Memo::default();
+        let keys = SLOTS / 2 + 10;
+        for t in 0..keys {
+            memo.insert(number_key(t as f64), Kept::Number(1.0));
+            assert!(memo.len * 2 <= memo.slots.len());
+        }
+        assert_eq!(memo.slots.len(), SLOTS);
+        // The 513th result found the table full and started it over.
+        assert_eq!(memo.len, keys - SLOTS / 2);
+        assert_eq!(
+            kept_number(&memo, &number_key((keys - 1) as f64)),
+            Some(1.0)
+        );
+        assert_eq!(kept_number(&memo, &number_key(0.0)), None);
     }
 
     #[test]
