@@ -81,10 +81,24 @@ pub(crate) const KEY_VALUES: usize = 5;
 /// The values one script run reads, packed in place: word 0 holds two bits
 /// of kind per value (missing, number, yes/no, text), the others the values.
 /// Fixed size, so a lookup compares a few words and never follows a pointer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Eq, Default)]
 pub(crate) struct Key {
     words: [u64; KEY_VALUES + 1],
     len: u8,
+}
+
+impl PartialEq for Key {
+    /// Every word compared without a branch: the derived comparison calls
+    /// `bcmp` for the array, which costs more than the words themselves.
+    #[inline]
+    fn eq(&self, other: &Key) -> bool {
+        let differ = self
+            .words
+            .iter()
+            .zip(&other.words)
+            .fold(0, |acc, (a, b)| acc | (a ^ b));
+        differ == 0 && self.len == other.len
+    }
 }
 
 impl Key {
@@ -198,29 +212,34 @@ impl Memo {
     }
 }
 
+/// What [`ScriptCache::lookup`] found for a script's inputs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Lookup {
+    Bool(bool),
+    Number(f64),
+    /// Not kept: run the script, then [`ScriptCache::keep`] the outcome under
+    /// this key (None: its results are not kept).
+    Miss(Option<Key>),
+}
+
 impl ScriptCache {
-    /// The cached outcome of script `id` for the inputs in `cx`, or the one
-    /// `run` gives, kept for next time.
+    /// The kept outcome of script `id` for the inputs in `cx`, or the key to
+    /// keep the outcome of a run under. Split from [`ScriptCache::keep`] so
+    /// that a hit, by far the commonest case, runs no script machinery.
     #[inline]
-    pub(crate) fn get_or_run(
-        &mut self,
-        scripts: &Scripts,
-        id: u32,
-        cx: &ScriptInput<'_>,
-        run: impl FnOnce() -> Outcome,
-    ) -> Outcome {
+    pub(crate) fn lookup(&mut self, scripts: &Scripts, id: u32, cx: &ScriptInput<'_>) -> Lookup {
         let index = id as usize;
         if self.per_script.len() <= index {
             self.per_script.resize_with(index + 1, Memo::default);
         }
         let Some(memo) = self.per_script.get_mut(index) else {
-            return run();
+            return Lookup::Miss(None);
         };
         if memo.off {
-            return run();
+            return Lookup::Miss(None);
         }
         let Some(key) = scripts.cache_key(id, cx) else {
-            return run();
+            return Lookup::Miss(None);
         };
         if let Some(at) = memo.find(&key)
             && let Some((_, kept)) = memo.slots.get(at)
@@ -228,11 +247,11 @@ impl ScriptCache {
             match *kept {
                 Kept::Bool(b) => {
                     memo.hits = memo.hits.saturating_add(1);
-                    return Outcome::Bool(b);
+                    return Lookup::Bool(b);
                 }
                 Kept::Number(n) => {
                     memo.hits = memo.hits.saturating_add(1);
-                    return Outcome::Number(n);
+                    return Lookup::Number(n);
                 }
                 Kept::Empty => {}
             }
@@ -242,15 +261,22 @@ impl ScriptCache {
             memo.off = true;
             memo.slots = Vec::new();
             memo.len = 0;
-            return run();
+            return Lookup::Miss(None);
         }
-        let outcome = run();
+        Lookup::Miss(Some(key))
+    }
+
+    /// Keeps the outcome of a run of script `id` under the key
+    /// [`ScriptCache::lookup`] gave (failures are not kept).
+    pub(crate) fn keep(&mut self, id: u32, key: Key, outcome: &Outcome) {
+        let Some(memo) = self.per_script.get_mut(id as usize) else {
+            return;
+        };
         match outcome {
-            Outcome::Bool(b) => memo.insert(key, Kept::Bool(b)),
-            Outcome::Number(n) => memo.insert(key, Kept::Number(n)),
+            Outcome::Bool(b) => memo.insert(key, Kept::Bool(*b)),
+            Outcome::Number(n) => memo.insert(key, Kept::Number(*n)),
             Outcome::Failed(_) => {}
         }
-        outcome
     }
 }
 
@@ -337,6 +363,10 @@ mod with_rhai {
         reads_pref: bool,
         reads_derived: bool,
         calls_uses: bool,
+        /// Every slot its cache key reads, in key order (attributes,
+        /// preferences, services in use); None when the key would hold more
+        /// than [`super::KEY_VALUES`] values, so its results are not kept.
+        key_slots: Option<Vec<Option<Slot>>>,
     }
 
     /// The compiled scripts of a package and the sandboxed rhai engine that runs them.
@@ -419,19 +449,36 @@ mod with_rhai {
                 .compile_with_scope(&scope, text)
                 .map_err(|e| self.compile_error(&e, with_derived))?;
             let id = crate::base::index::dense_u32(self.scripts.len());
+            let reads: Vec<(String, Slot)> = self
+                .attributes
+                .iter()
+                .filter(|(n, _)| mentioned.contains(&n.as_str()))
+                .cloned()
+                .collect();
+            let reads_pref = mentioned.contains(&"pref");
+            let reads_derived = with_derived && mentioned.contains(&"derived");
+            let calls_uses = mentioned.contains(&"uses");
+            let key_slots: Vec<Option<Slot>> = reads
+                .iter()
+                .map(|(_, slot)| Some(*slot))
+                .chain(
+                    self.preferences
+                        .iter()
+                        .filter(|_| reads_pref)
+                        .map(|(_, slot)| Some(*slot)),
+                )
+                .chain(self.in_use.iter().filter(|_| calls_uses).copied())
+                .collect();
+            let fits = key_slots.len() + usize::from(reads_derived) <= super::KEY_VALUES;
             self.scripts.push(Script {
                 ast,
                 origin,
                 returns,
-                reads: self
-                    .attributes
-                    .iter()
-                    .filter(|(n, _)| mentioned.contains(&n.as_str()))
-                    .cloned()
-                    .collect(),
-                reads_pref: mentioned.contains(&"pref"),
-                reads_derived: with_derived && mentioned.contains(&"derived"),
-                calls_uses: mentioned.contains(&"uses"),
+                reads,
+                reads_pref,
+                reads_derived,
+                calls_uses,
+                key_slots: fits.then_some(key_slots),
             });
             Ok(id)
         }
@@ -506,10 +553,11 @@ mod with_rhai {
         /// Every value script `id` can read, as a cache key; None when one
         /// of them cannot be compared across customers (a text only this
         /// customer has) or there are more than the key holds.
+        #[inline]
         pub(crate) fn cache_key(&self, id: u32, cx: &ScriptInput<'_>) -> Option<Key> {
             let script = self.scripts.get(id as usize)?;
             let mut key = Key::default();
-            let add = |key: &mut Key, slot: Option<Slot>| -> Option<()> {
+            for slot in script.key_slots.as_deref()? {
                 let (kind, bits) = match slot.and_then(|slot| cx.values.get(slot as usize)) {
                     Some(Value::Number(n)) => (1, n.to_bits()),
                     Some(Value::Bool(b)) => (2, u64::from(*b)),
@@ -517,20 +565,7 @@ mod with_rhai {
                     Some(Value::Text(_)) => return None,
                     _ => (0, 0),
                 };
-                key.push(kind, bits).then_some(())
-            };
-            for (_, slot) in &script.reads {
-                add(&mut key, Some(*slot))?;
-            }
-            if script.reads_pref {
-                for (_, slot) in &self.preferences {
-                    add(&mut key, Some(*slot))?;
-                }
-            }
-            if script.calls_uses {
-                for slot in &self.in_use {
-                    add(&mut key, *slot)?;
-                }
+                key.push(kind, bits).then_some(())?;
             }
             if script.reads_derived {
                 key.push(1, cx.derived.to_bits()).then_some(())?;
