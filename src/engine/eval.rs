@@ -564,11 +564,15 @@ impl<'e> Evaluator<'e> {
             // evaluation pays nothing more. Those whose channel does not fit
             // are left out, so the copy needs no customer to arbitrate alike.
             self.ranked.clear();
-            self.ranked.extend(
-                self.offers
-                    .iter()
-                    .filter(|o| arbitration.fits(o.service, cx.values)),
-            );
+            if arbitration.fits_everyone() {
+                self.ranked.extend_from_slice(&self.offers);
+            } else {
+                self.ranked.extend(
+                    self.offers
+                        .iter()
+                        .filter(|o| arbitration.fits(o.service, cx.values)),
+                );
+            }
         }
         let mut arbitrated = false;
         if arbitration.any_limited && capped {
