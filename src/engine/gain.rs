@@ -209,8 +209,13 @@ impl CompiledModel {
 
     /// Applies diminishing returns and the overall headroom to ranked offers.
     pub(crate) fn stack(&self, offers: &mut [Offer], values: &[Value], remaining: &mut Vec<f64>) {
-        remaining.clear();
-        remaining.resize(self.dimensions.len(), f64::NAN);
+        // Sized once per evaluator; after that a fill, not a resize.
+        if remaining.len() == self.dimensions.len() {
+            remaining.fill(f64::NAN);
+        } else {
+            remaining.clear();
+            remaining.resize(self.dimensions.len(), f64::NAN);
+        }
         for offer in offers.iter_mut() {
             // Most services have no effects: nothing to stack, and no terms
             // to set up.
