@@ -91,6 +91,11 @@ impl Arbitration {
         }
     }
 
+    /// Whether every service fits every customer (no `channel_fit`).
+    pub(crate) fn fits_everyone(&self) -> bool {
+        self.fit.is_none()
+    }
+
     /// Whether `service`'s channel fits the customer. An offer that does not
     /// fit changes nothing in `select` (no slot, budget or group), so a
     /// list without it arbitrates alike.

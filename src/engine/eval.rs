@@ -105,7 +105,7 @@ pub struct Evaluator<'e> {
     atom_held: Vec<u32>,
     rule_bits: Vec<u64>,
     /// Script results by their inputs (see `ScriptCache`).
-    script_cache: std::cell::RefCell<crate::lang::script::ScriptCache>,
+    script_cache: crate::lang::script::ScriptCache,
 }
 
 impl Engine {
@@ -162,7 +162,7 @@ impl Engine {
                 0;
                 self.atom_scratch(|a| a.matrix.as_ref().map_or(0, |m| m.rule_words))
             ],
-            script_cache: std::cell::RefCell::default(),
+            script_cache: crate::lang::script::ScriptCache::default(),
         }
     }
 
@@ -262,7 +262,7 @@ impl<'e> Evaluator<'e> {
         let engine = self.engine;
         // The cache moves out of `self` for the run, as `visit` borrows `self`.
         let cache = if engine.has_scripts {
-            std::cell::RefCell::new(self.script_cache.take())
+            std::cell::RefCell::new(std::mem::take(&mut self.script_cache))
         } else {
             std::cell::RefCell::default()
         };
@@ -320,7 +320,7 @@ impl<'e> Evaluator<'e> {
         let collected = self.collect(&cx);
         let failure = scripts.and_then(|run| run.failure.take());
         if engine.has_scripts {
-            self.script_cache = std::cell::RefCell::new(cache.into_inner());
+            self.script_cache = cache.into_inner();
         }
         collected?;
         if let Some((script, message)) = failure {
@@ -564,11 +564,15 @@ impl<'e> Evaluator<'e> {
             // evaluation pays nothing more. Those whose channel does not fit
             // are left out, so the copy needs no customer to arbitrate alike.
             self.ranked.clear();
-            self.ranked.extend(
-                self.offers
-                    .iter()
-                    .filter(|o| arbitration.fits(o.service, cx.values)),
-            );
+            if arbitration.fits_everyone() {
+                self.ranked.extend_from_slice(&self.offers);
+            } else {
+                self.ranked.extend(
+                    self.offers
+                        .iter()
+                        .filter(|o| arbitration.fits(o.service, cx.values)),
+                );
+            }
         }
         let mut arbitrated = false;
         if arbitration.any_limited && capped {

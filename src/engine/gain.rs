@@ -209,9 +209,23 @@ impl CompiledModel {
 
     /// Applies diminishing returns and the overall headroom to ranked offers.
     pub(crate) fn stack(&self, offers: &mut [Offer], values: &[Value], remaining: &mut Vec<f64>) {
-        remaining.clear();
-        remaining.extend(self.dimensions.iter().map(|_| f64::NAN));
+        // Sized once per evaluator; after that a fill, not a resize.
+        if remaining.len() == self.dimensions.len() {
+            remaining.fill(f64::NAN);
+        } else {
+            remaining.clear();
+            remaining.resize(self.dimensions.len(), f64::NAN);
+        }
         for offer in offers.iter_mut() {
+            // Most services have no effects: nothing to stack, and no terms
+            // to set up.
+            if self
+                .effects
+                .get(offer.service.index())
+                .is_none_or(Vec::is_empty)
+            {
+                continue;
+            }
             let (mut alone, mut stacked) = (0.0, 0.0);
             for t in self.terms(offer.service, values) {
                 let Some(left) = remaining.get_mut(t.dimension) else {

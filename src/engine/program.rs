@@ -4,7 +4,7 @@
 //! run time; names are slots, texts are symbols, constants are folded, and the
 //! common `attribute <op> number` test is a single node.
 
-use crate::lang::script::{Outcome, ScriptInput};
+use crate::lang::script::{Key, Lookup, Outcome, ScriptInput};
 use crate::package::customer::Value;
 use crate::package::schema::{Slot, Symbol, SymbolTable};
 
@@ -244,11 +244,28 @@ impl<'a> ScriptRun<'a> {
         self.failure.set(first.or(Some((id, message))));
     }
 
-    fn outcome(&self, id: u32, cx: &ScriptInput<'_>, run: impl FnOnce() -> Outcome) -> Outcome {
+    /// The kept outcome of script `id` for these inputs, or the key to keep
+    /// a run's outcome under.
+    #[inline(always)]
+    fn lookup(&self, id: u32, cx: &ScriptInput<'_>) -> Lookup {
         match self.cache.and_then(|c| c.try_borrow_mut().ok()) {
-            Some(mut cache) => cache.get_or_run(self.scripts, id, cx, run),
-            None => run(),
+            Some(mut cache) => cache.lookup(self.scripts, id, cx),
+            None => Lookup::Miss(None),
         }
+    }
+
+    /// Runs script `id` (nothing kept had its inputs) and keeps the outcome
+    /// under `key`. Out of line and cold: a hit never sets up a run.
+    #[cold]
+    #[inline(never)]
+    fn run(&self, id: u32, key: Option<Key>, run: impl FnOnce() -> Outcome) -> Outcome {
+        let outcome = run();
+        if let (Some(key), Some(mut cache)) =
+            (key, self.cache.and_then(|c| c.try_borrow_mut().ok()))
+        {
+            cache.keep(id, key, &outcome);
+        }
+        outcome
     }
 
     // Kept out of line: inlined, the script machinery would make every
@@ -256,10 +273,14 @@ impl<'a> ScriptRun<'a> {
     #[inline(never)]
     fn condition(&self, id: u32, cx: &Context<'_>) -> Tri {
         let cx = &cx.script_input();
-        let outcome = self.outcome(id, cx, || match self.scripts.condition(id, cx) {
-            Ok(b) => Outcome::Bool(b),
-            Err(message) => Outcome::Failed(message),
-        });
+        let outcome = match self.lookup(id, cx) {
+            Lookup::Bool(b) => return Tri::from_bool(b),
+            Lookup::Number(_) => return Tri::Unknown,
+            Lookup::Miss(key) => self.run(id, key, || match self.scripts.condition(id, cx) {
+                Ok(b) => Outcome::Bool(b),
+                Err(message) => Outcome::Failed(message),
+            }),
+        };
         match outcome {
             Outcome::Bool(b) => Tri::from_bool(b),
             Outcome::Number(_) => Tri::Unknown,
@@ -273,10 +294,14 @@ impl<'a> ScriptRun<'a> {
     #[inline(never)]
     fn gain(&self, id: u32, cx: &Context<'_>) -> Option<f64> {
         let cx = &cx.script_input();
-        let outcome = self.outcome(id, cx, || match self.scripts.gain(id, cx) {
-            Ok(g) => Outcome::Number(g),
-            Err(message) => Outcome::Failed(message),
-        });
+        let outcome = match self.lookup(id, cx) {
+            Lookup::Number(g) => return Some(g),
+            Lookup::Bool(_) => return None,
+            Lookup::Miss(key) => self.run(id, key, || match self.scripts.gain(id, cx) {
+                Ok(g) => Outcome::Number(g),
+                Err(message) => Outcome::Failed(message),
+            }),
+        };
         match outcome {
             Outcome::Number(g) => Some(g),
             Outcome::Bool(_) => None,

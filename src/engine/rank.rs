@@ -29,6 +29,9 @@ pub(crate) struct Ranking {
     after: Box<[u32]>,
     /// Whether `gain` is one of the keys.
     by_gain: bool,
+    /// Whether the keys before `gain` tell any two rules apart; not with
+    /// the default order, which starts with `gain`.
+    before_matters: bool,
     /// `10^gain_precision`, when gains are rounded.
     scale: Option<f64>,
 }
@@ -50,8 +53,10 @@ impl Ranking {
         };
         let mut after = after.to_vec();
         after.push(RankKey::CatalogOrder);
+        let before = places(catalog, rules, before);
         Ranking {
-            before: places(catalog, rules, before),
+            before_matters: before.iter().any(|&p| p != 0),
+            before,
             after: places(catalog, rules, &after),
             by_gain: gain_at.is_some(),
             scale: catalog.gain_precision.map(|p| 10f64.powi(p as i32)),
@@ -62,8 +67,12 @@ impl Ranking {
     #[inline]
     pub(crate) fn compare(&self, a: &Offer, b: &Offer) -> Ordering {
         let place = |places: &[u32], o: &Offer| places.get(o.rule.index()).copied();
-        place(&self.before, a)
-            .cmp(&place(&self.before, b))
+        let first = if self.before_matters {
+            place(&self.before, a).cmp(&place(&self.before, b))
+        } else {
+            Ordering::Equal
+        };
+        first
             .then_with(|| {
                 if self.by_gain {
                     b.gain.total_cmp(&a.gain)

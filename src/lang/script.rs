@@ -69,10 +69,9 @@ pub(crate) struct ScriptCache {
 /// Slots of one script's table of results at most (a power of two).
 const SLOTS: usize = 1024;
 
-/// Slots a table starts with. It grows (fourfold, emptied) each time it has
-/// missed as often as it has slots, up to [`SLOTS`]: an evaluator made for
-/// one customer (`Engine::evaluate`, a request of `vasrec serve`) sets up
-/// 1 KiB, not the 80 KiB a full table takes.
+/// Slots a table starts with: an evaluator made for one customer
+/// (`Engine::evaluate`, a request of `vasrec serve`) sets up 1 KiB, not the
+/// 72 KiB a full table takes.
 const FIRST_SLOTS: usize = 16;
 
 /// The most values a cached script may read; one reading more runs every
@@ -82,10 +81,24 @@ pub(crate) const KEY_VALUES: usize = 5;
 /// The values one script run reads, packed in place: word 0 holds two bits
 /// of kind per value (missing, number, yes/no, text), the others the values.
 /// Fixed size, so a lookup compares a few words and never follows a pointer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Eq, Default)]
 pub(crate) struct Key {
     words: [u64; KEY_VALUES + 1],
     len: u8,
+}
+
+impl PartialEq for Key {
+    /// Every word compared without a branch: the derived comparison calls
+    /// `bcmp` for the array, which costs more than the words themselves.
+    #[inline]
+    fn eq(&self, other: &Key) -> bool {
+        let differ = self
+            .words
+            .iter()
+            .zip(&other.words)
+            .fold(0, |acc, (a, b)| acc | (a ^ b));
+        differ == 0 && self.len == other.len
+    }
 }
 
 impl Key {
@@ -104,10 +117,11 @@ impl Key {
         true
     }
 
-    /// Its slot in a table of `slots` (a power of two): the words mixed by
-    /// splitmix64's finaliser, so that every bit counts (numbers differ
+    /// Its home slot in a table of `slots` (a power of two): the words mixed
+    /// by splitmix64's finaliser, so that every bit counts (numbers differ
     /// mostly in their high bits). A script's inputs are not chosen by an
     /// attacker: no defence against collisions is needed.
+    #[inline]
     fn slot(&self, slots: usize) -> usize {
         let mut h = self.words[..=usize::from(self.len)]
             .iter()
@@ -129,12 +143,16 @@ enum Kept {
     Number(f64),
 }
 
-/// One script's results, and whether keeping them pays. A direct-mapped
-/// table: each key hashes to one slot, and a new key takes the slot over.
-/// Cheaper than a hash map per lookup, and bounded without ever clearing.
+/// One script's results, and whether keeping them pays. An open-addressing
+/// table (linear probing) at most half full: a key is found in its home slot
+/// or just after it, and no key evicts another, so an evaluator that has
+/// seen every input once runs the script no more. It grows fourfold, its
+/// results kept, up to [`SLOTS`]; full there, it starts over.
 #[derive(Debug, Default)]
 struct Memo {
     slots: Vec<(Key, Kept)>,
+    /// Results kept.
+    len: usize,
     hits: u32,
     misses: u32,
     /// Set when the inputs hardly repeat (a continuous value): looking up
@@ -142,44 +160,102 @@ struct Memo {
     off: bool,
 }
 
+impl Memo {
+    /// The slot holding `key`, or the empty slot where it would go.
+    #[inline(always)]
+    fn find(&self, key: &Key) -> Option<usize> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len().wrapping_sub(1);
+        let mut at = key.slot(self.slots.len());
+        // At most half full, so an empty slot ends every probe; the bound
+        // only keeps a broken table from looping.
+        for _ in 0..self.slots.len() {
+            let (kept_key, kept) = self.slots.get(at)?;
+            if matches!(kept, Kept::Empty) || kept_key == key {
+                return Some(at);
+            }
+            at = (at + 1) & mask;
+        }
+        None
+    }
+
+    /// Keeps a result; grows the table first when it would be over half full.
+    fn insert(&mut self, key: Key, kept: Kept) {
+        if (self.len + 1) * 2 > self.slots.len() {
+            let grown = (self.slots.len() * 4).clamp(FIRST_SLOTS, SLOTS);
+            let old =
+                std::mem::replace(&mut self.slots, vec![(Key::default(), Kept::Empty); grown]);
+            self.len = 0;
+            // Full at the largest size: start over rather than grow.
+            if grown > old.len() {
+                for (key, kept) in old {
+                    if !matches!(kept, Kept::Empty) {
+                        self.put(key, kept);
+                    }
+                }
+            }
+        }
+        self.put(key, kept);
+    }
+
+    fn put(&mut self, key: Key, kept: Kept) {
+        if let Some(at) = self.find(&key)
+            && let Some(slot) = self.slots.get_mut(at)
+        {
+            if matches!(slot.1, Kept::Empty) {
+                self.len += 1;
+            }
+            *slot = (key, kept);
+        }
+    }
+}
+
+/// What [`ScriptCache::lookup`] found for a script's inputs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Lookup {
+    Bool(bool),
+    Number(f64),
+    /// Not kept: run the script, then [`ScriptCache::keep`] the outcome under
+    /// this key (None: its results are not kept).
+    Miss(Option<Key>),
+}
+
 impl ScriptCache {
-    /// The cached outcome of script `id` for the inputs in `cx`, or the one
-    /// `run` gives, kept for next time.
-    pub(crate) fn get_or_run(
-        &mut self,
-        scripts: &Scripts,
-        id: u32,
-        cx: &ScriptInput<'_>,
-        run: impl FnOnce() -> Outcome,
-    ) -> Outcome {
+    /// The kept outcome of script `id` for the inputs in `cx`, or the key to
+    /// keep the outcome of a run under. Split from [`ScriptCache::keep`] so
+    /// that a hit, by far the commonest case, runs no script machinery.
+    ///
+    /// Inlined into its two callers (a condition and a gain), which are out
+    /// of line themselves: as a call of its own, a hit cost 183 instructions
+    /// instead of 157.
+    #[inline(always)]
+    pub(crate) fn lookup(&mut self, scripts: &Scripts, id: u32, cx: &ScriptInput<'_>) -> Lookup {
         let index = id as usize;
         if self.per_script.len() <= index {
-            self.per_script.resize_with(index + 1, Memo::default);
+            self.add_scripts(index + 1);
         }
         let Some(memo) = self.per_script.get_mut(index) else {
-            return run();
+            return Lookup::Miss(None);
         };
         if memo.off {
-            return run();
+            return Lookup::Miss(None);
         }
         let Some(key) = scripts.cache_key(id, cx) else {
-            return run();
+            return Lookup::Miss(None);
         };
-        if memo.slots.is_empty() {
-            memo.slots = vec![(Key::default(), Kept::Empty); FIRST_SLOTS];
-        }
-        let at = key.slot(memo.slots.len());
-        if let Some((kept_key, kept)) = memo.slots.get(at)
-            && *kept_key == key
+        if let Some(at) = memo.find(&key)
+            && let Some((_, kept)) = memo.slots.get(at)
         {
             match *kept {
                 Kept::Bool(b) => {
                     memo.hits = memo.hits.saturating_add(1);
-                    return Outcome::Bool(b);
+                    return Lookup::Bool(b);
                 }
                 Kept::Number(n) => {
                     memo.hits = memo.hits.saturating_add(1);
-                    return Outcome::Number(n);
+                    return Lookup::Number(n);
                 }
                 Kept::Empty => {}
             }
@@ -188,23 +264,30 @@ impl ScriptCache {
         if memo.misses >= 512 && memo.misses > memo.hits {
             memo.off = true;
             memo.slots = Vec::new();
-            return run();
+            memo.len = 0;
+            return Lookup::Miss(None);
         }
-        let outcome = run();
-        if memo.slots.len() < SLOTS && memo.misses as usize >= memo.slots.len() {
-            let grown = (memo.slots.len() * 4).min(SLOTS);
-            memo.slots = vec![(Key::default(), Kept::Empty); grown];
-        }
-        let at = key.slot(memo.slots.len());
-        let kept = match outcome {
-            Outcome::Bool(b) => Kept::Bool(b),
-            Outcome::Number(n) => Kept::Number(n),
-            Outcome::Failed(_) => Kept::Empty,
+        Lookup::Miss(Some(key))
+    }
+
+    /// Room for the first `scripts` scripts' tables; once per evaluator.
+    #[cold]
+    #[inline(never)]
+    fn add_scripts(&mut self, scripts: usize) {
+        self.per_script.resize_with(scripts, Memo::default);
+    }
+
+    /// Keeps the outcome of a run of script `id` under the key
+    /// [`ScriptCache::lookup`] gave (failures are not kept).
+    pub(crate) fn keep(&mut self, id: u32, key: Key, outcome: &Outcome) {
+        let Some(memo) = self.per_script.get_mut(id as usize) else {
+            return;
         };
-        if let Some(slot) = memo.slots.get_mut(at) {
-            *slot = (key, kept);
+        match outcome {
+            Outcome::Bool(b) => memo.insert(key, Kept::Bool(*b)),
+            Outcome::Number(n) => memo.insert(key, Kept::Number(*n)),
+            Outcome::Failed(_) => {}
         }
-        outcome
     }
 }
 
@@ -291,6 +374,10 @@ mod with_rhai {
         reads_pref: bool,
         reads_derived: bool,
         calls_uses: bool,
+        /// Every slot its cache key reads, in key order (attributes,
+        /// preferences, services in use); None when the key would hold more
+        /// than [`super::KEY_VALUES`] values, so its results are not kept.
+        key_slots: Option<Vec<Option<Slot>>>,
     }
 
     /// The compiled scripts of a package and the sandboxed rhai engine that runs them.
@@ -373,19 +460,36 @@ mod with_rhai {
                 .compile_with_scope(&scope, text)
                 .map_err(|e| self.compile_error(&e, with_derived))?;
             let id = crate::base::index::dense_u32(self.scripts.len());
+            let reads: Vec<(String, Slot)> = self
+                .attributes
+                .iter()
+                .filter(|(n, _)| mentioned.contains(&n.as_str()))
+                .cloned()
+                .collect();
+            let reads_pref = mentioned.contains(&"pref");
+            let reads_derived = with_derived && mentioned.contains(&"derived");
+            let calls_uses = mentioned.contains(&"uses");
+            let key_slots: Vec<Option<Slot>> = reads
+                .iter()
+                .map(|(_, slot)| Some(*slot))
+                .chain(
+                    self.preferences
+                        .iter()
+                        .filter(|_| reads_pref)
+                        .map(|(_, slot)| Some(*slot)),
+                )
+                .chain(self.in_use.iter().filter(|_| calls_uses).copied())
+                .collect();
+            let fits = key_slots.len() + usize::from(reads_derived) <= super::KEY_VALUES;
             self.scripts.push(Script {
                 ast,
                 origin,
                 returns,
-                reads: self
-                    .attributes
-                    .iter()
-                    .filter(|(n, _)| mentioned.contains(&n.as_str()))
-                    .cloned()
-                    .collect(),
-                reads_pref: mentioned.contains(&"pref"),
-                reads_derived: with_derived && mentioned.contains(&"derived"),
-                calls_uses: mentioned.contains(&"uses"),
+                reads,
+                reads_pref,
+                reads_derived,
+                calls_uses,
+                key_slots: fits.then_some(key_slots),
             });
             Ok(id)
         }
@@ -460,10 +564,11 @@ mod with_rhai {
         /// Every value script `id` can read, as a cache key; None when one
         /// of them cannot be compared across customers (a text only this
         /// customer has) or there are more than the key holds.
+        #[inline(always)]
         pub(crate) fn cache_key(&self, id: u32, cx: &ScriptInput<'_>) -> Option<Key> {
             let script = self.scripts.get(id as usize)?;
             let mut key = Key::default();
-            let add = |key: &mut Key, slot: Option<Slot>| -> Option<()> {
+            for slot in script.key_slots.as_deref()? {
                 let (kind, bits) = match slot.and_then(|slot| cx.values.get(slot as usize)) {
                     Some(Value::Number(n)) => (1, n.to_bits()),
                     Some(Value::Bool(b)) => (2, u64::from(*b)),
@@ -471,20 +576,7 @@ mod with_rhai {
                     Some(Value::Text(_)) => return None,
                     _ => (0, 0),
                 };
-                key.push(kind, bits).then_some(())
-            };
-            for (_, slot) in &script.reads {
-                add(&mut key, Some(*slot))?;
-            }
-            if script.reads_pref {
-                for (_, slot) in &self.preferences {
-                    add(&mut key, Some(*slot))?;
-                }
-            }
-            if script.calls_uses {
-                for slot in &self.in_use {
-                    add(&mut key, *slot)?;
-                }
+                key.push(kind, bits).then_some(())?;
             }
             if script.reads_derived {
                 key.push(1, cx.derived.to_bits()).then_some(())?;
@@ -1008,6 +1100,56 @@ mod tests {
             "{} of {FIRST_SLOTS} slots",
             small.len()
         );
+    }
+
+    fn number_key(n: f64) -> Key {
+        let mut key = Key::default();
+        assert!(key.push(1, n.to_bits()));
+        key
+    }
+
+    fn kept_number(memo: &Memo, key: &Key) -> Option<f64> {
+        match memo.slots.get(memo.find(key)?)? {
+            (k, Kept::Number(n)) if k == key => Some(*n),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_table_keeps_every_input_as_it_grows() {
+        let mut memo = Memo::default();
+        for t in 0..73 {
+            assert_eq!(kept_number(&memo, &number_key(f64::from(t))), None);
+            memo.insert(number_key(f64::from(t)), Kept::Number(f64::from(t) * 2.0));
+        }
+        // Grown from 16 slots without losing one: 73 results, at most half full.
+        assert_eq!(memo.len, 73);
+        assert_eq!(memo.slots.len(), 256);
+        for t in 0..73 {
+            assert_eq!(
+                kept_number(&memo, &number_key(f64::from(t))),
+                Some(f64::from(t) * 2.0)
+            );
+        }
+        assert_eq!(kept_number(&memo, &number_key(73.0)), None);
+    }
+
+    #[test]
+    fn a_full_table_starts_over_and_stays_bounded() {
+        let mut memo = Memo::default();
+        let keys = SLOTS / 2 + 10;
+        for t in 0..keys {
+            memo.insert(number_key(t as f64), Kept::Number(1.0));
+            assert!(memo.len * 2 <= memo.slots.len());
+        }
+        assert_eq!(memo.slots.len(), SLOTS);
+        // The 513th result found the table full and started it over.
+        assert_eq!(memo.len, keys - SLOTS / 2);
+        assert_eq!(
+            kept_number(&memo, &number_key((keys - 1) as f64)),
+            Some(1.0)
+        );
+        assert_eq!(kept_number(&memo, &number_key(0.0)), None);
     }
 
     #[test]
