@@ -268,6 +268,8 @@ pub(crate) struct CsvFramer<R> {
     /// Line of `buffer[head]`.
     head_line: u64,
     eof: bool,
+    /// A read error that came after some bytes, for the next read.
+    failed: Option<io::Error>,
     ends: RecordEnds,
     max_row_bytes: usize,
     /// Bytes read from `inner` so far.
@@ -283,6 +285,7 @@ impl<R: Read> CsvFramer<R> {
             head: 0,
             head_line: 1,
             eof: false,
+            failed: None,
             ends: RecordEnds::new(),
             max_row_bytes,
             read: 0,
@@ -314,7 +317,13 @@ impl<R: Read> CsvFramer<R> {
                         break;
                     }
                     end -= self.compact();
-                    match self.fill() {
+                    // As much again as the record has so far: a long record
+                    // is looked at again a few times, not once per buffer.
+                    // Never past the byte that makes it too long.
+                    let pending = self.filled - end;
+                    let too_long = end + self.max_row_bytes + CSV_CHUNK + 1;
+                    let target = (self.filled + pending.max(CSV_CHUNK)).min(too_long);
+                    match self.fill(target) {
                         Ok(()) => {}
                         Err(e) => {
                             result = Err(FrameError::Io(e, self.line_of_record(end)));
@@ -365,25 +374,33 @@ impl<R: Read> CsvFramer<R> {
         }
     }
 
-    /// Reads one buffer more (none at the end of the input).
-    fn fill(&mut self) -> io::Result<()> {
-        if self.buffer.len() < self.filled + CSV_CHUNK {
-            self.buffer.resize(self.filled + CSV_CHUNK, 0);
+    /// Reads until `target` bytes are in the buffer, or the input ends. An
+    /// error after some bytes is kept for the next call, so that the
+    /// records read before it are framed first.
+    fn fill(&mut self, target: usize) -> io::Result<()> {
+        if let Some(e) = self.failed.take() {
+            return Err(e);
         }
-        let room = &mut self.buffer[self.filled..self.filled + CSV_CHUNK];
-        let read = loop {
-            match self.inner.read(room) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                other => break other,
-            }
-        };
-        let n = *read.as_ref().unwrap_or(&0);
-        self.filled += n;
-        self.read += n as u64;
-        if n == 0 {
-            self.eof = true;
+        if self.buffer.len() < target {
+            self.buffer.resize(target, 0);
         }
-        read.map(|_| ())
+        let before = self.filled;
+        while self.filled < target && !self.eof {
+            let room = &mut self.buffer[self.filled..target];
+            let n = match self.inner.read(room) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if self.filled > before => {
+                    self.failed = Some(e);
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            };
+            self.filled += n;
+            self.read += n as u64;
+            self.eof = n == 0;
+        }
+        Ok(())
     }
 }
 
@@ -607,6 +624,36 @@ pub(crate) mod tests {
             "nothing after the error"
         );
         assert!(result.is_ok());
+    }
+
+    /// A long record is read in ever larger pieces: framing it looks at
+    /// its bytes a few times, not once per buffer read (which, for a
+    /// quoted record near a raised `max_row_bytes`, would take minutes).
+    #[test]
+    fn a_long_record_is_looked_at_a_few_times() {
+        struct Counting(std::io::Cursor<Vec<u8>>, usize);
+        impl Read for Counting {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                self.1 += 1;
+                self.0.read(buf)
+            }
+        }
+        for quoted in [false, true] {
+            let mut text = b"h\n".to_vec();
+            if quoted {
+                text.push(b'"');
+            }
+            text.extend(std::iter::repeat_n(b'x', 20 << 20));
+            let max = 16 << 20;
+            let mut framer = CsvFramer::new(Counting(std::io::Cursor::new(text), 0), max);
+            let mut bytes = Vec::new();
+            let (framed, result) = framer.frame(10, &mut bytes);
+            assert_eq!(framed.records, 1);
+            assert!(matches!(result, Err(FrameError::TooLong(2))), "{result:?}");
+            assert!(framer.read <= (max + 2 * CSV_CHUNK) as u64);
+            // 16 MiB in 64 KiB reads would be 256; doubling takes about 9.
+            assert!(framer.inner.1 < 20, "{} reads", framer.inner.1);
+        }
     }
 
     /// An input that fails to read is an error at the record it stopped in,
