@@ -317,13 +317,16 @@ impl<R: Read> CsvFramer<R> {
                         break;
                     }
                     end -= self.compact();
-                    // As much again as the record has so far: a long record
-                    // is looked at again a few times, not once per buffer.
-                    // Never past the byte that makes it too long.
+                    // Room for as much again as the record has so far, never
+                    // past the byte that makes it too long. A record past one
+                    // buffer waits for all of it, so that it is looked at
+                    // again a few times, not once per read; a shorter one
+                    // takes what one read gives, so that a stream that stops
+                    // for a while (a header sent first) is not held up.
                     let pending = self.filled - end;
                     let too_long = end + self.max_row_bytes + CSV_CHUNK + 1;
                     let target = (self.filled + pending.max(CSV_CHUNK)).min(too_long);
-                    match self.fill(target) {
+                    match self.fill(target, pending >= CSV_CHUNK) {
                         Ok(()) => {}
                         Err(e) => {
                             result = Err(FrameError::Io(e, self.line_of_record(end)));
@@ -374,10 +377,11 @@ impl<R: Read> CsvFramer<R> {
         }
     }
 
-    /// Reads until `target` bytes are in the buffer, or the input ends. An
-    /// error after some bytes is kept for the next call, so that the
-    /// records read before it are framed first.
-    fn fill(&mut self, target: usize) -> io::Result<()> {
+    /// Reads up to `target` bytes into the buffer: once (at least one byte,
+    /// or the end), or with `whole` until there are `target` or the input
+    /// ends. An error after some bytes is kept for the next call, so that
+    /// the records read before it are framed first.
+    fn fill(&mut self, target: usize, whole: bool) -> io::Result<()> {
         if let Some(e) = self.failed.take() {
             return Err(e);
         }
@@ -399,6 +403,9 @@ impl<R: Read> CsvFramer<R> {
             self.filled += n;
             self.read += n as u64;
             self.eof = n == 0;
+            if !whole {
+                break;
+            }
         }
         Ok(())
     }
