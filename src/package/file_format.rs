@@ -70,6 +70,24 @@ pub struct DataError {
     pub place: Place,
 }
 
+impl DataError {
+    /// The error of a row at `line` (and `column`, 1-based) of a text file.
+    pub(crate) fn at_line(
+        file: &str,
+        line: u64,
+        column: Option<usize>,
+        message: String,
+    ) -> DataError {
+        DataError {
+            place: Place::Line,
+            file: file.to_string(),
+            line,
+            column,
+            message,
+        }
+    }
+}
+
 /// Where a [`DataError`] is in its file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

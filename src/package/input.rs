@@ -276,13 +276,9 @@ impl CsvBlock {
             if let Err(e) = csv.read_at(start, line, &mut row.record) {
                 self.parsed = Some(index);
                 return Err(match e {
-                    CsvReadError::Csv(e) => DataError {
-                        place: Place::Line,
-                        file: file.to_string(),
-                        line,
-                        column: None,
-                        message: format!("cannot read the row: {e}"),
-                    },
+                    CsvReadError::Csv(e) => {
+                        DataError::at_line(file, line, None, format!("cannot read the row: {e}"))
+                    }
                     too_long => csv_error(file, self.max_row_bytes, too_long, 0),
                 });
             }
@@ -310,13 +306,7 @@ fn csv_error(
             format!("cannot read the row: {e}"),
         ),
     };
-    DataError {
-        place: Place::Line,
-        file: file.to_string(),
-        line: lines_before + line,
-        column: None,
-        message,
-    }
+    DataError::at_line(file, lines_before + line, None, message)
 }
 
 /// Reads rows from a customer file.
@@ -374,12 +364,8 @@ impl CustomerReader {
             InputFormat::Csv => {
                 let max = schema.max_row_bytes;
                 let mut csv = Box::new(CsvFramer::new(reader, max));
-                let error = |line: u64, column: Option<usize>, message: String| DataError {
-                    place: Place::Line,
-                    file: name.to_string(),
-                    line,
-                    column,
-                    message,
+                let error = |line: u64, column: Option<usize>, message: String| {
+                    DataError::at_line(name, line, column, message)
                 };
                 // The header is the first block, of one record, parsed here;
                 // it starts on line 1, so its lines need no offset.
@@ -509,13 +495,12 @@ impl CustomerReader {
                         CsvReadError::TooLong(line),
                         0,
                     ),
-                    FrameError::Io(e, line) => DataError {
-                        place: Place::Line,
-                        file: self.name.clone(),
+                    FrameError::Io(e, line) => DataError::at_line(
+                        &self.name,
                         line,
-                        column: None,
-                        message: format!("cannot read the row: {e}"),
-                    },
+                        None,
+                        format!("cannot read the row: {e}"),
+                    ),
                 });
                 return (Chunk::Csv(block), result);
             }
@@ -580,13 +565,12 @@ impl CustomerReader {
                             let text = match String::from_utf8(bytes) {
                                 Ok(text) => text,
                                 Err(e) => {
-                                    return Err(DataError {
-                                        place: Place::Line,
-                                        file: self.name.clone(),
-                                        line: *line,
-                                        column: Some(e.utf8_error().valid_up_to() + 1),
-                                        message: "the line is not valid UTF-8".into(),
-                                    });
+                                    return Err(DataError::at_line(
+                                        &self.name,
+                                        *line,
+                                        Some(e.utf8_error().valid_up_to() + 1),
+                                        "the line is not valid UTF-8".into(),
+                                    ));
                                 }
                             };
                             if text.trim().is_empty() {
@@ -595,13 +579,7 @@ impl CustomerReader {
                             Some(RawRow { text, line: *line })
                         }
                         Err(message) => {
-                            return Err(DataError {
-                                place: Place::Line,
-                                file: self.name.clone(),
-                                line: *line + 1,
-                                column: None,
-                                message,
-                            });
+                            return Err(DataError::at_line(&self.name, *line + 1, None, message));
                         }
                     }
                 }
@@ -698,17 +676,6 @@ fn read_line_limited(
     }
 }
 
-/// The error of a row at `line` (and `column`, 1-based).
-fn row_error(file: &str, line: u64, column: Option<usize>, message: String) -> DataError {
-    DataError {
-        place: Place::Line,
-        file: file.to_string(),
-        line,
-        column,
-        message,
-    }
-}
-
 /// Decodes one CSV record into `customer` (which is reset first).
 fn decode_csv(
     schema: &Schema,
@@ -720,7 +687,7 @@ fn decode_csv(
     customer.reset(schema);
     let (record, line) = (&row.record, row.line);
     if record.len() != columns.width {
-        return Err(row_error(
+        return Err(DataError::at_line(
             file,
             line,
             None,
@@ -741,7 +708,7 @@ fn decode_csv(
         let text = match valid {
             Some(text) => text,
             None => std::str::from_utf8(record.get(index).unwrap_or(b"")).map_err(|_| {
-                row_error(
+                DataError::at_line(
                     file,
                     line,
                     Some(index + 1),
@@ -750,11 +717,11 @@ fn decode_csv(
             })?,
         };
         customer::parse_text(schema, customer, slot, text)
-            .map_err(|e| row_error(file, line, Some(index + 1), e.to_string()))?;
+            .map_err(|e| DataError::at_line(file, line, Some(index + 1), e.to_string()))?;
     }
     customer
         .check_required(schema)
-        .map_err(|e| row_error(file, line, column_of(columns, schema, &e), e.to_string()))
+        .map_err(|e| DataError::at_line(file, line, column_of(columns, schema, &e), e.to_string()))
 }
 
 /// Decodes one JSON Lines row into `customer` (which is reset first).
@@ -767,7 +734,8 @@ pub(crate) fn decode(
 ) -> Result<(), DataError> {
     customer.reset(schema);
     let (text, line) = (&row.text, row.line);
-    let at = |column: Option<usize>, message: String| row_error(file, line, column, message);
+    let at =
+        |column: Option<usize>, message: String| DataError::at_line(file, line, column, message);
     let fast = columns
         .json
         .as_deref()

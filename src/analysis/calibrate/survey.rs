@@ -13,7 +13,7 @@ use crate::Engine;
 use crate::base::diagnostic::closest;
 use crate::package::customer::{self, Customer, Value};
 use crate::package::file_format::InputFormat;
-use crate::package::input::{DataError, MAX_RECORD_BYTES, Place};
+use crate::package::input::{DataError, MAX_RECORD_BYTES};
 use crate::package::schema::{FieldKind, Schema, Slot};
 use serde::Serialize;
 
@@ -268,13 +268,7 @@ impl Survey {
 
 /// A problem at a place in the survey file.
 fn at(file: &str, line: u64, column: Option<usize>, message: String) -> DataError {
-    DataError {
-        place: Place::Line,
-        file: file.to_string(),
-        line,
-        column,
-        message,
-    }
+    DataError::at_line(file, line, column, message)
 }
 
 /// Every column is looked up once, before any row, so a missing column is
@@ -526,7 +520,7 @@ impl Rows<std::io::Empty> {
                 "this vasrec was built without {} support: build it with `--features arrow`, or export the survey to CSV",
                 if format == InputFormat::Parquet { "Parquet" } else { "Arrow IPC" }
             ),
-            place: Place::File,
+            place: crate::package::input::Place::File,
         }
         .into())
     }
