@@ -7,7 +7,7 @@
 //! into [`Customer`]s, with a [`DataError`] naming file, line and column
 //! (row group, row and column) for every value that is wrong.
 
-use crate::package::csv_rows::{CsvFramer, CsvReadError, CsvRows, FrameError, RecordEnds};
+use crate::package::csv_rows::{CsvFramer, CsvReadError, CsvRows, FrameError, Framed, RecordEnds};
 use crate::package::customer::{self, Customer, FieldError};
 pub use crate::package::file_format::{CHUNK_ROWS, DataError, InputFormat, Place};
 pub(crate) use crate::package::file_format::{Columnar, map_columns};
@@ -206,7 +206,7 @@ impl ChunkRows<'_> {
 /// Whole CSV records as they were in the file, and once parsed, the rows.
 pub(crate) struct CsvBlock {
     bytes: Vec<u8>,
-    framed: crate::package::csv_rows::Framed,
+    framed: Framed,
     /// Rows parsed, once parsed; `rows` beyond them are buffers kept for
     /// the next block.
     parsed: Option<usize>,
@@ -218,7 +218,7 @@ impl CsvBlock {
     fn new(max_row_bytes: usize) -> CsvBlock {
         CsvBlock {
             bytes: Vec::new(),
-            framed: crate::package::csv_rows::Framed {
+            framed: Framed {
                 records: 0,
                 first_line: 1,
             },

@@ -370,7 +370,7 @@ impl<S: ChunkSink, F: Fn() -> S + Sync> Work<'_, F> {
     /// As [`Work::next_chunk`], with a slot already taken (given back when
     /// nothing is read).
     fn read_and_process(&self, state: &mut ThreadState<'_>) -> Option<(u64, S, usize)> {
-        let (index, chunk) = {
+        let (index, mut chunk) = {
             let mut source = self.source.lock().unwrap_or_else(PoisonError::into_inner);
             if source.end.is_some() {
                 drop(source);
@@ -394,7 +394,6 @@ impl<S: ChunkSink, F: Fn() -> S + Sync> Work<'_, F> {
             }
             (index, chunk)
         };
-        let mut chunk = chunk;
         let parsed = match self.capacity.selection.map(|s| s.chunk(index)) {
             Some(selected) if !selected.is_whole() => {
                 chunk.parse_only(&self.name, |row| selected.holds(row))
