@@ -256,6 +256,11 @@ impl DryRunReport {
             .map(|id| {
                 let i = id.index();
                 let members = tally.segment_members.get(i).copied().unwrap_or(0);
+                let gains = tally
+                    .segment_gain_counts
+                    .get(i)
+                    .map(|c| c.sorted())
+                    .unwrap_or_default();
                 SegmentRow {
                     segment: engine.segment_name(id).to_string(),
                     label: engine.segment_label(id).to_string(),
@@ -277,14 +282,8 @@ impl DryRunReport {
                         tally.segment_member_gain.get(i).map_or(0.0, |s| s.value()),
                         members as f64,
                     ),
-                    median_gain: tally
-                        .segment_gain_counts
-                        .get(i)
-                        .map_or(0.0, |c| quantile(c, 0.5)),
-                    p90_gain: tally
-                        .segment_gain_counts
-                        .get(i)
-                        .map_or(0.0, |c| quantile(c, 0.9)),
+                    median_gain: quantile(&gains, 0.5),
+                    p90_gain: quantile(&gains, 0.9),
                 }
             })
             .collect();

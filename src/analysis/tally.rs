@@ -26,6 +26,52 @@ pub(crate) type MissKey = (SegmentId, RuleId, String);
 /// How many customers had it, and their shortfalls in hundredths of a unit.
 pub(crate) type MissTally = (u64, BTreeMap<i64, u64>);
 
+/// How many customers had each value (a total gain in hundredths of a
+/// point), for exact quantiles. Counted in a hash map: every customer adds
+/// its total to each of its segments, and a search of an ordered map cost
+/// a fifth of a dry-run's counting (about 190 instructions an add, against
+/// about 40 here). The hasher is seeded at random, so values chosen by a
+/// hostile customer file cannot make the map slow. Sorted where it is read
+/// ([`GainCounts::sorted`]) and written: a saved tally is the same map,
+/// in the same order, as before.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct GainCounts(std::collections::HashMap<i64, u64, foldhash::fast::RandomState>);
+
+impl GainCounts {
+    #[inline]
+    pub(crate) fn add(&mut self, value: i64, count: u64) {
+        let n = self.0.entry(value).or_insert(0);
+        *n = n.saturating_add(count);
+    }
+
+    fn merge(&mut self, other: GainCounts) {
+        for (value, count) in other.0 {
+            self.add(value, count);
+        }
+    }
+
+    /// The values with their counts, smallest value first.
+    pub(crate) fn sorted(&self) -> BTreeMap<i64, u64> {
+        self.0
+            .iter()
+            .map(|(&value, &count)| (value, count))
+            .collect()
+    }
+}
+
+impl Serialize for GainCounts {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.sorted().serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for GainCounts {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let sorted = BTreeMap::<i64, u64>::deserialize(deserializer)?;
+        Ok(GainCounts(sorted.into_iter().collect()))
+    }
+}
+
 /// Running counts for a dry-run; one per chunk (or part of a distributed
 /// run), merged in any order.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -45,7 +91,7 @@ pub struct Tally {
     /// Per segment, how many members had each total gain (in hundredths of a
     /// point): exact quantiles to 0.01 point, mergeable, memory bounded by the
     /// number of distinct values rather than the number of customers.
-    pub(crate) segment_gain_counts: Vec<BTreeMap<i64, u64>>,
+    pub(crate) segment_gain_counts: Vec<GainCounts>,
     /// Customers with no offer, by the deepest segment they reached.
     pub(crate) no_offer: Vec<u64>,
     /// Their near misses: customers and shortfalls per (segment, rule, failing part).
@@ -163,7 +209,7 @@ impl Tally {
             segment_offers: vec![0; segments],
             segment_offer_gain: vec![ExactSum::default(); segments],
             segment_member_gain: vec![ExactSum::default(); segments],
-            segment_gain_counts: vec![BTreeMap::new(); segments],
+            segment_gain_counts: vec![GainCounts::default(); segments],
             no_offer: vec![0; segments],
             misses: BTreeMap::new(),
             service_offers: vec![0; services],
@@ -275,11 +321,12 @@ impl Tally {
             add(&mut self.segment_offer_gain, segment, offer.gain);
             bump(&mut self.rule_won, rule);
         }
+        let total_hundredths = hundredths(total);
         for &segment in evaluator.memberships() {
             bump(&mut self.segment_members, segment.index());
             add(&mut self.segment_member_gain, segment.index(), total);
             if let Some(counts) = self.segment_gain_counts.get_mut(segment.index()) {
-                *counts.entry(hundredths(total)).or_insert(0) += 1;
+                counts.add(total_hundredths, 1);
             }
         }
         if offers.is_empty() {
@@ -381,10 +428,7 @@ impl Tally {
             .iter_mut()
             .zip(other.segment_gain_counts)
         {
-            for (value, count) in theirs {
-                let n = mine.entry(value).or_insert(0);
-                *n = n.saturating_add(count);
-            }
+            mine.merge(theirs);
         }
         merge_counts(&mut self.service_offers, &other.service_offers);
         merge_sums(&mut self.service_gain, &other.service_gain);
@@ -643,5 +687,34 @@ mod miss_list {
             }
         }
         Ok(misses)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gain_counts_merge_and_are_written_in_order() {
+        let (mut a, mut b) = (GainCounts::default(), GainCounts::default());
+        for value in [900, -250, 0, 900, 12_345, 0, 0] {
+            a.add(value, 1);
+        }
+        b.add(0, 2);
+        b.add(7, u64::MAX);
+        b.add(7, 1);
+        a.merge(b);
+        let expected: BTreeMap<i64, u64> =
+            [(-250, 1), (0, 5), (7, u64::MAX), (900, 2), (12_345, 1)].into();
+        assert_eq!(a.sorted(), expected, "counts add, saturating");
+        // Written as the ordered map it replaces, whatever the hash order.
+        let text = serde_json::to_string(&a).unwrap();
+        assert_eq!(text, serde_json::to_string(&expected).unwrap());
+        assert_eq!(
+            text,
+            r#"{"-250":1,"0":5,"7":18446744073709551615,"900":2,"12345":1}"#
+        );
+        let back: GainCounts = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.sorted(), expected);
     }
 }
