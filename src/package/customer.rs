@@ -307,15 +307,29 @@ pub(crate) fn parse_text(
             }
             Value::Number(n)
         }
-        FieldKind::Bool { truthy, falsy } => {
-            // Tokens are stored lower-case; compare without allocating.
-            let matches = |tokens: &[String]| tokens.iter().any(|t| t.eq_ignore_ascii_case(text));
-            if matches(truthy) {
-                Value::Bool(true)
-            } else if matches(falsy) {
-                Value::Bool(false)
-            } else {
-                return Err(error(Problem::NotABool(clip(text))));
+        FieldKind::Bool {
+            truthy,
+            falsy,
+            words,
+        } => {
+            let found = match words {
+                Some(words) => words.find(text),
+                None => {
+                    // Tokens are stored lower-case; compare without allocating.
+                    let matches =
+                        |tokens: &[String]| tokens.iter().any(|t| t.eq_ignore_ascii_case(text));
+                    if matches(truthy) {
+                        Some(true)
+                    } else if matches(falsy) {
+                        Some(false)
+                    } else {
+                        None
+                    }
+                }
+            };
+            match found {
+                Some(b) => Value::Bool(b),
+                None => return Err(error(Problem::NotABool(clip(text)))),
             }
         }
         // A category has a handful of values: comparing them beats hashing.

@@ -64,6 +64,9 @@ pub(crate) enum FieldKind {
     Bool {
         truthy: Vec<String>,
         falsy: Vec<String>,
+        /// Both lists as words (see [`BoolWords`]), when no token is longer
+        /// than 8 bytes.
+        words: Option<BoolWords>,
     },
     Text,
     Category {
@@ -96,10 +99,15 @@ impl Schema {
                 AttributeKind::Category => FieldKind::Category {
                     values: attribute.values.iter().map(|v| symbols.intern(v)).collect(),
                 },
-                AttributeKind::Bool => FieldKind::Bool {
-                    truthy: tokens(&attribute.true_values, &["true", "yes", "y", "1"]),
-                    falsy: tokens(&attribute.false_values, &["false", "no", "n", "0"]),
-                },
+                AttributeKind::Bool => {
+                    let truthy = tokens(&attribute.true_values, &["true", "yes", "y", "1"]);
+                    let falsy = tokens(&attribute.false_values, &["false", "no", "n", "0"]);
+                    FieldKind::Bool {
+                        words: BoolWords::new(&truthy, &falsy),
+                        truthy,
+                        falsy,
+                    }
+                }
             };
             fields.push(Field {
                 name: attribute.name.clone(),
@@ -172,10 +180,197 @@ impl Schema {
     }
 }
 
+/// The tokens of a yes/no attribute, each packed in a word with its bytes
+/// ASCII lower-cased: every yes/no field of every row is matched against
+/// them, and comparing a word and a length per token costs a fraction of a
+/// case-blind comparison of texts (the commonest cost of reading the
+/// bundled sample's rows). Matches exactly as `eq_ignore_ascii_case` on
+/// the texts, and in the same order (yes before no).
+#[derive(Debug, Clone)]
+pub(crate) struct BoolWords(Box<[(u64, usize, bool)]>);
+
+impl BoolWords {
+    /// None when a token is longer than a word.
+    fn new(truthy: &[String], falsy: &[String]) -> Option<BoolWords> {
+        let tokens = truthy
+            .iter()
+            .map(|t| (t, true))
+            .chain(falsy.iter().map(|t| (t, false)));
+        tokens
+            .map(|(t, value)| Some((lower_word(t.as_bytes())?, t.len(), value)))
+            .collect::<Option<Box<[_]>>>()
+            .map(BoolWords)
+    }
+
+    /// The value `text` names, or None when it names none.
+    #[inline]
+    pub(crate) fn find(&self, text: &str) -> Option<bool> {
+        // A longer text is none of the tokens.
+        let word = lower_word(text.as_bytes())?;
+        self.0
+            .iter()
+            .find(|&&(w, len, _)| w == word && len == text.len())
+            .map(|&(_, _, value)| value)
+    }
+}
+
+/// Up to 8 bytes, ASCII lower-cased, in one word (None when longer).
+#[inline]
+fn lower_word(bytes: &[u8]) -> Option<u64> {
+    if bytes.len() > 8 {
+        return None;
+    }
+    let mut word = [0u8; 8];
+    for (w, b) in word.iter_mut().zip(bytes) {
+        *w = b.to_ascii_lowercase();
+    }
+    Some(u64::from_le_bytes(word))
+}
+
 fn tokens(given: &[String], default: &[&str]) -> Vec<String> {
     if given.is_empty() {
         default.iter().map(|s| (*s).to_string()).collect()
     } else {
         given.iter().map(|s| s.trim().to_lowercase()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The match `BoolWords` stands for.
+    fn reference(truthy: &[String], falsy: &[String], text: &str) -> Option<bool> {
+        let matches = |tokens: &[String]| tokens.iter().any(|t| t.eq_ignore_ascii_case(text));
+        if matches(truthy) {
+            Some(true)
+        } else if matches(falsy) {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    #[test]
+    fn bool_words_match_as_case_blind_texts() {
+        let lists: [(&[&str], &[&str]); 4] = [
+            (&["true", "yes", "y", "1"], &["false", "no", "n", "0"]),
+            (&["oui", "sí", "是"], &["non", "否", ""]),
+            (&["abcdefgh", "x"], &["x", "abcdefg"]),
+            (&["ja"], &["nein", "ja"]),
+        ];
+        let texts = [
+            "",
+            "y",
+            "Y",
+            "yes",
+            "YeS",
+            "yes ",
+            "no",
+            "NO",
+            "n",
+            "0",
+            "1",
+            "10",
+            "true",
+            "TRUE",
+            "truE",
+            "false",
+            "oui",
+            "OUI",
+            "sí",
+            "SÍ",
+            "Sí",
+            "是",
+            "否",
+            "non",
+            "abcdefgh",
+            "ABCDEFGH",
+            "abcdefghi",
+            "abcdefg",
+            "x",
+            "X",
+            "ja",
+            "JA",
+            "nein",
+            "y\0",
+            "\0",
+            "@",
+            "`",
+            "[",
+            "{",
+        ];
+        for (truthy, falsy) in lists {
+            let truthy: Vec<String> = truthy.iter().map(|t| t.to_string()).collect();
+            let falsy: Vec<String> = falsy.iter().map(|t| t.to_string()).collect();
+            let words = BoolWords::new(&truthy, &falsy).expect("tokens of 8 bytes at most");
+            for text in texts {
+                assert_eq!(
+                    words.find(text),
+                    reference(&truthy, &falsy, text),
+                    "{text:?} against {truthy:?} / {falsy:?}"
+                );
+            }
+        }
+        let long = ["abcdefghi".to_string()];
+        assert!(
+            BoolWords::new(&long, &[]).is_none(),
+            "a token longer than a word keeps the comparison of texts"
+        );
+    }
+
+    /// Both readings of a yes/no field give the same values and errors:
+    /// words for short tokens, texts for a list with a long one.
+    #[test]
+    fn yes_no_fields_read_alike_with_long_and_short_tokens() {
+        let catalog = |tokens: &str| -> Catalog {
+            let text = format!(
+                "package: t\nservices:\n  \
+                 - {{id: a, name: A, category: convenience, stage: in_sale, channel: omni, \
+                 participation: passive, cost: 1}}\n\
+                 customer:\n  attributes:\n    - {{name: flag, type: bool{tokens}}}\n"
+            );
+            serde_yaml::from_str(&text).unwrap()
+        };
+        let short = Schema::new(&catalog(", true_values: [Sure, ok], false_values: [nope]"));
+        let long = Schema::new(&catalog(
+            ", true_values: [Sure, ok, affirmative], false_values: [nope]",
+        ));
+        let words = |schema: &Schema| match &schema.fields[0].kind {
+            FieldKind::Bool { words, .. } => words.is_some(),
+            _ => false,
+        };
+        assert!(words(&short) && !words(&long));
+        let read = |schema: &Schema, text: &str| {
+            let mut customer = crate::package::customer::Customer::empty(schema);
+            crate::package::customer::parse_text(schema, &mut customer, 0, text)
+                .map(|()| format!("{:?}", customer.values[0]))
+                .map_err(|e| e.to_string())
+        };
+        for text in [
+            "sure",
+            "SURE",
+            " Ok ",
+            "NoPe",
+            "maybe",
+            "affirmative",
+            "yes",
+        ] {
+            let (a, b) = (read(&short, text), read(&long, text));
+            if text == "affirmative" {
+                assert!(
+                    a.is_err() && b == Ok("Bool(true)".to_string()),
+                    "{a:?} {b:?}"
+                );
+            } else {
+                assert_eq!(a, b, "{text:?}");
+            }
+        }
+        assert_eq!(read(&short, "sure"), Ok("Bool(true)".to_string()));
+        assert_eq!(read(&short, "NoPe"), Ok("Bool(false)".to_string()));
+        assert!(
+            read(&short, "yes").is_err(),
+            "the defaults give way to the list"
+        );
     }
 }
