@@ -18,8 +18,104 @@ pub(crate) const CSV_CHUNK: usize = 1 << 16;
 /// it skips before a record, a CRLF's `\n` or empty lines, are counted).
 pub(crate) struct CsvRows<'a> {
     bytes: &'a [u8],
-    reader: csv::Reader<io::Cursor<&'a [u8]>>,
+    /// None for a block without a quote, read by [`CsvRows::read_plain`].
+    reader: Option<csv::Reader<io::Cursor<&'a [u8]>>>,
+    /// The record the `csv` crate reads into.
+    parsed: csv::ByteRecord,
     max_row_bytes: usize,
+    /// Where the plain reading goes on, and the line of `counted`.
+    at: usize,
+    counted: usize,
+    line: u64,
+}
+
+/// One CSV record's fields: the bytes they are in and where each is. A
+/// record without a quote keeps its bytes as in the file, commas and all,
+/// so reading it is one copy and a search for commas; a quoted one holds
+/// its fields unquoted, end to end, as the `csv` crate gives them.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Fields {
+    bytes: Vec<u8>,
+    /// Per field, its start and end in `bytes`.
+    ranges: Vec<(usize, usize)>,
+}
+
+impl Fields {
+    pub(crate) fn len(&self) -> usize {
+        self.ranges.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    /// The bytes the fields are in (with whatever is between them).
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Where field `index` is in [`Fields::as_bytes`].
+    pub(crate) fn range(&self, index: usize) -> Option<std::ops::Range<usize>> {
+        self.ranges.get(index).map(|&(start, end)| start..end)
+    }
+
+    pub(crate) fn get(&self, index: usize) -> Option<&[u8]> {
+        self.bytes.get(self.range(index)?)
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        self.ranges
+            .iter()
+            .map(|&(start, end)| &self.bytes[start..end])
+    }
+
+    /// The bytes of the fields alone: what the row limit counts.
+    fn field_bytes(&self) -> usize {
+        self.ranges.iter().map(|&(start, end)| end - start).sum()
+    }
+
+    /// The record as the `csv` crate holds it, to write it back out.
+    pub(crate) fn to_byte_record(&self) -> csv::ByteRecord {
+        self.iter().collect()
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.ranges.clear();
+    }
+
+    /// Takes a record the `csv` crate read.
+    fn set_from(&mut self, record: &csv::ByteRecord) {
+        self.bytes.clear();
+        self.bytes.extend_from_slice(record.as_slice());
+        self.ranges.clear();
+        self.ranges
+            .extend((0..record.len()).filter_map(|i| record.range(i).map(|r| (r.start, r.end))));
+    }
+
+    /// Takes a record without a quote as it is in the file.
+    fn set_plain(&mut self, record: &[u8]) {
+        self.bytes.clear();
+        self.bytes.extend_from_slice(record);
+        self.ranges.clear();
+        let mut start = 0;
+        // Fields are a few bytes long: a byte loop beats a search call per
+        // field.
+        for (at, &b) in record.iter().enumerate() {
+            if b == b',' {
+                self.ranges.push((start, at));
+                start = at + 1;
+            }
+        }
+        self.ranges.push((start, record.len()));
+    }
+}
+
+impl PartialEq for Fields {
+    /// The same fields, however they are held.
+    fn eq(&self, other: &Fields) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
 }
 
 /// What went wrong reading a CSV record.
@@ -39,25 +135,32 @@ impl<'a> CsvRows<'a> {
     /// With a buffer of `buffer` bytes: small for [`CsvRows::read_at`],
     /// which fills it again at each record.
     pub(crate) fn with_buffer(bytes: &'a [u8], max_row_bytes: usize, buffer: usize) -> CsvRows<'a> {
-        let reader = csv::ReaderBuilder::new()
-            .flexible(true)
-            .has_headers(false)
-            .buffer_capacity(buffer)
-            .from_reader(io::Cursor::new(bytes));
+        let plain = memchr::memchr(b'"', bytes).is_none();
+        let reader = (!plain).then(|| {
+            csv::ReaderBuilder::new()
+                .flexible(true)
+                .has_headers(false)
+                .buffer_capacity(buffer)
+                .from_reader(io::Cursor::new(bytes))
+        });
         CsvRows {
             bytes,
             reader,
+            parsed: csv::ByteRecord::new(),
             max_row_bytes,
+            at: 0,
+            counted: 0,
+            line: 1,
         }
     }
 
     /// Reads the next record into `record`; returns the line it starts on
     /// (the block's first line is 1), or None at the end of the block.
-    pub(crate) fn read(
-        &mut self,
-        record: &mut csv::ByteRecord,
-    ) -> Result<Option<u64>, CsvReadError> {
-        let start = self.reader.position();
+    pub(crate) fn read(&mut self, record: &mut Fields) -> Result<Option<u64>, CsvReadError> {
+        let Some(reader) = &mut self.reader else {
+            return self.read_plain(record);
+        };
+        let start = reader.position();
         let rest = usize::try_from(start.byte())
             .ok()
             .and_then(|at| self.bytes.get(at..))
@@ -67,14 +170,50 @@ impl<'a> CsvRows<'a> {
             .position(|&b| b != b'\r' && b != b'\n')
             .unwrap_or(rest.len());
         let line = start.line() + memchr::memchr_iter(b'\n', &rest[..skipped]).count() as u64;
-        match self.reader.read_byte_record(record) {
-            Ok(false) => Ok(None),
-            Ok(true) if record.as_slice().len() > self.max_row_bytes => {
+        match reader.read_byte_record(&mut self.parsed) {
+            Ok(false) => {
+                record.set_from(&self.parsed);
+                Ok(None)
+            }
+            Ok(true) if self.parsed.as_slice().len() > self.max_row_bytes => {
                 Err(CsvReadError::TooLong(line))
             }
-            Ok(true) => Ok(Some(line)),
+            Ok(true) => {
+                record.set_from(&self.parsed);
+                Ok(Some(line))
+            }
             Err(e) => Err(CsvReadError::Csv(e)),
         }
+    }
+
+    /// [`CsvRows::read`] for a block without a quote, where the `csv`
+    /// crate's state machine (about 19 instructions a byte, the largest
+    /// cost of reading a row) has nothing to settle: a record is the bytes
+    /// up to the next line end, empty lines are skipped, and its fields are
+    /// split at each comma, as that machine reads them (the tests compare
+    /// the two on random texts).
+    fn read_plain(&mut self, record: &mut Fields) -> Result<Option<u64>, CsvReadError> {
+        let bytes = self.bytes;
+        let rest = bytes.get(self.at..).unwrap_or_default();
+        let Some(skipped) = rest.iter().position(|&b| b != b'\r' && b != b'\n') else {
+            self.at = bytes.len();
+            record.clear();
+            return Ok(None);
+        };
+        let start = self.at + skipped;
+        // A line end or two: counted in place, a search costs more.
+        let before = &bytes[self.counted..start];
+        self.line += before.iter().filter(|&&b| b == b'\n').count() as u64;
+        self.counted = start;
+        let end = memchr::memchr2(b'\r', b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+        // The record has no line feed: counting goes on after it.
+        self.at = end;
+        self.counted = end;
+        record.set_plain(&bytes[start..end]);
+        if record.field_bytes() > self.max_row_bytes {
+            return Err(CsvReadError::TooLong(self.line));
+        }
+        Ok(Some(self.line))
     }
 
     /// Reads the record whose first byte is at `start` (found by
@@ -84,16 +223,26 @@ impl<'a> CsvRows<'a> {
         &mut self,
         start: usize,
         line: u64,
-        record: &mut csv::ByteRecord,
+        record: &mut Fields,
     ) -> Result<(), CsvReadError> {
+        let Some(reader) = &mut self.reader else {
+            // The plain reading from the record's first byte.
+            self.at = start;
+            self.counted = start;
+            self.line = line;
+            return self.read_plain(record).map(|_| ());
+        };
         let mut at = csv::Position::new();
         at.set_byte(start as u64).set_line(line);
-        self.reader.seek(at).map_err(CsvReadError::Csv)?;
-        match self.reader.read_byte_record(record) {
-            Ok(true) if record.as_slice().len() > self.max_row_bytes => {
+        reader.seek(at).map_err(CsvReadError::Csv)?;
+        match reader.read_byte_record(&mut self.parsed) {
+            Ok(true) if self.parsed.as_slice().len() > self.max_row_bytes => {
                 Err(CsvReadError::TooLong(line))
             }
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                record.set_from(&self.parsed);
+                Ok(())
+            }
             Err(e) => Err(CsvReadError::Csv(e)),
         }
     }
@@ -413,7 +562,7 @@ impl<R: Read> CsvFramer<R> {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use super::{CSV_CHUNK, CsvFramer, CsvReadError, CsvRows, FrameError};
+    use super::{CSV_CHUNK, CsvFramer, CsvReadError, CsvRows, Fields, FrameError};
     use crate::base::test_rng::Rng;
     use std::io::Read;
 
@@ -466,7 +615,7 @@ pub(crate) mod tests {
     /// them, or the error (as a line and whether it is "too long").
     fn read_whole(text: &[u8], max: usize) -> Outcome {
         let mut rows = CsvRows::new(text, max);
-        let mut record = csv::ByteRecord::new();
+        let mut record = Fields::default();
         let mut out = Vec::new();
         loop {
             match rows.read(&mut record) {
@@ -485,7 +634,7 @@ pub(crate) mod tests {
     fn read_framed(text: &[u8], step: usize, max: usize, per_block: usize) -> Outcome {
         let mut framer = CsvFramer::new(Trickle(std::io::Cursor::new(text.to_vec()), step), max);
         let mut bytes = Vec::new();
-        let mut record = csv::ByteRecord::new();
+        let mut record = Fields::default();
         let mut out = Vec::new();
         loop {
             let (framed, result) = framer.frame(per_block, &mut bytes);
@@ -546,6 +695,68 @@ pub(crate) mod tests {
             text.extend_from_slice(rng.pick(&PIECES));
         }
         text
+    }
+
+    /// A block without a quote is read without the `csv` crate's state
+    /// machine: over random quote-free texts (line ends of every kind,
+    /// empty lines, empty fields, no line end at the end, a tiny limit),
+    /// every record, line, error and the end are those of the machine, and
+    /// so are the records read one by one from their first byte.
+    #[test]
+    fn plain_blocks_read_as_the_csv_reader_reads_them() {
+        let mut rng = Rng(20_261_205);
+        let fixed: [&[u8]; 5] = [
+            b"h,i\r\na,b\nc,d\r\ne,f",
+            b"\r\n\r\r\nh,,i,\r\n\n\n,\r",
+            b",",
+            b"",
+            b"\n\r\n",
+        ];
+        let mut texts: Vec<Vec<u8>> = fixed.iter().map(|t| t.to_vec()).collect();
+        for _ in 0..400 {
+            let mut text = random_csv(&mut rng);
+            text.retain(|&b| b != b'"');
+            texts.push(text);
+        }
+        for text in &texts {
+            for max in [usize::MAX, 3] {
+                let mut plain = CsvRows::new(text, max);
+                let mut machine = CsvRows::new(text, max);
+                assert!(plain.reader.is_none());
+                machine.reader = Some(
+                    csv::ReaderBuilder::new()
+                        .flexible(true)
+                        .has_headers(false)
+                        .from_reader(std::io::Cursor::new(&text[..])),
+                );
+                let (mut a, mut b) = (Fields::default(), Fields::default());
+                let mut starts = Vec::new();
+                loop {
+                    let (x, y) = (plain.read(&mut a), machine.read(&mut b));
+                    let shown = |r: &Result<Option<u64>, CsvReadError>| match r {
+                        Ok(line) => format!("{line:?}"),
+                        Err(CsvReadError::TooLong(line)) => format!("too long at {line}"),
+                        Err(CsvReadError::Csv(e)) => format!("{e}"),
+                    };
+                    assert_eq!(shown(&x), shown(&y), "{:?}", String::from_utf8_lossy(text));
+                    match x {
+                        Ok(Some(line)) => {
+                            assert_eq!(a, b, "{:?}", String::from_utf8_lossy(text));
+                            // A plain record is kept as it is in the file.
+                            let start = plain.at - a.as_bytes().len();
+                            starts.push((start, line, a.clone()));
+                        }
+                        _ => break,
+                    }
+                }
+                for (start, line, expected) in starts {
+                    let mut alone = CsvRows::with_buffer(text, usize::MAX, 64);
+                    let mut record = Fields::default();
+                    assert!(alone.read_at(start, line, &mut record).is_ok());
+                    assert_eq!(record, expected);
+                }
+            }
+        }
     }
 
     /// Framing never moves a record or its line: over random texts, read

@@ -7,7 +7,9 @@
 //! into [`Customer`]s, with a [`DataError`] naming file, line and column
 //! (row group, row and column) for every value that is wrong.
 
-use crate::package::csv_rows::{CsvFramer, CsvReadError, CsvRows, FrameError, Framed, RecordEnds};
+use crate::package::csv_rows::{
+    CsvFramer, CsvReadError, CsvRows, Fields, FrameError, Framed, RecordEnds,
+};
 use crate::package::customer::{self, Customer, FieldError};
 pub use crate::package::file_format::{CHUNK_ROWS, DataError, InputFormat, Place};
 pub(crate) use crate::package::file_format::{Columnar, map_columns};
@@ -20,9 +22,8 @@ pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
 
 /// The column names of a CSV header row: trimmed, without a byte-order mark
 /// before the first (spreadsheets write one).
-pub(crate) fn header_names(header: &csv::ByteRecord) -> Vec<String> {
+pub(crate) fn header_names<'a>(header: impl Iterator<Item = &'a [u8]>) -> Vec<String> {
     header
-        .iter()
         .enumerate()
         .map(|(i, h)| {
             let text = String::from_utf8_lossy(h);
@@ -46,7 +47,7 @@ pub(crate) struct RawRow {
 /// One CSV record as parsed, not yet decoded.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CsvRecord {
-    record: csv::ByteRecord,
+    record: Fields,
     line: u64,
 }
 
@@ -56,7 +57,7 @@ impl CsvRecord {
         let mut writer = csv::WriterBuilder::new()
             .terminator(csv::Terminator::Any(b'\n'))
             .from_writer(Vec::new());
-        let _ = writer.write_byte_record(&self.record);
+        let _ = writer.write_byte_record(&self.record.to_byte_record());
         let bytes = writer.into_inner().unwrap_or_default();
         String::from_utf8_lossy(&bytes)
             .trim_end_matches('\n')
@@ -370,7 +371,7 @@ impl CustomerReader {
                 // The header is the first block, of one record, parsed here;
                 // it starts on line 1, so its lines need no offset.
                 let mut bytes = Vec::new();
-                let mut header = csv::ByteRecord::new();
+                let mut header = Fields::default();
                 let read = match csv.frame(1, &mut bytes).1 {
                     Ok(()) => CsvRows::new(&bytes[..], max).read(&mut header),
                     Err(FrameError::TooLong(line)) => Err(CsvReadError::TooLong(line)),
@@ -414,7 +415,7 @@ impl CustomerReader {
                         "the column name is not valid UTF-8 (save the file as UTF-8)".into(),
                     ));
                 }
-                let names = header_names(&header);
+                let names = header_names(header.iter());
                 let (slots, absent) = map_columns(schema, &names, "header", &|column, message| {
                     error(line, column, message)
                 })?;
@@ -702,7 +703,7 @@ fn decode_csv(
     // field; a field is then read from it when it starts and ends
     // on a character's boundary (else it is checked alone, and that
     // finds the column of the error).
-    let whole = std::str::from_utf8(record.as_slice()).ok();
+    let whole = std::str::from_utf8(record.as_bytes()).ok();
     for &(slot, index) in &columns.slots {
         let valid = whole.and_then(|all| all.get(record.range(index)?));
         let text = match valid {

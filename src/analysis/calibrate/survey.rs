@@ -409,7 +409,8 @@ impl<R: std::io::Read> Rows<R> {
             Rows::Csv { reader, .. } => Ok(crate::package::input::header_names(
                 reader
                     .byte_headers()
-                    .map_err(|e| at(name, 1, None, format!("cannot read the header row: {e}")))?,
+                    .map_err(|e| at(name, 1, None, format!("cannot read the header row: {e}")))?
+                    .iter(),
             )),
             #[cfg(feature = "arrow")]
             Rows::Columnar(rows) => Ok(rows.header().to_vec()),
