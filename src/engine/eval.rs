@@ -66,7 +66,8 @@ pub struct Evaluator<'e> {
     blocked: Vec<(ServiceId, RuleId)>,
     /// Every winning offer that was dropped, for the funnel.
     dropped: Vec<Dropped>,
-    /// Per dimension, the headroom the offers so far have left open.
+    /// Per dimension, the headroom the offers so far have left open; empty
+    /// when no offer had effects (see `CompiledModel::stack`).
     remaining: Vec<f64>,
     /// Exclusive groups taken by the offers kept so far.
     taken: Vec<(u32, ServiceId)>,
