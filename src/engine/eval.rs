@@ -66,7 +66,8 @@ pub struct Evaluator<'e> {
     blocked: Vec<(ServiceId, RuleId)>,
     /// Every winning offer that was dropped, for the funnel.
     dropped: Vec<Dropped>,
-    /// Per dimension, the headroom the offers so far have left open.
+    /// Per dimension, the headroom the offers so far have left open; empty
+    /// when no offer had effects (see `CompiledModel::stack`).
     remaining: Vec<f64>,
     /// Exclusive groups taken by the offers kept so far.
     taken: Vec<(u32, ServiceId)>,
@@ -720,14 +721,21 @@ impl<'e> Evaluator<'e> {
 /// won a rule), and no two compare equal (ties end at the service), so a
 /// plain insertion sort gives the one possible order; written out, it stays
 /// inlined here whatever the library's sort chooses for its small-slice path.
+///
+/// The offer being placed is held aside and the greater ones shift up one
+/// place each, written once, instead of being swapped down step by step
+/// (a swap reads and writes both offers): the same comparisons in the same
+/// order, about a third fewer loads and stores.
 #[inline]
 fn insertion_sort(offers: &mut [Offer], order: impl Fn(&Offer, &Offer) -> std::cmp::Ordering) {
     for i in 1..offers.len() {
+        let placed = offers[i];
         let mut j = i;
-        while j > 0 && order(&offers[j - 1], &offers[j]) == std::cmp::Ordering::Greater {
-            offers.swap(j - 1, j);
+        while j > 0 && order(&offers[j - 1], &placed) == std::cmp::Ordering::Greater {
+            offers[j] = offers[j - 1];
             j -= 1;
         }
+        offers[j] = placed;
     }
 }
 

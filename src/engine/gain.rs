@@ -208,48 +208,54 @@ impl CompiledModel {
     }
 
     /// Applies diminishing returns and the overall headroom to ranked offers.
+    ///
+    /// `remaining` is left empty unless an offer has effects: most services
+    /// have none, and an empty `remaining` reads as nothing closed on any
+    /// dimension, as all-unknown entries do ([`CompiledModel::dimension_points`]),
+    /// so a customer whose offers have no effects pays for no fill. The total
+    /// for the cap is summed in the same pass, in the same order.
     pub(crate) fn stack(&self, offers: &mut [Offer], values: &[Value], remaining: &mut Vec<f64>) {
-        // Sized once per evaluator; after that a fill, not a resize.
-        if remaining.len() == self.dimensions.len() {
-            remaining.fill(f64::NAN);
-        } else {
-            remaining.clear();
-            remaining.resize(self.dimensions.len(), f64::NAN);
-        }
+        remaining.clear();
+        // As `Iterator::sum` starts: -0.0 adds nothing to any gain.
+        let mut total = -0.0;
         for offer in offers.iter_mut() {
             // Most services have no effects: nothing to stack, and no terms
             // to set up.
             if self
                 .effects
                 .get(offer.service.index())
-                .is_none_or(Vec::is_empty)
+                .is_some_and(|effects| !effects.is_empty())
             {
-                continue;
-            }
-            let (mut alone, mut stacked) = (0.0, 0.0);
-            for t in self.terms(offer.service, values) {
-                let Some(left) = remaining.get_mut(t.dimension) else {
-                    continue;
-                };
-                if left.is_nan() {
-                    *left = t.headroom;
+                if remaining.is_empty() {
+                    // Sized once per evaluator; after that a fill, not an
+                    // allocation.
+                    remaining.resize(self.dimensions.len(), f64::NAN);
                 }
-                let share = if t.headroom > 0.0 {
-                    t.alone / t.headroom
-                } else {
-                    0.0
-                };
-                alone += t.scale * t.alone;
-                stacked += t.scale * share * *left;
-                *left -= share * *left;
+                let (mut alone, mut stacked) = (0.0, 0.0);
+                for t in self.terms(offer.service, values) {
+                    let Some(left) = remaining.get_mut(t.dimension) else {
+                        continue;
+                    };
+                    if left.is_nan() {
+                        *left = t.headroom;
+                    }
+                    let share = if t.headroom > 0.0 {
+                        t.alone / t.headroom
+                    } else {
+                        0.0
+                    };
+                    alone += t.scale * t.alone;
+                    stacked += t.scale * share * *left;
+                    *left -= share * *left;
+                }
+                if alone > 0.0 {
+                    offer.gain *= stacked / alone;
+                }
             }
-            if alone > 0.0 {
-                offer.gain *= stacked / alone;
-            }
+            total += offer.gain;
         }
         let headroom =
             number(values, self.current).map_or(self.range(), |c| (self.max - c).max(0.0));
-        let total: f64 = offers.iter().map(|o| o.gain).sum();
         if total > headroom && total > 0.0 {
             let factor = headroom / total;
             offers.iter_mut().for_each(|o| o.gain *= factor);

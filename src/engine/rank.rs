@@ -75,7 +75,18 @@ impl Ranking {
         first
             .then_with(|| {
                 if self.by_gain {
-                    b.gain.total_cmp(&a.gain)
+                    // Two plain float comparisons settle gains that differ
+                    // (an offer's gain is finite), cheaper than the bit
+                    // juggling of `total_cmp`, which is left the equal ones
+                    // (and NaN), where it tells -0.0 from 0.0: the same
+                    // order as `total_cmp` alone.
+                    if a.gain > b.gain {
+                        Ordering::Less
+                    } else if a.gain < b.gain {
+                        Ordering::Greater
+                    } else {
+                        b.gain.total_cmp(&a.gain)
+                    }
                 } else {
                     Ordering::Equal
                 }
