@@ -206,6 +206,64 @@ mod tests {
         assert_eq!(by_default.compare(&low, &high), Ordering::Less);
     }
 
+    /// The order spelled out key by key with `f64::total_cmp` for gains,
+    /// which `compare` shortens for gains that differ.
+    fn reference(r: &Ranking, a: &Offer, b: &Offer) -> Ordering {
+        let place = |places: &[u32], o: &Offer| places.get(o.rule.index()).copied();
+        let first = if r.before_matters {
+            place(&r.before, a).cmp(&place(&r.before, b))
+        } else {
+            Ordering::Equal
+        };
+        let by_gain = if r.by_gain {
+            b.gain.total_cmp(&a.gain)
+        } else {
+            Ordering::Equal
+        };
+        first
+            .then(by_gain)
+            .then_with(|| place(&r.after, a).cmp(&place(&r.after, b)))
+    }
+
+    #[test]
+    fn offers_compare_as_total_order_on_gains() {
+        let gains = [
+            f64::NEG_INFINITY,
+            -1e300,
+            -2.5,
+            -f64::MIN_POSITIVE,
+            -0.0,
+            0.0,
+            f64::MIN_POSITIVE,
+            1.0,
+            1.0 + f64::EPSILON,
+            f64::MAX,
+            f64::INFINITY,
+            f64::NAN,
+            -f64::NAN,
+        ];
+        for extra in [
+            "",
+            "ranking: [gain, cost]",
+            "ranking: [priority, gain]",
+            "ranking: [cost]",
+        ] {
+            let r = ranking(extra, &[3, 1]);
+            for &ga in &gains {
+                for &gb in &gains {
+                    for (sa, sb) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+                        let (a, b) = (offer(sa, ga), offer(sb, gb));
+                        assert_eq!(
+                            r.compare(&a, &b),
+                            reference(&r, &a, &b),
+                            "{extra:?}: {ga} and {gb}, services {sa} and {sb}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn rounding_makes_equal_decimals_equal() {
         let r = ranking("gain_precision: 4", &[]);
