@@ -312,20 +312,10 @@ pub(crate) fn parse_text(
             falsy,
             words,
         } => {
+            // Tokens are stored lower-case; compared without allocating.
             let found = match words {
                 Some(words) => words.find(text),
-                None => {
-                    // Tokens are stored lower-case; compare without allocating.
-                    let matches =
-                        |tokens: &[String]| tokens.iter().any(|t| t.eq_ignore_ascii_case(text));
-                    if matches(truthy) {
-                        Some(true)
-                    } else if matches(falsy) {
-                        Some(false)
-                    } else {
-                        None
-                    }
-                }
+                None => crate::package::schema::match_tokens(truthy, falsy, text),
             };
             match found {
                 Some(b) => Value::Bool(b),

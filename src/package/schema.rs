@@ -214,6 +214,21 @@ impl BoolWords {
     }
 }
 
+/// The value `text` names among lower-case yes and no tokens, compared as
+/// texts without regard to ASCII case, yes first (None: it names none). What
+/// [`BoolWords::find`] does with words, and what a list with a token longer
+/// than a word is read with.
+pub(crate) fn match_tokens(truthy: &[String], falsy: &[String], text: &str) -> Option<bool> {
+    let matches = |tokens: &[String]| tokens.iter().any(|t| t.eq_ignore_ascii_case(text));
+    if matches(truthy) {
+        Some(true)
+    } else if matches(falsy) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
 /// Up to 8 bytes, ASCII lower-cased, in one word (None when longer).
 #[inline]
 fn lower_word(bytes: &[u8]) -> Option<u64> {
@@ -238,18 +253,6 @@ fn tokens(given: &[String], default: &[&str]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The match `BoolWords` stands for.
-    fn reference(truthy: &[String], falsy: &[String], text: &str) -> Option<bool> {
-        let matches = |tokens: &[String]| tokens.iter().any(|t| t.eq_ignore_ascii_case(text));
-        if matches(truthy) {
-            Some(true)
-        } else if matches(falsy) {
-            Some(false)
-        } else {
-            None
-        }
-    }
 
     #[test]
     fn bool_words_match_as_case_blind_texts() {
@@ -307,7 +310,7 @@ mod tests {
             for text in texts {
                 assert_eq!(
                     words.find(text),
-                    reference(&truthy, &falsy, text),
+                    match_tokens(&truthy, &falsy, text),
                     "{text:?} against {truthy:?} / {falsy:?}"
                 );
             }
