@@ -139,8 +139,12 @@ impl Customer {
         schema: &Schema,
         given: impl Fn(usize) -> bool,
     ) -> Result<(), FieldError> {
-        for (slot, field) in schema.fields.iter().enumerate() {
-            if field.required && self.values.get(slot) == Some(&Value::Missing) {
+        for &slot in schema.required.iter() {
+            let slot = slot as usize;
+            let Some(field) = schema.fields.get(slot) else {
+                continue;
+            };
+            if self.values.get(slot) == Some(&Value::Missing) {
                 return Err(FieldError {
                     field: field.name.clone(),
                     column: field.column.clone(),
