@@ -22,7 +22,9 @@
 //!   printed at start-up), and the hand-written baseline on the same customer.
 //! - `evaluate_batch`: all 5,000 decoded customers in memory, on 1 thread and
 //!   on 2 threads (`std::thread::scope`, one evaluator per thread, the
-//!   spawn counted in the time), and the hand-written baseline
+//!   spawn counted in the time), on 1 thread with a new evaluator per
+//!   customer (`engine-new-evaluators`: `Engine::evaluate`, as a request of
+//!   `vasrec serve` is served), and the hand-written baseline
 //!   (`benches/support/baseline.rs`) on the same customers.
 //! - `stream`: `batch::run` over the sample CSV held in memory (its 5,000
 //!   rows ten times over): reading, decoding and evaluating, as
@@ -46,7 +48,7 @@ mod package_gen;
 #[path = "../tests/common/rng.rs"]
 mod rng;
 
-use batches::{run_baseline, run_engine};
+use batches::{run_baseline, run_engine, run_engine_one_by_one};
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
@@ -308,6 +310,9 @@ fn evaluate_batch(c: &mut Criterion, cases: &[Case], hand: &[baseline::BaselineC
         });
         group.bench_function(BenchmarkId::new("engine-2-threads", &case.name), |b| {
             b.iter(|| two_threads(black_box(customers), |part| run_engine(engine, part)))
+        });
+        group.bench_function(BenchmarkId::new("engine-new-evaluators", &case.name), |b| {
+            b.iter(|| run_engine_one_by_one(engine, black_box(customers)))
         });
         if case.name == "bundled" {
             group.throughput(Throughput::Elements(hand.len() as u64));

@@ -4,7 +4,11 @@
 //! cargo run --release --example versus_baseline              # 40 rounds
 //! cargo run --release --example versus_baseline -- 200       # more rounds
 //! cargo run --release --example versus_baseline -- --flat    # the flat package
+//! cargo run --release --example versus_baseline -- --one-by-one
 //! ```
+//!
+//! `--one-by-one`: the engine side evaluates each customer with a new
+//! evaluator (`Engine::evaluate`), as `vasrec serve` answers a request.
 //!
 //! `--flat`: the flat 40-rule package (`flat_gen::generate(40, 7)`, all rules
 //! on one segment) against its hand-written form
@@ -38,7 +42,7 @@ mod package_gen;
 #[path = "../tests/common/rng.rs"]
 mod rng;
 
-use batches::{run_baseline, run_engine};
+use batches::{run_baseline, run_engine, run_engine_one_by_one};
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Instant;
@@ -47,9 +51,11 @@ use vasrec::{Customer, Engine, InputFormat};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut rounds = 40;
     let mut flat = false;
+    let mut one_by_one = false;
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
             "--flat" => flat = true,
+            "--one-by-one" => one_by_one = true,
             n => rounds = n.parse()?,
         }
     }
@@ -84,6 +90,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for _ in 0..rounds.max(1) {
         // Each side runs once untimed first, so that the other side's run
         // has not left the caches and branch predictors cold for it.
+        let run_engine = if one_by_one {
+            run_engine_one_by_one
+        } else {
+            run_engine
+        };
         black_box(run_engine(&engine, black_box(&customers)));
         let started = Instant::now();
         black_box(run_engine(&engine, black_box(&customers)));

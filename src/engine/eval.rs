@@ -755,3 +755,55 @@ fn set_bit(bits: &mut [u64], pos: u32) {
         *word |= 1u64 << (pos % 64);
     }
 }
+
+#[cfg(all(test, feature = "scripts"))]
+mod tests {
+    use crate::engine::Engine;
+
+    const CATALOG: &str = r#"
+package: shared
+services:
+  - { id: s, name: S, category: convenience, stage: in_sale, channel: online, participation: passive, default_gain: 1 }
+customer:
+  attributes:
+    - { name: n, type: number }
+"#;
+
+    const RULES: &str = "segment everyone { when true }
+rule tiers for everyone {
+  offer s
+  gain script { if n >= 10 { 4.0 } else if n >= 0 { 2.0 } else { n / 0.0 } }
+}
+";
+
+    #[test]
+    fn evaluators_read_the_script_results_another_one_kept() {
+        let engine = match Engine::from_sources(CATALOG, &[("rules.vas", RULES)]) {
+            Ok(engine) => engine,
+            Err(e) => panic!("{e}"),
+        };
+        let customer = |n: f64| engine.customer().set("n", n).build().expect("a customer");
+        let gain = |evaluator: &mut super::Evaluator<'_>, n: f64| {
+            let offers = evaluator.evaluate(&customer(n)).map(<[_]>::to_vec);
+            offers.map(|offers| offers.first().map(|o| o.gain))
+        };
+
+        let mut first = engine.evaluator();
+        assert_eq!(gain(&mut first, 12.0).ok(), Some(Some(4.0)));
+        assert_eq!(first.script_cache.runs(), 1);
+        // A new evaluator (a request of `vasrec serve`) runs nothing the
+        // first one ran, and gets the same result.
+        let mut second = engine.evaluator();
+        assert_eq!(gain(&mut second, 12.0).ok(), Some(Some(4.0)));
+        assert_eq!(second.script_cache.runs(), 0);
+        assert_eq!(gain(&mut second, 3.0).ok(), Some(Some(2.0)));
+        assert_eq!(second.script_cache.runs(), 1);
+        assert_eq!(gain(&mut first, 3.0).ok(), Some(Some(2.0)));
+        assert_eq!(first.script_cache.runs(), 1);
+        // A failure (an infinite gain) is not kept: each evaluator meets it.
+        assert!(gain(&mut first, -1.0).is_err());
+        assert!(gain(&mut second, -1.0).is_err());
+        assert_eq!(second.script_cache.runs(), 2);
+        assert_eq!(engine.checked.scripts.shared_results().len(), 2);
+    }
+}

@@ -263,7 +263,7 @@ impl<'a> ScriptRun<'a> {
         if let (Some(key), Some(mut cache)) =
             (key, self.cache.and_then(|c| c.try_borrow_mut().ok()))
         {
-            cache.keep(id, key, &outcome);
+            cache.keep(self.scripts, id, key, &outcome);
         }
         outcome
     }

@@ -101,6 +101,14 @@ impl PartialEq for Key {
     }
 }
 
+impl std::hash::Hash for Key {
+    /// Every word, as `eq` compares them (the words past `len` are zero).
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.words.hash(state);
+        self.len.hash(state);
+    }
+}
+
 impl Key {
     /// Adds one value of the given kind (0 missing, 1 number, 2 yes/no,
     /// 3 text); false when the key is full.
@@ -212,6 +220,49 @@ impl Memo {
     }
 }
 
+/// Results kept for every evaluator of a package at most: enough for a step
+/// function of tenure in each of a package's scripts, and a bound on what
+/// customers' values can make the package hold.
+const SHARED_RESULTS: usize = 4096;
+
+/// Script results shared by every evaluator of one package, on every thread.
+/// An evaluator made for one customer (`Engine::evaluate`, a request of
+/// `vasrec serve`, the Python `evaluate`) starts with an empty
+/// [`ScriptCache`]: without these it ran each script of each customer in
+/// rhai, some thousands of instructions, where a kept result is read in a
+/// few hundred. Consulted only when an evaluator's own table misses, so the
+/// lock is taken rarely; the map's hash is seeded at random, so values
+/// chosen by a hostile file cannot make it slow, and it holds
+/// [`SHARED_RESULTS`] at most, after which it only serves what it holds.
+#[derive(Debug, Default)]
+#[cfg_attr(not(feature = "scripts"), allow(dead_code))]
+pub(crate) struct SharedResults {
+    kept: std::sync::RwLock<std::collections::HashMap<(u32, Key), Kept>>,
+}
+
+#[cfg_attr(not(feature = "scripts"), allow(dead_code))]
+impl SharedResults {
+    /// The result another evaluator kept for script `id` on these inputs.
+    fn get(&self, id: u32, key: &Key) -> Option<Kept> {
+        let kept = self.kept.read().ok()?;
+        kept.get(&(id, *key)).copied()
+    }
+
+    /// Keeps a result for every evaluator, while there is room.
+    fn put(&self, id: u32, key: Key, result: Kept) {
+        if let Ok(mut kept) = self.kept.write()
+            && kept.len() < SHARED_RESULTS
+        {
+            kept.insert((id, key), result);
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.kept.read().map_or(0, |kept| kept.len())
+    }
+}
+
 /// What [`ScriptCache::lookup`] found for a script's inputs.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Lookup {
@@ -260,6 +311,9 @@ impl ScriptCache {
                 Kept::Empty => {}
             }
         }
+        if let Some(kept) = Self::from_shared(memo, scripts, id, key) {
+            return kept;
+        }
         memo.misses = memo.misses.saturating_add(1);
         if memo.misses >= 512 && memo.misses > memo.hits {
             memo.off = true;
@@ -270,6 +324,29 @@ impl ScriptCache {
         Lookup::Miss(Some(key))
     }
 
+    /// The result another evaluator of the package kept for these inputs,
+    /// copied into this evaluator's table. Out of line: it is asked only
+    /// when the table misses.
+    #[inline(never)]
+    fn from_shared(memo: &mut Memo, scripts: &Scripts, id: u32, key: Key) -> Option<Lookup> {
+        let kept = scripts.shared_results().get(id, &key)?;
+        let found = match kept {
+            Kept::Bool(b) => Lookup::Bool(b),
+            Kept::Number(n) => Lookup::Number(n),
+            Kept::Empty => return None,
+        };
+        memo.hits = memo.hits.saturating_add(1);
+        memo.insert(key, kept);
+        Some(found)
+    }
+
+    /// How many times this evaluator had to run a script whose result it
+    /// could keep: found neither in its table nor in the package's.
+    #[cfg(test)]
+    pub(crate) fn runs(&self) -> u32 {
+        self.per_script.iter().map(|memo| memo.misses).sum()
+    }
+
     /// Room for the first `scripts` scripts' tables; once per evaluator.
     #[cold]
     #[inline(never)]
@@ -278,16 +355,19 @@ impl ScriptCache {
     }
 
     /// Keeps the outcome of a run of script `id` under the key
-    /// [`ScriptCache::lookup`] gave (failures are not kept).
-    pub(crate) fn keep(&mut self, id: u32, key: Key, outcome: &Outcome) {
+    /// [`ScriptCache::lookup`] gave (failures are not kept), for this
+    /// evaluator and for the package's others.
+    pub(crate) fn keep(&mut self, scripts: &Scripts, id: u32, key: Key, outcome: &Outcome) {
         let Some(memo) = self.per_script.get_mut(id as usize) else {
             return;
         };
-        match outcome {
-            Outcome::Bool(b) => memo.insert(key, Kept::Bool(*b)),
-            Outcome::Number(n) => memo.insert(key, Kept::Number(*n)),
-            Outcome::Failed(_) => {}
-        }
+        let kept = match outcome {
+            Outcome::Bool(b) => Kept::Bool(*b),
+            Outcome::Number(n) => Kept::Number(*n),
+            Outcome::Failed(_) => return,
+        };
+        memo.insert(key, kept);
+        scripts.shared_results().put(id, key, kept);
     }
 }
 
@@ -331,7 +411,9 @@ fn preference_references(text: &str) -> Vec<(usize, &str)> {
 
 #[cfg(feature = "scripts")]
 mod with_rhai {
-    use super::{CompileError, Key, Returns, Schema, ScriptInput, ScriptLimits, identifiers};
+    use super::{
+        CompileError, Key, Returns, Schema, ScriptInput, ScriptLimits, SharedResults, identifiers,
+    };
     use crate::package::customer::Value;
     use crate::package::schema::Slot;
     use rhai::packages::Package;
@@ -389,6 +471,8 @@ mod with_rhai {
         preferences: Vec<(String, Slot)>,
         /// Per service, the bool attribute saying the customer already uses it.
         in_use: Vec<Option<Slot>>,
+        /// Results every evaluator of the package may read.
+        shared: SharedResults,
     }
 
     impl Default for Scripts {
@@ -399,6 +483,7 @@ mod with_rhai {
                 attributes: Vec::new(),
                 preferences: Vec::new(),
                 in_use: Vec::new(),
+                shared: SharedResults::default(),
             }
         }
     }
@@ -433,6 +518,7 @@ mod with_rhai {
                 attributes,
                 preferences,
                 in_use: services.iter().map(|(_, slot)| *slot).collect(),
+                shared: SharedResults::default(),
             }
         }
 
@@ -552,6 +638,11 @@ mod with_rhai {
         /// What a script must return.
         pub(crate) fn returns(&self, id: u32) -> Option<Returns> {
             self.scripts.get(id as usize).map(|s| s.returns)
+        }
+
+        /// Results every evaluator of the package may read.
+        pub(crate) fn shared_results(&self) -> &SharedResults {
+            &self.shared
         }
 
         /// Whether a script reads `derived` (so it must be computed first).
@@ -973,17 +1064,24 @@ mod with_rhai {
 
 #[cfg(not(feature = "scripts"))]
 mod without_rhai {
-    use super::{CompileError, Returns, Schema, ScriptInput, ScriptLimits};
+    use super::{CompileError, Returns, Schema, ScriptInput, ScriptLimits, SharedResults};
     use crate::package::schema::Slot;
 
     /// A build without the `scripts` feature: every script is refused when
     /// the package loads, so none ever runs.
     #[derive(Debug, Default)]
-    pub(crate) struct Scripts;
+    pub(crate) struct Scripts {
+        shared: SharedResults,
+    }
 
     impl Scripts {
         pub(crate) fn new(_: &ScriptLimits, _: &Schema, _: &[(String, Option<Slot>)]) -> Scripts {
-            Scripts
+            Scripts::default()
+        }
+
+        /// Never consulted: no script compiles, so none keeps a result.
+        pub(crate) fn shared_results(&self) -> &SharedResults {
+            &self.shared
         }
 
         pub(crate) fn compile(
@@ -1150,6 +1248,22 @@ mod tests {
             Some(1.0)
         );
         assert_eq!(kept_number(&memo, &number_key(0.0)), None);
+    }
+
+    #[test]
+    fn shared_results_stay_bounded_and_keep_what_they_hold() {
+        let shared = SharedResults::default();
+        for t in 0..SHARED_RESULTS + 100 {
+            shared.put(1, number_key(t as f64), Kept::Number(t as f64));
+        }
+        assert_eq!(shared.len(), SHARED_RESULTS);
+        assert!(matches!(shared.get(1, &number_key(0.0)), Some(Kept::Number(n)) if n == 0.0));
+        let last = (SHARED_RESULTS - 1) as f64;
+        assert!(matches!(shared.get(1, &number_key(last)), Some(Kept::Number(n)) if n == last));
+        // Full: later inputs are run again, not kept.
+        assert!(shared.get(1, &number_key(SHARED_RESULTS as f64)).is_none());
+        // Results are kept per script.
+        assert!(shared.get(2, &number_key(0.0)).is_none());
     }
 
     #[test]
