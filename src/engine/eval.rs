@@ -796,6 +796,8 @@ rule tiers for everyone {
         let mut second = engine.evaluator();
         assert_eq!(gain(&mut second, 12.0).ok(), Some(Some(4.0)));
         assert_eq!(second.script_cache.runs(), 0);
+        // Read from the shared results, not kept: no table of its own yet.
+        assert_eq!(second.script_cache.slots(), 0);
         assert_eq!(gain(&mut second, 3.0).ok(), Some(Some(2.0)));
         assert_eq!(second.script_cache.runs(), 1);
         assert_eq!(gain(&mut first, 3.0).ok(), Some(Some(2.0)));
@@ -805,5 +807,14 @@ rule tiers for everyone {
         assert!(gain(&mut second, -1.0).is_err());
         assert_eq!(second.script_cache.runs(), 2);
         assert_eq!(engine.checked.scripts.shared_results().len(), 2);
+        // An evaluator asked often keeps the results in its own table.
+        let mut third = engine.evaluator();
+        for _ in 0..crate::lang::script::LOCAL_AFTER {
+            assert_eq!(gain(&mut third, 12.0).ok(), Some(Some(4.0)));
+            assert_eq!(third.script_cache.slots(), 0);
+        }
+        assert_eq!(gain(&mut third, 12.0).ok(), Some(Some(4.0)));
+        assert!(third.script_cache.slots() > 0);
+        assert_eq!(third.script_cache.runs(), 0);
     }
 }

@@ -74,6 +74,10 @@ const SLOTS: usize = 1024;
 /// 72 KiB a full table takes.
 const FIRST_SLOTS: usize = 16;
 
+/// Results an evaluator reads from the package's shared ones before it
+/// keeps them in a table of its own.
+pub(crate) const LOCAL_AFTER: u32 = 4;
+
 /// The most values a cached script may read; one reading more runs every
 /// time (its inputs would hardly repeat anyway).
 pub(crate) const KEY_VALUES: usize = 5;
@@ -231,13 +235,16 @@ const SHARED_RESULTS: usize = 4096;
 /// [`ScriptCache`]: without these it ran each script of each customer in
 /// rhai, some thousands of instructions, where a kept result is read in a
 /// few hundred. Consulted only when an evaluator's own table misses, so the
-/// lock is taken rarely; the map's hash is seeded at random, so values
+/// lock is taken rarely; the map's hash is seeded at random (foldhash's
+/// quality hasher: SipHash cost 400 instructions a lookup), so values
 /// chosen by a hostile file cannot make it slow, and it holds
 /// [`SHARED_RESULTS`] at most, after which it only serves what it holds.
 #[derive(Debug, Default)]
 #[cfg_attr(not(feature = "scripts"), allow(dead_code))]
 pub(crate) struct SharedResults {
-    kept: std::sync::RwLock<std::collections::HashMap<(u32, Key), Kept>>,
+    kept: std::sync::RwLock<
+        std::collections::HashMap<(u32, Key), Kept, foldhash::quality::RandomState>,
+    >,
 }
 
 #[cfg_attr(not(feature = "scripts"), allow(dead_code))]
@@ -336,7 +343,12 @@ impl ScriptCache {
             Kept::Empty => return None,
         };
         memo.hits = memo.hits.saturating_add(1);
-        memo.insert(key, kept);
+        // An evaluator made for one customer reads each result once: its
+        // own table (1 KiB to set up) pays only once it has been asked a few
+        // times, or exists already.
+        if !memo.slots.is_empty() || memo.hits > LOCAL_AFTER {
+            memo.insert(key, kept);
+        }
         Some(found)
     }
 
@@ -345,6 +357,12 @@ impl ScriptCache {
     #[cfg(test)]
     pub(crate) fn runs(&self) -> u32 {
         self.per_script.iter().map(|memo| memo.misses).sum()
+    }
+
+    /// Slots of this evaluator's own tables.
+    #[cfg(test)]
+    pub(crate) fn slots(&self) -> usize {
+        self.per_script.iter().map(|memo| memo.slots.len()).sum()
     }
 
     /// Room for the first `scripts` scripts' tables; once per evaluator.
