@@ -109,6 +109,10 @@ pub struct Evaluator<'e> {
     script_cache: crate::lang::script::ScriptCache,
 }
 
+/// The most rules an evaluator makes room for up front in its list of the
+/// rules that fired; a customer that fires more grows it.
+const FIRED_CAPACITY: usize = 64;
+
 impl Engine {
     /// A fresh evaluator for this engine: the working memory of evaluating,
     /// reused from one customer to the next. Make one per thread and keep it.
@@ -141,7 +145,9 @@ impl Engine {
             best: vec![UNSET; services],
             touched: Vec::with_capacity(services),
             members: Vec::with_capacity(self.segments.len()),
-            fired: Vec::new(),
+            // Sized once: grown from empty, an evaluator made for one
+            // customer paid three allocations for its ten or so rules.
+            fired: Vec::with_capacity(self.rules.len().min(FIRED_CAPACITY)),
             offers: Vec::with_capacity(services),
             blocked: Vec::new(),
             dropped: Vec::new(),
