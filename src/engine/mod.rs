@@ -29,7 +29,10 @@ use crate::package::catalog::{Catalog, Service};
 use crate::package::customer::{Customer, Value};
 use crate::package::schema::Schema;
 
-/// A compiled rule package: immutable, shared freely between threads.
+/// A compiled rule package: immutable, shared freely between threads. (The
+/// one thing it keeps is what its scripts returned for inputs already seen,
+/// which every evaluator may read: scripts have no state, so this changes
+/// no result, only how often rhai runs.)
 ///
 /// Build one with [`Engine::load`] or [`Engine::from_sources`], then evaluate
 /// customers with [`Engine::recommend`] (named offers),
