@@ -521,6 +521,12 @@ impl RuleMatrix {
     #[inline]
     pub(crate) fn holding(&self, table: &AtomTable, bits: &[u64], held: &[u32], out: &mut [u64]) {
         let words = self.rule_words;
+        if words == 1
+            && let Some(out) = out.first_mut()
+        {
+            *out = self.holding_one_word(table, bits, held);
+            return;
+        }
         let out = &mut out[..words];
         out.fill(0);
         let mut block = |set: usize| {
@@ -553,6 +559,41 @@ impl RuleMatrix {
                 out[rule as usize / 64] &= !(1u64 << (rule % 64));
             }
         }
+    }
+}
+
+impl RuleMatrix {
+    /// [`RuleMatrix::holding`] for a segment of at most 64 rules, the common
+    /// case (the flat package's 40 rules): each group's set is one word,
+    /// read and ORed into a register, where the general loop paid a slice
+    /// range check and an inner loop per group (about 35 instructions a
+    /// group against 6). Returns the rules that hold.
+    #[inline]
+    fn holding_one_word(&self, table: &AtomTable, bits: &[u64], held: &[u32]) -> u64 {
+        let set = |at: usize| self.sets.get(at).copied().unwrap_or(0);
+        let mut blocked = 0u64;
+        for (&start, &met) in self.group_sets.iter().zip(held) {
+            blocked |= set(start as usize + met as usize);
+        }
+        for (i, (bit, _)) in table.others.iter().enumerate() {
+            let word = bits.get((*bit / 64) as usize).copied().unwrap_or(0);
+            if word & (1u64 << (bit % 64)) == 0 {
+                blocked |= set(self.other_sets as usize + i);
+            }
+        }
+        // Blocked to holding; no bits past the last rule.
+        let valid = if self.rules >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << self.rules) - 1
+        };
+        let mut holding = !blocked & valid;
+        for &(rule, test) in self.any.iter() {
+            if !table.holds(test, bits) {
+                holding &= !(1u64 << (rule % 64));
+            }
+        }
+        holding
     }
 }
 
