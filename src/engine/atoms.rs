@@ -71,6 +71,21 @@ struct Cases {
 /// Cases before the texts: missing, no, yes, a number.
 const TEXT_CASES: usize = 4;
 
+impl Thresholds {
+    /// How many constants `n` meets, counted without branches (a NaN meets
+    /// no bound); the tests that hold are the first that many.
+    #[inline]
+    fn met(&self, n: f64) -> usize {
+        let k = &self.constants;
+        match self.op {
+            Bound::AtLeast => k.iter().filter(|&&k| n >= k).count(),
+            Bound::Above => k.iter().filter(|&&k| n > k).count(),
+            Bound::AtMost => k.iter().filter(|&&k| n <= k).count(),
+            Bound::Below => k.iter().filter(|&&k| n < k).count(),
+        }
+    }
+}
+
 impl Cases {
     /// The case of a value: missing, no, yes, a number, one of `texts`, or
     /// any other text (a text no atom names compares alike with all of them).
@@ -140,6 +155,8 @@ pub(crate) struct RuleMatrix {
     any: Box<[(u32, AtomTest)]>,
     /// Rules of the segment.
     rules: usize,
+    /// At most 64 rules and no disjunction: see [`AtomTable::holding_direct`].
+    pub direct: bool,
     /// Profiles the rules ask for, each once, evaluated before the rules
     /// so that every one is known (the funnel reads them).
     pub profiles: Box<[ProfileId]>,
@@ -314,15 +331,7 @@ impl AtomTable {
             let Some(Value::Number(n)) = cx.values.get(group.slot as usize).copied() else {
                 continue;
             };
-            // Counted without branches (a NaN meets no bound); the tests
-            // that hold are the first `held`.
-            let k = &group.constants;
-            let held = match group.op {
-                Bound::AtLeast => k.iter().filter(|&&k| n >= k).count(),
-                Bound::Above => k.iter().filter(|&&k| n > k).count(),
-                Bound::AtMost => k.iter().filter(|&&k| n <= k).count(),
-                Bound::Below => k.iter().filter(|&&k| n < k).count(),
-            };
+            let held = group.met(n);
             set_range(bits, group.base as usize, held);
             *met = crate::base::index::dense_u32(held);
         }
@@ -348,6 +357,40 @@ impl AtomTable {
                 *word |= u64::from(holds) << (bit % 64);
             }
         }
+    }
+
+    /// The rules whose conditions are `True`, for a segment whose matrix is
+    /// [`RuleMatrix::direct`] (at most 64 rules, none a disjunction, as on
+    /// the flat package): each group's count or case picks its set of
+    /// blocked rules at once, and each other atom that fails blocks its own,
+    /// so the atom bits and counts of [`AtomTable::evaluate`], their clearing
+    /// and [`RuleMatrix::holding`]'s second pass over them are not needed.
+    /// The same sets are read for the same counts and cases, so the rules
+    /// are those [`RuleMatrix::holding`] finds.
+    #[inline]
+    pub(crate) fn holding_direct(&self, matrix: &RuleMatrix, cx: &Context<'_>) -> u64 {
+        let set = |at: usize| matrix.sets.get(at).copied().unwrap_or(0);
+        let (threshold_sets, case_sets) = matrix
+            .group_sets
+            .split_at(self.thresholds.len().min(matrix.group_sets.len()));
+        let mut blocked = 0u64;
+        for (group, &start) in self.thresholds.iter().zip(threshold_sets) {
+            let met = match cx.values.get(group.slot as usize) {
+                Some(&Value::Number(n)) => group.met(n),
+                _ => 0,
+            };
+            blocked |= set(start as usize + met);
+        }
+        for (group, &start) in self.cases.iter().zip(case_sets) {
+            let value = cx.values.get(group.slot as usize).copied();
+            blocked |= set(start as usize + group.case(value.unwrap_or(Value::Missing)));
+        }
+        for (i, (_, atom)) in self.others.iter().enumerate() {
+            if atom.eval_top(cx) != Tri::True {
+                blocked |= set(matrix.other_sets as usize + i);
+            }
+        }
+        !blocked & matrix.valid_one_word()
     }
 
     /// Whether a rule's condition is `True`, from the bits of
@@ -510,6 +553,7 @@ impl RuleMatrix {
             sets: sets.into(),
             group_sets: group_sets.into(),
             other_sets,
+            direct: rule_words == 1 && any.is_empty(),
             any: any.into(),
             rules,
             profiles: seen.into(),
@@ -521,6 +565,12 @@ impl RuleMatrix {
     #[inline]
     pub(crate) fn holding(&self, table: &AtomTable, bits: &[u64], held: &[u32], out: &mut [u64]) {
         let words = self.rule_words;
+        if words == 1
+            && let Some(out) = out.first_mut()
+        {
+            *out = self.holding_one_word(table, bits, held);
+            return;
+        }
         let out = &mut out[..words];
         out.fill(0);
         let mut block = |set: usize| {
@@ -553,6 +603,45 @@ impl RuleMatrix {
                 out[rule as usize / 64] &= !(1u64 << (rule % 64));
             }
         }
+    }
+}
+
+impl RuleMatrix {
+    /// The bits of a one-word rule set that name rules: none past the last.
+    #[inline]
+    fn valid_one_word(&self) -> u64 {
+        if self.rules >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << self.rules) - 1
+        }
+    }
+
+    /// [`RuleMatrix::holding`] for a segment of at most 64 rules, the common
+    /// case (the flat package's 40 rules): each group's set is one word,
+    /// read and ORed into a register, where the general loop paid a slice
+    /// range check and an inner loop per group (about 35 instructions a
+    /// group against 6). Returns the rules that hold.
+    #[inline]
+    fn holding_one_word(&self, table: &AtomTable, bits: &[u64], held: &[u32]) -> u64 {
+        let set = |at: usize| self.sets.get(at).copied().unwrap_or(0);
+        let mut blocked = 0u64;
+        for (&start, &met) in self.group_sets.iter().zip(held) {
+            blocked |= set(start as usize + met as usize);
+        }
+        for (i, (bit, _)) in table.others.iter().enumerate() {
+            let word = bits.get((*bit / 64) as usize).copied().unwrap_or(0);
+            if word & (1u64 << (bit % 64)) == 0 {
+                blocked |= set(self.other_sets as usize + i);
+            }
+        }
+        let mut holding = !blocked & self.valid_one_word();
+        for &(rule, test) in self.any.iter() {
+            if !table.holds(test, bits) {
+                holding &= !(1u64 << (rule % 64));
+            }
+        }
+        holding
     }
 }
 

@@ -366,31 +366,38 @@ impl<'e> Evaluator<'e> {
                 *queued |= bits;
             }
         }
-        if let Some(atoms) = &segment.atoms {
-            atoms.evaluate(cx, &mut self.atom_bits, &mut self.atom_held);
-            if let Some(matrix) = &atoms.matrix {
-                for &profile in matrix.profiles.iter() {
-                    self.profile(profile, cx);
-                }
-                matrix.holding(atoms, &self.atom_bits, &self.atom_held, &mut self.rule_bits);
-                for word in 0..matrix.rule_words {
-                    let mut bits = self.rule_bits[word];
-                    while bits != 0 {
-                        let at = word * 64 + bits.trailing_zeros() as usize;
-                        bits &= bits - 1;
-                        let Some(rule) = segment.tests.get(at) else {
-                            continue;
-                        };
-                        if let Some(profile) = rule.profile
-                            && !self.profile_holds(profile, cx)
-                        {
-                            continue;
-                        }
-                        self.fire(rule);
-                    }
-                }
-                return;
+        if let Some(atoms) = &segment.atoms
+            && let Some(matrix) = &atoms.matrix
+        {
+            for &profile in matrix.profiles.iter() {
+                self.profile(profile, cx);
             }
+            // Script-free atoms and profiles: the order they are tested
+            // in cannot be observed.
+            match self.rule_bits.first_mut() {
+                Some(word) if matrix.direct => *word = atoms.holding_direct(matrix, cx),
+                _ => {
+                    atoms.evaluate(cx, &mut self.atom_bits, &mut self.atom_held);
+                    matrix.holding(atoms, &self.atom_bits, &self.atom_held, &mut self.rule_bits);
+                }
+            }
+            for word in 0..matrix.rule_words {
+                let mut bits = self.rule_bits[word];
+                while bits != 0 {
+                    let at = word * 64 + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    let Some(rule) = segment.tests.get(at) else {
+                        continue;
+                    };
+                    if let Some(profile) = rule.profile
+                        && !self.profile_holds(profile, cx)
+                    {
+                        continue;
+                    }
+                    self.fire(rule);
+                }
+            }
+            return;
         }
         let Some(atoms) = &segment.atoms else {
             // The common case, with no atoms to consult.
@@ -406,6 +413,7 @@ impl<'e> Evaluator<'e> {
             }
             return;
         };
+        atoms.evaluate(cx, &mut self.atom_bits, &mut self.atom_held);
         for rule in segment.tests.iter() {
             if let Some(profile) = rule.profile
                 && !self.profile_holds(profile, cx)

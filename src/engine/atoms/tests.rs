@@ -296,3 +296,57 @@ fn cases_hold_exactly_when_the_walk_does() {
     }
     assert!(held > 500 && held < checked / 2, "{held} of {checked}");
 }
+
+/// Conjunctions only, at most 64 rules: the matrix reads its sets straight
+/// from the groups' counts and cases ([`AtomTable::holding_direct`]), with
+/// no atom bits, and must still hold exactly when the walk does.
+///
+/// [`AtomTable::holding_direct`]: crate::engine::atoms::AtomTable::holding_direct
+#[test]
+fn the_direct_matrix_holds_exactly_when_the_walk_does() {
+    let conditions: Vec<&str> = CONDITIONS
+        .iter()
+        .copied()
+        .filter(|c| !c.contains("script") && !c.contains(" or ") && !c.contains("not ("))
+        .collect();
+    let engine = engine(&conditions);
+    let segment = &engine.segments[0];
+    let table = segment
+        .atoms
+        .as_deref()
+        .expect("the rules share their atoms");
+    let matrix = table
+        .matrix
+        .as_ref()
+        .expect("script-free rules get a matrix");
+    assert!(matrix.direct, "no disjunction, one word of rules");
+    let mut held = 0;
+    each_customer(&engine, |cx, customer| {
+        let rules = table.holding_direct(matrix, cx);
+        for (at, rule) in segment.tests.iter().enumerate() {
+            let walk = rule.when.eval_top(cx) == Tri::True;
+            assert_eq!(
+                rules & (1 << at) != 0,
+                walk,
+                "{} on {customer}",
+                conditions[at]
+            );
+            held += usize::from(walk);
+        }
+        assert_eq!(
+            rules >> segment.tests.len(),
+            0,
+            "no bits past the last rule"
+        );
+    });
+    assert!(held > 1000, "{held}");
+}
+
+/// A disjunction needs the atom bits: such a segment keeps the two passes.
+#[test]
+fn disjunctions_keep_the_atom_bits() {
+    let engine = engine(&CONDITIONS[..CONDITIONS.len() - 3]);
+    let table = engine.segments[0].atoms.as_deref().expect("shared atoms");
+    let matrix = table.matrix.as_ref().expect("script-free: a matrix");
+    assert!(!matrix.direct);
+}
