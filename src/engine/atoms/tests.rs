@@ -2,8 +2,9 @@
 //! shared atoms, on customers that sit on the thresholds, miss values or
 //! hold a NaN, must hold under one exactly when it holds under the other.
 
-use crate::engine::Engine;
+use crate::engine::atoms::{AtomTable, RuleMatrix};
 use crate::engine::program::{Context, Tri};
+use crate::engine::{CompiledSegment, Engine};
 use crate::package::customer::Value;
 
 const CATALOG: &str = r#"
@@ -58,6 +59,26 @@ fn engine(conditions: &[&str]) -> Engine {
         Ok(engine) => engine,
         Err(e) => panic!("{e}"),
     }
+}
+
+/// The conditions of [`CONDITIONS`] that `keep` keeps, in order.
+fn conditions_where(keep: impl Fn(&str) -> bool) -> Vec<&'static str> {
+    CONDITIONS.iter().copied().filter(|c| keep(c)).collect()
+}
+
+/// The first segment, its atom table and its rule matrix, which a segment of
+/// script-free rules has.
+fn first_matrix(engine: &Engine) -> (&CompiledSegment, &AtomTable, &RuleMatrix) {
+    let segment = &engine.segments[0];
+    let table = segment
+        .atoms
+        .as_deref()
+        .expect("the rules share their atoms");
+    let matrix = table
+        .matrix
+        .as_ref()
+        .expect("script-free rules get a matrix");
+    (segment, table, matrix)
 }
 
 /// A customer with the values given (None: left out).
@@ -163,21 +184,9 @@ fn shared_atoms_hold_exactly_when_the_walk_does() {
 
 #[test]
 fn the_rule_matrix_holds_exactly_when_the_walk_does() {
-    let conditions: Vec<&str> = CONDITIONS
-        .iter()
-        .copied()
-        .filter(|c| !c.contains("script"))
-        .collect();
+    let conditions = conditions_where(|c| !c.contains("script"));
     let engine = engine(&conditions);
-    let segment = &engine.segments[0];
-    let table = segment
-        .atoms
-        .as_deref()
-        .expect("25 rules share their atoms");
-    let matrix = table
-        .matrix
-        .as_ref()
-        .expect("script-free rules get a matrix");
+    let (segment, table, matrix) = first_matrix(&engine);
     let (mut bits, mut met) = (vec![0; table.words], vec![0; table.groups()]);
     let mut rules = vec![0; matrix.rule_words];
     let mut held = 0;
@@ -304,21 +313,10 @@ fn cases_hold_exactly_when_the_walk_does() {
 /// [`AtomTable::holding_direct`]: crate::engine::atoms::AtomTable::holding_direct
 #[test]
 fn the_direct_matrix_holds_exactly_when_the_walk_does() {
-    let conditions: Vec<&str> = CONDITIONS
-        .iter()
-        .copied()
-        .filter(|c| !c.contains("script") && !c.contains(" or ") && !c.contains("not ("))
-        .collect();
+    let conditions =
+        conditions_where(|c| !c.contains("script") && !c.contains(" or ") && !c.contains("not ("));
     let engine = engine(&conditions);
-    let segment = &engine.segments[0];
-    let table = segment
-        .atoms
-        .as_deref()
-        .expect("the rules share their atoms");
-    let matrix = table
-        .matrix
-        .as_ref()
-        .expect("script-free rules get a matrix");
+    let (segment, table, matrix) = first_matrix(&engine);
     assert!(matrix.direct, "no disjunction, one word of rules");
     let mut held = 0;
     each_customer(&engine, |cx, customer| {
@@ -346,7 +344,6 @@ fn the_direct_matrix_holds_exactly_when_the_walk_does() {
 #[test]
 fn disjunctions_keep_the_atom_bits() {
     let engine = engine(&CONDITIONS[..CONDITIONS.len() - 3]);
-    let table = engine.segments[0].atoms.as_deref().expect("shared atoms");
-    let matrix = table.matrix.as_ref().expect("script-free: a matrix");
+    let (_, _, matrix) = first_matrix(&engine);
     assert!(!matrix.direct);
 }
