@@ -207,6 +207,32 @@ impl CompiledModel {
         })
     }
 
+    /// Scales one offer with effects by what the offers before it left of
+    /// each dimension's headroom in `remaining`, and takes its share.
+    #[inline]
+    fn stack_one(&self, offer: &mut Offer, values: &[Value], remaining: &mut [f64]) {
+        let (mut alone, mut stacked) = (0.0, 0.0);
+        for t in self.terms(offer.service, values) {
+            let Some(left) = remaining.get_mut(t.dimension) else {
+                continue;
+            };
+            if left.is_nan() {
+                *left = t.headroom;
+            }
+            let share = if t.headroom > 0.0 {
+                t.alone / t.headroom
+            } else {
+                0.0
+            };
+            alone += t.scale * t.alone;
+            stacked += t.scale * share * *left;
+            *left -= share * *left;
+        }
+        if alone > 0.0 {
+            offer.gain *= stacked / alone;
+        }
+    }
+
     /// Applies diminishing returns and the overall headroom to ranked offers.
     ///
     /// `remaining` is left empty unless an offer has effects: most services
@@ -231,26 +257,7 @@ impl CompiledModel {
                     // allocation.
                     remaining.resize(self.dimensions.len(), f64::NAN);
                 }
-                let (mut alone, mut stacked) = (0.0, 0.0);
-                for t in self.terms(offer.service, values) {
-                    let Some(left) = remaining.get_mut(t.dimension) else {
-                        continue;
-                    };
-                    if left.is_nan() {
-                        *left = t.headroom;
-                    }
-                    let share = if t.headroom > 0.0 {
-                        t.alone / t.headroom
-                    } else {
-                        0.0
-                    };
-                    alone += t.scale * t.alone;
-                    stacked += t.scale * share * *left;
-                    *left -= share * *left;
-                }
-                if alone > 0.0 {
-                    offer.gain *= stacked / alone;
-                }
+                self.stack_one(offer, values, remaining);
             }
             total += offer.gain;
         }

@@ -255,8 +255,18 @@ impl SharedResults {
         kept.get(&(id, *key)).copied()
     }
 
-    /// Keeps a result for every evaluator, while there is room.
+    /// Keeps a result for every evaluator, while there is room. Full, it
+    /// takes only the read lock: inputs that never repeat (a hostile file,
+    /// a continuous value) must not make every evaluator queue for the
+    /// write lock.
     fn put(&self, id: u32, key: Key, result: Kept) {
+        if self
+            .kept
+            .read()
+            .map_or(true, |kept| kept.len() >= SHARED_RESULTS)
+        {
+            return;
+        }
         if let Ok(mut kept) = self.kept.write()
             && kept.len() < SHARED_RESULTS
         {

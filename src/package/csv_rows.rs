@@ -118,6 +118,16 @@ impl PartialEq for Fields {
     }
 }
 
+/// The `csv` crate's reader as every block is read: records of any length,
+/// no header (the framer has taken it).
+fn csv_reader(bytes: &[u8], buffer: usize) -> csv::Reader<io::Cursor<&[u8]>> {
+    csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .buffer_capacity(buffer)
+        .from_reader(io::Cursor::new(bytes))
+}
+
 /// What went wrong reading a CSV record.
 pub(crate) enum CsvReadError {
     /// Longer than the limit; the line it starts on.
@@ -136,13 +146,7 @@ impl<'a> CsvRows<'a> {
     /// which fills it again at each record.
     pub(crate) fn with_buffer(bytes: &'a [u8], max_row_bytes: usize, buffer: usize) -> CsvRows<'a> {
         let plain = memchr::memchr(b'"', bytes).is_none();
-        let reader = (!plain).then(|| {
-            csv::ReaderBuilder::new()
-                .flexible(true)
-                .has_headers(false)
-                .buffer_capacity(buffer)
-                .from_reader(io::Cursor::new(bytes))
-        });
+        let reader = (!plain).then(|| csv_reader(bytes, buffer));
         CsvRows {
             bytes,
             reader,
@@ -723,12 +727,7 @@ pub(crate) mod tests {
                 let mut plain = CsvRows::new(text, max);
                 let mut machine = CsvRows::new(text, max);
                 assert!(plain.reader.is_none());
-                machine.reader = Some(
-                    csv::ReaderBuilder::new()
-                        .flexible(true)
-                        .has_headers(false)
-                        .from_reader(std::io::Cursor::new(&text[..])),
-                );
+                machine.reader = Some(super::csv_reader(text, CSV_CHUNK));
                 let (mut a, mut b) = (Fields::default(), Fields::default());
                 let mut starts = Vec::new();
                 loop {
